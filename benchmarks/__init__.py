@@ -1,0 +1,20 @@
+"""gaba's benchmarks, installed as gaba.benchmarks and run by ``gaba bench NAME``.
+
+Each module bench_<name>.py has a ``main(argv)`` and a one-line docstring; the
+table below is what ``gaba bench`` lists. Every figure they print is measured
+in the same run as the peer it is compared with.
+"""
+
+BENCHMARKS = {
+    "startup": "import time of gaba against numpy, in fresh interpreters",
+}
+
+
+def load(name):
+    """Import the module of benchmark `name` (a key of BENCHMARKS)."""
+    import importlib
+
+    if name not in BENCHMARKS:
+        known = ", ".join(sorted(BENCHMARKS))
+        raise KeyError(f"no benchmark named {name!r}; known: {known}")
+    return importlib.import_module(f"gaba.benchmarks.bench_{name}")

@@ -1,0 +1,58 @@
+// py_common.h - the shared glue of every binding: one argument checker that
+// turns a bad NumPy input into a TypeError/ValueError naming the function,
+// the argument, what was expected and what came, and one mapping from
+// gaba_status to Python exceptions. Bindings do no arithmetic.
+#ifndef GABA_PY_COMMON_H
+#define GABA_PY_COMMON_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NO_IMPORT_ARRAY
+#define PY_ARRAY_UNIQUE_SYMBOL gaba_ARRAY_API
+#include <numpy/arrayobject.h>
+
+#include "gaba/gaba.h"
+
+// Flags for gaba_py_array.
+enum {
+    GABA_PY_INPUT = 0,         // read only; copied when not aligned/native
+    GABA_PY_OUTPUT = 1 << 0,   // written in place: must be writeable, aligned, native
+    GABA_PY_CONTIGUOUS = 1 << 1, // the kernel needs C order: inputs are copied
+    GABA_PY_OPTIONAL = 1 << 2, // None is accepted (the result is then NULL, no error)
+};
+
+// Checks that `obj` is a numpy.ndarray of `dtype` with min_ndim..max_ndim
+// dimensions. Returns a new reference to an array the kernels can use (the
+// object itself when it already fits, else an aligned native-order copy for
+// inputs), or NULL with the exception set. With GABA_PY_OPTIONAL, None gives
+// NULL and no exception: test PyErr_Occurred() or `obj == Py_None`.
+PyArrayObject *gaba_py_array(PyObject *obj, const char *func, const char *name, int dtype,
+                             int min_ndim, int max_ndim, unsigned flags);
+
+// Raises ValueError unless dimension `axis` of `array` equals `expected`;
+// `what` says where the expectation comes from, e.g. "a.shape[1]".
+int gaba_py_check_dim(PyArrayObject *array, const char *func, const char *name, int axis,
+                      npy_intp expected, const char *what);
+
+// Raises ValueError when the memory of `out` may overlap that of `in`.
+int gaba_py_check_no_overlap(PyArrayObject *out, PyArrayObject *in, const char *func,
+                             const char *out_name, const char *in_name);
+
+// Strides of `array` in elements (aligned arrays only, as gaba_py_array gives).
+void gaba_py_strides(PyArrayObject *array, int64_t *strides);
+
+// Sets the Python exception for a failed status, e.g.
+// "gemm(): out of memory". Always returns NULL for `return gaba_py_raise(...)`.
+PyObject *gaba_py_raise(gaba_status status, const char *func);
+
+// Parses an optional str argument among `choices` (NULL-terminated); None
+// means choices[0]. Returns the index, or -1 with ValueError/TypeError set.
+int gaba_py_choice(PyObject *obj, const char *func, const char *name,
+                   const char *const *choices);
+
+// Method tables of the families (module.c adds each to the module).
+extern PyMethodDef gaba_py_core_methods[];
+extern PyMethodDef gaba_py_gemm_methods[];
+
+#endif

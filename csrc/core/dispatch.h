@@ -1,0 +1,10 @@
+// dispatch.h - internal: the table fillers each kernel family provides to
+// gaba_runtime_init (core/dispatch.c). Not part of the public C API.
+#ifndef GABA_CORE_DISPATCH_H
+#define GABA_CORE_DISPATCH_H
+
+#include "gaba/gaba.h"
+
+void gaba_gemm_dispatch_init(gaba_isa isa);
+
+#endif

@@ -1,0 +1,42 @@
+// gemm.c - the float32 GEMM entry point: checks the arguments every backend
+// relies on, then hands the call to the chosen backend. Backends may assume
+// what is checked here: sizes > 0, alpha != 0 (BLAS semantics: with alpha
+// == 0 or k == 0, A and B are not read, so NaN there does not propagate),
+// pointers present.
+#include "gemm_kernels.h"
+
+static void scale_c(int64_t m, int64_t n, float beta, float *c, int64_t rs_c, int64_t cs_c) {
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            float *cij = &c[i * rs_c + j * cs_c];
+            *cij = beta == 0.0f ? 0.0f : beta * *cij;
+        }
+}
+
+gaba_status gaba_gemm_f32(gaba_gemm_backend backend, int64_t m, int64_t n, int64_t k,
+                          float alpha, const float *a, int64_t rs_a, int64_t cs_a,
+                          const float *b, int64_t rs_b, int64_t cs_b, float beta, float *c,
+                          int64_t rs_c, int64_t cs_c, const float *bias, gaba_act act) {
+    if (m < 0 || n < 0 || k < 0) return GABA_ERR_SHAPE;
+    if (act != GABA_ACT_NONE && act != GABA_ACT_RELU && act != GABA_ACT_RELU6)
+        return GABA_ERR_ARG;
+    if (m == 0 || n == 0) return GABA_OK;
+    if (!c || (k > 0 && (!a || !b))) return GABA_ERR_ARG;
+    gaba_status status = gaba_runtime_init();
+    if (status != GABA_OK) return status;
+    if (k == 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, rs_c, cs_c);
+        gaba_gemm_epilogue_f32(m, n, c, rs_c, cs_c, bias, act);
+        return GABA_OK;
+    }
+    switch (backend) {
+    case GABA_GEMM_REF:
+        return gaba_gemm_f32_ref(m, n, k, alpha, a, rs_a, cs_a, b, rs_b, cs_b, beta, c, rs_c,
+                                 cs_c, bias, act);
+    case GABA_GEMM_AUTO:
+    case GABA_GEMM_OPENBLAS:
+        return gaba_gemm_f32_openblas(m, n, k, alpha, a, rs_a, cs_a, b, rs_b, cs_b, beta, c,
+                                      rs_c, cs_c, bias, act);
+    }
+    return GABA_ERR_ARG;
+}

@@ -1,0 +1,23 @@
+// gemm_dispatch.c - fills the GEMM family's kernel table for the ISA level
+// core/dispatch.c picked. One column per level, BLIS cntx-table style.
+#include "gemm_kernels.h"
+#include "../core/dispatch.h"
+
+gaba_gemm_kernels gaba_gemm_table = {
+    .epilogue = gaba_gemm_epilogue_f32_ref,
+};
+
+void gaba_gemm_dispatch_init(gaba_isa isa) {
+    static const gaba_gemm_kernels by_level[GABA_ISA_COUNT] = {
+        [GABA_ISA_REF] = {.epilogue = gaba_gemm_epilogue_f32_ref},
+        [GABA_ISA_AVX2] = {.epilogue = gaba_gemm_epilogue_f32_avx2},
+        [GABA_ISA_AVX512] = {.epilogue = gaba_gemm_epilogue_f32_avx512},
+    };
+    gaba_gemm_table = by_level[isa];
+}
+
+void gaba_gemm_epilogue_f32(int64_t m, int64_t n, float *c, int64_t rs_c, int64_t cs_c,
+                            const float *bias, gaba_act act) {
+    if (!bias && act == GABA_ACT_NONE) return;
+    gaba_gemm_table.epilogue(m, n, c, rs_c, cs_c, bias, act);
+}

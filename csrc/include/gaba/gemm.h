@@ -1,0 +1,74 @@
+// gemm.h - float32 GEMM: C = act(alpha * A @ B + beta * C + bias).
+//
+// Arguments follow BLIS: sizes, alpha, then each matrix with its row and
+// column strides in elements (any sign, any order: a transpose is a swap of
+// rs and cs), beta, C. Strides of a dimension of size 1 are ignored.
+//
+// Contract shared by every backend:
+//   - beta == 0 never reads C (it may hold NaN or garbage);
+//   - k == 0 or alpha == 0 gives C = act(beta * C + bias) without reading
+//     A or B (BLAS semantics);
+//   - bias (length N, may be NULL) is added after alpha/beta scaling, then
+//     the activation is applied, all on the output tile (the epilogue);
+//   - C must not overlap A or B (the Python layer checks).
+#ifndef GABA_GEMM_H
+#define GABA_GEMM_H
+
+#include "gaba/gaba.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum gaba_gemm_backend {
+    GABA_GEMM_AUTO = 0,     // the selector's choice for this shape
+    GABA_GEMM_REF = 1,      // portable reference loops (slow, the oracle)
+    GABA_GEMM_OPENBLAS = 2, // cblas_sgemm from the scipy-openblas32 build
+} gaba_gemm_backend;
+
+typedef enum gaba_act {
+    GABA_ACT_NONE = 0,
+    GABA_ACT_RELU = 1,  // max(x, 0)
+    GABA_ACT_RELU6 = 2, // min(max(x, 0), 6)
+} gaba_act;
+
+gaba_status gaba_gemm_f32(gaba_gemm_backend backend, int64_t m, int64_t n, int64_t k,
+                          float alpha,
+                          const float *a, int64_t rs_a, int64_t cs_a, // (M, K)
+                          const float *b, int64_t rs_b, int64_t cs_b, // (K, N)
+                          float beta,
+                          float *c, int64_t rs_c, int64_t cs_c, // (M, N)
+                          const float *bias,                    // (N) or NULL
+                          gaba_act act);
+
+// The reference: plain loops, float accumulation in k order. Always built.
+gaba_status gaba_gemm_f32_ref(int64_t m, int64_t n, int64_t k, float alpha,
+                              const float *a, int64_t rs_a, int64_t cs_a,
+                              const float *b, int64_t rs_b, int64_t cs_b, float beta,
+                              float *c, int64_t rs_c, int64_t cs_c, const float *bias,
+                              gaba_act act);
+
+// The OpenBLAS adapter. Maps the strides onto cblas's (order, trans, ld)
+// when it can and packs an operand into a contiguous copy when it cannot.
+// GABA_ERR_NO_IMPL when OpenBLAS cannot be loaded (core/openblas.h).
+gaba_status gaba_gemm_f32_openblas(int64_t m, int64_t n, int64_t k, float alpha,
+                                   const float *a, int64_t rs_a, int64_t cs_a,
+                                   const float *b, int64_t rs_b, int64_t cs_b,
+                                   float beta, float *c, int64_t rs_c, int64_t cs_c,
+                                   const float *bias, gaba_act act);
+
+// The epilogue pass for backends that cannot fuse it: c = act(c + bias),
+// in place over an (M, N) strided matrix. Dispatched per ISA.
+void gaba_gemm_epilogue_f32(int64_t m, int64_t n, float *c, int64_t rs_c, int64_t cs_c,
+                            const float *bias, gaba_act act);
+
+// OpenBLAS identification, for gaba.info().
+const char *gaba_gemm_openblas_config(void);
+const char *gaba_gemm_openblas_corename(void);
+// OpenBLAS's thread count, which follows gaba's (gaba_threads_set).
+int gaba_gemm_openblas_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif // GABA_GEMM_H

@@ -1,0 +1,17 @@
+"""gaba: TinyML experiments in Python on a C core.
+
+Fast float32 and int8 GEMM, the compression toolbox (fake quantization,
+low-rank factorization, distillation loss, pruning), a zoo of tiny models
+defined in C, and benchmarks whose every number is measured.
+
+>>> import numpy as np, gaba
+>>> a = np.ones((2, 3), np.float32); b = np.ones((3, 4), np.float32)
+>>> gaba.gemm(a, b)[0, 0]
+3.0
+"""
+from ._version import __version__
+from ._ext import _gaba
+from .gemm import gemm
+from ._runtime import info, set_num_threads, get_num_threads
+
+__all__ = ["__version__", "gemm", "info", "set_num_threads", "get_num_threads"]

@@ -1,0 +1,204 @@
+"""gaba.gemm against the float64 NumPy reference (gaba.ref.gemm)."""
+import threading
+
+import numpy as np
+import pytest
+
+import gaba
+from gaba.ref import gemm as ref
+from arrays import EDGE_SIZES, layouts, rand, with_specials
+from tolerances import gemm_bound
+
+pytestmark = pytest.mark.kernels
+
+BACKENDS = ("ref", "openblas", "auto")
+
+
+def check(result, a, b, alpha=1.0, beta=0.0, c0=None, bias=None, activation=None):
+    expected = ref.gemm(a, b, c0, alpha, beta, bias, activation)
+    bound = gemm_bound(a, b, alpha, beta, c0)
+    if bias is not None:
+        bound = bound + 2 * np.finfo(np.float32).eps * np.abs(bias.astype(np.float64))
+    assert result.dtype == np.float32 and result.shape == expected.shape
+    err = np.abs(result.astype(np.float64) - expected)
+    assert np.all(err <= bound), f"max error {err.max()} > bound {bound.max()}"
+
+
+def residual_check(result, a, b, alpha=1.0, beta=0.0, c0=None):
+    """BLIS's test: ||C t - (alpha A (B t) + beta C0 t)|| small for a random vector t."""
+    t = rand((b.shape[1],), np.float64, seed=7)
+    lhs = result.astype(np.float64) @ t
+    rhs = alpha * (a.astype(np.float64) @ (b.astype(np.float64) @ t))
+    if beta != 0.0:
+        rhs = rhs + beta * (c0.astype(np.float64) @ t)
+    scale = np.linalg.norm(np.abs(a).astype(np.float64) @ (np.abs(b).astype(np.float64) @ np.abs(t)))
+    assert np.linalg.norm(lhs - rhs) <= (a.shape[1] + 2) * 2.0**-23 * max(scale, 1e-30)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("m", EDGE_SIZES)
+@pytest.mark.parametrize("n", (1, 7, 17, 33))
+@pytest.mark.parametrize("k", (1, 5, 16, 67))
+def test_sizes(backend, m, n, k):
+    a, b = rand((m, k), seed=1), rand((k, n), seed=2)
+    result = gaba.gemm(a, b, backend=backend)
+    check(result, a, b)
+    residual_check(result, a, b)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("shape", [(0, 5, 3), (4, 0, 3), (4, 5, 0), (0, 0, 0)])
+def test_empty(backend, shape):
+    m, n, k = shape
+    result = gaba.gemm(rand((m, k)), rand((k, n)), backend=backend)
+    assert result.shape == (m, n)
+    np.testing.assert_array_equal(result, np.zeros((m, n), np.float32))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_layouts(backend):
+    a, b = rand((13, 17), seed=3), rand((17, 7), seed=4)
+    for name_a, va in layouts(a):
+        for name_b, vb in layouts(b):
+            result = gaba.gemm(va, vb, backend=backend)
+            check(result, a, b)
+            np.testing.assert_array_equal(va, a, err_msg=f"input a ({name_a}) was modified")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("out_layout", ["C", "F", "negative", "stepped"])
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25), (0.0, 3.0)])
+def test_alpha_beta_out(backend, out_layout, alpha, beta):
+    a, b, c0 = rand((9, 11), seed=5), rand((11, 6), seed=6), rand((9, 6), seed=7)
+    out = dict(layouts(c0, include=(out_layout,)))[out_layout]
+    result = gaba.gemm(a, b, out, alpha=alpha, beta=beta, backend=backend)
+    assert result is out
+    check(result, a, b, alpha, beta, c0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_beta_zero_never_reads_out(backend):
+    a, b = rand((17, 13), seed=8), rand((13, 5), seed=9)
+    out = np.full((17, 5), np.nan, np.float32)
+    gaba.gemm(a, b, out, beta=0.0, backend=backend)
+    assert np.isfinite(out).all()
+    check(out, a, b)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_alpha_zero_does_not_read_inputs(backend):
+    a = np.full((4, 3), np.nan, np.float32)
+    b = np.full((3, 2), np.inf, np.float32)
+    c0 = rand((4, 2), seed=1)
+    out = c0.copy()
+    gaba.gemm(a, b, out, alpha=0.0, beta=2.0, backend=backend)
+    np.testing.assert_array_equal(out, 2.0 * c0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("activation", [None, "relu", "relu6"])
+def test_bias_activation(backend, activation):
+    a, b = rand((13, 9), seed=10, low=-3, high=3), rand((9, 21), seed=11, low=-3, high=3)
+    bias = rand((21,), seed=12, low=-4, high=4)
+    for _, vbias in layouts(bias, include=("C", "negative", "stepped")):
+        result = gaba.gemm(a, b, bias=vbias, activation=activation, backend=backend)
+        check(result, a, b, bias=bias, activation=activation)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_specials_propagate(backend):
+    a = with_specials(rand((8, 8), seed=13))
+    b = rand((8, 8), seed=14)
+    result = gaba.gemm(a, b, backend=backend)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_array_equal(np.isnan(result), np.isnan(expected))
+    finite = np.isfinite(expected)
+    assert np.allclose(result[finite], expected[finite], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_relu_keeps_nan(backend):
+    a = np.array([[np.nan, 1.0]], np.float32)
+    b = np.ones((2, 3), np.float32)
+    for activation in ("relu", "relu6"):
+        assert np.isnan(gaba.gemm(a, b, activation=activation, backend=backend)).all()
+
+
+def test_large_against_numpy():
+    a, b = rand((257, 129), seed=15), rand((129, 255), seed=16)
+    check(gaba.gemm(a, b, backend="openblas"), a, b)
+
+
+def test_releases_gil():
+    """Two Python threads run GEMMs at once and both get correct results."""
+    a, b = rand((192, 192), seed=17), rand((192, 192), seed=18)
+    expected = gaba.gemm(a, b)
+    results = [None] * 4
+
+    def work(i):
+        for _ in range(20):
+            results[i] = gaba.gemm(a, b)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        np.testing.assert_array_equal(r, expected)
+
+
+# ---- errors ------------------------------------------------------------------
+
+GOOD = np.ones((3, 4), np.float32)
+
+
+@pytest.mark.parametrize(
+    "kwargs,exc,match",
+    [
+        (dict(a=np.ones((3, 4), np.int64)), TypeError, r"gemm\(\): argument 'a' must have dtype float32, got int64"),
+        (dict(a=np.ones((3, 4), np.float64)), TypeError, "got float64"),
+        (dict(a=None), TypeError, r"argument 'a' must be a numpy.ndarray of float32, got NoneType"),
+        (dict(a=[[1.0] * 4] * 3), TypeError, "got list"),
+        (dict(a=np.ones((2, 3, 4), np.float32)), ValueError, r"'a' must be 2-D, got 3-D shape \(2, 3, 4\)"),
+        (dict(b=np.ones((5, 2), np.float32)), ValueError, r"'b' has shape \(5, 2\), but b.shape\[0\] must be 4"),
+        (dict(b=np.ones(4, np.float32)), ValueError, "must be 2-D, got 1-D"),
+        (dict(out=np.ones((3, 2), np.float32)), ValueError, r"out.shape\[1\] must be 5"),
+        (dict(out=np.ones((3, 5), np.float64)), TypeError, "'out' must have dtype float32"),
+        (dict(bias=np.ones(4, np.float32)), ValueError, r"bias.shape\[0\] must be 5"),
+        (dict(bias=np.ones((1, 5), np.float32)), ValueError, "'bias' must be 1-D"),
+        (dict(activation="gelu"), ValueError, "'activation' must be one of 'none', 'relu', 'relu6', got 'gelu'"),
+        (dict(activation=3), TypeError, "'activation' must be a str or None"),
+        (dict(backend="cuda"), ValueError, "'backend' must be one of"),
+        (dict(beta=1.0), ValueError, "needs an existing 'out'"),
+        (dict(alpha="x"), TypeError, "must be real number"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, match):
+    args = dict(a=GOOD, b=np.ones((4, 5), np.float32))
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        gaba.gemm(**args)
+
+
+def test_read_only_out():
+    out = np.zeros((3, 5), np.float32)
+    out.setflags(write=False)
+    with pytest.raises(ValueError, match="output 'out' is read-only"):
+        gaba.gemm(GOOD, np.ones((4, 5), np.float32), out)
+
+
+def test_misaligned_out_rejected():
+    from arrays import misaligned
+
+    out = misaligned(np.zeros((3, 5), np.float32))
+    with pytest.raises(ValueError, match="aligned"):
+        gaba.gemm(GOOD, np.ones((4, 5), np.float32), out)
+
+
+def test_overlapping_out():
+    buf = np.zeros((4, 4), np.float32)
+    with pytest.raises(ValueError, match="overlaps the memory of input 'a'"):
+        gaba.gemm(buf, np.ones((4, 4), np.float32), buf)
+    with pytest.raises(ValueError, match="overlaps the memory of input 'b'"):
+        gaba.gemm(np.ones((4, 4), np.float32), buf[:, ::-1], buf)

@@ -1,8 +1,8 @@
 """Builds gaba's C core into one extension, gaba._gaba.
 
-Every .c file under csrc/ is compiled; a file's suffix picks its ISA flags
-(gemm_ukernel_avx512.c gets the AVX-512 flags, gemm_ukernel_ref.c only the
-baseline), so one build runs on any x86-64 and the CPU is chosen at run time.
+Every .c file under csrc/ is compiled, each with the ISA flags its name asks
+for (csrc/build_flags.py), so one build runs on any x86-64 and the CPU is
+chosen at run time.
 
 Environment:
   GABA_NATIVE=1   add -march=native to every file (a build for this machine only)
@@ -10,6 +10,7 @@ Environment:
 """
 import os
 import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,34 +21,16 @@ from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).parent
 CSRC = Path("csrc")
+sys.path.insert(0, str(ROOT / "csrc"))
+from build_flags import SANITIZE, base_flags, debug_build, isa_flags  # noqa: E402
 
-AVX2 = ["-mavx2", "-mfma", "-mf16c"]
-AVX512 = AVX2 + ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq"]
-ISA_FLAGS = {  # file-name suffix -> flags for that file only
-    "_avx2.c": AVX2,
-    "_avxvnni.c": AVX2 + ["-mavxvnni"],
-    "_avx512.c": AVX512,
-    "_avx512vnni.c": AVX512 + ["-mavx512vnni"],
-}
-
-DEBUG = os.environ.get("GABA_DEBUG") == "1"
-NATIVE = os.environ.get("GABA_NATIVE") == "1"
-SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
-            "-fno-omit-frame-pointer"]
-BASE_FLAGS = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"]
-BASE_FLAGS += ["-O1", "-g"] + SANITIZE if DEBUG else ["-O3"]
-if NATIVE:
-    BASE_FLAGS.append("-march=native")
-LINK_FLAGS = SANITIZE if DEBUG else ["-s"]
+BASE_FLAGS = base_flags() + ["-fvisibility=hidden"]
+LINK_FLAGS = SANITIZE if debug_build() else ["-s"]
 
 
 def version():
     text = (ROOT / "gaba" / "_version.py").read_text()
     return re.search(r'__version__ = "([^"]+)"', text).group(1)
-
-
-def isa_flags(source):
-    return next((flags for suffix, flags in ISA_FLAGS.items() if source.endswith(suffix)), [])
 
 
 class BuildExt(build_ext):

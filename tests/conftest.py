@@ -1,6 +1,16 @@
+import glob
 import os
+import sys
 
 import pytest
+
+# `python -m pytest` from the repository root puts the source tree first on
+# sys.path. Its gaba/ holds no compiled extension unless it was built in
+# place (pip install -e . or setup.py build_ext --inplace); then the tests
+# must import the installed package instead.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if not glob.glob(os.path.join(_ROOT, "gaba", "_gaba*.so")):
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _ROOT]
 
 
 def pytest_report_header(config):

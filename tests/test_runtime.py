@@ -4,18 +4,21 @@ import os
 import subprocess
 import sys
 
+import tempfile
+
 import pytest
 
 import gaba
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Subprocesses start outside the source tree, whose gaba/ may hold no build.
+NEUTRAL_DIR = tempfile.gettempdir()
 
 
 def run_python(code, **env):
     """Runs `code` in a fresh interpreter with extra environment variables."""
     full_env = dict(os.environ, **env)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=full_env, cwd=ROOT)
+                          env=full_env, cwd=NEUTRAL_DIR)
 
 
 def cpuinfo_flags():
@@ -142,7 +145,7 @@ def test_parallel_work_survives_fork():
 
 def test_cli_info_json():
     result = subprocess.run([sys.executable, "-m", "gaba", "info", "--json"], capture_output=True,
-                            text=True, cwd=ROOT)
+                            text=True, cwd=NEUTRAL_DIR)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["version"] == gaba.__version__
 
@@ -150,19 +153,20 @@ def test_cli_info_json():
 def test_cli_bench_lists_and_rejects():
     from gaba import benchmarks
 
-    result = subprocess.run([sys.executable, "-m", "gaba", "bench"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "gaba", "bench"], capture_output=True, text=True,
+                            cwd=NEUTRAL_DIR)
     assert result.returncode == 0
     for name in benchmarks.BENCHMARKS:
         assert name in result.stdout
     result = subprocess.run([sys.executable, "-m", "gaba", "bench", "nope"], capture_output=True,
-                            text=True)
+                            text=True, cwd=NEUTRAL_DIR)
     assert result.returncode == 2 and "no benchmark named 'nope'" in result.stderr
 
 
 def test_cli_runs_startup_benchmark(tmp_path):
     out = tmp_path / "startup.json"
     result = subprocess.run([sys.executable, "-m", "gaba", "bench", "startup", "--runs", "1",
-                             "--json", str(out)], capture_output=True, text=True)
+                             "--json", str(out)], capture_output=True, text=True, cwd=NEUTRAL_DIR)
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
     assert data["benchmark"] == "startup" and len(data["rows"]) == 3

@@ -7,6 +7,7 @@ processes started alternately (so drift hits both alike).
 import argparse
 import statistics
 import subprocess
+import sys
 import time
 
 from gaba.benchmarks import harness
@@ -19,7 +20,7 @@ def time_command(python, code):
 
 
 def run(runs=10):
-    python = harness.python_executable()
+    python = sys.executable
     codes = {"python": "pass", "numpy": "import numpy", "gaba": "import gaba"}
     for code in codes.values():  # warm the page cache
         time_command(python, code)

@@ -8,7 +8,6 @@ are ratios against a peer measured in the same run, never lone times.
 """
 import json
 import math
-import os
 import platform
 import sys
 import time
@@ -100,8 +99,3 @@ def write_json(path, name, rows, extra=None):
     else:
         with open(path, "w") as f:
             f.write(text + "\n")
-
-
-def python_executable():
-    """The real interpreter binary (a pyenv shim would add ~45 ms per start)."""
-    return os.path.realpath(sys.executable)

@@ -19,7 +19,12 @@ def _bench(args):
         width = max(map(len, benchmarks.BENCHMARKS))
         for name, what in benchmarks.BENCHMARKS.items():
             print(f"  {name:<{width}}  {what}")
+        print("\ncompare two results: gaba bench compare A.json B.json")
         return 0
+    if args.name == "compare":
+        from gaba.benchmarks import compare
+
+        return compare.main(args.rest)
     try:
         module = benchmarks.load(args.name)
     except KeyError as exc:

@@ -1,0 +1,65 @@
+"""The benchmark harness: statistics against NumPy, the JSON schema, compare."""
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gaba import benchmarks
+from gaba.benchmarks import compare, harness
+
+SCHEMA = json.loads((Path(benchmarks.__file__).parent / "schema.json").read_text())
+
+
+@pytest.mark.parametrize("q", [0, 1, 50, 95, 99, 100])
+def test_percentile_matches_numpy(q):
+    values = sorted(np.random.default_rng(q).exponential(size=101).tolist())
+    assert harness.percentile(values, q) == pytest.approx(np.percentile(values, q), rel=1e-12)
+
+
+def test_summarize_fields():
+    s = harness.summarize([3.0, 1.0, 2.0])
+    assert (s["p50"], s["min"], s["mean"], s["samples"]) == (2.0, 1.0, 2.0, 3)
+
+
+def test_measure_counts_calls():
+    calls = []
+    stats = harness.measure(lambda: calls.append(1), repeats=5, warmup_s=0.001, min_sample_s=0.0005)
+    assert stats["samples"] == 5 and len(calls) > 5
+    assert 0 < stats["min"] <= stats["p50"] <= stats["p99"]
+
+
+def test_json_output_validates(tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    path = tmp_path / "out.json"
+    harness.write_json(str(path), "demo", [{"op": "x", "p50_us": 1.5}], {"note": "extra"})
+    data = json.loads(path.read_text())
+    jsonschema.validate(data, SCHEMA)
+    assert data["machine"]["isa"] in ("ref", "avx2", "avx512")
+
+
+def test_compare_ratios():
+    machine = harness.machine()
+    a = {"benchmark": "b", "schema": 1, "machine": machine,
+         "rows": [{"op": "x", "n": 3, "p50_us": 2.0}, {"op": "y", "p50_us": 4.0}]}
+    b = {"benchmark": "b", "schema": 1, "machine": machine,
+         "rows": [{"op": "y", "p50_us": 1.0}, {"op": "x", "n": 3, "p50_us": 3.0}, {"op": "z", "p50_us": 1.0}]}
+    rows = compare.compare(a, b)
+    assert rows == [{"op": "x", "n": 1.0, "p50_us": 1.5}, {"op": "y", "p50_us": 0.25}]
+    with pytest.raises(ValueError, match="different benchmarks"):
+        compare.compare(a, dict(b, benchmark="other"))
+
+
+def test_cli_compare(tmp_path):
+    machine = harness.machine()
+    for name, t in (("a", 2.0), ("b", 1.0)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(
+            {"benchmark": "b", "schema": 1, "machine": machine, "rows": [{"op": "x", "p50_us": t}]}))
+    result = subprocess.run([sys.executable, "-m", "gaba", "bench", "compare", str(tmp_path / "a.json"),
+                             str(tmp_path / "b.json")], capture_output=True, text=True,
+                            cwd=tempfile.gettempdir())
+    assert result.returncode == 0, result.stderr
+    assert "0.500" in result.stdout

@@ -25,7 +25,9 @@ sys.path.insert(0, str(ROOT / "csrc"))
 from build_flags import SANITIZE, base_flags, debug_build, isa_flags  # noqa: E402
 
 BASE_FLAGS = base_flags() + ["-fvisibility=hidden"]
-LINK_FLAGS = SANITIZE if debug_build() else ["-s"]
+# Release builds drop debug info but keep the symbol table, so perf and
+# valgrind show function names.
+LINK_FLAGS = SANITIZE if debug_build() else ["-Wl,--strip-debug"]
 
 
 def version():

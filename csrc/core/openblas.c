@@ -23,13 +23,13 @@ void gaba_openblas_set_path(const char *path) {
 static void load(void) {
     void *lib = dlopen(library_path, RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
-        snprintf(load_error, sizeof load_error, "cannot load OpenBLAS (%s): %s", library_path,
+        snprintf(load_error, sizeof load_error, "cannot load OpenBLAS (%.200s): %.250s", library_path,
                  dlerror());
         return;
     }
 #define RESOLVE(field, symbol)                                                              \
     if (!(*(void **)&api.field = dlsym(lib, #symbol))) {                                  \
-        snprintf(load_error, sizeof load_error, "OpenBLAS at %s lacks %s", library_path,  \
+        snprintf(load_error, sizeof load_error, "OpenBLAS at %.200s lacks %s", library_path,  \
                  #symbol);                                                                  \
         return;                                                                             \
     }

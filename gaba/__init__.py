@@ -12,7 +12,8 @@ defined in C, and benchmarks whose every number is measured.
 from ._version import __version__
 from ._ext import _gaba
 from .gemm import gemm
+from .distill import distillation_loss
 from .lowrank import low_rank_factorization, low_rank_conv2d, singular_values
 from ._runtime import info, set_num_threads, get_num_threads
 
-__all__ = ["__version__", "gemm", "low_rank_factorization", "low_rank_conv2d", "singular_values", "info", "set_num_threads", "get_num_threads"]
+__all__ = ["__version__", "gemm", "distillation_loss", "low_rank_factorization", "low_rank_conv2d", "singular_values", "info", "set_num_threads", "get_num_threads"]

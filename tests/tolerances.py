@@ -44,3 +44,22 @@ def lowrank_error_rtol(method):
     target is within 1% of the optimal Frobenius error.
     """
     return 1e-5 if method == "exact" else 1e-2
+
+
+def distill_loss_rtol(classes):
+    """Relative bound on a distillation loss: 16 * (C/16 + 8) float32 ulps.
+
+    Reason: the SIMD kernel sums C/16 float32 terms per lane before the
+    float64 reduction, and its expf is within ~2 ulps; logits are scaled
+    by 1/T in float32 (one rounding each).
+    """
+    return 16 * (classes / 16 + 8) * FLOAT32_EPS
+
+
+def distill_grad_atol(grad):
+    """Absolute bound on the gradient: 8 ulps of the largest gradient entry, + 1e-9.
+
+    Reason: each entry is a difference of two probabilities computed in
+    float32 (expf within ~2 ulps, one product by the reciprocal sum).
+    """
+    return 8 * FLOAT32_EPS * max(float(np.abs(grad).max()) if np.size(grad) else 0.0, 1e-3) + 1e-9

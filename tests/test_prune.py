@@ -203,3 +203,26 @@ def test_polynomial_decay(power):
         gaba.PolynomialDecay(0.0, 0.5, begin_step=10, end_step=10)
     with pytest.raises(ValueError):
         gaba.PolynomialDecay(0.0, 1.5, begin_step=0, end_step=10)
+
+
+def test_16m_elements():
+    """A >= 16M-element array: exact count and a clean threshold, on the threaded path."""
+    w = np.random.default_rng(30).standard_normal(1 << 24).astype(np.float32)
+    pruned, mask = check(w, 0.3)
+    assert (~mask).sum() == round(0.3 * w.size)
+    assert np.abs(w[~mask]).max() <= np.abs(w[mask]).min()
+    assert not pruned[~mask].any()
+
+
+def test_refcounts_and_inputs_unchanged():
+    import sys
+
+    w = rand((40, 8), seed=31)
+    before = w.copy()
+    count = sys.getrefcount(w)
+    for _ in range(3):
+        gaba.magnitude_prune(w, 0.5)
+        gaba.magnitude_prune(w, 0.5, structured=True)
+        gaba.magnitude_prune(w, None, pattern=(2, 4))
+    assert sys.getrefcount(w) == count
+    np.testing.assert_array_equal(w, before)

@@ -10,12 +10,22 @@
 #include <math.h>
 #include <string.h>
 
-static const gaba_openblas_api *lapack(void) {
+// Below this many elements LAPACK runs on one OpenBLAS thread: its many
+// small level-2 steps pay a cross-core handoff each, which costs more than
+// the second core gains (measured 2-4x slower at 256^2 and 512^2 here).
+#define THREADED_MIN_ELEMENTS (1 << 20)
+
+// OpenBLAS for a LAPACK call on `elements` numbers, its thread count set for
+// it; lapack_end() gives the count back to gaba's (which the GEMM expects).
+static const gaba_openblas_api *lapack_begin(int64_t elements) {
     const gaba_openblas_api *api = gaba_openblas();
-    // LAPACK's BLAS calls run on OpenBLAS's threads: give them gaba's count.
-    if (api && api->get_num_threads() != gaba_threads_get())
-        api->set_num_threads(gaba_threads_get());
+    int want = elements < THREADED_MIN_ELEMENTS ? 1 : gaba_threads_get();
+    if (api && api->get_num_threads() != want) api->set_num_threads(want);
     return api;
+}
+
+static void lapack_end(const gaba_openblas_api *api) {
+    if (api->get_num_threads() != gaba_threads_get()) api->set_num_threads(gaba_threads_get());
 }
 
 static int fits_int(int64_t rows, int64_t cols) {
@@ -78,10 +88,13 @@ gaba_status gaba_lowrank_lapack_svd(int64_t rows, int64_t cols, const float *src
                                     int64_t cs, float *s, float *ux, float *vtx) {
     if (rows == 0 || cols == 0) return GABA_OK;
     if (!fits_int(rows, cols)) return GABA_ERR_NO_IMPL;
-    const gaba_openblas_api *api = lapack();
-    if (!api) return GABA_ERR_NO_IMPL;
     float *x = gaba_aligned_alloc((size_t)(rows * cols) * sizeof(float));
     if (!x) return GABA_ERR_NOMEM;
+    const gaba_openblas_api *api = lapack_begin(rows * cols);
+    if (!api) {
+        gaba_aligned_free(x);
+        return GABA_ERR_NO_IMPL;
+    }
     gaba_status status = GABA_OK;
     for (int use_gesvd = 0; use_gesvd < 2; use_gesvd++) {
         copy_colmajor(rows, cols, src, rs, cs, x);
@@ -93,27 +106,33 @@ gaba_status gaba_lowrank_lapack_svd(int64_t rows, int64_t cols, const float *src
         status = info == -1000 ? GABA_ERR_NOMEM : info < 0 ? GABA_ERR_INTERNAL : GABA_ERR_NUMERIC;
         if (info < 0) break; // a bad argument or no memory: sgesvd would not help
     }
+    lapack_end(api);
     gaba_aligned_free(x);
     return status;
 }
 
 gaba_status gaba_lowrank_lapack_qr(int64_t rows, int64_t cols, float *x) {
     if (!fits_int(rows, cols) || rows < cols) return GABA_ERR_NO_IMPL;
-    const gaba_openblas_api *api = lapack();
+    const gaba_openblas_api *api = lapack_begin(rows * cols);
     if (!api) return GABA_ERR_NO_IMPL;
     int m = (int)rows, n = (int)cols, lwork = -1, info = 0;
     float query_f = 0, query_q = 0;
     float *tau = gaba_aligned_alloc((size_t)(cols + 1) * sizeof(float));
-    if (!tau) return GABA_ERR_NOMEM;
+    if (!tau) {
+        lapack_end(api);
+        return GABA_ERR_NOMEM;
+    }
     api->sgeqrf(&m, &n, x, &m, tau, &query_f, &lwork, &info);
     api->sorgqr(&m, &n, &n, x, &m, tau, &query_q, &lwork, &info);
     float *work = workspace(query_f > query_q ? query_f : query_q, cols, &lwork);
     if (!work) {
         gaba_aligned_free(tau);
+        lapack_end(api);
         return GABA_ERR_NOMEM;
     }
     api->sgeqrf(&m, &n, x, &m, tau, work, &lwork, &info);
     if (info == 0) api->sorgqr(&m, &n, &n, x, &m, tau, work, &lwork, &info);
+    lapack_end(api);
     gaba_aligned_free(work);
     gaba_aligned_free(tau);
     return info == 0 ? GABA_OK : GABA_ERR_INTERNAL;
@@ -121,12 +140,16 @@ gaba_status gaba_lowrank_lapack_qr(int64_t rows, int64_t cols, float *x) {
 
 gaba_status gaba_lowrank_lapack_lu(int64_t rows, int64_t cols, float *x) {
     if (!fits_int(rows, cols) || rows < cols) return GABA_ERR_NO_IMPL;
-    const gaba_openblas_api *api = lapack();
-    if (!api) return GABA_ERR_NO_IMPL;
-    int m = (int)rows, n = (int)cols, info = 0;
     int *ipiv = gaba_aligned_alloc((size_t)(cols + 1) * sizeof(int));
     if (!ipiv) return GABA_ERR_NOMEM;
+    const gaba_openblas_api *api = lapack_begin(rows * cols);
+    if (!api) {
+        gaba_aligned_free(ipiv);
+        return GABA_ERR_NO_IMPL;
+    }
+    int m = (int)rows, n = (int)cols, info = 0;
     api->sgetrf(&m, &n, x, &m, ipiv, &info);
+    lapack_end(api);
     // info > 0 flags an exactly singular U; L is still a valid basis.
     if (info < 0) {
         gaba_aligned_free(ipiv);

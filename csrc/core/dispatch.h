@@ -7,6 +7,5 @@
 
 void gaba_gemm_dispatch_init(gaba_isa isa);
 void gaba_distill_dispatch_init(gaba_isa isa);
-void gaba_prune_dispatch_init(gaba_isa isa);
 
 #endif

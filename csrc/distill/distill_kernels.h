@@ -24,6 +24,8 @@ typedef double (*gaba_distill_row_fn)(const float *s, const float *t, int64_t la
 
 double gaba_distill_row_f32_ref(const float *s, const float *t, int64_t label,
                                 const gaba_distill_params *p, float *grad);
+double gaba_distill_row_f32_avx2(const float *s, const float *t, int64_t label,
+                                 const gaba_distill_params *p, float *grad);
 double gaba_distill_row_f32_avx512(const float *s, const float *t, int64_t label,
                                    const gaba_distill_params *p, float *grad);
 

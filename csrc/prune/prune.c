@@ -65,7 +65,7 @@ static void apply(void *ctx, int64_t chunk, int64_t n_chunks) {
     select_job *jb = ctx;
     int64_t lo, hi;
     chunk_range(jb, chunk, &lo, &hi);
-    gaba_prune_table.apply(hi - lo, jb->x + lo, jb->tau, jb->ties[chunk], jb->out + lo,
+    gaba_prune_apply_f32_ref(hi - lo, jb->x + lo, jb->tau, jb->ties[chunk], jb->out + lo,
                            jb->mask + lo);
 }
 
@@ -138,7 +138,7 @@ gaba_status gaba_prune_magnitude_f32(int64_t n, int64_t k, const float *x, float
     for (int64_t c = 0; c < n_chunks; c++) eq_total += lo_hist[c * LO_BINS + low];
     int64_t need = k - below_hi - below_lo; // keys equal to tau that must go, >= 1
     if (need == eq_total) {
-        for (int64_t c = 0; c < n_chunks; c++) jb.ties[c] = INT64_MAX;
+        for (int64_t c = 0; c < n_chunks; c++) jb.ties[c] = GABA_PRUNE_ALL_TIES;
     } else {
         // Only some ties go: the lowest indices first, so chunks need their offsets.
         if ((status = run(&jb, count_eq)) != GABA_OK) goto done;

@@ -255,6 +255,14 @@ def main(argv=None):
     gaba.set_num_threads(args.threads)
     if torch is not None:
         torch.set_num_threads(args.threads)
+    try:  # NumPy's own OpenBLAS gets the same thread count when threadpoolctl is there
+        from threadpoolctl import threadpool_limits
+
+        numpy_threads = threadpool_limits(args.threads, user_api="blas")
+        numpy_note = f"numpy's BLAS limited to {args.threads} by threadpoolctl"
+    except ImportError:
+        numpy_threads = None
+        numpy_note = "numpy uses its own OpenBLAS threads (threadpoolctl not installed)"
     rows = []
     if "lowrank" in groups:
         rows += bench_lowrank([512] if args.quick else [512, 2048], 32, 3 if args.quick else 7,
@@ -274,9 +282,11 @@ def main(argv=None):
     if summary:
         print()
         for key, value in summary.items():
-            print(f"{key}: {value:.3f}")
+            print(f"{key}: {value:.5f}" if "error" in key else f"{key}: {value:.2f}")
     note = f"threads={args.threads}" + ("" if torch else "; torch not installed")
-    print(f"\n({note}; numpy uses its own OpenBLAS threads)")
+    print(f"\n({note}; {numpy_note})")
+    if numpy_threads is not None:
+        numpy_threads.restore_original_limits()
     if args.json:
         harness.write_json(args.json, "compress", rows + quant,
                            {"targets": summary, "threads": args.threads})

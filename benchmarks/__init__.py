@@ -7,6 +7,7 @@ in the same run as the peer it is compared with.
 
 BENCHMARKS = {
     "startup": "import time of gaba against numpy, in fresh interpreters",
+    "compress": "compression toolbox (low-rank, distillation, pruning, quantization) vs NumPy and PyTorch",
 }
 
 

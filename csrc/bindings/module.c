@@ -12,6 +12,9 @@
 static PyMethodDef *const family_methods[] = {
     gaba_py_core_methods,
     gaba_py_gemm_methods,
+    gaba_py_lowrank_methods,
+    gaba_py_distill_methods,
+    gaba_py_prune_methods,
 };
 
 static int gaba_exec(PyObject *module) {

@@ -54,5 +54,8 @@ int gaba_py_choice(PyObject *obj, const char *func, const char *name,
 // Method tables of the families (module.c adds each to the module).
 extern PyMethodDef gaba_py_core_methods[];
 extern PyMethodDef gaba_py_gemm_methods[];
+extern PyMethodDef gaba_py_lowrank_methods[];
+extern PyMethodDef gaba_py_distill_methods[];
+extern PyMethodDef gaba_py_prune_methods[];
 
 #endif

@@ -38,6 +38,11 @@ static void load(void) {
     RESOLVE(get_num_threads, scipy_openblas_get_num_threads)
     RESOLVE(get_config, scipy_openblas_get_config)
     RESOLVE(get_corename, scipy_openblas_get_corename)
+    RESOLVE(sgesdd, scipy_sgesdd_)
+    RESOLVE(sgesvd, scipy_sgesvd_)
+    RESOLVE(sgeqrf, scipy_sgeqrf_)
+    RESOLVE(sorgqr, scipy_sorgqr_)
+    RESOLVE(sgetrf, scipy_sgetrf_)
 #undef RESOLVE
     loaded = 1;
 }

@@ -19,6 +19,12 @@ typedef struct gaba_openblas_api {
     __typeof__(scipy_openblas_get_num_threads) *get_num_threads;
     __typeof__(scipy_openblas_get_config) *get_config;
     __typeof__(scipy_openblas_get_corename) *get_corename;
+    // LAPACK (lapack.h declares them unprefixed; the library's names are scipy_*).
+    __typeof__(sgesdd_) *sgesdd;
+    __typeof__(sgesvd_) *sgesvd;
+    __typeof__(sgeqrf_) *sgeqrf;
+    __typeof__(sorgqr_) *sorgqr;
+    __typeof__(sgetrf_) *sgetrf;
 } gaba_openblas_api;
 
 // Where to find the library (the Python package passes the wheel's path at

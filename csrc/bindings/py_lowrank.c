@@ -1,0 +1,104 @@
+// py_lowrank.c - bindings of the low-rank family (gaba/lowrank.h). Glue
+// only: check the matrix, allocate the outputs, release the GIL, map the
+// status. Any strides are read in place (LAPACK gets its own copy anyway).
+#include "py_common.h"
+
+#include "gaba/lowrank.h"
+
+static const char *const method_names[] = {"exact", "randomized", NULL};
+static const char *const normalizer_names[] = {"lu", "qr", "none", NULL};
+
+static PyArrayObject *new_f32(int ndim, npy_intp d0, npy_intp d1) {
+    npy_intp dims[2] = {d0, d1};
+    return (PyArrayObject *)PyArray_SimpleNew(ndim, dims, NPY_FLOAT32);
+}
+
+// singular_values(w)
+static PyObject *py_singular_values(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "singular_values";
+    if (nargs != 1) return PyErr_Format(PyExc_TypeError, "_gaba.singular_values takes 1 argument");
+    PyArrayObject *w = gaba_py_array(args[0], func, "w", NPY_FLOAT32, 2, 2, GABA_PY_INPUT);
+    if (!w) return NULL;
+    npy_intp m = PyArray_DIM(w, 0), n = PyArray_DIM(w, 1);
+    PyArrayObject *s = new_f32(1, m < n ? m : n, 0);
+    if (!s) {
+        Py_DECREF(w);
+        return NULL;
+    }
+    int64_t sw[2];
+    gaba_py_strides(w, sw);
+    gaba_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = gaba_lowrank_singular_values_f32(m, n, PyArray_DATA(w), sw[0], sw[1],
+                                              PyArray_DATA(s));
+    Py_END_ALLOW_THREADS
+    Py_DECREF(w);
+    if (status != GABA_OK) {
+        Py_DECREF(s);
+        return gaba_py_raise(status, func);
+    }
+    return (PyObject *)s;
+}
+
+// low_rank_factorization(w, rank, method, oversample, n_iter, normalizer, seed)
+// -> (u, v, s)
+static PyObject *py_low_rank_factorization(PyObject *self, PyObject *const *args,
+                                           Py_ssize_t nargs) {
+    static const char func[] = "low_rank_factorization";
+    if (nargs != 7)
+        return PyErr_Format(PyExc_TypeError, "_gaba.low_rank_factorization takes 7 arguments");
+    gaba_lowrank_options opt;
+    long long rank = PyLong_AsLongLong(args[1]);
+    if (rank == -1 && PyErr_Occurred()) return NULL;
+    int method = gaba_py_choice(args[2], func, "method", method_names);
+    if (method < 0) return NULL;
+    opt.method = (gaba_lowrank_method)method;
+    opt.oversample = PyLong_AsLongLong(args[3]);
+    if (opt.oversample == -1 && PyErr_Occurred()) return NULL;
+    opt.n_iter = PyLong_AsLongLong(args[4]);
+    if (opt.n_iter == -1 && PyErr_Occurred()) return NULL;
+    int normalizer = gaba_py_choice(args[5], func, "normalizer", normalizer_names);
+    if (normalizer < 0) return NULL;
+    opt.normalizer = (gaba_lowrank_normalizer)normalizer;
+    opt.seed = PyLong_AsUnsignedLongLongMask(args[6]);
+    if (PyErr_Occurred()) return NULL;
+
+    PyArrayObject *w = gaba_py_array(args[0], func, "w", NPY_FLOAT32, 2, 2, GABA_PY_INPUT);
+    if (!w) return NULL;
+    npy_intp m = PyArray_DIM(w, 0), n = PyArray_DIM(w, 1), k = m < n ? m : n;
+    if (rank < 0 || rank > k) {
+        Py_DECREF(w);
+        return PyErr_Format(PyExc_ValueError, "%s(): rank must be in [0, %ld], got %lld", func,
+                            (long)k, rank);
+    }
+    PyArrayObject *u = new_f32(2, m, (npy_intp)rank), *v = new_f32(2, (npy_intp)rank, n),
+                  *s = new_f32(1, (npy_intp)rank, 0);
+    PyObject *result = NULL;
+    if (!u || !v || !s) goto done;
+    int64_t sw[2];
+    gaba_py_strides(w, sw);
+    gaba_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = gaba_lowrank_factorize_f32(&opt, m, n, rank, PyArray_DATA(w), sw[0], sw[1],
+                                        PyArray_DATA(u), PyArray_DATA(v), PyArray_DATA(s));
+    Py_END_ALLOW_THREADS
+    if (status != GABA_OK) {
+        gaba_py_raise(status, func);
+        goto done;
+    }
+    result = PyTuple_Pack(3, u, v, s);
+done:
+    Py_DECREF(w);
+    Py_XDECREF(u);
+    Py_XDECREF(v);
+    Py_XDECREF(s);
+    return result;
+}
+
+PyMethodDef gaba_py_lowrank_methods[] = {
+    {"singular_values", (PyCFunction)(void (*)(void))py_singular_values, METH_FASTCALL,
+     "See gaba.singular_values."},
+    {"low_rank_factorization", (PyCFunction)(void (*)(void))py_low_rank_factorization,
+     METH_FASTCALL, "See gaba.low_rank_factorization."},
+    {NULL, NULL, 0, NULL},
+};

@@ -25,6 +25,13 @@ CASES = [
     ("gemm", gaba.gemm, gemm_args),
     ("gemm(out=)", gaba.gemm, gemm_out_args),
     ("get_num_threads", gaba.get_num_threads, lambda: ((), {})),
+    ("low_rank_factorization", gaba.low_rank_factorization, lambda: ((rand((12, 9), seed=5), 3), {})),
+    ("singular_values", gaba.singular_values, lambda: ((rand((12, 9), seed=5),), {})),
+    ("distillation_loss", gaba.distillation_loss,
+     lambda: ((rand((6, 5), seed=6), rand((6, 5), seed=7), 2.0, 0.5),
+              {"labels": np.arange(6, dtype=np.int64) % 5, "return_grad": True})),
+    ("magnitude_prune", gaba.magnitude_prune, lambda: ((rand((8, 8), seed=8), 0.5), {})),
+    ("magnitude_prune 2:4", gaba.magnitude_prune, lambda: ((rand((8, 8), seed=8), None), {"pattern": (2, 4)})),
 ]
 
 # Calls that must fail cleanly, every time, without leaking what they were given.
@@ -34,6 +41,10 @@ ERROR_CASES = [
     ("gemm read-only out", gaba.gemm,
      lambda: ((rand((3, 4)), rand((4, 2)), np.zeros((3, 2), np.float32)[:].view()), {"beta": 1.0}), None),
     ("set_num_threads 0", gaba.set_num_threads, lambda: ((0,), {}), ValueError),
+    ("low_rank bad dtype", gaba.low_rank_factorization, lambda: ((rand((4, 4), np.float64), 1), {}), TypeError),
+    ("distillation shape mismatch", gaba.distillation_loss,
+     lambda: ((rand((6, 5)), rand((6, 4))), {}), ValueError),
+    ("prune bad sparsity", gaba.magnitude_prune, lambda: ((rand((4, 4)), 1.5), {}), ValueError),
 ]
 
 

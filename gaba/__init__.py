@@ -12,6 +12,12 @@ defined in C, and benchmarks whose every number is measured.
 from ._version import __version__
 from ._ext import _gaba
 from .gemm import gemm
+from .quant import (fake_quantize, fake_quantize_backward, fake_quantize_lsq_backward,
+                    quant_params, quantize, dequantize, QTensor, MinMaxObserver,
+                    MovingAverageObserver)
 from ._runtime import info, set_num_threads, get_num_threads
 
-__all__ = ["__version__", "gemm", "info", "set_num_threads", "get_num_threads"]
+__all__ = ["__version__", "gemm", "info", "set_num_threads", "get_num_threads",
+           "fake_quantize", "fake_quantize_backward", "fake_quantize_lsq_backward",
+           "quant_params", "quantize", "dequantize", "QTensor", "MinMaxObserver",
+           "MovingAverageObserver"]

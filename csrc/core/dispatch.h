@@ -6,5 +6,6 @@
 #include "gaba/gaba.h"
 
 void gaba_gemm_dispatch_init(gaba_isa isa);
+void gaba_quant_dispatch_init(gaba_isa isa);
 
 #endif

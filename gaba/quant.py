@@ -23,7 +23,7 @@ _GRIDS = {}
 def _grid(bits, symmetric, narrow_range, func):
     """(qmin, qmax) of the integer grid; cached, so checks cost one dict lookup."""
     key = (bits, symmetric, narrow_range)
-    grid = _GRIDS.get(key)
+    grid = _GRIDS.get(key) if type(bits) is int else None  # 8.0 == 8: no cache hit for floats
     if grid is not None:
         return grid
     if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
@@ -165,7 +165,7 @@ def fake_quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_poin
     >>> import numpy as np, gaba
     >>> w = np.array([-1.0, -0.3, 0.0, 0.26, 1.0], np.float32)
     >>> gaba.fake_quantize(w, 4, True)    # the seed's positional call
-    array([-1.0666667 , -0.26666668,  0.        ,  0.26666668,  0.93333334],
+    array([-0.9333334 , -0.26666668,  0.        ,  0.26666668,  0.9333334 ],
           dtype=float32)
     """
     qmin, qmax = _grid(bits, symmetric, narrow_range, "fake_quantize")

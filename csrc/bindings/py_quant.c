@@ -8,6 +8,9 @@
 
 #include "gaba/quant.h"
 
+#include <math.h>
+#include <stdio.h>
+
 // Below this many elements releasing the GIL costs more than it frees.
 #define GIL_RELEASE_ELEMS (1 << 16)
 
@@ -64,6 +67,93 @@ static PyArrayObject *new_1d(int64_t n, int dtype) {
     return (PyArrayObject *)PyArray_SimpleNew(1, dims, dtype);
 }
 
+// A new C-contiguous (channels,) array of `dtype` from a number (broadcast) or
+// a 1-D array-like of one value per channel.
+static PyArrayObject *given_values(PyObject *obj, int dtype, int64_t channels, const char *func,
+                                   const char *name) {
+    PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(
+        obj, dtype, 0, 1, NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST | NPY_ARRAY_ENSURECOPY);
+    if (!a) return NULL;
+    if (PyArray_NDIM(a) == 0) {
+        npy_intp dims[1] = {(npy_intp)channels};
+        PyArrayObject *full = (PyArrayObject *)PyArray_SimpleNew(1, dims, dtype);
+        if (full && PyArray_FillWithScalar(full, (PyObject *)a) < 0) Py_CLEAR(full);
+        Py_DECREF(a);
+        return full;
+    }
+    if (PyArray_DIM(a, 0) != channels) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): %s must be a scalar or hold one value per channel (%ld), got shape "
+                     "(%ld,)",
+                     func, name, (long)channels, (long)PyArray_DIM(a, 0));
+        Py_DECREF(a);
+        return NULL;
+    }
+    return a;
+}
+
+// The given scale and zero point, checked: scale finite and > 0 with a finite
+// 1/scale; zero_point integral, within [qmin, qmax], and 0 when symmetric.
+static int given_qparams(PyObject *scale_obj, PyObject *zp_obj, int64_t channels, int32_t qmin,
+                         int32_t qmax, int symmetric, const char *func, PyArrayObject **scale,
+                         PyArrayObject **zp) {
+    char text[64];
+    if (!(*scale = given_values(scale_obj, NPY_FLOAT32, channels, func, "scale"))) return -1;
+    const float *s = PyArray_DATA(*scale);
+    for (int64_t c = 0; c < channels; c++) {
+        float inv = 1.0f / s[c];
+        if (!(s[c] > 0.0f) || !isfinite(s[c]) || !isfinite(inv)) {
+            snprintf(text, sizeof text, "%.9g", (double)s[c]);
+            PyErr_Format(PyExc_ValueError,
+                         "%s(): scale must be finite and > 0 (with a finite 1/scale), got %s",
+                         func, text);
+            return -1;
+        }
+    }
+    if (zp_obj == Py_None && !symmetric) {
+        PyErr_Format(PyExc_ValueError, "%s(): symmetric=False with a given scale needs zero_point",
+                     func);
+        return -1;
+    }
+    PyArrayObject *z = zp_obj == Py_None ? NULL
+                                         : given_values(zp_obj, NPY_FLOAT64, channels, func,
+                                                        "zero_point");
+    if (zp_obj != Py_None && !z) return -1;
+    npy_intp dims[1] = {(npy_intp)channels};
+    *zp = (PyArrayObject *)PyArray_ZEROS(1, dims, NPY_INT32, 0);
+    if (!*zp) {
+        Py_XDECREF(z);
+        return -1;
+    }
+    int32_t *out = PyArray_DATA(*zp);
+    const double *v = z ? PyArray_DATA(z) : NULL;
+    for (int64_t c = 0; v && c < channels; c++) {
+        const char *problem = NULL;
+        if (!isfinite(v[c]) || v[c] != nearbyint(v[c])) problem = "must hold integers";
+        else if (v[c] < qmin || v[c] > qmax) problem = "out of range";
+        else if (symmetric && v[c] != 0.0) problem = "symmetric";
+        if (problem) {
+            snprintf(text, sizeof text, "%.17g", v[c]);
+            if (problem[0] == 'm')
+                PyErr_Format(PyExc_ValueError, "%s(): zero_point must hold integers, got %s",
+                             func, text);
+            else if (problem[0] == 'o')
+                PyErr_Format(PyExc_ValueError, "%s(): zero_point must lie in [%d, %d], got %s",
+                             func, (int)qmin, (int)qmax, text);
+            else
+                PyErr_Format(PyExc_ValueError,
+                             "%s(): symmetric quantization has zero_point 0, got %s; pass "
+                             "symmetric=False for an affine grid",
+                             func, text);
+            Py_DECREF(z);
+            return -1;
+        }
+        out[c] = (int32_t)v[c];
+    }
+    Py_XDECREF(z);
+    return 0;
+}
+
 // scale, zero_point (new references) from the arguments or, when scale is
 // None, from the data by PyTorch's observer rule.
 static int get_qparams(PyArrayObject *x, PyObject *scale_obj, PyObject *zp_obj, int64_t outer,
@@ -72,10 +162,16 @@ static int get_qparams(PyArrayObject *x, PyObject *scale_obj, PyObject *zp_obj, 
                        PyArrayObject **zp) {
     *scale = *zp = NULL;
     if (scale_obj != Py_None) {
-        if (!(*scale = param_array(scale_obj, func, "scale", NPY_FLOAT32, channels)) ||
-            !(*zp = param_array(zp_obj, func, "zero_point", NPY_INT32, channels)))
+        if (given_qparams(scale_obj, zp_obj, channels, qmin, qmax, symmetric, func, scale, zp))
             goto fail;
         return 0;
+    }
+    if (zp_obj != Py_None) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): zero_point was given without scale; give both, or neither to "
+                     "compute them from the data",
+                     func);
+        return -1;
     }
     PyArrayObject *bounds = new_1d(2 * channels, NPY_FLOAT32);
     *scale = new_1d(channels, NPY_FLOAT32);

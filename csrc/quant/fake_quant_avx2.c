@@ -4,6 +4,7 @@
 // nearest is nearbyint; every other step is one float32 operation in the
 // reference's order).
 #include "quant_kernels.h"
+#include "quant_simd.h"
 
 #include <immintrin.h>
 
@@ -49,13 +50,7 @@ fq_span(int64_t n, const float *x, float *y, uint8_t *mask, const gaba_quant_spa
 
 void gaba_quant_fake_quantize_span_f32_avx2(int64_t n, const float *x, float *y, uint8_t *mask,
                                             const gaba_quant_span_params *p) {
-    if (p->away) {
-        if (mask) fq_span(n, x, y, mask, p, 1, 1);
-        else fq_span(n, x, y, mask, p, 1, 0);
-    } else {
-        if (mask) fq_span(n, x, y, mask, p, 0, 1);
-        else fq_span(n, x, y, mask, p, 0, 0);
-    }
+    GABA_QUANT_FQ_SPECIALISE(fq_span, n, x, y, mask, p);
 }
 
 void gaba_quant_minmax_span_f32_avx2(int64_t n, const float *x, float *lo, float *hi) {

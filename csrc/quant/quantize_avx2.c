@@ -5,6 +5,7 @@
 // as quantize_ref.c, hence bit-identical; tails and odd-aligned packed starts
 // go to the reference.
 #include "quant_kernels.h"
+#include "quant_simd.h"
 
 #include <immintrin.h>
 
@@ -35,12 +36,6 @@ static inline __m128i to_i16(__m256 c, int unsigned16) {
     return unsigned16 ? _mm_packus_epi32(lo, hi) : _mm_packs_epi32(lo, hi);
 }
 
-static inline __m128i pack_nibbles(__m128i a, __m128i b) {
-    const __m128i low = _mm_set1_epi16(0x0F), high = _mm_set1_epi16(0xF0);
-    __m128i wa = _mm_or_si128(_mm_and_si128(a, low), _mm_and_si128(_mm_srli_epi16(a, 4), high));
-    __m128i wb = _mm_or_si128(_mm_and_si128(b, low), _mm_and_si128(_mm_srli_epi16(b, 4), high));
-    return _mm_packus_epi16(wa, wb);
-}
 
 void gaba_quant_quantize_span_f32_avx2(int64_t n, const float *x, void *q, int64_t first,
                                        gaba_quant_storage storage,
@@ -77,7 +72,7 @@ void gaba_quant_quantize_span_f32_avx2(int64_t n, const float *x, void *q, int64
                                         to_i16(level(_mm256_loadu_ps(x + i + 8), p), 0));
             __m128i b = _mm_packs_epi16(to_i16(level(_mm256_loadu_ps(x + i + 16), p), 0),
                                         to_i16(level(_mm256_loadu_ps(x + i + 24), p), 0));
-            _mm_storeu_si128((__m128i *)dst, pack_nibbles(a, b));
+            _mm_storeu_si128((__m128i *)dst, gaba_quant_pack_nibbles(a, b));
         }
         break;
     }
@@ -125,13 +120,11 @@ void gaba_quant_dequantize_span_f32_avx2(int64_t n, const void *q, int64_t first
             i = 1;
         }
         const uint8_t *src = (const uint8_t *)q + ((first + i) >> 1);
-        const __m128i nib = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
         for (; i + 32 <= n; i += 32, src += 16) {
-            __m128i b = _mm_loadu_si128((const __m128i *)src);
-            __m128i lo = _mm_and_si128(b, nib), hi = _mm_and_si128(_mm_srli_epi16(b, 4), nib);
-            __m128i e[2] = {_mm_unpacklo_epi8(lo, hi), _mm_unpackhi_epi8(lo, hi)};
+            __m128i e[2];
+            gaba_quant_unpack_nibbles(_mm_loadu_si128((const __m128i *)src),
+                                      storage == GABA_QUANT_S4, e);
             for (int k = 0; k < 2; k++) {
-                if (storage == GABA_QUANT_S4) e[k] = _mm_sub_epi8(_mm_xor_si128(e[k], eight), eight);
                 store_levels(y + i + 16 * k, _mm256_cvtepi8_epi32(e[k]), p);
                 store_levels(y + i + 16 * k + 8, _mm256_cvtepi8_epi32(_mm_srli_si128(e[k], 8)), p);
             }

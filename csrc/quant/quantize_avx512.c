@@ -6,6 +6,7 @@
 // packed tails under 32 values, go to the reference (it read-modify-writes
 // the shared byte).
 #include "quant_kernels.h"
+#include "quant_simd.h"
 
 #include <immintrin.h>
 
@@ -31,14 +32,6 @@ static inline __m512 level(__m512 v, const gaba_quant_span_params *p) {
 
 static inline __mmask16 tail_lanes(int64_t left) {
     return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-}
-
-// 16 bytes, one per element, from two nibble-pairs' worth of int8 values.
-static inline __m128i pack_nibbles(__m128i a, __m128i b) {
-    const __m128i low = _mm_set1_epi16(0x0F), high = _mm_set1_epi16(0xF0);
-    __m128i wa = _mm_or_si128(_mm_and_si128(a, low), _mm_and_si128(_mm_srli_epi16(a, 4), high));
-    __m128i wb = _mm_or_si128(_mm_and_si128(b, low), _mm_and_si128(_mm_srli_epi16(b, 4), high));
-    return _mm_packus_epi16(wa, wb);
 }
 
 void gaba_quant_quantize_span_f32_avx512(int64_t n, const float *x, void *q, int64_t first,
@@ -77,7 +70,7 @@ void gaba_quant_quantize_span_f32_avx512(int64_t n, const float *x, void *q, int
             __m128i a = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(level(_mm512_loadu_ps(x + i), p)));
             __m128i b =
                 _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(level(_mm512_loadu_ps(x + i + 16), p)));
-            _mm_storeu_si128((__m128i *)dst, pack_nibbles(a, b));
+            _mm_storeu_si128((__m128i *)dst, gaba_quant_pack_nibbles(a, b));
         }
         if (i < n) gaba_quant_quantize_span_f32_ref(n - i, x + i, q, first + i, storage, p);
         return;
@@ -126,17 +119,12 @@ void gaba_quant_dequantize_span_f32_avx512(int64_t n, const void *q, int64_t fir
             i = 1;
         }
         const uint8_t *src = (const uint8_t *)q + ((first + i) >> 1);
-        const __m128i nib = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
         for (; i + 32 <= n; i += 32, src += 16) {
-            __m128i b = _mm_loadu_si128((const __m128i *)src);
-            __m128i lo = _mm_and_si128(b, nib), hi = _mm_and_si128(_mm_srli_epi16(b, 4), nib);
-            __m128i e0 = _mm_unpacklo_epi8(lo, hi), e1 = _mm_unpackhi_epi8(lo, hi);
-            if (storage == GABA_QUANT_S4) { // sign-extend: (e ^ 8) - 8
-                e0 = _mm_sub_epi8(_mm_xor_si128(e0, eight), eight);
-                e1 = _mm_sub_epi8(_mm_xor_si128(e1, eight), eight);
-            }
-            store_levels(y + i, 0xFFFF, _mm512_cvtepi8_epi32(e0), p);
-            store_levels(y + i + 16, 0xFFFF, _mm512_cvtepi8_epi32(e1), p);
+            __m128i e[2];
+            gaba_quant_unpack_nibbles(_mm_loadu_si128((const __m128i *)src),
+                                      storage == GABA_QUANT_S4, e);
+            store_levels(y + i, 0xFFFF, _mm512_cvtepi8_epi32(e[0]), p);
+            store_levels(y + i + 16, 0xFFFF, _mm512_cvtepi8_epi32(e[1]), p);
         }
         if (i < n) gaba_quant_dequantize_span_f32_ref(n - i, q, first + i, storage, y + i, p);
         return;

@@ -215,6 +215,15 @@ def test_per_channel_threaded_matches_serial():
         assert_bitexact(gaba.fake_quantize(x, 4, True, axis=0), want)
         assert_bitexact(gaba.fake_quantize(x, 4, True, axis=1),
                         expected_fq(x, 4, True, axis=1)[0])
+    # per-element parameters (channel axis last), odd row length, packed INT4, threaded
+    z = rand((3001, 131), seed=9, low=-1, high=2)
+    for threads in (1, 2):
+        gaba.set_num_threads(threads)
+        for bits, sym in ((4, False), (8, True)):
+            q = gaba.quantize(z, bits, sym, axis=1)
+            assert_bitexact(q.dequantize(), expected_fq(z, bits, sym, axis=1)[0])
+            assert_bitexact(gaba.fake_quantize(z.reshape(3001, 131, 1), bits, sym, axis=1),
+                            expected_fq(z, bits, sym, axis=1)[0].reshape(3001, 131, 1))
 
 
 # ---- validation ------------------------------------------------------------------------

@@ -4,6 +4,9 @@
 // (aten/.../quantized/cpu/kernels/QuantizedOpKernels.cpp) element by element,
 // but saturates +-Inf and huge values and lets NaN through (see quant.h).
 // Plain scalar C: the test oracle the SIMD variants must match bit for bit.
+// The *_lanes variants (per-element parameters) apply the span kernels to one
+// element at a time; the storage lanes live here too, beside their spans'
+// one-element definition in quantize_ref.c.
 #include "quant_kernels.h"
 
 #include <math.h>
@@ -36,4 +39,39 @@ void gaba_quant_minmax_span_f32_ref(int64_t n, const float *x, float *lo, float 
     }
     *lo = mn;
     *hi = mx;
+}
+
+static inline gaba_quant_span_params lane(const gaba_quant_lane_params *p, int64_t i) {
+    return (gaba_quant_span_params){p->scale[i], p->inv_scale[i], p->zero_point[i],
+                                    p->qmin,     p->qmax,         p->away};
+}
+
+void gaba_quant_fake_quantize_lanes_f32_ref(int64_t n, const float *x, float *y, uint8_t *mask,
+                                            const gaba_quant_lane_params *p) {
+    for (int64_t i = 0; i < n; i++) {
+        gaba_quant_span_params one = lane(p, i);
+        gaba_quant_fake_quantize_span_f32_ref(1, x + i, y + i, mask ? mask + i : NULL, &one);
+    }
+}
+
+void gaba_quant_minmax_lanes_f32_ref(int64_t n, const float *x, float *lo, float *hi) {
+    for (int64_t i = 0; i < n; i++) gaba_quant_minmax_span_f32_ref(1, x + i, lo + i, hi + i);
+}
+
+void gaba_quant_quantize_lanes_f32_ref(int64_t n, const float *x, void *q, int64_t first,
+                                       gaba_quant_storage storage,
+                                       const gaba_quant_lane_params *p) {
+    for (int64_t i = 0; i < n; i++) {
+        gaba_quant_span_params one = lane(p, i);
+        gaba_quant_quantize_span_f32_ref(1, x + i, q, first + i, storage, &one);
+    }
+}
+
+void gaba_quant_dequantize_lanes_f32_ref(int64_t n, const void *q, int64_t first,
+                                         gaba_quant_storage storage, float *y,
+                                         const gaba_quant_lane_params *p) {
+    for (int64_t i = 0; i < n; i++) {
+        gaba_quant_span_params one = lane(p, i);
+        gaba_quant_dequantize_span_f32_ref(1, q, first + i, storage, y + i, &one);
+    }
 }

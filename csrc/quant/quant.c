@@ -15,6 +15,14 @@
 // Elements per task: even (so no two tasks share a packed byte) and large
 // enough that the per-task overhead vanishes.
 #define CHUNK (1 << 16)
+// Channels whose runs (the `inner` extent) are short go through the lanes
+// kernels with per-element parameters: a span call per run would cost a call
+// per value when the per-channel axis is last (inner = 1). Runs of 16+ take
+// spans unless there are many of them (outer > 1) and they are under 64:
+// measured on (64,3,3,3) axis 0 (spans win) and (N,16,16) axis 1 (lanes win 3x).
+static int use_lanes(int64_t outer, int64_t channels, int64_t inner) {
+    return channels > 1 && (inner < 16 || (inner < 64 && outer > 1));
+}
 
 int64_t gaba_quant_storage_bytes(gaba_quant_storage storage, int64_t n) {
     switch (storage) {
@@ -82,6 +90,8 @@ typedef struct span_job {
     enum span_op op;
     int64_t channels, inner, n, chunk;
     const gaba_quant_span_params *params; // (channels,)
+    const gaba_quant_lane_params *lanes;  // or NULL; per element of one outer row
+    int64_t row;                          // channels * inner: the lanes' period
     const float *x;
     float *y;
     uint8_t *mask;
@@ -90,10 +100,36 @@ typedef struct span_job {
     gaba_quant_storage storage;
 } span_job;
 
+static void lanes_piece(const span_job *j, int64_t pos, int64_t end) {
+    while (pos < end) {
+        int64_t off = pos % j->row;
+        int64_t len = j->row - off < end - pos ? j->row - off : end - pos;
+        gaba_quant_lane_params p = *j->lanes;
+        p.scale += off, p.inv_scale += off, p.zero_point += off;
+        switch (j->op) {
+        case OP_FAKE:
+            gaba_quant_table.fake_quantize_lanes(len, j->x + pos, j->y + pos,
+                                                 j->mask ? j->mask + pos : NULL, &p);
+            break;
+        case OP_QUANTIZE:
+            gaba_quant_table.quantize_lanes(len, j->x + pos, j->q, pos, j->storage, &p);
+            break;
+        case OP_DEQUANTIZE:
+            gaba_quant_table.dequantize_lanes(len, j->q_in, pos, j->storage, j->y + pos, &p);
+            break;
+        }
+        pos += len;
+    }
+}
+
 static void span_task(void *ctx, int64_t task, int64_t n_tasks) {
     const span_job *j = ctx;
     int64_t pos = task * j->chunk;
     int64_t end = pos + j->chunk < j->n ? pos + j->chunk : j->n;
+    if (j->lanes) {
+        lanes_piece(j, pos, end);
+        return;
+    }
     while (pos < end) {
         int64_t row = pos / j->inner, off = pos - row * j->inner;
         int64_t len = j->inner - off < end - pos ? j->inner - off : end - pos;
@@ -123,6 +159,26 @@ static gaba_status run_spans(span_job *job, int64_t outer, int64_t channels, int
         return GABA_ERR_NOMEM;
     gaba_status status = make_params(params, channels, scale, zero_point, grid);
     job->n = outer * channels * inner;
+    float *expanded = NULL;
+    gaba_quant_lane_params lanes;
+    if (status == GABA_OK && job->n > 0 && use_lanes(outer, channels, inner)) {
+        int64_t row = channels * inner;
+        if (!(expanded = gaba_aligned_alloc(3 * (size_t)row * sizeof(float)))) {
+            status = GABA_ERR_NOMEM;
+        } else {
+            for (int64_t c = 0, k = 0; c < channels; c++) {
+                for (int64_t i = 0; i < inner; i++, k++) {
+                    expanded[k] = params[c].scale;
+                    expanded[row + k] = params[c].inv_scale;
+                    expanded[2 * row + k] = params[c].zero_point;
+                }
+            }
+            lanes = (gaba_quant_lane_params){expanded, expanded + row, expanded + 2 * row,
+                                             params[0].qmin, params[0].qmax, params[0].away};
+            job->lanes = &lanes;
+            job->row = row;
+        }
+    }
     if (status == GABA_OK && job->n > 0) {
         job->channels = channels;
         job->inner = inner;
@@ -136,6 +192,7 @@ static gaba_status run_spans(span_job *job, int64_t outer, int64_t channels, int
         }
     }
     if (params != &one) gaba_aligned_free(params);
+    gaba_aligned_free(expanded);
     return status;
 }
 
@@ -210,6 +267,25 @@ gaba_status gaba_quant_minmax_f32(float *min_val, float *max_val, int64_t outer,
     int64_t n = outer * channels * inner;
     int parallel = n >= PARALLEL_MIN && gaba_threads_get() > 1;
     minmax_job job = {outer, channels, inner, n, n, x, min_val, max_val};
+    if (n > 0 && use_lanes(outer, channels, inner)) {
+        // Element-wise running bounds over the outer rows, then over inner.
+        int64_t row = channels * inner;
+        float *b = gaba_aligned_alloc(2 * (size_t)row * sizeof(float));
+        if (!b) return GABA_ERR_NOMEM;
+        for (int64_t k = 0; k < row; k++) b[k] = INFINITY, b[row + k] = -INFINITY;
+        for (int64_t o = 0; o < outer; o++) gaba_quant_table.minmax_lanes(row, x + o * row, b, b + row);
+        for (int64_t c = 0; c < channels; c++) {
+            float lo = INFINITY, hi = -INFINITY;
+            for (int64_t k = c * inner; k < (c + 1) * inner; k++) {
+                lo = b[k] < lo ? b[k] : lo;
+                hi = b[row + k] > hi ? b[row + k] : hi;
+            }
+            min_val[c] = lo;
+            max_val[c] = hi;
+        }
+        gaba_aligned_free(b);
+        return GABA_OK;
+    }
     if (channels > 1 || n == 0) {
         if (n == 0) {
             for (int64_t c = 0; c < channels; c++) min_val[c] = INFINITY, max_val[c] = -INFINITY;

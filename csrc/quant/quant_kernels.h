@@ -15,6 +15,15 @@ typedef struct gaba_quant_span_params {
     int away; // 1: x / scale, ties away from zero (TFLite); 0: x * inv_scale, ties to even
 } gaba_quant_span_params;
 
+// Per-element parameters, for channels whose runs are too short for spans
+// (a per-channel axis at or near the end): element i uses scale[i],
+// inv_scale[i], zero_point[i]. The driver expands them once per call.
+typedef struct gaba_quant_lane_params {
+    const float *scale, *inv_scale, *zero_point; // (n,) each, indexed like x
+    float qmin, qmax;
+    int away;
+} gaba_quant_lane_params;
+
 // y[0..n) = fake_quantize(x[0..n)); mask may be NULL.
 typedef void (*gaba_quant_fq_span_fn)(int64_t n, const float *x, float *y, uint8_t *mask,
                                       const gaba_quant_span_params *p);
@@ -29,6 +38,16 @@ typedef void (*gaba_quant_q_span_fn)(int64_t n, const float *x, void *q, int64_t
 typedef void (*gaba_quant_dq_span_fn)(int64_t n, const void *q, int64_t first,
                                       gaba_quant_storage storage, float *y,
                                       const gaba_quant_span_params *p);
+// The same four with per-element parameters; minmax lanes update lo[i], hi[i].
+typedef void (*gaba_quant_fq_lanes_fn)(int64_t n, const float *x, float *y, uint8_t *mask,
+                                       const gaba_quant_lane_params *p);
+typedef void (*gaba_quant_minmax_lanes_fn)(int64_t n, const float *x, float *lo, float *hi);
+typedef void (*gaba_quant_q_lanes_fn)(int64_t n, const float *x, void *q, int64_t first,
+                                      gaba_quant_storage storage,
+                                      const gaba_quant_lane_params *p);
+typedef void (*gaba_quant_dq_lanes_fn)(int64_t n, const void *q, int64_t first,
+                                       gaba_quant_storage storage, float *y,
+                                       const gaba_quant_lane_params *p);
 
 #define GABA_QUANT_DECLARE(isa)                                                              \
     void gaba_quant_fake_quantize_span_f32_##isa(int64_t n, const float *x, float *y,        \
@@ -40,7 +59,17 @@ typedef void (*gaba_quant_dq_span_fn)(int64_t n, const void *q, int64_t first,
                                             const gaba_quant_span_params *p);                \
     void gaba_quant_dequantize_span_f32_##isa(int64_t n, const void *q, int64_t first,       \
                                               gaba_quant_storage storage, float *y,          \
-                                              const gaba_quant_span_params *p);
+                                              const gaba_quant_span_params *p);      \
+    void gaba_quant_fake_quantize_lanes_f32_##isa(int64_t n, const float *x, float *y,       \
+                                                  uint8_t *mask,                             \
+                                                  const gaba_quant_lane_params *p);          \
+    void gaba_quant_minmax_lanes_f32_##isa(int64_t n, const float *x, float *lo, float *hi); \
+    void gaba_quant_quantize_lanes_f32_##isa(int64_t n, const float *x, void *q,             \
+                                             int64_t first, gaba_quant_storage storage,      \
+                                             const gaba_quant_lane_params *p);               \
+    void gaba_quant_dequantize_lanes_f32_##isa(int64_t n, const void *q, int64_t first,      \
+                                               gaba_quant_storage storage, float *y,         \
+                                               const gaba_quant_lane_params *p);
 
 GABA_QUANT_DECLARE(ref)
 GABA_QUANT_DECLARE(avx2)
@@ -51,6 +80,10 @@ typedef struct gaba_quant_kernels {
     gaba_quant_minmax_span_fn minmax;
     gaba_quant_q_span_fn quantize;
     gaba_quant_dq_span_fn dequantize;
+    gaba_quant_fq_lanes_fn fake_quantize_lanes;
+    gaba_quant_minmax_lanes_fn minmax_lanes;
+    gaba_quant_q_lanes_fn quantize_lanes;
+    gaba_quant_dq_lanes_fn dequantize_lanes;
 } gaba_quant_kernels;
 
 extern gaba_quant_kernels gaba_quant_table;

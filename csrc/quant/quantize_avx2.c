@@ -134,3 +134,17 @@ void gaba_quant_dequantize_span_f32_avx2(int64_t n, const void *q, int64_t first
     }
     if (i < n) gaba_quant_dequantize_span_f32_ref(n - i, q, first + i, storage, y + i, p);
 }
+
+// Per-element parameters (a per-channel axis near the end) take the
+// reference loops at this level; the AVX-512 level vectorises them.
+void gaba_quant_quantize_lanes_f32_avx2(int64_t n, const float *x, void *q, int64_t first,
+                                        gaba_quant_storage storage,
+                                        const gaba_quant_lane_params *p) {
+    gaba_quant_quantize_lanes_f32_ref(n, x, q, first, storage, p);
+}
+
+void gaba_quant_dequantize_lanes_f32_avx2(int64_t n, const void *q, int64_t first,
+                                          gaba_quant_storage storage, float *y,
+                                          const gaba_quant_lane_params *p) {
+    gaba_quant_dequantize_lanes_f32_ref(n, q, first, storage, y, p);
+}

@@ -111,7 +111,8 @@ def _case(name, shape, axis, op, repeats, torch):
     for key in ["gaba"] + [k for k in fns if k != "gaba"]:
         times[key] = harness.measure(fns[key], repeats=repeats)["p50"]
     times["gaba"] = min(times["gaba"], harness.measure(fns["gaba"], repeats=repeats)["p50"])
-    row = {"op": name, "shape": "x".join(map(str, shape)), "elements": int(x.size),
+    row = {"op": name if axis is None else f"{name} axis={axis}",
+           "shape": "x".join(map(str, shape)), "elements": int(x.size),
            "gaba_us": 1e6 * times["gaba"], "numpy_us": 1e6 * times["numpy"],
            "torch_us": 1e6 * times["torch"] if "torch" in times else None,
            "copy_us": 1e6 * times["copy"]}
@@ -127,6 +128,7 @@ CASES = [  # (name, shape, axis, op)
     ("fake quant per-tensor", (4096, 4096), None, "fake_quantize"),
     ("fake quant per-channel", (64, 3, 3, 3), 0, "fake_quantize"),
     ("fake quant per-channel", (1024, 1024), 0, "fake_quantize"),
+    ("fake quant per-channel", (1024, 1024), 1, "fake_quantize"),
     ("quantize INT4", (1024, 1024), None, "quantize_int4"),
     ("dequantize INT4", (1024, 1024), None, "dequantize_int4"),
 ]

@@ -22,7 +22,6 @@ def _torch():
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(1)
     return torch
 
 
@@ -142,14 +141,19 @@ def rows(quick=False):
     import gaba
 
     torch = _torch()
+    torch_before = torch.get_num_threads() if torch is not None else None
     before = gaba.get_num_threads()
     gaba.set_num_threads(1)
+    if torch is not None:
+        torch.set_num_threads(1)
     try:
         return [_case(name, shape, axis, op, 7 if quick else 21, torch)
                 for name, shape, axis, op in CASES
                 if not (quick and np.prod(shape) > (1 << 22))]
     finally:
         gaba.set_num_threads(before)
+        if torch is not None:
+            torch.set_num_threads(torch_before)
 
 
 COLUMNS = [("op", "op", "{}"), ("shape", "shape", "{}"), ("gaba_us", "gaba us", "{:.1f}"),

@@ -231,6 +231,8 @@ def quant_params(x, bits=8, symmetric=True, *, axis=None, narrow_range=False):
         with one value per index along `axis`.
     """
     qmin, qmax = _grid(bits, symmetric, narrow_range, "quant_params")
+    if axis is not None and _channels(x, axis, "quant_params") == 0:
+        return np.empty(0, np.float32), np.empty(0, np.int32)
     scale, zp = _gaba.quant_params(x, axis, qmin, qmax, symmetric)
     if axis is None:
         return float(scale[0]), int(zp[0])

@@ -82,6 +82,9 @@ def test_zero_dim_and_empty():
     e = np.zeros((0, 4), F32)
     assert gaba.fake_quantize(e, 8).shape == (0, 4)
     assert gaba.fake_quantize(e, 8, axis=1).shape == (0, 4)
+    assert gaba.quant_params(e, 8, axis=1)[0].shape == (4,)
+    assert gaba.quant_params(e, 8, axis=0)[0].shape == (0,)
+    assert gaba.dequantize(gaba.quantize(e, 4, axis=0)).shape == (0, 4)
 
 
 # ---- rounding: ties, grid edges, parameters given --------------------------------
@@ -280,8 +283,14 @@ def test_refcounts_and_inputs_unchanged():
     x = rand((8, 9), seed=11)
     before = x.copy()
     counts = sys.getrefcount(x)
+    obs = gaba.MovingAverageObserver(axis=1)
     for _ in range(50):
-        gaba.fake_quantize(x, 8, axis=0, return_mask=True)
+        _, mask = gaba.fake_quantize(x, 8, axis=0, return_mask=True)
+        gaba.fake_quantize_backward(x, mask)
+        gaba.fake_quantize_lsq_backward(x, x, 0.1, 3.0, 8, False)
+        gaba.quant_params(x, 4, axis=1)
+        obs.update(x)
+        obs.qparams()
         gaba.quantize(x, 4).dequantize()
         try:
             gaba.fake_quantize(x, 8, out=np.empty((2, 2), F32))

@@ -407,7 +407,10 @@ class MinMaxObserver:
         return self._bound(self._max)
 
     def qparams(self, bits=8, symmetric=True, narrow_range=False):
-        """(scale, zero_point) for the bounds seen so far: floats/ints per tensor, arrays per channel."""
+        """(scale, zero_point) for the bounds seen so far.
+
+        A float and an int per tensor; float32 and int32 arrays per channel.
+        """
         if self._min is None:
             raise ValueError(f"{type(self).__name__}.qparams(): no data observed yet; call "
                              "update(x) first")

@@ -227,7 +227,8 @@ static PyObject *py_fake_quantize(PyObject *self, PyObject *const *args, Py_ssiz
     int32_t qmin, qmax;
     int axis, symmetric = PyObject_IsTrue(args[7]), return_mask = PyObject_IsTrue(args[9]);
     int rounding = gaba_py_choice(args[8], func, "rounding", rounding_names);
-    if (symmetric < 0 || return_mask < 0 || rounding < 0 || parse_grid(args + 5, func, &qmin, &qmax))
+    if (symmetric < 0 || return_mask < 0 || rounding < 0 ||
+        parse_grid(args + 5, func, &qmin, &qmax))
         return NULL;
     int64_t outer, channels, inner;
     if (!(x = gaba_py_array(args[0], func, "x", NPY_FLOAT32, 0, NPY_MAXDIMS, GABA_PY_CONTIGUOUS)) ||
@@ -245,7 +246,8 @@ static PyObject *py_fake_quantize(PyObject *self, PyObject *const *args, Py_ssiz
             goto done;
         }
         // out is x itself (in place) or shares no memory with it.
-        if (PyArray_DATA(out) != PyArray_DATA(x) && gaba_py_check_no_overlap(out, x, func, "out", "x"))
+        if (PyArray_DATA(out) != PyArray_DATA(x) &&
+            gaba_py_check_no_overlap(out, x, func, "out", "x"))
             goto done;
     }
     if (return_mask &&
@@ -378,8 +380,9 @@ static PyObject *py_dequantize(PyObject *self, PyObject *const *args, Py_ssize_t
     data = gaba_py_array(args[0], func, "data", storage_dtypes[storage], 0, NPY_MAXDIMS,
                          GABA_PY_CONTIGUOUS);
     if (!data) goto done;
-    if (PyArray_SIZE(data) != gaba_quant_storage_bytes((gaba_quant_storage)storage, n) /
-                                  (storage == GABA_QUANT_S16 || storage == GABA_QUANT_U16 ? 2 : 1)) {
+    int64_t values = gaba_quant_storage_bytes((gaba_quant_storage)storage, n);
+    if (storage == GABA_QUANT_S16 || storage == GABA_QUANT_U16) values /= 2;
+    if (PyArray_SIZE(data) != values) {
         PyErr_Format(PyExc_ValueError, "%s(): 'data' holds %ld values, the shape needs %ld", func,
                      (long)PyArray_SIZE(data), (long)n);
         goto done;
@@ -463,7 +466,8 @@ static PyObject *py_qparams(PyObject *self, PyObject *const *args, Py_ssize_t na
     int32_t qmin, qmax;
     int symmetric = PyObject_IsTrue(args[4]);
     if (symmetric < 0 || parse_grid(args + 2, func, &qmin, &qmax)) return NULL;
-    PyArrayObject *lo = gaba_py_array(args[0], func, "min_val", NPY_FLOAT32, 1, 1, GABA_PY_CONTIGUOUS);
+    PyArrayObject *lo =
+        gaba_py_array(args[0], func, "min_val", NPY_FLOAT32, 1, 1, GABA_PY_CONTIGUOUS);
     if (!lo) return NULL;
     int64_t channels = PyArray_DIM(lo, 0);
     PyArrayObject *hi = param_array(args[1], func, "max_val", NPY_FLOAT32, channels);
@@ -490,7 +494,8 @@ static PyObject *py_ste_backward(PyObject *self, PyObject *const *args, Py_ssize
     PyArrayObject *grad = NULL, *mask = NULL, *out = NULL;
     if (!(grad = gaba_py_array(args[0], func, "grad", NPY_FLOAT32, 0, NPY_MAXDIMS,
                                GABA_PY_CONTIGUOUS)) ||
-        !(mask = gaba_py_array(args[1], func, "mask", NPY_BOOL, 0, NPY_MAXDIMS, GABA_PY_CONTIGUOUS)))
+        !(mask = gaba_py_array(args[1], func, "mask", NPY_BOOL, 0, NPY_MAXDIMS,
+                               GABA_PY_CONTIGUOUS)))
         goto done;
     if (!PyArray_SAMESHAPE(grad, mask)) {
         PyErr_Format(PyExc_ValueError, "%s(): 'grad' and 'mask' must have the same shape", func);

@@ -33,7 +33,8 @@ fq_block(const float *x, float *y, uint8_t *mask, __mmask16 lanes, fq_vecs p, __
                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 q = _mm512_add_ps(r, p.zp);
     if (with_mask) {
-        __mmask16 in = _mm512_cmp_ps_mask(q, lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(q, hi, _CMP_LE_OQ);
+        __mmask16 in =
+            _mm512_cmp_ps_mask(q, lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(q, hi, _CMP_LE_OQ);
         _mm_mask_storeu_epi8(mask, lanes, _mm_maskz_mov_epi8(in, _mm_set1_epi8(1)));
     }
     // max_ps returns its second operand for a NaN: NaN lanes are restored below.

@@ -273,7 +273,8 @@ gaba_status gaba_quant_minmax_f32(float *min_val, float *max_val, int64_t outer,
         float *b = gaba_aligned_alloc(2 * (size_t)row * sizeof(float));
         if (!b) return GABA_ERR_NOMEM;
         for (int64_t k = 0; k < row; k++) b[k] = INFINITY, b[row + k] = -INFINITY;
-        for (int64_t o = 0; o < outer; o++) gaba_quant_table.minmax_lanes(row, x + o * row, b, b + row);
+        for (int64_t o = 0; o < outer; o++)
+            gaba_quant_table.minmax_lanes(row, x + o * row, b, b + row);
         for (int64_t c = 0; c < channels; c++) {
             float lo = INFINITY, hi = -INFINITY;
             for (int64_t k = c * inner; k < (c + 1) * inner; k++) {

@@ -95,9 +95,9 @@ void gaba_quant_dequantize_span_f32_avx2(int64_t n, const void *q, int64_t first
         const uint8_t *src = (const uint8_t *)q + first;
         for (; i + 8 <= n; i += 8) {
             __m128i b = _mm_loadl_epi64((const __m128i *)(src + i));
-            store_levels(y + i,
-                         storage == GABA_QUANT_S8 ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b),
-                         p);
+            __m256i v = storage == GABA_QUANT_S8 ? _mm256_cvtepi8_epi32(b)
+                                                 : _mm256_cvtepu8_epi32(b);
+            store_levels(y + i, v, p);
         }
         break;
     }

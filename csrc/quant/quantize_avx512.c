@@ -144,7 +144,8 @@ dequantize_run(int64_t n, const void *q, int64_t first, gaba_quant_storage stora
         for (; i < n; i += 16) {
             __mmask16 lanes = tail_lanes(n - i);
             __m128i b = _mm_maskz_loadu_epi8(lanes, (const int8_t *)q + first + i);
-            __m512i v = storage == GABA_QUANT_S8 ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b);
+            __m512i v =
+                storage == GABA_QUANT_S8 ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b);
             store_levels(y + i, lanes, v, params_at(s, i, lanes));
         }
         return;

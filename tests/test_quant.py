@@ -647,4 +647,5 @@ def test_new_outputs_are_owned_once():
     assert sys.getrefcount(out) == 2
     assert out.base is None and out.flags.owndata and out.flags.c_contiguous
     q = gaba.quantize(x, 4)
-    assert sys.getrefcount(q.data) == 2 and q.data.flags.owndata
+    refs = sys.getrefcount(q.data)  # outside the assert: pytest's rewrite holds a reference
+    assert refs == 2 and q.data.flags.owndata

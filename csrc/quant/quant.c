@@ -16,12 +16,14 @@
 // enough that the per-task overhead vanishes.
 #define CHUNK (1 << 16)
 // Channels whose runs (the `inner` extent) are short go through the lanes
-// kernels with per-element parameters: a span call per run would cost a call
-// per value when the per-channel axis is last (inner = 1). Runs of 16+ take
-// spans unless there are many of them (outer > 1) and they are under 64:
-// measured on (64,3,3,3) axis 0 (spans win) and (N,16,16) axis 1 (lanes win 3x).
+// kernels with per-element parameters, expanded to one outer row (3 floats per
+// element of channels * inner): a span call per run would cost a call per
+// value when the per-channel axis is last (inner = 1). Runs under 64 with
+// several outer rows also take lanes ((N,16,16) axis 1: 3x faster than spans);
+// a single outer row with runs > 1 keeps spans ((64,3,3,3) axis 0: spans win),
+// which also bounds the expansion to 1.5x the tensor.
 static int use_lanes(int64_t outer, int64_t channels, int64_t inner) {
-    return channels > 1 && (inner < 16 || (inner < 64 && outer > 1));
+    return channels > 1 && (inner == 1 || (inner < 64 && outer > 1));
 }
 
 int64_t gaba_quant_storage_bytes(gaba_quant_storage storage, int64_t n) {

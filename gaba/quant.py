@@ -74,7 +74,8 @@ def fake_quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_poin
     """Quantize to a `bits`-bit integer grid and back, in float32 (QAT's forward pass).
 
     Bit-exact with ``torch.fake_quantize_per_tensor_affine`` (``axis=None``)
-    and ``torch.fake_quantize_per_channel_affine`` for finite inputs::
+    and ``torch.fake_quantize_per_channel_affine`` for finite inputs (with
+    ``|x / scale| < 2**63``)::
 
         q_f = zero_point + nearbyint(x * (1 / scale))   # 1/scale rounded once to float32
         q   = clamp(q_f, qmin, qmax)
@@ -121,7 +122,7 @@ def fake_quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_poin
     with mask False; +Inf and -Inf saturate to the ``qmax``/``qmin`` levels
     with mask False. Scales computed from the data ignore NaN and +-Inf.
     PyTorch maps NaN to the ``qmin`` level, and its per-channel op also maps
-    +Inf there.
+    +Inf (and ``x / scale >= 2**63``) there.
 
     Examples
     --------

@@ -155,6 +155,19 @@ def test_given_parameters_match_reference():
     assert_bitexact(y, ref.fake_quantize(x, np.full(10, 0.05, F32), 0, -128, 127, axis=1)[0])
 
 
+def test_torch_non_finite_differences_are_the_documented_ones():
+    torch = pytest.importorskip("torch")
+    x = np.array([np.nan, np.inf, -np.inf, 1e20, -1e20, 3.0], F32)
+    ours = gaba.fake_quantize(x, 8, scale=1.0)
+    tensor = torch.fake_quantize_per_tensor_affine(torch.from_numpy(x), 1.0, 0, -128, 127).numpy()
+    channel = torch.fake_quantize_per_channel_affine(
+        torch.from_numpy(x[None]), torch.ones(1), torch.zeros(1, dtype=torch.int32), 0, -128,
+        127).numpy()[0]
+    assert np.isnan(ours[0]) and tensor[0] == channel[0] == -128  # NaN: ours NaN, theirs qmin
+    np.testing.assert_array_equal(ours[1:], tensor[1:])  # per-tensor saturates as we do
+    assert channel[1] == channel[3] == -128 and ours[1] == ours[3] == 127  # int64 overflow
+
+
 def test_non_finite_policy():
     x = np.array([np.nan, np.inf, -np.inf, 1e30, -1e30, 0.5, -0.0], F32)
     for axis in (None, 0):

@@ -350,6 +350,25 @@ def test_lsq_matches_reference(axis, symmetric):
     np.testing.assert_allclose(np.atleast_1d(gz), ez, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("axis", (None, 0))
+def test_lsq_large_threaded(axis):
+    x = rand((600, 700), seed=17, low=-3, high=3)
+    grad = rand((600, 700), seed=18)
+    channels = 1 if axis is None else 600
+    scale = np.full(channels, 0.02, F32)
+    zp = np.full(channels, 3.0, F32)
+    ex, es, ez = ref.lsq_backward(grad, x, scale, zp, 0, 255, axis, 0.25)
+    for threads in (1, 2):
+        gaba.set_num_threads(threads)
+        gx, gs, gz = gaba.fake_quantize_lsq_backward(
+            grad, x, scale if axis is not None else 0.02, zp if axis is not None else 3.0, 8,
+            False, axis=axis, grad_factor=0.25)
+        assert_bitexact(gx, ex)
+        # float64 sums of the same float32 terms in another order: ~1e-16 relative
+        np.testing.assert_allclose(np.atleast_1d(gs), es, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(np.atleast_1d(gz), ez, rtol=1e-6, atol=1e-9)
+
+
 def test_lsq_finite_differences():
     """LSQ's d/dscale and d/dzero_point against central differences of the fake-quant
     function, with round() passed straight through (the LSQ surrogate)."""

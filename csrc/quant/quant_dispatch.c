@@ -13,6 +13,7 @@
         .minmax_lanes = gaba_quant_minmax_lanes_f32_##isa,                                    \
         .quantize_lanes = gaba_quant_quantize_lanes_f32_##isa,                                \
         .dequantize_lanes = gaba_quant_dequantize_lanes_f32_##isa,                            \
+        .lsq = gaba_quant_lsq_span_f32_##isa,                                                 \
     }
 
 gaba_quant_kernels gaba_quant_table = GABA_QUANT_ROW(ref);

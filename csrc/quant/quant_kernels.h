@@ -24,6 +24,18 @@ typedef struct gaba_quant_lane_params {
     int away;
 } gaba_quant_lane_params;
 
+// One channel's LSQ backward constants (quant.h: gaba_quant_lsq_backward_f32).
+typedef struct gaba_quant_lsq_params {
+    float scale, inv_scale, zero_point; // zero_point already rounded and clamped
+    float qmin, qmax, d_small, d_big;   // d_small = qmin - zp, d_big = qmax - zp
+    float grad_factor;
+} gaba_quant_lsq_params;
+
+// grad_x[0..n) and sums[0] += d_scale terms, sums[1] += d_zero_point terms.
+typedef void (*gaba_quant_lsq_span_fn)(int64_t n, const float *grad, const float *x,
+                                       float *grad_x, const gaba_quant_lsq_params *p,
+                                       double sums[2]);
+
 // y[0..n) = fake_quantize(x[0..n)); mask may be NULL.
 typedef void (*gaba_quant_fq_span_fn)(int64_t n, const float *x, float *y, uint8_t *mask,
                                       const gaba_quant_span_params *p);
@@ -69,7 +81,10 @@ typedef void (*gaba_quant_dq_lanes_fn)(int64_t n, const void *q, int64_t first,
                                              const gaba_quant_lane_params *p);               \
     void gaba_quant_dequantize_lanes_f32_##isa(int64_t n, const void *q, int64_t first,      \
                                                gaba_quant_storage storage, float *y,         \
-                                               const gaba_quant_lane_params *p);
+                                               const gaba_quant_lane_params *p);          \
+    void gaba_quant_lsq_span_f32_##isa(int64_t n, const float *grad, const float *x,         \
+                                       float *grad_x, const gaba_quant_lsq_params *p,        \
+                                       double sums[2]);
 
 GABA_QUANT_DECLARE(ref)
 GABA_QUANT_DECLARE(avx2)
@@ -84,6 +99,7 @@ typedef struct gaba_quant_kernels {
     gaba_quant_minmax_lanes_fn minmax_lanes;
     gaba_quant_q_lanes_fn quantize_lanes;
     gaba_quant_dq_lanes_fn dequantize_lanes;
+    gaba_quant_lsq_span_fn lsq;
 } gaba_quant_kernels;
 
 extern gaba_quant_kernels gaba_quant_table;

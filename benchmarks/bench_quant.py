@@ -1,9 +1,11 @@
 """Fake quantization and INT4 quantize/dequantize against NumPy, PyTorch and a memory copy.
 
 Every row times, in the same run and on one thread: gaba; the same formula
-written in NumPy (preallocated buffers, so NumPy pays no allocation); PyTorch
-when installed (``fake_quantize_per_tensor_affine`` / ``_per_channel_affine``,
-``quantize_per_tensor`` to ``quint4x2`` and ``dequantize``); and ``np.copyto``
+written in NumPy (preallocated buffers, so NumPy pays no allocation; for LSQ
+the oracle gaba.ref.quant.lsq_backward); PyTorch when installed
+(``fake_quantize_per_tensor_affine`` / ``_per_channel_affine``,
+``quantize_per_tensor`` to ``quint4x2`` and ``dequantize``, the
+``_fake_quantize_learnable_per_tensor_affine_backward`` op); and ``np.copyto``
 of the input (a plain memory copy: the speed limit for an op that reads and
 writes each element once). Scale and zero point are given, as PyTorch's ops
 take them. Ratios are p50 over p50.
@@ -60,7 +62,7 @@ def _case(name, shape, axis, op, repeats, torch):
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(F32)
-    bits = 4 if op != "fake_quantize" else 8
+    bits = 4 if op in ("quantize_int4", "dequantize_int4") else 8
     scale, zp = gaba.quant_params(x, bits, True, axis=axis)
     qmin, qmax = (-8, 7) if bits == 4 else (-128, 127)
     out = np.empty_like(x)
@@ -97,6 +99,17 @@ def _case(name, shape, axis, op, repeats, torch):
         if torch is not None:
             tx = torch.from_numpy(x)
             fns["torch"] = lambda: torch.quantize_per_tensor(tx, scale, 0, torch.quint4x2)
+    elif op == "lsq_backward":
+        from gaba.ref import quant as ref
+
+        grad = rng.standard_normal(shape).astype(F32)
+        fns["gaba"] = lambda: gaba.fake_quantize_lsq_backward(grad, x, scale, 0.0, 8)
+        fns["numpy"] = lambda: ref.lsq_backward(grad, x, np.float32(scale), 0.0, qmin, qmax)
+        if torch is not None:
+            tg, tx = torch.from_numpy(grad), torch.from_numpy(x)
+            ts, tz = torch.tensor([scale]), torch.tensor([0.0])
+            backward = torch.ops.aten._fake_quantize_learnable_per_tensor_affine_backward
+            fns["torch"] = lambda: backward(tg, tx, ts, tz, qmin, qmax, 1.0)
     else:  # dequantize_int4
         q = gaba.quantize(x, 4, True, scale=scale)
         fns["gaba"] = lambda: gaba.dequantize(q, out=out)
@@ -130,6 +143,7 @@ CASES = [  # (name, shape, axis, op)
     ("fake quant per-channel", (1024, 1024), 1, "fake_quantize"),
     ("quantize INT4", (1024, 1024), None, "quantize_int4"),
     ("dequantize INT4", (1024, 1024), None, "dequantize_int4"),
+    ("LSQ backward per-tensor", (1024, 1024), None, "lsq_backward"),
 ]
 
 

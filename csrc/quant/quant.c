@@ -483,7 +483,10 @@ gaba_status gaba_quant_lsq_backward_f32(float *grad_x, float *grad_scale, float 
                 lsq_chunk_task(&job, 0, 1);
             }
             double total_s = 0.0, total_z = 0.0;
-            for (int64_t t = 0; t < n_tasks; t++) total_s += sums[2 * t], total_z += sums[2 * t + 1];
+            for (int64_t t = 0; t < n_tasks; t++) {
+                total_s += sums[2 * t];
+                total_z += sums[2 * t + 1];
+            }
             grad_scale[0] = (float)total_s;
             grad_zero_point[0] = (float)total_z;
         }

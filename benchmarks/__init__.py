@@ -8,6 +8,7 @@ in the same run as the peer it is compared with.
 BENCHMARKS = {
     "startup": "import time of gaba against numpy, in fresh interpreters",
     "compress": "compression toolbox (low-rank, distillation, pruning, quantization) vs NumPy and PyTorch",
+    "quant": "fake quantization and INT4 quantize/dequantize vs NumPy, PyTorch and a memory copy",
 }
 
 

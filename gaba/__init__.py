@@ -11,13 +11,19 @@ defined in C, and benchmarks whose every number is measured.
 """
 from ._version import __version__
 from ._ext import _gaba
+from ._runtime import info, set_num_threads, get_num_threads
 from .gemm import gemm
+from .quant import (fake_quantize, fake_quantize_backward, fake_quantize_lsq_backward,
+                    quant_params, quantize, dequantize, QTensor, MinMaxObserver,
+                    MovingAverageObserver)
 from .lowrank import low_rank_factorization, low_rank_conv2d, singular_values
 from .distill import distillation_loss
 from .prune import magnitude_prune, PolynomialDecay
-from ._runtime import info, set_num_threads, get_num_threads
 
-__all__ = ["__version__", "gemm", "info", "set_num_threads", "get_num_threads"]
+__all__ = ["__version__", "info", "set_num_threads", "get_num_threads"]
+__all__ += ["gemm"]
+__all__ += ["fake_quantize", "fake_quantize_backward", "fake_quantize_lsq_backward", "quant_params",
+            "quantize", "dequantize", "QTensor", "MinMaxObserver", "MovingAverageObserver"]
 __all__ += ["low_rank_factorization", "low_rank_conv2d", "singular_values"]
 __all__ += ["distillation_loss"]
 __all__ += ["magnitude_prune", "PolynomialDecay"]

@@ -15,6 +15,7 @@ static PyMethodDef *const family_methods[] = {
     gaba_py_lowrank_methods,
     gaba_py_distill_methods,
     gaba_py_prune_methods,
+    gaba_py_quant_methods,
 };
 
 static int gaba_exec(PyObject *module) {

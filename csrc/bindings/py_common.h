@@ -57,5 +57,6 @@ extern PyMethodDef gaba_py_gemm_methods[];
 extern PyMethodDef gaba_py_lowrank_methods[];
 extern PyMethodDef gaba_py_distill_methods[];
 extern PyMethodDef gaba_py_prune_methods[];
+extern PyMethodDef gaba_py_quant_methods[];
 
 #endif

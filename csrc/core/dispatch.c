@@ -36,6 +36,7 @@ gaba_status gaba_isa_parse(const char *name, gaba_isa *isa) {
 static void (*const family_tables[])(gaba_isa) = {
     gaba_gemm_dispatch_init,
     gaba_distill_dispatch_init,
+    gaba_quant_dispatch_init,
 };
 
 static gaba_isa active_isa = GABA_ISA_REF;

@@ -331,6 +331,26 @@ def quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_point=Non
     bit for finite x (+-Inf saturate alike; NaN, which no integer holds, is
     stored as the zero point and reads back as 0.0).
 
+    Parameters
+    ----------
+    x : numpy.ndarray, float32, any shape
+    bits, symmetric, axis, scale, zero_point, narrow_range, rounding
+        As for :func:`fake_quantize`. Storage: 2 to 4 bits packed two values
+        per byte (element 2i in the low nibble), 5 to 8 bits in int8 (uint8
+        when asymmetric), 9 to 16 bits in int16 (uint16).
+
+    Returns
+    -------
+    QTensor
+        The integer values with their scale, zero point, axis and shape;
+        ``q.nbytes`` is the real storage and ``q.compression_ratio`` its
+        ratio to float32.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For the same bad arguments :func:`fake_quantize` rejects.
+
     Examples
     --------
     >>> import numpy as np, gaba
@@ -348,7 +368,31 @@ def quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_point=Non
 def dequantize(q, out=None):
     """Float32 values of a :class:`QTensor`: ``(q - zero_point) * scale`` per channel.
 
-    `out`, when given, must be a C-contiguous float32 array of ``q.shape``.
+    Parameters
+    ----------
+    q : QTensor
+        From :func:`quantize`.
+    out : numpy.ndarray, float32, shape ``q.shape``, C-contiguous, optional
+        Written in place and returned.
+
+    Returns
+    -------
+    numpy.ndarray, float32, shape ``q.shape``
+        Equal bit for bit to :func:`fake_quantize` with the same arguments.
+
+    Raises
+    ------
+    TypeError
+        If `q` is not a QTensor, or `out` is not float32.
+    ValueError
+        If `out` has the wrong shape or is not C-contiguous.
+
+    Examples
+    --------
+    >>> import numpy as np, gaba
+    >>> x = np.array([0.1, -0.5, 1.0], np.float32)
+    >>> bool((gaba.dequantize(gaba.quantize(x, 8)) == gaba.fake_quantize(x, 8)).all())
+    True
     """
     if not isinstance(q, QTensor):
         raise TypeError(f"dequantize(): q must be a gaba.QTensor, got {type(q).__name__}")

@@ -21,6 +21,18 @@ def gemm_out_args():
     return (rand((7, 5), seed=1), rand((5, 3), seed=2), rand((7, 3), seed=4)), {"beta": 0.5}
 
 
+def quant_inputs():
+    x, g = rand((9, 13), seed=50), rand((9, 13), seed=51)
+    return x, g, rand((9, 13), seed=52) > 0
+
+
+def observe(x):
+    obs = gaba.MovingAverageObserver(axis=0)
+    obs.update(x)
+    return obs.qparams(4, False)
+
+
+F32 = np.float32
 CASES = [
     ("gemm", gaba.gemm, gemm_args),
     ("gemm(out=)", gaba.gemm, gemm_out_args),
@@ -32,6 +44,19 @@ CASES = [
               {"labels": np.arange(6, dtype=np.int64) % 5, "return_grad": True})),
     ("magnitude_prune", gaba.magnitude_prune, lambda: ((rand((8, 8), seed=8), 0.5), {})),
     ("magnitude_prune 2:4", gaba.magnitude_prune, lambda: ((rand((8, 8), seed=8), None), {"pattern": (2, 4)})),
+    ("fake_quantize", gaba.fake_quantize,
+     lambda: ((quant_inputs()[0], 4), {"axis": 1, "return_mask": True})),
+    ("fake_quantize(scale=)", gaba.fake_quantize,
+     lambda: ((quant_inputs()[0], 8, False), {"axis": 0, "scale": np.full(9, 0.1, F32),
+                                            "zero_point": np.arange(9)})),
+    ("fake_quantize_backward", gaba.fake_quantize_backward, lambda: (quant_inputs()[1:], {})),
+    ("fake_quantize_lsq_backward", gaba.fake_quantize_lsq_backward,
+     lambda: ((quant_inputs()[1], quant_inputs()[0], np.full(13, 0.02, F32), np.zeros(13, F32), 8),
+              {"axis": 1})),
+    ("quant_params", gaba.quant_params, lambda: ((quant_inputs()[0], 8, False), {"axis": 0})),
+    ("quantize/dequantize", lambda x: gaba.quantize(x, 4, axis=0).dequantize(),
+     lambda: ((quant_inputs()[0],), {})),
+    ("observer", observe, lambda: ((quant_inputs()[0],), {})),
 ]
 
 # Calls that must fail cleanly, every time, without leaking what they were given.
@@ -45,6 +70,15 @@ ERROR_CASES = [
     ("distillation shape mismatch", gaba.distillation_loss,
      lambda: ((rand((6, 5)), rand((6, 4))), {}), ValueError),
     ("prune bad sparsity", gaba.magnitude_prune, lambda: ((rand((4, 4)), 1.5), {}), ValueError),
+    ("fake_quantize bad dtype", gaba.fake_quantize, lambda: ((rand((9, 13), np.float64), 8), {}), TypeError),
+    ("fake_quantize bad scale", gaba.fake_quantize, lambda: ((rand((9, 13)), 8), {"scale": -1.0}), ValueError),
+    ("fake_quantize bad zero_point", gaba.fake_quantize,
+     lambda: ((rand((9, 13)), 8, False), {"axis": 0, "scale": 0.1, "zero_point": np.full(9, 300)}),
+     ValueError),
+    ("fake_quantize bad out", gaba.fake_quantize,
+     lambda: ((rand((9, 13)), 8), {"out": rand((3, 13))}), ValueError),
+    ("backward bad shape", gaba.fake_quantize_backward,
+     lambda: ((rand((9, 13)), quant_inputs()[2][:2]), {}), ValueError),
 ]
 
 
@@ -53,7 +87,9 @@ def _arrays(args, kwargs):
 
 
 def _refcounts(args, kwargs):
-    return [sys.getrefcount(x) for x in list(args) + list(kwargs.values())]
+    # Arrays only: small ints and strings are shared process-wide, so their
+    # counts move with unrelated code.
+    return [sys.getrefcount(x) for x in _arrays(args, kwargs)]
 
 
 @pytest.mark.parametrize("name,func,build", CASES, ids=[c[0] for c in CASES])

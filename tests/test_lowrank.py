@@ -195,10 +195,10 @@ def test_errors():
         gaba.low_rank_factorization(rand((2, 3, 4)), 1)
     bad = w.copy()
     bad[1, 2] = np.nan
-    with pytest.raises(ArithmeticError):
+    with pytest.raises(ArithmeticError, match="'w' holds NaN or Inf"):
         gaba.low_rank_factorization(bad, 2)
     bad[1, 2] = np.inf
-    with pytest.raises(ArithmeticError):
+    with pytest.raises(ArithmeticError, match=r"singular_values\(\): 'w' holds NaN or Inf"):
         gaba.singular_values(bad)
 
 

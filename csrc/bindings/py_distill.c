@@ -28,11 +28,11 @@ static PyObject *py_distillation_loss(PyObject *self, PyObject *const *args, Py_
     int want_grad = PyObject_IsTrue(args[6]);
     if (want_grad < 0) return NULL;
     if (!(temperature > 0.0) || !isfinite(temperature))
-        return PyErr_Format(PyExc_ValueError, "%s(): temperature must be > 0 and finite, got %g",
-                            func, temperature);
+        return PyErr_Format(PyExc_ValueError, "%s(): temperature must be > 0 and finite, got %R",
+                            func, args[2]);
     if (!(alpha >= 0.0 && alpha <= 1.0))
-        return PyErr_Format(PyExc_ValueError, "%s(): alpha must be in [0, 1], got %g", func,
-                            alpha);
+        return PyErr_Format(PyExc_ValueError, "%s(): alpha must be in [0, 1], got %R", func,
+                            args[3]);
 
     PyArrayObject *s = NULL, *t = NULL, *labels = NULL, *per_sample = NULL, *grad = NULL;
     PyObject *result = NULL;

@@ -14,6 +14,15 @@ static PyArrayObject *new_f32(int ndim, npy_intp d0, npy_intp d1) {
 }
 
 // singular_values(w)
+// The core reports NaN/Inf input and LAPACK non-convergence alike as
+// GABA_ERR_NUMERIC; say both, since the user cannot tell them apart otherwise.
+static PyObject *raise_svd_status(gaba_status status, const char *func) {
+    if (status == GABA_ERR_NUMERIC)
+        return PyErr_Format(PyExc_ArithmeticError,
+                            "%s(): 'w' holds NaN or Inf, or the SVD did not converge", func);
+    return gaba_py_raise(status, func);
+}
+
 static PyObject *py_singular_values(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "singular_values";
     if (nargs != 1) return PyErr_Format(PyExc_TypeError, "_gaba.singular_values takes 1 argument");
@@ -35,7 +44,7 @@ static PyObject *py_singular_values(PyObject *self, PyObject *const *args, Py_ss
     Py_DECREF(w);
     if (status != GABA_OK) {
         Py_DECREF(s);
-        return gaba_py_raise(status, func);
+        return raise_svd_status(status, func);
     }
     return (PyObject *)s;
 }
@@ -83,7 +92,7 @@ static PyObject *py_low_rank_factorization(PyObject *self, PyObject *const *args
                                         PyArray_DATA(u), PyArray_DATA(v), PyArray_DATA(s));
     Py_END_ALLOW_THREADS
     if (status != GABA_OK) {
-        gaba_py_raise(status, func);
+        raise_svd_status(status, func);
         goto done;
     }
     result = PyTuple_Pack(3, u, v, s);

@@ -30,7 +30,19 @@ def set_num_threads(n):
 
 
 def get_num_threads():
-    """Return the number of threads gaba's kernels may use (see set_num_threads)."""
+    """Return the number of threads gaba's kernels may use (see set_num_threads).
+
+    Returns
+    -------
+    int
+        The pool size, which OpenBLAS's thread count follows.
+
+    Examples
+    --------
+    >>> import gaba
+    >>> gaba.get_num_threads() >= 1
+    True
+    """
     return _gaba.get_num_threads()
 
 

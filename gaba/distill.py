@@ -58,6 +58,15 @@ def distillation_loss(student_logits, teacher_logits, temperature=2.0, alpha=0.5
     grad : numpy.ndarray, float32
         Only when `return_grad` is true: ``(loss, grad)``.
 
+    Raises
+    ------
+    TypeError
+        If the logits are not float32 numpy.ndarrays, or `labels` not integers.
+    ValueError
+        For logits of different shapes or more than 2-D, a temperature that is
+        not finite and > 0, alpha outside [0, 1], labels of the wrong length or
+        outside ``[0, C)``, or an unknown reduction.
+
     Notes
     -----
     Log-softmax subtracts each row's maximum first, so logits of +-1e4 give

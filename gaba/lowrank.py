@@ -22,6 +22,15 @@ def singular_values(w):
     numpy.ndarray, float32, shape (min(M, N),)
         Computed by LAPACK ``sgesdd`` (``sgesvd`` if it does not converge).
 
+    Raises
+    ------
+    TypeError
+        If `w` is not a float32 numpy.ndarray.
+    ValueError
+        If `w` is not 2-D.
+    ArithmeticError
+        If `w` holds NaN or Inf, or LAPACK does not converge.
+
     Examples
     --------
     >>> import numpy as np, gaba
@@ -177,6 +186,22 @@ def low_rank_conv2d(weight, rank=None, **kwargs):
     conv that takes the original bias. ``conv(x, second) o conv(x, first)``
     equals the convolution with the rank-r weight ``(u @ v).reshape(weight.shape)``.
     Grouped convs are not covered (factorize each group's slice).
+
+    Parameters
+    ----------
+    weight : numpy.ndarray, float32, shape (out, in, kh, kw)
+    rank : int, optional
+    **kwargs
+        `energy`, `method`, `oversample`, `n_iter`, `seed`, `normalizer`, as
+        for :func:`low_rank_factorization`.
+
+    Raises
+    ------
+    ValueError
+        If `weight` is not 4-D, or for the arguments
+        :func:`low_rank_factorization` rejects.
+    ArithmeticError
+        If `weight` holds NaN or Inf.
 
     Returns
     -------

@@ -48,6 +48,15 @@ def magnitude_prune(w, sparsity, *, structured=False, axis=0, pattern=None):
         pruning after an optimizer step). Unstructured, it has exactly k
         False entries (`pruned` may hold more zeros when `w` already had some).
 
+    Raises
+    ------
+    TypeError
+        If `w` is not a float32 numpy.ndarray.
+    ValueError
+        For a sparsity outside [0, 1], an axis out of range, a pattern that
+        is not 0 <= N <= M <= 256, a last dimension that is not a multiple of
+        M, or a sparsity that contradicts the pattern.
+
     Examples
     --------
     >>> import numpy as np, gaba
@@ -106,6 +115,22 @@ class PolynomialDecay:
     paper). Calling the schedule gives ``(should_prune, sparsity)``, where
     `should_prune` is true when ``begin_step <= step <= end_step`` and
     ``(step - begin_step) % frequency == 0``, as in TF-MOT.
+
+    Parameters
+    ----------
+    initial_sparsity, final_sparsity : float in [0, 1]
+    begin_step, end_step : int
+        Pruning ramps from `begin_step` to `end_step` (0 <= begin < end).
+    power : float
+        The exponent of the decay (3 in Zhu & Gupta).
+    frequency : int >= 1
+        Prune every `frequency` steps.
+
+    Raises
+    ------
+    ValueError
+        For sparsities outside [0, 1], steps not 0 <= begin < end, or a
+        frequency below 1.
 
     Examples
     --------

@@ -116,6 +116,15 @@ def fake_quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_poin
     numpy.ndarray or (numpy.ndarray, numpy.ndarray)
         `y` (float32, the shape of `x`), and the bool mask when asked.
 
+    Raises
+    ------
+    TypeError
+        If an array argument is not a numpy.ndarray of the documented dtype.
+    ValueError
+        For bits outside 2..16, an axis out of range, a scale that is not
+        finite and > 0, a zero point off the integer grid, mismatched shapes
+        or an unknown option.
+
     Notes
     -----
     Non-finite inputs (a documented policy, not PyTorch's): NaN gives NaN
@@ -156,6 +165,13 @@ def fake_quantize_backward(grad, mask):
     Returns
     -------
     numpy.ndarray, float32
+
+    Raises
+    ------
+    TypeError
+        If `grad` is not float32 or `mask` not bool.
+    ValueError
+        If their shapes differ.
 
     Examples
     --------
@@ -201,6 +217,23 @@ def fake_quantize_lsq_backward(grad, x, scale, zero_point=0.0, bits=8, symmetric
     (grad_x, grad_scale, grad_zero_point)
         grad_x shaped like x; the other two a float (``axis=None``) or float32
         arrays of one value per channel. NaN inputs contribute nothing.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a numpy.ndarray of the documented dtype.
+    ValueError
+        For bits outside 2..16, an axis out of range, a scale that is not
+        finite and > 0, a zero point off the integer grid, mismatched shapes
+        or an unknown option.
+
+    Examples
+    --------
+    >>> import numpy as np, gaba
+    >>> x = np.array([0.2, 0.9, 5.0], np.float32)  # 5.0 / 0.5 = 10 > qmax = 7
+    >>> gx, gs, gz = gaba.fake_quantize_lsq_backward(np.ones(3, np.float32), x, 0.5, 0.0, 4)
+    >>> gx, round(gs, 4), gz
+    (array([1., 1., 0.], dtype=float32), 6.8, -0.5)
     """
     func = "fake_quantize_lsq_backward"
     qmin, qmax = _grid(bits, symmetric, narrow_range, func)
@@ -225,11 +258,32 @@ def quant_params(x, bits=8, symmetric=True, *, axis=None, narrow_range=False):
                     zero_point = clamp(qmin - nearbyint(lo / scale), qmin, qmax)
         scale = max(scale, float32 eps)     # an all-zero channel gets eps
 
+    Parameters
+    ----------
+    x : numpy.ndarray, float32, any shape
+    bits, symmetric, axis, narrow_range
+        As for :func:`fake_quantize`.
+
     Returns
     -------
     (scale, zero_point)
         A float and an int for ``axis=None``; else float32 and int32 arrays
         with one value per index along `axis`.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a numpy.ndarray of the documented dtype.
+    ValueError
+        For bits outside 2..16, an axis out of range, a scale that is not
+        finite and > 0, a zero point off the integer grid, mismatched shapes
+        or an unknown option.
+
+    Examples
+    --------
+    >>> import numpy as np, gaba
+    >>> gaba.quant_params(np.array([-1.0, 0.5], np.float32), 8)
+    (0.007843137718737125, 0)
     """
     qmin, qmax = _grid(bits, symmetric, narrow_range, "quant_params")
     if axis is not None and _channels(x, axis, "quant_params") == 0:
@@ -269,6 +323,24 @@ class QTensor:
         The per-channel axis, or None for per-tensor parameters.
     scale : numpy.ndarray, float32, (channels,)
     zero_point : numpy.ndarray, int32, (channels,)
+
+    Parameters
+    ----------
+    data, shape, bits, symmetric, narrow_range, axis, scale, zero_point
+        The attributes above. Build QTensors with :func:`quantize`, which
+        checks them; the constructor takes them as they are.
+
+    Raises
+    ------
+    ValueError
+        If `bits` is outside 2..16.
+
+    Examples
+    --------
+    >>> import numpy as np, gaba
+    >>> q = gaba.quantize(np.array([0.5, -1.0, 0.25], np.float32), 4)
+    >>> q.int_repr(), q.data.dtype, q.data.size
+    (array([ 4, -7,  2], dtype=int8), dtype('uint8'), 2)
     """
 
     __slots__ = ("data", "shape", "bits", "symmetric", "narrow_range", "axis", "scale",
@@ -407,6 +479,19 @@ class MinMaxObserver:
     :meth:`update` runs in C; :meth:`qparams` applies the rule of
     :func:`quant_params` to the running bounds.
 
+    Parameters
+    ----------
+    axis : int or None
+        The channel axis, or None for one min/max over the whole tensor.
+
+    Raises
+    ------
+    TypeError
+        From :meth:`update`, if `x` is not a float32 array.
+    ValueError
+        From :meth:`update`, for an axis out of range or a channel count that
+        changed; from :meth:`qparams`, before any data was observed.
+
     Examples
     --------
     >>> import numpy as np, gaba
@@ -476,6 +561,26 @@ class MovingAverageObserver(MinMaxObserver):
     The first batch sets the bounds; each later one moves them by
     ``bound += averaging_constant * (batch_bound - bound)`` in float32. An
     ``ema_decay`` of 0.999 is ``averaging_constant=0.001``.
+
+    Parameters
+    ----------
+    averaging_constant : float in [0, 1]
+    axis : int or None
+        As for :class:`MinMaxObserver`.
+
+    Raises
+    ------
+    ValueError
+        If `averaging_constant` is outside [0, 1]; :meth:`update` raises as
+        :class:`MinMaxObserver`'s does.
+
+    Examples
+    --------
+    >>> import numpy as np, gaba
+    >>> obs = gaba.MovingAverageObserver(averaging_constant=0.5)
+    >>> obs.update(np.array([-1.0, 1.0], np.float32)); obs.update(np.array([-3.0, 3.0], np.float32))
+    >>> obs.min_val, obs.max_val
+    (-2.0, 2.0)
     """
 
     def __init__(self, averaging_constant=0.01, axis=None):

@@ -13,5 +13,6 @@ from ._version import __version__
 from ._ext import _gaba
 from .gemm import gemm
 from ._runtime import info, set_num_threads, get_num_threads
+from . import zoo
 
-__all__ = ["__version__", "gemm", "info", "set_num_threads", "get_num_threads"]
+__all__ = ["__version__", "gemm", "info", "set_num_threads", "get_num_threads", "zoo"]

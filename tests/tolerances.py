@@ -23,3 +23,17 @@ def gemm_bound(a, b, alpha=1.0, beta=0.0, c=None):
     if beta != 0.0 and c is not None:
         mag = mag + abs(beta) * np.abs(c.astype(np.float64))
     return (k + 2) * FLOAT32_EPS * mag + np.finfo(np.float32).tiny
+
+
+def nn_close(got, want, k):
+    """Layer ops against the float64 references of gaba/ref/nn.py.
+
+    Reason: every output is a dot product of length k (1 for elementwise ops)
+    over values of magnitude ~1, accumulated in float32 in some order, plus
+    exp/tanh in float32 (a few ulps); (k + 8) ulps of the output scale bounds
+    all of it.
+    """
+    want = np.asarray(want, np.float64)
+    scale = max(1.0, float(np.abs(want).max())) if want.size else 1.0
+    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=0,
+                               atol=(k + 8) * 8 * FLOAT32_EPS * scale)

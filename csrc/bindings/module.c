@@ -12,6 +12,7 @@
 static PyMethodDef *const family_methods[] = {
     gaba_py_core_methods,
     gaba_py_gemm_methods,
+    gaba_py_zoo_methods,
 };
 
 static int gaba_exec(PyObject *module) {

@@ -54,5 +54,6 @@ int gaba_py_choice(PyObject *obj, const char *func, const char *name,
 // Method tables of the families (module.c adds each to the module).
 extern PyMethodDef gaba_py_core_methods[];
 extern PyMethodDef gaba_py_gemm_methods[];
+extern PyMethodDef gaba_py_zoo_methods[];
 
 #endif

@@ -6,5 +6,6 @@
 #include "gaba/gaba.h"
 
 void gaba_gemm_dispatch_init(gaba_isa isa);
+void gaba_nn_dispatch_init(gaba_isa isa);
 
 #endif

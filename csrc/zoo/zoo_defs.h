@@ -30,6 +30,15 @@
 #define CONV2D_SHARED(nm, x, y, co, k, s, pad, act_, sh_) \
     {.name = nm, .op = GABA_NN_CONV2D, .act = act_, .p = {co, k, k, s, s, pad, pad, pad, pad, 1, 1, 1}, .in = {x}, .out = y, .share = sh_}
 
+#define DWCONV2D_SHARED(nm, x, y, c, k, s, pad, act_, sh_) \
+    {.name = nm, .op = GABA_NN_CONV2D, .act = act_, .p = {c, k, k, s, s, pad, pad, pad, pad, 1, 1, c}, .in = {x}, .out = y, .share = sh_}
+#define PWCONV2D_SHARED(nm, x, y, co, act_, sh_) \
+    {.name = nm, .op = GABA_NN_CONV2D, .act = act_, .p = {co, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}, .in = {x}, .out = y, .share = sh_}
+// TensorFlow "same" padding for a stride-2 3x3 on an even size: the extra row/column
+// goes to the bottom/right.
+#define CONV2D_S2SAME(nm, x, y, co, act) L_(nm, GABA_NN_CONV2D, act, x, y, co, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 1)
+#define DWCONV2D_S2SAME(nm, x, y, c, act) L_(nm, GABA_NN_CONV2D, act, x, y, c, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, c)
+
 // 1-D convolutions on (C, L): symmetric padding, causal (left only), depthwise, pointwise.
 #define CONV1D(nm, x, y, co, k, s, pad, dil, act) L_(nm, GABA_NN_CONV1D, act, x, y, co, 1, k, 1, s, 0, pad, 0, pad, 1, dil, 1)
 #define CCONV1D(nm, x, y, co, k, dil, act) L_(nm, GABA_NN_CONV1D, act, x, y, co, 1, k, 1, 1, 0, (k - 1) * (dil), 0, 0, 1, dil, 1)
@@ -63,6 +72,7 @@
 #define RESHAPE1(nm, x, y, d0) L_(nm, GABA_NN_RESHAPE, NONE, x, y, 1, d0)
 #define RESHAPE2(nm, x, y, d0, d1) L_(nm, GABA_NN_RESHAPE, NONE, x, y, 2, d0, d1)
 #define RESHAPE3(nm, x, y, d0, d1, d2) L_(nm, GABA_NN_RESHAPE, NONE, x, y, 3, d0, d1, d2)
+#define RESHAPE4(nm, x, y, d0, d1, d2, d3) L_(nm, GABA_NN_RESHAPE, NONE, x, y, 4, d0, d1, d2, d3)
 #define FLATTEN(nm, x, y) L_(nm, GABA_NN_FLATTEN, NONE, x, y, 0)
 #define TRANSPOSE(nm, x, y) L_(nm, GABA_NN_TRANSPOSE, NONE, x, y, 0)
 #define GRU(nm, x, y, hidden, seq) L_(nm, GABA_NN_GRU, NONE, x, y, hidden, seq)

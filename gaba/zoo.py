@@ -231,6 +231,15 @@ class Model:
         _gaba.zoo_forward(self._cap, tuple(arrays), tuple(outs[n] for n in onames), n_threads)
         return outs[onames[0]] if len(onames) == 1 else outs
 
+    @property
+    def layers(self):
+        """The built graph, one dict per layer in execution order (batch norms folded):
+        name, op, act, inputs/output (tensor names), output shape, params (the op's
+        integer parameters, docs/zoo.md), n_params, macs, share (weights' owner)."""
+        keys = ("name", "op", "act", "shape", "n_params", "macs", "bytes", "folded_bn",
+                "share", "inputs", "output", "params")
+        return [dict(zip(keys, row)) for row in self._desc["layers"]]
+
     def _use_reference(self, flag=True):
         """Run the reference kernels (the oracle) instead of the fast ones."""
         _gaba.zoo_set_impl(self._cap, 1 if flag else 0)
@@ -256,7 +265,7 @@ class Model:
         """Per-layer table (op, activation, output shape, params, MACs, output bytes);
         printed and returned as a str."""
         rows = [("layer", "op", "act", "output", "params", "MACs", "bytes")]
-        for name, op, act, shape, params, macs, nbytes, folded, share in self._desc["layers"]:
+        for name, op, act, shape, params, macs, nbytes, folded, share, *_ in self._desc["layers"]:
             op_s = op + ("+bn" if folded else "") + (f" (shares {share})" if share else "")
             rows.append((name, op_s, act, "x".join(map(str, shape)), f"{params:,}", f"{macs:,}",
                          f"{nbytes:,}"))

@@ -212,3 +212,20 @@ def test_batchnorm_is_folded():
     ops = [row[1] for row in m._desc["layers"]]
     assert "batchnorm" not in ops
     assert not any(k.startswith("conv_bn") for k in m.weights)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_matches_torch(name):
+    """The same graph and weights in PyTorch (benchmarks/zoo_torch.py) give the same outputs."""
+    torch = pytest.importorskip("torch")
+    from gaba.benchmarks import zoo_torch
+
+    m = model(name)
+    x = inputs_for(m, 2, seed=5)
+    y = as_dict(m, m(x))
+    with torch.inference_mode():
+        t = zoo_torch.build(m)(*[torch.from_numpy(v) for v in x.values()])
+    for k, v in zip(m.outputs, t):
+        want = v.numpy()
+        scale = max(1.0, float(np.abs(want).max()))
+        np.testing.assert_allclose(y[k], want, rtol=0, atol=1e-4 * scale, err_msg=k)

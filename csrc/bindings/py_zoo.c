@@ -123,10 +123,21 @@ static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
             Py_DECREF(row);
         }
         const char *share = nd->shared ? m->nodes[nd->shared - 1].name : "";
+        PyObject *in_names = PyTuple_New(nd->n_in), *p = PyTuple_New(GABA_NN_MAX_PARAMS);
+        if (!in_names || !p) {
+            Py_XDECREF(in_names);
+            Py_XDECREF(p);
+            goto done;
+        }
+        for (int j = 0; j < nd->n_in; j++)
+            PyTuple_SET_ITEM(in_names, j, PyUnicode_FromString(m->tensors[nd->in[j]].name));
+        for (int j = 0; j < GABA_NN_MAX_PARAMS; j++)
+            PyTuple_SET_ITEM(p, j, PyLong_FromLong(nd->layer.p[j]));
         PyObject *row = Py_BuildValue(
-            "(sssNLLLis)", nd->name, op_names[nd->layer.op], act_names[nd->layer.act],
+            "(sssNLLLisNsN)", nd->name, op_names[nd->layer.op], act_names[nd->layer.act],
             shape_tuple(&nd->plan.out), (long long)params, (long long)nd->plan.macs,
-            (long long)m->tensors[nd->out].bytes, nd->folded_bn, share);
+            (long long)m->tensors[nd->out].bytes, nd->folded_bn, share, in_names,
+            m->tensors[nd->out].name, p);
         if (!row || PyList_Append(layers, row) < 0) {
             Py_XDECREF(row);
             goto done;

@@ -3,6 +3,6 @@
 #include "dwconv_impl.h"
 
 void gaba_nn_dwconv_f32_avx2(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                             const float *b, float *y) {
+                             const float *b, float *y, float *ws) {
     gaba_nn_dwconv_body(g, x, w, b, y);
 }

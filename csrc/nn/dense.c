@@ -11,6 +11,6 @@ gaba_status gaba_nn_dense_f32(int64_t n, int64_t f, const float *x, const float 
                                                                          : GABA_ACT_NONE);
     gaba_status st = gaba_gemm_f32(GABA_GEMM_AUTO, 1, n, f, 1.0f, x, f, 1, w, 1, f, 0.0f, y, n,
                                    1, b, fused);
-    if (st == GABA_OK && fused == GABA_ACT_NONE) gaba_nn_act_f32_ref(y, n, act);
+    if (st == GABA_OK && fused == GABA_ACT_NONE) gaba_nn_bias_act_f32(1, n, y, NULL, act);
     return st;
 }

@@ -26,6 +26,35 @@ void gaba_nn_act_f32_ref(float *y, int64_t n, gaba_nn_act act) {
     for (int64_t i = 0; i < n; i++) y[i] = act1(y[i], act);
 }
 
+void gaba_nn_bias_act_f32(int64_t rows, int64_t n, float *y, const float *b, gaba_nn_act act) {
+    for (int64_t r = 0; r < rows; r++) {
+        float *yr = y + r * n;
+        float bv = b ? b[r] : 0.0f;
+        // The two common cases get their own loops so the compiler vectorises them.
+        if (act == GABA_NN_ACT_NONE) {
+            for (int64_t i = 0; i < n; i++) yr[i] += bv;
+        } else if (act == GABA_NN_ACT_RELU) {
+            for (int64_t i = 0; i < n; i++) {
+                float v = yr[i] + bv;
+                yr[i] = v < 0.0f ? 0.0f : v; // NaN passes, as in the reference
+            }
+        } else if (act == GABA_NN_ACT_RELU6) {
+            for (int64_t i = 0; i < n; i++) {
+                float v = yr[i] + bv;
+                yr[i] = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+            }
+        } else if (act == GABA_NN_ACT_HSWISH) {
+            for (int64_t i = 0; i < n; i++) {
+                float v = yr[i] + bv, r = v + 3.0f;
+                r = r < 0.0f ? 0.0f : (r > 6.0f ? 6.0f : r);
+                yr[i] = v * r * (1.0f / 6.0f);
+            }
+        } else {
+            for (int64_t i = 0; i < n; i++) yr[i] = act1(yr[i] + bv, act);
+        }
+    }
+}
+
 void gaba_nn_softmax_f32_ref(int64_t rows, int64_t n, const float *x, float *y) {
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * n;

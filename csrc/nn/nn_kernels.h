@@ -18,6 +18,8 @@ typedef struct gaba_nn_pool_geom {
 
 // Elementwise activation in place over n values.
 void gaba_nn_act_f32_ref(float *y, int64_t n, gaba_nn_act act);
+// y (rows, n) = act(y + b[row]) in place; b may be NULL.
+void gaba_nn_bias_act_f32(int64_t rows, int64_t n, float *y, const float *b, gaba_nn_act act);
 
 // conv: x (C, H, W), w (co, C/groups, kh, kw), b (co), y (co, Ho, Wo).
 void gaba_nn_conv2d_f32_ref(const gaba_nn_conv_geom *g, const float *x, const float *w,
@@ -27,14 +29,16 @@ int64_t gaba_nn_conv2d_workspace(const gaba_nn_conv_geom *g);
 gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const float *w,
                                const float *b, float *y, float *ws, gaba_nn_act act);
 // Depthwise direct kernel (the fast path's), per ISA.
+// ws: gaba_nn_dwconv_workspace floats (a zero-padded copy of one channel).
 typedef void (*gaba_nn_dwconv_fn)(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                                  const float *b, float *y);
+                                  const float *b, float *y, float *ws);
+int64_t gaba_nn_dwconv_workspace(const gaba_nn_conv_geom *g);
 void gaba_nn_dwconv_f32_generic(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                                const float *b, float *y);
+                                const float *b, float *y, float *ws);
 void gaba_nn_dwconv_f32_avx2(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                             const float *b, float *y);
+                             const float *b, float *y, float *ws);
 void gaba_nn_dwconv_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                               const float *b, float *y);
+                               const float *b, float *y, float *ws);
 
 // dense: x (f), w (n, f), b (n), y (n).
 void gaba_nn_dense_f32_ref(int64_t n, int64_t f, const float *x, const float *w,

@@ -274,7 +274,8 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
         return GABA_OK;
     case GABA_NN_ACT:
         memcpy(y, x, (size_t)numel * sizeof(float));
-        gaba_nn_act_f32_ref(y, numel, l->act);
+        if (ref) gaba_nn_act_f32_ref(y, numel, l->act);
+        else gaba_nn_bias_act_f32(1, numel, y, NULL, l->act);
         return GABA_OK;
     case GABA_NN_SOFTMAX: {
         int64_t n = in[0].d[in[0].ndim - 1];

@@ -59,6 +59,9 @@ void gaba_nn_global_pool_f32_ref(int64_t c, int64_t s, const float *x, float *y,
 void gaba_nn_upsample_f32_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                               int mode, const float *x, float *y);
 
+void gaba_nn_upsample_f32(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
+                          const float *x, float *y);
+
 // batch norm, run alone: x (C, S), scale (C), shift (C).
 void gaba_nn_batchnorm_f32_ref(int64_t c, int64_t s, const float *x, const float *scale,
                                const float *shift, float *y, gaba_nn_act act);

@@ -298,7 +298,8 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
         return GABA_OK;
     case GABA_NN_UPSAMPLE: {
         int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, wd = in[0].d[in[0].ndim - 1];
-        gaba_nn_upsample_f32_ref(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);
+        if (ref) gaba_nn_upsample_f32_ref(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);
+        else gaba_nn_upsample_f32(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);
         return GABA_OK;
     }
     case GABA_NN_CONCAT: {

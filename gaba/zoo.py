@@ -223,6 +223,8 @@ class Model:
                         or not o.flags.c_contiguous or not o.flags.writeable or not o.flags.aligned:
                     raise ValueError(f"{self.name}: out[{n!r}] must be a writeable C-contiguous "
                                      f"float32 array of shape {shape}")
+                if any(np.may_share_memory(o, x) for x in arrays):
+                    raise ValueError(f"{self.name}: out[{n!r}] shares memory with an input")
                 outs[n] = o
         else:
             for n in onames:

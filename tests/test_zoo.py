@@ -9,6 +9,7 @@ import pytest
 
 import gaba
 from gaba import zoo
+from gaba.benchmarks.bench_zoo import make_inputs
 
 ALL = zoo.names()
 THIRTY = zoo.names("all30")
@@ -17,15 +18,7 @@ ARENA = json.load(open(os.path.join(os.path.dirname(__file__), "data", "zoo",
 
 
 def inputs_for(m, batch, seed=0):
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name, spec in m.inputs.items():
-        shape = (batch,) + tuple(spec["shape"])
-        if spec["dtype"] == "int32":
-            out[name] = rng.integers(0, spec["vocab"], shape).astype(np.int32)
-        else:
-            out[name] = rng.standard_normal(shape).astype(np.float32)
-    return out
+    return make_inputs(m, batch, seed)
 
 
 def as_dict(m, y):
@@ -180,6 +173,9 @@ def test_clear_errors():
         m(nope=np.zeros((2, 40, 49), np.float32))
     with pytest.raises(ValueError, match="out"):
         m(np.zeros((2, 40, 49), np.float32), out=np.zeros((3, 10), np.float32))
+    buf = np.zeros((2, 40, 49), np.float32)
+    with pytest.raises(ValueError, match="shares memory"):
+        m(buf, out=buf.reshape(-1)[:20].reshape(2, 10))
     t = zoo.create("IntentClassifyNano")
     with pytest.raises(ValueError, match="outside the vocabulary"):
         t(np.full((1, 30), 256, np.int64))
@@ -229,3 +225,18 @@ def test_matches_torch(name):
         want = v.numpy()
         scale = max(1.0, float(np.abs(want).max()))
         np.testing.assert_allclose(y[k], want, rtol=0, atol=1e-4 * scale, err_msg=k)
+
+
+@pytest.mark.parametrize("name", ["EfficientEdgeLite", "SegmentMicro", "MobileNetV1_VWW"])
+def test_planner_reuses_memory(name):
+    """The arena is far smaller than all activations side by side, and at least as large
+    as the biggest layer's output plus its largest input (alive together)."""
+    m = model(name)
+    layers = m.layers
+    out_bytes = {L["output"]: L["bytes"] for L in layers}
+    outputs = set(m.outputs)
+    total = sum(b for t, b in out_bytes.items() if t not in outputs)
+    assert m.arena_bytes < total / 2
+    for L in layers:
+        live = [out_bytes.get(t, 0) for t in L["inputs"]] + [0 if L["output"] in outputs else L["bytes"]]
+        assert m.arena_bytes >= sum(live)

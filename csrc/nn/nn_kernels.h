@@ -91,9 +91,18 @@ gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float 
                                   const float *w_qkv, const float *b_qkv, const float *w_o,
                                   const float *b_o, float *y, float *ws);
 
+// Direct convolution for a short reduction (conv_direct_avx512.c); NULL in
+// the table where no ISA variant exists. ws: gaba_nn_conv_direct_workspace.
+#define GABA_NN_DIRECT_MAX_K 64
+typedef void (*gaba_nn_conv_direct_fn)(const gaba_nn_conv_geom *g, const float *x,
+                                       const float *w, const float *b, float *y, float *ws);
+void gaba_nn_conv_direct_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                                    const float *b, float *y, float *ws);
+
 // The family's per-ISA table.
 typedef struct gaba_nn_kernels {
     gaba_nn_dwconv_fn dwconv;
+    gaba_nn_conv_direct_fn conv_direct;
 } gaba_nn_kernels;
 extern gaba_nn_kernels gaba_nn_table;
 

@@ -53,6 +53,8 @@ gaba_status gaba_nn_embedding_f32_ref(int64_t l, int64_t dim, int64_t vocab,
 // pooling: x (C, H, W) -> y (C, Ho, Wo); global: x (C, S) -> y (C).
 void gaba_nn_maxpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
 void gaba_nn_avgpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
+// Fast path: unpadded windows (others fall back to the reference).
+void gaba_nn_pool_f32(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
 void gaba_nn_global_pool_f32_ref(int64_t c, int64_t s, const float *x, float *y, int is_max);
 
 // upsample: x (C, H, W) -> y (C, H*sh, W*sw); mode 0 nearest, 1 bilinear.

@@ -287,7 +287,8 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
         gaba_nn_pool_geom g;
         gaba_status st = pool_geom(l, &in[0], &g);
         if (st != GABA_OK) return st;
-        if (l->op == GABA_NN_MAXPOOL) gaba_nn_maxpool_f32_ref(&g, x, y);
+        if (!ref) gaba_nn_pool_f32(&g, x, y, l->op == GABA_NN_MAXPOOL);
+        else if (l->op == GABA_NN_MAXPOOL) gaba_nn_maxpool_f32_ref(&g, x, y);
         else gaba_nn_avgpool_f32_ref(&g, x, y);
         return GABA_OK;
     }

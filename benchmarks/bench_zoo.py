@@ -4,7 +4,9 @@ Per model and batch size: p50/p95/p99 latency of one forward call, throughput
 (samples/s at p50), params, MACs, weight and arena bytes. One thread by
 default (--threads). When PyTorch is installed, the same graphs with the same
 weights (benchmarks/zoo_torch.py) are timed in the same run, one thread, and
-the ratio torch/gaba is printed. A summary per category closes the report.
+the ratio torch/gaba is printed; likewise ONNX Runtime (the graph exported by
+Model.to_onnx, one intra-op thread, no spinning) when onnx and onnxruntime are
+installed. A summary per category closes the report.
 """
 import argparse
 import csv
@@ -20,7 +22,8 @@ COLUMNS = [("model", "model", "{}"), ("category", "category", "{}"), ("batch", "
            ("p99_ms", "p99 ms", "{:.3f}"), ("fps", "fps", "{:,.0f}"),
            ("params", "params", "{:,}"), ("mmacs", "MMACs", "{:.2f}"),
            ("mem_kb", "weights+arena KB", "{:.1f}"), ("runs", "runs", "{}"),
-           ("torch_p50_ms", "torch p50 ms", "{:.3f}"), ("torch_ratio", "torch/gaba", "{:.2f}x")]
+           ("torch_p50_ms", "torch p50 ms", "{:.3f}"), ("torch_ratio", "torch/gaba", "{:.2f}x"),
+           ("ort_p50_ms", "ORT p50 ms", "{:.3f}"), ("ort_ratio", "ORT/gaba", "{:.2f}x")]
 
 
 def progress(iterable, total, desc):
@@ -67,10 +70,28 @@ def time_runs(fn, warmup, runs, max_seconds):
     return times
 
 
-def bench_model(name, batches, threads, warmup, runs, max_seconds, with_torch):
+def ort_session(m, threads):
+    import os
+    import tempfile
+
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "m.onnx")
+        m.to_onnx(path)
+        return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+
+
+def bench_model(name, batches, threads, warmup, runs, max_seconds, with_torch, with_ort=False):
     from gaba import zoo
 
     m = zoo.create(name, seed=0, threads=threads)
+    sess = ort_session(m, threads) if with_ort else None
     rows = []
     for batch in batches:
         x = make_inputs(m, batch)
@@ -95,8 +116,20 @@ def bench_model(name, batches, threads, warmup, runs, max_seconds, with_torch):
                 ts = harness.summarize(time_runs(lambda: f(*tx), warmup, runs, max_seconds))
             row["torch_p50_ms"] = 1e3 * ts["p50"]
             row["torch_ratio"] = ts["p50"] / s["p50"]
+        if sess is not None:
+            names = list(m.outputs)
+            os_ = harness.summarize(time_runs(lambda: sess.run(names, x), warmup, runs,
+                                              max_seconds))
+            row["ort_p50_ms"] = 1e3 * os_["p50"]
+            row["ort_ratio"] = os_["p50"] / s["p50"]
         rows.append(row)
     return rows
+
+
+def geomean(rows, key):
+    if not rows or not all(key in r for r in rows):
+        return None
+    return float(np.exp(np.mean(np.log([r[key] for r in rows]))))
 
 
 def summary(rows, batch):
@@ -117,8 +150,8 @@ def summary(rows, batch):
                     "avg_mem_kb": float(np.mean([r["mem_kb"] for r in rs])),
                     "worst": f"{worst['model']} {worst['p50_ms']:.3f} ms",
                     "under_2ms": sum(r["p50_ms"] < 2.0 for r in rs),
-                    "torch_ratio": (float(np.exp(np.mean(np.log([r["torch_ratio"] for r in rs]))))
-                                    if all("torch_ratio" in r for r in rs) else None)})
+                    "torch_ratio": geomean(rs, "torch_ratio"),
+                    "ort_ratio": geomean(rs, "ort_ratio")})
     return out
 
 
@@ -126,7 +159,8 @@ SUMMARY_COLUMNS = [("category", "category", "{}"), ("models", "models", "{}"),
                    ("avg_ms", "avg p50 ms", "{:.3f}"), ("avg_fps", "avg fps", "{:,.0f}"),
                    ("avg_params_k", "avg params", "{:.1f}K"), ("avg_mem_kb", "avg weights+arena", "{:.0f} KB"),
                    ("under_2ms", "< 2 ms", "{}"), ("worst", "slowest", "{}"),
-                   ("torch_ratio", "torch/gaba (geomean)", "{:.2f}x")]
+                   ("torch_ratio", "torch/gaba (geomean)", "{:.2f}x"),
+                   ("ort_ratio", "ORT/gaba (geomean)", "{:.2f}x")]
 
 
 def main(argv=None, default_set="zoo"):
@@ -146,6 +180,7 @@ def main(argv=None, default_set="zoo"):
                         help="stop timing a configuration after this long (>= 10 runs; "
                              "the runs column says how many were taken)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peer")
+    parser.add_argument("--no-ort", action="store_true", help="skip the ONNX Runtime peer")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
     parser.add_argument("--csv", metavar="FILE", help="write the rows as CSV")
     args = parser.parse_args(argv)
@@ -164,23 +199,36 @@ def main(argv=None, default_set="zoo"):
             with_torch = True
         except ImportError:
             pass
+    with_ort = False
+    if not args.no_ort:
+        try:
+            import onnx  # noqa: F401
+            import onnxruntime  # noqa: F401
+
+            with_ort = True
+        except ImportError:
+            pass
     before = gaba.get_num_threads()
     gaba.set_num_threads(args.threads)  # also OpenBLAS's count, for GEMMs inside the layers
     rows = []
     try:
         for name in progress(names, len(names), "gaba bench zoo"):
             rows += bench_model(name, batches, args.threads, args.warmup, args.runs,
-                                args.max_seconds, with_torch)
+                                args.max_seconds, with_torch, with_ort)
     finally:
         gaba.set_num_threads(before)
-    cols = [c for c in COLUMNS if with_torch or not c[0].startswith("torch")]
+    cols = [c for c in COLUMNS if (with_torch or not c[0].startswith("torch"))
+            and (with_ort or not c[0].startswith("ort"))]
     for batch in batches:
+        missing = [p for p, ok in (("PyTorch", with_torch), ("ONNX Runtime", with_ort)) if not ok]
         print(f"\nfloat32, batch {batch}, {args.threads} thread(s)"
-              f"{'' if with_torch else ' (PyTorch not installed: no peer column)'}")
+              f"{' (not installed, no column: ' + ', '.join(missing) + ')' if missing else ''}")
         print(harness.format_table([r for r in rows if r["batch"] == batch], cols))
         print(f"\nsummary, batch {batch}:")
         print(harness.format_table(summary(rows, batch),
-                                   [c for c in SUMMARY_COLUMNS if with_torch or c[0] != "torch_ratio"]))
+                                   [c for c in SUMMARY_COLUMNS
+                                    if (with_torch or c[0] != "torch_ratio")
+                                    and (with_ort or c[0] != "ort_ratio")]))
     if args.json:
         harness.write_json(args.json, "zoo", rows, {"summary": {b: summary(rows, b) for b in batches},
                                                     "threads": args.threads, "warmup": args.warmup,

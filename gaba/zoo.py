@@ -242,6 +242,13 @@ class Model:
                 "share", "inputs", "output", "params")
         return [dict(zip(keys, row)) for row in self._desc["layers"]]
 
+    def to_onnx(self, path):
+        """Write the float32 graph (same weights, batch norms folded) as an ONNX model
+        (opset 17, symbolic batch axis); needs the ``onnx`` package. See docs/zoo.md."""
+        from . import zoo_onnx
+
+        return zoo_onnx.export(self, path)
+
     def _use_reference(self, flag=True):
         """Run the reference kernels (the oracle) instead of the fast ones."""
         _gaba.zoo_set_impl(self._cap, 1 if flag else 0)

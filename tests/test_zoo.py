@@ -7,7 +7,6 @@ import os
 import numpy as np
 import pytest
 
-import gaba
 from gaba import zoo
 from gaba.benchmarks.bench_zoo import make_inputs
 
@@ -87,8 +86,7 @@ def test_params_within_budget(name):
     assert abs(card["params"] - card["budget_params"]) <= 0.2 * card["budget_params"]
 
 
-@pytest.mark.parametrize("name", ["KeywordSpotMicro", "ObjectTrackNano", "NamedEntityMicro",
-                                  "HealthMonitorNano"])
+@pytest.mark.parametrize("name", ALL)
 def test_determinism_and_seed(name):
     a, b, c = zoo.create(name, seed=7), zoo.create(name, seed=7), zoo.create(name, seed=8)
     for k in a.weights:
@@ -100,7 +98,7 @@ def test_determinism_and_seed(name):
         np.testing.assert_array_equal(ya[k], yb[k])
 
 
-@pytest.mark.parametrize("name", ["AnomalyDetectEdge", "SpeakerIDNano", "SentimentAnalysisMicro"])
+@pytest.mark.parametrize("name", ALL)
 def test_save_load_roundtrip(name, tmp_path):
     m = zoo.create(name, seed=3)
     for v in m.weights.values():

@@ -33,9 +33,10 @@ static const gaba_zoo_layer_def layers[] = {
     PWCONV2D("d2b_pw", "d2bd", "d2bp", 32, NONE), BN("d2b_bn", "d2bp", "g32", RELU),
     UPSAMPLE2D("d1_up", "g32", "u64", 2, BILINEAR),
     CONCAT2("d1_cat", "u64", "f64", "c64"),
-    PWCONV2D("d1_pw", "c64", "d1p", 16, NONE), BN("d1_bn", "d1p", "d1a", RELU),
-    DWCONV2D("d1b_dw", "d1a", "d1bd", 16, 3, 1, 1, RELU),
-    PWCONV2D("d1b_pw", "d1bd", "d1bp", 16, NONE), BN("d1b_bn", "d1bp", "g64", RELU),
+    // Full resolution is where MACs are expensive: the last stage stays 8 wide.
+    PWCONV2D("d1_pw", "c64", "d1p", 8, NONE), BN("d1_bn", "d1p", "d1a", RELU),
+    DWCONV2D("d1b_dw", "d1a", "d1bd", 8, 3, 1, 1, RELU),
+    PWCONV2D("d1b_pw", "d1bd", "d1bp", 8, NONE), BN("d1b_bn", "d1bp", "g64", RELU),
     PWCONV2D("classifier", "g64", "logits", 5, NONE),
 };
 GABA_ZOO_MODEL(gaba_zoo_segment_micro, "SegmentMicro", "vision", "semantic segmentation", 62000);

@@ -1,9 +1,10 @@
 // speech_enhance_nano.c - SpeechEnhanceNano: speech enhancement on a 1x1600
 // waveform (100 ms at 16 kHz) -> the enhanced 1x1600 waveform. A 1-D U-Net
 // predicts a sigmoid mask that multiplies the input sample by sample:
-// strided conv encoder to 200 steps, dilated depthwise-separable bottleneck,
-// decoder with nearest upsampling and skip concatenations. The length must
-// be a multiple of 8 for the skips to line up (1600 is).
+// strided conv encoder to 200 steps, dilated depthwise-separable residual
+// bottleneck (dilations 2, 4, 8), decoder with nearest upsampling and skip
+// concatenations. The length must be a multiple of 8 for the skips to line
+// up (1600 is).
 #include "zoo_defs.h"
 
 static const gaba_zoo_io_def inputs[] = {F32_IN("waveform", 1, 1600)};
@@ -18,9 +19,14 @@ static const gaba_zoo_layer_def layers[] = {
     DWCONV1D("b2_dw", "r1", "b2d", 64, 5, 1, 8, 4, RELU),
     PWCONV1D("b2_pw", "b2d", "b2p", 64, NONE), BN("b2_bn", "b2p", "b2", NONE),
     ADD("b2_add", "r1", "b2", "r2", RELU),
-    UPSAMPLE1D("d3_up", "r2", "u400", 2, NEAREST),
+    DWCONV1D("b3_dw", "r2", "b3d", 64, 5, 1, 16, 8, RELU),
+    PWCONV1D("b3_pw", "b3d", "b3p", 64, NONE), BN("b3_bn", "b3p", "b3", NONE),
+    ADD("b3_add", "r2", "b3", "r3", RELU),
+    UPSAMPLE1D("d3_up", "r3", "u400", 2, NEAREST),
     CONCAT2("d3_cat", "u400", "f400", "c400"),
-    CONV1D("d3", "c400", "d3c", 32, 5, 1, 2, 1, NONE), BN("d3_bn", "d3c", "g400", RELU),
+    // Separable at 400 steps: a full k5 conv here held a third of the MACs.
+    PWCONV1D("d3_pw", "c400", "d3p", 32, NONE), BN("d3_pw_bn", "d3p", "d3a", RELU),
+    DWCONV1D("d3_dw", "d3a", "d3d", 32, 5, 1, 2, 1, NONE), BN("d3_bn", "d3d", "g400", RELU),
     UPSAMPLE1D("d2_up", "g400", "u800", 2, NEAREST),
     CONCAT2("d2_cat", "u800", "f800", "c800"),
     CONV1D("d2", "c800", "d2c", 16, 5, 1, 2, 1, NONE), BN("d2_bn", "d2c", "g800", RELU),

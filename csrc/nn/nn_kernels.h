@@ -72,6 +72,8 @@ void gaba_nn_softmax_f32_ref(int64_t rows, int64_t n, const float *x, float *y);
 // binary: op 0 add, 1 sub, 2 mul; a (C, S); b (C, S) or (C) when b_per_channel.
 void gaba_nn_binary_f32_ref(int op, int64_t c, int64_t s, const float *a, const float *b,
                             int b_per_channel, float *y, gaba_nn_act act);
+void gaba_nn_binary_f32(int op, int64_t c, int64_t s, const float *a, const float *b,
+                        int b_per_channel, float *y, gaba_nn_act act);
 // transpose: x (a, b) -> y (b, a).
 void gaba_nn_transpose_f32_ref(int64_t a, int64_t b, const float *x, float *y);
 

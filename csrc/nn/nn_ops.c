@@ -316,7 +316,11 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
     case GABA_NN_SUB:
     case GABA_NN_MUL: {
         int bc = gaba_nn_numel(&in[1]) != numel;
-        gaba_nn_binary_f32_ref(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], x,
+        if (ref)
+            gaba_nn_binary_f32_ref(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], x,
+                                   (const float *)xv[1], bc, y, l->act);
+        else
+            gaba_nn_binary_f32(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], x,
                                (const float *)xv[1], bc, y, l->act);
         return GABA_OK;
     }

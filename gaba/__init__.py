@@ -19,6 +19,7 @@ from .quant import (fake_quantize, fake_quantize_backward, fake_quantize_lsq_bac
 from .lowrank import low_rank_factorization, low_rank_conv2d, singular_values
 from .distill import distillation_loss
 from .prune import magnitude_prune, PolynomialDecay
+from . import zoo
 
 __all__ = ["__version__", "info", "set_num_threads", "get_num_threads"]
 __all__ += ["gemm"]
@@ -27,3 +28,4 @@ __all__ += ["fake_quantize", "fake_quantize_backward", "fake_quantize_lsq_backwa
 __all__ += ["low_rank_factorization", "low_rank_conv2d", "singular_values"]
 __all__ += ["distillation_loss"]
 __all__ += ["magnitude_prune", "PolynomialDecay"]
+__all__ += ["zoo"]

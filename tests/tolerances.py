@@ -63,3 +63,17 @@ def distill_grad_atol(grad):
     float32 (expf within ~2 ulps, one product by the reciprocal sum).
     """
     return 8 * FLOAT32_EPS * max(float(np.abs(grad).max()) if np.size(grad) else 0.0, 1e-3) + 1e-9
+
+
+def nn_close(got, want, k):
+    """Layer ops against the float64 references of gaba/ref/nn.py.
+
+    Reason: every output is a dot product of length k (1 for elementwise ops)
+    over values of magnitude ~1, accumulated in float32 in some order, plus
+    exp/tanh in float32 (a few ulps); (k + 8) ulps of the output scale bounds
+    all of it.
+    """
+    want = np.asarray(want, np.float64)
+    scale = max(1.0, float(np.abs(want).max())) if want.size else 1.0
+    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=0,
+                               atol=(k + 8) * 8 * FLOAT32_EPS * scale)

@@ -16,6 +16,7 @@ static PyMethodDef *const family_methods[] = {
     gaba_py_distill_methods,
     gaba_py_prune_methods,
     gaba_py_quant_methods,
+    gaba_py_zoo_methods,
 };
 
 static int gaba_exec(PyObject *module) {

@@ -58,5 +58,6 @@ extern PyMethodDef gaba_py_lowrank_methods[];
 extern PyMethodDef gaba_py_distill_methods[];
 extern PyMethodDef gaba_py_prune_methods[];
 extern PyMethodDef gaba_py_quant_methods[];
+extern PyMethodDef gaba_py_zoo_methods[];
 
 #endif

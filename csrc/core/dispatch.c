@@ -37,6 +37,7 @@ static void (*const family_tables[])(gaba_isa) = {
     gaba_gemm_dispatch_init,
     gaba_distill_dispatch_init,
     gaba_quant_dispatch_init,
+    gaba_nn_dispatch_init,
 };
 
 static gaba_isa active_isa = GABA_ISA_REF;

@@ -8,5 +8,6 @@
 void gaba_gemm_dispatch_init(gaba_isa isa);
 void gaba_distill_dispatch_init(gaba_isa isa);
 void gaba_quant_dispatch_init(gaba_isa isa);
+void gaba_nn_dispatch_init(gaba_isa isa);
 
 #endif

@@ -1,0 +1,248 @@
+"""The model zoo, measured: every model really runs (10 warm-up, 100 timed runs).
+
+Per model and batch size: p50/p95/p99 latency of one forward call, throughput
+(samples/s at p50), params, MACs, weight and arena bytes. One thread by
+default (--threads). When PyTorch is installed, the same graphs with the same
+weights (benchmarks/zoo_torch.py) are timed in the same run, one thread, and
+the ratio torch/gaba is printed; likewise ONNX Runtime (the graph exported by
+Model.to_onnx, one intra-op thread, no spinning) when onnx and onnxruntime are
+installed. A summary per category closes the report.
+"""
+import argparse
+import csv
+import sys
+import time
+
+import numpy as np
+
+from gaba.benchmarks import harness
+
+COLUMNS = [("model", "model", "{}"), ("category", "category", "{}"), ("batch", "batch", "{}"),
+           ("p50_ms", "p50 ms", "{:.3f}"), ("p95_ms", "p95 ms", "{:.3f}"),
+           ("p99_ms", "p99 ms", "{:.3f}"), ("fps", "fps", "{:,.0f}"),
+           ("params", "params", "{:,}"), ("mmacs", "MMACs", "{:.2f}"),
+           ("mem_kb", "weights+arena KB", "{:.1f}"), ("runs", "runs", "{}"),
+           ("torch_p50_ms", "torch p50 ms", "{:.3f}"), ("torch_ratio", "torch/gaba", "{:.2f}x"),
+           ("ort_p50_ms", "ORT p50 ms", "{:.3f}"), ("ort_ratio", "ORT/gaba", "{:.2f}x")]
+
+
+def progress(iterable, total, desc):
+    try:
+        from tqdm import tqdm
+
+        return tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False)
+    except ImportError:
+        def plain():
+            for i, item in enumerate(iterable):
+                done = int(30 * i / max(total, 1))
+                sys.stderr.write(f"\r{desc} [{'#' * done}{'.' * (30 - done)}] {i}/{total}")
+                sys.stderr.flush()
+                yield item
+            sys.stderr.write("\r" + " " * (len(desc) + 45) + "\r")
+        return plain()
+
+
+def make_inputs(m, batch, seed=0):
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, spec in m.inputs.items():
+        shape = (batch,) + tuple(spec["shape"])
+        if spec["dtype"] == "int32":
+            out[name] = rng.integers(0, spec["vocab"], shape).astype(np.int32)
+        else:
+            out[name] = rng.standard_normal(shape).astype(np.float32)
+    return out
+
+
+def time_runs(fn, warmup, runs, max_seconds):
+    """Per-call times in seconds: `warmup` untimed calls, then up to `runs` timed
+    calls (fewer when they would exceed max_seconds; the count is reported)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    deadline = time.perf_counter() + max_seconds
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        if time.perf_counter() > deadline and len(times) >= 10:
+            break
+    return times
+
+
+def ort_session(m, threads):
+    import os
+    import tempfile
+
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "m.onnx")
+        m.to_onnx(path)
+        return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+
+
+def bench_model(name, batches, threads, warmup, runs, max_seconds, with_torch, with_ort=False):
+    from gaba import zoo
+
+    m = zoo.create(name, seed=0, threads=threads)
+    sess = ort_session(m, threads) if with_ort else None
+    rows = []
+    for batch in batches:
+        x = make_inputs(m, batch)
+        outs = {k: np.empty((batch,) + tuple(s["shape"]), np.float32) for k, s in m.outputs.items()}
+        out = outs if len(outs) > 1 else next(iter(outs.values()))
+        s = harness.summarize(time_runs(lambda: m.forward(x, out=out, threads=threads), warmup,
+                                        runs, max_seconds))
+        row = {"model": name, "category": m.category, "batch": batch, "threads": threads,
+               "p50_ms": 1e3 * s["p50"], "p95_ms": 1e3 * s["p95"], "p99_ms": 1e3 * s["p99"],
+               "fps": batch / s["p50"], "params": m.params, "macs": m.macs,
+               "mmacs": m.macs / 1e6, "weight_bytes": m.weight_bytes,
+               "arena_bytes": m.arena_bytes, "mem_kb": (m.weight_bytes + m.arena_bytes) / 1024,
+               "runs": s["samples"]}
+        if with_torch:
+            import torch
+
+            from gaba.benchmarks import zoo_torch
+
+            f = zoo_torch.build(m)
+            tx = [torch.from_numpy(v) for v in x.values()]
+            with torch.inference_mode():
+                ts = harness.summarize(time_runs(lambda: f(*tx), warmup, runs, max_seconds))
+            row["torch_p50_ms"] = 1e3 * ts["p50"]
+            row["torch_ratio"] = ts["p50"] / s["p50"]
+        if sess is not None:
+            names = list(m.outputs)
+            os_ = harness.summarize(time_runs(lambda: sess.run(names, x), warmup, runs,
+                                              max_seconds))
+            row["ort_p50_ms"] = 1e3 * os_["p50"]
+            row["ort_ratio"] = os_["p50"] / s["p50"]
+        rows.append(row)
+    return rows
+
+
+def geomean(rows, key):
+    if not rows or not all(key in r for r in rows):
+        return None
+    return float(np.exp(np.mean(np.log([r[key] for r in rows]))))
+
+
+def summary(rows, batch):
+    """Per category and in total: mean p50, mean fps, mean params, mean weights+arena."""
+    out = []
+    sel = [r for r in rows if r["batch"] == batch]
+    cats = list(dict.fromkeys(r["category"] for r in sel))
+    for cat in cats + ["total"]:
+        rs = [r for r in sel if cat == "total" and r["category"] != "reference" or r["category"] == cat]
+        if not rs or (cat == "total" and len(cats) == 1):
+            continue
+        worst = max(rs, key=lambda r: r["p50_ms"])
+        out.append({"category": cat if cat != "total" else "total (excl. reference)",
+                    "models": len(rs),
+                    "avg_ms": float(np.mean([r["p50_ms"] for r in rs])),
+                    "avg_fps": float(np.mean([r["fps"] for r in rs])),
+                    "avg_params_k": float(np.mean([r["params"] for r in rs])) / 1e3,
+                    "avg_mem_kb": float(np.mean([r["mem_kb"] for r in rs])),
+                    "worst": f"{worst['model']} {worst['p50_ms']:.3f} ms",
+                    "under_2ms": sum(r["p50_ms"] < 2.0 for r in rs),
+                    "torch_ratio": geomean(rs, "torch_ratio"),
+                    "ort_ratio": geomean(rs, "ort_ratio")})
+    return out
+
+
+SUMMARY_COLUMNS = [("category", "category", "{}"), ("models", "models", "{}"),
+                   ("avg_ms", "avg p50 ms", "{:.3f}"), ("avg_fps", "avg fps", "{:,.0f}"),
+                   ("avg_params_k", "avg params", "{:.1f}K"), ("avg_mem_kb", "avg weights+arena", "{:.0f} KB"),
+                   ("under_2ms", "< 2 ms", "{}"), ("worst", "slowest", "{}"),
+                   ("torch_ratio", "torch/gaba (geomean)", "{:.2f}x"),
+                   ("ort_ratio", "ORT/gaba (geomean)", "{:.2f}x")]
+
+
+def main(argv=None, default_set="zoo"):
+    import gaba
+    from gaba import zoo
+
+    parser = argparse.ArgumentParser(prog=f"gaba bench {default_set}",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=["zoo", "all30", "vision", "audio", "sensor", "reference"],
+                        default=default_set, help="which models (default: %(default)s)")
+    parser.add_argument("--model", action="append", help="only this model (repeatable)")
+    parser.add_argument("--batch", default="1,32", help="comma-separated batch sizes (default 1,32)")
+    parser.add_argument("--threads", type=int, default=1, help="threads (default 1)")
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=100, help="timed runs per model and batch")
+    parser.add_argument("--max-seconds", type=float, default=5.0,
+                        help="stop timing a configuration after this long (>= 10 runs; "
+                             "the runs column says how many were taken)")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peer")
+    parser.add_argument("--no-ort", action="store_true", help="skip the ONNX Runtime peer")
+    parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
+    parser.add_argument("--csv", metavar="FILE", help="write the rows as CSV")
+    args = parser.parse_args(argv)
+
+    names = args.model or (zoo.names(None) if args.set == "zoo" else zoo.names(args.set))
+    unknown = [n for n in names if n not in zoo.names()]
+    if unknown:
+        parser.error(f"unknown model(s): {', '.join(unknown)}")
+    batches = [int(b) for b in args.batch.split(",")]
+    with_torch = False
+    if not args.no_torch:
+        try:
+            import torch
+
+            torch.set_num_threads(args.threads)
+            with_torch = True
+        except ImportError:
+            pass
+    with_ort = False
+    if not args.no_ort:
+        try:
+            import onnx  # noqa: F401
+            import onnxruntime  # noqa: F401
+
+            with_ort = True
+        except ImportError:
+            pass
+    before = gaba.get_num_threads()
+    gaba.set_num_threads(args.threads)  # also OpenBLAS's count, for GEMMs inside the layers
+    rows = []
+    try:
+        for name in progress(names, len(names), "gaba bench zoo"):
+            rows += bench_model(name, batches, args.threads, args.warmup, args.runs,
+                                args.max_seconds, with_torch, with_ort)
+    finally:
+        gaba.set_num_threads(before)
+    cols = [c for c in COLUMNS if (with_torch or not c[0].startswith("torch"))
+            and (with_ort or not c[0].startswith("ort"))]
+    for batch in batches:
+        missing = [p for p, ok in (("PyTorch", with_torch), ("ONNX Runtime", with_ort)) if not ok]
+        print(f"\nfloat32, batch {batch}, {args.threads} thread(s)"
+              f"{' (not installed, no column: ' + ', '.join(missing) + ')' if missing else ''}")
+        print(harness.format_table([r for r in rows if r["batch"] == batch], cols))
+        print(f"\nsummary, batch {batch}:")
+        print(harness.format_table(summary(rows, batch),
+                                   [c for c in SUMMARY_COLUMNS
+                                    if (with_torch or c[0] != "torch_ratio")
+                                    and (with_ort or c[0] != "ort_ratio")]))
+    if args.json:
+        harness.write_json(args.json, "zoo", rows, {"summary": {b: summary(rows, b) for b in batches},
+                                                    "threads": args.threads, "warmup": args.warmup,
+                                                    "runs": args.runs})
+    if args.csv:
+        keys = list(rows[0].keys()) if rows else []
+        for r in rows:
+            keys += [k for k in r if k not in keys]
+        with open(args.csv, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=keys)
+            w.writeheader()
+            w.writerows(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,378 @@
+// py_zoo.c - bindings of the zoo executor (zoo.h) and of single layers
+// (nn.h) for the tests. Glue only: a model lives in a capsule; its weight
+// block is exposed as one float32 array whose base is the capsule (gaba/zoo.py
+// slices it into named, writable, zero-copy views); forward checks the
+// arrays and runs with the GIL released.
+#include "py_common.h"
+
+#include "gaba/zoo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char CAPSULE[] = "gaba.zoo.model";
+static const char *const op_names[GABA_NN_OP_COUNT] = {
+    "conv2d", "conv1d", "dense", "embedding", "batchnorm", "act", "softmax", "maxpool",
+    "avgpool", "global_avgpool", "global_maxpool", "upsample", "concat", "add", "sub", "mul",
+    "reshape", "flatten", "transpose", "gru", "attention"};
+static const char *const act_names[GABA_NN_ACT_COUNT] = {"none", "relu", "relu6",
+                                                          "sigmoid", "tanh", "hard_swish"};
+
+static void capsule_free(PyObject *cap) {
+    gaba_zoo_model *m = PyCapsule_GetPointer(cap, CAPSULE);
+    if (m) {
+        gaba_zoo_model_free(m);
+        free(m);
+    }
+}
+
+static gaba_zoo_model *get_model(PyObject *cap) {
+    return PyCapsule_GetPointer(cap, CAPSULE);
+}
+
+static PyObject *shape_tuple(const gaba_nn_shape *s) {
+    PyObject *t = PyTuple_New(s->ndim);
+    if (!t) return NULL;
+    for (int i = 0; i < s->ndim; i++) PyTuple_SET_ITEM(t, i, PyLong_FromLong(s->d[i]));
+    return t;
+}
+
+static PyObject *py_zoo_names(PyObject *self, PyObject *unused) {
+    int n;
+    const gaba_zoo_def *const *reg = gaba_zoo_registry(&n);
+    PyObject *list = PyList_New(n);
+    if (!list) return NULL;
+    for (int i = 0; i < n; i++)
+        PyList_SET_ITEM(list, i, Py_BuildValue("(ss)", reg[i]->name, reg[i]->category));
+    return list;
+}
+
+// zoo_create(name, seed, threads) -> capsule
+static PyObject *py_zoo_create(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_create takes 3 arguments");
+    const char *name = PyUnicode_AsUTF8(args[0]);
+    if (!name) return NULL;
+    unsigned long long seed = PyLong_AsUnsignedLongLong(args[1]);
+    if (PyErr_Occurred()) return NULL;
+    long threads = PyLong_AsLong(args[2]);
+    if (threads == -1 && PyErr_Occurred()) return NULL;
+    const gaba_zoo_def *def = gaba_zoo_find(name);
+    if (!def) return PyErr_Format(PyExc_KeyError, "no zoo model named %R", args[0]);
+    gaba_zoo_model *m = calloc(1, sizeof *m);
+    if (!m) return PyErr_NoMemory();
+    gaba_status st = gaba_zoo_model_init(m, def, seed, (int)threads);
+    if (st != GABA_OK) {
+        free(m);
+        return gaba_py_raise(st, "zoo.create");
+    }
+    PyObject *cap = PyCapsule_New(m, CAPSULE, capsule_free);
+    if (!cap) {
+        gaba_zoo_model_free(m);
+        free(m);
+    }
+    return cap;
+}
+
+static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
+    gaba_zoo_model *m = get_model(cap);
+    if (!m) return NULL;
+    const gaba_zoo_def *d = m->def;
+    PyObject *ins = PyList_New(0), *outs = PyList_New(0), *layers = PyList_New(0),
+             *weights = PyList_New(0), *res = NULL;
+    if (!ins || !outs || !layers || !weights) goto done;
+    for (int i = 0; i < m->n_tensors; i++) {
+        gaba_zoo_tensor *t = &m->tensors[i];
+        if (t->kind == 1) {
+            PyObject *row = Py_BuildValue("(sNsi)", t->name, shape_tuple(&t->shape),
+                                          t->dtype == GABA_NN_I32 ? "int32" : "float32",
+                                          d->inputs[t->io_index].vocab);
+            if (!row || PyList_Append(ins, row) < 0) goto done_row;
+            Py_DECREF(row);
+            continue;
+        done_row:
+            Py_XDECREF(row);
+            goto done;
+        }
+    }
+    for (int o = 0; o < d->n_outputs; o++)
+        for (int i = 0; i < m->n_tensors; i++)
+            if (m->tensors[i].kind == 2 && m->tensors[i].io_index == o) {
+                PyObject *row = Py_BuildValue("(sNs)", m->tensors[i].name,
+                                              shape_tuple(&m->tensors[i].shape), "float32");
+                if (!row || PyList_Append(outs, row) < 0) {
+                    Py_XDECREF(row);
+                    goto done;
+                }
+                Py_DECREF(row);
+            }
+    for (int n = 0; n < m->n_nodes; n++) {
+        gaba_zoo_node *nd = &m->nodes[n];
+        int64_t params = 0;
+        for (int w = 0; w < nd->plan.n_weights; w++) {
+            int64_t cnt = gaba_nn_numel(&nd->plan.weight_shapes[w]);
+            if (!nd->shared) params += cnt;
+            char key[160];
+            snprintf(key, sizeof key, "%s.%s", nd->name, nd->plan.weight_names[w]);
+            if (nd->shared) continue;
+            PyObject *row = Py_BuildValue("(sNL)", key, shape_tuple(&nd->plan.weight_shapes[w]),
+                                          (long long)nd->w_offset[w]);
+            if (!row || PyList_Append(weights, row) < 0) {
+                Py_XDECREF(row);
+                goto done;
+            }
+            Py_DECREF(row);
+        }
+        const char *share = nd->shared ? m->nodes[nd->shared - 1].name : "";
+        PyObject *in_names = PyTuple_New(nd->n_in), *p = PyTuple_New(GABA_NN_MAX_PARAMS);
+        if (!in_names || !p) {
+            Py_XDECREF(in_names);
+            Py_XDECREF(p);
+            goto done;
+        }
+        for (int j = 0; j < nd->n_in; j++)
+            PyTuple_SET_ITEM(in_names, j, PyUnicode_FromString(m->tensors[nd->in[j]].name));
+        for (int j = 0; j < GABA_NN_MAX_PARAMS; j++)
+            PyTuple_SET_ITEM(p, j, PyLong_FromLong(nd->layer.p[j]));
+        PyObject *row = Py_BuildValue(
+            "(sssNLLLisNsN)", nd->name, op_names[nd->layer.op], act_names[nd->layer.act],
+            shape_tuple(&nd->plan.out), (long long)params, (long long)nd->plan.macs,
+            (long long)m->tensors[nd->out].bytes, nd->folded_bn, share, in_names,
+            m->tensors[nd->out].name, p);
+        if (!row || PyList_Append(layers, row) < 0) {
+            Py_XDECREF(row);
+            goto done;
+        }
+        Py_DECREF(row);
+    }
+    res = Py_BuildValue("{s:s,s:s,s:s,s:L,s:O,s:O,s:L,s:L,s:L,s:L,s:O,s:O}", "name", d->name,
+                        "category", d->category, "task", d->task, "budget",
+                        (long long)d->budget_params, "inputs", ins, "outputs", outs, "params",
+                        (long long)m->params, "macs", (long long)m->macs, "weight_bytes",
+                        (long long)(m->weight_floats * 4), "arena_bytes",
+                        (long long)m->arena_bytes, "layers", layers, "weights", weights);
+done:
+    Py_XDECREF(ins);
+    Py_XDECREF(outs);
+    Py_XDECREF(layers);
+    Py_XDECREF(weights);
+    return res;
+}
+
+static PyObject *py_zoo_weights(PyObject *self, PyObject *cap) {
+    gaba_zoo_model *m = get_model(cap);
+    if (!m) return NULL;
+    npy_intp dims[1] = {(npy_intp)m->weight_floats};
+    PyObject *arr = PyArray_SimpleNewFromData(1, dims, NPY_FLOAT32, m->weights);
+    if (!arr) return NULL;
+    Py_INCREF(cap);
+    if (PyArray_SetBaseObject((PyArrayObject *)arr, cap) < 0) {
+        Py_DECREF(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+static PyObject *py_zoo_set_impl(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_set_impl takes 2 arguments");
+    gaba_zoo_model *m = get_model(args[0]);
+    if (!m) return NULL;
+    long impl = PyLong_AsLong(args[1]);
+    if (impl == -1 && PyErr_Occurred()) return NULL;
+    m->impl = impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST;
+    Py_RETURN_NONE;
+}
+
+// zoo_forward(capsule, inputs tuple, outputs tuple, threads): arrays C-contiguous with a
+// leading batch axis; gaba/zoo.py checks shapes and dtypes with the user's names, this
+// re-checks sizes so no call can run past a buffer.
+static PyObject *py_zoo_forward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "zoo.forward";
+    if (nargs != 4) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_forward takes 4 arguments");
+    gaba_zoo_model *m = get_model(args[0]);
+    if (!m) return NULL;
+    const gaba_zoo_def *d = m->def;
+    if (!PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) != d->n_inputs ||
+        !PyTuple_Check(args[2]) || PyTuple_GET_SIZE(args[2]) != d->n_outputs)
+        return PyErr_Format(PyExc_TypeError, "%s: wrong number of inputs or outputs", func);
+    long threads = PyLong_AsLong(args[3]);
+    if (threads == -1 && PyErr_Occurred()) return NULL;
+    const void *in_ptr[8];
+    void *out_ptr[8];
+    if (d->n_inputs > 8 || d->n_outputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
+    npy_intp batch = -1;
+    for (int k = 0; k < d->n_inputs + d->n_outputs; k++) {
+        int is_in = k < d->n_inputs;
+        PyObject *obj = is_in ? PyTuple_GET_ITEM(args[1], k) : PyTuple_GET_ITEM(args[2], k - d->n_inputs);
+        const gaba_zoo_tensor *t = NULL;
+        for (int i = 0; i < m->n_tensors; i++)
+            if (m->tensors[i].kind == (is_in ? 1 : 2) &&
+                m->tensors[i].io_index == (is_in ? k : k - d->n_inputs))
+                t = &m->tensors[i];
+        if (!t) return gaba_py_raise(GABA_ERR_INTERNAL, func);
+        int dtype = t->dtype == GABA_NN_I32 ? NPY_INT32 : NPY_FLOAT32;
+        if (!PyArray_Check(obj) || PyArray_TYPE((PyArrayObject *)obj) != dtype ||
+            !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)obj) ||
+            !PyArray_ISALIGNED((PyArrayObject *)obj) ||
+            (!is_in && !PyArray_ISWRITEABLE((PyArrayObject *)obj)) ||
+            PyArray_NDIM((PyArrayObject *)obj) < 1)
+            return PyErr_Format(PyExc_TypeError, "%s: tensor '%s' must be a C-contiguous %s array",
+                                func, t->name, dtype == NPY_INT32 ? "int32" : "float32");
+        PyArrayObject *a = (PyArrayObject *)obj;
+        npy_intp b = PyArray_DIM(a, 0);
+        if (batch < 0) batch = b;
+        if (b != batch || PyArray_SIZE(a) != b * gaba_nn_numel(&t->shape))
+            return PyErr_Format(PyExc_ValueError, "%s: tensor '%s' has the wrong size", func,
+                                t->name);
+        if (is_in) in_ptr[k] = PyArray_DATA(a);
+        else out_ptr[k - d->n_inputs] = PyArray_DATA(a);
+    }
+    gaba_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = gaba_zoo_model_forward(m, batch, in_ptr, out_ptr, (int)threads);
+    Py_END_ALLOW_THREADS
+    if (st == GABA_ERR_ARG)
+        return PyErr_Format(PyExc_ValueError,
+                            "%s: invalid input (a token id out of range) or the model is "
+                            "already running in another thread", func);
+    if (st != GABA_OK) return gaba_py_raise(st, func);
+    Py_RETURN_NONE;
+}
+
+// nn_layer(op, act, params, inputs, weights, impl) -> output: one layer over a batch
+// (inputs: list of arrays with a leading batch axis; weights: list in plan order).
+static PyObject *py_nn_layer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "nn_layer";
+    if (nargs != 6) return PyErr_Format(PyExc_TypeError, "_gaba.nn_layer takes 6 arguments");
+    gaba_nn_layer layer;
+    memset(&layer, 0, sizeof layer);
+    layer.op = (gaba_nn_op)PyLong_AsLong(args[0]);
+    layer.act = (gaba_nn_act)PyLong_AsLong(args[1]);
+    long impl = PyLong_AsLong(args[5]);
+    if (PyErr_Occurred()) return NULL;
+    PyObject *params = PySequence_Fast(args[2], "params must be a sequence");
+    if (!params) return NULL;
+    Py_ssize_t np_ = PySequence_Fast_GET_SIZE(params);
+    for (Py_ssize_t i = 0; i < np_ && i < GABA_NN_MAX_PARAMS; i++)
+        layer.p[i] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(params, i));
+    Py_DECREF(params);
+    if (PyErr_Occurred()) return NULL;
+    PyObject *ins = PySequence_Fast(args[3], "inputs must be a sequence");
+    PyObject *ws = ins ? PySequence_Fast(args[4], "weights must be a sequence") : NULL;
+    PyArrayObject *xa[GABA_NN_MAX_INPUTS] = {0}, *wa[GABA_NN_MAX_WEIGHTS] = {0}, *out = NULL;
+    float *scratch = NULL;
+    PyObject *result = NULL;
+    if (!ws) goto done;
+    int n_in = (int)PySequence_Fast_GET_SIZE(ins), n_w = (int)PySequence_Fast_GET_SIZE(ws);
+    if (n_in < 1 || n_in > GABA_NN_MAX_INPUTS || n_w > GABA_NN_MAX_WEIGHTS) {
+        PyErr_SetString(PyExc_ValueError, "nn_layer: bad number of inputs or weights");
+        goto done;
+    }
+    gaba_nn_shape shapes[GABA_NN_MAX_INPUTS];
+    gaba_nn_dtype dts[GABA_NN_MAX_INPUTS];
+    npy_intp batch = 0;
+    for (int i = 0; i < n_in; i++) {
+        PyObject *o = PySequence_Fast_GET_ITEM(ins, i);
+        int is_int = PyArray_Check(o) && PyArray_TYPE((PyArrayObject *)o) == NPY_INT32;
+        xa[i] = gaba_py_array(o, func, "inputs", is_int ? NPY_INT32 : NPY_FLOAT32, 2,
+                              GABA_NN_MAX_DIMS + 1, GABA_PY_CONTIGUOUS);
+        if (!xa[i]) goto done;
+        batch = PyArray_DIM(xa[i], 0);
+        shapes[i].ndim = PyArray_NDIM(xa[i]) - 1;
+        for (int j = 0; j < shapes[i].ndim; j++) shapes[i].d[j] = (int32_t)PyArray_DIM(xa[i], j + 1);
+        dts[i] = is_int ? GABA_NN_I32 : GABA_NN_F32;
+    }
+    gaba_nn_plan plan;
+    gaba_status st = gaba_nn_prepare(&layer, n_in, shapes, dts, &plan);
+    if (st != GABA_OK) {
+        gaba_py_raise(st, func);
+        goto done;
+    }
+    if (n_w != plan.n_weights) {
+        PyErr_Format(PyExc_ValueError, "nn_layer: %d weights given, the op needs %d", n_w,
+                     plan.n_weights);
+        goto done;
+    }
+    const float *wp[GABA_NN_MAX_WEIGHTS] = {0};
+    for (int i = 0; i < n_w; i++) {
+        wa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ws, i), func, "weights", NPY_FLOAT32, 1,
+                              4, GABA_PY_CONTIGUOUS);
+        if (!wa[i]) goto done;
+        if (PyArray_SIZE(wa[i]) != gaba_nn_numel(&plan.weight_shapes[i])) {
+            PyErr_Format(PyExc_ValueError, "nn_layer: weight %d has %zd values, expected %lld", i,
+                         (Py_ssize_t)PyArray_SIZE(wa[i]),
+                         (long long)gaba_nn_numel(&plan.weight_shapes[i]));
+            goto done;
+        }
+        wp[i] = PyArray_DATA(wa[i]);
+    }
+    npy_intp dims[GABA_NN_MAX_DIMS + 1] = {batch};
+    for (int j = 0; j < plan.out.ndim; j++) dims[j + 1] = plan.out.d[j];
+    out = (PyArrayObject *)PyArray_SimpleNew(plan.out.ndim + 1, dims, NPY_FLOAT32);
+    scratch = gaba_aligned_alloc((size_t)(plan.workspace + 1) * sizeof(float));
+    if (!out || !scratch) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    int64_t out_n = gaba_nn_numel(&plan.out);
+    Py_BEGIN_ALLOW_THREADS
+    for (npy_intp s = 0; s < batch && st == GABA_OK; s++) {
+        const void *xp[GABA_NN_MAX_INPUTS];
+        for (int i = 0; i < n_in; i++)
+            xp[i] = (const char *)PyArray_DATA(xa[i]) + s * gaba_nn_numel(&shapes[i]) * 4;
+        st = gaba_nn_eval(&layer, n_in, shapes, xp, &plan, wp,
+                          (float *)PyArray_DATA(out) + s * out_n, scratch,
+                          impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
+    }
+    Py_END_ALLOW_THREADS
+    if (st != GABA_OK) {
+        gaba_py_raise(st, func);
+        goto done;
+    }
+    result = (PyObject *)out;
+    out = NULL;
+done:
+    gaba_aligned_free(scratch);
+    for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) Py_XDECREF(xa[i]);
+    for (int i = 0; i < GABA_NN_MAX_WEIGHTS; i++) Py_XDECREF(wa[i]);
+    Py_XDECREF(out);
+    Py_XDECREF(ins);
+    Py_XDECREF(ws);
+    return result;
+}
+
+// nn_batchnorm_fold(w (co, per), b (co), gamma, beta, mean, var, eps): in place.
+static PyObject *py_nn_batchnorm_fold(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "nn_batchnorm_fold";
+    if (nargs != 7) return PyErr_Format(PyExc_TypeError, "_gaba.nn_batchnorm_fold takes 7 arguments");
+    double eps = PyFloat_AsDouble(args[6]);
+    if (PyErr_Occurred()) return NULL;
+    PyArrayObject *a[6] = {0};
+    PyObject *res = NULL;
+    static const char *const names[6] = {"w", "b", "gamma", "beta", "mean", "var"};
+    for (int i = 0; i < 6; i++)
+        if (!(a[i] = gaba_py_array(args[i], func, names[i], NPY_FLOAT32, i ? 1 : 2, i ? 1 : 2,
+                                   i < 2 ? GABA_PY_OUTPUT | GABA_PY_CONTIGUOUS : GABA_PY_CONTIGUOUS)))
+            goto done;
+    npy_intp co = PyArray_DIM(a[0], 0);
+    for (int i = 1; i < 6; i++)
+        if (gaba_py_check_dim(a[i], func, names[i], 0, co, "w.shape[0]")) goto done;
+    gaba_nn_batchnorm_fold(co, PyArray_DIM(a[0], 1), PyArray_DATA(a[0]), PyArray_DATA(a[1]),
+                           PyArray_DATA(a[2]), PyArray_DATA(a[3]), PyArray_DATA(a[4]),
+                           PyArray_DATA(a[5]), (float)eps);
+    res = Py_NewRef(Py_None);
+done:
+    for (int i = 0; i < 6; i++) Py_XDECREF(a[i]);
+    return res;
+}
+
+PyMethodDef gaba_py_zoo_methods[] = {
+    {"zoo_names", py_zoo_names, METH_NOARGS, "See gaba.zoo.names."},
+    {"zoo_create", (PyCFunction)(void (*)(void))py_zoo_create, METH_FASTCALL, "See gaba.zoo.create."},
+    {"zoo_describe", py_zoo_describe, METH_O, "See gaba.zoo.info."},
+    {"zoo_weights", py_zoo_weights, METH_O, "See gaba.zoo.Model.weights."},
+    {"zoo_set_impl", (PyCFunction)(void (*)(void))py_zoo_set_impl, METH_FASTCALL, "Reference or fast kernels."},
+    {"zoo_forward", (PyCFunction)(void (*)(void))py_zoo_forward, METH_FASTCALL, "See gaba.zoo.Model.forward."},
+    {"nn_layer", (PyCFunction)(void (*)(void))py_nn_layer, METH_FASTCALL, "One layer over a batch (tests)."},
+    {"nn_batchnorm_fold", (PyCFunction)(void (*)(void))py_nn_batchnorm_fold, METH_FASTCALL, "Batch-norm folding (tests)."},
+    {NULL, NULL, 0, NULL},
+};

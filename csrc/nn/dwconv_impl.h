@@ -1,0 +1,59 @@
+// dwconv_impl.h - internal: the depthwise direct kernel body, a static
+// inline that conv.c (baseline), conv_dw_avx2.c and conv_dw_avx512.c each
+// compile with their own ISA flags. The inner loop runs along an output row
+// with the tap's weight held in a register and no bounds test (the valid
+// column range is computed per tap), so the compiler vectorises it.
+#ifndef GABA_NN_DWCONV_IMPL_H
+#define GABA_NN_DWCONV_IMPL_H
+
+#include "nn_kernels.h"
+
+// The zero-padded channel the SIMD kernels read: rows and columns of the
+// receptive field of the whole output, plus 16 * stride columns of slack so
+// the 16-lane loads of a last, partial chunk (two loads for stride 2) never
+// leave it.
+static inline int64_t dw_pad_rows(const gaba_nn_conv_geom *g) {
+    return (g->ho - 1) * g->sh + (g->kh - 1) * g->dh + 1;
+}
+static inline int64_t dw_pad_cols(const gaba_nn_conv_geom *g) {
+    return (g->wo - 1) * g->sw + (g->kw - 1) * g->dw + 1 + 16 * g->sw;
+}
+
+static inline int64_t dw_ceil_div(int64_t a, int64_t b) {
+    return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+static inline void gaba_nn_dwconv_body(const gaba_nn_conv_geom *g, const float *x,
+                                       const float *w, const float *b, float *y) {
+    const int64_t ho = g->ho, wo = g->wo, sw = g->sw;
+    for (int64_t c = 0; c < g->c; c++) {
+        const float *xc = x + c * g->h * g->w;
+        const float *wc = w + c * g->kh * g->kw;
+        float *yc = y + c * ho * wo;
+        float bias = b ? b[c] : 0.0f;
+        for (int64_t oy = 0; oy < ho; oy++) {
+            float *restrict yr = yc + oy * wo;
+            for (int64_t ox = 0; ox < wo; ox++) yr[ox] = bias;
+            for (int64_t ky = 0; ky < g->kh; ky++) {
+                int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+                if (iy < 0 || iy >= g->h) continue;
+                const float *restrict xr = xc + iy * g->w;
+                for (int64_t kx = 0; kx < g->kw; kx++) {
+                    int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
+                    int64_t lo = off >= 0 ? 0 : dw_ceil_div(-off, sw);
+                    int64_t hi = (g->w - 1 - off) < 0 ? -1 : (g->w - 1 - off) / sw;
+                    if (hi > wo - 1) hi = wo - 1;
+                    float wv = wc[ky * g->kw + kx];
+                    if (sw == 1) {
+                        const float *restrict xs = xr + off;
+                        for (int64_t ox = lo; ox <= hi; ox++) yr[ox] += wv * xs[ox];
+                    } else {
+                        for (int64_t ox = lo; ox <= hi; ox++) yr[ox] += wv * xr[ox * sw + off];
+                    }
+                }
+            }
+        }
+    }
+}
+
+#endif

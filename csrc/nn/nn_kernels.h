@@ -1,0 +1,113 @@
+// nn_kernels.h - internal: the layer library's kernels, reference (*_ref.c)
+// and fast, with the geometry structs nn_ops.c fills from a layer's params.
+// Declarations and static inlines only (ISA files include it).
+#ifndef GABA_NN_KERNELS_H
+#define GABA_NN_KERNELS_H
+
+#include "gaba/nn.h"
+
+typedef struct gaba_nn_conv_geom {
+    int64_t c, h, w;      // input (C, H, W)
+    int64_t co, ho, wo;   // output (c_out, Ho, Wo)
+    int64_t kh, kw, sh, sw, pt, pl, dh, dw, groups;
+} gaba_nn_conv_geom;
+
+typedef struct gaba_nn_pool_geom {
+    int64_t c, h, w, ho, wo, kh, kw, sh, sw, pt, pl;
+} gaba_nn_pool_geom;
+
+// Elementwise activation in place over n values.
+void gaba_nn_act_f32_ref(float *y, int64_t n, gaba_nn_act act);
+// y (rows, n) = act(y + b[row]) in place; b may be NULL.
+void gaba_nn_bias_act_f32(int64_t rows, int64_t n, float *y, const float *b, gaba_nn_act act);
+
+// conv: x (C, H, W), w (co, C/groups, kh, kw), b (co), y (co, Ho, Wo).
+void gaba_nn_conv2d_f32_ref(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                            const float *b, float *y, gaba_nn_act act);
+// Fast: depthwise direct, pointwise GEMM, else im2col (ws: conv_workspace floats) + GEMM.
+int64_t gaba_nn_conv2d_workspace(const gaba_nn_conv_geom *g);
+gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                               const float *b, float *y, float *ws, gaba_nn_act act);
+// Depthwise direct kernel (the fast path's), per ISA.
+// ws: gaba_nn_dwconv_workspace floats (a zero-padded copy of one channel).
+typedef void (*gaba_nn_dwconv_fn)(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                                  const float *b, float *y, float *ws);
+int64_t gaba_nn_dwconv_workspace(const gaba_nn_conv_geom *g);
+void gaba_nn_dwconv_f32_generic(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                                const float *b, float *y, float *ws);
+void gaba_nn_dwconv_f32_avx2(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                             const float *b, float *y, float *ws);
+void gaba_nn_dwconv_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                               const float *b, float *y, float *ws);
+
+// dense: x (f), w (n, f), b (n), y (n).
+void gaba_nn_dense_f32_ref(int64_t n, int64_t f, const float *x, const float *w,
+                           const float *b, float *y, gaba_nn_act act);
+gaba_status gaba_nn_dense_f32(int64_t n, int64_t f, const float *x, const float *w,
+                              const float *b, float *y, gaba_nn_act act);
+
+// embedding: ids (L), table (vocab, dim), y (dim, L).
+gaba_status gaba_nn_embedding_f32_ref(int64_t l, int64_t dim, int64_t vocab,
+                                      const int32_t *ids, const float *table, float *y);
+
+// pooling: x (C, H, W) -> y (C, Ho, Wo); global: x (C, S) -> y (C).
+void gaba_nn_maxpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
+void gaba_nn_avgpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
+// Fast path: unpadded windows (others fall back to the reference).
+void gaba_nn_pool_f32(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
+void gaba_nn_global_pool_f32_ref(int64_t c, int64_t s, const float *x, float *y, int is_max);
+
+// upsample: x (C, H, W) -> y (C, H*sh, W*sw); mode 0 nearest, 1 bilinear.
+void gaba_nn_upsample_f32_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                              int mode, const float *x, float *y);
+
+void gaba_nn_upsample_f32(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
+                          const float *x, float *y);
+
+// batch norm, run alone: x (C, S), scale (C), shift (C).
+void gaba_nn_batchnorm_f32_ref(int64_t c, int64_t s, const float *x, const float *scale,
+                               const float *shift, float *y, gaba_nn_act act);
+// softmax over rows of length n: x (rows, n).
+void gaba_nn_softmax_f32_ref(int64_t rows, int64_t n, const float *x, float *y);
+// binary: op 0 add, 1 sub, 2 mul; a (C, S); b (C, S) or (C) when b_per_channel.
+void gaba_nn_binary_f32_ref(int op, int64_t c, int64_t s, const float *a, const float *b,
+                            int b_per_channel, float *y, gaba_nn_act act);
+void gaba_nn_binary_f32(int op, int64_t c, int64_t s, const float *a, const float *b,
+                        int b_per_channel, float *y, gaba_nn_act act);
+// transpose: x (a, b) -> y (b, a).
+void gaba_nn_transpose_f32_ref(int64_t a, int64_t b, const float *x, float *y);
+
+// GRU: x (F, T) -> y (H) or (H, T); weights as nn.h. ws: gru_workspace floats.
+int64_t gaba_nn_gru_workspace(int64_t f, int64_t t, int64_t hidden);
+void gaba_nn_gru_f32_ref(int64_t f, int64_t t, int64_t hidden, int seq, const float *x,
+                         const float *w_ih, const float *w_hh, const float *b_ih,
+                         const float *b_hh, float *y, float *ws);
+gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hidden, int seq, const float *x,
+                            const float *w_ih, const float *w_hh, const float *b_ih,
+                            const float *b_hh, float *y, float *ws);
+
+// attention: x (D, L) -> y (D, L). ws: attention_workspace floats.
+int64_t gaba_nn_attention_workspace(int64_t d, int64_t l, int64_t dk);
+void gaba_nn_attention_f32_ref(int64_t d, int64_t l, int64_t dk, const float *x,
+                               const float *w_qkv, const float *b_qkv, const float *w_o,
+                               const float *b_o, float *y, float *ws);
+gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float *x,
+                                  const float *w_qkv, const float *b_qkv, const float *w_o,
+                                  const float *b_o, float *y, float *ws);
+
+// Direct convolution for a short reduction (conv_direct_avx512.c); NULL in
+// the table where no ISA variant exists. ws: gaba_nn_conv_direct_workspace.
+#define GABA_NN_DIRECT_MAX_K 64
+typedef void (*gaba_nn_conv_direct_fn)(const gaba_nn_conv_geom *g, const float *x,
+                                       const float *w, const float *b, float *y, float *ws);
+void gaba_nn_conv_direct_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                                    const float *b, float *y, float *ws);
+
+// The family's per-ISA table.
+typedef struct gaba_nn_kernels {
+    gaba_nn_dwconv_fn dwconv;
+    gaba_nn_conv_direct_fn conv_direct;
+} gaba_nn_kernels;
+extern gaba_nn_kernels gaba_nn_table;
+
+#endif

@@ -1,0 +1,353 @@
+// nn_ops.c - prepare and eval of every op (nn.h): prepare checks a layer's
+// parameters against its input shapes and says what eval needs (output
+// shape, weights, workspace, MACs); eval maps the parameters onto the
+// kernel geometry and calls the reference or the fast kernel. Mirrors
+// TFLite Micro's Prepare/Eval split; nothing here allocates.
+#include "nn_kernels.h"
+
+#include <string.h>
+
+int64_t gaba_nn_numel(const gaba_nn_shape *s) {
+    int64_t n = 1;
+    for (int i = 0; i < s->ndim; i++) n *= s->d[i];
+    return n;
+}
+
+static gaba_nn_shape shp(int ndim, int32_t d0, int32_t d1, int32_t d2) {
+    gaba_nn_shape s = {ndim, {d0, d1, d2, 0}};
+    return s;
+}
+
+static void add_weight(gaba_nn_plan *pl, const char *name, gaba_nn_shape s, int32_t fan_in) {
+    int i = pl->n_weights++;
+    pl->weight_names[i] = name;
+    pl->weight_shapes[i] = s;
+    pl->fan_in[i] = fan_in;
+}
+
+// Spatial dims of a 2-D op input: (C, H, W) or (C, L) as H = 1.
+static int spatial(const gaba_nn_shape *s, int64_t *c, int64_t *h, int64_t *w) {
+    if (s->ndim == 3) {
+        *c = s->d[0], *h = s->d[1], *w = s->d[2];
+        return 1;
+    }
+    if (s->ndim == 2) {
+        *c = s->d[0], *h = 1, *w = s->d[1];
+        return 1;
+    }
+    return 0;
+}
+
+static gaba_status conv_geom(const gaba_nn_layer *l, const gaba_nn_shape *in,
+                             gaba_nn_conv_geom *g) {
+    const int32_t *p = l->p;
+    if (!spatial(in, &g->c, &g->h, &g->w)) return GABA_ERR_SHAPE;
+    if ((l->op == GABA_NN_CONV1D) != (in->ndim == 2)) return GABA_ERR_SHAPE;
+    g->co = p[0], g->kh = p[1], g->kw = p[2], g->sh = p[3], g->sw = p[4];
+    g->pt = p[5], g->pl = p[6], g->dh = p[9] ? p[9] : 1, g->dw = p[10] ? p[10] : 1;
+    g->groups = p[11] ? p[11] : 1;
+    if (g->co <= 0 || g->kh <= 0 || g->kw <= 0 || g->sh <= 0 || g->sw <= 0 || g->pt < 0 ||
+        g->pl < 0 || p[7] < 0 || p[8] < 0 || g->dh <= 0 || g->dw <= 0 || g->groups <= 0)
+        return GABA_ERR_ARG;
+    if (g->c % g->groups || g->co % g->groups) return GABA_ERR_SHAPE;
+    int64_t eh = g->h + g->pt + p[7] - g->dh * (g->kh - 1) - 1;
+    int64_t ew = g->w + g->pl + p[8] - g->dw * (g->kw - 1) - 1;
+    if (eh < 0 || ew < 0) return GABA_ERR_SHAPE;
+    g->ho = eh / g->sh + 1, g->wo = ew / g->sw + 1;
+    return GABA_OK;
+}
+
+static gaba_status pool_geom(const gaba_nn_layer *l, const gaba_nn_shape *in,
+                             gaba_nn_pool_geom *g) {
+    const int32_t *p = l->p;
+    if (!spatial(in, &g->c, &g->h, &g->w)) return GABA_ERR_SHAPE;
+    g->kh = p[0], g->kw = p[1], g->sh = p[2], g->sw = p[3], g->pt = p[4], g->pl = p[5];
+    if (g->kh <= 0 || g->kw <= 0 || g->sh <= 0 || g->sw <= 0 || g->pt < 0 || g->pl < 0 ||
+        p[6] < 0 || p[7] < 0 || g->pt >= g->kh || g->pl >= g->kw)
+        return GABA_ERR_ARG;
+    int64_t eh = g->h + g->pt + p[6] - g->kh, ew = g->w + g->pl + p[7] - g->kw;
+    if (eh < 0 || ew < 0) return GABA_ERR_SHAPE;
+    g->ho = eh / g->sh + 1, g->wo = ew / g->sw + 1;
+    return GABA_OK;
+}
+
+static int same_shape(const gaba_nn_shape *a, const gaba_nn_shape *b) {
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->d[i] != b->d[i]) return 0;
+    return 1;
+}
+
+// b broadcasts per channel over a: b is (C) or (C, 1, ...).
+static int per_channel(const gaba_nn_shape *a, const gaba_nn_shape *b) {
+    if (a->ndim < 1 || b->ndim < 1 || b->d[0] != a->d[0]) return 0;
+    return gaba_nn_numel(b) == b->d[0];
+}
+
+gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
+                            const gaba_nn_dtype *in_dtype, gaba_nn_plan *pl) {
+    memset(pl, 0, sizeof *pl);
+    if (!l || !in || n_in < 1 || n_in > GABA_NN_MAX_INPUTS) return GABA_ERR_ARG;
+    if ((unsigned)l->act >= GABA_NN_ACT_COUNT) return GABA_ERR_ARG;
+    for (int i = 0; i < n_in; i++) {
+        if (in[i].ndim < 1 || in[i].ndim > GABA_NN_MAX_DIMS) return GABA_ERR_SHAPE;
+        for (int j = 0; j < in[i].ndim; j++)
+            if (in[i].d[j] <= 0) return GABA_ERR_SHAPE;
+        if ((in_dtype ? in_dtype[i] : GABA_NN_F32) != (l->op == GABA_NN_EMBEDDING ? GABA_NN_I32 : GABA_NN_F32))
+            return GABA_ERR_ARG;
+    }
+    int expect_in = l->op == GABA_NN_CONCAT ? n_in
+                    : (l->op == GABA_NN_ADD || l->op == GABA_NN_SUB || l->op == GABA_NN_MUL) ? 2
+                                                                                           : 1;
+    if (n_in != expect_in || (l->op == GABA_NN_CONCAT && n_in < 2)) return GABA_ERR_ARG;
+    const int32_t *p = l->p;
+    const gaba_nn_shape *x = &in[0];
+    int64_t numel = gaba_nn_numel(x);
+    pl->out_dtype = GABA_NN_F32;
+    switch (l->op) {
+    case GABA_NN_CONV2D:
+    case GABA_NN_CONV1D: {
+        gaba_nn_conv_geom g;
+        gaba_status st = conv_geom(l, x, &g);
+        if (st != GABA_OK) return st;
+        if (l->op == GABA_NN_CONV1D && (g.kh != 1 || g.sh != 1 || g.pt || p[7]))
+            return GABA_ERR_ARG;
+        pl->out = l->op == GABA_NN_CONV1D ? shp(2, g.co, g.wo, 0) : shp(3, g.co, g.ho, g.wo);
+        int32_t fan = (int32_t)(g.c / g.groups * g.kh * g.kw);
+        add_weight(pl, "weight", l->op == GABA_NN_CONV1D ? shp(3, g.co, g.c / g.groups, g.kw)
+                                                         : (gaba_nn_shape){4, {g.co, g.c / g.groups, g.kh, g.kw}},
+                   fan);
+        add_weight(pl, "bias", shp(1, g.co, 0, 0), 0);
+        pl->workspace = gaba_nn_conv2d_workspace(&g);
+        pl->macs = g.co * g.ho * g.wo * (int64_t)fan;
+        return GABA_OK;
+    }
+    case GABA_NN_DENSE:
+        if (p[0] <= 0) return GABA_ERR_ARG;
+        pl->out = shp(1, p[0], 0, 0);
+        add_weight(pl, "weight", shp(2, p[0], (int32_t)numel, 0), (int32_t)numel);
+        add_weight(pl, "bias", shp(1, p[0], 0, 0), 0);
+        pl->macs = p[0] * numel;
+        return GABA_OK;
+    case GABA_NN_EMBEDDING:
+        if (p[0] <= 0 || p[1] <= 0) return GABA_ERR_ARG;
+        if (x->ndim != 1) return GABA_ERR_SHAPE;
+        pl->out = shp(2, p[0], x->d[0], 0);
+        add_weight(pl, "table", shp(2, p[1], p[0], 0), 1);
+        return GABA_OK;
+    case GABA_NN_BATCHNORM:
+        pl->out = *x;
+        add_weight(pl, "scale", shp(1, x->d[0], 0, 0), 0);
+        add_weight(pl, "shift", shp(1, x->d[0], 0, 0), 0);
+        pl->macs = numel;
+        return GABA_OK;
+    case GABA_NN_ACT:
+    case GABA_NN_SOFTMAX:
+        pl->out = *x;
+        return GABA_OK;
+    case GABA_NN_MAXPOOL:
+    case GABA_NN_AVGPOOL: {
+        gaba_nn_pool_geom g;
+        gaba_status st = pool_geom(l, x, &g);
+        if (st != GABA_OK) return st;
+        if (x->ndim == 2 && (g.kh != 1 || g.sh != 1 || g.pt || p[6])) return GABA_ERR_ARG;
+        pl->out = x->ndim == 2 ? shp(2, g.c, g.wo, 0) : shp(3, g.c, g.ho, g.wo);
+        pl->macs = gaba_nn_numel(&pl->out) * g.kh * g.kw;
+        return GABA_OK;
+    }
+    case GABA_NN_GLOBAL_AVGPOOL:
+    case GABA_NN_GLOBAL_MAXPOOL:
+        if (x->ndim < 2) return GABA_ERR_SHAPE;
+        pl->out = shp(1, x->d[0], 0, 0);
+        pl->macs = numel;
+        return GABA_OK;
+    case GABA_NN_UPSAMPLE: {
+        int64_t c, h, w;
+        if (!spatial(x, &c, &h, &w)) return GABA_ERR_SHAPE;
+        if (p[0] <= 0 || p[1] <= 0 || p[2] < 0 || p[2] > 1 || (x->ndim == 2 && p[0] != 1))
+            return GABA_ERR_ARG;
+        pl->out = x->ndim == 2 ? shp(2, (int32_t)c, (int32_t)(w * p[1]), 0)
+                               : shp(3, (int32_t)c, (int32_t)(h * p[0]), (int32_t)(w * p[1]));
+        return GABA_OK;
+    }
+    case GABA_NN_CONCAT: {
+        pl->out = *x;
+        for (int i = 1; i < n_in; i++) {
+            if (in[i].ndim != x->ndim) return GABA_ERR_SHAPE;
+            for (int j = 1; j < x->ndim; j++)
+                if (in[i].d[j] != x->d[j]) return GABA_ERR_SHAPE;
+            pl->out.d[0] += in[i].d[0];
+        }
+        return GABA_OK;
+    }
+    case GABA_NN_ADD:
+    case GABA_NN_SUB:
+    case GABA_NN_MUL:
+        if (!same_shape(x, &in[1]) && !per_channel(x, &in[1])) return GABA_ERR_SHAPE;
+        pl->out = *x;
+        return GABA_OK;
+    case GABA_NN_RESHAPE: {
+        if (p[0] < 1 || p[0] > GABA_NN_MAX_DIMS) return GABA_ERR_ARG;
+        gaba_nn_shape s = {p[0], {0}};
+        int64_t known = 1;
+        int free_axis = -1;
+        for (int i = 0; i < p[0]; i++) {
+            s.d[i] = p[1 + i];
+            if (s.d[i] == -1 && free_axis < 0) free_axis = i;
+            else if (s.d[i] <= 0) return GABA_ERR_ARG;
+            else known *= s.d[i];
+        }
+        if (free_axis >= 0) {
+            if (numel % known) return GABA_ERR_SHAPE;
+            s.d[free_axis] = (int32_t)(numel / known);
+        }
+        if (gaba_nn_numel(&s) != numel) return GABA_ERR_SHAPE;
+        pl->out = s;
+        return GABA_OK;
+    }
+    case GABA_NN_FLATTEN:
+        pl->out = shp(1, (int32_t)numel, 0, 0);
+        return GABA_OK;
+    case GABA_NN_TRANSPOSE:
+        if (x->ndim != 2) return GABA_ERR_SHAPE;
+        pl->out = shp(2, x->d[1], x->d[0], 0);
+        return GABA_OK;
+    case GABA_NN_GRU: {
+        if (x->ndim != 2 || p[0] <= 0) return GABA_ERR_ARG;
+        int32_t f = x->d[0], t = x->d[1], h = p[0];
+        pl->out = p[1] ? shp(2, h, t, 0) : shp(1, h, 0, 0);
+        add_weight(pl, "w_ih", shp(2, 3 * h, f, 0), -f); // negative fan: Glorot-like 1/fan
+        add_weight(pl, "w_hh", shp(2, 3 * h, h, 0), -h);
+        add_weight(pl, "b_ih", shp(1, 3 * h, 0, 0), 0);
+        add_weight(pl, "b_hh", shp(1, 3 * h, 0, 0), 0);
+        pl->workspace = gaba_nn_gru_workspace(f, t, h);
+        pl->macs = (int64_t)t * 3 * h * (f + h);
+        return GABA_OK;
+    }
+    case GABA_NN_ATTENTION: {
+        if (x->ndim != 2 || p[0] <= 0) return GABA_ERR_ARG;
+        int32_t d = x->d[0], len = x->d[1], dk = p[0];
+        pl->out = *x;
+        add_weight(pl, "w_qkv", shp(2, 3 * dk, d, 0), -d);
+        add_weight(pl, "b_qkv", shp(1, 3 * dk, 0, 0), 0);
+        add_weight(pl, "w_o", shp(2, d, dk, 0), -dk);
+        add_weight(pl, "b_o", shp(1, d, 0, 0), 0);
+        pl->workspace = gaba_nn_attention_workspace(d, len, dk);
+        pl->macs = (int64_t)len * 3 * dk * d + 2 * (int64_t)len * len * dk + (int64_t)len * dk * d;
+        return GABA_OK;
+    }
+    default:
+        return GABA_ERR_ARG;
+    }
+}
+
+gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
+                         const void *const *xv, const gaba_nn_plan *pl,
+                         const float *const *w, void *yv, float *ws, gaba_nn_impl impl) {
+    const float *x = (const float *)xv[0];
+    float *y = (float *)yv;
+    const int ref = impl == GABA_NN_IMPL_REF;
+    int64_t numel = gaba_nn_numel(&in[0]);
+    switch (l->op) {
+    case GABA_NN_CONV2D:
+    case GABA_NN_CONV1D: {
+        gaba_nn_conv_geom g;
+        gaba_status st = conv_geom(l, &in[0], &g);
+        if (st != GABA_OK) return st;
+        if (ref) {
+            gaba_nn_conv2d_f32_ref(&g, x, w[0], w[1], y, l->act);
+            return GABA_OK;
+        }
+        return gaba_nn_conv2d_f32(&g, x, w[0], w[1], y, ws, l->act);
+    }
+    case GABA_NN_DENSE:
+        if (ref) {
+            gaba_nn_dense_f32_ref(l->p[0], numel, x, w[0], w[1], y, l->act);
+            return GABA_OK;
+        }
+        return gaba_nn_dense_f32(l->p[0], numel, x, w[0], w[1], y, l->act);
+    case GABA_NN_EMBEDDING:
+        return gaba_nn_embedding_f32_ref(in[0].d[0], l->p[0], l->p[1], (const int32_t *)xv[0],
+                                         w[0], y);
+    case GABA_NN_BATCHNORM:
+        gaba_nn_batchnorm_f32_ref(in[0].d[0], numel / in[0].d[0], x, w[0], w[1], y, l->act);
+        return GABA_OK;
+    case GABA_NN_ACT:
+        memcpy(y, x, (size_t)numel * sizeof(float));
+        if (ref) gaba_nn_act_f32_ref(y, numel, l->act);
+        else gaba_nn_bias_act_f32(1, numel, y, NULL, l->act);
+        return GABA_OK;
+    case GABA_NN_SOFTMAX: {
+        int64_t n = in[0].d[in[0].ndim - 1];
+        gaba_nn_softmax_f32_ref(numel / n, n, x, y);
+        return GABA_OK;
+    }
+    case GABA_NN_MAXPOOL:
+    case GABA_NN_AVGPOOL: {
+        gaba_nn_pool_geom g;
+        gaba_status st = pool_geom(l, &in[0], &g);
+        if (st != GABA_OK) return st;
+        if (!ref) gaba_nn_pool_f32(&g, x, y, l->op == GABA_NN_MAXPOOL);
+        else if (l->op == GABA_NN_MAXPOOL) gaba_nn_maxpool_f32_ref(&g, x, y);
+        else gaba_nn_avgpool_f32_ref(&g, x, y);
+        return GABA_OK;
+    }
+    case GABA_NN_GLOBAL_AVGPOOL:
+    case GABA_NN_GLOBAL_MAXPOOL:
+        gaba_nn_global_pool_f32_ref(in[0].d[0], numel / in[0].d[0], x, y,
+                                    l->op == GABA_NN_GLOBAL_MAXPOOL);
+        return GABA_OK;
+    case GABA_NN_UPSAMPLE: {
+        int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, wd = in[0].d[in[0].ndim - 1];
+        if (ref) gaba_nn_upsample_f32_ref(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);
+        else gaba_nn_upsample_f32(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);
+        return GABA_OK;
+    }
+    case GABA_NN_CONCAT: {
+        size_t off = 0;
+        for (int i = 0; i < n_in; i++) {
+            size_t bytes = (size_t)gaba_nn_numel(&in[i]) * sizeof(float);
+            memcpy((char *)y + off, xv[i], bytes);
+            off += bytes;
+        }
+        return GABA_OK;
+    }
+    case GABA_NN_ADD:
+    case GABA_NN_SUB:
+    case GABA_NN_MUL: {
+        int bc = gaba_nn_numel(&in[1]) != numel;
+        if (ref)
+            gaba_nn_binary_f32_ref(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], x,
+                                   (const float *)xv[1], bc, y, l->act);
+        else
+            gaba_nn_binary_f32(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], x,
+                               (const float *)xv[1], bc, y, l->act);
+        return GABA_OK;
+    }
+    case GABA_NN_RESHAPE:
+    case GABA_NN_FLATTEN:
+        memcpy(y, x, (size_t)numel * sizeof(float));
+        return GABA_OK;
+    case GABA_NN_TRANSPOSE:
+        gaba_nn_transpose_f32_ref(in[0].d[0], in[0].d[1], x, y);
+        return GABA_OK;
+    case GABA_NN_GRU:
+        if (ref) {
+            gaba_nn_gru_f32_ref(in[0].d[0], in[0].d[1], l->p[0], l->p[1], x, w[0], w[1], w[2],
+                                w[3], y, ws);
+            return GABA_OK;
+        }
+        return gaba_nn_gru_f32(in[0].d[0], in[0].d[1], l->p[0], l->p[1], x, w[0], w[1], w[2],
+                               w[3], y, ws);
+    case GABA_NN_ATTENTION:
+        if (ref) {
+            gaba_nn_attention_f32_ref(in[0].d[0], in[0].d[1], l->p[0], x, w[0], w[1], w[2], w[3],
+                                      y, ws);
+            return GABA_OK;
+        }
+        return gaba_nn_attention_f32(in[0].d[0], in[0].d[1], l->p[0], x, w[0], w[1], w[2], w[3],
+                                     y, ws);
+    default:
+        return GABA_ERR_ARG;
+    }
+}

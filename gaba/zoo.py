@@ -1,0 +1,350 @@
+"""The model zoo: tiny networks defined in C as data, run by a C executor.
+
+>>> import numpy as np, gaba
+>>> m = gaba.zoo.create("MicroYOLONano", seed=0)
+>>> m(np.zeros((32, 3, 96, 96), np.float32)).shape
+(32, 12, 12, 40)
+
+Every model is a const layer table in csrc/zoo/ (one file per model), built
+once by ``create``: shapes inferred, batch norms folded, weights in one
+contiguous block (He-initialised from `seed`), activations planned into one
+arena. Inference allocates nothing in C; samples of a batch run one after
+another (or split over threads), so any batch size works. See docs/zoo.md.
+"""
+import json
+
+import numpy as np
+
+from ._ext import _gaba
+
+__all__ = ["names", "info", "create", "load", "Model", "CATEGORIES", "FORMAT_VERSION"]
+
+CATEGORIES = ("vision", "audio", "sensor", "reference")
+FORMAT_VERSION = 1
+_FORMAT = "gaba.zoo"
+
+# Op and activation codes of csrc/include/gaba/nn.h (used by tests via _layer).
+OPS = {name: i for i, name in enumerate(
+    ["conv2d", "conv1d", "dense", "embedding", "batchnorm", "act", "softmax", "maxpool",
+     "avgpool", "global_avgpool", "global_maxpool", "upsample", "concat", "add", "sub", "mul",
+     "reshape", "flatten", "transpose", "gru", "attention"])}
+ACTS = {name: i for i, name in enumerate(
+    ["none", "relu", "relu6", "sigmoid", "tanh", "hard_swish"])}
+
+
+def names(category=None):
+    """Names of the zoo's models, in catalogue order.
+
+    Parameters
+    ----------
+    category : {None, "vision", "audio", "sensor", "reference", "all30"}
+        None lists every model; "all30" the 30 of vision, audio and sensor.
+    """
+    rows = _gaba.zoo_names()
+    if category is None:
+        return [n for n, _ in rows]
+    if category == "all30":
+        return [n for n, c in rows if c != "reference"]
+    if category not in CATEGORIES:
+        raise ValueError(f"zoo.names(): unknown category {category!r}; "
+                         f"expected one of {CATEGORIES + ('all30',)} or None")
+    return [n for n, c in rows if c == category]
+
+
+def _describe(capsule):
+    d = _gaba.zoo_describe(capsule)
+    d["inputs"] = {n: {"shape": s, "dtype": t, **({"vocab": v} if v else {})}
+                   for n, s, t, v in d["inputs"]}
+    d["outputs"] = {n: {"shape": s, "dtype": t} for n, s, t in d["outputs"]}
+    return d
+
+
+_INFO_KEYS = ("name", "category", "task", "inputs", "outputs", "params", "macs",
+              "weight_bytes", "arena_bytes")
+
+
+def info(name):
+    """A model's card: a dict with name, category, task, inputs and outputs (each
+    ``{tensor: {"shape": per-sample shape, "dtype": ...}}``), params, macs (per
+    sample), weight_bytes (the weight block) and arena_bytes (activations and
+    scratch of one sample, as planned)."""
+    d = _describe(_gaba.zoo_create(_check_name(name), 0, 1))
+    out = {k: d[k] for k in _INFO_KEYS}
+    out["budget_params"] = d["budget"]
+    return out
+
+
+def _check_name(name):
+    if not isinstance(name, str):
+        raise TypeError(f"zoo: a model name must be a str, got {type(name).__name__}")
+    known = names()
+    if name not in known:
+        raise KeyError(f"zoo: no model named {name!r}; see gaba.zoo.names()")
+    return name
+
+
+def create(name, seed=0, *, threads=None):
+    """Build model `name` with deterministic He-initialised weights from `seed`.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`names`.
+    seed : int
+        Weights are drawn from gaba's PCG32 stream (seed, layer): the same seed
+        gives the same weights on every platform.
+    threads : int, optional
+        Thread slots to reserve (one arena each); default: gaba's thread count.
+
+    Returns
+    -------
+    Model
+    """
+    import gaba
+
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"zoo.create(): seed must be a non-negative int, got {seed!r}")
+    n_threads = gaba.get_num_threads() if threads is None else int(threads)
+    return Model(_gaba.zoo_create(_check_name(name), int(seed), n_threads), seed=int(seed))
+
+
+class Model:
+    """A built zoo model. Call it on a batch: ``m(x)``, ``m(a=..., b=...)`` or ``m({...})``."""
+
+    def __init__(self, capsule, seed=0):
+        self._cap = capsule
+        self._desc = _describe(capsule)
+        self.seed = seed
+        for key in _INFO_KEYS:
+            setattr(self, key, self._desc[key])
+        self._weights = None
+
+    def __repr__(self):
+        return (f"<gaba.zoo.Model {self.name} ({self.category}: {self.task}), "
+                f"{self.params:,} params, {self.macs:,} MACs>")
+
+    # ---- running ---------------------------------------------------------------
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def _gather_inputs(self, args, kwargs):
+        names_ = list(self.inputs)
+        if len(args) == 1 and isinstance(args[0], dict) and not kwargs:
+            given = dict(args[0])
+        else:
+            if len(args) > len(names_):
+                raise TypeError(f"{self.name}: takes {len(names_)} input(s) "
+                                f"({', '.join(names_)}), got {len(args)}")
+            given = dict(zip(names_, args))
+            for k, v in kwargs.items():
+                if k in given:
+                    raise TypeError(f"{self.name}: input {k!r} given twice")
+                given[k] = v
+        unknown = set(given) - set(names_)
+        if unknown:
+            raise TypeError(f"{self.name}: unknown input(s) {sorted(unknown)}; "
+                            f"inputs are {names_}")
+        missing = [n for n in names_ if n not in given]
+        if missing:
+            raise TypeError(f"{self.name}: missing input(s) {missing}")
+        arrays, batch = [], None
+        for n in names_:
+            spec = self.inputs[n]
+            x = given[n]
+            if not isinstance(x, np.ndarray):
+                raise TypeError(f"{self.name}: input {n!r} must be a numpy.ndarray, "
+                                f"got {type(x).__name__}")
+            shape = tuple(spec["shape"])
+            if x.ndim != len(shape) + 1 or tuple(x.shape[1:]) != shape:
+                raise ValueError(f"{self.name}: input {n!r} must have shape (batch, "
+                                 f"{', '.join(map(str, shape))}), got {tuple(x.shape)}")
+            if batch is None:
+                batch = x.shape[0]
+            elif x.shape[0] != batch:
+                raise ValueError(f"{self.name}: inputs disagree on the batch size "
+                                 f"({batch} vs {x.shape[0]} for {n!r})")
+            if spec["dtype"] == "int32":
+                if x.dtype.kind not in "iu":
+                    raise TypeError(f"{self.name}: input {n!r} holds token ids and must be an "
+                                    f"integer array, got {x.dtype}")
+                vocab = spec.get("vocab", 0)
+                if x.size and vocab:
+                    lo, hi = int(x.min()), int(x.max())
+                    if lo < 0 or hi >= vocab:
+                        bad = lo if lo < 0 else hi
+                        where = tuple(int(i) for i in np.argwhere(x == bad)[0])
+                        raise ValueError(f"{self.name}: token id {bad} at {where} of input "
+                                         f"{n!r} is outside the vocabulary [0, {vocab})")
+                x = np.ascontiguousarray(x, np.int32)
+            else:
+                if x.dtype != np.float32:
+                    raise TypeError(f"{self.name}: input {n!r} must be float32, got {x.dtype} "
+                                    f"(use x.astype(np.float32))")
+                x = np.ascontiguousarray(x)
+                if not x.flags.aligned:
+                    x = x.copy()
+            arrays.append(x)
+        return arrays, batch
+
+    def forward(self, *args, out=None, threads=None, **inputs):
+        """Run the model on a batch.
+
+        Parameters
+        ----------
+        *args, **inputs : numpy.ndarray
+            One array per input, shape (batch, *per-sample shape): positional in
+            the order of ``m.inputs``, by keyword, or one dict. float32 inputs
+            must be float32; token inputs any integer dtype with ids in
+            [0, vocab).
+        out : numpy.ndarray or dict, optional
+            Where to write: an array (one output) or a dict of arrays (several),
+            float32, C-contiguous, shape (batch, *per-sample shape).
+        threads : int, optional
+            Split the batch over this many threads (default: gaba's count).
+
+        Returns
+        -------
+        numpy.ndarray, or a dict name -> array for multi-output models.
+        """
+        import gaba
+
+        arrays, batch = self._gather_inputs(args, inputs)
+        outs = {}
+        onames = list(self.outputs)
+        if out is not None:
+            given = out if isinstance(out, dict) else {onames[0]: out}
+            if not isinstance(out, dict) and len(onames) > 1:
+                raise TypeError(f"{self.name}: has {len(onames)} outputs; pass out as a dict")
+            for n in onames:
+                o = given.get(n)
+                shape = (batch,) + tuple(self.outputs[n]["shape"])
+                if not isinstance(o, np.ndarray) or o.dtype != np.float32 or o.shape != shape \
+                        or not o.flags.c_contiguous or not o.flags.writeable or not o.flags.aligned:
+                    raise ValueError(f"{self.name}: out[{n!r}] must be a writeable C-contiguous "
+                                     f"float32 array of shape {shape}")
+                if any(np.may_share_memory(o, x) for x in arrays):
+                    raise ValueError(f"{self.name}: out[{n!r}] shares memory with an input")
+                outs[n] = o
+        else:
+            for n in onames:
+                outs[n] = np.empty((batch,) + tuple(self.outputs[n]["shape"]), np.float32)
+        n_threads = gaba.get_num_threads() if threads is None else int(threads)
+        _gaba.zoo_forward(self._cap, tuple(arrays), tuple(outs[n] for n in onames), n_threads)
+        return outs[onames[0]] if len(onames) == 1 else outs
+
+    @property
+    def layers(self):
+        """The built graph, one dict per layer in execution order (batch norms folded):
+        name, op, act, inputs/output (tensor names), output shape, params (the op's
+        integer parameters, docs/zoo.md), n_params, macs, share (weights' owner)."""
+        keys = ("name", "op", "act", "shape", "n_params", "macs", "bytes", "folded_bn",
+                "share", "inputs", "output", "params")
+        return [dict(zip(keys, row)) for row in self._desc["layers"]]
+
+    def to_onnx(self, path):
+        """Write the float32 graph (same weights, batch norms folded) as an ONNX model
+        (opset 17, symbolic batch axis); needs the ``onnx`` package. See docs/zoo.md."""
+        from . import zoo_onnx
+
+        return zoo_onnx.export(self, path)
+
+    def _use_reference(self, flag=True):
+        """Run the reference kernels (the oracle) instead of the fast ones."""
+        _gaba.zoo_set_impl(self._cap, 1 if flag else 0)
+
+    # ---- weights ------------------------------------------------------------------
+
+    @property
+    def weights(self):
+        """dict "layer.weight" -> writable float32 view into the model's weight block.
+
+        Writing into these arrays (or applying gaba's compression tools to them in
+        place) changes the model; batch norms are already folded in.
+        """
+        if self._weights is None:
+            block = _gaba.zoo_weights(self._cap)
+            self._weights = {}
+            for key, shape, offset in self._desc["weights"]:
+                count = int(np.prod(shape))
+                self._weights[key] = block[offset:offset + count].reshape(shape)
+        return self._weights
+
+    def summary(self):
+        """Per-layer table (op, activation, output shape, params, MACs, output bytes);
+        printed and returned as a str."""
+        rows = [("layer", "op", "act", "output", "params", "MACs", "bytes")]
+        for name, op, act, shape, params, macs, nbytes, folded, share, *_ in self._desc["layers"]:
+            op_s = op + ("+bn" if folded else "") + (f" (shares {share})" if share else "")
+            rows.append((name, op_s, act, "x".join(map(str, shape)), f"{params:,}", f"{macs:,}",
+                         f"{nbytes:,}"))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = [f"{self.name} ({self.category}: {self.task})"]
+        for j, r in enumerate(rows):
+            lines.append("  ".join(c.ljust(w) if i < 4 else c.rjust(w)
+                                   for i, (c, w) in enumerate(zip(r, widths))))
+            if j == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        ins = ", ".join(f"{n} {'x'.join(map(str, s['shape']))} {s['dtype']}"
+                        for n, s in self.inputs.items())
+        outs = ", ".join(f"{n} {'x'.join(map(str, s['shape']))}" for n, s in self.outputs.items())
+        lines.append(f"inputs: {ins}; outputs: {outs}")
+        lines.append(f"params {self.params:,}  MACs {self.macs:,}  weights {self.weight_bytes:,} B"
+                     f"  arena {self.arena_bytes:,} B (per sample)")
+        text = "\n".join(lines)
+        print(text)
+        return text
+
+    # ---- files --------------------------------------------------------------------------
+
+    def save(self, path):
+        """Write the weights and a versioned metadata record to a .npz file.
+
+        Format (version 1): one array per weight key (as in ``m.weights``) and
+        ``__gaba_meta__``, a JSON string: {"format": "gaba.zoo", "version": 1,
+        "model": name, "seed": seed, "gaba": version, "weights": {key: shape}}.
+        """
+        from . import __version__
+
+        meta = {"format": _FORMAT, "version": FORMAT_VERSION, "model": self.name,
+                "seed": self.seed, "gaba": __version__,
+                "weights": {k: list(v.shape) for k, v in self.weights.items()}}
+        arrays = {k: np.array(v) for k, v in self.weights.items()}
+        np.savez(path, __gaba_meta__=np.array(json.dumps(meta)), **arrays)
+
+
+def load(path):
+    """Read a model written by :meth:`Model.save`; checks format, version, keys and shapes."""
+    with np.load(path, allow_pickle=False) as f:
+        if "__gaba_meta__" not in f.files:
+            raise ValueError(f"zoo.load(): {path!r} is not a gaba.zoo file (no __gaba_meta__)")
+        meta = json.loads(str(f["__gaba_meta__"]))
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"zoo.load(): {path!r} has format {meta.get('format')!r}, "
+                             f"expected {_FORMAT!r}")
+        if meta.get("version") != FORMAT_VERSION:
+            raise ValueError(f"zoo.load(): {path!r} is format version {meta.get('version')}; "
+                             f"this gaba reads version {FORMAT_VERSION}")
+        m = create(meta["model"], seed=int(meta.get("seed", 0)))
+        w = m.weights
+        if set(meta["weights"]) != set(w):
+            raise ValueError(f"zoo.load(): {path!r} does not hold the weights of "
+                             f"{meta['model']} in this gaba version")
+        for k, view in w.items():
+            arr = f[k]
+            if arr.shape != view.shape:
+                raise ValueError(f"zoo.load(): weight {k!r} has shape {arr.shape}, "
+                                 f"expected {view.shape}")
+            view[...] = arr
+    return m
+
+
+def _layer(op, inputs, weights=(), params=(), activation="none", reference=False):
+    """Run one layer op over a batch (for tests): op name, list of arrays, weights."""
+    return _gaba.nn_layer(OPS[op], ACTS[activation], list(params), list(inputs), list(weights),
+                          1 if reference else 0)
+
+
+def _batchnorm_fold(w, b, gamma, beta, mean, var, eps=1e-5):
+    """In-place batch-norm folding of w (c_out, per_out) and b (c_out) (for tests)."""
+    _gaba.nn_batchnorm_fold(w, b, gamma, beta, mean, var, float(eps))

@@ -1,0 +1,219 @@
+"""The zoo's layer library: every op, fast and reference kernels, against the
+float64 NumPy references of gaba/ref/nn.py (explicit loops / einsum)."""
+import numpy as np
+import pytest
+
+from gaba import zoo
+from gaba.ref import nn as ref
+from arrays import rand
+from tolerances import nn_close
+
+pytestmark = pytest.mark.kernels
+IMPLS = [False, True]  # reference=False: the fast kernels; True: the *_ref.c oracles
+
+
+def he(shape, seed):
+    fan = int(np.prod(shape[1:])) or 1
+    return (rand(shape, seed=seed) * np.sqrt(6.0 / fan)).astype(np.float32)
+
+
+CONV2D_CASES = [
+    # (C, H, W, Co, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups)
+    (3, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+    (3, 16, 16, 5, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 1),    # TF "same" stride 2
+    (4, 7, 10, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),     # pointwise
+    (4, 9, 9, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1),      # 1x1 stride 2
+    (8, 12, 13, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8),    # depthwise
+    (8, 12, 13, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 8),    # depthwise stride 2
+    (6, 11, 9, 6, 5, 3, 1, 1, 2, 1, 2, 1, 1, 1, 6),     # depthwise 5x3
+    (6, 10, 10, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2),    # dilated, grouped
+    (1, 49, 10, 7, 10, 4, 2, 2, 4, 1, 5, 1, 1, 1, 1),   # DS-CNN stem
+    (2, 5, 5, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1, 1, 1),      # stride > kernel gaps
+]
+
+
+@pytest.mark.parametrize("case", CONV2D_CASES)
+@pytest.mark.parametrize("reference", IMPLS)
+@pytest.mark.parametrize("activation", ["none", "relu", "relu6", "hard_swish"])
+def test_conv2d(case, reference, activation):
+    c, h, w, co, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g = case
+    x = rand((2, c, h, w), seed=1) * 3
+    wt = he((co, c // g, kh, kw), 2)
+    b = rand((co,), seed=3)
+    got = zoo._layer("conv2d", [x], [wt, b], [co, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g],
+                     activation, reference)
+    want = ref.conv2d(x, wt, b, (sh, sw), (pt, pl, pb, pr), (dh, dw), g, activation)
+    assert got.shape == want.shape
+    nn_close(got, want, c // g * kh * kw)
+
+
+@pytest.mark.parametrize("reference", IMPLS)
+@pytest.mark.parametrize("k,s,pl,pr,d,g", [(3, 1, 1, 1, 1, 1), (3, 1, 4, 0, 2, 1),  # causal
+                                            (5, 2, 2, 2, 1, 1), (3, 1, 2, 2, 2, 6),
+                                            (1, 1, 0, 0, 1, 1), (7, 1, 12, 0, 2, 3)])
+def test_conv1d(reference, k, s, pl, pr, d, g):
+    x = rand((3, 6, 29), seed=4)
+    wt = he((12 if g != 6 else 6, 6 // g, k), 5)
+    co = wt.shape[0]
+    b = rand((co,), seed=6)
+    got = zoo._layer("conv1d", [x], [wt, b], [co, 1, k, 1, s, 0, pl, 0, pr, 1, d, g], "relu",
+                     reference)
+    want = ref.conv1d(x, wt, b, s, (pl, pr), d, g, "relu")
+    nn_close(got, want, 6 // g * k)
+    if pr == 0 and s == 1:  # causal: output t depends on inputs <= t only
+        x2 = x.copy()
+        x2[:, :, 20:] = 7.0
+        got2 = zoo._layer("conv1d", [x2], [wt, b], [co, 1, k, 1, s, 0, pl, 0, pr, 1, d, g],
+                          "relu", reference)
+        np.testing.assert_array_equal(got2[:, :, :20], got[:, :, :20])
+
+
+@pytest.mark.parametrize("reference", IMPLS)
+@pytest.mark.parametrize("activation", ["none", "relu", "relu6", "sigmoid", "tanh"])
+@pytest.mark.parametrize("shape,n", [((17,), 5), ((4, 6), 33), ((1,), 1)])
+def test_dense(reference, activation, shape, n):
+    x = rand((3,) + shape, seed=7)
+    f = int(np.prod(shape))
+    w, b = he((n, f), 8), rand((n,), seed=9)
+    got = zoo._layer("dense", [x], [w, b], [n], activation, reference)
+    nn_close(got, ref.dense(x, w, b, activation), f)
+
+
+def test_embedding_and_range():
+    ids = np.array([[0, 5, 255, 17], [3, 3, 1, 254]], np.int32)
+    table = rand((256, 6), seed=10)
+    got = zoo._layer("embedding", [ids], [table], [6, 256])
+    np.testing.assert_array_equal(got, ref.embedding(ids, table))
+    with pytest.raises(ValueError):
+        zoo._layer("embedding", [np.array([[0, 256]], np.int32)], [table], [6, 256])
+    with pytest.raises(ValueError):
+        zoo._layer("embedding", [np.array([[-1, 2]], np.int32)], [table], [6, 256])
+
+
+@pytest.mark.parametrize("activation", list(zoo.ACTS))
+def test_activations(activation):
+    x = rand((2, 3, 50), seed=11, low=-8, high=8)
+    nn_close(zoo._layer("act", [x], activation=activation), ref.act(x, activation), 1)
+
+
+def test_softmax():
+    x = rand((2, 5, 9), seed=12, low=-30, high=30)
+    got = zoo._layer("softmax", [x])
+    nn_close(got, ref.softmax(x), 9)
+    np.testing.assert_allclose(got.sum(-1), 1.0, rtol=1e-5)
+
+
+def test_batchnorm_alone_and_fold():
+    x = rand((2, 4, 5, 3), seed=13)
+    scale, shift = rand((4,), seed=14), rand((4,), seed=15)
+    nn_close(zoo._layer("batchnorm", [x], [scale, shift], [0], "relu"),
+             ref.batchnorm(x, scale, shift, "relu"), 1)
+    # Folding: conv(x, w') + b' == BN(conv(x, w) + b) with arbitrary statistics.
+    w, b = he((4, 3, 3, 3), 16), rand((4,), seed=17)
+    gamma, beta = rand((4,), seed=18, low=0.5, high=2), rand((4,), seed=19)
+    mean, var = rand((4,), seed=20), rand((4,), seed=21, low=0.1, high=3)
+    w2, b2 = w.reshape(4, -1).copy(), b.copy()
+    zoo._batchnorm_fold(w2, b2, gamma, beta, mean, var, 1e-3)
+    wr, br = ref.batchnorm_fold(w, b, gamma, beta, mean, var, 1e-3)
+    nn_close(w2, wr.reshape(4, -1), 1)
+    nn_close(b2, br, 1)
+    xi = rand((1, 3, 6, 6), seed=22)
+    direct = (ref.conv2d(xi, w, b, pad=(1, 1, 1, 1)) - mean[None, :, None, None]) \
+        / np.sqrt(var[None, :, None, None] + 1e-3) * gamma[None, :, None, None] \
+        + beta[None, :, None, None]
+    nn_close(ref.conv2d(xi, w2.reshape(w.shape), b2, pad=(1, 1, 1, 1)), direct, 27)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("k,s,pad", [((2, 2), (2, 2), (0, 0, 0, 0)), ((3, 3), (2, 2), (1, 1, 1, 1)),
+                                     ((3, 2), (1, 2), (0, 1, 2, 0)), ((24, 5), (24, 5), (0, 0, 0, 0))])
+def test_pool2d(kind, k, s, pad):
+    x = rand((2, 3, 25, 11), seed=23)
+    if k[0] == 24:
+        x = rand((2, 3, 25, 5), seed=23)
+    got = zoo._layer(kind + "pool", [x], params=[*k, *s, *pad])
+    nn_close(got, ref.pool2d(x, kind, k, s, pad), k[0] * k[1])
+
+
+def test_pool1d_and_global():
+    x = rand((2, 4, 31), seed=24)
+    got = zoo._layer("maxpool", [x], params=[1, 3, 1, 2, 0, 1, 0, 1])
+    want = ref.pool2d(x[:, :, None], "max", (1, 3), (1, 2), (0, 1, 0, 1))[:, :, 0]
+    nn_close(got, want, 1)
+    x4 = rand((3, 5, 6, 7), seed=25)
+    nn_close(zoo._layer("global_avgpool", [x4]), ref.global_pool(x4, "avg"), 42)
+    nn_close(zoo._layer("global_maxpool", [x4]), ref.global_pool(x4, "max"), 1)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+@pytest.mark.parametrize("sh,sw", [(2, 2), (1, 3), (4, 2)])
+def test_upsample(mode, sh, sw):
+    x = rand((2, 3, 5, 7), seed=26)
+    got = zoo._layer("upsample", [x], params=[sh, sw, 0 if mode == "nearest" else 1])
+    nn_close(got, ref.upsample2d(x, sh, sw, mode), 4)
+    x1 = rand((2, 3, 9), seed=27)
+    got1 = zoo._layer("upsample", [x1], params=[1, 2, 0 if mode == "nearest" else 1])
+    nn_close(got1, ref.upsample2d(x1[:, :, None], 1, 2, mode)[:, :, 0], 4)
+
+
+def test_concat_binary_reshape_transpose():
+    a, b, c = rand((2, 3, 4, 5), seed=28), rand((2, 2, 4, 5), seed=29), rand((2, 1, 4, 5), seed=30)
+    np.testing.assert_array_equal(zoo._layer("concat", [a, b, c]), np.concatenate([a, b, c], 1))
+    b2 = rand((2, 3, 4, 5), seed=31)
+    for op, f in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply)]:
+        nn_close(zoo._layer(op, [a, b2], activation="relu"), np.maximum(f(a, b2), 0), 1)
+        gate = rand((2, 3), seed=32)
+        nn_close(zoo._layer(op, [a, gate]), f(a, gate[:, :, None, None]), 1)
+    np.testing.assert_array_equal(zoo._layer("reshape", [a], params=[2, 12, -1]),
+                                  a.reshape(2, 12, 5))
+    np.testing.assert_array_equal(zoo._layer("flatten", [a]), a.reshape(2, -1))
+    t = rand((2, 7, 3), seed=33)
+    np.testing.assert_array_equal(zoo._layer("transpose", [t]), t.transpose(0, 2, 1))
+    with pytest.raises(ValueError):
+        zoo._layer("add", [a, rand((2, 3, 4, 4), seed=34)])
+
+
+@pytest.mark.parametrize("reference", IMPLS)
+@pytest.mark.parametrize("seq", [0, 1])
+def test_gru(reference, seq):
+    f, t, h = 5, 9, 7
+    x = rand((2, f, t), seed=35)
+    w_ih, w_hh = rand((3 * h, f), seed=36), rand((3 * h, h), seed=37)
+    b_ih, b_hh = rand((3 * h,), seed=38), rand((3 * h,), seed=39)
+    got = zoo._layer("gru", [x], [w_ih, w_hh, b_ih, b_hh], [h, seq], reference=reference)
+    nn_close(got, ref.gru(x, w_ih, w_hh, b_ih, b_hh, bool(seq)), (f + h) * t)
+
+
+@pytest.mark.parametrize("reference", IMPLS)
+def test_attention(reference):
+    d, length, dk = 6, 11, 4
+    x = rand((2, d, length), seed=40)
+    w_qkv, b_qkv = rand((3 * dk, d), seed=41), rand((3 * dk,), seed=42)
+    w_o, b_o = rand((d, dk), seed=43), rand((d,), seed=44)
+    got = zoo._layer("attention", [x], [w_qkv, b_qkv, w_o, b_o], [dk], reference=reference)
+    nn_close(got, ref.attention(x, w_qkv, b_qkv, w_o, b_o), d * length)
+
+
+def test_prepare_rejects_bad_layers():
+    x = rand((1, 3, 4, 4), seed=45)
+    w, b = he((4, 3, 5, 5), 46), rand((4,), seed=47)
+    with pytest.raises(ValueError):  # kernel larger than the padded input
+        zoo._layer("conv2d", [x], [w, b], [4, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1])
+    with pytest.raises(ValueError):  # groups must divide the channels
+        zoo._layer("conv2d", [x], [w, b], [4, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2])
+    with pytest.raises(ValueError):  # wrong number of weights
+        zoo._layer("dense", [x], [w], [4])
+
+
+def test_conv_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = rand((2, 8, 12, 12), seed=48)
+    w, b = he((8, 1, 3, 3), 49), rand((8,), seed=50)
+    got = zoo._layer("conv2d", [x], [w, b], [8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 8])
+    want = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w),
+                                      torch.from_numpy(b), stride=2, padding=1, groups=8)
+    nn_close(got, want.numpy(), 9)
+    up = zoo._layer("upsample", [x], params=[2, 2, 1])
+    want_up = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=2,
+                                              mode="bilinear", align_corners=False)
+    nn_close(up, want_up.numpy(), 4)

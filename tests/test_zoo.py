@@ -1,0 +1,240 @@
+"""The model zoo: every model's shapes, determinism, finiteness, batch
+consistency, fast-vs-reference agreement, save/load, parameter budget and
+recorded arena size; plus the Python API's contracts and errors."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from gaba import zoo
+from gaba.benchmarks.bench_zoo import make_inputs
+
+ALL = zoo.names()
+THIRTY = zoo.names("all30")
+ARENA = json.load(open(os.path.join(os.path.dirname(__file__), "data", "zoo",
+                                    "arena_sizes.json")))["arena_bytes"]
+
+
+def inputs_for(m, batch, seed=0):
+    return make_inputs(m, batch, seed)
+
+
+def as_dict(m, y):
+    return y if isinstance(y, dict) else {next(iter(m.outputs)): y}
+
+
+_cache = {}
+
+
+def model(name):
+    if name not in _cache:
+        _cache[name] = zoo.create(name, seed=0)
+    return _cache[name]
+
+
+def test_catalogue():
+    assert len(THIRTY) == 30 and len(ALL) == 34
+    for cat in ("vision", "audio", "sensor"):
+        assert len(zoo.names(cat)) == 10
+    assert zoo.names("reference") == ["DSCNN_KWS", "MobileNetV1_VWW", "ResNet8",
+                                      "DenseAutoencoder_AD"]
+    with pytest.raises(ValueError):
+        zoo.names("nope")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_model(name):
+    m = model(name)
+    card = zoo.info(name)
+    for key in ("name", "category", "task", "inputs", "outputs", "params", "macs",
+                "weight_bytes", "arena_bytes"):
+        assert key in card
+    assert card["params"] == m.params and card["arena_bytes"] == m.arena_bytes
+    x = inputs_for(m, 3)
+    y = as_dict(m, m(x))
+    assert set(y) == set(m.outputs)
+    for k, v in y.items():
+        assert v.shape == (3,) + tuple(m.outputs[k]["shape"]) and v.dtype == np.float32
+        assert np.isfinite(v).all(), k
+    # batch 1 vs batch N, and a threaded split of the batch
+    for i in range(3):
+        yi = as_dict(m, m({k: v[i:i + 1] for k, v in x.items()}))
+        for k in y:
+            np.testing.assert_allclose(yi[k][0], y[k][i], rtol=1e-5, atol=1e-6)
+    y2 = as_dict(m, m(x, threads=2))
+    for k in y:
+        np.testing.assert_allclose(y2[k], y[k], rtol=1e-5, atol=1e-6)
+    # the fast kernels agree with the reference kernels
+    m._use_reference(True)
+    try:
+        yr = as_dict(m, m({k: v[:1] for k, v in x.items()}))
+    finally:
+        m._use_reference(False)
+    for k in y:
+        scale = max(1.0, float(np.abs(yr[k]).max()))
+        np.testing.assert_allclose(y[k][:1], yr[k], rtol=0, atol=1e-4 * scale)
+    # the arena must not grow more than 3% over the recorded plan
+    assert name in ARENA, "record the arena in tests/data/zoo/arena_sizes.json"
+    assert m.arena_bytes <= ARENA[name] * 1.03, (m.arena_bytes, ARENA[name])
+    assert m.weight_bytes >= 4 * m.params
+
+
+@pytest.mark.parametrize("name", THIRTY)
+def test_params_within_budget(name):
+    card = zoo.info(name)
+    assert abs(card["params"] - card["budget_params"]) <= 0.2 * card["budget_params"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_determinism_and_seed(name):
+    a, b, c = zoo.create(name, seed=7), zoo.create(name, seed=7), zoo.create(name, seed=8)
+    for k in a.weights:
+        np.testing.assert_array_equal(a.weights[k], b.weights[k])
+    assert any(not np.array_equal(a.weights[k], c.weights[k]) for k in a.weights)
+    x = inputs_for(a, 2)
+    ya, yb = as_dict(a, a(x)), as_dict(b, b(x))
+    for k in ya:
+        np.testing.assert_array_equal(ya[k], yb[k])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_save_load_roundtrip(name, tmp_path):
+    m = zoo.create(name, seed=3)
+    for v in m.weights.values():
+        v *= 1.5  # weights differ from any fresh create
+    path = str(tmp_path / "m.npz")
+    m.save(path)
+    m2 = zoo.load(path)
+    assert m2.name == name
+    x = inputs_for(m, 2)
+    y, y2 = as_dict(m, m(x)), as_dict(m2, m2(x))
+    for k in y:
+        np.testing.assert_array_equal(y[k], y2[k])
+
+
+def test_load_rejects_bad_files(tmp_path):
+    p = str(tmp_path / "x.npz")
+    np.savez(p, a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a gaba.zoo file"):
+        zoo.load(p)
+    np.savez(p, __gaba_meta__=np.array(json.dumps({"format": "gaba.zoo", "version": 99,
+                                                    "model": "ResNet8", "weights": {}})))
+    with pytest.raises(ValueError, match="version"):
+        zoo.load(p)
+
+
+def test_document_example_batch_32():
+    m = zoo.create("MicroYOLONano", seed=0)
+    y = m(np.random.default_rng(0).standard_normal((32, 3, 96, 96)).astype(np.float32))
+    assert y.shape == (32, 12, 12, 3, 10)
+
+
+def test_weights_are_zero_copy_and_writable():
+    m = zoo.create("KeywordSpotMicro")
+    x = inputs_for(m, 1)
+    before = m(x).copy()
+    w = m.weights["fc.bias"]
+    assert w.flags.writeable and w.shape == (10,)
+    w += 1.0
+    np.testing.assert_allclose(m(x), before + 1.0, rtol=1e-6, atol=1e-6)
+    assert m.weights["fc.bias"] is w
+
+
+def test_multi_input_forms_and_out():
+    m = zoo.create("ObjectTrackNano")
+    x = inputs_for(m, 2)
+    a = m(search=x["search"], template=x["template"])
+    b = m(x)
+    c = m(x["search"], x["template"])
+    out = np.empty((2, 4), np.float32)
+    d = m.forward(x, out=out)
+    assert d is out
+    for v in (b, c, d):
+        np.testing.assert_array_equal(a, v)
+    h = zoo.create("HealthMonitorNano")
+    xs = inputs_for(h, 2)
+    outs = {k: np.empty((2,) + tuple(s["shape"]), np.float32) for k, s in h.outputs.items()}
+    r = h(xs, out=outs)
+    assert set(r) == {"hr", "hrv", "spo2", "stress"} and r["stress"] is outs["stress"]
+
+
+def test_clear_errors():
+    m = zoo.create("KeywordSpotMicro")
+    with pytest.raises(ValueError, match=r"shape \(batch, 40, 49\)"):
+        m(np.zeros((2, 40, 50), np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        m(np.zeros((40, 49), np.float32))
+    with pytest.raises(TypeError, match="float32"):
+        m(np.zeros((2, 40, 49)))
+    with pytest.raises(TypeError, match="unknown input"):
+        m(nope=np.zeros((2, 40, 49), np.float32))
+    with pytest.raises(ValueError, match="out"):
+        m(np.zeros((2, 40, 49), np.float32), out=np.zeros((3, 10), np.float32))
+    buf = np.zeros((2, 40, 49), np.float32)
+    with pytest.raises(ValueError, match="shares memory"):
+        m(buf, out=buf.reshape(-1)[:20].reshape(2, 10))
+    t = zoo.create("IntentClassifyNano")
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        t(np.full((1, 30), 256, np.int64))
+    with pytest.raises(ValueError, match="token id -1"):
+        t(np.full((1, 30), -1, np.int32))
+    with pytest.raises(TypeError, match="integer"):
+        t(np.zeros((1, 30), np.float32))
+    assert t(np.zeros((1, 30), np.int64)).shape == (1, 20)  # any integer dtype
+    s = zoo.create("ObjectTrackNano")
+    with pytest.raises(TypeError, match="missing"):
+        s(search=np.zeros((1, 3, 64, 64), np.float32))
+    with pytest.raises(ValueError, match="batch"):
+        s(search=np.zeros((1, 3, 64, 64), np.float32),
+          template=np.zeros((2, 3, 32, 32), np.float32))
+    with pytest.raises(KeyError):
+        zoo.create("NoSuchModel")
+    with pytest.raises(ValueError):
+        zoo.create("ResNet8", seed=-1)
+
+
+def test_summary_and_zero_batch(capsys):
+    m = zoo.create("ResNet8")
+    text = m.summary()
+    assert "s2_short" in text and "conv2d+bn" in text and f"{m.params:,}" in text
+    assert m(np.zeros((0, 3, 32, 32), np.float32)).shape == (0, 10)
+
+
+def test_batchnorm_is_folded():
+    m = zoo.create("DSCNN_KWS")
+    ops = [row[1] for row in m._desc["layers"]]
+    assert "batchnorm" not in ops
+    assert not any(k.startswith("conv_bn") for k in m.weights)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_matches_torch(name):
+    """The same graph and weights in PyTorch (benchmarks/zoo_torch.py) give the same outputs."""
+    torch = pytest.importorskip("torch")
+    from gaba.benchmarks import zoo_torch
+
+    m = model(name)
+    x = inputs_for(m, 2, seed=5)
+    y = as_dict(m, m(x))
+    with torch.inference_mode():
+        t = zoo_torch.build(m)(*[torch.from_numpy(v) for v in x.values()])
+    for k, v in zip(m.outputs, t):
+        want = v.numpy()
+        scale = max(1.0, float(np.abs(want).max()))
+        np.testing.assert_allclose(y[k], want, rtol=0, atol=1e-4 * scale, err_msg=k)
+
+
+@pytest.mark.parametrize("name", ["EfficientEdgeLite", "SegmentMicro", "MobileNetV1_VWW"])
+def test_planner_reuses_memory(name):
+    """The arena is far smaller than all activations side by side, and at least as large
+    as the biggest layer's output plus its largest input (alive together)."""
+    m = model(name)
+    layers = m.layers
+    out_bytes = {L["output"]: L["bytes"] for L in layers}
+    outputs = set(m.outputs)
+    total = sum(b for t, b in out_bytes.items() if t not in outputs)
+    assert m.arena_bytes < total / 2
+    for L in layers:
+        live = [out_bytes.get(t, 0) for t in L["inputs"]] + [0 if L["output"] in outputs else L["bytes"]]
+        assert m.arena_bytes >= sum(live)

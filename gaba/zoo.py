@@ -3,7 +3,7 @@
 >>> import numpy as np, gaba
 >>> m = gaba.zoo.create("MicroYOLONano", seed=0)
 >>> m(np.zeros((32, 3, 96, 96), np.float32)).shape
-(32, 12, 12, 40)
+(32, 12, 12, 3, 10)
 
 Every model is a const layer table in csrc/zoo/ (one file per model), built
 once by ``create``: shapes inferred, batch norms folded, weights in one

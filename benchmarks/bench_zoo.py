@@ -163,6 +163,35 @@ SUMMARY_COLUMNS = [("category", "category", "{}"), ("models", "models", "{}"),
                    ("ort_ratio", "ORT/gaba (geomean)", "{:.2f}x")]
 
 
+def plot(rows, path):
+    """p50 latency and weights + arena per model at the smallest batch, coloured by category."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SystemExit("gaba bench: --plot needs matplotlib (pip install matplotlib)")
+    batch = min(r["batch"] for r in rows)
+    cats = ["vision", "audio", "sensor", "reference"]
+    shown = sorted((r for r in rows if r["batch"] == batch),
+                   key=lambda r: (cats.index(r["category"]), r["p50_ms"]))
+    colors = dict(zip(cats, ["tab:blue", "tab:orange", "tab:green", "tab:gray"]))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.25 * len(shown) + 1.5), sharey=True)
+    names = [r["model"] for r in shown]
+    bar_colors = [colors[r["category"]] for r in shown]
+    axes[0].barh(names, [r["p50_ms"] for r in shown], color=bar_colors)
+    axes[0].set_xlabel(f"p50 ms (batch {batch}, {shown[0]['threads']} thread(s))")
+    axes[0].invert_yaxis()
+    axes[1].barh(names, [r["mem_kb"] for r in shown], color=bar_colors)
+    axes[1].set_xlabel("weights + arena, KB")
+    fig.suptitle("gaba bench zoo: measured (colour = category)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"plot written to {path}")
+
+
 def main(argv=None, default_set="zoo"):
     import gaba
     from gaba import zoo
@@ -183,6 +212,10 @@ def main(argv=None, default_set="zoo"):
     parser.add_argument("--no-ort", action="store_true", help="skip the ONNX Runtime peer")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
     parser.add_argument("--csv", metavar="FILE", help="write the rows as CSV")
+    parser.add_argument("--profile", action="store_true",
+                        help="also time every layer of each model (batch 1) and print the tables")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="draw p50 latency and memory per model, by category (needs matplotlib)")
     args = parser.parse_args(argv)
 
     names = args.model or (zoo.names(None) if args.set == "zoo" else zoo.names(args.set))
@@ -211,10 +244,15 @@ def main(argv=None, default_set="zoo"):
     before = gaba.get_num_threads()
     gaba.set_num_threads(args.threads)  # also OpenBLAS's count, for GEMMs inside the layers
     rows = []
+    profiles = {}
     try:
         for name in progress(names, len(names), "gaba bench zoo"):
             rows += bench_model(name, batches, args.threads, args.warmup, args.runs,
                                 args.max_seconds, with_torch, with_ort)
+        for name in names if args.profile else ():
+            model = zoo.create(name)
+            profiles[name] = list(model.profile(**make_inputs(model, 1), runs=args.runs,
+                                                warmup=args.warmup))
     finally:
         gaba.set_num_threads(before)
     cols = [c for c in COLUMNS if (with_torch or not c[0].startswith("torch"))
@@ -229,10 +267,14 @@ def main(argv=None, default_set="zoo"):
                                    [c for c in SUMMARY_COLUMNS
                                     if (with_torch or c[0] != "torch_ratio")
                                     and (with_ort or c[0] != "ort_ratio")]))
+    if args.plot:
+        plot(rows, args.plot)
     if args.json:
-        harness.write_json(args.json, "zoo", rows, {"summary": {b: summary(rows, b) for b in batches},
-                                                    "threads": args.threads, "warmup": args.warmup,
-                                                    "runs": args.runs})
+        extra = {"summary": {b: summary(rows, b) for b in batches}, "threads": args.threads,
+                 "warmup": args.warmup, "runs": args.runs}
+        if profiles:
+            extra["profiles"] = profiles
+        harness.write_json(args.json, "zoo", rows, extra)
     if args.csv:
         keys = list(rows[0].keys()) if rows else []
         for r in rows:

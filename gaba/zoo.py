@@ -233,6 +233,70 @@ class Model:
         _gaba.zoo_forward(self._cap, tuple(arrays), tuple(outs[n] for n in onames), n_threads)
         return outs[onames[0]] if len(onames) == 1 else outs
 
+    def profile(self, *args, runs=100, warmup=10, **inputs):
+        """Time every layer on the first sample of a batch; print and return the table.
+
+        The model runs `warmup` times, then `runs` times on one thread, the C
+        executor timing each layer of each run; the table gives each layer's
+        median (p50) time, its share of the summed medians, its MACs and the
+        GFLOP/s they make (2 FLOPs per MAC).
+
+        Parameters
+        ----------
+        *args, **inputs : numpy.ndarray
+            As for :meth:`forward`; only the first sample is used.
+        runs, warmup : int
+            Timed and untimed runs (runs >= 1, warmup >= 0).
+
+        Returns
+        -------
+        Profile
+            A list of per-layer dicts (layer, op, p50_us, share, macs, gflops)
+            whose ``str`` is the table; ``.total_us`` sums the medians.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For the inputs :meth:`forward` rejects, or runs < 1, warmup < 0.
+
+        Examples
+        --------
+        >>> import numpy as np, gaba
+        >>> m = gaba.zoo.create("AnomalyDetectEdge")
+        >>> table = m.profile(np.zeros((1, 5, 32), np.float32), runs=5, warmup=1)  # doctest: +ELLIPSIS
+        AnomalyDetectEdge: ...
+        >>> len(table) == len(m.layers)
+        True
+        """
+        if int(runs) < 1 or int(warmup) < 0:
+            raise ValueError(f"{self.name}.profile(): need runs >= 1 and warmup >= 0, "
+                             f"got runs={runs}, warmup={warmup}")
+        arrays, batch = self._gather_inputs(args, inputs)
+        if batch < 1:
+            raise ValueError(f"{self.name}.profile(): the batch is empty")
+        first = tuple(np.ascontiguousarray(a[:1]) for a in arrays)
+        outs = tuple(np.empty((1,) + tuple(o["shape"]), np.float32) for o in self.outputs.values())
+        layers = self.layers
+        seconds = np.empty((int(runs), len(layers)))
+        _gaba.zoo_profile(self._cap, True)
+        try:
+            for _ in range(int(warmup)):
+                _gaba.zoo_forward(self._cap, first, outs, 1)
+            for r in range(int(runs)):
+                _gaba.zoo_forward(self._cap, first, outs, 1)
+                seconds[r] = _gaba.zoo_node_seconds(self._cap)
+        finally:
+            _gaba.zoo_profile(self._cap, False)
+        p50 = np.median(seconds, axis=0)
+        total = float(p50.sum())
+        table = Profile(self.name, [
+            {"layer": layer["name"], "op": layer["op"], "p50_us": 1e6 * t,
+             "share": t / total if total > 0 else 0.0, "macs": layer["macs"],
+             "gflops": 2 * layer["macs"] / t / 1e9 if t > 0 else 0.0}
+            for layer, t in zip(layers, p50)])
+        print(table)
+        return table
+
     @property
     def layers(self):
         """The built graph, one dict per layer in execution order (batch norms folded):
@@ -311,6 +375,29 @@ class Model:
                 "weights": {k: list(v.shape) for k, v in self.weights.items()}}
         arrays = {k: np.array(v) for k, v in self.weights.items()}
         np.savez(path, __gaba_meta__=np.array(json.dumps(meta)), **arrays)
+
+
+class Profile(list):
+    """Per-layer timings of a model (:meth:`Model.profile`): a list of dicts that
+    prints as a table."""
+
+    def __init__(self, name, rows):
+        super().__init__(rows)
+        self.name = name
+        self.total_us = sum(r["p50_us"] for r in rows)
+
+    def __str__(self):
+        head = ("layer", "op", "p50 us", "share", "MACs", "GFLOP/s")
+        body = [(r["layer"], r["op"], f"{r['p50_us']:.2f}", f"{100 * r['share']:.1f}%",
+                 f"{r['macs']:,}", f"{r['gflops']:.1f}") for r in self]
+        widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
+        fmt = lambda row: "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                                    for i, (c, w) in enumerate(zip(row, widths)))
+        lines = [f"{self.name}: {self.total_us:.1f} us per sample (sum of per-layer p50)",
+                 fmt(head), "  ".join("-" * w for w in widths)] + [fmt(row) for row in body]
+        return "\n".join(lines)
+
+    __repr__ = __str__
 
 
 def load(path):

@@ -63,3 +63,20 @@ def test_cli_compare(tmp_path):
                             cwd=tempfile.gettempdir())
     assert result.returncode == 0, result.stderr
     assert "0.500" in result.stdout
+
+
+def test_zoo_bench_profile_plot_json(tmp_path):
+    """`gaba bench all30 --profile --plot --json` on one model: valid JSON with the profile."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from gaba.benchmarks import bench_zoo
+
+    out, png = tmp_path / "zoo.json", tmp_path / "zoo.png"
+    argv = ["--model", "AnomalyDetectEdge", "--batch", "1", "--runs", "3", "--warmup", "1",
+            "--no-torch", "--no-ort", "--profile", "--json", str(out), "--plot", str(png)]
+    assert bench_zoo.main(argv, default_set="all30") == 0
+    data = json.loads(out.read_text())
+    jsonschema.validate(data, SCHEMA)
+    assert [r["model"] for r in data["rows"]] == ["AnomalyDetectEdge"]
+    layers = data["profiles"]["AnomalyDetectEdge"]
+    assert layers and all(r["p50_us"] > 0 for r in layers)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

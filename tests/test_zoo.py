@@ -238,3 +238,26 @@ def test_planner_reuses_memory(name):
     for L in layers:
         live = [out_bytes.get(t, 0) for t in L["inputs"]] + [0 if L["output"] in outputs else L["bytes"]]
         assert m.arena_bytes >= sum(live)
+
+
+def test_profile_times_every_layer():
+    m = zoo.create("KeywordSpotMicro")
+    x = np.random.default_rng(0).standard_normal((3, 40, 49)).astype(np.float32)
+    table = m.profile(x, runs=7, warmup=1)
+    assert [r["layer"] for r in table] == [layer["name"] for layer in m.layers]
+    assert all(r["p50_us"] > 0 for r in table)
+    assert sum(r["share"] for r in table) == pytest.approx(1.0)
+    assert table.total_us == pytest.approx(sum(r["p50_us"] for r in table))
+    assert [r["macs"] for r in table] == [layer["macs"] for layer in m.layers]
+    assert "us per sample" in str(table)
+    # profiling is off again: a threaded batch gives the same answer as one thread
+    np.testing.assert_array_equal(m.forward(x, threads=2), m.forward(x, threads=1))
+
+
+def test_profile_rejects_bad_runs():
+    m = zoo.create("AnomalyDetectEdge")
+    x = np.zeros((1, 5, 32), np.float32)
+    with pytest.raises(ValueError, match="runs >= 1"):
+        m.profile(x, runs=0)
+    with pytest.raises(ValueError, match="wrong|shape|expected"):
+        m.profile(np.zeros((1, 4, 32), np.float32))

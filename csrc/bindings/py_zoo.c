@@ -238,6 +238,32 @@ static PyObject *py_zoo_forward(PyObject *self, PyObject *const *args, Py_ssize_
     Py_RETURN_NONE;
 }
 
+// zoo_profile(capsule, on): turn per-node timing on or off (gaba.zoo.Model.profile).
+static PyObject *py_zoo_profile(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_profile takes 2 arguments");
+    gaba_zoo_model *m = get_model(args[0]);
+    int on = m ? PyObject_IsTrue(args[1]) : -1;
+    if (on < 0) return NULL;
+    gaba_status st = gaba_zoo_model_profile(m, on);
+    if (st == GABA_ERR_ARG)
+        return PyErr_Format(PyExc_ValueError, "zoo.profile: the model is running in another thread");
+    if (st != GABA_OK) return gaba_py_raise(st, "zoo.profile");
+    Py_RETURN_NONE;
+}
+
+// zoo_node_seconds(capsule) -> float64 array (n_nodes): each node's time in the last
+// sample run while profiling.
+static PyObject *py_zoo_node_seconds(PyObject *self, PyObject *cap) {
+    gaba_zoo_model *m = get_model(cap);
+    if (!m) return NULL;
+    if (!m->node_seconds)
+        return PyErr_Format(PyExc_ValueError, "zoo.profile: profiling is not on");
+    npy_intp n = m->n_nodes;
+    PyObject *out = PyArray_SimpleNew(1, &n, NPY_FLOAT64);
+    if (out) memcpy(PyArray_DATA((PyArrayObject *)out), m->node_seconds, (size_t)n * sizeof(double));
+    return out;
+}
+
 // nn_layer(op, act, params, inputs, weights, impl) -> output: one layer over a batch
 // (inputs: list of arrays with a leading batch axis; weights: list in plan order).
 static PyObject *py_nn_layer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -372,6 +398,8 @@ PyMethodDef gaba_py_zoo_methods[] = {
     {"zoo_weights", py_zoo_weights, METH_O, "See gaba.zoo.Model.weights."},
     {"zoo_set_impl", (PyCFunction)(void (*)(void))py_zoo_set_impl, METH_FASTCALL, "Reference or fast kernels."},
     {"zoo_forward", (PyCFunction)(void (*)(void))py_zoo_forward, METH_FASTCALL, "See gaba.zoo.Model.forward."},
+    {"zoo_profile", (PyCFunction)(void (*)(void))py_zoo_profile, METH_FASTCALL, "See gaba.zoo.Model.profile."},
+    {"zoo_node_seconds", py_zoo_node_seconds, METH_O, "See gaba.zoo.Model.profile."},
     {"nn_layer", (PyCFunction)(void (*)(void))py_nn_layer, METH_FASTCALL, "One layer over a batch (tests)."},
     {"nn_batchnorm_fold", (PyCFunction)(void (*)(void))py_nn_batchnorm_fold, METH_FASTCALL, "Batch-norm folding (tests)."},
     {NULL, NULL, 0, NULL},

@@ -4,12 +4,14 @@
 // and the sample-by-sample executor over planned arena slots (plan.c).
 // Mirrors TFLite Micro's MicroInterpreter (AllocateTensors, then Invoke
 // with no allocation); it does not support control flow or dynamic shapes.
+#define _POSIX_C_SOURCE 200809L // clock_gettime for the profiler
 #include "gaba/zoo.h"
 #include "plan.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define W_ALIGN 16 // floats: every weight tensor starts on a 64-byte boundary
 
@@ -51,6 +53,7 @@ void gaba_zoo_model_free(gaba_zoo_model *m) {
     gaba_aligned_free(m->weights);
     free(m->nodes);
     free(m->tensors);
+    free(m->node_seconds);
     memset(m, 0, sizeof *m);
 }
 
@@ -271,13 +274,20 @@ static gaba_status run_sample(gaba_zoo_model *m, int slot, int64_t s, const void
         else if (t->kind == 2) ptr[i] = (char *)outputs[t->io_index] + s * t->bytes;
         else ptr[i] = m->arenas[slot] + t->offset;
     }
+    double *times = m->node_seconds; // profiling: forward then runs on slot 0 only
+    struct timespec t0, t1;
     for (int n = 0; n < m->n_nodes; n++) {
         gaba_zoo_node *nd = &m->nodes[n];
         const void *x[GABA_NN_MAX_INPUTS];
         for (int j = 0; j < nd->n_in; j++) x[j] = ptr[nd->in[j]];
+        if (times) clock_gettime(CLOCK_MONOTONIC, &t0);
         gaba_status st = gaba_nn_eval(&nd->layer, nd->n_in, nd->in_shape, x, &nd->plan, nd->w,
                                       ptr[nd->out], nd->ws >= 0 ? ptr[nd->ws] : NULL, m->impl);
         if (st != GABA_OK) return st;
+        if (times) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            times[n] = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        }
     }
     return GABA_OK;
 }
@@ -300,6 +310,7 @@ gaba_status gaba_zoo_model_forward(gaba_zoo_model *m, int64_t batch, const void 
     if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG; // in use
     int threads = max_threads > 0 ? max_threads : gaba_threads_get();
     if (threads > m->n_arenas) threads = m->n_arenas;
+    if (m->node_seconds) threads = 1;
     if (threads > batch) threads = (int)batch;
     gaba_status st = GABA_OK;
     if (threads <= 1) {
@@ -309,6 +320,21 @@ gaba_status gaba_zoo_model_forward(gaba_zoo_model *m, int64_t batch, const void 
         forward_ctx ctx = {m, batch, inputs, outputs, GABA_OK};
         st = gaba_parallel_for(threads, threads, forward_task, &ctx);
         if (st == GABA_OK) st = ctx.status;
+    }
+    __atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
+    return st;
+}
+
+gaba_status gaba_zoo_model_profile(gaba_zoo_model *m, int on) {
+    if (!m || !m->def) return GABA_ERR_ARG;
+    if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG; // in use
+    gaba_status st = GABA_OK;
+    if (on && !m->node_seconds) {
+        m->node_seconds = calloc((size_t)(m->n_nodes ? m->n_nodes : 1), sizeof(double));
+        if (!m->node_seconds) st = GABA_ERR_NOMEM;
+    } else if (!on) {
+        free(m->node_seconds);
+        m->node_seconds = NULL;
     }
     __atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
     return st;

@@ -89,11 +89,16 @@ typedef struct gaba_zoo_model {
     void ***ptrs;           // per thread slot: tensor index -> address
     gaba_nn_impl impl;
     volatile int busy;
+    double *node_seconds;   // (n_nodes) time of each node in the last sample, when profiling
 } gaba_zoo_model;
 
 gaba_status gaba_zoo_model_init(gaba_zoo_model *m, const gaba_zoo_def *def, uint64_t seed,
                                 int n_threads);
 void gaba_zoo_model_free(gaba_zoo_model *m);
+
+// Profiling: while on, forward runs on one thread and records each node's time
+// for the last sample it ran in node_seconds. Off frees the record.
+gaba_status gaba_zoo_model_profile(gaba_zoo_model *m, int on);
 
 // inputs[i]: (batch, input i's shape) C-contiguous; outputs[i]: (batch, output i's shape).
 // max_threads (0 = the pool's size, at most the arenas made at init) split the batch.

@@ -11,7 +11,7 @@
 #define GIL_RELEASE_MACS (1 << 16)
 
 static const char *const activation_names[] = {"none", "relu", "relu6", NULL};
-static const char *const backend_names[] = {"auto", "ref", "openblas", NULL};
+static const char *const backend_names[] = {"auto", "ref", "openblas", "native", NULL};
 
 // gemm(a, b, out, alpha, beta, bias, activation, backend), all positional:
 // gaba/gemm.py owns the keywords, defaults and the docstring.

@@ -91,7 +91,8 @@ static void run_tasks(void) {
 
 static void *worker_main(void *arg) {
     worker *self = arg;
-    uint64_t seen = atomic_load(&self->mailbox);
+    // Not a load: the caller may have posted the first job before this line.
+    uint64_t seen = 0; // start_workers zeroes the mailbox before creating us
     for (;;) {
         long deadline = now_ns() + pool.spin_ns;
         int spins = 0;

@@ -33,6 +33,9 @@ gaba_status gaba_gemm_f32(gaba_gemm_backend backend, int64_t m, int64_t n, int64
     case GABA_GEMM_REF:
         return gaba_gemm_f32_ref(m, n, k, alpha, a, rs_a, cs_a, b, rs_b, cs_b, beta, c, rs_c,
                                  cs_c, bias, act);
+    case GABA_GEMM_NATIVE:
+        return gaba_gemm_f32_native(m, n, k, alpha, a, rs_a, cs_a, b, rs_b, cs_b, beta, c, rs_c,
+                                    cs_c, bias, act);
     case GABA_GEMM_AUTO:
     case GABA_GEMM_OPENBLAS:
         return gaba_gemm_f32_openblas(m, n, k, alpha, a, rs_a, cs_a, b, rs_b, cs_b, beta, c,

@@ -3,15 +3,20 @@
 #include "gemm_kernels.h"
 #include "../core/dispatch.h"
 
-gaba_gemm_kernels gaba_gemm_table = {
-    .epilogue = gaba_gemm_epilogue_f32_ref,
-};
+#define LEVEL(isa, ISA)                                                                     \
+    {                                                                                       \
+        .epilogue = gaba_gemm_epilogue_f32_##isa, .ukr = gaba_gemm_ukr_f32_##isa,           \
+        .ukr_direct = gaba_gemm_ukr_direct_f32_##isa, .gemv = gaba_gemm_gemv_f32_##isa,     \
+        .mr = GABA_GEMM_MR_##ISA, .nr = GABA_GEMM_NR_##ISA,                                 \
+    }
+
+gaba_gemm_kernels gaba_gemm_table = LEVEL(ref, REF);
 
 void gaba_gemm_dispatch_init(gaba_isa isa) {
     static const gaba_gemm_kernels by_level[GABA_ISA_COUNT] = {
-        [GABA_ISA_REF] = {.epilogue = gaba_gemm_epilogue_f32_ref},
-        [GABA_ISA_AVX2] = {.epilogue = gaba_gemm_epilogue_f32_avx2},
-        [GABA_ISA_AVX512] = {.epilogue = gaba_gemm_epilogue_f32_avx512},
+        [GABA_ISA_REF] = LEVEL(ref, REF),
+        [GABA_ISA_AVX2] = LEVEL(avx2, AVX2),
+        [GABA_ISA_AVX512] = LEVEL(avx512, AVX512),
     };
     gaba_gemm_table = by_level[isa];
 }

@@ -24,6 +24,7 @@ typedef enum gaba_gemm_backend {
     GABA_GEMM_AUTO = 0,     // the selector's choice for this shape
     GABA_GEMM_REF = 1,      // portable reference loops (slow, the oracle)
     GABA_GEMM_OPENBLAS = 2, // cblas_sgemm from the scipy-openblas32 build
+    GABA_GEMM_NATIVE = 3,   // gaba's own blocked SIMD kernels (gemm_native.c)
 } gaba_gemm_backend;
 
 typedef enum gaba_act {
@@ -56,6 +57,23 @@ gaba_status gaba_gemm_f32_openblas(int64_t m, int64_t n, int64_t k, float alpha,
                                    const float *b, int64_t rs_b, int64_t cs_b,
                                    float beta, float *c, int64_t rs_c, int64_t cs_c,
                                    const float *bias, gaba_act act);
+
+// gaba's own SGEMM: packing, cache blocking, per-ISA microkernels with the
+// epilogue fused, a direct path for small problems, GEMV for M == 1 or
+// N == 1, threads for large problems. docs/kernels/gemm.md has the details.
+gaba_status gaba_gemm_f32_native(int64_t m, int64_t n, int64_t k, float alpha,
+                                 const float *a, int64_t rs_a, int64_t cs_a,
+                                 const float *b, int64_t rs_b, int64_t cs_b, float beta,
+                                 float *c, int64_t rs_c, int64_t cs_c, const float *bias,
+                                 gaba_act act);
+
+// The native backend's block sizes and register tile (for gaba.info()).
+void gaba_gemm_native_blocks(int64_t *kc, int64_t *mc, int64_t *nc, int *mr, int *nr);
+
+// Thread count of the native backend: 0 (default) = one thread below about
+// 12 M multiply-adds, the pool's size above; n > 0 = at most n threads for
+// every problem (the tuner uses this to time each thread count).
+void gaba_gemm_native_set_threads(int threads);
 
 // The epilogue pass for backends that cannot fuse it: c = act(c + bias),
 // in place over an (M, N) strided matrix. Dispatched per ISA.

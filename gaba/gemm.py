@@ -2,20 +2,30 @@
 from ._ext import _gaba
 
 
-def gemm(a, b, out=None, *, alpha=1.0, beta=0.0, bias=None, activation=None, backend="auto"):
-    """Float32 matrix product ``out = act(alpha * a @ b + beta * out + bias)``.
+def gemm(a, b, out=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, bias=None,
+         activation=None, backend="auto"):
+    """Float32 matrix product ``out = act(alpha * op(a) @ op(b) + beta * out + bias)``.
+
+    ``op(x)`` is ``x`` or, with ``trans_x=True``, its transpose (of the last
+    two axes). A transpose is a swap of strides: nothing is copied.
 
     Parameters
     ----------
-    a : numpy.ndarray, float32, shape (M, K)
-    b : numpy.ndarray, float32, shape (K, N)
-        C-ordered, F-ordered and strided views (negative steps included) are
-        read in place; only misaligned or byte-swapped arrays are copied.
-    out : numpy.ndarray, float32, shape (M, N), optional
+    a : numpy.ndarray, float32, shape (M, K) or (batch, M, K)
+        With ``trans_a``: shape (K, M) or (batch, K, M).
+    b : numpy.ndarray, float32, shape (K, N) or (batch, K, N)
+        With ``trans_b``: shape (N, K) or (batch, N, K). C-ordered,
+        F-ordered and strided views (negative steps included) are read in
+        place; only misaligned or byte-swapped arrays are copied. A batch
+        axis broadcasts as in ``numpy.matmul``: a 2-D operand, or a batch
+        of size 1, is used for every product of the other's batch.
+    out : numpy.ndarray, float32, shape (M, N) or (batch, M, N), optional
         Written in place and returned. It must be writeable, aligned, in
         native byte order and share no memory with `a`, `b` or `bias`.
         Needed when ``beta != 0``; when ``beta == 0`` its old contents are
         never read (NaN there does not leak into the result).
+    trans_a, trans_b : bool
+        Use the transpose of `a` / `b` (BLAS's ``transa``/``transb``).
     alpha, beta : float
         Scale factors, as in BLAS. With ``alpha == 0`` or ``K == 0``, `a` and
         `b` are not read.
@@ -23,9 +33,13 @@ def gemm(a, b, out=None, *, alpha=1.0, beta=0.0, bias=None, activation=None, bac
         Added to every row after scaling.
     activation : {None, "none", "relu", "relu6"}
         Applied last. NaN passes through, as in PyTorch.
-    backend : {"auto", "ref", "openblas"}
-        ``"openblas"`` calls ``cblas_sgemm``; ``"ref"`` runs the portable
-        reference loops (slow: the test oracle); ``"auto"`` picks for you.
+    backend : {"auto", "native", "openblas", "ref"}
+        ``"native"`` runs gaba's own blocked SIMD kernels (AVX-512, AVX2 or
+        portable, per ``gaba.info()["isa"]``); ``"openblas"`` calls
+        ``cblas_sgemm``; ``"ref"`` runs the portable reference loops (slow:
+        the test oracle); ``"auto"`` picks the faster of native and OpenBLAS
+        for the shape and thread count (see :func:`gaba.tune`). All give the
+        same results within float32 rounding.
 
     Returns
     -------
@@ -37,7 +51,7 @@ def gemm(a, b, out=None, *, alpha=1.0, beta=0.0, bias=None, activation=None, bac
     TypeError
         If an array argument is not a numpy.ndarray of float32.
     ValueError
-        For wrong dimensions, mismatched shapes, a read-only or overlapping
+        For wrong dimensions, mismatched shapes or batch sizes, a read-only or overlapping
         `out`, ``beta != 0`` without `out`, or an unknown option.
 
     Examples
@@ -48,4 +62,4 @@ def gemm(a, b, out=None, *, alpha=1.0, beta=0.0, bias=None, activation=None, bac
     array([[ 5., 14.],
            [14., 50.]], dtype=float32)
     """
-    return _gaba.gemm(a, b, out, alpha, beta, bias, activation, backend)
+    return _gaba.gemm(a, b, out, alpha, beta, trans_a, trans_b, bias, activation, backend)

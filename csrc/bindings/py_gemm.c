@@ -13,52 +13,96 @@
 static const char *const activation_names[] = {"none", "relu", "relu6", NULL};
 static const char *const backend_names[] = {"auto", "ref", "openblas", "native", NULL};
 
-// gemm(a, b, out, alpha, beta, bias, activation, backend), all positional:
-// gaba/gemm.py owns the keywords, defaults and the docstring.
+// A bool-like argument (True/False/0/1), or -1 with TypeError set.
+static int flag_arg(PyObject *obj, const char *func, const char *name) {
+    if (obj == Py_True || obj == Py_False) return obj == Py_True;
+    if (PyLong_Check(obj)) {
+        long v = PyLong_AsLong(obj);
+        if (v == 0 || v == 1) return (int)v;
+    }
+    PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be a bool, got %s", func, name,
+                 Py_TYPE(obj)->tp_name);
+    return -1;
+}
+
+// gemm(a, b, out, alpha, beta, trans_a, trans_b, bias, activation, backend),
+// all positional: gaba/gemm.py owns the keywords, defaults and the docstring.
+// a and b are 2-D or 3-D; a leading batch axis broadcasts (size 1 or absent
+// on one side), as numpy.matmul does.
 static PyObject *py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "gemm";
-    if (nargs != 8) return PyErr_Format(PyExc_TypeError, "_gaba.gemm takes 8 arguments");
+    if (nargs != 10) return PyErr_Format(PyExc_TypeError, "_gaba.gemm takes 10 arguments");
     PyArrayObject *a = NULL, *b = NULL, *out = NULL, *bias = NULL;
     PyObject *result = NULL;
     double alpha = PyFloat_AsDouble(args[3]);
     if (alpha == -1.0 && PyErr_Occurred()) return NULL;
     double beta = PyFloat_AsDouble(args[4]);
     if (beta == -1.0 && PyErr_Occurred()) return NULL;
-    int act = gaba_py_choice(args[6], func, "activation", activation_names);
-    int backend = gaba_py_choice(args[7], func, "backend", backend_names);
+    int trans_a = flag_arg(args[5], func, "trans_a");
+    if (trans_a < 0) return NULL;
+    int trans_b = flag_arg(args[6], func, "trans_b");
+    if (trans_b < 0) return NULL;
+    int act = gaba_py_choice(args[8], func, "activation", activation_names);
+    int backend = gaba_py_choice(args[9], func, "backend", backend_names);
     if (act < 0 || backend < 0) return NULL;
 
-    if (!(a = gaba_py_array(args[0], func, "a", NPY_FLOAT32, 2, 2, GABA_PY_INPUT))) goto done;
-    if (!(b = gaba_py_array(args[1], func, "b", NPY_FLOAT32, 2, 2, GABA_PY_INPUT))) goto done;
-    npy_intp m = PyArray_DIM(a, 0), k = PyArray_DIM(a, 1), n = PyArray_DIM(b, 1);
-    if (gaba_py_check_dim(b, func, "b", 0, k, "a.shape[1]")) goto done;
-    bias = gaba_py_array(args[5], func, "bias", NPY_FLOAT32, 1, 1, GABA_PY_OPTIONAL);
-    if (PyErr_Occurred() || (bias && gaba_py_check_dim(bias, func, "bias", 0, n, "b.shape[1]")))
+    if (!(a = gaba_py_array(args[0], func, "a", NPY_FLOAT32, 2, 3, GABA_PY_INPUT))) goto done;
+    if (!(b = gaba_py_array(args[1], func, "b", NPY_FLOAT32, 2, 3, GABA_PY_INPUT))) goto done;
+    int nd_a = PyArray_NDIM(a), nd_b = PyArray_NDIM(b);
+    // Axes of M, K in a and of K, N in b (swapped by the transposes).
+    int ax_m = nd_a - 2 + trans_a, ax_ka = nd_a - 1 - trans_a;
+    int ax_kb = nd_b - 2 + trans_b, ax_n = nd_b - 1 - trans_b;
+    npy_intp m = PyArray_DIM(a, ax_m), k = PyArray_DIM(a, ax_ka), n = PyArray_DIM(b, ax_n);
+    char what[32];
+    snprintf(what, sizeof what, "a.shape[%d]", ax_ka);
+    if (gaba_py_check_dim(b, func, "b", ax_kb, k, what)) goto done;
+    npy_intp batch_a = nd_a == 3 ? PyArray_DIM(a, 0) : 1, batch_b = nd_b == 3 ? PyArray_DIM(b, 0) : 1;
+    if (batch_a != batch_b && batch_a != 1 && batch_b != 1) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): batch sizes of 'a' (%ld) and 'b' (%ld) do not broadcast; "
+                     "they must be equal or one of them 1", func, (long)batch_a, (long)batch_b);
+        goto done;
+    }
+    int nd_c = nd_a > nd_b ? nd_a : nd_b;
+    npy_intp batch = batch_a == 1 ? batch_b : batch_a;
+    snprintf(what, sizeof what, "b.shape[%d]", ax_n);
+    bias = gaba_py_array(args[7], func, "bias", NPY_FLOAT32, 1, 1, GABA_PY_OPTIONAL);
+    if (PyErr_Occurred() || (bias && gaba_py_check_dim(bias, func, "bias", 0, n, what)))
         goto done;
 
+    npy_intp dims[3] = {batch, m, n};
+    npy_intp *dims_c = nd_c == 3 ? dims : dims + 1;
     if (args[2] == Py_None) {
         if (beta != 0.0) {
             PyErr_Format(PyExc_ValueError,
                          "%s(): beta=%g needs an existing 'out' to scale; pass out=", func, beta);
             goto done;
         }
-        npy_intp dims[2] = {m, n};
-        out = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_FLOAT32);
+        out = (PyArrayObject *)PyArray_SimpleNew(nd_c, dims_c, NPY_FLOAT32);
         if (!out) goto done;
     } else {
-        out = gaba_py_array(args[2], func, "out", NPY_FLOAT32, 2, 2, GABA_PY_OUTPUT);
-        if (!out || gaba_py_check_dim(out, func, "out", 0, m, "a.shape[0]") ||
-            gaba_py_check_dim(out, func, "out", 1, n, "b.shape[1]") ||
-            gaba_py_check_no_overlap(out, a, func, "out", "a") ||
+        out = gaba_py_array(args[2], func, "out", NPY_FLOAT32, nd_c, nd_c, GABA_PY_OUTPUT);
+        if (!out) goto done;
+        for (int axis = 0; axis < nd_c; axis++) {
+            static const char *const from[3] = {"the batch size", "M", "N"};
+            if (gaba_py_check_dim(out, func, "out", axis, dims_c[axis], from[axis + 3 - nd_c]))
+                goto done;
+        }
+        if (gaba_py_check_no_overlap(out, a, func, "out", "a") ||
             gaba_py_check_no_overlap(out, b, func, "out", "b") ||
             (bias && gaba_py_check_no_overlap(out, bias, func, "out", "bias")))
             goto done;
     }
 
-    int64_t sa[2], sb[2], sc[2];
+    int64_t sa[3], sb[3], sc[3];
     gaba_py_strides(a, sa);
     gaba_py_strides(b, sb);
     gaba_py_strides(out, sc);
+    // Element strides as (batch, row, column) of op(A), op(B) and C; a
+    // missing or size-1 batch axis gets stride 0 (broadcast).
+    int64_t bs_a = nd_a == 3 && batch_a > 1 ? sa[0] : 0, bs_b = nd_b == 3 && batch_b > 1 ? sb[0] : 0;
+    int64_t rs_a = sa[ax_m], cs_a = sa[ax_ka], rs_b = sb[ax_kb], cs_b = sb[ax_n];
+    int64_t bs_c = nd_c == 3 ? sc[0] : 0, rs_c = sc[nd_c - 2], cs_c = sc[nd_c - 1];
     const float *bias_data = bias ? (const float *)PyArray_DATA(bias) : NULL;
     int64_t bias_stride = 1;
     if (bias) gaba_py_strides(bias, &bias_stride);
@@ -70,12 +114,12 @@ static PyObject *py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         bias_data = (const float *)PyArray_DATA(bias);
     }
     gaba_status status;
-    int release = (double)m * (double)n * (double)k >= GIL_RELEASE_MACS;
+    int release = (double)batch * (double)m * (double)n * (double)k >= GIL_RELEASE_MACS;
     PyThreadState *state = release ? PyEval_SaveThread() : NULL;
-    status = gaba_gemm_f32((gaba_gemm_backend)backend, m, n, k, (float)alpha,
-                           PyArray_DATA(a), sa[0], sa[1], PyArray_DATA(b), sb[0], sb[1],
-                           (float)beta, PyArray_DATA(out), sc[0], sc[1], bias_data,
-                           (gaba_act)act);
+    status = gaba_gemm_f32_batched((gaba_gemm_backend)backend, batch, m, n, k, (float)alpha,
+                                   PyArray_DATA(a), bs_a, rs_a, cs_a, PyArray_DATA(b), bs_b,
+                                   rs_b, cs_b, (float)beta, PyArray_DATA(out), bs_c, rs_c, cs_c,
+                                   bias_data, (gaba_act)act);
     if (release) PyEval_RestoreThread(state);
     if (status != GABA_OK) {
         gaba_py_raise(status, func);
@@ -91,7 +135,29 @@ done:
     return result;
 }
 
+// peak_gflops(threads, seconds) -> float
+static PyObject *py_peak_gflops(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.peak_gflops takes 2 arguments");
+    long threads = PyLong_AsLong(args[0]);
+    if (threads == -1 && PyErr_Occurred()) return NULL;
+    double seconds = PyFloat_AsDouble(args[1]);
+    if (seconds == -1.0 && PyErr_Occurred()) return NULL;
+    if (threads < 1 || threads > GABA_MAX_THREADS)
+        return PyErr_Format(PyExc_ValueError,
+                            "peak_gflops(): argument 'threads' must be in 1..%d, got %ld",
+                            GABA_MAX_THREADS, threads);
+    double gflops = 0.0;
+    gaba_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = gaba_gemm_peak_gflops((int)threads, seconds, &gflops);
+    Py_END_ALLOW_THREADS
+    if (status != GABA_OK) return gaba_py_raise(status, "peak_gflops");
+    return PyFloat_FromDouble(gflops);
+}
+
 PyMethodDef gaba_py_gemm_methods[] = {
+    {"peak_gflops", (PyCFunction)(void (*)(void))py_peak_gflops, METH_FASTCALL,
+     "See gaba.peak_gflops."},
     {"gemm", (PyCFunction)(void (*)(void))py_gemm, METH_FASTCALL, "See gaba.gemm."},
     {NULL, NULL, 0, NULL},
 };

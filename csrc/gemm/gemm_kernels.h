@@ -56,7 +56,8 @@ typedef void (*gaba_gemm_gemv_fn)(int64_t n, int64_t k, const float *x, int64_t 
                                         float *c, int64_t rs_c, int64_t cs_c, int64_t mr,  \
                                         int64_t nr, const gaba_gemm_epi *epi);             \
     void gaba_gemm_gemv_f32_##isa(int64_t n, int64_t k, const float *x, int64_t inc_x,     \
-                                  const float *b, int64_t rs_b, int64_t cs_b, float *t);
+                                  const float *b, int64_t rs_b, int64_t cs_b, float *t); \
+    double gaba_gemm_peak_f32_##isa(int64_t iters);
 GABA_GEMM_DECLARE(ref)
 GABA_GEMM_DECLARE(avx2)
 GABA_GEMM_DECLARE(avx512)
@@ -75,6 +76,7 @@ typedef struct gaba_gemm_kernels {
     gaba_gemm_ukr_fn ukr;
     gaba_gemm_ukr_direct_fn ukr_direct;
     gaba_gemm_gemv_fn gemv;
+    double (*peak)(int64_t iters); // runs iters FMA steps, returns the flops done
     int mr, nr;
 } gaba_gemm_kernels;
 

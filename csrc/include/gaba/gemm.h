@@ -42,6 +42,23 @@ gaba_status gaba_gemm_f32(gaba_gemm_backend backend, int64_t m, int64_t n, int64
                           const float *bias,                    // (N) or NULL
                           gaba_act act);
 
+// A batch of independent products, C[i] = act(alpha * A[i] @ B[i] + beta *
+// C[i] + bias) for i < batch, each operand reached through its batch stride
+// (bs_*, elements; 0 broadcasts one matrix to the whole batch, but not for
+// C). Small matrices are spread over the thread pool, large ones use it
+// inside each product.
+gaba_status gaba_gemm_f32_batched(gaba_gemm_backend backend, int64_t batch, int64_t m,
+                                  int64_t n, int64_t k, float alpha,
+                                  const float *a, int64_t bs_a, int64_t rs_a,
+                                  int64_t cs_a, // (batch, M, K)
+                                  const float *b, int64_t bs_b, int64_t rs_b,
+                                  int64_t cs_b, // (batch, K, N)
+                                  float beta,
+                                  float *c, int64_t bs_c, int64_t rs_c,
+                                  int64_t cs_c,      // (batch, M, N)
+                                  const float *bias, // (N) or NULL
+                                  gaba_act act);
+
 // The reference: plain loops, float accumulation in k order. Always built.
 gaba_status gaba_gemm_f32_ref(int64_t m, int64_t n, int64_t k, float alpha,
                               const float *a, int64_t rs_a, int64_t cs_a,
@@ -74,6 +91,12 @@ void gaba_gemm_native_blocks(int64_t *kc, int64_t *mc, int64_t *nc, int *mr, int
 // 12 M multiply-adds, the pool's size above; n > 0 = at most n threads for
 // every problem (the tuner uses this to time each thread count).
 void gaba_gemm_native_set_threads(int threads);
+
+// The float32 FMA peak of this machine at the active ISA level, in GFLOP/s,
+// on `threads` threads at once (each runs independent FMA chains for about
+// `seconds` / 8 per repeat; the best of 5 repeats counts). Total flops over
+// wall time: threads the pool cannot run at once do not count as parallel.
+gaba_status gaba_gemm_peak_gflops(int threads, double seconds, double *gflops);
 
 // The epilogue pass for backends that cannot fuse it: c = act(c + bias),
 // in place over an (M, N) strided matrix. Dispatched per ISA.

@@ -11,7 +11,11 @@ defined in C, and benchmarks whose every number is measured.
 """
 from ._version import __version__
 from ._ext import _gaba
-from .gemm import gemm
+from .gemm import gemm, peak_gflops
 from ._runtime import info, set_num_threads, get_num_threads
+from .tuning import tune, load_cache as _load_tuning
 
-__all__ = ["__version__", "gemm", "info", "set_num_threads", "get_num_threads"]
+_load_tuning()
+
+__all__ = ["__version__", "gemm", "peak_gflops", "tune", "info", "set_num_threads",
+           "get_num_threads"]

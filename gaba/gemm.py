@@ -63,3 +63,32 @@ def gemm(a, b, out=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, b
            [14., 50.]], dtype=float32)
     """
     return _gaba.gemm(a, b, out, alpha, beta, trans_a, trans_b, bias, activation, backend)
+
+
+def peak_gflops(threads=1, seconds=0.25):
+    """Measure this machine's float32 FMA peak in GFLOP/s.
+
+    Runs a short kernel of independent FMA chains (no memory traffic) at the
+    active ISA level on `threads` threads at once and returns the best of 5
+    repeats: the ceiling that GEMM throughput is compared with ("% of peak").
+
+    Parameters
+    ----------
+    threads : int
+        Threads running the kernel simultaneously (at most the pool's size
+        run in parallel; total flops are divided by wall time).
+    seconds : float
+        Rough time budget of the measurement.
+
+    Returns
+    -------
+    float
+        GFLOP/s (one FMA = 2 flops).
+
+    Examples
+    --------
+    >>> import gaba
+    >>> gaba.peak_gflops() > 0
+    True
+    """
+    return _gaba.peak_gflops(threads, seconds)

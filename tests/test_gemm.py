@@ -377,3 +377,49 @@ def test_overlapping_out():
         gaba.gemm(buf, np.ones((4, 4), np.float32), buf)
     with pytest.raises(ValueError, match="overlaps the memory of input 'b'"):
         gaba.gemm(np.ones((4, 4), np.float32), buf[:, ::-1], buf)
+
+
+# ---- selector, tuning, peak ----------------------------------------------------------
+
+
+def test_tune_writes_and_reloads_cache(tmp_path, monkeypatch):
+    import json
+
+    from gaba import tuning
+
+    monkeypatch.setenv("GABA_CACHE_DIR", str(tmp_path))
+    before = tuning.current_table()
+    try:
+        result = gaba.tune(threads=[1], classes=["tiny", "gemv"])
+        assert result["path"] == str(tmp_path / "gemm_tune.json")
+        data = json.loads((tmp_path / "gemm_tune.json").read_text())
+        assert data["version"] == tuning.CACHE_VERSION
+        assert set(data["table"]["1"]) == {"tiny", "gemv"}
+        assert tuning.current_table()["1"]["tiny"] == data["table"]["1"]["tiny"]
+        # A file from another build is ignored; a matching one is applied.
+        data["fingerprint"]["gaba"] = "0.0.0"
+        (tmp_path / "gemm_tune.json").write_text(json.dumps(data))
+        assert tuning.load_cache() is None
+        data["fingerprint"] = tuning._fingerprint()
+        data["table"] = {"1": {"tiny": "openblas"}}
+        (tmp_path / "gemm_tune.json").write_text(json.dumps(data))
+        assert tuning.load_cache() == str(tmp_path / "gemm_tune.json")
+        assert tuning.current_table()["1"]["tiny"] == "openblas"
+        a, b = rand((16, 16), seed=50), rand((16, 16), seed=51)
+        check(gaba.gemm(a, b, backend="auto"), a, b)
+    finally:
+        for t, row in before.items():
+            tuning._apply({t: row})
+
+
+def test_info_shows_auto_choice():
+    info = gaba.info()
+    assert set(info["gemm_auto"].values()) <= {"native", "openblas"}
+    assert "64x64x64" in info["gemm_auto"]
+    assert info["gemm_native_blocks"]["mr"] >= 1
+
+
+def test_peak_gflops():
+    assert gaba.peak_gflops(1, seconds=0.02) > 0.1
+    with pytest.raises(ValueError, match="'threads' must be in 1..256"):
+        gaba.peak_gflops(0)

@@ -155,7 +155,96 @@ static PyObject *py_peak_gflops(PyObject *self, PyObject *const *args, Py_ssize_
     return PyFloat_FromDouble(gflops);
 }
 
+// ---- the selector and tuning hooks (gaba/tune.py) ---------------------------------
+
+static int size_args(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t want, long long *out,
+                     const char *func) {
+    if (nargs != want) {
+        PyErr_Format(PyExc_TypeError, "_gaba.%s takes %zd arguments", func, want);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < want; i++) {
+        out[i] = PyLong_AsLongLong(args[i]);
+        if (out[i] == -1 && PyErr_Occurred()) return -1;
+    }
+    return 0;
+}
+
+// gemm_auto_class(m, n, k) -> class name
+static PyObject *py_gemm_auto_class(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    long long v[3];
+    if (size_args(args, nargs, 3, v, "gemm_auto_class")) return NULL;
+    return PyUnicode_FromString(gaba_gemm_auto_class_name(gaba_gemm_auto_class(v[0], v[1], v[2])));
+}
+
+// gemm_auto_classes() -> tuple of class names, in class order
+static PyObject *py_gemm_auto_classes(PyObject *self, PyObject *unused) {
+    PyObject *names = PyTuple_New(GABA_GEMM_CLASSES);
+    for (int i = 0; names && i < GABA_GEMM_CLASSES; i++) {
+        PyObject *name = PyUnicode_FromString(gaba_gemm_auto_class_name(i));
+        if (!name) {
+            Py_CLEAR(names);
+            break;
+        }
+        PyTuple_SET_ITEM(names, i, name);
+    }
+    return names;
+}
+
+// gemm_auto_get(class_index, threads) -> backend name
+static PyObject *py_gemm_auto_get(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    long long v[2];
+    if (size_args(args, nargs, 2, v, "gemm_auto_get")) return NULL;
+    return PyUnicode_FromString(backend_names[gaba_gemm_auto_get((int)v[0], (int)v[1])]);
+}
+
+// gemm_auto_set(class_index, threads, backend name)
+static PyObject *py_gemm_auto_set(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    long long v[2];
+    if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.gemm_auto_set takes 3 arguments");
+    if (size_args(args, 2, 2, v, "gemm_auto_set")) return NULL;
+    int backend = gaba_py_choice(args[2], "tune", "backend", backend_names);
+    if (backend < 0) return NULL;
+    if (v[0] < 0 || v[0] >= GABA_GEMM_CLASSES || v[1] < 1 || v[1] > GABA_MAX_THREADS)
+        return PyErr_Format(PyExc_ValueError, "tune(): no shape class %lld for %lld threads",
+                            v[0], v[1]);
+    gaba_status status = gaba_gemm_auto_set((int)v[0], (int)v[1], (gaba_gemm_backend)backend);
+    if (status != GABA_OK) return gaba_py_raise(status, "tune");
+    Py_RETURN_NONE;
+}
+
+// gemm_native_set_threads(n): 0 = the built-in rule
+static PyObject *py_gemm_native_set_threads(PyObject *self, PyObject *arg) {
+    long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    gaba_gemm_native_set_threads(n < 0 ? 0 : (int)n);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_gemm_native_blocks(PyObject *self, PyObject *unused) {
+    int64_t kc, mc, nc;
+    int mr, nr;
+    gaba_status status = gaba_runtime_init();
+    if (status != GABA_OK) return gaba_py_raise(status, "info");
+    gaba_gemm_native_blocks(&kc, &mc, &nc, &mr, &nr);
+    return Py_BuildValue("{sisisLsLsL}", "mr", mr, "nr", nr, "kc", (long long)kc, "mc",
+                         (long long)mc, "nc", (long long)nc);
+}
+
+// gemm_machine() -> (cpu brand, active ISA): what a tuning table was measured
+// on, without loading OpenBLAS (build_info would).
+static PyObject *py_gemm_machine(PyObject *self, PyObject *unused) {
+    return Py_BuildValue("(ss)", gaba_cpu()->brand, gaba_isa_name(gaba_isa_active()));
+}
+
 PyMethodDef gaba_py_gemm_methods[] = {
+    {"gemm_machine", py_gemm_machine, METH_NOARGS, NULL},
+    {"gemm_auto_class", (PyCFunction)(void (*)(void))py_gemm_auto_class, METH_FASTCALL, NULL},
+    {"gemm_auto_classes", py_gemm_auto_classes, METH_NOARGS, NULL},
+    {"gemm_auto_get", (PyCFunction)(void (*)(void))py_gemm_auto_get, METH_FASTCALL, NULL},
+    {"gemm_auto_set", (PyCFunction)(void (*)(void))py_gemm_auto_set, METH_FASTCALL, NULL},
+    {"gemm_native_set_threads", py_gemm_native_set_threads, METH_O, NULL},
+    {"gemm_native_blocks", py_gemm_native_blocks, METH_NOARGS, NULL},
     {"peak_gflops", (PyCFunction)(void (*)(void))py_peak_gflops, METH_FASTCALL,
      "See gaba.peak_gflops."},
     {"gemm", (PyCFunction)(void (*)(void))py_gemm, METH_FASTCALL, "See gaba.gemm."},

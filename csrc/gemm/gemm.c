@@ -29,17 +29,25 @@ gaba_status gaba_gemm_f32(gaba_gemm_backend backend, int64_t m, int64_t n, int64
         gaba_gemm_epilogue_f32(m, n, c, rs_c, cs_c, bias, act);
         return GABA_OK;
     }
+    int automatic = backend == GABA_GEMM_AUTO;
+    if (automatic) backend = gaba_gemm_auto_pick(m, n, k);
     switch (backend) {
     case GABA_GEMM_REF:
         return gaba_gemm_f32_ref(m, n, k, alpha, a, rs_a, cs_a, b, rs_b, cs_b, beta, c, rs_c,
                                  cs_c, bias, act);
+    case GABA_GEMM_AUTO: // resolved above
     case GABA_GEMM_NATIVE:
         return gaba_gemm_f32_native(m, n, k, alpha, a, rs_a, cs_a, b, rs_b, cs_b, beta, c, rs_c,
                                     cs_c, bias, act);
-    case GABA_GEMM_AUTO:
     case GABA_GEMM_OPENBLAS:
-        return gaba_gemm_f32_openblas(m, n, k, alpha, a, rs_a, cs_a, b, rs_b, cs_b, beta, c,
-                                      rs_c, cs_c, bias, act);
+        status = gaba_gemm_f32_openblas(m, n, k, alpha, a, rs_a, cs_a, b, rs_b, cs_b, beta, c,
+                                        rs_c, cs_c, bias, act);
+        // auto never fails for want of OpenBLAS (or of 32-bit sizes): it
+        // falls back on the native kernels, which take the same arguments.
+        if (status == GABA_ERR_NO_IMPL && automatic)
+            status = gaba_gemm_f32_native(m, n, k, alpha, a, rs_a, cs_a, b, rs_b, cs_b, beta, c,
+                                          rs_c, cs_c, bias, act);
+        return status;
     }
     return GABA_ERR_ARG;
 }

@@ -98,6 +98,20 @@ void gaba_gemm_native_set_threads(int threads);
 // wall time: threads the pool cannot run at once do not count as parallel.
 gaba_status gaba_gemm_peak_gflops(int threads, double seconds, double *gflops);
 
+// ---- the selector (backend "auto") -----------------------------------------
+// Problems fall into GABA_GEMM_CLASSES shape classes: 0 "gemv" (M or N is
+// 1), then by the geometric mean size of M, N, K: "tiny" (<= 24), "s32",
+// "s64", ..., "s1024", "huge" (> 1536). For each class and for one thread or
+// more, the table names the backend (NATIVE or OPENBLAS) that auto runs.
+// Built-in defaults apply until gaba.tune() (or its cache file) sets them.
+#define GABA_GEMM_CLASSES 9
+int gaba_gemm_auto_class(int64_t m, int64_t n, int64_t k);
+const char *gaba_gemm_auto_class_name(int shape_class); // NULL when out of range
+gaba_status gaba_gemm_auto_set(int shape_class, int threads, gaba_gemm_backend backend);
+gaba_gemm_backend gaba_gemm_auto_get(int shape_class, int threads);
+// What auto runs for this shape with the pool's current thread count.
+gaba_gemm_backend gaba_gemm_auto_pick(int64_t m, int64_t n, int64_t k);
+
 // The epilogue pass for backends that cannot fuse it: c = act(c + bias),
 // in place over an (M, N) strided matrix. Dispatched per ISA.
 void gaba_gemm_epilogue_f32(int64_t m, int64_t n, float *c, int64_t rs_c, int64_t cs_c,

@@ -11,11 +11,12 @@ defined in C, and benchmarks whose every number is measured.
 """
 from ._version import __version__
 from ._ext import _gaba
-from .gemm import gemm, peak_gflops
+from .gemm import gemm, gemm_s8, peak_gflops, quantize_multiplier, requantize
 from ._runtime import info, set_num_threads, get_num_threads
 from .tuning import tune, load_cache as _load_tuning
 
 _load_tuning()
 
-__all__ = ["__version__", "gemm", "peak_gflops", "tune", "info", "set_num_threads",
+__all__ = ["__version__", "gemm", "gemm_s8", "quantize_multiplier", "requantize",
+           "peak_gflops", "tune", "info", "set_num_threads",
            "get_num_threads"]

@@ -89,6 +89,7 @@ def info():
 
     result["gemm_native_blocks"] = _gaba.gemm_native_blocks()
     result["gemm_auto_table"] = tuning.table_source()
+    result["gemm_s8_kernel"] = _gaba.gemm_s8_kernel(None)
     result["gemm_auto"] = {f"{m}x{n}x{k}": _gaba.gemm_auto_get(
         _gaba.gemm_auto_classes().index(_gaba.gemm_auto_class(m, n, k)), core["threads"])
         for m, n, k in ((1, 1000, 64), (64, 64, 64), (256, 256, 256), (1024, 1024, 1024),

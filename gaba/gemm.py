@@ -92,3 +92,110 @@ def peak_gflops(threads=1, seconds=0.25):
     True
     """
     return _gaba.peak_gflops(threads, seconds)
+
+
+def gemm_s8(a, b, *, out=None):
+    """Int8 matrix product ``out = a @ b`` in int32, exactly.
+
+    Parameters
+    ----------
+    a : numpy.ndarray, uint8 or int8, shape (M, K)
+        Quantized activations (uint8 with a zero point, or int8).
+    b : numpy.ndarray, int8, shape (K, N)
+        Quantized weights. Any strides; transposes are free.
+    out : numpy.ndarray, int32, shape (M, N), optional
+        Written (never read) and returned.
+
+    Returns
+    -------
+    numpy.ndarray
+        int32 ``a @ b``, equal to the integer result whenever it fits in
+        int32 (always for K <= 66,000; beyond, sums wrap modulo 2**32).
+        Zero points and scales are the caller's: fold them into the int32
+        bias and use :func:`requantize`.
+
+    Raises
+    ------
+    TypeError
+        For other dtypes or non-arrays.
+    ValueError
+        For wrong dimensions, mismatched shapes or a bad `out`.
+
+    Examples
+    --------
+    >>> import numpy as np, gaba
+    >>> a = np.array([[255, 1]], np.uint8); b = np.array([[-128], [127]], np.int8)
+    >>> gaba.gemm_s8(a, b)
+    array([[-32513]], dtype=int32)
+    """
+    return _gaba.gemm_s8(a, b, out)
+
+
+def quantize_multiplier(real):
+    """Split real multipliers into TFLite's Q31 integer and power-of-two shift.
+
+    ``real ~= multiplier * 2**(shift - 31)`` with ``multiplier`` in
+    ``[2**30, 2**31)`` (or 0), exactly as TFLite's ``QuantizeMultiplier``
+    (a positive shift is a left shift).
+
+    Parameters
+    ----------
+    real : float or array_like of float
+        Multipliers ``>= 0``, typically ``in_scale * w_scale[j] / out_scale``.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        int32 multipliers and int32 shifts, of the shape of `real` (1-D at least).
+
+    Examples
+    --------
+    >>> import gaba
+    >>> gaba.quantize_multiplier(0.5)
+    (array([1073741824], dtype=int32), array([0], dtype=int32))
+    """
+    import numpy as np
+
+    values = np.atleast_1d(np.asarray(real, np.float64))
+    pairs = [_gaba.quantize_multiplier(float(v)) for v in values.reshape(-1)]
+    mult = np.array([p[0] for p in pairs], np.int32).reshape(values.shape)
+    shift = np.array([p[1] for p in pairs], np.int32).reshape(values.shape)
+    return mult, shift
+
+
+def requantize(acc, multiplier, shift, *, zero_point=0, bias=None, act_min=-128, act_max=127,
+               out=None):
+    """int32 accumulators to int8, per output channel, bit-exact with TFLite.
+
+    ``out[i, j] = clip(zero_point + MBQM(acc[i, j] + bias[j], multiplier[j], shift[j]),
+    act_min, act_max)``, where MBQM is TFLite's ``MultiplyByQuantizedMultiplier``
+    (gemmlowp's rounding doubling high multiply, then a rounding right shift).
+
+    Parameters
+    ----------
+    acc : numpy.ndarray, int32, shape (M, N)
+        Accumulators, e.g. from :func:`gemm_s8`.
+    multiplier, shift : numpy.ndarray, int32, shape (N,) or (1,)
+        From :func:`quantize_multiplier`; one per output channel (column),
+        or one for all.
+    zero_point : int
+        Output zero point, in [-128, 127].
+    bias : numpy.ndarray, int32, shape (N,), optional
+        Added to the accumulators first (wrapping).
+    act_min, act_max : int
+        The clamp, in [-128, 127] (a fused ReLU is ``act_min=zero_point``).
+    out : numpy.ndarray, int8, shape (M, N), optional
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 of shape (M, N).
+
+    Examples
+    --------
+    >>> import numpy as np, gaba
+    >>> m, s = gaba.quantize_multiplier(0.25)
+    >>> gaba.requantize(np.array([[10, -10, 1000]], np.int32), m, s)
+    array([[  3,  -3, 127]], dtype=int8)
+    """
+    return _gaba.requantize(acc, multiplier, shift, zero_point, bias, act_min, act_max, out)

@@ -423,3 +423,111 @@ def test_peak_gflops():
     assert gaba.peak_gflops(1, seconds=0.02) > 0.1
     with pytest.raises(ValueError, match="'threads' must be in 1..256"):
         gaba.peak_gflops(0)
+
+
+# ---- int8 GEMM and requantization --------------------------------------------------
+
+S8_KERNELS = ("ref", "avx2", "avxvnni", "avx512vnni")
+
+
+@pytest.fixture(params=S8_KERNELS)
+def s8_kernel(request):
+    """Runs the test once per int8 kernel this CPU has, then restores the dispatched one."""
+    default = gaba._gaba.gemm_s8_kernel(None)
+    try:
+        gaba._gaba.gemm_s8_kernel(request.param)
+    except RuntimeError:
+        pytest.skip(f"CPU lacks {request.param}")
+    except ValueError:
+        pytest.skip(f"not built: {request.param}")
+    yield request.param
+    gaba._gaba.gemm_s8_kernel(default)
+
+
+@pytest.mark.parametrize("a_dtype", [np.uint8, np.int8])
+@pytest.mark.parametrize("m,n,k", [(1, 1, 1), (2, 3, 5), (7, 17, 33), (13, 33, 67), (12, 32, 4),
+                                   (67, 129, 127), (129, 31, 513), (5, 257, 1030)])
+def test_gemm_s8_exact(s8_kernel, a_dtype, m, n, k):
+    from arrays import int_extremes
+
+    a, b = int_extremes((m, k), a_dtype, seed=60), int_extremes((k, n), np.int8, seed=61)
+    np.testing.assert_array_equal(gaba.gemm_s8(a, b), ref.gemm_s8(a, b))
+
+
+@pytest.mark.parametrize("a_dtype", [np.uint8, np.int8])
+def test_gemm_s8_extremes_and_layouts(s8_kernel, a_dtype):
+    from arrays import int_extremes
+
+    lo = np.iinfo(a_dtype).min
+    hi = np.iinfo(a_dtype).max
+    for fill_a, fill_b in ((lo, -128), (hi, -128), (hi, 127), (lo, 127)):
+        a, b = np.full((9, 700), fill_a, a_dtype), np.full((700, 19), fill_b, np.int8)
+        np.testing.assert_array_equal(gaba.gemm_s8(a, b), ref.gemm_s8(a, b))
+    a, b = int_extremes((23, 45), a_dtype, seed=62), int_extremes((45, 37), np.int8, seed=63)
+    expected = ref.gemm_s8(a, b)
+    with np.errstate(invalid="ignore"):  # layouts() pads stepped views with NaN
+        views_a = layouts(a, include=("C", "F", "negative", "stepped"))
+        views_b = layouts(b, include=("C", "F", "stepped"))
+    for _, va in views_a:
+        for _, vb in views_b:
+            out = np.full((23, 37), -1, np.int32)
+            assert gaba.gemm_s8(va, vb, out=out) is out
+            np.testing.assert_array_equal(out, expected)
+
+
+def test_gemm_s8_threads():
+    gaba.set_num_threads(2)
+    a, b = rand((400, 512), np.uint8, seed=64), rand((512, 300), np.int8, seed=65)
+    np.testing.assert_array_equal(gaba.gemm_s8(a, b), ref.gemm_s8(a, b))
+
+
+def test_gemm_s8_errors():
+    a, b = np.ones((3, 4), np.uint8), np.ones((4, 5), np.int8)
+    with pytest.raises(TypeError, match=r"gemm_s8\(\): argument 'a' must have dtype uint8 or int8, got float32"):
+        gaba.gemm_s8(a.astype(np.float32), b)
+    with pytest.raises(TypeError, match="'b' must have dtype int8, got uint8"):
+        gaba.gemm_s8(a, b.astype(np.uint8))
+    with pytest.raises(ValueError, match=r"b.shape\[0\] must be 4"):
+        gaba.gemm_s8(a, np.ones((5, 5), np.int8))
+    with pytest.raises(TypeError, match="'out' must have dtype int32"):
+        gaba.gemm_s8(a, b, out=np.ones((3, 5), np.int64))
+    assert gaba.gemm_s8(np.ones((3, 0), np.uint8), np.ones((0, 5), np.int8)).tolist() == [[0] * 5] * 3
+
+
+def test_quantize_multiplier_matches_tflite_rule():
+    reals = [0.0, 1e-12, 2.0**-40, 1e-6, 0.0123, 0.25, 0.5, 0.999999999, 1.0, 1.5, 3.7, 1e10]
+    mult, shift = gaba.quantize_multiplier(reals)
+    for r, q, s in zip(reals, mult, shift):
+        assert (int(q), int(s)) == ref.quantize_multiplier(r), r
+        if 2.0**-31 < r < 2.0**30:
+            assert abs(q * 2.0 ** (int(s) - 31) - r) <= r * 2.0**-30
+    with pytest.raises(ValueError, match="must be finite and >= 0"):
+        gaba.quantize_multiplier(-1.0)
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_requantize_bit_exact(per_channel):
+    from arrays import int_extremes
+
+    acc = int_extremes((17, 23), np.int32, seed=66)
+    acc[1] = rand((23,), np.int32, seed=67) // 4096  # realistic magnitudes too
+    reals = rand((23 if per_channel else 1,), np.float64, seed=68, low=1e-5, high=2.5)
+    mult, shift = gaba.quantize_multiplier(reals)
+    bias = rand((23,), np.int32, seed=69) // 65536
+    for zp, lo, hi in ((0, -128, 127), (-5, -5, 127), (3, 3, 60)):
+        got = gaba.requantize(acc, mult, shift, zero_point=zp, bias=bias, act_min=lo, act_max=hi)
+        np.testing.assert_array_equal(got, ref.requantize(acc, mult, shift, zp, bias, lo, hi))
+    out = np.zeros((23, 17), np.int8).T
+    gaba.requantize(acc, mult, shift, out=out)
+    np.testing.assert_array_equal(out, ref.requantize(acc, mult, shift))
+
+
+def test_requantize_errors():
+    acc = np.zeros((2, 3), np.int32)
+    m, s = gaba.quantize_multiplier([0.5, 0.5, 0.5])
+    with pytest.raises(ValueError, match=r"multiplier.shape\[0\] must be 3"):
+        gaba.requantize(acc, m[:2], s[:2])
+    with pytest.raises(ValueError, match="act_min <= act_max"):
+        gaba.requantize(acc, m, s, act_min=5, act_max=4)
+    with pytest.raises(ValueError, match="shift must be in -31..31"):
+        gaba.requantize(acc, m, np.full(3, 40, np.int32))

@@ -7,6 +7,8 @@
 
 #include "gaba/gemm.h"
 
+#include <string.h>
+
 // Below this many multiply-adds the GIL round trip costs more than it frees.
 #define GIL_RELEASE_MACS (1 << 16)
 
@@ -237,7 +239,151 @@ static PyObject *py_gemm_machine(PyObject *self, PyObject *unused) {
     return Py_BuildValue("(ss)", gaba_cpu()->brand, gaba_isa_name(gaba_isa_active()));
 }
 
+// ---- int8 -----------------------------------------------------------------------------
+
+// gemm_s8(a, b, out): a uint8 or int8 (M, K), b int8 (K, N), out int32 or None.
+static PyObject *py_gemm_s8(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "gemm_s8";
+    if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.gemm_s8 takes 3 arguments");
+    PyArrayObject *a = NULL, *b = NULL, *out = NULL;
+    PyObject *result = NULL;
+    int a_type = PyArray_Check(args[0]) ? PyArray_TYPE((PyArrayObject *)args[0]) : NPY_UINT8;
+    if (a_type != NPY_UINT8 && a_type != NPY_INT8) {
+        const char *name = PyArray_DESCR((PyArrayObject *)args[0])->typeobj->tp_name;
+        const char *dot = strrchr(name, '.');
+        return PyErr_Format(PyExc_TypeError,
+                            "%s(): argument 'a' must have dtype uint8 or int8, got %s", func,
+                            dot ? dot + 1 : name);
+    }
+    if (!(a = gaba_py_array(args[0], func, "a", a_type, 2, 2, GABA_PY_INPUT))) goto done;
+    if (!(b = gaba_py_array(args[1], func, "b", NPY_INT8, 2, 2, GABA_PY_INPUT))) goto done;
+    npy_intp m = PyArray_DIM(a, 0), k = PyArray_DIM(a, 1), n = PyArray_DIM(b, 1);
+    if (gaba_py_check_dim(b, func, "b", 0, k, "a.shape[1]")) goto done;
+    if (args[2] == Py_None) {
+        npy_intp dims[2] = {m, n};
+        if (!(out = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_INT32))) goto done;
+    } else if (!(out = gaba_py_array(args[2], func, "out", NPY_INT32, 2, 2, GABA_PY_OUTPUT)) ||
+               gaba_py_check_dim(out, func, "out", 0, m, "a.shape[0]") ||
+               gaba_py_check_dim(out, func, "out", 1, n, "b.shape[1]") ||
+               gaba_py_check_no_overlap(out, a, func, "out", "a") ||
+               gaba_py_check_no_overlap(out, b, func, "out", "b")) {
+        goto done;
+    }
+    int64_t sa[2], sb[2], sc[2];
+    gaba_py_strides(a, sa);
+    gaba_py_strides(b, sb);
+    gaba_py_strides(out, sc);
+    gaba_status status;
+    int release = (double)m * (double)n * (double)k >= 4 * GIL_RELEASE_MACS;
+    PyThreadState *state = release ? PyEval_SaveThread() : NULL;
+    if (a_type == NPY_UINT8)
+        status = gaba_gemm_u8s8s32(m, n, k, PyArray_DATA(a), sa[0], sa[1], PyArray_DATA(b), sb[0],
+                                   sb[1], PyArray_DATA(out), sc[0], sc[1]);
+    else
+        status = gaba_gemm_s8s8s32(m, n, k, PyArray_DATA(a), sa[0], sa[1], PyArray_DATA(b), sb[0],
+                                   sb[1], PyArray_DATA(out), sc[0], sc[1]);
+    if (release) PyEval_RestoreThread(state);
+    if (status != GABA_OK) {
+        gaba_py_raise(status, func);
+        goto done;
+    }
+    result = (PyObject *)out;
+    Py_INCREF(result);
+done:
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    Py_XDECREF(out);
+    return result;
+}
+
+// quantize_multiplier(real) -> (multiplier, shift) for one float.
+static PyObject *py_quantize_multiplier(PyObject *self, PyObject *arg) {
+    double real = PyFloat_AsDouble(arg);
+    if (real == -1.0 && PyErr_Occurred()) return NULL;
+    int32_t multiplier, shift;
+    if (gaba_gemm_quantize_multiplier(real, &multiplier, &shift) != GABA_OK)
+        return PyErr_Format(PyExc_ValueError,
+                            "quantize_multiplier(): argument 'real' must be finite and >= 0, got %R",
+                            arg);
+    return Py_BuildValue("(ii)", (int)multiplier, (int)shift);
+}
+
+// requantize(acc, multiplier, shift, zero_point, bias, act_min, act_max, out)
+static PyObject *py_requantize(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "requantize";
+    if (nargs != 8) return PyErr_Format(PyExc_TypeError, "_gaba.requantize takes 8 arguments");
+    PyArrayObject *acc = NULL, *mult = NULL, *shift = NULL, *bias = NULL, *out = NULL;
+    PyObject *result = NULL;
+    long zero_point = PyLong_AsLong(args[3]);
+    long act_min = PyLong_AsLong(args[5]), act_max = PyLong_AsLong(args[6]);
+    if (PyErr_Occurred()) return NULL;
+    if (zero_point < -128 || zero_point > 127 || act_min < -128 || act_max > 127 || act_min > act_max)
+        return PyErr_Format(PyExc_ValueError,
+                            "%s(): need -128 <= zero_point <= 127 and -128 <= act_min <= act_max "
+                            "<= 127, got zero_point=%ld, act_min=%ld, act_max=%ld",
+                            func, zero_point, act_min, act_max);
+    if (!(acc = gaba_py_array(args[0], func, "acc", NPY_INT32, 2, 2, GABA_PY_INPUT))) goto done;
+    npy_intp m = PyArray_DIM(acc, 0), n = PyArray_DIM(acc, 1);
+    if (!(mult = gaba_py_array(args[1], func, "multiplier", NPY_INT32, 1, 1, GABA_PY_CONTIGUOUS)) ||
+        !(shift = gaba_py_array(args[2], func, "shift", NPY_INT32, 1, 1, GABA_PY_CONTIGUOUS)))
+        goto done;
+    npy_intp channels = PyArray_DIM(mult, 0);
+    if (channels != 1 && gaba_py_check_dim(mult, func, "multiplier", 0, n, "acc.shape[1], or 1"))
+        goto done;
+    if (gaba_py_check_dim(shift, func, "shift", 0, channels, "multiplier.shape[0]")) goto done;
+    bias = gaba_py_array(args[4], func, "bias", NPY_INT32, 1, 1,
+                         GABA_PY_OPTIONAL | GABA_PY_CONTIGUOUS);
+    if (PyErr_Occurred() || (bias && gaba_py_check_dim(bias, func, "bias", 0, n, "acc.shape[1]")))
+        goto done;
+    if (args[7] == Py_None) {
+        npy_intp dims[2] = {m, n};
+        if (!(out = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_INT8))) goto done;
+    } else if (!(out = gaba_py_array(args[7], func, "out", NPY_INT8, 2, 2, GABA_PY_OUTPUT)) ||
+               gaba_py_check_dim(out, func, "out", 0, m, "acc.shape[0]") ||
+               gaba_py_check_dim(out, func, "out", 1, n, "acc.shape[1]") ||
+               gaba_py_check_no_overlap(out, acc, func, "out", "acc")) {
+        goto done;
+    }
+    int64_t sa[2], so[2];
+    gaba_py_strides(acc, sa);
+    gaba_py_strides(out, so);
+    gaba_status status = gaba_gemm_requantize_s32_s8(
+        m, n, PyArray_DATA(acc), sa[0], sa[1], bias ? PyArray_DATA(bias) : NULL,
+        PyArray_DATA(mult), PyArray_DATA(shift), channels != 1 || n == 1, (int32_t)zero_point,
+        (int32_t)act_min, (int32_t)act_max, PyArray_DATA(out), so[0], so[1]);
+    if (status != GABA_OK) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): every shift must be in -31..31 and every multiplier >= 0", func);
+        goto done;
+    }
+    result = (PyObject *)out;
+    Py_INCREF(result);
+done:
+    Py_XDECREF(acc);
+    Py_XDECREF(mult);
+    Py_XDECREF(shift);
+    Py_XDECREF(bias);
+    Py_XDECREF(out);
+    return result;
+}
+
+// gemm_s8_kernel(name or None) -> the kernel in use (after forcing `name`)
+static PyObject *py_gemm_s8_kernel(PyObject *self, PyObject *arg) {
+    if (arg != Py_None) {
+        const char *name = PyUnicode_AsUTF8(arg);
+        if (!name) return NULL;
+        gaba_status status = gaba_gemm_s8_use_kernel(name);
+        if (status != GABA_OK) return gaba_py_raise(status, "gemm_s8_kernel");
+    }
+    return PyUnicode_FromString(gaba_gemm_s8_kernel_name());
+}
+
 PyMethodDef gaba_py_gemm_methods[] = {
+    {"gemm_s8_kernel", py_gemm_s8_kernel, METH_O, NULL},
+    {"gemm_s8", (PyCFunction)(void (*)(void))py_gemm_s8, METH_FASTCALL, "See gaba.gemm_s8."},
+    {"quantize_multiplier", py_quantize_multiplier, METH_O, "See gaba.quantize_multiplier."},
+    {"requantize", (PyCFunction)(void (*)(void))py_requantize, METH_FASTCALL,
+     "See gaba.requantize."},
     {"gemm_machine", py_gemm_machine, METH_NOARGS, NULL},
     {"gemm_auto_class", (PyCFunction)(void (*)(void))py_gemm_auto_class, METH_FASTCALL, NULL},
     {"gemm_auto_classes", py_gemm_auto_classes, METH_NOARGS, NULL},

@@ -35,6 +35,7 @@ gaba_status gaba_isa_parse(const char *name, gaba_isa *isa) {
 // One row per kernel family: its table filler, called once with the level.
 static void (*const family_tables[])(gaba_isa) = {
     gaba_gemm_dispatch_init,
+    gaba_gemm_s8_dispatch_init,
 };
 
 static gaba_isa active_isa = GABA_ISA_REF;

@@ -6,5 +6,6 @@
 #include "gaba/gaba.h"
 
 void gaba_gemm_dispatch_init(gaba_isa isa);
+void gaba_gemm_s8_dispatch_init(gaba_isa isa);
 
 #endif

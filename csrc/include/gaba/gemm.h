@@ -123,6 +123,52 @@ const char *gaba_gemm_openblas_corename(void);
 // OpenBLAS's thread count, which follows gaba's (gaba_threads_set).
 int gaba_gemm_openblas_threads(void);
 
+// ---- int8 GEMM ----------------------------------------------------------------
+// C = A @ B with int8 B, uint8 (u8s8) or int8 (s8s8) A, int32 C, for the
+// quantized layers: zero points and scales are the caller's (fold the zero
+// points into the int32 bias, then requantize below). Exact: every sum is
+// taken modulo 2^32 (wrapping, as vpdpbusd), so C equals the integer result
+// whenever that fits in int32 (always for K <= 66,000). C is written, never
+// read. AVX-512-VNNI, AVX-VNNI, AVX2 and portable kernels
+// (gaba_gemm_s8_kernel_name() says which runs), threads for large problems.
+gaba_status gaba_gemm_u8s8s32(int64_t m, int64_t n, int64_t k,
+                              const uint8_t *a, int64_t rs_a, int64_t cs_a, // (M, K)
+                              const int8_t *b, int64_t rs_b, int64_t cs_b,  // (K, N)
+                              int32_t *c, int64_t rs_c, int64_t cs_c);      // (M, N)
+gaba_status gaba_gemm_s8s8s32(int64_t m, int64_t n, int64_t k,
+                              const int8_t *a, int64_t rs_a, int64_t cs_a, // (M, K)
+                              const int8_t *b, int64_t rs_b, int64_t cs_b, // (K, N)
+                              int32_t *c, int64_t rs_c, int64_t cs_c);     // (M, N)
+const char *gaba_gemm_s8_kernel_name(void); // "avx512vnni", "avxvnni", "avx2" or "ref"
+// Forces one of those kernels (tests, bug reports); GABA_ERR_ISA when the
+// CPU lacks it, GABA_ERR_ARG for an unknown name. Not thread-safe with
+// concurrent int8 GEMMs.
+gaba_status gaba_gemm_s8_use_kernel(const char *name);
+
+// ---- requantization (int32 accumulators -> int8), TFLite semantics -----------
+// A real multiplier M >= 0 (e.g. in_scale * w_scale[j] / out_scale) is
+// represented as a Q31 integer and a power of two:
+//   M ~= multiplier * 2^(shift - 31),  multiplier in [2^30, 2^31) (or 0),
+// exactly as TFLite's QuantizeMultiplier (shift > 0 is a left shift).
+// GABA_ERR_ARG for negative, NaN or infinite M.
+gaba_status gaba_gemm_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift);
+// TFLite's MultiplyByQuantizedMultiplier: round(x * M) with gemmlowp's
+// rounding (doubling high multiply, then rounding right shift), bit-exact.
+int32_t gaba_gemm_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift);
+// out[i, j] = clamp(zero_point + MBQM(acc[i, j] + bias[j], multiplier[q], shift[q]),
+//                   act_min, act_max),  q = j when per_channel (one per output
+// channel = column), else 0. bias may be NULL; acc + bias wraps. act_min and
+// act_max lie in [-128, 127] (fused ReLU/ReLU6 clamp in the quantized domain).
+gaba_status gaba_gemm_requantize_s32_s8(int64_t m, int64_t n,
+                                        const int32_t *acc, int64_t rs_acc,
+                                        int64_t cs_acc,              // (M, N)
+                                        const int32_t *bias,         // (N) or NULL
+                                        const int32_t *multiplier,   // (N) or (1)
+                                        const int32_t *shift,        // (N) or (1)
+                                        int per_channel, int32_t zero_point,
+                                        int32_t act_min, int32_t act_max,
+                                        int8_t *out, int64_t rs_out, int64_t cs_out); // (M, N)
+
 #ifdef __cplusplus
 }
 #endif

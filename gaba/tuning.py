@@ -1,7 +1,8 @@
 """The GEMM backend selector: gaba.tune() and its cache file.
 
 ``backend="auto"`` looks up a small table: for each shape class (see
-``_gaba.gemm_auto_classes()``: "gemv", "tiny", "s32" ... "s1024", "huge")
+``_gaba.gemm_auto_classes()``: "gemv", "narrow", "tiny", "s32" ... "s1024",
+"huge")
 and for one thread or more, the backend that is faster there. gaba ships
 defaults; :func:`tune` measures this machine and stores its winners in
 ``$GABA_CACHE_DIR/gemm_tune.json`` (default ``~/.cache/gaba/``), which
@@ -21,6 +22,7 @@ CACHE_NAME = "gemm_tune.json"
 # One representative (M, N, K) per shape class, in class order.
 _SHAPES = {
     "gemv": (1, 1000, 256),
+    "narrow": (2304, 16, 27),
     "tiny": (16, 16, 16),
     "s32": (32, 32, 32),
     "s64": (64, 64, 64),

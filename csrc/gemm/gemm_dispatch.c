@@ -21,6 +21,7 @@ void gaba_gemm_dispatch_init(gaba_isa isa) {
         [GABA_ISA_AVX512] = LEVEL(avx512, AVX512),
     };
     gaba_gemm_table = by_level[isa];
+    if (isa == GABA_ISA_AVX512) gaba_gemm_table.pack_a_rows = gaba_gemm_pack_a12_f32_avx512;
 }
 
 void gaba_gemm_epilogue_f32(int64_t m, int64_t n, float *c, int64_t rs_c, int64_t cs_c,
@@ -57,15 +58,15 @@ gaba_status gaba_gemm_peak_gflops(int threads, double seconds, double *gflops) {
         return GABA_ERR_ARG;
     gaba_status status = gaba_runtime_init();
     if (status != GABA_OK) return status;
-    // Calibrate to ~1/8 of the budget, then take the best of a few repeats:
-    // on a shared machine the fastest run is the one least disturbed.
+    // Calibrate to ~1/16 of the budget, then take the best of 12 short
+    // repeats: on a shared machine the fastest run is the least disturbed.
     int64_t iters = 1 << 12;
     for (;;) {
         double start = now_s();
         gaba_gemm_table.peak(iters);
         double t = now_s() - start;
         if (t > seconds / 64 || iters > ((int64_t)1 << 40)) {
-            iters = (int64_t)((double)iters * (seconds / 8) / (t > 0 ? t : 1e-9)) + 1;
+            iters = (int64_t)((double)iters * (seconds / 16) / (t > 0 ? t : 1e-9)) + 1;
             break;
         }
         iters *= 4;
@@ -74,7 +75,7 @@ gaba_status gaba_gemm_peak_gflops(int threads, double seconds, double *gflops) {
     if (!job) return GABA_ERR_NOMEM;
     job->iters = iters;
     double best = 0.0;
-    for (int rep = 0; rep < 5; rep++) {
+    for (int rep = 0; rep < 12; rep++) {
         for (int t = 0; t < threads; t++) job->flops[t] = job->seconds[t] = 0.0;
         double start = now_s();
         gaba_parallel_for(threads, threads, peak_task, job);

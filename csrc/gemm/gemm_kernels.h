@@ -63,6 +63,11 @@ GABA_GEMM_DECLARE(avx2)
 GABA_GEMM_DECLARE(avx512)
 #undef GABA_GEMM_DECLARE
 
+// Packs one full MR-row sliver of a row-major A (unit column stride):
+// dst[p * MR + i] = a[i * rs_a + p]. NULL where the generic C loop serves.
+typedef void (*gaba_gemm_pack_a_fn)(int64_t kc, const float *a, int64_t rs_a, float *dst);
+void gaba_gemm_pack_a12_f32_avx512(int64_t kc, const float *a, int64_t rs_a, float *dst);
+
 // Register tiles per level (MR rows x NR columns).
 #define GABA_GEMM_MR_REF 4
 #define GABA_GEMM_NR_REF 8
@@ -77,6 +82,7 @@ typedef struct gaba_gemm_kernels {
     gaba_gemm_ukr_direct_fn ukr_direct;
     gaba_gemm_gemv_fn gemv;
     double (*peak)(int64_t iters); // runs iters FMA steps, returns the flops done
+    gaba_gemm_pack_a_fn pack_a_rows; // or NULL
     int mr, nr;
 } gaba_gemm_kernels;
 

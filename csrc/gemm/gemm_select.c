@@ -9,27 +9,34 @@
 #include <stdatomic.h>
 
 static const char *const class_names[GABA_GEMM_CLASSES] = {
-    "gemv", "tiny", "s32", "s64", "s128", "s256", "s512", "s1024", "huge",
+    "gemv", "narrow", "tiny", "s32", "s64", "s128", "s256", "s512", "s1024", "huge",
 };
 
-// Defaults from gaba's benchmark on an AVX-512 machine (bench_gemm): the
-// native kernels at least match OpenBLAS wherever they were measured.
+#define N GABA_GEMM_NATIVE
+#define O GABA_GEMM_OPENBLAS
+// Defaults from gaba.tune() and bench_gemm on an AVX-512 machine (Xeon,
+// OpenBLAS core SkylakeX): OpenBLAS's small-matrix kernels win below about
+// 100^3 and on narrow products, the native kernels on GEMV and from 128^3 up
+// (on par at one thread, far ahead at two on a loaded 2-core machine).
 static _Atomic int table[2][GABA_GEMM_CLASSES] = {
-    {GABA_GEMM_NATIVE, GABA_GEMM_NATIVE, GABA_GEMM_NATIVE, GABA_GEMM_NATIVE, GABA_GEMM_NATIVE,
-     GABA_GEMM_NATIVE, GABA_GEMM_NATIVE, GABA_GEMM_NATIVE, GABA_GEMM_NATIVE},
-    {GABA_GEMM_NATIVE, GABA_GEMM_NATIVE, GABA_GEMM_NATIVE, GABA_GEMM_NATIVE, GABA_GEMM_NATIVE,
-     GABA_GEMM_NATIVE, GABA_GEMM_NATIVE, GABA_GEMM_NATIVE, GABA_GEMM_NATIVE},
+    {N, O, O, O, O, N, N, N, N, N}, // one thread
+    {N, O, O, O, O, N, N, N, N, N}, // two or more
 };
+#undef N
+#undef O
 
 int gaba_gemm_auto_class(int64_t m, int64_t n, int64_t k) {
     if (m <= 1 || n <= 1) return 0;
+    // One side within a single register tile (im2col with few channels):
+    // a class of its own, its speed follows other rules than square sizes.
+    if ((m <= 32 || n <= 32) && (double)m * (double)n * (double)k > 48.0 * 48 * 48) return 1;
     // The geometric mean size, bucketed by powers of two around 32..1024.
     double macs = (double)m * (double)n * (double)k;
     static const double edges[] = {24.0 * 24 * 24,   48.0 * 48 * 48,   96.0 * 96 * 96,
                                    192.0 * 192 * 192, 384.0 * 384 * 384, 768.0 * 768 * 768,
                                    1536.0 * 1536 * 1536};
-    int c = 1;
-    while (c - 1 < (int)(sizeof edges / sizeof edges[0]) && macs > edges[c - 1]) c++;
+    int c = 2;
+    while (c - 2 < (int)(sizeof edges / sizeof edges[0]) && macs > edges[c - 2]) c++;
     return c;
 }
 

@@ -94,17 +94,18 @@ void gaba_gemm_native_set_threads(int threads);
 
 // The float32 FMA peak of this machine at the active ISA level, in GFLOP/s,
 // on `threads` threads at once (each runs independent FMA chains for about
-// `seconds` / 8 per repeat; the best of 5 repeats counts). Total flops over
+// `seconds` / 16 per repeat; the best of 12 repeats counts). Total flops over
 // wall time: threads the pool cannot run at once do not count as parallel.
 gaba_status gaba_gemm_peak_gflops(int threads, double seconds, double *gflops);
 
 // ---- the selector (backend "auto") -----------------------------------------
 // Problems fall into GABA_GEMM_CLASSES shape classes: 0 "gemv" (M or N is
-// 1), then by the geometric mean size of M, N, K: "tiny" (<= 24), "s32",
-// "s64", ..., "s1024", "huge" (> 1536). For each class and for one thread or
+// 1), 1 "narrow" (M or N <= 32, more than 48^3 multiply-adds), then by the
+// geometric mean size of M, N, K: "tiny" (<= 24), "s32", "s64", ...,
+// "s1024", "huge" (> 1536). For each class and for one thread or
 // more, the table names the backend (NATIVE or OPENBLAS) that auto runs.
 // Built-in defaults apply until gaba.tune() (or its cache file) sets them.
-#define GABA_GEMM_CLASSES 9
+#define GABA_GEMM_CLASSES 10
 int gaba_gemm_auto_class(int64_t m, int64_t n, int64_t k);
 const char *gaba_gemm_auto_class_name(int shape_class); // NULL when out of range
 gaba_status gaba_gemm_auto_set(int shape_class, int threads, gaba_gemm_backend backend);

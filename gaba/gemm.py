@@ -69,8 +69,9 @@ def peak_gflops(threads=1, seconds=0.25):
     """Measure this machine's float32 FMA peak in GFLOP/s.
 
     Runs a short kernel of independent FMA chains (no memory traffic) at the
-    active ISA level on `threads` threads at once and returns the best of 12
-    repeats: the ceiling that GEMM throughput is compared with ("% of peak").
+    active ISA level on `threads` threads at once, in repeats of about 2 ms,
+    and returns the best repeat: the ceiling that GEMM throughput is compared
+    with ("% of peak").
 
     Parameters
     ----------

@@ -58,24 +58,27 @@ gaba_status gaba_gemm_peak_gflops(int threads, double seconds, double *gflops) {
         return GABA_ERR_ARG;
     gaba_status status = gaba_runtime_init();
     if (status != GABA_OK) return status;
-    // Calibrate to ~1/16 of the budget, then take the best of 12 short
-    // repeats: on a shared machine the fastest run is the least disturbed.
-    int64_t iters = 1 << 12;
+    // Short repeats (~2 ms) and many of them, the best counting: on a shared
+    // machine a repeat longer than a scheduler time slice is almost never
+    // undisturbed, and the least disturbed repeat is the machine's peak.
+    int64_t iters = 1 << 10;
     for (;;) {
         double start = now_s();
         gaba_gemm_table.peak(iters);
         double t = now_s() - start;
-        if (t > seconds / 64 || iters > ((int64_t)1 << 40)) {
-            iters = (int64_t)((double)iters * (seconds / 16) / (t > 0 ? t : 1e-9)) + 1;
+        if (t > 2e-4 || iters > ((int64_t)1 << 40)) {
+            iters = (int64_t)((double)iters * 2e-3 / (t > 0 ? t : 1e-9)) + 1;
             break;
         }
         iters *= 4;
     }
+    int repeats = (int)(seconds / 2e-3);
+    repeats = repeats < 12 ? 12 : repeats > 500 ? 500 : repeats;
     peak_job *job = gaba_aligned_alloc(sizeof *job);
     if (!job) return GABA_ERR_NOMEM;
     job->iters = iters;
     double best = 0.0;
-    for (int rep = 0; rep < 12; rep++) {
+    for (int rep = 0; rep < repeats; rep++) {
         for (int t = 0; t < threads; t++) job->flops[t] = job->seconds[t] = 0.0;
         double start = now_s();
         gaba_parallel_for(threads, threads, peak_task, job);

@@ -85,8 +85,22 @@ typedef struct s8_problem {
 static void pack_a(int64_t mc, int64_t kc, const uint8_t *a, int64_t rs_a, int64_t cs_a,
                    uint8_t flip, int mr_t, uint8_t *dst) {
     int64_t kg = (kc + 3) / 4;
+    const uint32_t flip4 = flip * 0x01010101u;
     for (int64_t ir = 0; ir < mc; ir += mr_t, dst += (size_t)kg * mr_t * 4) {
         int64_t mr = mc - ir < mr_t ? mc - ir : mr_t;
+        if (cs_a == 1 && mr == mr_t && kc % 4 == 0) {
+            // Row-major A: each group is 4 contiguous bytes, one 32-bit move.
+            for (int64_t i = 0; i < mr_t; i++) {
+                const uint8_t *row = a + (ir + i) * rs_a;
+                for (int64_t g = 0; g < kg; g++) {
+                    uint32_t v;
+                    memcpy(&v, row + 4 * g, 4);
+                    v ^= flip4;
+                    memcpy(dst + (g * mr_t + i) * 4, &v, 4);
+                }
+            }
+            continue;
+        }
         for (int64_t i = 0; i < mr_t; i++)
             for (int64_t p = 0; p < 4 * kg; p++)
                 dst[((p / 4) * mr_t + i) * 4 + p % 4] =
@@ -99,6 +113,22 @@ static void pack_b(int64_t kc, int64_t nc, const int8_t *b, int64_t rs_b, int64_
     int64_t kg = (kc + 3) / 4;
     for (int64_t jr = 0; jr < nc; jr += nr_t, dst += (size_t)kg * nr_t * 4) {
         int64_t nr = nc - jr < nr_t ? nc - jr : nr_t;
+        if (cs_b == 1 && nr == nr_t && kc % 4 == 0) {
+            // Row-major B: interleave 4 rows byte by byte (no branches, so
+            // the compiler vectorizes it).
+            for (int64_t g = 0; g < kg; g++) {
+                const int8_t *r0 = b + 4 * g * rs_b + jr, *r1 = r0 + rs_b, *r2 = r1 + rs_b,
+                             *r3 = r2 + rs_b;
+                int8_t *d = dst + g * nr_t * 4;
+                for (int64_t j = 0; j < nr_t; j++) {
+                    d[4 * j] = r0[j];
+                    d[4 * j + 1] = r1[j];
+                    d[4 * j + 2] = r2[j];
+                    d[4 * j + 3] = r3[j];
+                }
+            }
+            continue;
+        }
         for (int64_t g = 0; g < kg; g++)
             for (int64_t j = 0; j < nr_t; j++)
                 for (int q = 0; q < 4; q++) {

@@ -93,8 +93,8 @@ void gaba_gemm_native_blocks(int64_t *kc, int64_t *mc, int64_t *nc, int *mr, int
 void gaba_gemm_native_set_threads(int threads);
 
 // The float32 FMA peak of this machine at the active ISA level, in GFLOP/s,
-// on `threads` threads at once (each runs independent FMA chains for about
-// `seconds` / 16 per repeat; the best of 12 repeats counts). Total flops over
+// on `threads` threads at once: repeats of ~2 ms of independent FMA chains
+// for about `seconds` in all (at least 12), the best repeat counts. Total flops over
 // wall time: threads the pool cannot run at once do not count as parallel.
 gaba_status gaba_gemm_peak_gflops(int threads, double seconds, double *gflops);
 

@@ -531,3 +531,21 @@ def test_requantize_errors():
         gaba.requantize(acc, m, s, act_min=5, act_max=4)
     with pytest.raises(ValueError, match="shift must be in -31..31"):
         gaba.requantize(acc, m, np.full(3, 40, np.int32))
+
+
+def test_bench_gemm_smoke(tmp_path, capsys):
+    """`gaba bench gemm` runs end to end on a tiny grid and writes its JSON."""
+    import json
+    import os
+
+    from gaba.benchmarks import bench_gemm
+
+    if any(key in os.environ for key in bench_gemm.FORCING):
+        pytest.skip("the benchmark would re-run itself in a subprocess")
+    path = tmp_path / "gemm.json"
+    assert bench_gemm.main(["--sizes", "16", "--threads", "1", "--no-zoo", "--json", str(path)]) == 0
+    data = json.loads(path.read_text())
+    row = data["rows"][0]
+    assert row["shape"] == "16x16x16" and row["native_us"] > 0 and row["native_over_openblas"] > 0
+    assert data["int8_rows"][0]["s8_gops"] > 0
+    assert "native/OB" in capsys.readouterr().out

@@ -224,9 +224,13 @@ def test_gemv_layouts():
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_native_threads_agree(threads):
-    """The threaded split (rows or columns) gives the single-thread result within rounding."""
+    """The threaded paths (shared B panel with row blocks, column slabs) match the reference.
+
+    Shapes cross the NC (4096) and KC (512) blocks so that several panels and
+    k blocks run through the shared-panel loop.
+    """
     gaba.set_num_threads(threads)
-    for m, n, k in ((384, 160, 256), (40, 700, 512)):
+    for m, n, k in ((384, 160, 256), (40, 700, 512), (100, 4100, 40), (200, 64, 1100)):
         a, b, bias = rand((m, k), seed=34), rand((k, n), seed=35), rand((n,), seed=36)
         out = rand((m, n), seed=37)
         c0 = out.copy()

@@ -4,8 +4,8 @@
 // pay: a direct path that runs the microkernel on the unpacked operands for
 // small problems, and a GEMV path for M == 1 (or N == 1), which is
 // memory-bound. Packing reads any strides, so transposes and strided views
-// cost no copy. Threads split the output into one row (or column) slab per
-// thread, each packing its own panels into thread-local scratch; small
+// cost no copy. Threads share each packed panel of B and take row blocks
+// of A dynamically (or, with few rows, one column slab each); small
 // problems stay on the caller's thread. The microkernels are per ISA
 // (gemm_ukr_*.c); this file has no intrinsics.
 #define _GNU_SOURCE
@@ -87,6 +87,20 @@ static float *scratch(size_t floats) {
         scratch_floats = scratch_buf ? floats : 0;
     }
     return scratch_buf;
+}
+
+// The B panel shared by all threads of a parallel product: the caller's,
+// apart from its A scratch above (the caller packs A in its tasks too).
+static _Thread_local float *panel_buf;
+static _Thread_local size_t panel_floats;
+
+static float *panel(size_t floats) {
+    if (floats > panel_floats) {
+        gaba_aligned_free(panel_buf);
+        panel_buf = gaba_aligned_alloc(floats * sizeof(float));
+        panel_floats = panel_buf ? floats : 0;
+    }
+    return panel_buf;
 }
 
 static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
@@ -295,6 +309,85 @@ static void slab_task(void *ctx, int64_t task, int64_t n_tasks) {
     if (st != GABA_OK) atomic_store(&job->status, st);
 }
 
+// BLIS's way for tall problems: per k block, the threads first pack the
+// KC x NC panel of B together (slivers split between them), then take row
+// blocks of A dynamically, each packing its own rows, all reading the one
+// shared panel. Small row blocks (about 4 per thread) let the caller take
+// over the work of a thread the OS has not scheduled yet, which matters on
+// a shared machine; the panel is packed once, not once per thread.
+typedef struct shared_job {
+    const problem *p;
+    float *bpack;
+    int64_t jc, nc, pc, kc, rows;
+    int64_t slivers_per_task;
+    gaba_gemm_epi epi;
+    atomic_int status;
+} shared_job;
+
+static void pack_b_task(void *ctx, int64_t task, int64_t n_tasks) {
+    shared_job *job = ctx;
+    const problem *p = job->p;
+    int nr_t = gaba_gemm_table.nr;
+    int64_t j0 = task * job->slivers_per_task * nr_t;
+    if (j0 >= job->nc) return;
+    int64_t cols = job->nc - j0 < job->slivers_per_task * nr_t ? job->nc - j0 : job->slivers_per_task * nr_t;
+    pack_b(job->kc, cols, p->b + job->pc * p->rs_b + (job->jc + j0) * p->cs_b, p->rs_b, p->cs_b,
+           nr_t, job->bpack + j0 * job->kc);
+}
+
+static void row_block_task(void *ctx, int64_t task, int64_t n_tasks) {
+    shared_job *job = ctx;
+    const problem *p = job->p;
+    const gaba_gemm_kernels *kt = &gaba_gemm_table;
+    int64_t ic = task * job->rows;
+    if (ic >= p->m) return;
+    int64_t mc = p->m - ic < job->rows ? p->m - ic : job->rows;
+    float *apack = scratch((size_t)(round_up(mc, kt->mr) * job->kc));
+    if (!apack) {
+        atomic_store(&job->status, GABA_ERR_NOMEM);
+        return;
+    }
+    pack_a(mc, job->kc, p->a + ic * p->rs_a + job->pc * p->cs_a, p->rs_a, p->cs_a, kt->mr, apack);
+    gaba_gemm_epi epi = job->epi;
+    for (int64_t jr = 0; jr < job->nc; jr += kt->nr) {
+        int64_t nr = job->nc - jr < kt->nr ? job->nc - jr : kt->nr;
+        epi.bias = p->bias ? p->bias + job->jc + jr : NULL;
+        for (int64_t ir = 0; ir < mc; ir += kt->mr) {
+            int64_t mr = mc - ir < kt->mr ? mc - ir : kt->mr;
+            kt->ukr(job->kc, apack + ir * job->kc, job->bpack + jr * job->kc,
+                    p->c + (ic + ir) * p->rs_c + (job->jc + jr) * p->cs_c, p->rs_c, p->cs_c, mr,
+                    nr, &epi);
+        }
+    }
+}
+
+static gaba_status run_shared_panel(const problem *p, int threads) {
+    const gaba_gemm_kernels *kt = &gaba_gemm_table;
+    int64_t kc_max = p->k < blocks.kc ? p->k : blocks.kc;
+    int64_t nc_max = p->n < blocks.nc ? round_up(p->n, kt->nr) : blocks.nc;
+    shared_job job = {.p = p};
+    atomic_init(&job.status, GABA_OK);
+    job.bpack = panel((size_t)(nc_max * kc_max));
+    if (!job.bpack) return GABA_ERR_NOMEM;
+    job.rows = round_up((p->m + 4 * threads - 1) / (4 * threads), kt->mr);
+    if (job.rows > blocks.mc) job.rows = blocks.mc;
+    int64_t row_tasks = (p->m + job.rows - 1) / job.rows;
+    for (job.jc = 0; job.jc < p->n; job.jc += blocks.nc) {
+        job.nc = p->n - job.jc < blocks.nc ? p->n - job.jc : blocks.nc;
+        int64_t slivers = (job.nc + kt->nr - 1) / kt->nr;
+        job.slivers_per_task = (slivers + threads - 1) / threads;
+        for (job.pc = 0; job.pc < p->k; job.pc += blocks.kc) {
+            job.kc = p->k - job.pc < blocks.kc ? p->k - job.pc : blocks.kc;
+            job.epi = (gaba_gemm_epi){p->alpha, job.pc == 0 ? p->beta : 1.0f, NULL, p->act,
+                                      job.pc + job.kc == p->k};
+            gaba_parallel_for(threads, threads, pack_b_task, &job);
+            gaba_parallel_for(row_tasks, threads, row_block_task, &job);
+            if (atomic_load(&job.status) != GABA_OK) return (gaba_status)atomic_load(&job.status);
+        }
+    }
+    return GABA_OK;
+}
+
 // 0: the built-in rule (PARALLEL_MACS); else at most this many threads.
 static _Atomic int native_threads_override;
 
@@ -338,10 +431,11 @@ gaba_status gaba_gemm_f32_native(int64_t m, int64_t n, int64_t k, float alpha,
         return run_direct(&p);
     int threads = pick_threads(&p);
     if (threads <= 1) return run_blocked(&p);
+    if (m >= (int64_t)threads * 4 * gaba_gemm_table.mr) return run_shared_panel(&p, threads);
     parallel_job job = {.p = p};
     atomic_init(&job.status, GABA_OK);
-    // Row slabs when there are enough rows for every thread, else columns.
-    job.split_m = m >= (int64_t)threads * 4 * gaba_gemm_table.mr || m >= n;
+    // Few rows: column slabs, each thread with its own panels.
+    job.split_m = m >= n;
     int64_t total = job.split_m ? m : n, unit = job.split_m ? gaba_gemm_table.mr : gaba_gemm_table.nr;
     job.step = round_up((total + threads - 1) / threads, unit);
     gaba_parallel_for(threads, threads, slab_task, &job);

@@ -155,7 +155,9 @@ def main(argv=None):
         env = {k: v for k, v in os.environ.items() if k not in FORCING}
         print("re-running without " + ", ".join(f"{k}={v}" for k, v in forced.items())
               + " so OpenBLAS picks its best core", flush=True)
-        cmd = [harness.python_executable(), "-m", "gaba.benchmarks.bench_gemm"] + list(argv or sys.argv[1:])
+        # sys.executable, not its realpath: a virtual environment's python
+        # is a symlink, and resolving it would leave the environment.
+        cmd = [sys.executable, "-m", "gaba.benchmarks.bench_gemm"] + list(argv or sys.argv[1:])
         return subprocess.run(cmd, env=env).returncode
 
     import gaba

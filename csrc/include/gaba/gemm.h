@@ -89,7 +89,7 @@ void gaba_gemm_native_blocks(int64_t *kc, int64_t *mc, int64_t *nc, int *mr, int
 
 // Thread count of the native backend: 0 (default) = one thread below about
 // 12 M multiply-adds, the pool's size above; n > 0 = at most n threads for
-// every problem (the tuner uses this to time each thread count).
+// every problem (for experiments and scaling measurements).
 void gaba_gemm_native_set_threads(int threads);
 
 // The float32 FMA peak of this machine at the active ISA level, in GFLOP/s,

@@ -16,10 +16,13 @@ static const char *const class_names[GABA_GEMM_CLASSES] = {
 #define O GABA_GEMM_OPENBLAS
 // Defaults from gaba.tune() and bench_gemm on an AVX-512 machine (Xeon,
 // OpenBLAS core SkylakeX): OpenBLAS's small-matrix kernels win below about
-// 100^3 and on narrow products, the native kernels on GEMV and from 128^3 up
-// (on par at one thread, far ahead at two on a loaded 2-core machine).
+// 100^3 and on narrow products, and by 5-7% on one thread from 1024^3; the
+// native kernels are on par from 128^3 to 512^3, win GEMV, and stay fast
+// on two threads when the other core is busy (OpenBLAS's threads then lose
+// up to 10x), so they keep every large class on two threads.
 static _Atomic int table[2][GABA_GEMM_CLASSES] = {
-    {N, O, O, O, O, N, N, N, N, N}, // one thread
+    // gemv narrow tiny s32 s64 s128 s256 s512 s1024 huge
+    {N, O, O, O, O, N, N, N, O, O}, // one thread
     {N, O, O, O, O, N, N, N, N, N}, // two or more
 };
 #undef N

@@ -86,12 +86,23 @@ def peak_gflops(threads=1, seconds=0.25):
     float
         GFLOP/s (one FMA = 2 flops).
 
+    Raises
+    ------
+    TypeError
+        If `threads` is not an int.
+    ValueError
+        If `threads` is outside 1..256 or `seconds` is not > 0.
+
     Examples
     --------
     >>> import gaba
     >>> gaba.peak_gflops() > 0
     True
     """
+    if not isinstance(threads, int) or isinstance(threads, bool):
+        raise TypeError(f"peak_gflops(): argument 'threads' must be an int, got {type(threads).__name__}")
+    if not seconds > 0:
+        raise ValueError(f"peak_gflops(): argument 'seconds' must be > 0, got {seconds!r}")
     return _gaba.peak_gflops(threads, seconds)
 
 
@@ -149,6 +160,11 @@ def quantize_multiplier(real):
     (numpy.ndarray, numpy.ndarray)
         int32 multipliers and int32 shifts, of the shape of `real` (1-D at least).
 
+    Raises
+    ------
+    ValueError
+        If a multiplier is negative, NaN or infinite.
+
     Examples
     --------
     >>> import gaba
@@ -191,6 +207,14 @@ def requantize(acc, multiplier, shift, *, zero_point=0, bias=None, act_min=-128,
     -------
     numpy.ndarray
         int8 of shape (M, N).
+
+    Raises
+    ------
+    TypeError
+        If `acc`, `bias` or `out` have the wrong dtype (int32, int32, int8).
+    ValueError
+        For a `multiplier`/`shift` length other than N or 1, a zero point or
+        clamp outside [-128, 127] (or act_min > act_max), or a wrong `out`.
 
     Examples
     --------

@@ -134,6 +134,14 @@ def tune(threads=None, classes=None, save=True):
         ``{"table": {threads: {class: backend}}, "timings_us": {...},
         "path": str or None}``.
 
+    Raises
+    ------
+    TypeError
+        If `threads` is not an int or a list of ints.
+    ValueError
+        For a thread count outside 1..256, or an unknown shape class (the
+        message lists the known ones).
+
     Examples
     --------
     >>> import gaba
@@ -146,6 +154,15 @@ def tune(threads=None, classes=None, save=True):
     pool = _gaba.get_num_threads()
     if threads is None:
         threads = [1] + ([pool] if pool > 1 else [])
+    elif isinstance(threads, int):
+        threads = [threads]
+    if any(not isinstance(t, int) or isinstance(t, bool) for t in threads):
+        raise TypeError(f"tune(): threads must be an int or a list of ints, got {threads!r}")
+    if any(not 1 <= t <= 256 for t in threads):
+        raise ValueError(f"tune(): thread counts must be in 1..256, got {threads!r}")
+    unknown = sorted(set(classes or ()) - set(_SHAPES))
+    if unknown:
+        raise ValueError(f"tune(): unknown shape class(es) {unknown}; known: {sorted(_SHAPES)}")
     rng = np.random.default_rng(0)
     table, timings = {}, {}
     try:

@@ -427,6 +427,21 @@ def test_peak_gflops():
     assert gaba.peak_gflops(1, seconds=0.02) > 0.1
     with pytest.raises(ValueError, match="'threads' must be in 1..256"):
         gaba.peak_gflops(0)
+    with pytest.raises(TypeError, match="'threads' must be an int, got str"):
+        gaba.peak_gflops("2")
+    with pytest.raises(ValueError, match="'seconds' must be > 0"):
+        gaba.peak_gflops(1, seconds=0)
+
+
+def test_tune_rejects_bad_arguments(tmp_path, monkeypatch):
+    monkeypatch.setenv("GABA_CACHE_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match=r"unknown shape class\(es\) \['nope'\]; known:"):
+        gaba.tune(threads=[1], classes=["nope"])
+    with pytest.raises(ValueError, match="thread counts must be in 1..256"):
+        gaba.tune(threads=0)
+    with pytest.raises(TypeError, match="threads must be an int or a list of ints"):
+        gaba.tune(threads=["1"])
+    assert not list(tmp_path.iterdir())  # nothing was written
 
 
 # ---- int8 GEMM and requantization --------------------------------------------------

@@ -57,6 +57,12 @@ CASES = [
     ("quantize/dequantize", lambda x: gaba.quantize(x, 4, axis=0).dequantize(),
      lambda: ((quant_inputs()[0],), {})),
     ("observer", observe, lambda: ((quant_inputs()[0],), {})),
+    ("gemm batched", gaba.gemm, lambda: ((rand((3, 4, 5), seed=9), rand((5, 2), seed=10)), {"trans_a": False})),
+    ("gemm_s8", gaba.gemm_s8, lambda: ((rand((5, 7), np.uint8, seed=11), rand((7, 3), np.int8, seed=12)), {})),
+    ("requantize", gaba.requantize,
+     lambda: ((rand((4, 3), np.int32, seed=13) // 4096, np.full(3, 1 << 30, np.int32), np.zeros(3, np.int32)),
+              {"bias": np.arange(3, dtype=np.int32)})),
+    ("quantize_multiplier", gaba.quantize_multiplier, lambda: ((np.array([0.5, 0.01]),), {})),
 ]
 
 # Calls that must fail cleanly, every time, without leaking what they were given.
@@ -77,6 +83,9 @@ ERROR_CASES = [
      ValueError),
     ("fake_quantize bad out", gaba.fake_quantize,
      lambda: ((rand((9, 13)), 8), {"out": rand((3, 13))}), ValueError),
+    ("gemm_s8 bad dtype", gaba.gemm_s8, lambda: ((rand((3, 4), np.int16), rand((4, 2), np.int8)), {}), TypeError),
+    ("requantize bad clamp", gaba.requantize,
+     lambda: ((rand((2, 3), np.int32), 1 << 30, 0), {"act_min": 5, "act_max": 1}), ValueError),
     ("backward bad shape", gaba.fake_quantize_backward,
      lambda: ((rand((9, 13)), quant_inputs()[2][:2]), {}), ValueError),
 ]

@@ -137,6 +137,41 @@ INT8_COLUMNS = [("shape", "shape", "{}"), ("threads", "T", "{}"), ("kernel", "in
                 ("s8_over_f32", "int8/f32", "{:.2f}x")]
 
 
+def plot(rows, peaks, path):
+    """GFLOP/s against n for the square shapes, one panel per thread count."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SystemExit("gaba bench: --plot needs matplotlib (pip install matplotlib)")
+    square = [r for r in rows if r["m"] == r["n"] == r["k"] and "x" in r["shape"]
+              and " " not in r["shape"]]
+    threads = sorted({r["threads"] for r in square})
+    fig, axes = plt.subplots(1, len(threads), figsize=(5.5 * len(threads), 4), squeeze=False,
+                             sharey=True)
+    for ax, t in zip(axes[0], threads):
+        pts = sorted((r for r in square if r["threads"] == t), key=lambda r: r["m"])
+        n = [r["m"] for r in pts]
+        for backend, style in (("native", "o-"), ("openblas", "s-"), ("numpy", "^--"),
+                               ("torch", "x:"), ("auto", ".-")):
+            if all(f"{backend}_us" in r for r in pts):
+                ax.plot(n, [2.0 * r["m"] ** 3 / r[f"{backend}_us"] / 1e3 for r in pts], style,
+                        label=backend)
+        ax.axhline(peaks[t], color="gray", ls="--", lw=1, label="measured FMA peak")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("n (n x n x n)")
+        ax.set_title(f"{t} thread(s)")
+    axes[0][0].set_ylabel("GFLOP/s")
+    axes[0][-1].legend()
+    fig.suptitle("gaba bench gemm: float32, measured in one run")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"plot written to {path}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="gaba bench gemm", description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -146,6 +181,8 @@ def main(argv=None):
                         help="square sizes, comma-separated")
     parser.add_argument("--no-zoo", action="store_true", help="skip the zoo shapes")
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 rows")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="draw GFLOP/s against size per backend, with the measured peak")
     args = parser.parse_args(argv)
 
     forced = {key: os.environ[key] for key in FORCING if key in os.environ}
@@ -175,6 +212,8 @@ def main(argv=None):
         int8_rows = run_int8([s for s in (256, 512, 1024) if s <= max(sizes)] or [256], threads[0])
         print()
         print(harness.format_table(int8_rows, INT8_COLUMNS))
+    if args.plot:
+        plot(rows, peaks, args.plot)
     if args.json:
         harness.write_json(args.json, "gemm", rows,
                            {"peak_gflops": {str(t): p for t, p in peaks.items()},

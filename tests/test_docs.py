@@ -31,3 +31,11 @@ def test_every_public_callable_has_a_numpydoc_docstring():
             needed.append("Returns")
         missing += [f"{name}: {section}" for section in needed if f"\n    {section}\n" not in doc]
     assert not missing, missing
+
+
+def test_extension_stub_lists_every_function():
+    """gaba/_gaba.pyi declares exactly the functions the extension has."""
+    stub = (Path(gaba.__file__).parent / "_gaba.pyi").read_text()
+    declared = set(re.findall(r"^def (\w+)\(", stub, flags=re.M))
+    actual = {n for n in dir(gaba._gaba) if not n.startswith("__")}
+    assert declared == actual, (sorted(actual - declared), sorted(declared - actual))

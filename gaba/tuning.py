@@ -10,7 +10,6 @@ defaults; :func:`tune` measures this machine and stores its winners in
 same CPU, ISA level and OpenBLAS core. Both backends give the same results
 within float32 rounding: the table changes speed, never results.
 """
-import json
 import os
 import time
 
@@ -76,6 +75,8 @@ def load_cache():
     path = cache_path()
     if not os.path.exists(path):
         return None
+    import json  # here, not at import: most processes have no cache file
+
     try:
         with open(path) as f:
             data = json.load(f)
@@ -149,6 +150,8 @@ def tune(threads=None, classes=None, save=True):
     >>> result["table"]["1"]["s64"] in ("native", "openblas")
     True
     """
+    import json
+
     import numpy as np
 
     pool = _gaba.get_num_threads()

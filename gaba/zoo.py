@@ -11,8 +11,6 @@ contiguous block (He-initialised from `seed`), activations planned into one
 arena. Inference allocates nothing in C; samples of a batch run one after
 another (or split over threads), so any batch size works. See docs/zoo.md.
 """
-import json
-
 import numpy as np
 
 from ._ext import _gaba
@@ -368,6 +366,8 @@ class Model:
         ``__gaba_meta__``, a JSON string: {"format": "gaba.zoo", "version": 1,
         "model": name, "seed": seed, "gaba": version, "weights": {key: shape}}.
         """
+        import json  # only here: keeps `import gaba` light
+
         from . import __version__
 
         meta = {"format": _FORMAT, "version": FORMAT_VERSION, "model": self.name,
@@ -402,6 +402,8 @@ class Profile(list):
 
 def load(path):
     """Read a model written by :meth:`Model.save`; checks format, version, keys and shapes."""
+    import json
+
     with np.load(path, allow_pickle=False) as f:
         if "__gaba_meta__" not in f.files:
             raise ValueError(f"zoo.load(): {path!r} is not a gaba.zoo file (no __gaba_meta__)")

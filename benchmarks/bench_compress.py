@@ -275,9 +275,10 @@ def main(argv=None):
     print(harness.format_table(rows, COLUMNS))
     quant = quant_rows(args.quick) if "quant" in groups else []
     if quant:
-        keys = list(dict.fromkeys(k for r in quant for k in r))
+        from gaba.benchmarks import bench_quant
+
         print()
-        print(harness.format_table(quant, [(k, k, "{}") for k in keys]))
+        print(harness.format_table(quant, bench_quant.COLUMNS))
     summary = targets(rows)
     if summary:
         print()

@@ -11,6 +11,7 @@ BENCHMARKS = {
     "quant": "fake quantization and INT4 quantize/dequantize vs NumPy, PyTorch and a memory copy",
     "zoo": "every zoo model run for real: p50/p95/p99, fps, params, MACs, memory (34 models)",
     "all30": "the 30 zoo models of vision, audio and sensor (gaba bench zoo --set all30)",
+    "gemm": "float32 GEMM native vs OpenBLAS/numpy/torch, % of FMA peak, int8 GEMM",
 }
 
 

@@ -12,7 +12,8 @@ defined in C, and benchmarks whose every number is measured.
 from ._version import __version__
 from ._ext import _gaba
 from ._runtime import info, set_num_threads, get_num_threads
-from .gemm import gemm
+from .gemm import gemm, gemm_s8, peak_gflops, quantize_multiplier, requantize
+from .tuning import tune, load_cache as _load_tuning
 from .quant import (fake_quantize, fake_quantize_backward, fake_quantize_lsq_backward,
                     quant_params, quantize, dequantize, QTensor, MinMaxObserver,
                     MovingAverageObserver)
@@ -21,8 +22,10 @@ from .distill import distillation_loss
 from .prune import magnitude_prune, PolynomialDecay
 from . import zoo
 
+_load_tuning()
+
 __all__ = ["__version__", "info", "set_num_threads", "get_num_threads"]
-__all__ += ["gemm"]
+__all__ += ["gemm", "gemm_s8", "quantize_multiplier", "requantize", "peak_gflops", "tune"]
 __all__ += ["fake_quantize", "fake_quantize_backward", "fake_quantize_lsq_backward", "quant_params",
             "quantize", "dequantize", "QTensor", "MinMaxObserver", "MovingAverageObserver"]
 __all__ += ["low_rank_factorization", "low_rank_conv2d", "singular_values"]

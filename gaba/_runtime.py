@@ -97,12 +97,22 @@ def info():
     result["platform"] = platform.platform()
     result.update(core)
     result["openblas_config"] = core["openblas_config"].strip()
+    from . import tuning
+
+    result["gemm_native_blocks"] = _gaba.gemm_native_blocks()
+    result["gemm_auto_table"] = tuning.table_source()
+    result["gemm_s8_kernel"] = _gaba.gemm_s8_kernel(None)
+    result["gemm_auto"] = {f"{m}x{n}x{k}": _gaba.gemm_auto_get(
+        _gaba.gemm_auto_classes().index(_gaba.gemm_auto_class(m, n, k)), core["threads"])
+        for m, n, k in ((1, 1000, 64), (64, 64, 64), (256, 256, 256), (1024, 1024, 1024),
+                        (2304, 16, 27))}
     result["extension"] = ext_path
     result["extension_bytes"] = os.path.getsize(ext_path)
     result["environment"] = {
         key: os.environ[key]
         for key in ("GABA_ISA", "GABA_NUM_THREADS", "OMP_NUM_THREADS", "GABA_SPIN_US",
-                    "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS")
+                    "GABA_CACHE_DIR", "GABA_GEMM_BLOCKS", "OPENBLAS_CORETYPE",
+                    "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS")
         if key in os.environ
     }
     return result

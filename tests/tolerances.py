@@ -18,7 +18,7 @@ def gemm_bound(a, b, alpha=1.0, beta=0.0, c=None):
     beta * C; float32 results of OpenBLAS cores, gaba's kernels and the
     reference differ only by these roundings.
     """
-    k = a.shape[1]
+    k = a.shape[-1]
     mag = abs(alpha) * (np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64)))
     if beta != 0.0 and c is not None:
         mag = mag + abs(beta) * np.abs(c.astype(np.float64))

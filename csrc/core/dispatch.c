@@ -38,6 +38,7 @@ static void (*const family_tables[])(gaba_isa) = {
     gaba_distill_dispatch_init,
     gaba_quant_dispatch_init,
     gaba_nn_dispatch_init,
+    gaba_gemm_s8_dispatch_init,
 };
 
 static gaba_isa active_isa = GABA_ISA_REF;

@@ -9,5 +9,6 @@ void gaba_gemm_dispatch_init(gaba_isa isa);
 void gaba_distill_dispatch_init(gaba_isa isa);
 void gaba_quant_dispatch_init(gaba_isa isa);
 void gaba_nn_dispatch_init(gaba_isa isa);
+void gaba_gemm_s8_dispatch_init(gaba_isa isa);
 
 #endif

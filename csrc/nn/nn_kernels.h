@@ -16,6 +16,12 @@ typedef struct gaba_nn_pool_geom {
     int64_t c, h, w, ho, wo, kh, kw, sh, sw, pt, pl;
 } gaba_nn_pool_geom;
 
+// The geometry of a conv / pool layer on its input (checked as prepare does).
+gaba_status gaba_nn_conv_geom_get(const gaba_nn_layer *l, const gaba_nn_shape *in,
+                                  gaba_nn_conv_geom *g);
+gaba_status gaba_nn_pool_geom_get(const gaba_nn_layer *l, const gaba_nn_shape *in,
+                                  gaba_nn_pool_geom *g);
+
 // Elementwise activation in place over n values.
 void gaba_nn_act_f32_ref(float *y, int64_t n, gaba_nn_act act);
 // y (rows, n) = act(y + b[row]) in place; b may be NULL.

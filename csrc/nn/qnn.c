@@ -1,0 +1,271 @@
+// qnn.c - the int8 layer ops (qnn.h): prepare, eval, the fast conv and dense
+// kernels and the float <-> int8 edges. Conv is im2col (padding with the
+// input zero point, i.e. a real 0) + gaba_gemm_s8s8s32 with the weights as
+// the row-major A operand, Y (co, HoWo) = W (co, K) x col (K, HoWo) as the
+// float path; the input zero point is folded into the bias (bias_eff), so
+// the GEMM sees the raw int8 values. Depthwise is a direct loop over a
+// zero-point-padded copy of each channel. The output stage is TFLite's
+// per-channel requantization. Mirrors TFLite Micro's int8 kernels; no
+// per-tensor-only or uint8 variants.
+#include "qnn_kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+#define ALIGN64(v) (((v) + 63) / 64 * 64)
+
+static int is_depthwise(const gaba_nn_conv_geom *g) {
+    return g->groups > 1 && g->groups == g->c && g->co == g->c;
+}
+
+static int is_pointwise(const gaba_nn_conv_geom *g) {
+    return g->groups == 1 && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 &&
+           g->pt == 0 && g->pl == 0 && g->ho == g->h && g->wo == g->w;
+}
+
+static int64_t dw_rows(const gaba_nn_conv_geom *g) { return (g->ho - 1) * g->sh + (g->kh - 1) * g->dh + 1; }
+static int64_t dw_cols(const gaba_nn_conv_geom *g) { return (g->wo - 1) * g->sw + (g->kw - 1) * g->dw + 1; }
+
+int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
+    int64_t hw = g->ho * g->wo;
+    if (is_depthwise(g)) return ALIGN64(dw_rows(g) * dw_cols(g)) + hw * 4;
+    int64_t col = is_pointwise(g) ? 0 : ALIGN64((g->c / g->groups) * g->kh * g->kw * hw);
+    return col + g->co * hw * 4;
+}
+
+// col (K, HoWo) for the channels [c0, c0 + cig) of x; outside cells are zx.
+static void im2col_s8(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
+                      int8_t zx, int8_t *col) {
+    int64_t hw = g->ho * g->wo;
+    for (int64_t ci = 0; ci < cig; ci++) {
+        const int8_t *xc = x + (c0 + ci) * g->h * g->w;
+        for (int64_t ky = 0; ky < g->kh; ky++)
+            for (int64_t kx = 0; kx < g->kw; kx++) {
+                int8_t *row = col + ((ci * g->kh + ky) * g->kw + kx) * hw;
+                for (int64_t oy = 0; oy < g->ho; oy++) {
+                    int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+                    int8_t *r = row + oy * g->wo;
+                    if (iy < 0 || iy >= g->h) {
+                        memset(r, zx, (size_t)g->wo);
+                        continue;
+                    }
+                    const int8_t *xr = xc + iy * g->w;
+                    int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
+                    for (int64_t ox = 0; ox < g->wo; ox++) {
+                        int64_t ix = ox * g->sw + off;
+                        r[ox] = ix < 0 || ix >= g->w ? zx : xr[ix];
+                    }
+                }
+            }
+    }
+}
+
+// y (rows, n) = requant(acc (rows, n) + bias[row]) with per-row multipliers.
+static void output_stage(int64_t rows, int64_t n, const int32_t *acc, const gaba_qnn_layer *q,
+                         int8_t *y) {
+    for (int64_t r = 0; r < rows; r++) {
+        int32_t b = q->bias_eff[r], m = q->mult[r], s = q->shift[r];
+        for (int64_t i = 0; i < n; i++)
+            y[r * n + i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm((int32_t)((uint32_t)acc[r * n + i] + (uint32_t)b), m, s) +
+                                              q->out_zp,
+                                          q->act_min, q->act_max);
+    }
+}
+
+static void dwconv_s8(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+                      int8_t *y, void *ws) {
+    int64_t hp = dw_rows(g), wp = dw_cols(g), hw = g->ho * g->wo;
+    int8_t *pad = ws;
+    int32_t *acc = (int32_t *)((char *)ws + ALIGN64(hp * wp));
+    int8_t zx = (int8_t)q->in_zp[0];
+    for (int64_t c = 0; c < g->c; c++) {
+        memset(pad, zx, (size_t)(hp * wp));
+        for (int64_t iy = 0; iy < g->h && iy + g->pt < hp; iy++) {
+            int64_t n = g->w;
+            if (g->pl + n > wp) n = wp - g->pl;
+            if (n > 0) memcpy(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, (size_t)n);
+        }
+        for (int64_t i = 0; i < hw; i++) acc[i] = 0;
+        const int8_t *wc = q->w + c * g->kh * g->kw;
+        for (int64_t ky = 0; ky < g->kh; ky++)
+            for (int64_t kx = 0; kx < g->kw; kx++) {
+                int32_t wv = wc[ky * g->kw + kx];
+                for (int64_t oy = 0; oy < g->ho; oy++) {
+                    const int8_t *src = pad + (oy * g->sh + ky * g->dh) * wp + kx * g->dw;
+                    int32_t *a = acc + oy * g->wo;
+                    if (g->sw == 1)
+                        for (int64_t ox = 0; ox < g->wo; ox++) a[ox] += wv * src[ox];
+                    else
+                        for (int64_t ox = 0; ox < g->wo; ox++) a[ox] += wv * src[ox * g->sw];
+                }
+            }
+        int32_t b = q->bias_eff[c], m = q->mult[c], s = q->shift[c];
+        int8_t *yc = y + c * hw;
+        for (int64_t i = 0; i < hw; i++)
+            yc[i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm(acc[i] + b, m, s) + q->out_zp, q->act_min,
+                                   q->act_max);
+    }
+}
+
+gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+                          int8_t *y, void *ws) {
+    if (is_depthwise(g)) {
+        dwconv_s8(g, q, x, y, ws);
+        return GABA_OK;
+    }
+    int64_t hw = g->ho * g->wo, cig = g->c / g->groups, cog = g->co / g->groups;
+    int64_t k = cig * g->kh * g->kw;
+    int8_t *col = ws;
+    int32_t *acc = (int32_t *)((char *)ws + (is_pointwise(g) ? 0 : ALIGN64(k * hw)));
+    for (int64_t grp = 0; grp < g->groups; grp++) {
+        const int8_t *b = x;
+        if (!is_pointwise(g)) {
+            im2col_s8(g, x, grp * cig, cig, (int8_t)q->in_zp[0], col);
+            b = col;
+        }
+        gaba_status st = gaba_gemm_s8s8s32(cog, hw, k, q->w + grp * cog * k, k, 1, b, hw, 1,
+                                           acc + grp * cog * hw, hw, 1);
+        if (st != GABA_OK) return st;
+    }
+    output_stage(g->co, hw, acc, q, y);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_dense(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                           int8_t *y, void *ws) {
+    int32_t *acc = ws;
+    gaba_status st = gaba_gemm_s8s8s32(n, 1, f, q->w, f, 1, x, 1, 1, acc, 1, 1);
+    if (st != GABA_OK) return st;
+    output_stage(n, 1, acc, q, y);
+    return GABA_OK;
+}
+
+static int act_ok(gaba_nn_act a) {
+    return a == GABA_NN_ACT_NONE || a == GABA_NN_ACT_RELU || a == GABA_NN_ACT_RELU6;
+}
+
+int gaba_qnn_supported(const gaba_nn_layer *l) {
+    switch (l->op) {
+    case GABA_NN_CONV2D:
+    case GABA_NN_CONV1D:
+    case GABA_NN_DENSE:
+    case GABA_NN_ADD:
+    case GABA_NN_SUB:
+    case GABA_NN_MUL:
+    case GABA_NN_ACT:
+        return act_ok(l->act);
+    case GABA_NN_MAXPOOL:
+    case GABA_NN_AVGPOOL:
+    case GABA_NN_GLOBAL_AVGPOOL:
+    case GABA_NN_GLOBAL_MAXPOOL:
+    case GABA_NN_CONCAT:
+    case GABA_NN_RESHAPE:
+    case GABA_NN_FLATTEN:
+    case GABA_NN_TRANSPOSE:
+        return 1;
+    case GABA_NN_UPSAMPLE:
+        return l->p[2] == 0;
+    default:
+        return 0;
+    }
+}
+
+gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
+                             gaba_nn_shape *out, int64_t *ws_bytes) {
+    if (!q || !gaba_qnn_supported(&q->layer)) return GABA_ERR_NO_IMPL;
+    gaba_nn_plan pl;
+    gaba_status st = gaba_nn_prepare(&q->layer, n_in, in, NULL, &pl);
+    if (st != GABA_OK) return st;
+    *out = pl.out;
+    *ws_bytes = 0;
+    if (q->layer.op == GABA_NN_CONV2D || q->layer.op == GABA_NN_CONV1D) {
+        gaba_nn_conv_geom g;
+        st = gaba_nn_conv_geom_get(&q->layer, &in[0], &g);
+        if (st != GABA_OK) return st;
+        *ws_bytes = gaba_qnn_conv_workspace(&g);
+    } else if (q->layer.op == GABA_NN_DENSE) {
+        *ws_bytes = (int64_t)q->layer.p[0] * 4;
+    }
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
+                          const int8_t *const *x, int8_t *y, void *ws, gaba_nn_impl impl) {
+    const gaba_nn_layer *l = &q->layer;
+    const int ref = impl == GABA_NN_IMPL_REF;
+    int64_t numel = gaba_nn_numel(&in[0]);
+    switch (l->op) {
+    case GABA_NN_CONV2D:
+    case GABA_NN_CONV1D: {
+        gaba_nn_conv_geom g;
+        gaba_status st = gaba_nn_conv_geom_get(l, &in[0], &g);
+        if (st != GABA_OK) return st;
+        if (ref) {
+            gaba_qnn_conv_ref(&g, q, x[0], y);
+            return GABA_OK;
+        }
+        return gaba_qnn_conv(&g, q, x[0], y, ws);
+    }
+    case GABA_NN_DENSE:
+        if (ref) {
+            gaba_qnn_dense_ref(l->p[0], numel, q, x[0], y);
+            return GABA_OK;
+        }
+        return gaba_qnn_dense(l->p[0], numel, q, x[0], y, ws);
+    case GABA_NN_ACT:
+        gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
+        return GABA_OK;
+    case GABA_NN_MAXPOOL:
+    case GABA_NN_AVGPOOL: {
+        gaba_nn_pool_geom g;
+        gaba_status st = gaba_nn_pool_geom_get(l, &in[0], &g);
+        if (st != GABA_OK) return st;
+        if (l->op == GABA_NN_MAXPOOL) gaba_qnn_maxpool_ref(&g, x[0], y);
+        else gaba_qnn_avgpool_ref(&g, x[0], y);
+        return GABA_OK;
+    }
+    case GABA_NN_GLOBAL_AVGPOOL:
+    case GABA_NN_GLOBAL_MAXPOOL:
+        gaba_qnn_global_pool_ref(in[0].d[0], numel / in[0].d[0], x[0], y,
+                                 l->op == GABA_NN_GLOBAL_MAXPOOL);
+        return GABA_OK;
+    case GABA_NN_UPSAMPLE: {
+        int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, w = in[0].d[in[0].ndim - 1];
+        gaba_qnn_upsample_nearest_ref(c, h, w, l->p[0], l->p[1], x[0], y);
+        return GABA_OK;
+    }
+    case GABA_NN_CONCAT: {
+        int64_t counts[GABA_NN_MAX_INPUTS];
+        for (int i = 0; i < n_in; i++) counts[i] = gaba_nn_numel(&in[i]);
+        gaba_qnn_concat_ref(n_in, counts, q, x, y);
+        return GABA_OK;
+    }
+    case GABA_NN_ADD:
+    case GABA_NN_SUB:
+    case GABA_NN_MUL:
+        gaba_qnn_binary_ref(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
+                            gaba_nn_numel(&in[1]) != numel, y);
+        return GABA_OK;
+    case GABA_NN_RESHAPE:
+    case GABA_NN_FLATTEN:
+        memcpy(y, x[0], (size_t)numel);
+        return GABA_OK;
+    case GABA_NN_TRANSPOSE:
+        gaba_qnn_transpose_ref(in[0].d[0], in[0].d[1], x[0], y);
+        return GABA_OK;
+    default:
+        return GABA_ERR_NO_IMPL;
+    }
+}
+
+void gaba_qnn_quantize_f32(int64_t n, const float *x, float scale, int32_t zp, int8_t *q) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = roundf(x[i] / scale);
+        v = v != v ? 0.0f : v; // NaN -> the zero point
+        q[i] = gaba_qnn_clamp(v < -1e6f ? -1000000 : v > 1e6f ? 1000000 : (int64_t)v + zp, -128, 127);
+    }
+}
+
+void gaba_qnn_dequantize_f32(int64_t n, const int8_t *q, float scale, int32_t zp, float *x) {
+    for (int64_t i = 0; i < n; i++) x[i] = scale * (float)(q[i] - zp);
+}

@@ -110,9 +110,16 @@ void gaba_nn_conv_direct_f32_avx512(const gaba_nn_conv_geom *g, const float *x, 
                                     const float *b, float *y, float *ws);
 
 // The family's per-ISA table.
+struct gaba_nn_conv_geom;
+struct gaba_qnn_layer;
 typedef struct gaba_nn_kernels {
     gaba_nn_dwconv_fn dwconv;
     gaba_nn_conv_direct_fn conv_direct;
+    // int8 (qnn_kernels.h): the output stage over a row, and the depthwise loop.
+    void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                         int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
+    void (*qdwconv)(const gaba_nn_conv_geom *g, const struct gaba_qnn_layer *q,
+                    const int8_t *x, int8_t *y, void *ws);
 } gaba_nn_kernels;
 extern gaba_nn_kernels gaba_nn_table;
 

@@ -7,7 +7,7 @@
 // zero-point-padded copy of each channel. The output stage is TFLite's
 // per-channel requantization. Mirrors TFLite Micro's int8 kernels; no
 // per-tensor-only or uint8 variants.
-#include "qnn_kernels.h"
+#include "qnn_impl.h"
 
 #include <math.h>
 #include <string.h>
@@ -23,8 +23,8 @@ static int is_pointwise(const gaba_nn_conv_geom *g) {
            g->pt == 0 && g->pl == 0 && g->ho == g->h && g->wo == g->w;
 }
 
-static int64_t dw_rows(const gaba_nn_conv_geom *g) { return (g->ho - 1) * g->sh + (g->kh - 1) * g->dh + 1; }
-static int64_t dw_cols(const gaba_nn_conv_geom *g) { return (g->wo - 1) * g->sw + (g->kw - 1) * g->dw + 1; }
+#define dw_rows gaba_qnn_dw_rows
+#define dw_cols gaba_qnn_dw_cols
 
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
     int64_t hw = g->ho * g->wo;
@@ -60,57 +60,30 @@ static void im2col_s8(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, i
     }
 }
 
+void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                                  int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y) {
+    for (int64_t i = 0; i < n; i++)
+        y[i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm((int32_t)((uint32_t)acc[i] + (uint32_t)bias), mult, shift) + zp,
+                              lo, hi);
+}
+
 // y (rows, n) = requant(acc (rows, n) + bias[row]) with per-row multipliers.
 static void output_stage(int64_t rows, int64_t n, const int32_t *acc, const gaba_qnn_layer *q,
                          int8_t *y) {
-    for (int64_t r = 0; r < rows; r++) {
-        int32_t b = q->bias_eff[r], m = q->mult[r], s = q->shift[r];
-        for (int64_t i = 0; i < n; i++)
-            y[r * n + i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm((int32_t)((uint32_t)acc[r * n + i] + (uint32_t)b), m, s) +
-                                              q->out_zp,
-                                          q->act_min, q->act_max);
-    }
+    for (int64_t r = 0; r < rows; r++)
+        gaba_nn_table.qrequant_row(n, acc + r * n, q->bias_eff[r], q->mult[r], q->shift[r],
+                                   q->out_zp, q->act_min, q->act_max, y + r * n);
 }
 
-static void dwconv_s8(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
-                      int8_t *y, void *ws) {
-    int64_t hp = dw_rows(g), wp = dw_cols(g), hw = g->ho * g->wo;
-    int8_t *pad = ws;
-    int32_t *acc = (int32_t *)((char *)ws + ALIGN64(hp * wp));
-    int8_t zx = (int8_t)q->in_zp[0];
-    for (int64_t c = 0; c < g->c; c++) {
-        memset(pad, zx, (size_t)(hp * wp));
-        for (int64_t iy = 0; iy < g->h && iy + g->pt < hp; iy++) {
-            int64_t n = g->w;
-            if (g->pl + n > wp) n = wp - g->pl;
-            if (n > 0) memcpy(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, (size_t)n);
-        }
-        for (int64_t i = 0; i < hw; i++) acc[i] = 0;
-        const int8_t *wc = q->w + c * g->kh * g->kw;
-        for (int64_t ky = 0; ky < g->kh; ky++)
-            for (int64_t kx = 0; kx < g->kw; kx++) {
-                int32_t wv = wc[ky * g->kw + kx];
-                for (int64_t oy = 0; oy < g->ho; oy++) {
-                    const int8_t *src = pad + (oy * g->sh + ky * g->dh) * wp + kx * g->dw;
-                    int32_t *a = acc + oy * g->wo;
-                    if (g->sw == 1)
-                        for (int64_t ox = 0; ox < g->wo; ox++) a[ox] += wv * src[ox];
-                    else
-                        for (int64_t ox = 0; ox < g->wo; ox++) a[ox] += wv * src[ox * g->sw];
-                }
-            }
-        int32_t b = q->bias_eff[c], m = q->mult[c], s = q->shift[c];
-        int8_t *yc = y + c * hw;
-        for (int64_t i = 0; i < hw; i++)
-            yc[i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm(acc[i] + b, m, s) + q->out_zp, q->act_min,
-                                   q->act_max);
-    }
+void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                const int8_t *x, int8_t *y, void *ws) {
+    gaba_qnn_dwconv_body(g, q, x, y, ws, gaba_qnn_requant_row_generic);
 }
 
 gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
                           int8_t *y, void *ws) {
     if (is_depthwise(g)) {
-        dwconv_s8(g, q, x, y, ws);
+        gaba_nn_table.qdwconv(g, q, x, y, ws);
         return GABA_OK;
     }
     int64_t hw = g->ho * g->wo, cig = g->c / g->groups, cog = g->co / g->groups;

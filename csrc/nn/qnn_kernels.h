@@ -55,6 +55,21 @@ void gaba_qnn_upsample_nearest_ref(int64_t c, int64_t h, int64_t w, int64_t sh, 
                                    const int8_t *x, int8_t *y);
 void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y);
 
+// The output stage over one row: y[i] = clamp(zp + MBQM(acc[i] + bias, mult, shift)).
+typedef void (*gaba_qnn_requant_row_fn)(int64_t n, const int32_t *acc, int32_t bias,
+                                        int32_t mult, int32_t shift, int32_t zp, int32_t lo,
+                                        int32_t hi, int8_t *y);
+void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                                  int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
+void gaba_qnn_requant_row_avx2(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                               int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
+typedef void (*gaba_qnn_dwconv_fn)(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                   const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                             const int8_t *x, int8_t *y, void *ws);
+
 // Fast: bytes of scratch, and the kernels.
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g);
 gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,

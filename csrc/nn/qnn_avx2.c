@@ -1,0 +1,47 @@
+// qnn_avx2.c - the int8 output stage (qnn.h) with AVX2: 8 accumulators at a
+// time through TFLite's MultiplyByQuantizedMultiplier, bit-exact with the
+// scalar gaba_qnn_mbqm. The rounding doubling high multiply of a Q31
+// multiplier M >= 0 is floor((x * M + 2^30) / 2^31) (gemmlowp's nudge and
+// truncation fold into that when M >= 0; the saturating case needs M =
+// INT32_MIN), taken from 64-bit vpmuldq products. Also the int8 depthwise
+// loop (qnn_impl.h) compiled for AVX2. Used by the AVX-512 level too.
+#include "qnn_impl.h"
+
+#include <immintrin.h>
+
+void gaba_qnn_requant_row_avx2(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                               int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y) {
+    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const __m128i lsh = _mm_cvtsi32_si128(left), rsh = _mm_cvtsi32_si128(right);
+    const __m256i vb = _mm256_set1_epi32(bias), vm = _mm256_set1_epi32(mult);
+    const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
+    const __m256i vmask = _mm256_set1_epi32((int32_t)(((int64_t)1 << right) - 1));
+    const __m256i vthr = _mm256_set1_epi32((int32_t)((((int64_t)1 << right) - 1) >> 1));
+    const __m256i vzp = _mm256_set1_epi32(zp), vlo = _mm256_set1_epi32(lo),
+                  vhi = _mm256_set1_epi32(hi), zero = _mm256_setzero_si256();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + i)), vb);
+        x = _mm256_sll_epi32(x, lsh);
+        __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, vm), nudge);
+        __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), vm), nudge);
+        even = _mm256_srli_epi64(even, 31);                     // low dword of each lane
+        odd = _mm256_slli_epi64(_mm256_srli_epi64(odd, 31), 32); // high dword
+        __m256i h = _mm256_blend_epi32(even, odd, 0xAA);
+        // Rounding right shift, half away from zero.
+        __m256i rem = _mm256_and_si256(h, vmask);
+        __m256i thr = _mm256_sub_epi32(vthr, _mm256_cmpgt_epi32(zero, h));
+        __m256i r = _mm256_sub_epi32(_mm256_sra_epi32(h, rsh), _mm256_cmpgt_epi32(rem, thr));
+        r = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, vzp), vlo), vhi);
+        __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        _mm_storel_epi64((__m128i *)(y + i), _mm_packs_epi16(p16, p16));
+    }
+    for (; i < n; i++)
+        y[i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm((int32_t)((uint32_t)acc[i] + (uint32_t)bias), mult, shift) + zp,
+                              lo, hi);
+}
+
+void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                             const int8_t *x, int8_t *y, void *ws) {
+    gaba_qnn_dwconv_body(g, q, x, y, ws, gaba_qnn_requant_row_avx2);
+}

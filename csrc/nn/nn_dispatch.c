@@ -4,8 +4,10 @@
 #include "qnn_kernels.h"
 #include "../core/dispatch.h"
 
-#define QGEN .qrequant_row = gaba_qnn_requant_row_generic, .qdwconv = gaba_qnn_dwconv_s8_generic
-#define QAVX2 .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_s8_avx2
+#define QGEN .qrequant_row = gaba_qnn_requant_row_generic, .qdwconv = gaba_qnn_dwconv_s8_generic, \
+             .qquantize = gaba_qnn_quantize_f32_generic
+#define QAVX2 .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
+              .qquantize = gaba_qnn_quantize_f32_avx2
 
 gaba_nn_kernels gaba_nn_table = {
     .dwconv = gaba_nn_dwconv_f32_generic, QGEN,

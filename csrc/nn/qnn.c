@@ -232,10 +232,16 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
 }
 
 void gaba_qnn_quantize_f32(int64_t n, const float *x, float scale, int32_t zp, int8_t *q) {
+    gaba_nn_table.qquantize(n, x, scale, zp, q);
+}
+
+void gaba_qnn_quantize_f32_generic(int64_t n, const float *x, float scale, int32_t zp, int8_t *q) {
     for (int64_t i = 0; i < n; i++) {
-        float v = roundf(x[i] / scale);
-        v = v != v ? 0.0f : v; // NaN -> the zero point
-        q[i] = gaba_qnn_clamp(v < -1e6f ? -1000000 : v > 1e6f ? 1000000 : (int64_t)v + zp, -128, 127);
+        float v = x[i] / scale, t = truncf(v);
+        t += fabsf(v - t) >= 0.5f ? (v < 0.0f ? -1.0f : 1.0f) : 0.0f; // roundf: half away from 0
+        t += (float)zp;
+        t = t < -128.0f ? -128.0f : t > 127.0f ? 127.0f : t;
+        q[i] = t == t ? (int8_t)(int32_t)t : (int8_t)zp; // NaN -> the zero point
     }
 }
 

@@ -45,3 +45,25 @@ void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q
                              const int8_t *x, int8_t *y, void *ws) {
     gaba_qnn_dwconv_body(g, q, x, y, ws, gaba_qnn_requant_row_avx2);
 }
+
+// gaba_qnn_quantize_f32 8 at a time: the same division, round half away from
+// zero, zero point, clamp; NaN -> the zero point.
+void gaba_qnn_quantize_f32_avx2(int64_t n, const float *x, float scale, int32_t zp, int8_t *q) {
+    const __m256 vs = _mm256_set1_ps(scale), half = _mm256_set1_ps(0.5f),
+                 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f),
+                 vzp = _mm256_set1_ps((float)zp), lo = _mm256_set1_ps(-128.0f),
+                 hi = _mm256_set1_ps(127.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_div_ps(_mm256_loadu_ps(x + i), vs);
+        __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m256 away = _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(v, t)), half, _CMP_GE_OQ);
+        t = _mm256_add_ps(t, _mm256_and_ps(away, _mm256_or_ps(one, _mm256_and_ps(sign, v))));
+        t = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(t, vzp), lo), hi);
+        t = _mm256_blendv_ps(vzp, t, _mm256_cmp_ps(v, v, _CMP_ORD_Q));
+        __m256i r = _mm256_cvttps_epi32(t);
+        __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        _mm_storel_epi64((__m128i *)(q + i), _mm_packs_epi16(p16, p16));
+    }
+    gaba_qnn_quantize_f32_generic(n - i, x + i, scale, zp, q + i);
+}

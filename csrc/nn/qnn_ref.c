@@ -1,7 +1,9 @@
 // qnn_ref.c - the int8 reference kernels (qnn.h): plain loops written from
 // TFLite Micro's reference integer kernels (conv/depthwise/fully connected
 // with per-channel requantization, pooling with rounded averages, add with
-// the 20-bit left shift, mul, concatenation with rescaling). They are the
+// the 20-bit left shift, mul, concatenation with rescaling). Conv and dense
+// call the library's MultiplyByQuantizedMultiplier; the elementwise ops,
+// which are their own fast path, its inlined copy. They are the
 // oracle for the fast kernels; pooling, concat, clamps and copies are also
 // what the fast path runs (memory-bound loops). No float arithmetic here.
 #include "qnn_kernels.h"
@@ -99,11 +101,11 @@ void gaba_qnn_binary_ref(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, 
             int32_t vb = b[b_per_channel ? i : i * s + j] - q->in_zp[1];
             int32_t r;
             if (op == 2) {
-                r = gaba_gemm_multiply_by_quantized_multiplier(va * vb, q->q_mult[0], q->q_shift[0]);
+                r = gaba_qnn_mbqm(va * vb, q->q_mult[0], q->q_shift[0]);
             } else {
-                int32_t sa = gaba_gemm_multiply_by_quantized_multiplier(va * (1 << 20), q->q_mult[0], q->q_shift[0]);
-                int32_t sb = gaba_gemm_multiply_by_quantized_multiplier(vb * (1 << 20), q->q_mult[1], q->q_shift[1]);
-                r = gaba_gemm_multiply_by_quantized_multiplier(op == 0 ? sa + sb : sa - sb,
+                int32_t sa = gaba_qnn_mbqm(va * (1 << 20), q->q_mult[0], q->q_shift[0]);
+                int32_t sb = gaba_qnn_mbqm(vb * (1 << 20), q->q_mult[1], q->q_shift[1]);
+                r = gaba_qnn_mbqm(op == 0 ? sa + sb : sa - sb,
                                                                q->q_mult[2], q->q_shift[2]);
             }
             y[i * s + j] = gaba_qnn_clamp((int64_t)r + q->out_zp, q->act_min, q->act_max);
@@ -115,10 +117,14 @@ void gaba_qnn_concat_ref(int n_in, const int64_t *numel, const gaba_qnn_layer *q
     for (int i = 0; i < n_in; i++) {
         if (q->in_zp[i] == q->out_zp && q->in_scale[i] == q->out_scale) {
             memcpy(y, x[i], (size_t)numel[i]);
-        } else {
-            for (int64_t j = 0; j < numel[i]; j++)
-                y[j] = gaba_qnn_requant(x[i][j] - q->in_zp[i], q->q_mult[i], q->q_shift[i],
-                                        q->out_zp, -128, 127);
+        } else { // rescaled: (x - zp_i) through the row output stage, in chunks
+            int32_t buf[256];
+            for (int64_t j = 0; j < numel[i]; j += 256) {
+                int64_t m = numel[i] - j < 256 ? numel[i] - j : 256;
+                for (int64_t k = 0; k < m; k++) buf[k] = x[i][j + k];
+                gaba_nn_table.qrequant_row(m, buf, -q->in_zp[i], q->q_mult[i], q->q_shift[i],
+                                           q->out_zp, -128, 127, y + j);
+            }
         }
         y += numel[i];
     }

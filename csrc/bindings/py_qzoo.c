@@ -6,6 +6,7 @@
 #include "gaba/qzoo.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static const char QCAPSULE[] = "gaba.zoo.qmodel";
 
@@ -169,7 +170,125 @@ static PyObject *py_zoo_qset_impl(PyObject *self, PyObject *const *args, Py_ssiz
     Py_RETURN_NONE;
 }
 
+// qnn_layer(op, act, params, inputs, in_q, out_q, w, bias, mult, shift, impl) -> int8
+// One int8 layer over a batch (tests): inputs int8 (batch, ...), in_q a list of
+// (scale, zp) per input, out_q (scale, zp); conv/dense: w int8 (co, per),
+// bias/mult/shift int32 (co) (else None); impl 1 = reference.
+static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "qnn_layer";
+    if (nargs != 11) return PyErr_Format(PyExc_TypeError, "_gaba.qnn_layer takes 11 arguments");
+    gaba_qnn_layer q;
+    memset(&q, 0, sizeof q);
+    q.layer.op = (gaba_nn_op)PyLong_AsLong(args[0]);
+    q.layer.act = (gaba_nn_act)PyLong_AsLong(args[1]);
+    long impl = PyLong_AsLong(args[10]);
+    if (PyErr_Occurred()) return NULL;
+    if ((unsigned)q.layer.op >= GABA_NN_OP_COUNT || (unsigned)q.layer.act >= GABA_NN_ACT_COUNT)
+        return PyErr_Format(PyExc_ValueError, "%s: bad op or activation", func);
+    PyObject *params = PySequence_Fast(args[2], "params must be a sequence");
+    if (!params) return NULL;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(params) && i < GABA_NN_MAX_PARAMS; i++)
+        q.layer.p[i] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(params, i));
+    Py_DECREF(params);
+    if (PyErr_Occurred()) return NULL;
+    PyArrayObject *xa[GABA_NN_MAX_INPUTS] = {0}, *wa[4] = {0}, *out = NULL;
+    int32_t *beff = NULL;
+    void *scratch = NULL;
+    PyObject *result = NULL, *ins = PySequence_Fast(args[3], "inputs must be a sequence");
+    PyObject *inq = ins ? PySequence_Fast(args[4], "in_q must be a sequence") : NULL;
+    if (!inq) goto done;
+    int n_in = (int)PySequence_Fast_GET_SIZE(ins);
+    if (n_in < 1 || n_in > GABA_NN_MAX_INPUTS || PySequence_Fast_GET_SIZE(inq) != n_in) {
+        PyErr_Format(PyExc_ValueError, "%s: bad number of inputs", func);
+        goto done;
+    }
+    gaba_nn_shape shapes[GABA_NN_MAX_INPUTS];
+    npy_intp batch = 0;
+    for (int i = 0; i < n_in; i++) {
+        xa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ins, i), func, "inputs", NPY_INT8, 2,
+                              GABA_NN_MAX_DIMS + 1, GABA_PY_CONTIGUOUS);
+        if (!xa[i]) goto done;
+        batch = PyArray_DIM(xa[i], 0);
+        shapes[i].ndim = PyArray_NDIM(xa[i]) - 1;
+        for (int j = 0; j < shapes[i].ndim; j++) shapes[i].d[j] = (int32_t)PyArray_DIM(xa[i], j + 1);
+        double sc;
+        int zp;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(inq, i), "di", &sc, &zp)) goto done;
+        q.in_scale[i] = (float)sc, q.in_zp[i] = zp;
+    }
+    double osc;
+    int ozp;
+    if (!PyArg_ParseTuple(args[5], "di", &osc, &ozp)) goto done;
+    q.out_scale = (float)osc, q.out_zp = ozp;
+    gaba_qnn_set_clamp(&q);
+    gaba_status st = gaba_qnn_set_rescale(&q, n_in);
+    int weighted = q.layer.op == GABA_NN_CONV2D || q.layer.op == GABA_NN_CONV1D || q.layer.op == GABA_NN_DENSE;
+    if (weighted) {
+        static const char *const names[4] = {"w", "bias", "mult", "shift"};
+        for (int i = 0; i < 4; i++)
+            if (!(wa[i] = gaba_py_array(args[6 + i], func, names[i], i ? NPY_INT32 : NPY_INT8, 1, 4,
+                                        GABA_PY_CONTIGUOUS)))
+                goto done;
+        npy_intp co = PyArray_SIZE(wa[1]), per = co ? PyArray_SIZE(wa[0]) / co : 0;
+        if (PyArray_SIZE(wa[2]) != co || PyArray_SIZE(wa[3]) != co || per * co != PyArray_SIZE(wa[0])) {
+            PyErr_Format(PyExc_ValueError, "%s: w, bias, mult, shift disagree on c_out", func);
+            goto done;
+        }
+        beff = malloc((size_t)(co ? co : 1) * sizeof(int32_t));
+        if (!beff) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        const int8_t *w = PyArray_DATA(wa[0]);
+        for (npy_intp c = 0; c < co; c++) {
+            int64_t sum = 0;
+            for (npy_intp k = 0; k < per; k++) sum += w[c * per + k];
+            beff[c] = (int32_t)((uint32_t)((int32_t *)PyArray_DATA(wa[1]))[c] - (uint32_t)(q.in_zp[0] * sum));
+        }
+        q.w = w, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
+        q.mult = PyArray_DATA(wa[2]), q.shift = PyArray_DATA(wa[3]);
+    }
+    gaba_nn_shape oshape;
+    int64_t ws_bytes = 0;
+    if (st == GABA_OK) st = gaba_qnn_prepare(&q, n_in, shapes, &oshape, &ws_bytes);
+    if (st == GABA_OK && weighted) {
+        gaba_nn_plan pl;
+        st = gaba_nn_prepare(&q.layer, n_in, shapes, NULL, &pl);
+        if (st == GABA_OK && gaba_nn_numel(&pl.weight_shapes[0]) != PyArray_SIZE(wa[0])) st = GABA_ERR_SHAPE;
+    }
+    if (st != GABA_OK) {
+        gaba_py_raise(st, func);
+        goto done;
+    }
+    npy_intp dims[GABA_NN_MAX_DIMS + 1] = {batch};
+    for (int j = 0; j < oshape.ndim; j++) dims[j + 1] = oshape.d[j];
+    out = (PyArrayObject *)PyArray_SimpleNew(oshape.ndim + 1, dims, NPY_INT8);
+    scratch = gaba_aligned_alloc((size_t)(ws_bytes > 0 ? ws_bytes : 64));
+    if (!out || !scratch) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    for (npy_intp b = 0; b < batch && st == GABA_OK; b++) {
+        const int8_t *x[GABA_NN_MAX_INPUTS];
+        for (int i = 0; i < n_in; i++) x[i] = (const int8_t *)PyArray_DATA(xa[i]) + b * gaba_nn_numel(&shapes[i]);
+        st = gaba_qnn_eval(&q, n_in, shapes, x, (int8_t *)PyArray_DATA(out) + b * gaba_nn_numel(&oshape),
+                           scratch, impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
+    }
+    if (st != GABA_OK) gaba_py_raise(st, func);
+    else result = Py_NewRef((PyObject *)out);
+done:
+    gaba_aligned_free(scratch);
+    free(beff);
+    Py_XDECREF(out);
+    for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) Py_XDECREF(xa[i]);
+    for (int i = 0; i < 4; i++) Py_XDECREF(wa[i]);
+    Py_XDECREF(ins);
+    Py_XDECREF(inq);
+    return result;
+}
+
 PyMethodDef gaba_py_qzoo_methods[] = {
+    {"qnn_layer", (PyCFunction)(void (*)(void))py_qnn_layer, METH_FASTCALL, "One int8 layer over a batch (tests)."},
     {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL, "See gaba.zoo.Model.quantize."},
     {"zoo_qdescribe", py_zoo_qdescribe, METH_O, "See gaba.zoo.QuantizedModel."},
     {"zoo_qforward", (PyCFunction)(void (*)(void))py_zoo_qforward, METH_FASTCALL, "See gaba.zoo.QuantizedModel.forward."},

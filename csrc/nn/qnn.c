@@ -248,3 +248,42 @@ void gaba_qnn_quantize_f32_generic(int64_t n, const float *x, float scale, int32
 void gaba_qnn_dequantize_f32(int64_t n, const int8_t *q, float scale, int32_t zp, float *x) {
     for (int64_t i = 0; i < n; i++) x[i] = scale * (float)(q[i] - zp);
 }
+
+void gaba_qnn_set_clamp(gaba_qnn_layer *q) {
+    gaba_nn_act act = q->layer.act;
+    int32_t zp = q->out_zp;
+    q->act_min = -128, q->act_max = 127;
+    if (act == GABA_NN_ACT_RELU || act == GABA_NN_ACT_RELU6) q->act_min = zp > -128 ? zp : -128;
+    if (act == GABA_NN_ACT_RELU6) {
+        double top = zp + round(6.0 / q->out_scale);
+        q->act_max = top < 127 ? (int32_t)top : 127;
+        if (q->act_max < q->act_min) q->act_max = q->act_min;
+    }
+}
+
+gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in) {
+    gaba_status st = GABA_OK;
+    switch (q->layer.op) {
+    case GABA_NN_ADD:
+    case GABA_NN_SUB: {
+        double twice = 2.0 * (q->in_scale[0] > q->in_scale[1] ? q->in_scale[0] : q->in_scale[1]);
+        st = gaba_gemm_quantize_multiplier(q->in_scale[0] / twice, &q->q_mult[0], &q->q_shift[0]);
+        if (st == GABA_OK)
+            st = gaba_gemm_quantize_multiplier(q->in_scale[1] / twice, &q->q_mult[1], &q->q_shift[1]);
+        if (st == GABA_OK)
+            st = gaba_gemm_quantize_multiplier(twice / ((double)(1 << 20) * q->out_scale),
+                                               &q->q_mult[2], &q->q_shift[2]);
+        return st;
+    }
+    case GABA_NN_MUL:
+        return gaba_gemm_quantize_multiplier((double)q->in_scale[0] * q->in_scale[1] / q->out_scale,
+                                             &q->q_mult[0], &q->q_shift[0]);
+    case GABA_NN_CONCAT:
+        for (int i = 0; i < n_in && st == GABA_OK; i++)
+            st = gaba_gemm_quantize_multiplier((double)q->in_scale[i] / q->out_scale, &q->q_mult[i],
+                                               &q->q_shift[i]);
+        return st;
+    default:
+        return GABA_OK;
+    }
+}

@@ -145,16 +145,6 @@ static int convert(builder *b, int t, int to_i8, int skip_raw) {
     return v;
 }
 
-static void act_clamp(gaba_nn_act act, float scale, int32_t zp, int32_t *lo, int32_t *hi) {
-    *lo = -128, *hi = 127;
-    if (act == GABA_NN_ACT_RELU || act == GABA_NN_ACT_RELU6) *lo = zp > -128 ? zp : -128;
-    if (act == GABA_NN_ACT_RELU6) {
-        double top = zp + round(6.0 / scale);
-        *hi = top < 127 ? (int32_t)top : 127;
-        if (*hi < *lo) *hi = *lo;
-    }
-}
-
 static gaba_status multiplier(double real, int32_t *m, int32_t *s) {
     return gaba_gemm_quantize_multiplier(real, m, s);
 }
@@ -221,31 +211,6 @@ static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qn
     return GABA_OK;
 }
 
-// The elementwise ops' rescaling (TFLite's: add/sub with a 20-bit left shift).
-static gaba_status elementwise_params(gaba_qnn_layer *ql, int n_in) {
-    gaba_status st = GABA_OK;
-    switch (ql->layer.op) {
-    case GABA_NN_ADD:
-    case GABA_NN_SUB: {
-        double twice = 2.0 * (ql->in_scale[0] > ql->in_scale[1] ? ql->in_scale[0] : ql->in_scale[1]);
-        st = multiplier(ql->in_scale[0] / twice, &ql->q_mult[0], &ql->q_shift[0]);
-        if (st == GABA_OK) st = multiplier(ql->in_scale[1] / twice, &ql->q_mult[1], &ql->q_shift[1]);
-        if (st == GABA_OK)
-            st = multiplier(twice / ((double)(1 << 20) * ql->out_scale), &ql->q_mult[2], &ql->q_shift[2]);
-        return st;
-    }
-    case GABA_NN_MUL:
-        return multiplier((double)ql->in_scale[0] * ql->in_scale[1] / ql->out_scale, &ql->q_mult[0],
-                          &ql->q_shift[0]);
-    case GABA_NN_CONCAT:
-        for (int i = 0; i < n_in && st == GABA_OK; i++)
-            st = multiplier((double)ql->in_scale[i] / ql->out_scale, &ql->q_mult[i], &ql->q_shift[i]);
-        return st;
-    default:
-        return GABA_OK;
-    }
-}
-
 static gaba_status add_layer(builder *b, int n) {
     gaba_zoo_qmodel *q = b->q;
     const gaba_zoo_node *fn = &b->m->nodes[n];
@@ -280,9 +245,9 @@ static gaba_status add_layer(builder *b, int n) {
         ql->layer = fn->layer;
         for (int j = 0; j < fn->n_in; j++) ql->in_scale[j] = q->scale[in[j]], ql->in_zp[j] = q->zp[in[j]];
         ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
-        act_clamp(fn->layer.act, ql->out_scale, ql->out_zp, &ql->act_min, &ql->act_max);
+        gaba_qnn_set_clamp(ql);
         gaba_status st = is_weighted(fn->layer.op) ? quantize_weights(b, fn, ql)
-                                                   : elementwise_params(ql, fn->n_in);
+                                                   : gaba_qnn_set_rescale(ql, fn->n_in);
         if (st != GABA_OK) return st;
         gaba_nn_shape shape;
         st = gaba_qnn_prepare(ql, nd->n_in, nd->in_shape, &shape, &ws);

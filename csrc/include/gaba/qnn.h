@@ -51,6 +51,14 @@ gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_sh
 gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
                           const int8_t *const *x, int8_t *y, void *ws, gaba_nn_impl impl);
 
+// Fills act_min/act_max from layer.act and the output parameters: ReLU clamps
+// at out_zp (real 0), ReLU6 also at out_zp + round(6 / out_scale).
+void gaba_qnn_set_clamp(gaba_qnn_layer *q);
+// Fills q_mult/q_shift of ADD/SUB/MUL/CONCAT from the scales (TFLite's
+// formulas: add/sub 2 * max(s_a, s_b) as the common scale with inputs shifted
+// left by 20 bits; mul s_a s_b / s_out; concat s_i / s_out).
+gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in);
+
 // The edges: q = clamp(round(x / scale) + zp) (round half away from zero, as
 // TFLite) and x = scale * (q - zp).
 void gaba_qnn_quantize_f32(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);

@@ -383,7 +383,7 @@ class QuantizedModel:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
-    def forward(self, *args, raw=False, threads=None, **inputs):
+    def forward(self, *args, raw=False, out=None, threads=None, **inputs):
         """Run the int8 model on a batch.
 
         Parameters
@@ -393,6 +393,9 @@ class QuantizedModel:
             int8 arrays instead (quantized with ``input_qparams``).
         raw : bool
             int8 in and out (token inputs stay integer).
+        out : numpy.ndarray or dict, optional
+            Where to write (float32, or int8 with ``raw=True``), C-contiguous,
+            shape (batch, *per-sample shape); a dict for several outputs.
         threads : int, optional
             Split the batch over this many threads (default: gaba's count).
 
@@ -409,7 +412,16 @@ class QuantizedModel:
             arrays, batch = self._model._gather_inputs(args, inputs)
         onames = list(self.outputs)
         dt = np.int8 if raw else np.float32
-        outs = [np.empty((batch,) + tuple(self.outputs[n]["shape"]), dt) for n in onames]
+        if out is None:
+            outs = [np.empty((batch,) + tuple(self.outputs[n]["shape"]), dt) for n in onames]
+        else:
+            given = out if isinstance(out, dict) else {onames[0]: out}
+            outs = [given.get(n) for n in onames]
+            for n, o in zip(onames, outs):
+                shape = (batch,) + tuple(self.outputs[n]["shape"])
+                if not isinstance(o, np.ndarray) or o.dtype != dt or o.shape != shape:
+                    raise ValueError(f"{self.name}: out[{n!r}] must be a {np.dtype(dt)} array "
+                                     f"of shape {shape}")
         n_threads = gaba.get_num_threads() if threads is None else int(threads)
         _gaba.zoo_qforward(self._cap, tuple(arrays), tuple(outs), bool(raw), n_threads)
         return outs[0] if len(onames) == 1 else dict(zip(onames, outs))

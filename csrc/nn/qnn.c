@@ -26,31 +26,46 @@ static int is_pointwise(const gaba_nn_conv_geom *g) {
 #define dw_rows gaba_qnn_dw_rows
 #define dw_cols gaba_qnn_dw_cols
 
-int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
-    int64_t hw = g->ho * g->wo;
-    if (is_depthwise(g)) return ALIGN64(dw_rows(g) * dw_cols(g)) + hw * 4;
-    int64_t col = is_pointwise(g) ? 0 : ALIGN64((g->c / g->groups) * g->kh * g->kw * hw);
-    return col + g->co * hw * 4;
+// The GEMM path works on slabs of whole output rows of about CHUNK columns:
+// the int8 im2col slab and the int32 accumulators stay small (in cache, and
+// out of the arena's peak) whatever the image size.
+#define CHUNK 256
+
+static int64_t chunk_rows(const gaba_nn_conv_geom *g) {
+    int64_t r = CHUNK / g->wo;
+    return r < 1 ? 1 : r > g->ho ? g->ho : r;
 }
 
-// col (K, HoWo) for the channels [c0, c0 + cig) of x; outside cells are zx.
+int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
+    if (is_depthwise(g)) return ALIGN64(dw_rows(g) * dw_cols(g)) + g->ho * g->wo * 4;
+    int64_t cw = chunk_rows(g) * g->wo;
+    int64_t col = is_pointwise(g) ? 0 : ALIGN64((g->c / g->groups) * g->kh * g->kw * cw);
+    return col + g->co * cw * 4;
+}
+
+// col (K, n_rows * Wo): output rows [oy0, oy0 + n_rows) for the channels
+// [c0, c0 + cig) of x; outside cells are zx.
 static void im2col_s8(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
-                      int8_t zx, int8_t *col) {
-    int64_t hw = g->ho * g->wo;
+                      int8_t zx, int64_t oy0, int64_t n_rows, int8_t *col) {
+    int64_t n = n_rows * g->wo;
     for (int64_t ci = 0; ci < cig; ci++) {
         const int8_t *xc = x + (c0 + ci) * g->h * g->w;
         for (int64_t ky = 0; ky < g->kh; ky++)
             for (int64_t kx = 0; kx < g->kw; kx++) {
-                int8_t *row = col + ((ci * g->kh + ky) * g->kw + kx) * hw;
-                for (int64_t oy = 0; oy < g->ho; oy++) {
+                int8_t *row = col + ((ci * g->kh + ky) * g->kw + kx) * n;
+                for (int64_t oy = oy0; oy < oy0 + n_rows; oy++) {
                     int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-                    int8_t *r = row + oy * g->wo;
+                    int8_t *r = row + (oy - oy0) * g->wo;
                     if (iy < 0 || iy >= g->h) {
                         memset(r, zx, (size_t)g->wo);
                         continue;
                     }
                     const int8_t *xr = xc + iy * g->w;
                     int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
+                    if (g->sw == 1 && off >= 0 && off + g->wo <= g->w) {
+                        memcpy(r, xr + off, (size_t)g->wo);
+                        continue;
+                    }
                     for (int64_t ox = 0; ox < g->wo; ox++) {
                         int64_t ix = ox * g->sw + off;
                         r[ox] = ix < 0 || ix >= g->w ? zx : xr[ix];
@@ -67,12 +82,13 @@ void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, i
                               lo, hi);
 }
 
-// y (rows, n) = requant(acc (rows, n) + bias[row]) with per-row multipliers.
+// y (rows, n) = requant(acc (rows, n) + bias[row]) with per-row multipliers;
+// y's rows are rs_y apart.
 static void output_stage(int64_t rows, int64_t n, const int32_t *acc, const gaba_qnn_layer *q,
-                         int8_t *y) {
+                         int8_t *y, int64_t rs_y) {
     for (int64_t r = 0; r < rows; r++)
         gaba_nn_table.qrequant_row(n, acc + r * n, q->bias_eff[r], q->mult[r], q->shift[r],
-                                   q->out_zp, q->act_min, q->act_max, y + r * n);
+                                   q->out_zp, q->act_min, q->act_max, y + r * rs_y);
 }
 
 void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
@@ -87,20 +103,24 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
         return GABA_OK;
     }
     int64_t hw = g->ho * g->wo, cig = g->c / g->groups, cog = g->co / g->groups;
-    int64_t k = cig * g->kh * g->kw;
+    int64_t k = cig * g->kh * g->kw, rows = chunk_rows(g);
     int8_t *col = ws;
-    int32_t *acc = (int32_t *)((char *)ws + (is_pointwise(g) ? 0 : ALIGN64(k * hw)));
-    for (int64_t grp = 0; grp < g->groups; grp++) {
-        const int8_t *b = x;
-        if (!is_pointwise(g)) {
-            im2col_s8(g, x, grp * cig, cig, (int8_t)q->in_zp[0], col);
-            b = col;
+    int32_t *acc = (int32_t *)((char *)ws + (is_pointwise(g) ? 0 : ALIGN64(k * rows * g->wo)));
+    for (int64_t oy0 = 0; oy0 < g->ho; oy0 += rows) {
+        int64_t nr = g->ho - oy0 < rows ? g->ho - oy0 : rows, n = nr * g->wo, p0 = oy0 * g->wo;
+        for (int64_t grp = 0; grp < g->groups; grp++) {
+            const int8_t *b = x + p0;
+            int64_t rs_b = hw;
+            if (!is_pointwise(g)) {
+                im2col_s8(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, col);
+                b = col, rs_b = n;
+            }
+            gaba_status st = gaba_gemm_s8s8s32(cog, n, k, q->w + grp * cog * k, k, 1, b, rs_b, 1,
+                                               acc + grp * cog * n, n, 1);
+            if (st != GABA_OK) return st;
         }
-        gaba_status st = gaba_gemm_s8s8s32(cog, hw, k, q->w + grp * cog * k, k, 1, b, hw, 1,
-                                           acc + grp * cog * hw, hw, 1);
-        if (st != GABA_OK) return st;
+        output_stage(g->co, n, acc, q, y + p0, hw);
     }
-    output_stage(g->co, hw, acc, q, y);
     return GABA_OK;
 }
 
@@ -109,7 +129,7 @@ gaba_status gaba_qnn_dense(int64_t n, int64_t f, const gaba_qnn_layer *q, const 
     int32_t *acc = ws;
     gaba_status st = gaba_gemm_s8s8s32(n, 1, f, q->w, f, 1, x, 1, 1, acc, 1, 1);
     if (st != GABA_OK) return st;
-    output_stage(n, 1, acc, q, y);
+    output_stage(n, 1, acc, q, y, 1);
     return GABA_OK;
 }
 

@@ -5,9 +5,11 @@
 #include "../core/dispatch.h"
 
 #define QGEN .qrequant_row = gaba_qnn_requant_row_generic, .qdwconv = gaba_qnn_dwconv_s8_generic, \
-             .qquantize = gaba_qnn_quantize_f32_generic
+             .qquantize = gaba_qnn_quantize_f32_generic, \
+             .qadd_input = gaba_qnn_add_input_generic
 #define QAVX2 .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
-              .qquantize = gaba_qnn_quantize_f32_avx2
+              .qquantize = gaba_qnn_quantize_f32_avx2, \
+              .qadd_input = gaba_qnn_add_input_avx2
 
 gaba_nn_kernels gaba_nn_table = {
     .dwconv = gaba_nn_dwconv_f32_generic, QGEN,

@@ -121,6 +121,8 @@ typedef struct gaba_nn_kernels {
     void (*qdwconv)(const gaba_nn_conv_geom *g, const struct gaba_qnn_layer *q,
                     const int8_t *x, int8_t *y, void *ws);
     void (*qquantize)(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
+    void (*qadd_input)(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int32_t shift,
+                       int32_t *x);
 } gaba_nn_kernels;
 extern gaba_nn_kernels gaba_nn_table;
 

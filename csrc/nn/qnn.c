@@ -235,6 +235,12 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
     }
     case GABA_NN_ADD:
     case GABA_NN_SUB:
+        if (!ref) {
+            gaba_qnn_addsub(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
+                            gaba_nn_numel(&in[1]) != numel, y);
+            return GABA_OK;
+        }
+        /* fall through */
     case GABA_NN_MUL:
         gaba_qnn_binary_ref(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
                             gaba_nn_numel(&in[1]) != numel, y);
@@ -305,5 +311,32 @@ gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in) {
         return st;
     default:
         return GABA_OK;
+    }
+}
+
+void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t mult,
+                                int32_t shift, int32_t *x) {
+    for (int64_t i = 0; i < n; i++) x[i] = gaba_qnn_mbqm((q[i] - zp) * (1 << 20), mult, shift);
+}
+
+void gaba_qnn_addsub(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+                     const int8_t *b, int b_per_channel, int8_t *y) {
+    int32_t ta[256], tb[256];
+    for (int64_t i = 0; i < c; i++) {
+        int32_t bc = 0;
+        if (b_per_channel)
+            bc = gaba_qnn_mbqm((b[i] - q->in_zp[1]) * (1 << 20), q->q_mult[1], q->q_shift[1]);
+        for (int64_t j = 0; j < s; j += 256) {
+            int64_t n = s - j < 256 ? s - j : 256;
+            gaba_nn_table.qadd_input(n, a + i * s + j, q->in_zp[0], q->q_mult[0], q->q_shift[0], ta);
+            if (!b_per_channel)
+                gaba_nn_table.qadd_input(n, b + i * s + j, q->in_zp[1], q->q_mult[1], q->q_shift[1], tb);
+            for (int64_t k = 0; k < n; k++) {
+                int32_t v = b_per_channel ? bc : tb[k];
+                ta[k] = op == 0 ? ta[k] + v : ta[k] - v;
+            }
+            gaba_nn_table.qrequant_row(n, ta, 0, q->q_mult[2], q->q_shift[2], q->out_zp,
+                                       q->act_min, q->act_max, y + i * s + j);
+        }
     }
 }

@@ -73,6 +73,14 @@ void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q
 void gaba_qnn_quantize_f32_generic(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
 void gaba_qnn_quantize_f32_avx2(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
 
+void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t mult,
+                                int32_t shift, int32_t *x);
+void gaba_qnn_add_input_avx2(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int32_t shift,
+                             int32_t *x);
+// Fast add/sub (op 0/1): chunks of both inputs rescaled, summed, requantized.
+void gaba_qnn_addsub(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+                     const int8_t *b, int b_per_channel, int8_t *y);
+
 // Fast: bytes of scratch, and the kernels.
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g);
 gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,

@@ -32,6 +32,10 @@ def observe(x):
     return obs.qparams(4, False)
 
 
+_KWS = gaba.zoo.create("KeywordSpotMicro", threads=1)
+_QKWS = _KWS.quantize(rand((4, 40, 49), seed=60), threads=1)
+
+
 F32 = np.float32
 CASES = [
     ("gemm", gaba.gemm, gemm_args),
@@ -57,6 +61,10 @@ CASES = [
     ("quantize/dequantize", lambda x: gaba.quantize(x, 4, axis=0).dequantize(),
      lambda: ((quant_inputs()[0],), {})),
     ("observer", observe, lambda: ((quant_inputs()[0],), {})),
+    ("zoo QuantizedModel", _QKWS, lambda: ((rand((2, 40, 49), seed=61),), {})),
+    ("zoo QuantizedModel raw", _QKWS,
+     lambda: ((np.arange(2 * 40 * 49).reshape(2, 40, 49).astype(np.int8),), {"raw": True})),
+    ("zoo compare", lambda x: gaba.zoo.compare(_KWS, _QKWS, x), lambda: ((rand((2, 40, 49), seed=62),), {})),
 ]
 
 # Calls that must fail cleanly, every time, without leaking what they were given.
@@ -77,6 +85,9 @@ ERROR_CASES = [
      ValueError),
     ("fake_quantize bad out", gaba.fake_quantize,
      lambda: ((rand((9, 13)), 8), {"out": rand((3, 13))}), ValueError),
+    ("zoo QuantizedModel bad dtype", _QKWS, lambda: ((rand((2, 40, 49), np.float64),), {}), TypeError),
+    ("zoo QuantizedModel raw float", _QKWS, lambda: ((rand((2, 40, 49)),), {"raw": True}), TypeError),
+    ("zoo quantize empty", _KWS.quantize, lambda: ((rand((0, 40, 49)),), {}), ValueError),
     ("backward bad shape", gaba.fake_quantize_backward,
      lambda: ((rand((9, 13)), quant_inputs()[2][:2]), {}), ValueError),
 ]

@@ -33,8 +33,30 @@ static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_q
             if (g->pl + n > wp) n = wp - g->pl;
             if (n > 0) memcpy(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, (size_t)n);
         }
-        for (int64_t i = 0; i < hw; i++) acc[i] = 0;
         const int8_t *wc = q->w + c * g->kh * g->kw;
+        if (g->kh == 3 && g->kw == 3 && g->dh == 1 && g->dw == 1 && (g->sw == 1 || g->sw == 2)) {
+            // 3x3: all nine taps per output in registers, one pass over the row.
+            const int32_t w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5],
+                          w6 = wc[6], w7 = wc[7], w8 = wc[8];
+            for (int64_t oy = 0; oy < g->ho; oy++) {
+                const int8_t *r0 = pad + oy * g->sh * wp, *r1 = r0 + wp, *r2 = r1 + wp;
+                int32_t *a = acc + oy * g->wo;
+                if (g->sw == 1)
+                    for (int64_t ox = 0; ox < g->wo; ox++)
+                        a[ox] = w0 * r0[ox] + w1 * r0[ox + 1] + w2 * r0[ox + 2] + w3 * r1[ox] +
+                                w4 * r1[ox + 1] + w5 * r1[ox + 2] + w6 * r2[ox] + w7 * r2[ox + 1] +
+                                w8 * r2[ox + 2];
+                else
+                    for (int64_t ox = 0; ox < g->wo; ox++)
+                        a[ox] = w0 * r0[2 * ox] + w1 * r0[2 * ox + 1] + w2 * r0[2 * ox + 2] +
+                                w3 * r1[2 * ox] + w4 * r1[2 * ox + 1] + w5 * r1[2 * ox + 2] +
+                                w6 * r2[2 * ox] + w7 * r2[2 * ox + 1] + w8 * r2[2 * ox + 2];
+            }
+            requant(hw, acc, q->bias_eff[c], q->mult[c], q->shift[c], q->out_zp, q->act_min,
+                    q->act_max, y + c * hw);
+            continue;
+        }
+        for (int64_t i = 0; i < hw; i++) acc[i] = 0;
         for (int64_t ky = 0; ky < g->kh; ky++)
             for (int64_t kx = 0; kx < g->kw; kx++) {
                 int32_t wv = wc[ky * g->kw + kx];

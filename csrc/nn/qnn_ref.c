@@ -136,11 +136,12 @@ void gaba_qnn_clamp_ref(int64_t n, const int8_t *x, int32_t lo, int32_t hi, int8
 
 void gaba_qnn_upsample_nearest_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                                    const int8_t *x, int8_t *y) {
-    int64_t ho = h * sh, wo = w * sw;
-    for (int64_t i = 0; i < c; i++)
-        for (int64_t oy = 0; oy < ho; oy++)
-            for (int64_t ox = 0; ox < wo; ox++)
-                y[(i * ho + oy) * wo + ox] = x[(i * h + oy / sh) * w + ox / sw];
+    int64_t wo = w * sw;
+    for (int64_t i = 0; i < c * h; i++) { // one input row -> sh output rows
+        int8_t *row = y + i * sh * wo;
+        for (int64_t ix = 0; ix < w; ix++) memset(row + ix * sw, x[i * w + ix], (size_t)sw);
+        for (int64_t r = 1; r < sh; r++) memcpy(row + r * wo, row, (size_t)wo);
+    }
 }
 
 void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y) {

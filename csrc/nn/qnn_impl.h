@@ -34,23 +34,25 @@ static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_q
             if (n > 0) memcpy(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, (size_t)n);
         }
         const int8_t *wc = q->w + c * g->kh * g->kw;
-        if (g->kh == 3 && g->kw == 3 && g->dh == 1 && g->dw == 1 && (g->sw == 1 || g->sw == 2)) {
-            // 3x3: all nine taps per output in registers, one pass over the row.
+        if (g->kh == 3 && g->kw == 3 && (g->sw == 1 || g->sw == 2)) {
+            // 3x3 (any dilation): all nine taps per output in registers, one pass over the row.
+            const int64_t d = g->dw, e = 2 * g->dw;
             const int32_t w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5],
                           w6 = wc[6], w7 = wc[7], w8 = wc[8];
             for (int64_t oy = 0; oy < g->ho; oy++) {
-                const int8_t *r0 = pad + oy * g->sh * wp, *r1 = r0 + wp, *r2 = r1 + wp;
-                int32_t *a = acc + oy * g->wo;
+                const int8_t *restrict r0 = pad + oy * g->sh * wp,
+                             *restrict r1 = r0 + g->dh * wp, *restrict r2 = r1 + g->dh * wp;
+                int32_t *restrict a = acc + oy * g->wo;
                 if (g->sw == 1)
                     for (int64_t ox = 0; ox < g->wo; ox++)
-                        a[ox] = w0 * r0[ox] + w1 * r0[ox + 1] + w2 * r0[ox + 2] + w3 * r1[ox] +
-                                w4 * r1[ox + 1] + w5 * r1[ox + 2] + w6 * r2[ox] + w7 * r2[ox + 1] +
-                                w8 * r2[ox + 2];
+                        a[ox] = w0 * r0[ox] + w1 * r0[ox + d] + w2 * r0[ox + e] + w3 * r1[ox] +
+                                w4 * r1[ox + d] + w5 * r1[ox + e] + w6 * r2[ox] + w7 * r2[ox + d] +
+                                w8 * r2[ox + e];
                 else
                     for (int64_t ox = 0; ox < g->wo; ox++)
-                        a[ox] = w0 * r0[2 * ox] + w1 * r0[2 * ox + 1] + w2 * r0[2 * ox + 2] +
-                                w3 * r1[2 * ox] + w4 * r1[2 * ox + 1] + w5 * r1[2 * ox + 2] +
-                                w6 * r2[2 * ox] + w7 * r2[2 * ox + 1] + w8 * r2[2 * ox + 2];
+                        a[ox] = w0 * r0[2 * ox] + w1 * r0[2 * ox + d] + w2 * r0[2 * ox + e] +
+                                w3 * r1[2 * ox] + w4 * r1[2 * ox + d] + w5 * r1[2 * ox + e] +
+                                w6 * r2[2 * ox] + w7 * r2[2 * ox + d] + w8 * r2[2 * ox + e];
             }
             requant(hw, acc, q->bias_eff[c], q->mult[c], q->shift[c], q->out_zp, q->act_min,
                     q->act_max, y + c * hw);
@@ -61,8 +63,9 @@ static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_q
             for (int64_t kx = 0; kx < g->kw; kx++) {
                 int32_t wv = wc[ky * g->kw + kx];
                 for (int64_t oy = 0; oy < g->ho; oy++) {
-                    const int8_t *src = pad + (oy * g->sh + ky * g->dh) * wp + kx * g->dw;
-                    int32_t *a = acc + oy * g->wo;
+                    // restrict: int8_t is a character type, which may alias the int32 row
+                    const int8_t *restrict src = pad + (oy * g->sh + ky * g->dh) * wp + kx * g->dw;
+                    int32_t *restrict a = acc + oy * g->wo;
                     if (g->sw == 1)
                         for (int64_t ox = 0; ox < g->wo; ox++) a[ox] += wv * src[ox];
                     else

@@ -137,6 +137,38 @@ static int act_ok(gaba_nn_act a) {
     return a == GABA_NN_ACT_NONE || a == GABA_NN_ACT_RELU || a == GABA_NN_ACT_RELU6;
 }
 
+// Unpadded max/avg pooling, row by row over chunks of output columns (the
+// reference checks every tap's bounds; here there are none to check).
+static void pool_fast(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max) {
+    int32_t sum[256];
+    int32_t count = (int32_t)(g->kh * g->kw);
+    for (int64_t c = 0; c < g->c; c++)
+        for (int64_t oy = 0; oy < g->ho; oy++)
+            for (int64_t o0 = 0; o0 < g->wo; o0 += 256) {
+                int64_t n = g->wo - o0 < 256 ? g->wo - o0 : 256;
+                int8_t *restrict yr = y + (c * g->ho + oy) * g->wo + o0;
+                for (int64_t ky = 0; ky < g->kh; ky++)
+                    for (int64_t kx = 0; kx < g->kw; kx++) {
+                        const int8_t *restrict xr =
+                            x + (c * g->h + oy * g->sh + ky) * g->w + o0 * g->sw + kx;
+                        int first = ky == 0 && kx == 0;
+                        if (is_max)
+                            for (int64_t i = 0; i < n; i++) {
+                                int8_t v = xr[i * g->sw];
+                                yr[i] = first || v > yr[i] ? v : yr[i];
+                            }
+                        else
+                            for (int64_t i = 0; i < n; i++)
+                                sum[i] = (first ? 0 : sum[i]) + xr[i * g->sw];
+                    }
+                if (!is_max)
+                    for (int64_t i = 0; i < n; i++) {
+                        int32_t t = sum[i];
+                        yr[i] = (int8_t)(t > 0 ? (t + count / 2) / count : (t - count / 2) / count);
+                    }
+            }
+}
+
 int gaba_qnn_supported(const gaba_nn_layer *l) {
     switch (l->op) {
     case GABA_NN_CONV2D:
@@ -213,7 +245,10 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         gaba_nn_pool_geom g;
         gaba_status st = gaba_nn_pool_geom_get(l, &in[0], &g);
         if (st != GABA_OK) return st;
-        if (l->op == GABA_NN_MAXPOOL) gaba_qnn_maxpool_ref(&g, x[0], y);
+        int unpadded = g.pt == 0 && g.pl == 0 && (g.ho - 1) * g.sh + g.kh <= g.h &&
+                       (g.wo - 1) * g.sw + g.kw <= g.w;
+        if (!ref && unpadded) pool_fast(&g, x[0], y, l->op == GABA_NN_MAXPOOL);
+        else if (l->op == GABA_NN_MAXPOOL) gaba_qnn_maxpool_ref(&g, x[0], y);
         else gaba_qnn_avgpool_ref(&g, x[0], y);
         return GABA_OK;
     }

@@ -6,7 +6,11 @@ default (--threads). When PyTorch is installed, the same graphs with the same
 weights (benchmarks/zoo_torch.py) are timed in the same run, one thread, and
 the ratio torch/gaba is printed; likewise ONNX Runtime (the graph exported by
 Model.to_onnx, one intra-op thread, no spinning) when onnx and onnxruntime are
-installed. A summary per category closes the report.
+installed. Each model runs in float32 and, quantized to int8 (Model.quantize
+on a calibration batch of 8 random samples), in int8: rows carry a `dtype`
+field, and a summary line gives the int8 vs float32 speed ratio per batch
+size and the int8 weights+arena of the audio and sensor models against the
+100 KB target. The peers run the float32 graphs only.
 """
 import argparse
 import csv
@@ -17,11 +21,13 @@ import numpy as np
 
 from gaba.benchmarks import harness
 
-COLUMNS = [("model", "model", "{}"), ("category", "category", "{}"), ("batch", "batch", "{}"),
+COLUMNS = [("model", "model", "{}"), ("category", "category", "{}"), ("dtype", "dtype", "{}"),
+           ("batch", "batch", "{}"),
            ("p50_ms", "p50 ms", "{:.3f}"), ("p95_ms", "p95 ms", "{:.3f}"),
            ("p99_ms", "p99 ms", "{:.3f}"), ("fps", "fps", "{:,.0f}"),
            ("params", "params", "{:,}"), ("mmacs", "MMACs", "{:.2f}"),
-           ("mem_kb", "weights+arena KB", "{:.1f}"), ("runs", "runs", "{}"),
+           ("mem_kb", "weights+arena KB", "{:.1f}"), ("sqnr_db", "SQNR dB", "{:.1f}"),
+           ("runs", "runs", "{}"),
            ("torch_p50_ms", "torch p50 ms", "{:.3f}"), ("torch_ratio", "torch/gaba", "{:.2f}x"),
            ("ort_p50_ms", "ORT p50 ms", "{:.3f}"), ("ort_ratio", "ORT/gaba", "{:.2f}x")]
 
@@ -87,43 +93,73 @@ def ort_session(m, threads):
         return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
 
 
-def bench_model(name, batches, threads, warmup, runs, max_seconds, with_torch, with_ort=False):
+def bench_model(name, batches, threads, warmup, runs, max_seconds, with_torch, with_ort=False,
+                dtypes=("float32", "int8")):
     from gaba import zoo
 
     m = zoo.create(name, seed=0, threads=threads)
-    sess = ort_session(m, threads) if with_ort else None
+    sess = ort_session(m, threads) if with_ort and "float32" in dtypes else None
+    qm = m.quantize(make_inputs(m, 8, seed=1), threads=threads) if "int8" in dtypes else None
     rows = []
-    for batch in batches:
-        x = make_inputs(m, batch)
-        outs = {k: np.empty((batch,) + tuple(s["shape"]), np.float32) for k, s in m.outputs.items()}
-        out = outs if len(outs) > 1 else next(iter(outs.values()))
-        s = harness.summarize(time_runs(lambda: m.forward(x, out=out, threads=threads), warmup,
-                                        runs, max_seconds))
-        row = {"model": name, "category": m.category, "batch": batch, "threads": threads,
-               "p50_ms": 1e3 * s["p50"], "p95_ms": 1e3 * s["p95"], "p99_ms": 1e3 * s["p99"],
-               "fps": batch / s["p50"], "params": m.params, "macs": m.macs,
-               "mmacs": m.macs / 1e6, "weight_bytes": m.weight_bytes,
-               "arena_bytes": m.arena_bytes, "mem_kb": (m.weight_bytes + m.arena_bytes) / 1024,
-               "runs": s["samples"]}
-        if with_torch:
-            import torch
+    for dtype in dtypes:
+        model = m if dtype == "float32" else qm
+        for batch in batches:
+            x = make_inputs(m, batch)
+            outs = {k: np.empty((batch,) + tuple(s["shape"]), np.float32)
+                    for k, s in m.outputs.items()}
+            out = outs if len(outs) > 1 else next(iter(outs.values()))
+            s = harness.summarize(time_runs(lambda: model.forward(x, out=out, threads=threads),
+                                            warmup, runs, max_seconds))
+            row = {"model": name, "category": m.category, "dtype": dtype, "batch": batch,
+                   "threads": threads, "p50_ms": 1e3 * s["p50"], "p95_ms": 1e3 * s["p95"],
+                   "p99_ms": 1e3 * s["p99"], "fps": batch / s["p50"], "params": m.params,
+                   "macs": m.macs, "mmacs": m.macs / 1e6, "weight_bytes": model.weight_bytes,
+                   "arena_bytes": model.arena_bytes,
+                   "mem_kb": (model.weight_bytes + model.arena_bytes) / 1024,
+                   "runs": s["samples"]}
+            if dtype == "int8":
+                r = zoo.compare(m, qm, x)
+                row["sqnr_db"] = r["sqnr_db"]
+                row["top1"] = r["top1"]
+                row["fully_int8"] = qm.fully_int8
+            if dtype == "float32" and with_torch:
+                import torch
 
-            from gaba.benchmarks import zoo_torch
+                from gaba.benchmarks import zoo_torch
 
-            f = zoo_torch.build(m)
-            tx = [torch.from_numpy(v) for v in x.values()]
-            with torch.inference_mode():
-                ts = harness.summarize(time_runs(lambda: f(*tx), warmup, runs, max_seconds))
-            row["torch_p50_ms"] = 1e3 * ts["p50"]
-            row["torch_ratio"] = ts["p50"] / s["p50"]
-        if sess is not None:
-            names = list(m.outputs)
-            os_ = harness.summarize(time_runs(lambda: sess.run(names, x), warmup, runs,
-                                              max_seconds))
-            row["ort_p50_ms"] = 1e3 * os_["p50"]
-            row["ort_ratio"] = os_["p50"] / s["p50"]
-        rows.append(row)
+                f = zoo_torch.build(m)
+                tx = [torch.from_numpy(v) for v in x.values()]
+                with torch.inference_mode():
+                    ts = harness.summarize(time_runs(lambda: f(*tx), warmup, runs, max_seconds))
+                row["torch_p50_ms"] = 1e3 * ts["p50"]
+                row["torch_ratio"] = ts["p50"] / s["p50"]
+            if dtype == "float32" and sess is not None:
+                names = list(m.outputs)
+                os_ = harness.summarize(time_runs(lambda: sess.run(names, x), warmup, runs,
+                                                  max_seconds))
+                row["ort_p50_ms"] = 1e3 * os_["p50"]
+                row["ort_ratio"] = os_["p50"] / s["p50"]
+            rows.append(row)
     return rows
+
+
+def int8_summary(rows, batch):
+    """int8 vs float32 at one batch size: float p50 / int8 p50 per model (mean and
+    geomean), worst SQNR, and int8 weights+arena of audio/sensor models vs 100 KB."""
+    f = {r["model"]: r for r in rows if r["batch"] == batch and r["dtype"] == "float32"}
+    q = {r["model"]: r for r in rows if r["batch"] == batch and r["dtype"] == "int8"}
+    both = [n for n in f if n in q and f[n]["category"] != "reference"] or [n for n in f if n in q]
+    if not both:
+        return None
+    ratios = [f[n]["p50_ms"] / q[n]["p50_ms"] for n in both]
+    small = [q[n] for n in both if q[n]["category"] in ("audio", "sensor")]
+    worst = min((q[n] for n in both), key=lambda r: r["sqnr_db"])
+    return {"batch": batch, "models": len(both), "mean_speedup": float(np.mean(ratios)),
+            "geomean_speedup": float(np.exp(np.mean(np.log(ratios)))),
+            "worst_sqnr_db": worst["sqnr_db"], "worst_sqnr_model": worst["model"],
+            "audio_sensor_models": len(small),
+            "audio_sensor_le_100kb": sum(r["mem_kb"] <= 100.0 for r in small),
+            "audio_sensor_max_kb": max((r["mem_kb"] for r in small), default=0.0)}
 
 
 def geomean(rows, key):
@@ -132,10 +168,10 @@ def geomean(rows, key):
     return float(np.exp(np.mean(np.log([r[key] for r in rows]))))
 
 
-def summary(rows, batch):
+def summary(rows, batch, dtype="float32"):
     """Per category and in total: mean p50, mean fps, mean params, mean weights+arena."""
     out = []
-    sel = [r for r in rows if r["batch"] == batch]
+    sel = [r for r in rows if r["batch"] == batch and r.get("dtype", "float32") == dtype]
     cats = list(dict.fromkeys(r["category"] for r in sel))
     for cat in cats + ["total"]:
         rs = [r for r in sel if cat == "total" and r["category"] != "reference" or r["category"] == cat]
@@ -208,6 +244,9 @@ def main(argv=None, default_set="zoo"):
     parser.add_argument("--max-seconds", type=float, default=5.0,
                         help="stop timing a configuration after this long (>= 10 runs; "
                              "the runs column says how many were taken)")
+    parser.add_argument("--dtype", default="float32,int8",
+                        help="comma-separated: float32, int8 (default: both)")
+    parser.add_argument("--int8", action="store_true", help="int8 only (same as --dtype int8)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peer")
     parser.add_argument("--no-ort", action="store_true", help="skip the ONNX Runtime peer")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
@@ -223,6 +262,9 @@ def main(argv=None, default_set="zoo"):
     if unknown:
         parser.error(f"unknown model(s): {', '.join(unknown)}")
     batches = [int(b) for b in args.batch.split(",")]
+    dtypes = ["int8"] if args.int8 else [d.strip() for d in args.dtype.split(",") if d.strip()]
+    if not dtypes or any(d not in ("float32", "int8") for d in dtypes):
+        parser.error(f"--dtype: expected float32 and/or int8, got {args.dtype!r}")
     with_torch = False
     if not args.no_torch:
         try:
@@ -248,7 +290,7 @@ def main(argv=None, default_set="zoo"):
     try:
         for name in progress(names, len(names), "gaba bench zoo"):
             rows += bench_model(name, batches, args.threads, args.warmup, args.runs,
-                                args.max_seconds, with_torch, with_ort)
+                                args.max_seconds, with_torch, with_ort, tuple(dtypes))
         for name in names if args.profile else ():
             model = zoo.create(name)
             profiles[name] = list(model.profile(**make_inputs(model, 1), runs=args.runs,
@@ -257,21 +299,38 @@ def main(argv=None, default_set="zoo"):
         gaba.set_num_threads(before)
     cols = [c for c in COLUMNS if (with_torch or not c[0].startswith("torch"))
             and (with_ort or not c[0].startswith("ort"))]
+    int8_cols = [("sqnr_db", "SQNR dB", "{:.1f}")]
+    for dtype in dtypes:
+        dcols = [c for c in cols if dtype == "int8" or c not in int8_cols]
+        if dtype == "int8":
+            dcols = [c for c in dcols if not c[0].startswith(("torch", "ort"))]
+        for batch in batches:
+            missing = [p for p, ok in (("PyTorch", with_torch), ("ONNX Runtime", with_ort))
+                       if not ok and dtype == "float32"]
+            print(f"\n{dtype}, batch {batch}, {args.threads} thread(s)"
+                  f"{' (not installed, no column: ' + ', '.join(missing) + ')' if missing else ''}")
+            print(harness.format_table([r for r in rows if r["batch"] == batch
+                                        and r["dtype"] == dtype], dcols))
+            print(f"\nsummary, {dtype}, batch {batch}:")
+            print(harness.format_table(summary(rows, batch, dtype),
+                                       [c for c in SUMMARY_COLUMNS
+                                        if (with_torch and dtype == "float32" or c[0] != "torch_ratio")
+                                        and (with_ort and dtype == "float32" or c[0] != "ort_ratio")]))
     for batch in batches:
-        missing = [p for p, ok in (("PyTorch", with_torch), ("ONNX Runtime", with_ort)) if not ok]
-        print(f"\nfloat32, batch {batch}, {args.threads} thread(s)"
-              f"{' (not installed, no column: ' + ', '.join(missing) + ')' if missing else ''}")
-        print(harness.format_table([r for r in rows if r["batch"] == batch], cols))
-        print(f"\nsummary, batch {batch}:")
-        print(harness.format_table(summary(rows, batch),
-                                   [c for c in SUMMARY_COLUMNS
-                                    if (with_torch or c[0] != "torch_ratio")
-                                    and (with_ort or c[0] != "ort_ratio")]))
+        s8 = int8_summary(rows, batch)
+        if s8:
+            print(f"\nint8 vs float32, batch {batch}, {args.threads} thread(s): "
+                  f"{s8['mean_speedup']:.2f}x mean speed ratio (geomean {s8['geomean_speedup']:.2f}x, "
+                  f"float32 p50 / int8 p50 over {s8['models']} models); worst SQNR "
+                  f"{s8['worst_sqnr_db']:.1f} dB ({s8['worst_sqnr_model']}); int8 weights+arena "
+                  f"<= 100 KB: {s8['audio_sensor_le_100kb']}/{s8['audio_sensor_models']} audio+sensor "
+                  f"models (largest {s8['audio_sensor_max_kb']:.1f} KB)")
     if args.plot:
         plot(rows, args.plot)
     if args.json:
-        extra = {"summary": {b: summary(rows, b) for b in batches}, "threads": args.threads,
-                 "warmup": args.warmup, "runs": args.runs}
+        extra = {"summary": {b: summary(rows, b) for b in batches},
+                 "int8_summary": {b: int8_summary(rows, b) for b in batches},
+                 "threads": args.threads, "warmup": args.warmup, "runs": args.runs}
         if profiles:
             extra["profiles"] = profiles
         harness.write_json(args.json, "zoo", rows, extra)

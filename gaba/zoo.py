@@ -15,7 +15,8 @@ import numpy as np
 
 from ._ext import _gaba
 
-__all__ = ["names", "info", "create", "load", "Model", "CATEGORIES", "FORMAT_VERSION"]
+__all__ = ["names", "info", "create", "load", "compare", "Model", "QuantizedModel", "CATEGORIES",
+           "FORMAT_VERSION"]
 
 CATEGORIES = ("vision", "audio", "sensor", "reference")
 FORMAT_VERSION = 1
@@ -304,6 +305,40 @@ class Model:
                 "share", "inputs", "output", "params")
         return [dict(zip(keys, row)) for row in self._desc["layers"]]
 
+    def quantize(self, calibration, *, threads=None):
+        """Post-training int8 quantization (TFLite's scheme), calibrated on a batch.
+
+        Activations become asymmetric int8 with one scale and zero point per
+        tensor, from the min/max this model's float run sees over
+        `calibration` (widened to hold 0); conv and dense weights symmetric
+        int8 per output channel in [-127, 127], biases int32, requantization a
+        Q31 multiplier and shift with double rounding (docs/zoo.md, "INT8").
+        Ops without an int8 kernel run in float32 between a dequantize and a
+        quantize node.
+
+        Parameters
+        ----------
+        calibration : numpy.ndarray or dict
+            A representative input batch, as for :meth:`forward`.
+        threads : int, optional
+            Thread slots of the int8 model (default: gaba's thread count).
+
+        Returns
+        -------
+        QuantizedModel
+        """
+        import gaba
+
+        if isinstance(calibration, dict):
+            arrays, batch = self._gather_inputs((calibration,), {})
+        else:
+            arrays, batch = self._gather_inputs((calibration,), {}) if not isinstance(
+                calibration, (tuple, list)) else self._gather_inputs(tuple(calibration), {})
+        if batch == 0:
+            raise ValueError(f"{self.name}.quantize(): the calibration batch is empty")
+        n_threads = gaba.get_num_threads() if threads is None else int(threads)
+        return QuantizedModel(_gaba.zoo_quantize(self._cap, tuple(arrays), n_threads), self)
+
     def to_onnx(self, path):
         """Write the float32 graph (same weights, batch norms folded) as an ONNX model
         (opset 17, symbolic batch axis); needs the ``onnx`` package. See docs/zoo.md."""
@@ -398,6 +433,171 @@ class Profile(list):
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+class QuantizedModel:
+    """An int8 zoo model made by :meth:`Model.quantize`.
+
+    ``qm(x)`` takes and returns float32 (token inputs int32), quantizing the
+    inputs and dequantizing the outputs at the edges; ``qm(x_int8, raw=True)``
+    takes and returns the int8 edge tensors themselves, whose parameters are
+    ``qm.input_qparams`` / ``qm.output_qparams`` (name -> (scale, zero_point);
+    real = scale * (q - zero_point)). It owns its weights (the float model may
+    change or go away afterwards).
+    """
+
+    def __init__(self, capsule, model):
+        self._cap = capsule
+        d = _gaba.zoo_qdescribe(capsule)
+        self.name, self.category, self.task = model.name, model.category, model.task
+        self.inputs, self.outputs = model.inputs, model.outputs
+        self.params, self.macs = model.params, model.macs
+        self.weight_bytes = d["weight_bytes"]
+        self.arena_bytes = d["arena_bytes"]
+        self.layer_dtypes = [(n, k) for n, k in d["layers"] if k in ("int8", "float32")]
+        self.float_layers = [n for n, k in self.layer_dtypes if k == "float32"]
+        self.fully_int8 = not self.float_layers
+        self.input_qparams = {n: (s, z) for n, s, z, t in d["raw_inputs"] if t == "int8"}
+        self.output_qparams = {n: (s, z) for n, s, z, t in d["raw_outputs"]}
+        self._raw_in = [(n, t) for n, s, z, t in d["raw_inputs"]]
+        self._model = model  # for input checks only; the weights are copied
+
+    def __repr__(self):
+        kind = "fully int8" if self.fully_int8 else f"{len(self.float_layers)} float32 layers"
+        return (f"<gaba.zoo.QuantizedModel {self.name} ({kind}), weights {self.weight_bytes:,} B, "
+                f"arena {self.arena_bytes:,} B>")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, raw=False, out=None, threads=None, **inputs):
+        """Run the int8 model on a batch.
+
+        Parameters
+        ----------
+        *args, **inputs : numpy.ndarray
+            As :meth:`Model.forward`; with ``raw=True`` the float inputs are
+            int8 arrays instead (quantized with ``input_qparams``).
+        raw : bool
+            int8 in and out (token inputs stay integer).
+        out : numpy.ndarray or dict, optional
+            Where to write (float32, or int8 with ``raw=True``), C-contiguous,
+            shape (batch, *per-sample shape); a dict for several outputs.
+        threads : int, optional
+            Split the batch over this many threads (default: gaba's count).
+
+        Returns
+        -------
+        numpy.ndarray, or a dict name -> array for multi-output models
+        (float32, or int8 with ``raw=True``).
+        """
+        import gaba
+
+        if raw:
+            arrays, batch = self._gather_raw(args, inputs)
+        else:
+            arrays, batch = self._model._gather_inputs(args, inputs)
+        onames = list(self.outputs)
+        dt = np.int8 if raw else np.float32
+        if out is None:
+            outs = [np.empty((batch,) + tuple(self.outputs[n]["shape"]), dt) for n in onames]
+        else:
+            given = out if isinstance(out, dict) else {onames[0]: out}
+            outs = [given.get(n) for n in onames]
+            for n, o in zip(onames, outs):
+                shape = (batch,) + tuple(self.outputs[n]["shape"])
+                if not isinstance(o, np.ndarray) or o.dtype != dt or o.shape != shape:
+                    raise ValueError(f"{self.name}: out[{n!r}] must be a {np.dtype(dt)} array "
+                                     f"of shape {shape}")
+        n_threads = gaba.get_num_threads() if threads is None else int(threads)
+        _gaba.zoo_qforward(self._cap, tuple(arrays), tuple(outs), bool(raw), n_threads)
+        return outs[0] if len(onames) == 1 else dict(zip(onames, outs))
+
+    def _gather_raw(self, args, kwargs):
+        names_ = [n for n, _ in self._raw_in]
+        given = dict(args[0]) if len(args) == 1 and isinstance(args[0], dict) else dict(zip(names_, args))
+        given.update(kwargs)
+        arrays, batch = [], None
+        for n, t in self._raw_in:
+            if n not in given:
+                raise TypeError(f"{self.name}: missing input {n!r}")
+            x = given[n]
+            shape = tuple(self.inputs[n]["shape"])
+            if not isinstance(x, np.ndarray) or x.shape[1:] != shape:
+                raise ValueError(f"{self.name}: raw input {n!r} must be an array of shape "
+                                 f"(batch, {', '.join(map(str, shape))})")
+            if t == "int8" and x.dtype != np.int8:
+                raise TypeError(f"{self.name}: raw input {n!r} must be int8, got {x.dtype}")
+            if t == "int32":
+                x = self._model._gather_inputs((), {n: x} if len(self._raw_in) == 1 else
+                                               {m: given[m] for m, _ in self._raw_in})[0][
+                    names_.index(n)] if False else np.ascontiguousarray(x, np.int32)
+            batch = x.shape[0] if batch is None else batch
+            if x.shape[0] != batch:
+                raise ValueError(f"{self.name}: inputs disagree on the batch size")
+            arrays.append(np.ascontiguousarray(x))
+        return arrays, batch
+
+    def quantize_input(self, x, name=None):
+        """float32 -> the int8 the model's input edge makes (for ``raw=True``)."""
+        name = name or next(iter(self.input_qparams))
+        s, z = self.input_qparams[name]
+        return np.clip(np.round(np.asarray(x, np.float32) / np.float32(s)) + z, -128, 127).astype(np.int8)
+
+    def dequantize_output(self, q, name=None):
+        """int8 output -> float32 with the output's parameters."""
+        name = name or next(iter(self.output_qparams))
+        s, z = self.output_qparams[name]
+        return np.float32(s) * (np.asarray(q, np.int32) - z).astype(np.float32)
+
+    def _use_reference(self, flag=True):
+        """Run the reference int8 (and float) kernels instead of the fast ones."""
+        _gaba.zoo_qset_impl(self._cap, bool(flag))
+
+
+def compare(model, qmodel, *args, **inputs):
+    """Agreement of a float model and its int8 version on a batch.
+
+    Parameters
+    ----------
+    model : Model
+    qmodel : QuantizedModel
+    *args, **inputs : numpy.ndarray
+        The batch, as for :meth:`Model.forward`.
+
+    Returns
+    -------
+    dict
+        ``sqnr_db``: 10 log10(sum f^2 / sum (f - q)^2) over all outputs;
+        ``per_output``: output name -> {"sqnr_db", "top1"} where ``top1`` is
+        the fraction of rows (over the last axis) whose argmax agrees, for
+        outputs with a last axis of 2 or more (else None); ``top1``: the first
+        output's agreement.
+    """
+    f = model(*args, **inputs)
+    q = qmodel(*args, **inputs)
+    if not isinstance(f, dict):
+        f, q = {next(iter(model.outputs)): f}, {next(iter(model.outputs)): q}
+    sig = err = 0.0
+    per = {}
+    for n in f:
+        a, b = f[n].astype(np.float64), q[n].astype(np.float64)
+        s, e = float(np.sum(a * a)), float(np.sum((a - b) ** 2))
+        sig, err = sig + s, err + e
+        top1 = None
+        if a.ndim >= 2 and a.shape[-1] >= 2:
+            top1 = float(np.mean(np.argmax(a, -1) == np.argmax(b, -1)))
+        per[n] = {"sqnr_db": _sqnr(s, e), "top1": top1}
+    return {"sqnr_db": _sqnr(sig, err), "per_output": per,
+            "top1": per[next(iter(per))]["top1"]}
+
+
+def _sqnr(signal, noise):
+    if noise == 0.0:
+        return float("inf")
+    if signal == 0.0:
+        return float("-inf")
+    return 10.0 * float(np.log10(signal / noise))
 
 
 def load(path):

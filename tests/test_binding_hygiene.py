@@ -32,6 +32,10 @@ def observe(x):
     return obs.qparams(4, False)
 
 
+_KWS = gaba.zoo.create("KeywordSpotMicro", threads=1)
+_QKWS = _KWS.quantize(rand((4, 40, 49), seed=60), threads=1)
+
+
 F32 = np.float32
 CASES = [
     ("gemm", gaba.gemm, gemm_args),
@@ -63,6 +67,10 @@ CASES = [
      lambda: ((rand((4, 3), np.int32, seed=13) // 4096, np.full(3, 1 << 30, np.int32), np.zeros(3, np.int32)),
               {"bias": np.arange(3, dtype=np.int32)})),
     ("quantize_multiplier", gaba.quantize_multiplier, lambda: ((np.array([0.5, 0.01]),), {})),
+    ("zoo QuantizedModel", _QKWS, lambda: ((rand((2, 40, 49), seed=61),), {})),
+    ("zoo QuantizedModel raw", _QKWS,
+     lambda: ((np.arange(2 * 40 * 49).reshape(2, 40, 49).astype(np.int8),), {"raw": True})),
+    ("zoo compare", lambda x: gaba.zoo.compare(_KWS, _QKWS, x), lambda: ((rand((2, 40, 49), seed=62),), {})),
 ]
 
 # Calls that must fail cleanly, every time, without leaking what they were given.
@@ -86,6 +94,9 @@ ERROR_CASES = [
     ("gemm_s8 bad dtype", gaba.gemm_s8, lambda: ((rand((3, 4), np.int16), rand((4, 2), np.int8)), {}), TypeError),
     ("requantize bad clamp", gaba.requantize,
      lambda: ((rand((2, 3), np.int32), 1 << 30, 0), {"act_min": 5, "act_max": 1}), ValueError),
+    ("zoo QuantizedModel bad dtype", _QKWS, lambda: ((rand((2, 40, 49), np.float64),), {}), TypeError),
+    ("zoo QuantizedModel raw float", _QKWS, lambda: ((rand((2, 40, 49)),), {"raw": True}), TypeError),
+    ("zoo quantize empty", _KWS.quantize, lambda: ((rand((0, 40, 49)),), {}), ValueError),
     ("backward bad shape", gaba.fake_quantize_backward,
      lambda: ((rand((9, 13)), quant_inputs()[2][:2]), {}), ValueError),
 ]

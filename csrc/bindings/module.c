@@ -17,6 +17,7 @@ static PyMethodDef *const family_methods[] = {
     gaba_py_prune_methods,
     gaba_py_quant_methods,
     gaba_py_zoo_methods,
+    gaba_py_qzoo_methods,
 };
 
 static int gaba_exec(PyObject *module) {

@@ -1,19 +1,26 @@
 // nn_dispatch.c - fills the layer library's kernel table for the ISA level
 // core/dispatch.c picked (the depthwise and the short-reduction direct
 // convolution kernels).
-#include "nn_kernels.h"
+#include "qnn_kernels.h"
 #include "../core/dispatch.h"
 
+#define QGEN .qrequant_row = gaba_qnn_requant_row_generic, .qdwconv = gaba_qnn_dwconv_s8_generic, \
+             .qquantize = gaba_qnn_quantize_f32_generic, \
+             .qadd_input = gaba_qnn_add_input_generic
+#define QAVX2 .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
+              .qquantize = gaba_qnn_quantize_f32_avx2, \
+              .qadd_input = gaba_qnn_add_input_avx2
+
 gaba_nn_kernels gaba_nn_table = {
-    .dwconv = gaba_nn_dwconv_f32_generic,
+    .dwconv = gaba_nn_dwconv_f32_generic, QGEN,
 };
 
 void gaba_nn_dispatch_init(gaba_isa isa) {
     static const gaba_nn_kernels by_level[GABA_ISA_COUNT] = {
-        [GABA_ISA_REF] = {.dwconv = gaba_nn_dwconv_f32_generic},
-        [GABA_ISA_AVX2] = {.dwconv = gaba_nn_dwconv_f32_avx2},
+        [GABA_ISA_REF] = {.dwconv = gaba_nn_dwconv_f32_generic, QGEN},
+        [GABA_ISA_AVX2] = {.dwconv = gaba_nn_dwconv_f32_avx2, QAVX2},
         [GABA_ISA_AVX512] = {.dwconv = gaba_nn_dwconv_f32_avx512,
-                             .conv_direct = gaba_nn_conv_direct_f32_avx512},
+                             .conv_direct = gaba_nn_conv_direct_f32_avx512, QAVX2},
     };
     gaba_nn_table = by_level[isa];
 }

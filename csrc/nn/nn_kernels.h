@@ -16,6 +16,12 @@ typedef struct gaba_nn_pool_geom {
     int64_t c, h, w, ho, wo, kh, kw, sh, sw, pt, pl;
 } gaba_nn_pool_geom;
 
+// The geometry of a conv / pool layer on its input (checked as prepare does).
+gaba_status gaba_nn_conv_geom_get(const gaba_nn_layer *l, const gaba_nn_shape *in,
+                                  gaba_nn_conv_geom *g);
+gaba_status gaba_nn_pool_geom_get(const gaba_nn_layer *l, const gaba_nn_shape *in,
+                                  gaba_nn_pool_geom *g);
+
 // Elementwise activation in place over n values.
 void gaba_nn_act_f32_ref(float *y, int64_t n, gaba_nn_act act);
 // y (rows, n) = act(y + b[row]) in place; b may be NULL.
@@ -104,9 +110,19 @@ void gaba_nn_conv_direct_f32_avx512(const gaba_nn_conv_geom *g, const float *x, 
                                     const float *b, float *y, float *ws);
 
 // The family's per-ISA table.
+struct gaba_nn_conv_geom;
+struct gaba_qnn_layer;
 typedef struct gaba_nn_kernels {
     gaba_nn_dwconv_fn dwconv;
     gaba_nn_conv_direct_fn conv_direct;
+    // int8 (qnn_kernels.h): the output stage over a row, and the depthwise loop.
+    void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                         int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
+    void (*qdwconv)(const gaba_nn_conv_geom *g, const struct gaba_qnn_layer *q,
+                    const int8_t *x, int8_t *y, void *ws);
+    void (*qquantize)(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
+    void (*qadd_input)(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int32_t shift,
+                       int32_t *x);
 } gaba_nn_kernels;
 extern gaba_nn_kernels gaba_nn_table;
 

@@ -71,6 +71,16 @@ static gaba_status pool_geom(const gaba_nn_layer *l, const gaba_nn_shape *in,
     return GABA_OK;
 }
 
+gaba_status gaba_nn_conv_geom_get(const gaba_nn_layer *l, const gaba_nn_shape *in,
+                                  gaba_nn_conv_geom *g) {
+    return conv_geom(l, in, g);
+}
+
+gaba_status gaba_nn_pool_geom_get(const gaba_nn_layer *l, const gaba_nn_shape *in,
+                                  gaba_nn_pool_geom *g) {
+    return pool_geom(l, in, g);
+}
+
 static int same_shape(const gaba_nn_shape *a, const gaba_nn_shape *b) {
     if (a->ndim != b->ndim) return 0;
     for (int i = 0; i < a->ndim; i++)

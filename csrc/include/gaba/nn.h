@@ -29,6 +29,7 @@ extern "C" {
 typedef enum gaba_nn_dtype {
     GABA_NN_F32 = 0,
     GABA_NN_I32 = 1, // token ids (embedding input)
+    GABA_NN_I8 = 2,  // quantized activations (qnn.h, the int8 executor only)
 } gaba_nn_dtype;
 
 typedef struct gaba_nn_shape {

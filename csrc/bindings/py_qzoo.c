@@ -1,0 +1,297 @@
+// py_qzoo.c - bindings of int8 zoo inference (qzoo.h): calibrate + quantize
+// a float model's capsule into an int8 model's capsule, describe it, run it
+// (float or raw int8 edges) with the GIL released. Glue only.
+#include "py_common.h"
+
+#include "gaba/qzoo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char QCAPSULE[] = "gaba.zoo.qmodel";
+
+static void qcapsule_free(PyObject *cap) {
+    gaba_zoo_qmodel *q = PyCapsule_GetPointer(cap, QCAPSULE);
+    if (q) {
+        gaba_zoo_qmodel_free(q);
+        free(q);
+    }
+}
+
+// The data pointers of a tuple of arrays: the tensors `idx` (dtype from the
+// tensor table), each (batch, numel) C-contiguous; returns the batch or -1.
+static npy_intp collect(const char *func, PyObject *tuple, int n, const gaba_zoo_tensor *tensors,
+                        const int *idx, int writeable, void **ptrs, npy_intp batch) {
+    if (!PyTuple_Check(tuple) || PyTuple_GET_SIZE(tuple) != n) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a tuple of %d arrays", func, n);
+        return -1;
+    }
+    for (int k = 0; k < n; k++) {
+        const gaba_zoo_tensor *t = &tensors[idx[k]];
+        int dtype = t->dtype == GABA_NN_I32 ? NPY_INT32 : t->dtype == GABA_NN_I8 ? NPY_INT8 : NPY_FLOAT32;
+        PyObject *obj = PyTuple_GET_ITEM(tuple, k);
+        if (!PyArray_Check(obj) || PyArray_TYPE((PyArrayObject *)obj) != dtype ||
+            !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)obj) ||
+            !PyArray_ISALIGNED((PyArrayObject *)obj) || PyArray_NDIM((PyArrayObject *)obj) < 1 ||
+            (writeable && !PyArray_ISWRITEABLE((PyArrayObject *)obj))) {
+            PyErr_Format(PyExc_TypeError, "%s: tensor '%s' must be a C-contiguous %s array", func,
+                         t->name, dtype == NPY_INT32 ? "int32" : dtype == NPY_INT8 ? "int8" : "float32");
+            return -1;
+        }
+        PyArrayObject *a = (PyArrayObject *)obj;
+        if (batch < 0) batch = PyArray_DIM(a, 0);
+        if (PyArray_DIM(a, 0) != batch || PyArray_SIZE(a) != batch * gaba_nn_numel(&t->shape)) {
+            PyErr_Format(PyExc_ValueError, "%s: tensor '%s' has the wrong size", func, t->name);
+            return -1;
+        }
+        ptrs[k] = PyArray_DATA(a);
+    }
+    return batch;
+}
+
+static void io_indices(const gaba_zoo_tensor *tensors, int n_tensors, int kind, int n, int *idx) {
+    for (int i = 0; i < n_tensors; i++)
+        if (tensors[i].kind == kind && tensors[i].io_index < n) idx[tensors[i].io_index] = i;
+}
+
+// zoo_quantize(float capsule, inputs tuple, threads) -> int8 capsule
+static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "zoo.quantize";
+    if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_quantize takes 3 arguments");
+    gaba_zoo_model *m = PyCapsule_GetPointer(args[0], "gaba.zoo.model");
+    if (!m) return NULL;
+    long threads = PyLong_AsLong(args[2]);
+    if (threads == -1 && PyErr_Occurred()) return NULL;
+    int idx[8];
+    void *in[8];
+    if (m->def->n_inputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
+    io_indices(m->tensors, m->n_tensors, 1, m->def->n_inputs, idx);
+    npy_intp batch = collect(func, args[1], m->def->n_inputs, m->tensors, idx, 0, in, -1);
+    if (batch < 0) return NULL;
+    if (batch < 1) return PyErr_Format(PyExc_ValueError, "%s: the calibration batch is empty", func);
+    float *tmin = malloc((size_t)m->n_tensors * sizeof(float));
+    float *tmax = malloc((size_t)m->n_tensors * sizeof(float));
+    gaba_zoo_qmodel *q = calloc(1, sizeof *q);
+    gaba_status st = tmin && tmax && q ? GABA_OK : GABA_ERR_NOMEM;
+    Py_BEGIN_ALLOW_THREADS
+    if (st == GABA_OK) st = gaba_zoo_calibrate(m, batch, (const void *const *)in, tmin, tmax);
+    if (st == GABA_OK) st = gaba_zoo_quantize(q, m, tmin, tmax, (int)threads);
+    Py_END_ALLOW_THREADS
+    free(tmin);
+    free(tmax);
+    if (st != GABA_OK) {
+        free(q);
+        if (st == GABA_ERR_ARG)
+            return PyErr_Format(PyExc_ValueError, "%s: invalid calibration input (a token id out "
+                                "of range) or the model is running in another thread", func);
+        return gaba_py_raise(st, func);
+    }
+    PyObject *cap = PyCapsule_New(q, QCAPSULE, qcapsule_free);
+    if (!cap) {
+        gaba_zoo_qmodel_free(q);
+        free(q);
+    }
+    return cap;
+}
+
+static PyObject *edge_list(const gaba_zoo_qmodel *q, int n, const int *idx) {
+    PyObject *list = PyList_New(n);
+    for (int i = 0; list && i < n; i++) {
+        const gaba_zoo_tensor *t = &q->tensors[idx[i]];
+        PyList_SET_ITEM(list, i, Py_BuildValue("(sdis)", t->name, (double)q->scale[idx[i]],
+                                               (int)q->zp[idx[i]],
+                                               t->dtype == GABA_NN_I8 ? "int8" : t->dtype == GABA_NN_I32 ? "int32" : "float32"));
+    }
+    return list;
+}
+
+// zoo_qdescribe(capsule) -> dict
+static PyObject *py_zoo_qdescribe(PyObject *self, PyObject *cap) {
+    gaba_zoo_qmodel *q = PyCapsule_GetPointer(cap, QCAPSULE);
+    if (!q) return NULL;
+    static const char *const kinds[4] = {"int8", "float32", "quantize", "dequantize"};
+    PyObject *layers = PyList_New(0);
+    for (int n = 0; layers && n < q->n_nodes; n++) {
+        const gaba_zoo_qnode *nd = &q->nodes[n];
+        PyObject *row = Py_BuildValue("(ss)", nd->name, kinds[nd->kind]);
+        if (!row || PyList_Append(layers, row)) Py_CLEAR(layers);
+        Py_XDECREF(row);
+    }
+    PyObject *ins = edge_list(q, q->def->n_inputs, q->raw_in);
+    PyObject *outs = edge_list(q, q->def->n_outputs, q->raw_out);
+    if (!layers || !ins || !outs) {
+        Py_XDECREF(layers), Py_XDECREF(ins), Py_XDECREF(outs);
+        return NULL;
+    }
+    return Py_BuildValue("{sLsLsisisNsNsN}", "weight_bytes", (long long)q->weight_bytes,
+                         "arena_bytes", (long long)q->arena_bytes, "n_int8", q->n_int8, "n_float",
+                         q->n_float, "layers", layers, "raw_inputs", ins, "raw_outputs", outs);
+}
+
+// zoo_qforward(capsule, inputs, outputs, raw, threads)
+static PyObject *py_zoo_qforward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "zoo.QuantizedModel.forward";
+    if (nargs != 5) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_qforward takes 5 arguments");
+    gaba_zoo_qmodel *q = PyCapsule_GetPointer(args[0], QCAPSULE);
+    if (!q) return NULL;
+    int raw = PyObject_IsTrue(args[3]);
+    long threads = PyLong_AsLong(args[4]);
+    if (raw < 0 || (threads == -1 && PyErr_Occurred())) return NULL;
+    int n_in = q->def->n_inputs, n_out = q->def->n_outputs, iin[8], iout[8];
+    void *in[8], *out[8];
+    if (n_in > 8 || n_out > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
+    if (raw) {
+        for (int i = 0; i < n_in; i++) iin[i] = q->raw_in[i];
+        for (int i = 0; i < n_out; i++) iout[i] = q->raw_out[i];
+    } else {
+        io_indices(q->tensors, q->n_tensors, 1, n_in, iin);
+        io_indices(q->tensors, q->n_tensors, 2, n_out, iout);
+    }
+    npy_intp batch = collect(func, args[1], n_in, q->tensors, iin, 0, in, -1);
+    if (batch < 0 || collect(func, args[2], n_out, q->tensors, iout, 1, out, batch) < 0) return NULL;
+    gaba_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = gaba_zoo_qmodel_forward(q, batch, (const void *const *)in, out, raw, (int)threads);
+    Py_END_ALLOW_THREADS
+    if (st == GABA_ERR_ARG)
+        return PyErr_Format(PyExc_ValueError, "%s: invalid input (a token id out of range) or "
+                            "the model is already running in another thread", func);
+    if (st != GABA_OK) return gaba_py_raise(st, func);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_zoo_qset_impl(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_qset_impl takes 2 arguments");
+    gaba_zoo_qmodel *q = PyCapsule_GetPointer(args[0], QCAPSULE);
+    if (!q) return NULL;
+    int ref = PyObject_IsTrue(args[1]);
+    if (ref < 0) return NULL;
+    q->impl = ref ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST;
+    Py_RETURN_NONE;
+}
+
+// qnn_layer(op, act, params, inputs, in_q, out_q, w, bias, mult, shift, impl) -> int8
+// One int8 layer over a batch (tests): inputs int8 (batch, ...), in_q a list of
+// (scale, zp) per input, out_q (scale, zp); conv/dense: w int8 (co, per),
+// bias/mult/shift int32 (co) (else None); impl 1 = reference.
+static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "qnn_layer";
+    if (nargs != 11) return PyErr_Format(PyExc_TypeError, "_gaba.qnn_layer takes 11 arguments");
+    gaba_qnn_layer q;
+    memset(&q, 0, sizeof q);
+    q.layer.op = (gaba_nn_op)PyLong_AsLong(args[0]);
+    q.layer.act = (gaba_nn_act)PyLong_AsLong(args[1]);
+    long impl = PyLong_AsLong(args[10]);
+    if (PyErr_Occurred()) return NULL;
+    if ((unsigned)q.layer.op >= GABA_NN_OP_COUNT || (unsigned)q.layer.act >= GABA_NN_ACT_COUNT)
+        return PyErr_Format(PyExc_ValueError, "%s: bad op or activation", func);
+    PyObject *params = PySequence_Fast(args[2], "params must be a sequence");
+    if (!params) return NULL;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(params) && i < GABA_NN_MAX_PARAMS; i++)
+        q.layer.p[i] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(params, i));
+    Py_DECREF(params);
+    if (PyErr_Occurred()) return NULL;
+    PyArrayObject *xa[GABA_NN_MAX_INPUTS] = {0}, *wa[4] = {0}, *out = NULL;
+    int32_t *beff = NULL;
+    void *scratch = NULL;
+    PyObject *result = NULL, *ins = PySequence_Fast(args[3], "inputs must be a sequence");
+    PyObject *inq = ins ? PySequence_Fast(args[4], "in_q must be a sequence") : NULL;
+    if (!inq) goto done;
+    int n_in = (int)PySequence_Fast_GET_SIZE(ins);
+    if (n_in < 1 || n_in > GABA_NN_MAX_INPUTS || PySequence_Fast_GET_SIZE(inq) != n_in) {
+        PyErr_Format(PyExc_ValueError, "%s: bad number of inputs", func);
+        goto done;
+    }
+    gaba_nn_shape shapes[GABA_NN_MAX_INPUTS];
+    npy_intp batch = 0;
+    for (int i = 0; i < n_in; i++) {
+        xa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ins, i), func, "inputs", NPY_INT8, 2,
+                              GABA_NN_MAX_DIMS + 1, GABA_PY_CONTIGUOUS);
+        if (!xa[i]) goto done;
+        batch = PyArray_DIM(xa[i], 0);
+        shapes[i].ndim = PyArray_NDIM(xa[i]) - 1;
+        for (int j = 0; j < shapes[i].ndim; j++) shapes[i].d[j] = (int32_t)PyArray_DIM(xa[i], j + 1);
+        double sc;
+        int zp;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(inq, i), "di", &sc, &zp)) goto done;
+        q.in_scale[i] = (float)sc, q.in_zp[i] = zp;
+    }
+    double osc;
+    int ozp;
+    if (!PyArg_ParseTuple(args[5], "di", &osc, &ozp)) goto done;
+    q.out_scale = (float)osc, q.out_zp = ozp;
+    gaba_qnn_set_clamp(&q);
+    gaba_status st = gaba_qnn_set_rescale(&q, n_in);
+    int weighted = q.layer.op == GABA_NN_CONV2D || q.layer.op == GABA_NN_CONV1D || q.layer.op == GABA_NN_DENSE;
+    if (weighted) {
+        static const char *const names[4] = {"w", "bias", "mult", "shift"};
+        for (int i = 0; i < 4; i++)
+            if (!(wa[i] = gaba_py_array(args[6 + i], func, names[i], i ? NPY_INT32 : NPY_INT8, 1, 4,
+                                        GABA_PY_CONTIGUOUS)))
+                goto done;
+        npy_intp co = PyArray_SIZE(wa[1]), per = co ? PyArray_SIZE(wa[0]) / co : 0;
+        if (PyArray_SIZE(wa[2]) != co || PyArray_SIZE(wa[3]) != co || per * co != PyArray_SIZE(wa[0])) {
+            PyErr_Format(PyExc_ValueError, "%s: w, bias, mult, shift disagree on c_out", func);
+            goto done;
+        }
+        beff = malloc((size_t)(co ? co : 1) * sizeof(int32_t));
+        if (!beff) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        const int8_t *w = PyArray_DATA(wa[0]);
+        for (npy_intp c = 0; c < co; c++) {
+            int64_t sum = 0;
+            for (npy_intp k = 0; k < per; k++) sum += w[c * per + k];
+            beff[c] = (int32_t)((uint32_t)((int32_t *)PyArray_DATA(wa[1]))[c] - (uint32_t)(q.in_zp[0] * sum));
+        }
+        q.w = w, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
+        q.mult = PyArray_DATA(wa[2]), q.shift = PyArray_DATA(wa[3]);
+    }
+    gaba_nn_shape oshape;
+    int64_t ws_bytes = 0;
+    if (st == GABA_OK) st = gaba_qnn_prepare(&q, n_in, shapes, &oshape, &ws_bytes);
+    if (st == GABA_OK && weighted) {
+        gaba_nn_plan pl;
+        st = gaba_nn_prepare(&q.layer, n_in, shapes, NULL, &pl);
+        if (st == GABA_OK && gaba_nn_numel(&pl.weight_shapes[0]) != PyArray_SIZE(wa[0])) st = GABA_ERR_SHAPE;
+    }
+    if (st != GABA_OK) {
+        gaba_py_raise(st, func);
+        goto done;
+    }
+    npy_intp dims[GABA_NN_MAX_DIMS + 1] = {batch};
+    for (int j = 0; j < oshape.ndim; j++) dims[j + 1] = oshape.d[j];
+    out = (PyArrayObject *)PyArray_SimpleNew(oshape.ndim + 1, dims, NPY_INT8);
+    scratch = gaba_aligned_alloc((size_t)(ws_bytes > 0 ? ws_bytes : 64));
+    if (!out || !scratch) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    for (npy_intp b = 0; b < batch && st == GABA_OK; b++) {
+        const int8_t *x[GABA_NN_MAX_INPUTS];
+        for (int i = 0; i < n_in; i++) x[i] = (const int8_t *)PyArray_DATA(xa[i]) + b * gaba_nn_numel(&shapes[i]);
+        st = gaba_qnn_eval(&q, n_in, shapes, x, (int8_t *)PyArray_DATA(out) + b * gaba_nn_numel(&oshape),
+                           scratch, impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
+    }
+    if (st != GABA_OK) gaba_py_raise(st, func);
+    else result = Py_NewRef((PyObject *)out);
+done:
+    gaba_aligned_free(scratch);
+    free(beff);
+    Py_XDECREF(out);
+    for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) Py_XDECREF(xa[i]);
+    for (int i = 0; i < 4; i++) Py_XDECREF(wa[i]);
+    Py_XDECREF(ins);
+    Py_XDECREF(inq);
+    return result;
+}
+
+PyMethodDef gaba_py_qzoo_methods[] = {
+    {"qnn_layer", (PyCFunction)(void (*)(void))py_qnn_layer, METH_FASTCALL, "One int8 layer over a batch (tests)."},
+    {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL, "See gaba.zoo.Model.quantize."},
+    {"zoo_qdescribe", py_zoo_qdescribe, METH_O, "See gaba.zoo.QuantizedModel."},
+    {"zoo_qforward", (PyCFunction)(void (*)(void))py_zoo_qforward, METH_FASTCALL, "See gaba.zoo.QuantizedModel.forward."},
+    {"zoo_qset_impl", (PyCFunction)(void (*)(void))py_zoo_qset_impl, METH_FASTCALL, "Reference or fast int8 kernels."},
+    {NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,70 @@
+// qnn.h - int8 versions of the zoo's layer ops (nn.h), TFLite Micro's
+// quantization scheme: a tensor value q stands for scale * (q - zero_point)
+// (asymmetric int8, one scale per tensor); conv/dense weights are symmetric
+// per output channel (zero point 0, values in [-127, 127]) with int32 bias
+// (scale in_scale * w_scale[c]); accumulators become int8 through a Q31
+// multiplier and a power-of-two shift (gaba_gemm_quantize_multiplier, double
+// rounding: gemmlowp's rounding doubling high multiply, then a rounding
+// right shift), then the output zero point and the activation clamp.
+// Every op has a reference kernel (plain loops, the oracle) and a fast one
+// (im2col + gaba_gemm_s8s8s32 for conv and dense, direct loops for
+// depthwise); both are integer-exact, so they agree bit for bit.
+#ifndef GABA_QNN_H
+#define GABA_QNN_H
+
+#include "gaba/nn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Per-input requantization slots of the elementwise ops.
+#define GABA_QNN_MAX_Q (GABA_NN_MAX_INPUTS + 1)
+
+typedef struct gaba_qnn_layer {
+    gaba_nn_layer layer; // op, act and p[] exactly as the float op (nn.h)
+    float in_scale[GABA_NN_MAX_INPUTS], out_scale;
+    int32_t in_zp[GABA_NN_MAX_INPUTS], out_zp;
+    int32_t act_min, act_max; // the fused activation as a clamp of the output
+    // CONV2D/CONV1D/DENSE: w (co, C/groups, kh, kw) or (n, F) int8, bias (co) int32
+    // in units of in_scale * w_scale[c], bias_eff = bias - in_zp * sum_k w[c, k]
+    // (what the GEMM path adds), mult/shift (co) the per-channel requantization.
+    const int8_t *w;
+    const int32_t *bias, *bias_eff, *mult, *shift;
+    // ADD/SUB: q_mult/q_shift[i] rescale input i (left-shifted by 20, TFLite's
+    // scheme), [n_in] the sum to the output. MUL: [0] the product to the output.
+    // CONCAT: [i] input i to the output scale.
+    int32_t q_mult[GABA_QNN_MAX_Q], q_shift[GABA_QNN_MAX_Q];
+} gaba_qnn_layer;
+
+// 1 when the op (with its activation) has an int8 kernel: conv, dense (act none,
+// relu, relu6), max/avg/global pooling, add/sub/mul (none/relu/relu6), concat,
+// reshape/flatten/transpose, act relu/relu6/none, nearest upsample.
+int gaba_qnn_supported(const gaba_nn_layer *layer);
+
+// The shape checks and output shape are the float op's (gaba_nn_prepare);
+// *ws_bytes: scratch eval needs.
+gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
+                             gaba_nn_shape *out, int64_t *ws_bytes);
+
+// One sample: x[i] int8 inputs, y int8 output, ws ws_bytes of 64-byte aligned scratch.
+gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
+                          const int8_t *const *x, int8_t *y, void *ws, gaba_nn_impl impl);
+
+// Fills act_min/act_max from layer.act and the output parameters: ReLU clamps
+// at out_zp (real 0), ReLU6 also at out_zp + round(6 / out_scale).
+void gaba_qnn_set_clamp(gaba_qnn_layer *q);
+// Fills q_mult/q_shift of ADD/SUB/MUL/CONCAT from the scales (TFLite's
+// formulas: add/sub 2 * max(s_a, s_b) as the common scale with inputs shifted
+// left by 20 bits; mul s_a s_b / s_out; concat s_i / s_out).
+gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in);
+
+// The edges: q = clamp(round(x / scale) + zp) (round half away from zero, as
+// TFLite) and x = scale * (q - zp).
+void gaba_qnn_quantize_f32(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
+void gaba_qnn_dequantize_f32(int64_t n, const int8_t *q, float scale, int32_t zp, float *x);
+
+#ifdef __cplusplus
+}
+#endif
+#endif // GABA_QNN_H

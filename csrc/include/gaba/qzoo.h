@@ -1,0 +1,77 @@
+// qzoo.h - int8 inference for the model zoo: calibration of a float model
+// (per-tensor min/max over a batch), the quantizer that turns it into an
+// int8 graph (qnn.h ops where an int8 kernel exists; the other ops run in
+// float32 between a dequantize and a quantize node), and its executor with
+// its own static arena plan (plan.c). The quantized model owns its weights
+// (int8 + int32 for int8 layers, float32 for float layers): it does not
+// depend on the float model after quantization.
+#ifndef GABA_QZOO_H
+#define GABA_QZOO_H
+
+#include "gaba/qnn.h"
+#include "gaba/zoo.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum gaba_zoo_qkind {
+    GABA_ZOO_Q_INT8 = 0,  // an int8 op (qnn.h)
+    GABA_ZOO_Q_FLOAT = 1, // a float op (nn.h) on dequantized values
+    GABA_ZOO_Q_QUANTIZE = 2,
+    GABA_ZOO_Q_DEQUANTIZE = 3,
+} gaba_zoo_qkind;
+
+typedef struct gaba_zoo_qnode {
+    const char *name; // the float layer's name ("" for inserted edges)
+    gaba_zoo_qkind kind;
+    int skip_raw; // an edge node not run when the caller passes raw int8 tensors
+    int n_in, in[GABA_NN_MAX_INPUTS], out, ws; // tensor indices (ws: -1 when none)
+    gaba_nn_shape in_shape[GABA_NN_MAX_INPUTS];
+    gaba_qnn_layer q;                // GABA_ZOO_Q_INT8
+    gaba_nn_layer layer;             // GABA_ZOO_Q_FLOAT
+    gaba_nn_plan plan;               // GABA_ZOO_Q_FLOAT
+    const float *w[GABA_NN_MAX_WEIGHTS];
+    float scale; // QUANTIZE / DEQUANTIZE: the int8 side's parameters
+    int32_t zp;
+} gaba_zoo_qnode;
+
+typedef struct gaba_zoo_qmodel {
+    const gaba_zoo_def *def;
+    int n_nodes, n_tensors;
+    gaba_zoo_qnode *nodes;
+    gaba_zoo_tensor *tensors; // dtype GABA_NN_I8 for int8 activations
+    float *scale;             // per tensor (meaningful for int8 tensors)
+    int32_t *zp;
+    int *raw_in, *raw_out; // per model input/output: the tensor the caller's raw buffer binds
+    unsigned char *weights;
+    int64_t weight_bytes; // int8 weights, int32 bias/multipliers/shifts, float weights
+    int64_t arena_bytes;  // per thread
+    int n_int8, n_float;  // layers run in int8 / float32
+    int n_arenas;
+    unsigned char **arenas;
+    void ***ptrs;
+    gaba_nn_impl impl;
+    volatile int busy;
+} gaba_zoo_qmodel;
+
+// Runs `m` over a batch and records each tensor's min and max (tmin/tmax:
+// m->n_tensors entries, indexed as m->tensors).
+gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
+                               float *tmin, float *tmax);
+
+// Builds the int8 model of `m` from the ranges of gaba_zoo_calibrate.
+gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
+                              const float *tmax, int n_threads);
+void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q);
+
+// raw == 0: float32 inputs/outputs (token inputs int32), quantized and
+// dequantized at the edges. raw == 1: int8 inputs and outputs with the
+// parameters of tensors raw_in / raw_out (token inputs stay int32).
+gaba_status gaba_zoo_qmodel_forward(gaba_zoo_qmodel *q, int64_t batch, const void *const *inputs,
+                                    void *const *outputs, int raw, int max_threads);
+
+#ifdef __cplusplus
+}
+#endif
+#endif // GABA_QZOO_H

@@ -1,0 +1,377 @@
+// qnn.c - the int8 layer ops (qnn.h): prepare, eval, the fast conv and dense
+// kernels and the float <-> int8 edges. Conv is im2col (padding with the
+// input zero point, i.e. a real 0) + gaba_gemm_s8s8s32 with the weights as
+// the row-major A operand, Y (co, HoWo) = W (co, K) x col (K, HoWo) as the
+// float path; the input zero point is folded into the bias (bias_eff), so
+// the GEMM sees the raw int8 values. Depthwise is a direct loop over a
+// zero-point-padded copy of each channel. The output stage is TFLite's
+// per-channel requantization. Mirrors TFLite Micro's int8 kernels; no
+// per-tensor-only or uint8 variants.
+#include "qnn_impl.h"
+
+#include <math.h>
+#include <string.h>
+
+#define ALIGN64(v) (((v) + 63) / 64 * 64)
+
+static int is_depthwise(const gaba_nn_conv_geom *g) {
+    return g->groups > 1 && g->groups == g->c && g->co == g->c;
+}
+
+static int is_pointwise(const gaba_nn_conv_geom *g) {
+    return g->groups == 1 && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 &&
+           g->pt == 0 && g->pl == 0 && g->ho == g->h && g->wo == g->w;
+}
+
+#define dw_rows gaba_qnn_dw_rows
+#define dw_cols gaba_qnn_dw_cols
+
+// The GEMM path works on slabs of whole output rows of about CHUNK columns:
+// the int8 im2col slab and the int32 accumulators stay small (in cache, and
+// out of the arena's peak) whatever the image size.
+#define CHUNK 256
+
+static int64_t chunk_rows(const gaba_nn_conv_geom *g) {
+    int64_t r = CHUNK / g->wo;
+    return r < 1 ? 1 : r > g->ho ? g->ho : r;
+}
+
+int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
+    if (is_depthwise(g)) return ALIGN64(dw_rows(g) * dw_cols(g)) + g->ho * g->wo * 4;
+    int64_t cw = chunk_rows(g) * g->wo;
+    int64_t col = is_pointwise(g) ? 0 : ALIGN64((g->c / g->groups) * g->kh * g->kw * cw);
+    return col + g->co * cw * 4;
+}
+
+// col (K, n_rows * Wo): output rows [oy0, oy0 + n_rows) for the channels
+// [c0, c0 + cig) of x; outside cells are zx.
+static void im2col_s8(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
+                      int8_t zx, int64_t oy0, int64_t n_rows, int8_t *col) {
+    int64_t n = n_rows * g->wo;
+    for (int64_t ci = 0; ci < cig; ci++) {
+        const int8_t *xc = x + (c0 + ci) * g->h * g->w;
+        for (int64_t ky = 0; ky < g->kh; ky++)
+            for (int64_t kx = 0; kx < g->kw; kx++) {
+                int8_t *row = col + ((ci * g->kh + ky) * g->kw + kx) * n;
+                for (int64_t oy = oy0; oy < oy0 + n_rows; oy++) {
+                    int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+                    int8_t *r = row + (oy - oy0) * g->wo;
+                    if (iy < 0 || iy >= g->h) {
+                        memset(r, zx, (size_t)g->wo);
+                        continue;
+                    }
+                    const int8_t *xr = xc + iy * g->w;
+                    int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
+                    if (g->sw == 1 && off >= 0 && off + g->wo <= g->w) {
+                        memcpy(r, xr + off, (size_t)g->wo);
+                        continue;
+                    }
+                    for (int64_t ox = 0; ox < g->wo; ox++) {
+                        int64_t ix = ox * g->sw + off;
+                        r[ox] = ix < 0 || ix >= g->w ? zx : xr[ix];
+                    }
+                }
+            }
+    }
+}
+
+void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                                  int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y) {
+    for (int64_t i = 0; i < n; i++)
+        y[i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm((int32_t)((uint32_t)acc[i] + (uint32_t)bias), mult, shift) + zp,
+                              lo, hi);
+}
+
+// y (rows, n) = requant(acc (rows, n) + bias[row]) with per-row multipliers;
+// y's rows are rs_y apart.
+static void output_stage(int64_t rows, int64_t n, const int32_t *acc, const gaba_qnn_layer *q,
+                         int8_t *y, int64_t rs_y) {
+    for (int64_t r = 0; r < rows; r++)
+        gaba_nn_table.qrequant_row(n, acc + r * n, q->bias_eff[r], q->mult[r], q->shift[r],
+                                   q->out_zp, q->act_min, q->act_max, y + r * rs_y);
+}
+
+void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                const int8_t *x, int8_t *y, void *ws) {
+    gaba_qnn_dwconv_body(g, q, x, y, ws, gaba_qnn_requant_row_generic);
+}
+
+gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+                          int8_t *y, void *ws) {
+    if (is_depthwise(g)) {
+        gaba_nn_table.qdwconv(g, q, x, y, ws);
+        return GABA_OK;
+    }
+    int64_t hw = g->ho * g->wo, cig = g->c / g->groups, cog = g->co / g->groups;
+    int64_t k = cig * g->kh * g->kw, rows = chunk_rows(g);
+    int8_t *col = ws;
+    int32_t *acc = (int32_t *)((char *)ws + (is_pointwise(g) ? 0 : ALIGN64(k * rows * g->wo)));
+    for (int64_t oy0 = 0; oy0 < g->ho; oy0 += rows) {
+        int64_t nr = g->ho - oy0 < rows ? g->ho - oy0 : rows, n = nr * g->wo, p0 = oy0 * g->wo;
+        for (int64_t grp = 0; grp < g->groups; grp++) {
+            const int8_t *b = x + p0;
+            int64_t rs_b = hw;
+            if (!is_pointwise(g)) {
+                im2col_s8(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, col);
+                b = col, rs_b = n;
+            }
+            gaba_status st = gaba_gemm_s8s8s32(cog, n, k, q->w + grp * cog * k, k, 1, b, rs_b, 1,
+                                               acc + grp * cog * n, n, 1);
+            if (st != GABA_OK) return st;
+        }
+        output_stage(g->co, n, acc, q, y + p0, hw);
+    }
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_dense(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                           int8_t *y, void *ws) {
+    int32_t *acc = ws;
+    gaba_status st = gaba_gemm_s8s8s32(n, 1, f, q->w, f, 1, x, 1, 1, acc, 1, 1);
+    if (st != GABA_OK) return st;
+    output_stage(n, 1, acc, q, y, 1);
+    return GABA_OK;
+}
+
+static int act_ok(gaba_nn_act a) {
+    return a == GABA_NN_ACT_NONE || a == GABA_NN_ACT_RELU || a == GABA_NN_ACT_RELU6;
+}
+
+// Unpadded max/avg pooling, row by row over chunks of output columns (the
+// reference checks every tap's bounds; here there are none to check).
+static void pool_fast(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max) {
+    int32_t sum[256];
+    int32_t count = (int32_t)(g->kh * g->kw);
+    for (int64_t c = 0; c < g->c; c++)
+        for (int64_t oy = 0; oy < g->ho; oy++)
+            for (int64_t o0 = 0; o0 < g->wo; o0 += 256) {
+                int64_t n = g->wo - o0 < 256 ? g->wo - o0 : 256;
+                int8_t *restrict yr = y + (c * g->ho + oy) * g->wo + o0;
+                for (int64_t ky = 0; ky < g->kh; ky++)
+                    for (int64_t kx = 0; kx < g->kw; kx++) {
+                        const int8_t *restrict xr =
+                            x + (c * g->h + oy * g->sh + ky) * g->w + o0 * g->sw + kx;
+                        int first = ky == 0 && kx == 0;
+                        if (is_max)
+                            for (int64_t i = 0; i < n; i++) {
+                                int8_t v = xr[i * g->sw];
+                                yr[i] = first || v > yr[i] ? v : yr[i];
+                            }
+                        else
+                            for (int64_t i = 0; i < n; i++)
+                                sum[i] = (first ? 0 : sum[i]) + xr[i * g->sw];
+                    }
+                if (!is_max)
+                    for (int64_t i = 0; i < n; i++) {
+                        int32_t t = sum[i];
+                        yr[i] = (int8_t)(t > 0 ? (t + count / 2) / count : (t - count / 2) / count);
+                    }
+            }
+}
+
+int gaba_qnn_supported(const gaba_nn_layer *l) {
+    switch (l->op) {
+    case GABA_NN_CONV2D:
+    case GABA_NN_CONV1D:
+    case GABA_NN_DENSE:
+    case GABA_NN_ADD:
+    case GABA_NN_SUB:
+    case GABA_NN_MUL:
+    case GABA_NN_ACT:
+        return act_ok(l->act);
+    case GABA_NN_MAXPOOL:
+    case GABA_NN_AVGPOOL:
+    case GABA_NN_GLOBAL_AVGPOOL:
+    case GABA_NN_GLOBAL_MAXPOOL:
+    case GABA_NN_CONCAT:
+    case GABA_NN_RESHAPE:
+    case GABA_NN_FLATTEN:
+    case GABA_NN_TRANSPOSE:
+        return 1;
+    case GABA_NN_UPSAMPLE:
+        return l->p[2] == 0;
+    default:
+        return 0;
+    }
+}
+
+gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
+                             gaba_nn_shape *out, int64_t *ws_bytes) {
+    if (!q || !gaba_qnn_supported(&q->layer)) return GABA_ERR_NO_IMPL;
+    gaba_nn_plan pl;
+    gaba_status st = gaba_nn_prepare(&q->layer, n_in, in, NULL, &pl);
+    if (st != GABA_OK) return st;
+    *out = pl.out;
+    *ws_bytes = 0;
+    if (q->layer.op == GABA_NN_CONV2D || q->layer.op == GABA_NN_CONV1D) {
+        gaba_nn_conv_geom g;
+        st = gaba_nn_conv_geom_get(&q->layer, &in[0], &g);
+        if (st != GABA_OK) return st;
+        *ws_bytes = gaba_qnn_conv_workspace(&g);
+    } else if (q->layer.op == GABA_NN_DENSE) {
+        *ws_bytes = (int64_t)q->layer.p[0] * 4;
+    }
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
+                          const int8_t *const *x, int8_t *y, void *ws, gaba_nn_impl impl) {
+    const gaba_nn_layer *l = &q->layer;
+    const int ref = impl == GABA_NN_IMPL_REF;
+    int64_t numel = gaba_nn_numel(&in[0]);
+    switch (l->op) {
+    case GABA_NN_CONV2D:
+    case GABA_NN_CONV1D: {
+        gaba_nn_conv_geom g;
+        gaba_status st = gaba_nn_conv_geom_get(l, &in[0], &g);
+        if (st != GABA_OK) return st;
+        if (ref) {
+            gaba_qnn_conv_ref(&g, q, x[0], y);
+            return GABA_OK;
+        }
+        return gaba_qnn_conv(&g, q, x[0], y, ws);
+    }
+    case GABA_NN_DENSE:
+        if (ref) {
+            gaba_qnn_dense_ref(l->p[0], numel, q, x[0], y);
+            return GABA_OK;
+        }
+        return gaba_qnn_dense(l->p[0], numel, q, x[0], y, ws);
+    case GABA_NN_ACT:
+        gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
+        return GABA_OK;
+    case GABA_NN_MAXPOOL:
+    case GABA_NN_AVGPOOL: {
+        gaba_nn_pool_geom g;
+        gaba_status st = gaba_nn_pool_geom_get(l, &in[0], &g);
+        if (st != GABA_OK) return st;
+        int unpadded = g.pt == 0 && g.pl == 0 && (g.ho - 1) * g.sh + g.kh <= g.h &&
+                       (g.wo - 1) * g.sw + g.kw <= g.w;
+        if (!ref && unpadded) pool_fast(&g, x[0], y, l->op == GABA_NN_MAXPOOL);
+        else if (l->op == GABA_NN_MAXPOOL) gaba_qnn_maxpool_ref(&g, x[0], y);
+        else gaba_qnn_avgpool_ref(&g, x[0], y);
+        return GABA_OK;
+    }
+    case GABA_NN_GLOBAL_AVGPOOL:
+    case GABA_NN_GLOBAL_MAXPOOL:
+        gaba_qnn_global_pool_ref(in[0].d[0], numel / in[0].d[0], x[0], y,
+                                 l->op == GABA_NN_GLOBAL_MAXPOOL);
+        return GABA_OK;
+    case GABA_NN_UPSAMPLE: {
+        int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, w = in[0].d[in[0].ndim - 1];
+        gaba_qnn_upsample_nearest_ref(c, h, w, l->p[0], l->p[1], x[0], y);
+        return GABA_OK;
+    }
+    case GABA_NN_CONCAT: {
+        int64_t counts[GABA_NN_MAX_INPUTS];
+        for (int i = 0; i < n_in; i++) counts[i] = gaba_nn_numel(&in[i]);
+        gaba_qnn_concat_ref(n_in, counts, q, x, y);
+        return GABA_OK;
+    }
+    case GABA_NN_ADD:
+    case GABA_NN_SUB:
+        if (!ref) {
+            gaba_qnn_addsub(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
+                            gaba_nn_numel(&in[1]) != numel, y);
+            return GABA_OK;
+        }
+        /* fall through */
+    case GABA_NN_MUL:
+        gaba_qnn_binary_ref(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
+                            gaba_nn_numel(&in[1]) != numel, y);
+        return GABA_OK;
+    case GABA_NN_RESHAPE:
+    case GABA_NN_FLATTEN:
+        memcpy(y, x[0], (size_t)numel);
+        return GABA_OK;
+    case GABA_NN_TRANSPOSE:
+        gaba_qnn_transpose_ref(in[0].d[0], in[0].d[1], x[0], y);
+        return GABA_OK;
+    default:
+        return GABA_ERR_NO_IMPL;
+    }
+}
+
+void gaba_qnn_quantize_f32(int64_t n, const float *x, float scale, int32_t zp, int8_t *q) {
+    gaba_nn_table.qquantize(n, x, scale, zp, q);
+}
+
+void gaba_qnn_quantize_f32_generic(int64_t n, const float *x, float scale, int32_t zp, int8_t *q) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i] / scale, t = truncf(v);
+        t += fabsf(v - t) >= 0.5f ? (v < 0.0f ? -1.0f : 1.0f) : 0.0f; // roundf: half away from 0
+        t += (float)zp;
+        t = t < -128.0f ? -128.0f : t > 127.0f ? 127.0f : t;
+        q[i] = t == t ? (int8_t)(int32_t)t : (int8_t)zp; // NaN -> the zero point
+    }
+}
+
+void gaba_qnn_dequantize_f32(int64_t n, const int8_t *q, float scale, int32_t zp, float *x) {
+    for (int64_t i = 0; i < n; i++) x[i] = scale * (float)(q[i] - zp);
+}
+
+void gaba_qnn_set_clamp(gaba_qnn_layer *q) {
+    gaba_nn_act act = q->layer.act;
+    int32_t zp = q->out_zp;
+    q->act_min = -128, q->act_max = 127;
+    if (act == GABA_NN_ACT_RELU || act == GABA_NN_ACT_RELU6) q->act_min = zp > -128 ? zp : -128;
+    if (act == GABA_NN_ACT_RELU6) {
+        double top = zp + round(6.0 / q->out_scale);
+        q->act_max = top < 127 ? (int32_t)top : 127;
+        if (q->act_max < q->act_min) q->act_max = q->act_min;
+    }
+}
+
+gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in) {
+    gaba_status st = GABA_OK;
+    switch (q->layer.op) {
+    case GABA_NN_ADD:
+    case GABA_NN_SUB: {
+        double twice = 2.0 * (q->in_scale[0] > q->in_scale[1] ? q->in_scale[0] : q->in_scale[1]);
+        st = gaba_gemm_quantize_multiplier(q->in_scale[0] / twice, &q->q_mult[0], &q->q_shift[0]);
+        if (st == GABA_OK)
+            st = gaba_gemm_quantize_multiplier(q->in_scale[1] / twice, &q->q_mult[1], &q->q_shift[1]);
+        if (st == GABA_OK)
+            st = gaba_gemm_quantize_multiplier(twice / ((double)(1 << 20) * q->out_scale),
+                                               &q->q_mult[2], &q->q_shift[2]);
+        return st;
+    }
+    case GABA_NN_MUL:
+        return gaba_gemm_quantize_multiplier((double)q->in_scale[0] * q->in_scale[1] / q->out_scale,
+                                             &q->q_mult[0], &q->q_shift[0]);
+    case GABA_NN_CONCAT:
+        for (int i = 0; i < n_in && st == GABA_OK; i++)
+            st = gaba_gemm_quantize_multiplier((double)q->in_scale[i] / q->out_scale, &q->q_mult[i],
+                                               &q->q_shift[i]);
+        return st;
+    default:
+        return GABA_OK;
+    }
+}
+
+void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t mult,
+                                int32_t shift, int32_t *x) {
+    for (int64_t i = 0; i < n; i++) x[i] = gaba_qnn_mbqm((q[i] - zp) * (1 << 20), mult, shift);
+}
+
+void gaba_qnn_addsub(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+                     const int8_t *b, int b_per_channel, int8_t *y) {
+    int32_t ta[256], tb[256];
+    for (int64_t i = 0; i < c; i++) {
+        int32_t bc = 0;
+        if (b_per_channel)
+            bc = gaba_qnn_mbqm((b[i] - q->in_zp[1]) * (1 << 20), q->q_mult[1], q->q_shift[1]);
+        for (int64_t j = 0; j < s; j += 256) {
+            int64_t n = s - j < 256 ? s - j : 256;
+            gaba_nn_table.qadd_input(n, a + i * s + j, q->in_zp[0], q->q_mult[0], q->q_shift[0], ta);
+            if (!b_per_channel)
+                gaba_nn_table.qadd_input(n, b + i * s + j, q->in_zp[1], q->q_mult[1], q->q_shift[1], tb);
+            for (int64_t k = 0; k < n; k++) {
+                int32_t v = b_per_channel ? bc : tb[k];
+                ta[k] = op == 0 ? ta[k] + v : ta[k] - v;
+            }
+            gaba_nn_table.qrequant_row(n, ta, 0, q->q_mult[2], q->q_shift[2], q->out_zp,
+                                       q->act_min, q->act_max, y + i * s + j);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+// qnn_impl.h - internal: the int8 depthwise loop as a static inline body,
+// compiled once per ISA file (qnn.c baseline, qnn_avx2.c) so the compiler
+// vectorises the int32 accumulation for each level. No intrinsics here.
+#ifndef GABA_QNN_IMPL_H
+#define GABA_QNN_IMPL_H
+
+#include "qnn_kernels.h"
+
+#include <string.h>
+
+#define GABA_QNN_ALIGN64(v) (((v) + 63) / 64 * 64)
+
+static inline int64_t gaba_qnn_dw_rows(const gaba_nn_conv_geom *g) {
+    return (g->ho - 1) * g->sh + (g->kh - 1) * g->dh + 1;
+}
+static inline int64_t gaba_qnn_dw_cols(const gaba_nn_conv_geom *g) {
+    return (g->wo - 1) * g->sw + (g->kw - 1) * g->dw + 1;
+}
+
+// Each channel is copied into a zero-point-padded plane (a padded tap then adds
+// zp * w, which bias_eff removes), accumulated tap by tap over whole output rows.
+static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                        const int8_t *x, int8_t *y, void *ws,
+                                        gaba_qnn_requant_row_fn requant) {
+    int64_t hp = gaba_qnn_dw_rows(g), wp = gaba_qnn_dw_cols(g), hw = g->ho * g->wo;
+    int8_t *pad = ws;
+    int32_t *acc = (int32_t *)((char *)ws + GABA_QNN_ALIGN64(hp * wp));
+    int8_t zx = (int8_t)q->in_zp[0];
+    for (int64_t c = 0; c < g->c; c++) {
+        memset(pad, zx, (size_t)(hp * wp));
+        for (int64_t iy = 0; iy < g->h && iy + g->pt < hp; iy++) {
+            int64_t n = g->w;
+            if (g->pl + n > wp) n = wp - g->pl;
+            if (n > 0) memcpy(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, (size_t)n);
+        }
+        const int8_t *wc = q->w + c * g->kh * g->kw;
+        if (g->kh == 3 && g->kw == 3 && (g->sw == 1 || g->sw == 2)) {
+            // 3x3 (any dilation): all nine taps per output in registers, one pass over the row.
+            const int64_t d = g->dw, e = 2 * g->dw;
+            const int32_t w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5],
+                          w6 = wc[6], w7 = wc[7], w8 = wc[8];
+            for (int64_t oy = 0; oy < g->ho; oy++) {
+                const int8_t *restrict r0 = pad + oy * g->sh * wp,
+                             *restrict r1 = r0 + g->dh * wp, *restrict r2 = r1 + g->dh * wp;
+                int32_t *restrict a = acc + oy * g->wo;
+                if (g->sw == 1)
+                    for (int64_t ox = 0; ox < g->wo; ox++)
+                        a[ox] = w0 * r0[ox] + w1 * r0[ox + d] + w2 * r0[ox + e] + w3 * r1[ox] +
+                                w4 * r1[ox + d] + w5 * r1[ox + e] + w6 * r2[ox] + w7 * r2[ox + d] +
+                                w8 * r2[ox + e];
+                else
+                    for (int64_t ox = 0; ox < g->wo; ox++)
+                        a[ox] = w0 * r0[2 * ox] + w1 * r0[2 * ox + d] + w2 * r0[2 * ox + e] +
+                                w3 * r1[2 * ox] + w4 * r1[2 * ox + d] + w5 * r1[2 * ox + e] +
+                                w6 * r2[2 * ox] + w7 * r2[2 * ox + d] + w8 * r2[2 * ox + e];
+            }
+            requant(hw, acc, q->bias_eff[c], q->mult[c], q->shift[c], q->out_zp, q->act_min,
+                    q->act_max, y + c * hw);
+            continue;
+        }
+        for (int64_t i = 0; i < hw; i++) acc[i] = 0;
+        for (int64_t ky = 0; ky < g->kh; ky++)
+            for (int64_t kx = 0; kx < g->kw; kx++) {
+                int32_t wv = wc[ky * g->kw + kx];
+                for (int64_t oy = 0; oy < g->ho; oy++) {
+                    // restrict: int8_t is a character type, which may alias the int32 row
+                    const int8_t *restrict src = pad + (oy * g->sh + ky * g->dh) * wp + kx * g->dw;
+                    int32_t *restrict a = acc + oy * g->wo;
+                    if (g->sw == 1)
+                        for (int64_t ox = 0; ox < g->wo; ox++) a[ox] += wv * src[ox];
+                    else
+                        for (int64_t ox = 0; ox < g->wo; ox++) a[ox] += wv * src[ox * g->sw];
+                }
+            }
+        requant(hw, acc, q->bias_eff[c], q->mult[c], q->shift[c], q->out_zp, q->act_min,
+                q->act_max, y + c * hw);
+    }
+}
+
+#endif

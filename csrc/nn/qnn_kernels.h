@@ -1,0 +1,91 @@
+// qnn_kernels.h - internal: the int8 kernels of qnn.h, reference (qnn_ref.c)
+// and fast (qnn.c), and the requantization step they share.
+// Declarations and static inlines only.
+#ifndef GABA_QNN_KERNELS_H
+#define GABA_QNN_KERNELS_H
+
+#include "gaba/gemm.h"
+#include "gaba/qnn.h"
+#include "nn_kernels.h"
+
+static inline int8_t gaba_qnn_clamp(int64_t v, int32_t lo, int32_t hi) {
+    return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+// zp + MBQM(acc, mult, shift), clamped: TFLite's output stage.
+static inline int8_t gaba_qnn_requant(int32_t acc, int32_t mult, int32_t shift, int32_t zp,
+                                      int32_t lo, int32_t hi) {
+    return gaba_qnn_clamp((int64_t)gaba_gemm_multiply_by_quantized_multiplier(acc, mult, shift) + zp,
+                          lo, hi);
+}
+
+// The same MultiplyByQuantizedMultiplier, inlined for the fast kernels'
+// output loops (the tests hold it bit-exact to the library's).
+static inline int32_t gaba_qnn_mbqm(int32_t x, int32_t mult, int32_t shift) {
+    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    int32_t a = (int32_t)((uint32_t)x << left);
+    int32_t hm;
+    if (a == INT32_MIN && mult == INT32_MIN) {
+        hm = INT32_MAX;
+    } else {
+        int64_t ab = (int64_t)a * mult;
+        int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+        hm = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    }
+    if (!right) return hm;
+    int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+    int32_t rem = hm & mask, thr = (mask >> 1) + (hm < 0);
+    return (hm >> right) + (rem > thr);
+}
+
+void gaba_qnn_conv_ref(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+                       int8_t *y);
+void gaba_qnn_dense_ref(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                        int8_t *y);
+void gaba_qnn_maxpool_ref(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y);
+void gaba_qnn_avgpool_ref(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y);
+void gaba_qnn_global_pool_ref(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
+// op 0 add, 1 sub, 2 mul; b (C, S) or per channel (C).
+void gaba_qnn_binary_ref(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+                         const int8_t *b, int b_per_channel, int8_t *y);
+void gaba_qnn_concat_ref(int n_in, const int64_t *numel, const gaba_qnn_layer *q,
+                         const int8_t *const *x, int8_t *y);
+void gaba_qnn_clamp_ref(int64_t n, const int8_t *x, int32_t lo, int32_t hi, int8_t *y);
+void gaba_qnn_upsample_nearest_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                   const int8_t *x, int8_t *y);
+void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y);
+
+// The output stage over one row: y[i] = clamp(zp + MBQM(acc[i] + bias, mult, shift)).
+typedef void (*gaba_qnn_requant_row_fn)(int64_t n, const int32_t *acc, int32_t bias,
+                                        int32_t mult, int32_t shift, int32_t zp, int32_t lo,
+                                        int32_t hi, int8_t *y);
+void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                                  int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
+void gaba_qnn_requant_row_avx2(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                               int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
+typedef void (*gaba_qnn_dwconv_fn)(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                   const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                             const int8_t *x, int8_t *y, void *ws);
+
+void gaba_qnn_quantize_f32_generic(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
+void gaba_qnn_quantize_f32_avx2(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
+
+void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t mult,
+                                int32_t shift, int32_t *x);
+void gaba_qnn_add_input_avx2(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int32_t shift,
+                             int32_t *x);
+// Fast add/sub (op 0/1): chunks of both inputs rescaled, summed, requantized.
+void gaba_qnn_addsub(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+                     const int8_t *b, int b_per_channel, int8_t *y);
+
+// Fast: bytes of scratch, and the kernels.
+int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g);
+gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+                          int8_t *y, void *ws);
+gaba_status gaba_qnn_dense(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                           int8_t *y, void *ws);
+
+#endif

@@ -1,0 +1,492 @@
+// qgraph.c - int8 inference for the zoo (qzoo.h): calibration (min/max of
+// every tensor over a batch), the quantizer (TFLite's post-training scheme:
+// asymmetric per-tensor activations, symmetric per-channel weights, int32
+// bias, Q31 requantization; ops without an int8 kernel run in float32
+// between dequantize and quantize nodes) and the executor over its own
+// arena plan. Mirrors TFLite's converter + MicroInterpreter; it does not do
+// per-tensor weights, uint8, or quantization-aware ranges.
+#include "gaba/gemm.h"
+#include "gaba/qzoo.h"
+#include "plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALIGN64(v) (((v) + 63) / 64 * 64)
+
+static int64_t tensor_bytes(const gaba_nn_shape *s, gaba_nn_dtype d) {
+    return gaba_nn_numel(s) * (d == GABA_NN_I8 ? 1 : 4);
+}
+
+// ---- calibration -------------------------------------------------------------------
+
+static void minmax(const float *x, int64_t n, float *lo, float *hi) {
+    for (int64_t i = 0; i < n; i++) {
+        if (x[i] < *lo) *lo = x[i];
+        if (x[i] > *hi) *hi = x[i];
+    }
+}
+
+gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
+                               float *tmin, float *tmax) {
+    if (!m || !inputs || !tmin || !tmax || batch < 1) return GABA_ERR_ARG;
+    if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG;
+    gaba_status st = GABA_OK;
+    void **ptr = m->ptrs[0];
+    for (int i = 0; i < m->n_tensors; i++) tmin[i] = INFINITY, tmax[i] = -INFINITY;
+    // One sample's outputs: the executor writes them to the caller's buffers.
+    int64_t out_bytes = 0;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].kind == 2) out_bytes += ALIGN64(m->tensors[i].bytes);
+    unsigned char *outs = gaba_aligned_alloc((size_t)(out_bytes ? out_bytes : 64));
+    if (!outs) st = GABA_ERR_NOMEM;
+    for (int64_t s = 0; s < batch && st == GABA_OK; s++) {
+        int64_t off = 0;
+        for (int i = 0; i < m->n_tensors; i++) {
+            gaba_zoo_tensor *t = &m->tensors[i];
+            if (t->kind == 1) ptr[i] = (char *)inputs[t->io_index] + s * t->bytes;
+            else if (t->kind == 2) ptr[i] = outs + off, off += ALIGN64(t->bytes);
+            else ptr[i] = m->arenas[0] + t->offset;
+            if (t->kind == 1 && t->dtype == GABA_NN_F32)
+                minmax(ptr[i], gaba_nn_numel(&t->shape), &tmin[i], &tmax[i]);
+        }
+        for (int n = 0; n < m->n_nodes && st == GABA_OK; n++) {
+            gaba_zoo_node *nd = &m->nodes[n];
+            const void *x[GABA_NN_MAX_INPUTS];
+            for (int j = 0; j < nd->n_in; j++) x[j] = ptr[nd->in[j]];
+            st = gaba_nn_eval(&nd->layer, nd->n_in, nd->in_shape, x, &nd->plan, nd->w,
+                              ptr[nd->out], nd->ws >= 0 ? ptr[nd->ws] : NULL, m->impl);
+            if (st == GABA_OK && m->tensors[nd->out].dtype == GABA_NN_F32)
+                minmax(ptr[nd->out], gaba_nn_numel(&m->tensors[nd->out].shape), &tmin[nd->out],
+                       &tmax[nd->out]);
+        }
+    }
+    gaba_aligned_free(outs);
+    __atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
+    return st;
+}
+
+// ---- the quantizer ---------------------------------------------------------------------
+
+// TFLite's asymmetric parameters: the range is widened to hold 0 (so 0 is exact,
+// which zero padding needs), scale = (max - min) / 255, zp = -128 - round(min / scale).
+static void choose_params(float lo, float hi, float *scale, int32_t *zp) {
+    if (!(lo <= hi)) lo = hi = 0.0f; // never seen (or NaN): an empty range
+    if (lo > 0.0f) lo = 0.0f;
+    if (hi < 0.0f) hi = 0.0f;
+    double s = ((double)hi - (double)lo) / 255.0;
+    if (!(s > 1e-30) || !isfinite(s)) s = 1.0;
+    double z = -128.0 - round((double)lo / s);
+    *scale = (float)s;
+    *zp = (int32_t)(z < -128 ? -128 : z > 127 ? 127 : z);
+}
+
+typedef struct builder {
+    gaba_zoo_qmodel *q;
+    const gaba_zoo_model *m;
+    int *i8_of, *f32_of; // per tensor: its int8 / float version (-1: none yet)
+    int max_tensors, max_nodes;
+    unsigned char *wp; // bump pointer into q->weights
+} builder;
+
+static int new_tensor(builder *b, const gaba_zoo_tensor *like, gaba_nn_dtype dt, float scale,
+                      int32_t zp) {
+    gaba_zoo_qmodel *q = b->q;
+    if (q->n_tensors >= b->max_tensors) return -1;
+    int i = q->n_tensors++;
+    gaba_zoo_tensor *t = &q->tensors[i];
+    memset(t, 0, sizeof *t);
+    t->name = like->name;
+    t->shape = like->shape;
+    t->dtype = dt;
+    t->bytes = tensor_bytes(&t->shape, dt);
+    t->first = t->last = -1;
+    q->scale[i] = scale;
+    q->zp[i] = zp;
+    b->i8_of[i] = dt == GABA_NN_I8 ? i : -1;
+    b->f32_of[i] = dt != GABA_NN_I8 ? i : -1;
+    return i;
+}
+
+static gaba_zoo_qnode *new_node(builder *b, const char *name, gaba_zoo_qkind kind) {
+    gaba_zoo_qmodel *q = b->q;
+    if (q->n_nodes >= b->max_nodes) return NULL;
+    gaba_zoo_qnode *nd = &q->nodes[q->n_nodes++];
+    memset(nd, 0, sizeof *nd);
+    nd->name = name;
+    nd->kind = kind;
+    nd->ws = -1;
+    return nd;
+}
+
+// The int8 (or float) version of tensor t, adding a quantize (dequantize) node.
+static int convert(builder *b, int t, int to_i8, int skip_raw) {
+    int have = to_i8 ? b->i8_of[t] : b->f32_of[t];
+    if (have >= 0) return have;
+    gaba_zoo_qmodel *q = b->q;
+    int v = new_tensor(b, &q->tensors[t], to_i8 ? GABA_NN_I8 : GABA_NN_F32, q->scale[t], q->zp[t]);
+    gaba_zoo_qnode *nd = v < 0 ? NULL : new_node(b, "", to_i8 ? GABA_ZOO_Q_QUANTIZE : GABA_ZOO_Q_DEQUANTIZE);
+    if (!nd) return -1;
+    nd->skip_raw = skip_raw;
+    nd->n_in = 1;
+    nd->in[0] = t;
+    nd->in_shape[0] = q->tensors[t].shape;
+    nd->out = v;
+    nd->scale = q->scale[t];
+    nd->zp = q->zp[t];
+    if (to_i8) {
+        // A model input is not bound in raw mode: float readers dequantize the edge.
+        b->i8_of[t] = v, b->i8_of[v] = v, b->f32_of[v] = q->tensors[t].kind == 1 ? -1 : t;
+    }
+    else {
+        b->f32_of[t] = v, b->f32_of[v] = v, b->i8_of[v] = t;
+    }
+    return v;
+}
+
+static gaba_status multiplier(double real, int32_t *m, int32_t *s) {
+    return gaba_gemm_quantize_multiplier(real, m, s);
+}
+
+static void *take(builder *b, int64_t bytes) {
+    void *p = b->wp;
+    b->wp += ALIGN64(bytes);
+    return p;
+}
+
+static int is_weighted(gaba_nn_op op) {
+    return op == GABA_NN_CONV2D || op == GABA_NN_CONV1D || op == GABA_NN_DENSE;
+}
+
+// Ops whose int8 output keeps the input's parameters (values are moved, not computed).
+static int passes_params(gaba_nn_op op) {
+    return op == GABA_NN_MAXPOOL || op == GABA_NN_AVGPOOL || op == GABA_NN_GLOBAL_AVGPOOL ||
+           op == GABA_NN_GLOBAL_MAXPOOL || op == GABA_NN_RESHAPE || op == GABA_NN_FLATTEN ||
+           op == GABA_NN_TRANSPOSE || op == GABA_NN_UPSAMPLE || op == GABA_NN_ACT;
+}
+
+static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
+    int64_t bytes = 0;
+    if (gaba_qnn_supported(&nd->layer)) {
+        if (!is_weighted(nd->layer.op)) return 0;
+        int64_t co = nd->plan.weight_shapes[1].d[0];
+        return ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + 4 * ALIGN64(co * 4);
+    }
+    for (int w = 0; w < nd->plan.n_weights; w++)
+        bytes += ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[w]) * 4);
+    return bytes;
+}
+
+static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qnn_layer *ql) {
+    int64_t co = fn->plan.weight_shapes[1].d[0];
+    int64_t per = gaba_nn_numel(&fn->plan.weight_shapes[0]) / co;
+    int8_t *w = take(b, co * per);
+    int32_t *bias = take(b, co * 4), *beff = take(b, co * 4), *mult = take(b, co * 4),
+            *shift = take(b, co * 4);
+    const float *fw = fn->w[0], *fb = fn->w[1];
+    for (int64_t c = 0; c < co; c++) {
+        float amax = 0.0f;
+        for (int64_t k = 0; k < per; k++) {
+            float a = fabsf(fw[c * per + k]);
+            amax = a > amax ? a : amax;
+        }
+        double ws = amax > 0.0f && isfinite(amax) ? amax / 127.0 : 1.0;
+        int64_t sum = 0;
+        for (int64_t k = 0; k < per; k++) {
+            double v = round(fw[c * per + k] / ws);
+            v = v < -127 ? -127 : v > 127 ? 127 : v != v ? 0 : v;
+            w[c * per + k] = (int8_t)v;
+            sum += (int8_t)v;
+        }
+        double bs = (double)ql->in_scale[0] * ws;
+        double bq = round(fb[c] / bs);
+        bq = bq != bq ? 0 : bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq;
+        bias[c] = (int32_t)bq;
+        beff[c] = (int32_t)((uint32_t)bias[c] - (uint32_t)((int64_t)ql->in_zp[0] * sum));
+        gaba_status st = multiplier(bs / ql->out_scale, &mult[c], &shift[c]);
+        if (st != GABA_OK) return st;
+    }
+    ql->w = w, ql->bias = bias, ql->bias_eff = beff, ql->mult = mult, ql->shift = shift;
+    return GABA_OK;
+}
+
+static gaba_status add_layer(builder *b, int n) {
+    gaba_zoo_qmodel *q = b->q;
+    const gaba_zoo_node *fn = &b->m->nodes[n];
+    int int8 = gaba_qnn_supported(&fn->layer);
+    for (int j = 0; j < fn->n_in; j++)
+        if (q->tensors[fn->in[j]].dtype == GABA_NN_I32) int8 = 0;
+    int in[GABA_NN_MAX_INPUTS];
+    for (int j = 0; j < fn->n_in; j++) {
+        int t = fn->in[j];
+        // Model inputs are read through their quantized edge (raw mode binds it).
+        if (q->tensors[t].kind == 1 && q->tensors[t].dtype == GABA_NN_F32 && !int8)
+            t = convert(b, t, 1, 1);
+        if (t < 0 || (in[j] = convert(b, t, int8, q->tensors[t].kind == 1)) < 0)
+            return GABA_ERR_NOMEM;
+    }
+    int out = fn->out;
+    gaba_zoo_tensor *to = &q->tensors[out];
+    if (int8) {
+        if (passes_params(fn->layer.op)) q->scale[out] = q->scale[in[0]], q->zp[out] = q->zp[in[0]];
+        to->dtype = GABA_NN_I8;
+        to->bytes = tensor_bytes(&to->shape, GABA_NN_I8);
+        b->i8_of[out] = out, b->f32_of[out] = -1;
+    }
+    gaba_zoo_qnode *nd = new_node(b, fn->name, int8 ? GABA_ZOO_Q_INT8 : GABA_ZOO_Q_FLOAT);
+    if (!nd) return GABA_ERR_NOMEM;
+    nd->n_in = fn->n_in;
+    for (int j = 0; j < fn->n_in; j++) nd->in[j] = in[j], nd->in_shape[j] = fn->in_shape[j];
+    nd->out = out;
+    int64_t ws = 0;
+    if (int8) {
+        gaba_qnn_layer *ql = &nd->q;
+        ql->layer = fn->layer;
+        for (int j = 0; j < fn->n_in; j++) ql->in_scale[j] = q->scale[in[j]], ql->in_zp[j] = q->zp[in[j]];
+        ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
+        gaba_qnn_set_clamp(ql);
+        gaba_status st = is_weighted(fn->layer.op) ? quantize_weights(b, fn, ql)
+                                                   : gaba_qnn_set_rescale(ql, fn->n_in);
+        if (st != GABA_OK) return st;
+        gaba_nn_shape shape;
+        st = gaba_qnn_prepare(ql, nd->n_in, nd->in_shape, &shape, &ws);
+        if (st != GABA_OK) return st;
+        q->n_int8++;
+    } else {
+        nd->layer = fn->layer;
+        nd->plan = fn->plan;
+        for (int w = 0; w < fn->plan.n_weights; w++) {
+            int64_t cnt = gaba_nn_numel(&fn->plan.weight_shapes[w]);
+            float *dst = take(b, cnt * 4);
+            memcpy(dst, fn->w[w], (size_t)cnt * 4);
+            nd->w[w] = dst;
+        }
+        ws = fn->plan.workspace * 4;
+        q->n_float++;
+    }
+    if (ws > 0) {
+        gaba_zoo_tensor like = {.name = "workspace", .shape = {1, {(int32_t)ws}}};
+        int t = new_tensor(b, &like, GABA_NN_I8, 1.0f, 0);
+        if (t < 0) return GABA_ERR_NOMEM;
+        q->tensors[t].kind = 3;
+        nd->ws = t;
+    }
+    return GABA_OK;
+}
+
+void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q) {
+    if (!q) return;
+    for (int i = 0; i < q->n_arenas; i++) {
+        if (q->arenas) gaba_aligned_free(q->arenas[i]);
+        if (q->ptrs) free(q->ptrs[i]);
+    }
+    free(q->arenas);
+    free(q->ptrs);
+    gaba_aligned_free(q->weights);
+    free(q->nodes);
+    free(q->tensors);
+    free(q->scale);
+    free(q->zp);
+    free(q->raw_in);
+    free(q->raw_out);
+    memset(q, 0, sizeof *q);
+}
+
+static gaba_status build(builder *b, const float *tmin, const float *tmax) {
+    gaba_zoo_qmodel *q = b->q;
+    const gaba_zoo_model *m = b->m;
+    // The float model's tensors keep their indices.
+    for (int i = 0; i < m->n_tensors; i++) {
+        const gaba_zoo_tensor *ft = &m->tensors[i];
+        float s;
+        int32_t z;
+        choose_params(tmin[i], tmax[i], &s, &z);
+        int t = new_tensor(b, ft, ft->dtype, s, z);
+        if (t < 0) return GABA_ERR_NOMEM;
+        q->tensors[t].kind = ft->kind == 3 ? 0 : ft->kind; // workspaces are re-made per node
+        q->tensors[t].io_index = ft->io_index;
+        q->tensors[t].bytes = ft->kind == 3 ? 0 : ft->bytes;
+    }
+    // Outputs are computed into internal tensors; the edge nodes fill the caller's.
+    int out_of[16];
+    if (m->def->n_outputs > 16) return GABA_ERR_ARG;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (q->tensors[i].kind == 2) q->tensors[i].kind = 0, out_of[q->tensors[i].io_index] = i;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (q->tensors[i].kind == 1)
+            q->raw_in[q->tensors[i].io_index] = q->tensors[i].dtype == GABA_NN_F32 ? convert(b, i, 1, 1) : i;
+    for (int n = 0; n < m->n_nodes; n++) {
+        gaba_status st = add_layer(b, n);
+        if (st != GABA_OK) return st;
+    }
+    for (int o = 0; o < m->def->n_outputs; o++) {
+        int t = out_of[o];
+        int yq = convert(b, t, 1, 0);
+        if (yq < 0) return GABA_ERR_NOMEM;
+        q->raw_out[o] = yq;
+        gaba_zoo_tensor like = q->tensors[t];
+        int yo = new_tensor(b, &like, GABA_NN_F32, q->scale[yq], q->zp[yq]);
+        gaba_zoo_qnode *nd = yo < 0 ? NULL : new_node(b, "", GABA_ZOO_Q_DEQUANTIZE);
+        if (!nd) return GABA_ERR_NOMEM;
+        q->tensors[yo].kind = 2;
+        q->tensors[yo].io_index = o;
+        nd->skip_raw = 1;
+        nd->n_in = 1, nd->in[0] = yq, nd->in_shape[0] = like.shape, nd->out = yo;
+        nd->scale = q->scale[yq], nd->zp = q->zp[yq];
+    }
+    // Lifetimes over the new node order.
+    for (int i = 0; i < q->n_tensors; i++) q->tensors[i].first = q->tensors[i].last = -1;
+    for (int n = 0; n < q->n_nodes; n++) {
+        gaba_zoo_qnode *nd = &q->nodes[n];
+        for (int j = 0; j < nd->n_in; j++) q->tensors[nd->in[j]].last = n;
+        q->tensors[nd->out].first = n;
+        if (q->tensors[nd->out].last < n) q->tensors[nd->out].last = n;
+        if (nd->ws >= 0) q->tensors[nd->ws].first = q->tensors[nd->ws].last = n;
+    }
+    for (int i = 0; i < q->n_tensors; i++) {
+        gaba_zoo_tensor *t = &q->tensors[i];
+        if (t->kind == 0 && t->first < 0) t->bytes = 0; // never written (a replaced output)
+        if (t->kind == 0 && t->first < 0) t->first = t->last = 0;
+        if (t->last < t->first) t->last = t->first;
+    }
+    return GABA_OK;
+}
+
+gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
+                              const float *tmax, int n_threads) {
+    if (!q || !m || !m->def || !tmin || !tmax) return GABA_ERR_ARG;
+    memset(q, 0, sizeof *q);
+    q->def = m->def;
+    builder b = {q, m, NULL, NULL, 3 * m->n_tensors + 3 * m->n_nodes + 16,
+                 3 * m->n_nodes + 2 * m->n_tensors + 16, NULL};
+    int64_t wbytes = 64;
+    for (int n = 0; n < m->n_nodes; n++) wbytes += node_weight_bytes(&m->nodes[n]);
+    q->tensors = calloc((size_t)b.max_tensors, sizeof *q->tensors);
+    q->nodes = calloc((size_t)b.max_nodes, sizeof *q->nodes);
+    q->scale = calloc((size_t)b.max_tensors, sizeof *q->scale);
+    q->zp = calloc((size_t)b.max_tensors, sizeof *q->zp);
+    q->raw_in = calloc((size_t)m->def->n_inputs + 1, sizeof(int));
+    q->raw_out = calloc((size_t)m->def->n_outputs + 1, sizeof(int));
+    b.i8_of = malloc((size_t)b.max_tensors * sizeof(int));
+    b.f32_of = malloc((size_t)b.max_tensors * sizeof(int));
+    q->weights = gaba_aligned_alloc((size_t)wbytes);
+    gaba_status st = GABA_OK;
+    if (!q->tensors || !q->nodes || !q->scale || !q->zp || !q->raw_in || !q->raw_out || !b.i8_of ||
+        !b.f32_of || !q->weights)
+        st = GABA_ERR_NOMEM;
+    if (st == GABA_OK) {
+        b.wp = q->weights;
+        st = build(&b, tmin, tmax);
+        q->weight_bytes = (int64_t)(b.wp - q->weights);
+    }
+    free(b.i8_of);
+    free(b.f32_of);
+    if (st == GABA_OK) st = gaba_zoo_plan(q->tensors, q->n_tensors, &q->arena_bytes);
+    if (st == GABA_OK) {
+        q->n_arenas = n_threads < 1 ? 1 : n_threads;
+        q->arenas = calloc((size_t)q->n_arenas, sizeof *q->arenas);
+        q->ptrs = calloc((size_t)q->n_arenas, sizeof *q->ptrs);
+        if (!q->arenas || !q->ptrs) st = GABA_ERR_NOMEM;
+        for (int i = 0; st == GABA_OK && i < q->n_arenas; i++) {
+            q->arenas[i] = gaba_aligned_alloc((size_t)(q->arena_bytes ? q->arena_bytes : 64));
+            q->ptrs[i] = calloc((size_t)q->n_tensors, sizeof(void *));
+            if (!q->arenas[i] || !q->ptrs[i]) st = GABA_ERR_NOMEM;
+        }
+    }
+    if (st != GABA_OK) gaba_zoo_qmodel_free(q);
+    return st;
+}
+
+// ---- the executor -------------------------------------------------------------------
+
+static gaba_status run_qsample(gaba_zoo_qmodel *q, int slot, int64_t s, const void *const *inputs,
+                               void *const *outputs, int raw) {
+    void **ptr = q->ptrs[slot];
+    for (int i = 0; i < q->n_tensors; i++) {
+        gaba_zoo_tensor *t = &q->tensors[i];
+        if (t->kind == 1) ptr[i] = (char *)inputs[t->io_index] + s * t->bytes;
+        else if (t->kind == 2) ptr[i] = raw ? NULL : (char *)outputs[t->io_index] + s * t->bytes;
+        else ptr[i] = q->arenas[slot] + t->offset;
+    }
+    if (raw) {
+        for (int i = 0; i < q->def->n_inputs; i++) {
+            int t = q->raw_in[i];
+            ptr[t] = (char *)inputs[i] + s * q->tensors[t].bytes;
+        }
+        for (int i = 0; i < q->def->n_outputs; i++) {
+            int t = q->raw_out[i];
+            ptr[t] = (char *)outputs[i] + s * q->tensors[t].bytes;
+        }
+    }
+    for (int n = 0; n < q->n_nodes; n++) {
+        gaba_zoo_qnode *nd = &q->nodes[n];
+        if (raw && nd->skip_raw) continue;
+        const void *x[GABA_NN_MAX_INPUTS];
+        for (int j = 0; j < nd->n_in; j++) x[j] = ptr[nd->in[j]];
+        void *y = ptr[nd->out], *ws = nd->ws >= 0 ? ptr[nd->ws] : NULL;
+        int64_t cnt = gaba_nn_numel(&nd->in_shape[0]);
+        gaba_status st = GABA_OK;
+        switch (nd->kind) {
+        case GABA_ZOO_Q_INT8:
+            st = gaba_qnn_eval(&nd->q, nd->n_in, nd->in_shape, (const int8_t *const *)x, y, ws,
+                               q->impl);
+            break;
+        case GABA_ZOO_Q_FLOAT:
+            // impl selects the int8 kernels only: float layers always run fast, so a
+            // reference run differs from the fast one only where the int8 kernels do.
+            st = gaba_nn_eval(&nd->layer, nd->n_in, nd->in_shape, x, &nd->plan, nd->w, y, ws,
+                              GABA_NN_IMPL_FAST);
+            break;
+        case GABA_ZOO_Q_QUANTIZE:
+            gaba_qnn_quantize_f32(cnt, x[0], nd->scale, nd->zp, y);
+            break;
+        case GABA_ZOO_Q_DEQUANTIZE:
+            gaba_qnn_dequantize_f32(cnt, x[0], nd->scale, nd->zp, y);
+            break;
+        }
+        if (st != GABA_OK) return st;
+    }
+    return GABA_OK;
+}
+
+typedef struct qforward_ctx {
+    gaba_zoo_qmodel *q;
+    int64_t batch;
+    const void *const *inputs;
+    void *const *outputs;
+    int raw;
+    volatile gaba_status status;
+} qforward_ctx;
+
+static void qforward_task(void *vctx, int64_t task, int64_t n_tasks) {
+    qforward_ctx *c = vctx;
+    int64_t lo = c->batch * task / n_tasks, hi = c->batch * (task + 1) / n_tasks;
+    for (int64_t s = lo; s < hi; s++) {
+        gaba_status st = run_qsample(c->q, (int)task, s, c->inputs, c->outputs, c->raw);
+        if (st != GABA_OK) {
+            c->status = st;
+            return;
+        }
+    }
+}
+
+gaba_status gaba_zoo_qmodel_forward(gaba_zoo_qmodel *q, int64_t batch, const void *const *inputs,
+                                    void *const *outputs, int raw, int max_threads) {
+    if (!q || !q->def || batch < 0 || !inputs || !outputs) return GABA_ERR_ARG;
+    if (__atomic_exchange_n(&q->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG;
+    int threads = max_threads > 0 ? max_threads : gaba_threads_get();
+    if (threads > q->n_arenas) threads = q->n_arenas;
+    if (threads > batch) threads = (int)batch;
+    gaba_status st = GABA_OK;
+    if (threads <= 1) {
+        for (int64_t s = 0; s < batch && st == GABA_OK; s++)
+            st = run_qsample(q, 0, s, inputs, outputs, raw);
+    } else {
+        qforward_ctx ctx = {q, batch, inputs, outputs, raw, GABA_OK};
+        st = gaba_parallel_for(threads, threads, qforward_task, &ctx);
+        if (st == GABA_OK) st = ctx.status;
+    }
+    __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
+    return st;
+}

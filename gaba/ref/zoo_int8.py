@@ -1,0 +1,120 @@
+"""Integer NumPy references of the zoo's int8 ops (docs/zoo.md, "INT8"):
+TFLite's integer kernels written from their formulas in int64 arithmetic,
+with TFLite's requantization (gaba.ref.gemm.requantize)."""
+import numpy as np
+
+from .gemm import _divide_pot, _high_mul, quantize_multiplier, requantize
+
+
+def mbqm(x, multiplier, shift):
+    """MultiplyByQuantizedMultiplier on int64 arrays (scalar multiplier/shift)."""
+    x = np.asarray(x, np.int64)
+    left, right = max(shift, 0), max(-shift, 0)
+    shifted = ((x << left) + (1 << 31)) % (1 << 32) - (1 << 31)
+    return _divide_pot(_high_mul(shifted, np.int64(multiplier)), right)
+
+
+def clamp_for(act, out_scale, out_zp):
+    """The activation as an int8 clamp of the output (relu: zp, relu6: zp + round(6/s))."""
+    lo, hi = -128, 127
+    if act in ("relu", "relu6"):
+        lo = max(-128, out_zp)
+    if act == "relu6":
+        hi = max(lo, min(127, out_zp + int(np.floor(6.0 / float(np.float32(out_scale)) + 0.5))))
+    return lo, hi
+
+
+def conv(x, zx, w, bias, mult, shift, zy, lo, hi, stride=(1, 1), pad=(0, 0, 0, 0),
+         dilation=(1, 1), groups=1):
+    """x (C, H, W) int8, w (co, C/g, kh, kw) int8; pad (top, left, bottom, right) with zx."""
+    c, h, wd = x.shape
+    co, cig, kh, kw = w.shape
+    pt, pl, pb, pr = pad
+    xp = np.full((c, h + pt + pb, wd + pl + pr), zx, np.int64)
+    xp[:, pt:pt + h, pl:pl + wd] = x
+    ho = (h + pt + pb - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (wd + pl + pr - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    acc = np.zeros((co, ho, wo), np.int64)
+    cog = co // groups
+    for o in range(co):
+        g = o // cog
+        for ci in range(cig):
+            for ky in range(kh):
+                for kx in range(kw):
+                    ys = ky * dilation[0]
+                    xs = kx * dilation[1]
+                    patch = xp[g * cig + ci, ys:ys + stride[0] * (ho - 1) + 1:stride[0],
+                               xs:xs + stride[1] * (wo - 1) + 1:stride[1]]
+                    acc[o] += (patch - zx) * int(w[o, ci, ky, kx])
+    acc += np.asarray(bias, np.int64)[:, None, None]
+    out = np.empty((co, ho, wo), np.int8)
+    for o in range(co):
+        out[o] = requantize(acc[o].reshape(-1, 1), [mult[o]], [shift[o]], zy, None, lo, hi).reshape(ho, wo)
+    return out
+
+
+def dense(x, zx, w, bias, mult, shift, zy, lo, hi):
+    acc = w.astype(np.int64) @ (x.reshape(-1).astype(np.int64) - zx) + np.asarray(bias, np.int64)
+    return requantize(acc[None, :], mult, shift, zy, None, lo, hi)[0]
+
+
+def maxpool(x, k, s):
+    c, h, w = x.shape
+    ho, wo = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
+    out = np.full((c, ho, wo), -128, np.int64)
+    for ky in range(k[0]):
+        for kx in range(k[1]):
+            out = np.maximum(out, x[:, ky:ky + s[0] * (ho - 1) + 1:s[0], kx:kx + s[1] * (wo - 1) + 1:s[1]])
+    return out.astype(np.int8)
+
+
+def _round_div(total, count):
+    """TFLite's rounded average: half away from zero, C (truncating) division."""
+    total = np.asarray(total, np.int64)
+    num = np.where(total > 0, total + count // 2, total - count // 2)
+    return (np.sign(num) * (np.abs(num) // count)).astype(np.int8)
+
+
+def avgpool(x, k, s):
+    c, h, w = x.shape
+    ho, wo = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
+    total = np.zeros((c, ho, wo), np.int64)
+    for ky in range(k[0]):
+        for kx in range(k[1]):
+            total += x[:, ky:ky + s[0] * (ho - 1) + 1:s[0], kx:kx + s[1] * (wo - 1) + 1:s[1]]
+    return _round_div(total, k[0] * k[1])
+
+
+def global_pool(x, is_max):
+    x = x.reshape(x.shape[0], -1).astype(np.int64)
+    return x.max(1).astype(np.int8) if is_max else _round_div(x.sum(1), x.shape[1])
+
+
+def add(a, za, sa, b, zb, sb, zy, sy, lo, hi, subtract=False):
+    """TFLite's int8 add: inputs shifted left by 20, rescaled to 2 max(sa, sb), summed."""
+    twice = 2.0 * max(sa, sb)
+    ma, sha = quantize_multiplier(sa / twice)
+    mb, shb = quantize_multiplier(sb / twice)
+    mo, sho = quantize_multiplier(twice / ((1 << 20) * sy))
+    xa = mbqm((a.astype(np.int64) - za) * (1 << 20), ma, sha)
+    xb = mbqm((b.astype(np.int64) - zb) * (1 << 20), mb, shb)
+    raw = xa - xb if subtract else xa + xb
+    return np.clip(mbqm(raw, mo, sho) + zy, lo, hi).astype(np.int8)
+
+
+def mul(a, za, sa, b, zb, sb, zy, sy, lo, hi):
+    m, s = quantize_multiplier(sa * sb / sy)
+    prod = (a.astype(np.int64) - za) * (b.astype(np.int64) - zb)
+    return np.clip(mbqm(prod, m, s) + zy, lo, hi).astype(np.int8)
+
+
+def concat(xs, qs, zy, sy):
+    """Concatenation on axis 0; inputs whose (scale, zp) differ from the output's rescaled."""
+    parts = []
+    for x, (s, z) in zip(xs, qs):
+        if s == sy and z == zy:
+            parts.append(x)
+        else:
+            m, sh = quantize_multiplier(s / sy)
+            parts.append(np.clip(mbqm(x.astype(np.int64) - z, m, sh) + zy, -128, 127).astype(np.int8))
+    return np.concatenate(parts, 0)

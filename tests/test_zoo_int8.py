@@ -1,0 +1,254 @@
+"""INT8 inference of the zoo: every int8 op's fast kernel bit-exact against its
+C reference and an integer NumPy reference (gaba.ref.zoo_int8); every model
+quantizes and runs, fast == reference bit for bit, SQNR against float above
+the documented floor of its category, determinism, batch consistency, raw
+int8 edges."""
+import numpy as np
+import pytest
+
+from gaba import zoo
+from gaba._ext import _gaba
+from gaba.benchmarks.bench_zoo import make_inputs
+from gaba.ref import zoo_int8 as R
+from gaba.ref.gemm import quantize_multiplier
+
+ALL = zoo.names()
+# SQNR floors (dB) of the int8 model against float on random inputs, per category
+# (docs/zoo.md): the lowest measured value of the category, rounded down, minus
+# a margin; the low ones are small regressors/classifiers whose outputs span
+# few quantization steps.
+SQNR_FLOOR = {"vision": 20.0, "audio": 8.0, "sensor": 8.0, "reference": 10.0}
+
+
+def q8(rng, *shape):
+    return rng.integers(-128, 128, shape).astype(np.int8)
+
+
+def f32(v):
+    return float(np.float32(v))
+
+
+def run(op, act, params, inputs, in_q, out_q, w=None, b=None, m=None, s=None, ref=False):
+    return _gaba.qnn_layer(zoo.OPS[op], zoo.ACTS[act], list(params), list(inputs), list(in_q),
+                           out_q, w, b, m, s, 1 if ref else 0)
+
+
+def both(*args, **kw):
+    fast = run(*args, **kw)
+    ref = run(*args, ref=True, **{k: v for k, v in kw.items() if k != "ref"})
+    np.testing.assert_array_equal(fast, ref)
+    return fast
+
+
+def weights(rng, co, per, in_scale, out_scale):
+    w = rng.integers(-127, 128, (co, per)).astype(np.int8)
+    wsc = rng.uniform(0.002, 0.02, co)
+    b = rng.integers(-3000, 3000, co).astype(np.int32)
+    ms = [quantize_multiplier(in_scale * f32(x) / out_scale) for x in wsc]
+    return w, b, np.array([a for a, _ in ms], np.int32), np.array([c for _, c in ms], np.int32)
+
+
+CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups}, act
+    ((3, 9, 11), (8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1), "relu"),
+    ((4, 8, 8), (6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), "none"),
+    ((6, 7, 9), (6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6), "relu6"),
+    ((6, 10, 10), (6, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 6), "none"),
+    ((6, 10, 10), (6, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 6), "relu6"),  # TF "same", stride 2
+    ((5, 9, 21), (5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5), "relu"),
+    ((4, 12, 12), (4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 4), "none"),  # dilated depthwise
+    ((4, 6, 6), (8, 3, 3, 1, 1, 0, 0, 1, 1, 1, 1, 2), "relu"),
+    ((5, 1, 33), (7, 1, 3, 1, 1, 0, 4, 0, 0, 1, 2, 1), "none"),  # causal dilated conv1d
+]
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("case", range(len(CONVS)))
+def test_conv_int8(case):
+    shape, p, act = CONVS[case]
+    rng = np.random.default_rng(case)
+    x = q8(rng, 2, *shape)
+    is1d = shape[1] == 1
+    if is1d:
+        x = x[:, :, 0, :].copy()
+    co, kh, kw, g = p[0], p[1], p[2], p[11]
+    s_in, s_out, zx, zy = f32(0.05), f32(0.1), 7, -3
+    w, b, m, s = weights(rng, co, shape[0] // g * kh * kw, s_in, s_out)
+    op = "conv1d" if is1d else "conv2d"
+    y = both(op, act, p, [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
+    lo, hi = R.clamp_for(act, s_out, zy)
+    for n in range(2):
+        xn = x[n][:, None, :] if is1d else x[n]
+        want = R.conv(xn, zx, w.reshape(co, shape[0] // g, kh, kw), b, m, s, zy, lo, hi,
+                      stride=(p[3], p[4]), pad=(p[5], p[6], p[7], p[8]), dilation=(p[9], p[10]),
+                      groups=g)
+        np.testing.assert_array_equal(y[n], want[:, 0, :] if is1d else want)
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("act", ["none", "relu", "relu6"])
+def test_dense_int8(act):
+    rng = np.random.default_rng(1)
+    x = q8(rng, 3, 4, 10)
+    s_in, s_out, zx, zy = f32(0.03), f32(0.07), -20, 5
+    w, b, m, s = weights(rng, 13, 40, s_in, s_out)
+    y = both("dense", act, [13], [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
+    lo, hi = R.clamp_for(act, s_out, zy)
+    for n in range(3):
+        np.testing.assert_array_equal(y[n], R.dense(x[n], zx, w, b, m, s, zy, lo, hi))
+
+
+@pytest.mark.kernels
+def test_requantize_extremes():
+    """The vector output stage at the edges of int32 (large accumulators, shifts
+    either way) against the library's scalar requantization."""
+    rng = np.random.default_rng(2)
+    x = q8(rng, 1, 64)
+    w = np.full((40, 64), 127, np.int8)
+    w[::2] = -127
+    b = rng.integers(-(1 << 30), 1 << 30, 40).astype(np.int32)
+    m = rng.integers(1 << 30, (1 << 31) - 1, 40).astype(np.int32)
+    s = rng.integers(-20, 3, 40).astype(np.int32)
+    y = both("dense", "none", [40], [x], [(1.0, 0)], (1.0, 0), w, b, m, s)
+    np.testing.assert_array_equal(y[0], R.dense(x[0], 0, w, b, m, s, 0, -128, 127))
+
+
+@pytest.mark.kernels
+def test_pools_int8():
+    rng = np.random.default_rng(3)
+    x = q8(rng, 2, 3, 9, 8)
+    q = [(f32(0.1), 3)]
+    y = both("maxpool", "none", [2, 2, 2, 2, 0, 0, 0, 0], [x], q, q[0])
+    a = both("avgpool", "none", [3, 2, 2, 2, 0, 0, 0, 0], [x], q, q[0])
+    gm = both("global_maxpool", "none", [], [x], q, q[0])
+    ga = both("global_avgpool", "none", [], [x], q, q[0])
+    for n in range(2):
+        np.testing.assert_array_equal(y[n], R.maxpool(x[n], (2, 2), (2, 2)))
+        np.testing.assert_array_equal(a[n], R.avgpool(x[n], (3, 2), (2, 2)))
+        np.testing.assert_array_equal(gm[n], R.global_pool(x[n], True))
+        np.testing.assert_array_equal(ga[n], R.global_pool(x[n], False))
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+@pytest.mark.parametrize("act", ["none", "relu"])
+@pytest.mark.parametrize("bcast", [False, True])
+def test_binary_int8(op, act, bcast):
+    rng = np.random.default_rng(4)
+    a = q8(rng, 2, 5, 12)
+    b = q8(rng, 2, 5) if bcast else q8(rng, 2, 5, 12)
+    qa, qb, qy = (f32(0.05), -4), (f32(0.13), 10), (f32(0.11), -9)
+    y = both(op, act, [0], [a, b], [qa, qb], qy)
+    lo, hi = R.clamp_for(act, *qy)
+    for n in range(2):
+        bn = np.broadcast_to(b[n][:, None], a[n].shape) if bcast else b[n]
+        if op == "mul":
+            want = R.mul(a[n], qa[1], qa[0], bn, qb[1], qb[0], qy[1], qy[0], lo, hi)
+        else:
+            want = R.add(a[n], qa[1], qa[0], bn, qb[1], qb[0], qy[1], qy[0], lo, hi,
+                         subtract=op == "sub")
+        np.testing.assert_array_equal(y[n], want)
+
+
+@pytest.mark.kernels
+def test_concat_clamp_reshape_int8():
+    rng = np.random.default_rng(5)
+    xs = [q8(rng, 2, 3, 300), q8(rng, 2, 2, 300), q8(rng, 2, 1, 300)]
+    qs = [(f32(0.1), 2), (f32(0.25), -7), (f32(0.1), 2)]
+    y = both("concat", "none", [], xs, qs, (f32(0.1), 2))
+    for n in range(2):
+        np.testing.assert_array_equal(y[n], R.concat([x[n] for x in xs], qs, 2, f32(0.1)))
+    x = xs[0]
+    for act in ("relu", "relu6"):
+        c = both("act", act, [0], [x], [qs[0]], qs[0])
+        lo, hi = R.clamp_for(act, *qs[0])
+        np.testing.assert_array_equal(c, np.clip(x, lo, hi))
+    r = both("reshape", "none", [2, 30, 30], [x], [qs[0]], qs[0])
+    np.testing.assert_array_equal(r, x.reshape(2, 30, 30))
+    t = both("transpose", "none", [], [x], [qs[0]], qs[0])
+    np.testing.assert_array_equal(t, x.transpose(0, 2, 1))
+    u = both("upsample", "none", [1, 2, 0], [x[:, :, :10].copy()], [qs[0]], qs[0])
+    np.testing.assert_array_equal(u, np.repeat(x[:, :, :10], 2, axis=2))
+
+
+def test_unsupported_op_errors():
+    x = np.zeros((1, 4, 4), np.int8)
+    with pytest.raises(Exception):
+        run("softmax", "none", [0], [x], [(0.1, 0)], (0.1, 0))
+
+
+# ---- models ------------------------------------------------------------------------
+
+_q = {}
+
+
+def quantized(name):
+    if name not in _q:
+        m = zoo.create(name, seed=0)
+        _q[name] = (m, m.quantize(make_inputs(m, 8, 1)))
+    return _q[name]
+
+
+def as_dict(m, y):
+    return y if isinstance(y, dict) else {next(iter(m.outputs)): y}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_model_int8(name):
+    m, qm = quantized(name)
+    x = make_inputs(m, 3, 2)
+    y = as_dict(m, qm(x))
+    for k, spec in m.outputs.items():
+        assert y[k].shape == (3,) + tuple(spec["shape"]) and y[k].dtype == np.float32
+        assert np.isfinite(y[k]).all()
+    # the reference int8 kernels agree bit for bit
+    qm._use_reference(True)
+    try:
+        yr = as_dict(m, qm(x))
+    finally:
+        qm._use_reference(False)
+    for k in y:
+        np.testing.assert_array_equal(y[k], yr[k])
+    # batch 1 == batch N, and determinism (a second quantization of the same model)
+    y1 = as_dict(m, qm({k: v[1:2] for k, v in x.items()}))
+    for k in y:
+        np.testing.assert_array_equal(y1[k][0], y[k][1])
+    qm2 = m.quantize(make_inputs(m, 8, 1))
+    y2 = as_dict(m, qm2(x))
+    for k in y:
+        np.testing.assert_array_equal(y2[k], y[k])
+    # accuracy against float
+    r = zoo.compare(m, qm, x)
+    assert r["sqnr_db"] >= SQNR_FLOOR[m.category], r
+    # memory: int8 weights and arena are planned and smaller than float's weights
+    assert 0 < qm.weight_bytes < m.weight_bytes
+    assert qm.arena_bytes > 0
+
+
+@pytest.mark.parametrize("name", ["KeywordSpotMicro", "ObjectTrackNano", "SentimentAnalysisMicro"])
+def test_raw_int8_edges(name):
+    m, qm = quantized(name)
+    x = make_inputs(m, 2, 3)
+    raw = {}
+    for k, v in x.items():
+        raw[k] = qm.quantize_input(v, k) if k in qm.input_qparams else v
+    yr = as_dict(m, qm(raw, raw=True))
+    y = as_dict(m, qm(x))
+    for k in y:
+        assert yr[k].dtype == np.int8
+        np.testing.assert_array_equal(qm.dequantize_output(yr[k], k), y[k])
+
+
+def test_fully_int8_models_listed():
+    """The models docs/zoo.md lists as fully int8 have no float layer."""
+    full = [n for n in ALL if quantized(n)[1].fully_int8]
+    assert "KeywordSpotMicro" in full and "MicroYOLONano" in full
+    assert not quantized("EmotionRecogNano")[1].fully_int8  # attention runs in float
+
+
+def test_quantize_errors():
+    m = zoo.create("KeywordSpotMicro")
+    with pytest.raises(ValueError):
+        m.quantize(np.zeros((0,) + tuple(m.inputs["mfcc"]["shape"]) if "mfcc" in m.inputs
+                            else (0,) + tuple(next(iter(m.inputs.values()))["shape"]), np.float32))
+    with pytest.raises(TypeError):
+        m.quantize(np.zeros((2,) + tuple(next(iter(m.inputs.values()))["shape"]), np.float64))

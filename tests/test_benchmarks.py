@@ -81,7 +81,9 @@ def test_zoo_bench_profile_json(tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     data = _zoo_bench(tmp_path, "--profile")
     jsonschema.validate(data, SCHEMA)
-    assert [r["model"] for r in data["rows"]] == ["AnomalyDetectEdge"]
+    # all30 measures float32 and int8 by default
+    assert sorted((r["model"], r["dtype"]) for r in data["rows"]) == [
+        ("AnomalyDetectEdge", "float32"), ("AnomalyDetectEdge", "int8")]
     layers = data["profiles"]["AnomalyDetectEdge"]
     assert layers and all(r["p50_us"] > 0 for r in layers)
 

@@ -351,7 +351,7 @@ GOOD = np.ones((3, 4), np.float32)
         (dict(activation="gelu"), ValueError, "'activation' must be one of 'none', 'relu', 'relu6', got 'gelu'"),
         (dict(activation=3), TypeError, "'activation' must be a str or None"),
         (dict(backend="cuda"), ValueError, "'backend' must be one of"),
-        (dict(beta=1.0), ValueError, "needs an existing 'out'"),
+        (dict(beta=1.0), ValueError, r"beta=1\.0 needs an existing 'out'"),
         (dict(alpha="x"), TypeError, "must be real number"),
     ],
 )

@@ -83,7 +83,7 @@ static PyObject *py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     if (args[2] == Py_None) {
         if (beta != 0.0) {
             PyErr_Format(PyExc_ValueError,
-                         "%s(): beta=%g needs an existing 'out' to scale; pass out=", func, beta);
+                         "%s(): beta=%R needs an existing 'out' to scale; pass out=", func, args[4]);
             goto done;
         }
         out = (PyArrayObject *)PyArray_SimpleNew(nd_c, dims_c, NPY_FLOAT32);

@@ -220,12 +220,8 @@ def fake_quantize_lsq_backward(grad, x, scale, zero_point=0.0, bits=8, symmetric
 
     Raises
     ------
-    TypeError
-        If an array argument is not a numpy.ndarray of the documented dtype.
-    ValueError
-        For bits outside 2..16, an axis out of range, a scale that is not
-        finite and > 0, a zero point off the integer grid, mismatched shapes
-        or an unknown option.
+    TypeError, ValueError
+        For the arguments :func:`fake_quantize` rejects (named in the message).
 
     Examples
     --------
@@ -272,12 +268,8 @@ def quant_params(x, bits=8, symmetric=True, *, axis=None, narrow_range=False):
 
     Raises
     ------
-    TypeError
-        If an array argument is not a numpy.ndarray of the documented dtype.
-    ValueError
-        For bits outside 2..16, an axis out of range, a scale that is not
-        finite and > 0, a zero point off the integer grid, mismatched shapes
-        or an unknown option.
+    TypeError, ValueError
+        For the arguments :func:`fake_quantize` rejects (named in the message).
 
     Examples
     --------

@@ -2,11 +2,12 @@
 and ``QuantizedModel.to_onnx(path)``.
 
 Both write a standard ONNX model, opset 17, with a symbolic batch axis, so ONNX
-Runtime or any other runtime computes what gaba computes, and both translate
-each layer through one op table (``_OPS``).
+Runtime or any other runtime computes what gaba computes (int8: op by op to 1
+LSB, the rounding of ties aside; docs/zoo.md), and both translate each layer
+through one op table (``_OPS``).
 
 Float32 (``export``): the built graph, batch norms folded, the same weights.
-Mapping: conv -> Conv (explicit pads), dense -> Flatten + Gemm, embedding ->
+Mapping: conv -> Conv (explicit pads), dense -> (Flatten +) Gemm, embedding ->
 Gather + Transpose, pools -> MaxPool / AveragePool (count_include_pad=0) /
 ReduceMean / ReduceMax, upsample -> Resize (nearest: asymmetric + floor;
 bilinear: half_pixel), per-channel broadcasts -> Unsqueeze, GRU -> GRU (gates

@@ -143,6 +143,26 @@ def test_errors_do_not_leak(name, func, build, exc):
     assert _refcounts(args, kwargs) == before
 
 
+def test_zoo_qgraph_owns_its_arrays_once_and_does_not_leak():
+    import tracemalloc
+
+    g = gaba._gaba.zoo_qgraph(_QKWS._cap)
+    w = g["nodes"][1][7]["weight"]
+    assert sys.getrefcount(w) == 3  # the dict, the local name, getrefcount's argument
+    assert w.base is None and w.flags.owndata and w.dtype == np.int8
+    del g, w
+    gaba._gaba.zoo_qgraph(_QKWS._cap)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(200):
+            gaba._gaba.zoo_qgraph(_QKWS._cap)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 64 * 1024, grown
+
+
 def test_new_output_is_owned_once():
     a, b = rand((4, 4)), rand((4, 4))
     out = gaba.gemm(a, b)

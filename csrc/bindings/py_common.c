@@ -127,6 +127,13 @@ void gaba_py_strides(PyArrayObject *array, int64_t *strides) {
         strides[i] = (int64_t)(PyArray_STRIDE(array, i) / itemsize);
 }
 
+PyObject *gaba_py_shape(const gaba_nn_shape *s) {
+    PyObject *t = PyTuple_New(s->ndim);
+    if (!t) return NULL;
+    for (int i = 0; i < s->ndim; i++) PyTuple_SET_ITEM(t, i, PyLong_FromLong(s->d[i]));
+    return t;
+}
+
 PyObject *gaba_py_raise(gaba_status status, const char *func) {
     PyObject *type;
     switch (status) {

@@ -13,6 +13,7 @@
 #include <numpy/arrayobject.h>
 
 #include "gaba/gaba.h"
+#include "gaba/nn.h"
 
 // Flags for gaba_py_array.
 enum {
@@ -41,6 +42,9 @@ int gaba_py_check_no_overlap(PyArrayObject *out, PyArrayObject *in, const char *
 
 // Strides of `array` in elements (aligned arrays only, as gaba_py_array gives).
 void gaba_py_strides(PyArrayObject *array, int64_t *strides);
+
+// A layer shape as a tuple of ints (new reference, NULL on error).
+PyObject *gaba_py_shape(const gaba_nn_shape *s);
 
 // Sets the Python exception for a failed status, e.g.
 // "gemm(): out of memory". Always returns NULL for `return gaba_py_raise(...)`.

@@ -94,13 +94,18 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
     return cap;
 }
 
+static const char *const kinds[4] = {"int8", "float32", "quantize", "dequantize"};
+
+static const char *dtype_name(gaba_nn_dtype d) {
+    return d == GABA_NN_I8 ? "int8" : d == GABA_NN_I32 ? "int32" : "float32";
+}
+
 static PyObject *edge_list(const gaba_zoo_qmodel *q, int n, const int *idx) {
     PyObject *list = PyList_New(n);
     for (int i = 0; list && i < n; i++) {
         const gaba_zoo_tensor *t = &q->tensors[idx[i]];
         PyList_SET_ITEM(list, i, Py_BuildValue("(sdis)", t->name, (double)q->scale[idx[i]],
-                                               (int)q->zp[idx[i]],
-                                               t->dtype == GABA_NN_I8 ? "int8" : t->dtype == GABA_NN_I32 ? "int32" : "float32"));
+                                               (int)q->zp[idx[i]], dtype_name(t->dtype)));
     }
     return list;
 }
@@ -109,7 +114,6 @@ static PyObject *edge_list(const gaba_zoo_qmodel *q, int n, const int *idx) {
 static PyObject *py_zoo_qdescribe(PyObject *self, PyObject *cap) {
     gaba_zoo_qmodel *q = PyCapsule_GetPointer(cap, QCAPSULE);
     if (!q) return NULL;
-    static const char *const kinds[4] = {"int8", "float32", "quantize", "dequantize"};
     PyObject *layers = PyList_New(0);
     for (int n = 0; layers && n < q->n_nodes; n++) {
         const gaba_zoo_qnode *nd = &q->nodes[n];
@@ -126,6 +130,91 @@ static PyObject *py_zoo_qdescribe(PyObject *self, PyObject *cap) {
     return Py_BuildValue("{sLsLsisisNsNsN}", "weight_bytes", (long long)q->weight_bytes,
                          "arena_bytes", (long long)q->arena_bytes, "n_int8", q->n_int8, "n_float",
                          q->n_float, "layers", layers, "raw_inputs", ins, "raw_outputs", outs);
+}
+
+// A new C-contiguous array of `ndim` dims holding a copy of `src`.
+static PyObject *array_copy(int ndim, const npy_intp *dims, int dtype, const void *src) {
+    PyObject *a = PyArray_SimpleNew(ndim, dims, dtype);
+    if (a) memcpy(PyArray_DATA((PyArrayObject *)a), src, (size_t)PyArray_NBYTES((PyArrayObject *)a));
+    return a;
+}
+
+// {"weight": int8 (c_out, K), "bias": int32 (c_out), "w_scale": float32 (c_out)} of an
+// int8 conv/dense node, {weight name: float32 array} of a float node, else {}.
+static PyObject *node_weights(const gaba_zoo_qnode *nd) {
+    PyObject *d = PyDict_New();
+    if (!d) return NULL;
+    if (nd->kind == GABA_ZOO_Q_FLOAT) {
+        for (int w = 0; w < nd->plan.n_weights; w++) {
+            const gaba_nn_shape *s = &nd->plan.weight_shapes[w];
+            npy_intp dims[GABA_NN_MAX_DIMS];
+            for (int j = 0; j < s->ndim; j++) dims[j] = s->d[j];
+            PyObject *a = array_copy(s->ndim, dims, NPY_FLOAT32, nd->w[w]);
+            if (!a || PyDict_SetItemString(d, nd->plan.weight_names[w], a) < 0) {
+                Py_XDECREF(a);
+                Py_DECREF(d);
+                return NULL;
+            }
+            Py_DECREF(a);
+        }
+        return d;
+    }
+    int64_t co, k;
+    if (gaba_zoo_qnode_weights(nd, &co, &k, NULL, NULL, NULL) != GABA_OK) return d;
+    npy_intp dims[2] = {(npy_intp)co, (npy_intp)k};
+    PyObject *w = PyArray_SimpleNew(2, dims, NPY_INT8), *b = PyArray_SimpleNew(1, dims, NPY_INT32),
+             *sc = PyArray_SimpleNew(1, dims, NPY_FLOAT32);
+    int bad = !w || !b || !sc ||
+              gaba_zoo_qnode_weights(nd, &co, &k, PyArray_DATA((PyArrayObject *)w),
+                                     PyArray_DATA((PyArrayObject *)b),
+                                     PyArray_DATA((PyArrayObject *)sc)) != GABA_OK ||
+              PyDict_SetItemString(d, "weight", w) < 0 || PyDict_SetItemString(d, "bias", b) < 0 ||
+              PyDict_SetItemString(d, "w_scale", sc) < 0;
+    Py_XDECREF(w), Py_XDECREF(b), Py_XDECREF(sc);
+    if (bad) {
+        if (!PyErr_Occurred()) gaba_py_raise(GABA_ERR_INTERNAL, "zoo.qgraph");
+        Py_CLEAR(d);
+    }
+    return d;
+}
+
+// zoo_qgraph(capsule) -> dict: the int8 graph in execution order (gaba/zoo_onnx.py).
+// tensors: (name, dtype, shape, scale, zp, kind, io_index) per tensor index (kind 1:
+// model input, 2: model output, 3: scratch); nodes: (name, kind, op code, act code,
+// params, input indices, output index, weights).
+static PyObject *py_zoo_qgraph(PyObject *self, PyObject *cap) {
+    gaba_zoo_qmodel *q = PyCapsule_GetPointer(cap, QCAPSULE);
+    if (!q) return NULL;
+    PyObject *tensors = PyList_New(q->n_tensors), *nodes = PyList_New(q->n_nodes);
+    for (int i = 0; tensors && i < q->n_tensors; i++) {
+        const gaba_zoo_tensor *t = &q->tensors[i];
+        PyObject *row = Py_BuildValue("(ssNdiii)", t->name, dtype_name(t->dtype),
+                                      gaba_py_shape(&t->shape), (double)q->scale[i], (int)q->zp[i],
+                                      t->kind, t->io_index);
+        if (!row) Py_CLEAR(tensors);
+        else PyList_SET_ITEM(tensors, i, row);
+    }
+    for (int n = 0; tensors && nodes && n < q->n_nodes; n++) {
+        const gaba_zoo_qnode *nd = &q->nodes[n];
+        const gaba_nn_layer *L = nd->kind == GABA_ZOO_Q_INT8 ? &nd->q.layer : &nd->layer;
+        int edge = nd->kind == GABA_ZOO_Q_QUANTIZE || nd->kind == GABA_ZOO_Q_DEQUANTIZE;
+        PyObject *p = PyTuple_New(GABA_NN_MAX_PARAMS), *ins = PyTuple_New(nd->n_in);
+        for (int j = 0; p && j < GABA_NN_MAX_PARAMS; j++)
+            PyTuple_SET_ITEM(p, j, PyLong_FromLong(edge ? 0 : L->p[j]));
+        for (int j = 0; ins && j < nd->n_in; j++) PyTuple_SET_ITEM(ins, j, PyLong_FromLong(nd->in[j]));
+        PyObject *w = p && ins ? node_weights(nd) : NULL;
+        PyObject *row = w ? Py_BuildValue("(ssiiOOiO)", nd->name, kinds[nd->kind], edge ? -1 : (int)L->op,
+                                          edge ? -1 : (int)L->act, p, ins, nd->out, w)
+                          : NULL;
+        Py_XDECREF(p), Py_XDECREF(ins), Py_XDECREF(w);
+        if (!row) Py_CLEAR(nodes);
+        else PyList_SET_ITEM(nodes, n, row);
+    }
+    if (!tensors || !nodes) {
+        Py_XDECREF(tensors), Py_XDECREF(nodes);
+        return NULL;
+    }
+    return Py_BuildValue("{sNsN}", "tensors", tensors, "nodes", nodes);
 }
 
 // zoo_qforward(capsule, inputs, outputs, raw, threads)
@@ -291,6 +380,7 @@ PyMethodDef gaba_py_qzoo_methods[] = {
     {"qnn_layer", (PyCFunction)(void (*)(void))py_qnn_layer, METH_FASTCALL, "One int8 layer over a batch (tests)."},
     {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL, "See gaba.zoo.Model.quantize."},
     {"zoo_qdescribe", py_zoo_qdescribe, METH_O, "See gaba.zoo.QuantizedModel."},
+    {"zoo_qgraph", py_zoo_qgraph, METH_O, "The int8 graph for export (gaba.zoo.QuantizedModel.to_onnx)."},
     {"zoo_qforward", (PyCFunction)(void (*)(void))py_zoo_qforward, METH_FASTCALL, "See gaba.zoo.QuantizedModel.forward."},
     {"zoo_qset_impl", (PyCFunction)(void (*)(void))py_zoo_qset_impl, METH_FASTCALL, "Reference or fast int8 kernels."},
     {NULL, NULL, 0, NULL},

@@ -30,13 +30,6 @@ static gaba_zoo_model *get_model(PyObject *cap) {
     return PyCapsule_GetPointer(cap, CAPSULE);
 }
 
-static PyObject *shape_tuple(const gaba_nn_shape *s) {
-    PyObject *t = PyTuple_New(s->ndim);
-    if (!t) return NULL;
-    for (int i = 0; i < s->ndim; i++) PyTuple_SET_ITEM(t, i, PyLong_FromLong(s->d[i]));
-    return t;
-}
-
 static PyObject *py_zoo_names(PyObject *self, PyObject *unused) {
     int n;
     const gaba_zoo_def *const *reg = gaba_zoo_registry(&n);
@@ -83,7 +76,7 @@ static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
     for (int i = 0; i < m->n_tensors; i++) {
         gaba_zoo_tensor *t = &m->tensors[i];
         if (t->kind == 1) {
-            PyObject *row = Py_BuildValue("(sNsi)", t->name, shape_tuple(&t->shape),
+            PyObject *row = Py_BuildValue("(sNsi)", t->name, gaba_py_shape(&t->shape),
                                           t->dtype == GABA_NN_I32 ? "int32" : "float32",
                                           d->inputs[t->io_index].vocab);
             if (!row || PyList_Append(ins, row) < 0) goto done_row;
@@ -98,7 +91,7 @@ static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
         for (int i = 0; i < m->n_tensors; i++)
             if (m->tensors[i].kind == 2 && m->tensors[i].io_index == o) {
                 PyObject *row = Py_BuildValue("(sNs)", m->tensors[i].name,
-                                              shape_tuple(&m->tensors[i].shape), "float32");
+                                              gaba_py_shape(&m->tensors[i].shape), "float32");
                 if (!row || PyList_Append(outs, row) < 0) {
                     Py_XDECREF(row);
                     goto done;
@@ -114,7 +107,7 @@ static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
             char key[160];
             snprintf(key, sizeof key, "%s.%s", nd->name, nd->plan.weight_names[w]);
             if (nd->shared) continue;
-            PyObject *row = Py_BuildValue("(sNL)", key, shape_tuple(&nd->plan.weight_shapes[w]),
+            PyObject *row = Py_BuildValue("(sNL)", key, gaba_py_shape(&nd->plan.weight_shapes[w]),
                                           (long long)nd->w_offset[w]);
             if (!row || PyList_Append(weights, row) < 0) {
                 Py_XDECREF(row);
@@ -135,7 +128,7 @@ static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
             PyTuple_SET_ITEM(p, j, PyLong_FromLong(nd->layer.p[j]));
         PyObject *row = Py_BuildValue(
             "(sssNLLLisNsN)", nd->name, op_names[nd->layer.op], act_names[nd->layer.act],
-            shape_tuple(&nd->plan.out), (long long)params, (long long)nd->plan.macs,
+            gaba_py_shape(&nd->plan.out), (long long)params, (long long)nd->plan.macs,
             (long long)m->tensors[nd->out].bytes, nd->folded_bn, share, in_names,
             m->tensors[nd->out].name, p);
         if (!row || PyList_Append(layers, row) < 0) {

@@ -178,12 +178,14 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
     return bytes;
 }
 
-static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qnn_layer *ql) {
+static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qnn_layer *ql,
+                                    float *w_scale) {
     int64_t co = fn->plan.weight_shapes[1].d[0];
     int64_t per = gaba_nn_numel(&fn->plan.weight_shapes[0]) / co;
     int8_t *w = take(b, co * per);
     int32_t *bias = take(b, co * 4), *beff = take(b, co * 4), *mult = take(b, co * 4),
             *shift = take(b, co * 4);
+    float *wscale = w_scale;
     const float *fw = fn->w[0], *fb = fn->w[1];
     for (int64_t c = 0; c < co; c++) {
         float amax = 0.0f;
@@ -192,6 +194,7 @@ static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qn
             amax = a > amax ? a : amax;
         }
         double ws = amax > 0.0f && isfinite(amax) ? amax / 127.0 : 1.0;
+        wscale[c] = (float)ws;
         int64_t sum = 0;
         for (int64_t k = 0; k < per; k++) {
             double v = round(fw[c * per + k] / ws);
@@ -246,8 +249,13 @@ static gaba_status add_layer(builder *b, int n) {
         for (int j = 0; j < fn->n_in; j++) ql->in_scale[j] = q->scale[in[j]], ql->in_zp[j] = q->zp[in[j]];
         ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
         gaba_qnn_set_clamp(ql);
-        gaba_status st = is_weighted(fn->layer.op) ? quantize_weights(b, fn, ql)
-                                                   : gaba_qnn_set_rescale(ql, fn->n_in);
+        gaba_status st;
+        if (is_weighted(fn->layer.op)) {
+            nd->w_scale = malloc((size_t)fn->plan.weight_shapes[1].d[0] * sizeof(float));
+            st = nd->w_scale ? quantize_weights(b, fn, ql, nd->w_scale) : GABA_ERR_NOMEM;
+        } else {
+            st = gaba_qnn_set_rescale(ql, fn->n_in);
+        }
         if (st != GABA_OK) return st;
         gaba_nn_shape shape;
         st = gaba_qnn_prepare(ql, nd->n_in, nd->in_shape, &shape, &ws);
@@ -284,6 +292,7 @@ void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q) {
     free(q->arenas);
     free(q->ptrs);
     gaba_aligned_free(q->weights);
+    for (int n = 0; q->nodes && n < q->n_nodes; n++) free(q->nodes[n].w_scale);
     free(q->nodes);
     free(q->tensors);
     free(q->scale);
@@ -396,6 +405,23 @@ gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const
     }
     if (st != GABA_OK) gaba_zoo_qmodel_free(q);
     return st;
+}
+
+gaba_status gaba_zoo_qnode_weights(const gaba_zoo_qnode *nd, int64_t *c_out, int64_t *k, int8_t *w,
+                                   int32_t *bias, float *w_scale) {
+    if (!nd || !c_out || !k || nd->kind != GABA_ZOO_Q_INT8 || !is_weighted(nd->q.layer.op) ||
+        !nd->w_scale)
+        return GABA_ERR_ARG;
+    gaba_nn_plan plan;
+    gaba_status st = gaba_nn_prepare(&nd->q.layer, nd->n_in, nd->in_shape, NULL, &plan);
+    if (st != GABA_OK) return st;
+    *c_out = plan.weight_shapes[1].d[0];
+    *k = gaba_nn_numel(&plan.weight_shapes[0]) / *c_out;
+    // The kernels read q.w as it is laid out here; a packed layout would unpack in this copy.
+    if (w) memcpy(w, nd->q.w, (size_t)(*c_out * *k));
+    if (bias) memcpy(bias, nd->q.bias, (size_t)*c_out * sizeof(int32_t));
+    if (w_scale) memcpy(w_scale, nd->w_scale, (size_t)*c_out * sizeof(float));
+    return GABA_OK;
 }
 
 // ---- the executor -------------------------------------------------------------------

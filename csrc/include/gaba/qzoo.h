@@ -34,6 +34,9 @@ typedef struct gaba_zoo_qnode {
     const float *w[GABA_NN_MAX_WEIGHTS];
     float scale; // QUANTIZE / DEQUANTIZE: the int8 side's parameters
     int32_t zp;
+    // INT8 conv/dense: the per-channel weight scales, kept for export only (the kernels
+    // use mult/shift); allocated on their own, so weight_bytes does not count them.
+    float *w_scale;
 } gaba_zoo_qnode;
 
 typedef struct gaba_zoo_qmodel {
@@ -64,6 +67,14 @@ gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *con
 gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
                               const float *tmax, int n_threads);
 void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q);
+
+// The weights of an INT8 conv/dense node as an exporter reads them: *c_out and *k
+// (the per-channel count) always; when w / bias / w_scale are not NULL, the int8
+// weights in plain row-major (c_out, k) layout, the int32 bias (units of
+// in_scale * w_scale[c]) and the per-channel weight scales. GABA_ERR_ARG for any
+// other node.
+gaba_status gaba_zoo_qnode_weights(const gaba_zoo_qnode *nd, int64_t *c_out, int64_t *k, int8_t *w,
+                                   int32_t *bias, float *w_scale);
 
 // raw == 0: float32 inputs/outputs (token inputs int32), quantized and
 // dequantized at the edges. raw == 1: int8 inputs and outputs with the

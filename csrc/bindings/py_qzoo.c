@@ -170,6 +170,31 @@ static PyObject *py_zoo_qset_impl(PyObject *self, PyObject *const *args, Py_ssiz
     Py_RETURN_NONE;
 }
 
+// zoo_qprofile(capsule, on): per-node timing on or off (gaba.zoo.QuantizedModel.profile).
+static PyObject *py_zoo_qprofile(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_qprofile takes 2 arguments");
+    gaba_zoo_qmodel *q = PyCapsule_GetPointer(args[0], QCAPSULE);
+    int on = q ? PyObject_IsTrue(args[1]) : -1;
+    if (on < 0) return NULL;
+    gaba_status st = gaba_zoo_qmodel_profile(q, on);
+    if (st == GABA_ERR_ARG)
+        return PyErr_Format(PyExc_ValueError, "zoo.profile: the model is running in another thread");
+    if (st != GABA_OK) return gaba_py_raise(st, "zoo.profile");
+    Py_RETURN_NONE;
+}
+
+// zoo_qnode_seconds(capsule) -> float64 array (n_nodes): each node's time in the last
+// sample run while profiling (0 for the edge nodes a raw run skips).
+static PyObject *py_zoo_qnode_seconds(PyObject *self, PyObject *cap) {
+    gaba_zoo_qmodel *q = PyCapsule_GetPointer(cap, QCAPSULE);
+    if (!q) return NULL;
+    if (!q->node_seconds) return PyErr_Format(PyExc_ValueError, "zoo.profile: profiling is not on");
+    npy_intp n = q->n_nodes;
+    PyObject *out = PyArray_SimpleNew(1, &n, NPY_FLOAT64);
+    if (out) memcpy(PyArray_DATA((PyArrayObject *)out), q->node_seconds, (size_t)n * sizeof(double));
+    return out;
+}
+
 // qnn_layer(op, act, params, inputs, in_q, out_q, w, bias, mult, shift, impl) -> int8
 // One int8 layer over a batch (tests): inputs int8 (batch, ...), in_q a list of
 // (scale, zp) per input, out_q (scale, zp); conv/dense: w int8 (co, per),
@@ -243,7 +268,7 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         for (npy_intp c = 0; c < co; c++) {
             int64_t sum = 0;
             for (npy_intp k = 0; k < per; k++) sum += w[c * per + k];
-            beff[c] = (int32_t)((uint32_t)((int32_t *)PyArray_DATA(wa[1]))[c] - (uint32_t)(q.in_zp[0] * sum));
+            beff[c] = (int32_t)((uint32_t)((int32_t *)PyArray_DATA(wa[1]))[c] - (uint32_t)((q.in_zp[0] + 128) * sum));
         }
         q.w = w, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
         q.mult = PyArray_DATA(wa[2]), q.shift = PyArray_DATA(wa[3]);
@@ -292,6 +317,8 @@ PyMethodDef gaba_py_qzoo_methods[] = {
     {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL, "See gaba.zoo.Model.quantize."},
     {"zoo_qdescribe", py_zoo_qdescribe, METH_O, "See gaba.zoo.QuantizedModel."},
     {"zoo_qforward", (PyCFunction)(void (*)(void))py_zoo_qforward, METH_FASTCALL, "See gaba.zoo.QuantizedModel.forward."},
+    {"zoo_qprofile", (PyCFunction)(void (*)(void))py_zoo_qprofile, METH_FASTCALL, "See gaba.zoo.QuantizedModel.profile."},
+    {"zoo_qnode_seconds", py_zoo_qnode_seconds, METH_O, "See gaba.zoo.QuantizedModel.profile."},
     {"zoo_qset_impl", (PyCFunction)(void (*)(void))py_zoo_qset_impl, METH_FASTCALL, "Reference or fast int8 kernels."},
     {NULL, NULL, 0, NULL},
 };

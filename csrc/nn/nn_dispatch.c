@@ -6,10 +6,10 @@
 
 #define QGEN .qrequant_row = gaba_qnn_requant_row_generic, .qdwconv = gaba_qnn_dwconv_s8_generic, \
              .qquantize = gaba_qnn_quantize_f32_generic, \
-             .qadd_input = gaba_qnn_add_input_generic
+             .qadd_input = gaba_qnn_add_input_generic, .qgemm = gaba_qnn_gemm_generic
 #define QAVX2 .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
               .qquantize = gaba_qnn_quantize_f32_avx2, \
-              .qadd_input = gaba_qnn_add_input_avx2
+              .qadd_input = gaba_qnn_add_input_avx2, .qgemm = gaba_qnn_gemm_generic
 
 gaba_nn_kernels gaba_nn_table = {
     .dwconv = gaba_nn_dwconv_f32_generic, QGEN,
@@ -23,4 +23,6 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
                              .conv_direct = gaba_nn_conv_direct_f32_avx512, QAVX2},
     };
     gaba_nn_table = by_level[isa];
+    // VNNI is a feature beyond the AVX-512 level (vpdpbusd).
+    if (isa >= GABA_ISA_AVX512 && gaba_cpu()->avx512vnni) gaba_nn_table.qgemm = gaba_qnn_gemm_avx512vnni;
 }

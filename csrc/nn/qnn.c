@@ -1,9 +1,11 @@
 // qnn.c - the int8 layer ops (qnn.h): prepare, eval, the fast conv and dense
 // kernels and the float <-> int8 edges. Conv is im2col (padding with the
-// input zero point, i.e. a real 0) + gaba_gemm_s8s8s32 with the weights as
-// the row-major A operand, Y (co, HoWo) = W (co, K) x col (K, HoWo) as the
-// float path; the input zero point is folded into the bias (bias_eff), so
-// the GEMM sees the raw int8 values. Depthwise is a direct loop over a
+// input zero point, i.e. a real 0), packed as unsigned x + 128 in groups of
+// 4 k steps, then Y (co, HoWo) = W (co, K) x col (K, HoWo) with the output
+// stage fused (gaba_qnn_gemm_fn: vpdpbusd reads the plain weight rows).
+// The input zero point and the +128 are folded into the bias (bias_eff =
+// bias - (zp + 128) sum_k w), so nothing per call depends on the weights.
+// Dense is the same product with one column. Depthwise is a direct loop over a
 // zero-point-padded copy of each channel. The output stage is TFLite's
 // per-channel requantization. Mirrors TFLite Micro's int8 kernels; no
 // per-tensor-only or uint8 variants.
@@ -27,8 +29,8 @@ static int is_pointwise(const gaba_nn_conv_geom *g) {
 #define dw_cols gaba_qnn_dw_cols
 
 // The GEMM path works on slabs of whole output rows of about CHUNK columns:
-// the int8 im2col slab and the int32 accumulators stay small (in cache, and
-// out of the arena's peak) whatever the image size.
+// the int8 im2col slab and its packed copy stay small (in cache, and out of
+// the arena's peak) whatever the image size.
 #define CHUNK 256
 
 static int64_t chunk_rows(const gaba_nn_conv_geom *g) {
@@ -36,11 +38,61 @@ static int64_t chunk_rows(const gaba_nn_conv_geom *g) {
     return r < 1 ? 1 : r > g->ho ? g->ho : r;
 }
 
+static int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
+
+// The packed activations of a (k, n) slab: gaba_qnn_gemm_fn's layout.
+static int64_t packed_bytes(int64_t k, int64_t n) { return (k + 3) / 4 * 4 * round16(n); }
+
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
     if (is_depthwise(g)) return ALIGN64(dw_rows(g) * dw_cols(g)) + g->ho * g->wo * 4;
-    int64_t cw = chunk_rows(g) * g->wo;
-    int64_t col = is_pointwise(g) ? 0 : ALIGN64((g->c / g->groups) * g->kh * g->kw * cw);
-    return col + g->co * cw * 4;
+    int64_t cw = chunk_rows(g) * g->wo, k = (g->c / g->groups) * g->kh * g->kw;
+    return (is_pointwise(g) ? 0 : ALIGN64(k * cw)) + packed_bytes(k, cw);
+}
+
+// src (k, n) int8 with rows rs apart -> xp: per group of 4 rows, n (padded to
+// 16) lanes of 4 bytes x + 128; rows past k and lanes past n are 0.
+static void pack_u8(int64_t k, int64_t n, const int8_t *src, int64_t rs, uint8_t *xp) {
+    int64_t np = round16(n);
+    for (int64_t g = 0; g < (k + 3) / 4; g++) {
+        uint8_t *restrict d = xp + g * np * 4;
+        if (4 * g + 4 <= k) {
+            const int8_t *restrict r0 = src + 4 * g * rs, *restrict r1 = r0 + rs,
+                                   *restrict r2 = r1 + rs, *restrict r3 = r2 + rs;
+            for (int64_t j = 0; j < n; j++) {
+                d[4 * j] = (uint8_t)(r0[j] ^ 0x80);
+                d[4 * j + 1] = (uint8_t)(r1[j] ^ 0x80);
+                d[4 * j + 2] = (uint8_t)(r2[j] ^ 0x80);
+                d[4 * j + 3] = (uint8_t)(r3[j] ^ 0x80);
+            }
+        } else {
+            for (int64_t j = 0; j < n; j++)
+                for (int64_t b = 0; b < 4; b++)
+                    d[4 * j + b] = 4 * g + b < k ? (uint8_t)(src[(4 * g + b) * rs + j] ^ 0x80) : 0;
+        }
+        memset(d + 4 * n, 0, (size_t)(4 * (np - n)));
+    }
+}
+
+// The plain version of gaba_qnn_gemm_avx512vnni: the same sums over the same
+// packed operand, then the scalar output stage.
+void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
+                           int64_t n, const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y) {
+    for (int64_t i = 0; i < co; i++) {
+        const int8_t *w = q->w + (c0 + i) * k;
+        int32_t acc[64];
+        for (int64_t j0 = 0; j0 < n; j0 += 64) {
+            int64_t nj = n - j0 < 64 ? n - j0 : 64;
+            for (int64_t j = 0; j < nj; j++) acc[j] = 0;
+            for (int64_t p = 0; p < k; p++) {
+                const uint8_t *xr = xp + ((p / 4) * np + j0) * 4 + p % 4;
+                int32_t wv = w[p];
+                for (int64_t j = 0; j < nj; j++) acc[j] += wv * xr[4 * j];
+            }
+            gaba_qnn_requant_row_generic(nj, acc, q->bias_eff[c0 + i], q->mult[c0 + i],
+                                         q->shift[c0 + i], q->out_zp, q->act_min, q->act_max,
+                                         y + i * rs_y + j0);
+        }
+    }
 }
 
 // col (K, n_rows * Wo): output rows [oy0, oy0 + n_rows) for the channels
@@ -82,15 +134,6 @@ void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, i
                               lo, hi);
 }
 
-// y (rows, n) = requant(acc (rows, n) + bias[row]) with per-row multipliers;
-// y's rows are rs_y apart.
-static void output_stage(int64_t rows, int64_t n, const int32_t *acc, const gaba_qnn_layer *q,
-                         int8_t *y, int64_t rs_y) {
-    for (int64_t r = 0; r < rows; r++)
-        gaba_nn_table.qrequant_row(n, acc + r * n, q->bias_eff[r], q->mult[r], q->shift[r],
-                                   q->out_zp, q->act_min, q->act_max, y + r * rs_y);
-}
-
 void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                 const int8_t *x, int8_t *y, void *ws) {
     gaba_qnn_dwconv_body(g, q, x, y, ws, gaba_qnn_requant_row_generic);
@@ -105,31 +148,26 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
     int64_t hw = g->ho * g->wo, cig = g->c / g->groups, cog = g->co / g->groups;
     int64_t k = cig * g->kh * g->kw, rows = chunk_rows(g);
     int8_t *col = ws;
-    int32_t *acc = (int32_t *)((char *)ws + (is_pointwise(g) ? 0 : ALIGN64(k * rows * g->wo)));
+    uint8_t *xp = (uint8_t *)ws + (is_pointwise(g) ? 0 : ALIGN64(k * rows * g->wo));
     for (int64_t oy0 = 0; oy0 < g->ho; oy0 += rows) {
         int64_t nr = g->ho - oy0 < rows ? g->ho - oy0 : rows, n = nr * g->wo, p0 = oy0 * g->wo;
         for (int64_t grp = 0; grp < g->groups; grp++) {
-            const int8_t *b = x + p0;
-            int64_t rs_b = hw;
-            if (!is_pointwise(g)) {
+            if (is_pointwise(g)) {
+                pack_u8(k, n, x + p0, hw, xp);
+            } else {
                 im2col_s8(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, col);
-                b = col, rs_b = n;
+                pack_u8(k, n, col, n, xp);
             }
-            gaba_status st = gaba_gemm_s8s8s32(cog, n, k, q->w + grp * cog * k, k, 1, b, rs_b, 1,
-                                               acc + grp * cog * n, n, 1);
-            if (st != GABA_OK) return st;
+            gaba_nn_table.qgemm(q, grp * cog, cog, k, n, xp, round16(n), y + grp * cog * hw + p0, hw);
         }
-        output_stage(g->co, n, acc, q, y + p0, hw);
     }
     return GABA_OK;
 }
 
 gaba_status gaba_qnn_dense(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
                            int8_t *y, void *ws) {
-    int32_t *acc = ws;
-    gaba_status st = gaba_gemm_s8s8s32(n, 1, f, q->w, f, 1, x, 1, 1, acc, 1, 1);
-    if (st != GABA_OK) return st;
-    output_stage(n, 1, acc, q, y, 1);
+    pack_u8(f, 1, x, 1, ws);
+    gaba_nn_table.qgemm(q, 0, n, f, 1, ws, 16, y, 1);
     return GABA_OK;
 }
 
@@ -209,7 +247,7 @@ gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_sh
         if (st != GABA_OK) return st;
         *ws_bytes = gaba_qnn_conv_workspace(&g);
     } else if (q->layer.op == GABA_NN_DENSE) {
-        *ws_bytes = (int64_t)q->layer.p[0] * 4;
+        *ws_bytes = packed_bytes(gaba_nn_numel(&in[0]), 1);
     }
     return GABA_OK;
 }

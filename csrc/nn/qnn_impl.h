@@ -19,6 +19,7 @@ static inline int64_t gaba_qnn_dw_cols(const gaba_nn_conv_geom *g) {
 
 // Each channel is copied into a zero-point-padded plane (a padded tap then adds
 // zp * w, which bias_eff removes), accumulated tap by tap over whole output rows.
+// The loop reads x itself, not x + 128: 128 sum_k w goes back into the bias.
 static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                         const int8_t *x, int8_t *y, void *ws,
                                         gaba_qnn_requant_row_fn requant) {
@@ -34,6 +35,9 @@ static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_q
             if (n > 0) memcpy(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, (size_t)n);
         }
         const int8_t *wc = q->w + c * g->kh * g->kw;
+        int32_t wsum = 0;
+        for (int64_t t = 0; t < g->kh * g->kw; t++) wsum += wc[t];
+        const int32_t bias = (int32_t)((uint32_t)q->bias_eff[c] + 128u * (uint32_t)wsum);
         if (g->kh == 3 && g->kw == 3 && (g->sw == 1 || g->sw == 2)) {
             // 3x3 (any dilation): all nine taps per output in registers, one pass over the row.
             const int64_t d = g->dw, e = 2 * g->dw;
@@ -54,7 +58,7 @@ static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_q
                                 w3 * r1[2 * ox] + w4 * r1[2 * ox + d] + w5 * r1[2 * ox + e] +
                                 w6 * r2[2 * ox] + w7 * r2[2 * ox + d] + w8 * r2[2 * ox + e];
             }
-            requant(hw, acc, q->bias_eff[c], q->mult[c], q->shift[c], q->out_zp, q->act_min,
+            requant(hw, acc, bias, q->mult[c], q->shift[c], q->out_zp, q->act_min,
                     q->act_max, y + c * hw);
             continue;
         }
@@ -72,7 +76,7 @@ static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_q
                         for (int64_t ox = 0; ox < g->wo; ox++) a[ox] += wv * src[ox * g->sw];
                 }
             }
-        requant(hw, acc, q->bias_eff[c], q->mult[c], q->shift[c], q->out_zp, q->act_min,
+        requant(hw, acc, bias, q->mult[c], q->shift[c], q->out_zp, q->act_min,
                 q->act_max, y + c * hw);
     }
 }

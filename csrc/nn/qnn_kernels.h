@@ -81,6 +81,19 @@ void gaba_qnn_add_input_avx2(int64_t n, const int8_t *q, int32_t zp, int32_t mul
 void gaba_qnn_addsub(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                      const int8_t *b, int b_per_channel, int8_t *y);
 
+// Y (co rows of c_out channels from c0, n pixels; rows rs_y apart) =
+// requant(bias_eff + W x) for rows c0.. of the plain weights q->w (co, k)
+// and the packed activations xp: per group g of 4 k steps, np (a multiple
+// of 16, >= n) lanes of 4 unsigned bytes x + 128 at xp[(g * np + j) * 4];
+// k steps past k are 0.
+typedef void (*gaba_qnn_gemm_fn)(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
+                                 int64_t n, const uint8_t *xp, int64_t np, int8_t *y,
+                                 int64_t rs_y);
+void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
+                           const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
+void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
+                              int64_t n, const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
+
 // Fast: bytes of scratch, and the kernels.
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g);
 gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,

@@ -5,6 +5,7 @@
 // between dequantize and quantize nodes) and the executor over its own
 // arena plan. Mirrors TFLite's converter + MicroInterpreter; it does not do
 // per-tensor weights, uint8, or quantization-aware ranges.
+#define _POSIX_C_SOURCE 200809L // clock_gettime for the profiler
 #include "gaba/gemm.h"
 #include "gaba/qzoo.h"
 #include "plan.h"
@@ -12,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ALIGN64(v) (((v) + 63) / 64 * 64)
 
@@ -203,7 +205,7 @@ static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qn
         double bq = round(fb[c] / bs);
         bq = bq != bq ? 0 : bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq;
         bias[c] = (int32_t)bq;
-        beff[c] = (int32_t)((uint32_t)bias[c] - (uint32_t)((int64_t)ql->in_zp[0] * sum));
+        beff[c] = (int32_t)((uint32_t)bias[c] - (uint32_t)((int64_t)(ql->in_zp[0] + 128) * sum));
         gaba_status st = multiplier(bs / ql->out_scale, &mult[c], &shift[c]);
         if (st != GABA_OK) return st;
     }
@@ -290,6 +292,7 @@ void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q) {
     free(q->zp);
     free(q->raw_in);
     free(q->raw_out);
+    free(q->node_seconds);
     memset(q, 0, sizeof *q);
 }
 
@@ -419,9 +422,13 @@ static gaba_status run_qsample(gaba_zoo_qmodel *q, int slot, int64_t s, const vo
             ptr[t] = (char *)outputs[i] + s * q->tensors[t].bytes;
         }
     }
+    double *times = q->node_seconds; // profiling: forward then runs on slot 0 only
+    struct timespec t0, t1;
     for (int n = 0; n < q->n_nodes; n++) {
         gaba_zoo_qnode *nd = &q->nodes[n];
+        if (times) times[n] = 0.0;
         if (raw && nd->skip_raw) continue;
+        if (times) clock_gettime(CLOCK_MONOTONIC, &t0);
         const void *x[GABA_NN_MAX_INPUTS];
         for (int j = 0; j < nd->n_in; j++) x[j] = ptr[nd->in[j]];
         void *y = ptr[nd->out], *ws = nd->ws >= 0 ? ptr[nd->ws] : NULL;
@@ -446,6 +453,10 @@ static gaba_status run_qsample(gaba_zoo_qmodel *q, int slot, int64_t s, const vo
             break;
         }
         if (st != GABA_OK) return st;
+        if (times) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            times[n] = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        }
     }
     return GABA_OK;
 }
@@ -477,6 +488,7 @@ gaba_status gaba_zoo_qmodel_forward(gaba_zoo_qmodel *q, int64_t batch, const voi
     if (__atomic_exchange_n(&q->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG;
     int threads = max_threads > 0 ? max_threads : gaba_threads_get();
     if (threads > q->n_arenas) threads = q->n_arenas;
+    if (q->node_seconds) threads = 1;
     if (threads > batch) threads = (int)batch;
     gaba_status st = GABA_OK;
     if (threads <= 1) {
@@ -486,6 +498,21 @@ gaba_status gaba_zoo_qmodel_forward(gaba_zoo_qmodel *q, int64_t batch, const voi
         qforward_ctx ctx = {q, batch, inputs, outputs, raw, GABA_OK};
         st = gaba_parallel_for(threads, threads, qforward_task, &ctx);
         if (st == GABA_OK) st = ctx.status;
+    }
+    __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
+    return st;
+}
+
+gaba_status gaba_zoo_qmodel_profile(gaba_zoo_qmodel *q, int on) {
+    if (!q || !q->def) return GABA_ERR_ARG;
+    if (__atomic_exchange_n(&q->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG; // in use
+    gaba_status st = GABA_OK;
+    if (on && !q->node_seconds) {
+        q->node_seconds = calloc((size_t)(q->n_nodes ? q->n_nodes : 1), sizeof(double));
+        if (!q->node_seconds) st = GABA_ERR_NOMEM;
+    } else if (!on) {
+        free(q->node_seconds);
+        q->node_seconds = NULL;
     }
     __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
     return st;

@@ -27,8 +27,9 @@ typedef struct gaba_qnn_layer {
     int32_t in_zp[GABA_NN_MAX_INPUTS], out_zp;
     int32_t act_min, act_max; // the fused activation as a clamp of the output
     // CONV2D/CONV1D/DENSE: w (co, C/groups, kh, kw) or (n, F) int8, bias (co) int32
-    // in units of in_scale * w_scale[c], bias_eff = bias - in_zp * sum_k w[c, k]
-    // (what the GEMM path adds), mult/shift (co) the per-channel requantization.
+    // in units of in_scale * w_scale[c], bias_eff = bias - (in_zp + 128) * sum_k w[c, k]
+    // (what the fast kernels add: they read x + 128 as unsigned bytes),
+    // mult/shift (co) the per-channel requantization.
     const int8_t *w;
     const int32_t *bias, *bias_eff, *mult, *shift;
     // ADD/SUB: q_mult/q_shift[i] rescale input i (left-shifted by 20, TFLite's

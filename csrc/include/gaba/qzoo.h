@@ -52,6 +52,7 @@ typedef struct gaba_zoo_qmodel {
     unsigned char **arenas;
     void ***ptrs;
     gaba_nn_impl impl;
+    double *node_seconds; // (n_nodes) time of each node in the last sample, when profiling
     volatile int busy;
 } gaba_zoo_qmodel;
 
@@ -70,6 +71,10 @@ void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q);
 // parameters of tensors raw_in / raw_out (token inputs stay int32).
 gaba_status gaba_zoo_qmodel_forward(gaba_zoo_qmodel *q, int64_t batch, const void *const *inputs,
                                     void *const *outputs, int raw, int max_threads);
+
+// Profiling on: forward runs on one thread and records each node's time
+// for the last sample it ran in node_seconds. Off frees the record.
+gaba_status gaba_zoo_qmodel_profile(gaba_zoo_qmodel *q, int on);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,9 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
                              .conv_direct = gaba_nn_conv_direct_f32_avx512, QAVX2},
     };
     gaba_nn_table = by_level[isa];
-    // VNNI is a feature beyond the AVX-512 level (vpdpbusd).
-    if (isa >= GABA_ISA_AVX512 && gaba_cpu()->avx512vnni) gaba_nn_table.qgemm = gaba_qnn_gemm_avx512vnni;
+    // VNNI is a feature beyond the AVX-512 level (vpdpbusd, vpdpwssd).
+    if (isa >= GABA_ISA_AVX512 && gaba_cpu()->avx512vnni) {
+        gaba_nn_table.qgemm = gaba_qnn_gemm_avx512vnni;
+        gaba_nn_table.qdwconv = gaba_qnn_dwconv_s8_avx512vnni;
+    }
 }

@@ -69,6 +69,8 @@ void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer
                                 const int8_t *x, int8_t *y, void *ws);
 void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                              const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                   const int8_t *x, int8_t *y, void *ws);
 
 void gaba_qnn_quantize_f32_generic(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
 void gaba_qnn_quantize_f32_avx2(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);

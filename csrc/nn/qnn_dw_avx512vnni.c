@@ -1,0 +1,83 @@
+// qnn_dw_avx512vnni.c - the int8 depthwise conv (stride 1 or 2 along the
+// width, any kernel, dilation, vertical stride) with AVX-512 VNNI. Each
+// channel is copied into a zero-point-padded plane as in qnn_impl.h; a
+// load of 32 input bytes widened to int16 holds 16 pairs (x[2j], x[2j+1]),
+// and vpdpwssd with a weight pair (w, 0) or (0, w) adds w * x[2j] or
+// w * x[2j + 1] to 16 int32 lanes. Stride 1: two accumulators (the even and
+// the odd outputs of 32); stride 2: one (16 outputs, the tap's parity picks
+// the pair). All taps' pairs stay in registers; the output stage runs in
+// registers (qnn_avx512_impl.h). Exact: the same integer sums as the loop.
+#include "qnn_avx512_impl.h"
+#include "qnn_impl.h"
+
+#define MAX_TAPS 25
+
+static inline __m512i load_row(const int8_t *src, int64_t avail) {
+    __mmask32 m = avail >= 32 ? 0xffffffffu : avail <= 0 ? 0 : (__mmask32)((1ull << avail) - 1);
+    return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, src));
+}
+
+void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                   const int8_t *x, int8_t *y, void *ws) {
+    int64_t taps = g->kh * g->kw;
+    if ((g->sw != 1 && g->sw != 2) || taps > MAX_TAPS) {
+        gaba_qnn_dwconv_s8_avx2(g, q, x, y, ws);
+        return;
+    }
+    int64_t hp = gaba_qnn_dw_rows(g), wp = gaba_qnn_dw_cols(g);
+    int8_t *pad = ws;
+    int8_t zx = (int8_t)q->in_zp[0];
+    for (int64_t c = 0; c < g->c; c++) {
+        memset(pad, zx, (size_t)(hp * wp));
+        for (int64_t iy = 0; iy < g->h && iy + g->pt < hp; iy++) {
+            int64_t n = g->w;
+            if (g->pl + n > wp) n = wp - g->pl;
+            if (n > 0) memcpy(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, (size_t)n);
+        }
+        const int8_t *wc = q->w + c * taps;
+        __m512i w_lo[MAX_TAPS], w_hi[MAX_TAPS]; // pairs (w, 0) and (0, w)
+        int32_t wsum = 0;
+        for (int64_t t = 0; t < taps; t++) {
+            w_lo[t] = _mm512_set1_epi32((uint16_t)(int16_t)wc[t]);
+            w_hi[t] = _mm512_set1_epi32((int32_t)((uint32_t)(uint16_t)(int16_t)wc[t] << 16));
+            wsum += wc[t];
+        }
+        const gaba_qnn_v16 rq =
+            gaba_qnn_v16_init((int32_t)((uint32_t)q->bias_eff[c] + 128u * (uint32_t)wsum),
+                              q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max);
+        int8_t *yc = y + c * g->ho * g->wo;
+        for (int64_t oy = 0; oy < g->ho; oy++) {
+            const int8_t *rows = pad + oy * g->sh * wp;
+            int8_t *yr = yc + oy * g->wo;
+            if (g->sw == 1) {
+                for (int64_t ox = 0; ox < g->wo; ox += 32) {
+                    __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
+                    for (int64_t t = 0; t < taps; t++) {
+                        int64_t col = ox + (t % g->kw) * g->dw;
+                        __m512i v = load_row(rows + (t / g->kw) * g->dh * wp + col, wp - col);
+                        even = _mm512_dpwssd_epi32(even, v, w_lo[t]);
+                        odd = _mm512_dpwssd_epi32(odd, v, w_hi[t]);
+                    }
+                    __m512i e = gaba_qnn_v16_requant(&rq, even), o = gaba_qnn_v16_requant(&rq, odd);
+                    __m512i r16 = _mm512_or_si512(_mm512_and_si512(e, _mm512_set1_epi32(0xffff)),
+                                                  _mm512_slli_epi32(o, 16));
+                    int64_t left = g->wo - ox;
+                    __mmask32 m = left >= 32 ? 0xffffffffu : (__mmask32)((1ull << left) - 1);
+                    _mm512_mask_cvtsepi16_storeu_epi8(yr + ox, m, r16);
+                }
+            } else {
+                for (int64_t ox = 0; ox < g->wo; ox += 16) {
+                    __m512i acc = _mm512_setzero_si512();
+                    for (int64_t t = 0; t < taps; t++) {
+                        int64_t kx = (t % g->kw) * g->dw, col = 2 * ox + (kx & ~(int64_t)1);
+                        __m512i v = load_row(rows + (t / g->kw) * g->dh * wp + col, wp - col);
+                        acc = _mm512_dpwssd_epi32(acc, v, kx & 1 ? w_hi[t] : w_lo[t]);
+                    }
+                    int64_t left = g->wo - ox;
+                    __mmask16 m = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+                    _mm512_mask_cvtsepi32_storeu_epi8(yr + ox, m, gaba_qnn_v16_requant(&rq, acc));
+                }
+            }
+        }
+    }
+}

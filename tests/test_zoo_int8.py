@@ -61,6 +61,9 @@ CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g
     # c_out not a multiple of the 8-row tile, pixels past a 48-pixel tile, K % 4 != 0
     ((5, 13, 17), (20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu6"),
     ((12, 9, 14), (13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), "relu"),  # pointwise, 126 pixels
+    # rows longer than the 256-pixel slab: split into runs of one row
+    ((3, 1, 601), (5, 1, 3, 1, 2, 0, 1, 0, 1, 1, 1, 1), "none"),
+    ((4, 1, 530), (9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), "relu"),
 ]
 
 

@@ -28,10 +28,13 @@ static int is_pointwise(const gaba_nn_conv_geom *g) {
 #define dw_rows gaba_qnn_dw_rows
 #define dw_cols gaba_qnn_dw_cols
 
-// The GEMM path works on slabs of whole output rows of about CHUNK columns:
-// the int8 im2col slab and its packed copy stay small (in cache, and out of
-// the arena's peak) whatever the image size.
+// The GEMM path works on slabs of at most CHUNK output pixels: whole output
+// rows, or runs of one row when a row is longer. The int8 im2col slab and
+// its packed copy stay small (in cache, and out of the arena's peak)
+// whatever the image size.
 #define CHUNK 256
+
+static int64_t chunk_cols(const gaba_nn_conv_geom *g) { return g->wo < CHUNK ? g->wo : CHUNK; }
 
 static int64_t chunk_rows(const gaba_nn_conv_geom *g) {
     int64_t r = CHUNK / g->wo;
@@ -45,7 +48,7 @@ static int64_t packed_bytes(int64_t k, int64_t n) { return (k + 3) / 4 * 4 * rou
 
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
     if (is_depthwise(g)) return ALIGN64(dw_rows(g) * dw_cols(g)) + g->ho * g->wo * 4;
-    int64_t cw = chunk_rows(g) * g->wo, k = (g->c / g->groups) * g->kh * g->kw;
+    int64_t cw = chunk_rows(g) * chunk_cols(g), k = (g->c / g->groups) * g->kh * g->kw;
     return (is_pointwise(g) ? 0 : ALIGN64(k * cw)) + packed_bytes(k, cw);
 }
 
@@ -95,33 +98,36 @@ void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int6
     }
 }
 
-// col (K, n_rows * Wo): output rows [oy0, oy0 + n_rows) for the channels
-// [c0, c0 + cig) of x; outside cells are zx.
+// col (K, n_rows * nx): output rows [oy0, oy0 + n_rows), columns [ox0, ox0 + nx),
+// for the channels [c0, c0 + cig) of x; outside cells are zx.
 static void im2col_s8(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
-                      int8_t zx, int64_t oy0, int64_t n_rows, int8_t *col) {
-    int64_t n = n_rows * g->wo;
+                      int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0, int64_t nx,
+                      int8_t *col) {
+    int64_t n = n_rows * nx;
     for (int64_t ci = 0; ci < cig; ci++) {
         const int8_t *xc = x + (c0 + ci) * g->h * g->w;
         for (int64_t ky = 0; ky < g->kh; ky++)
             for (int64_t kx = 0; kx < g->kw; kx++) {
                 int8_t *row = col + ((ci * g->kh + ky) * g->kw + kx) * n;
+                int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
+                // the columns whose ix is inside [0, w): [lo, hi)
+                int64_t lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw;
+                int64_t hi = g->w - 1 - off < 0 ? 0 : (g->w - 1 - off) / g->sw + 1;
+                lo = lo < ox0 ? ox0 : lo > ox0 + nx ? ox0 + nx : lo;
+                hi = hi > ox0 + nx ? ox0 + nx : hi < lo ? lo : hi;
                 for (int64_t oy = oy0; oy < oy0 + n_rows; oy++) {
                     int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-                    int8_t *r = row + (oy - oy0) * g->wo;
+                    int8_t *r = row + (oy - oy0) * nx - ox0;
                     if (iy < 0 || iy >= g->h) {
-                        memset(r, zx, (size_t)g->wo);
+                        memset(r + ox0, zx, (size_t)nx);
                         continue;
                     }
-                    const int8_t *xr = xc + iy * g->w;
-                    int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
-                    if (g->sw == 1 && off >= 0 && off + g->wo <= g->w) {
-                        memcpy(r, xr + off, (size_t)g->wo);
-                        continue;
-                    }
-                    for (int64_t ox = 0; ox < g->wo; ox++) {
-                        int64_t ix = ox * g->sw + off;
-                        r[ox] = ix < 0 || ix >= g->w ? zx : xr[ix];
-                    }
+                    const int8_t *xr = xc + iy * g->w + off;
+                    memset(r + ox0, zx, (size_t)(lo - ox0));
+                    if (g->sw == 1) memcpy(r + lo, xr + lo, (size_t)(hi - lo));
+                    else
+                        for (int64_t ox = lo; ox < hi; ox++) r[ox] = xr[ox * g->sw];
+                    memset(r + hi, zx, (size_t)(ox0 + nx - hi));
                 }
             }
     }
@@ -146,21 +152,25 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
         return GABA_OK;
     }
     int64_t hw = g->ho * g->wo, cig = g->c / g->groups, cog = g->co / g->groups;
-    int64_t k = cig * g->kh * g->kw, rows = chunk_rows(g);
+    int64_t k = cig * g->kh * g->kw, rows = chunk_rows(g), cols = chunk_cols(g);
     int8_t *col = ws;
-    uint8_t *xp = (uint8_t *)ws + (is_pointwise(g) ? 0 : ALIGN64(k * rows * g->wo));
-    for (int64_t oy0 = 0; oy0 < g->ho; oy0 += rows) {
-        int64_t nr = g->ho - oy0 < rows ? g->ho - oy0 : rows, n = nr * g->wo, p0 = oy0 * g->wo;
-        for (int64_t grp = 0; grp < g->groups; grp++) {
-            if (is_pointwise(g)) {
-                pack_u8(k, n, x + p0, hw, xp);
-            } else {
-                im2col_s8(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, col);
-                pack_u8(k, n, col, n, xp);
+    uint8_t *xp = (uint8_t *)ws + (is_pointwise(g) ? 0 : ALIGN64(k * rows * cols));
+    for (int64_t oy0 = 0; oy0 < g->ho; oy0 += rows)
+        for (int64_t ox0 = 0; ox0 < g->wo; ox0 += cols) {
+            int64_t nr = g->ho - oy0 < rows ? g->ho - oy0 : rows;
+            int64_t nx = g->wo - ox0 < cols ? g->wo - ox0 : cols;
+            int64_t n = nr * nx, p0 = oy0 * g->wo + ox0; // the slab's pixels are contiguous
+            for (int64_t grp = 0; grp < g->groups; grp++) {
+                if (is_pointwise(g)) {
+                    pack_u8(k, n, x + grp * cig * hw + p0, hw, xp);
+                } else {
+                    im2col_s8(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, ox0, nx, col);
+                    pack_u8(k, n, col, n, xp);
+                }
+                gaba_nn_table.qgemm(q, grp * cog, cog, k, n, xp, round16(n),
+                                    y + grp * cog * hw + p0, hw);
             }
-            gaba_nn_table.qgemm(q, grp * cog, cog, k, n, xp, round16(n), y + grp * cog * hw + p0, hw);
         }
-    }
     return GABA_OK;
 }
 
@@ -308,13 +318,12 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
     }
     case GABA_NN_ADD:
     case GABA_NN_SUB:
+    case GABA_NN_MUL:
         if (!ref) {
-            gaba_qnn_addsub(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
+            gaba_qnn_binary(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
                             gaba_nn_numel(&in[1]) != numel, y);
             return GABA_OK;
         }
-        /* fall through */
-    case GABA_NN_MUL:
         gaba_qnn_binary_ref(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
                             gaba_nn_numel(&in[1]) != numel, y);
         return GABA_OK;
@@ -392,24 +401,33 @@ void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t 
     for (int64_t i = 0; i < n; i++) x[i] = gaba_qnn_mbqm((q[i] - zp) * (1 << 20), mult, shift);
 }
 
-void gaba_qnn_addsub(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                      const int8_t *b, int b_per_channel, int8_t *y) {
     int32_t ta[256], tb[256];
+    const int32_t za = q->in_zp[0], zb = q->in_zp[1];
+    // mul: the product itself is requantized by q_mult[0]; add/sub: the sum by q_mult[2]
+    const int32_t m_out = op == 2 ? q->q_mult[0] : q->q_mult[2];
+    const int32_t s_out = op == 2 ? q->q_shift[0] : q->q_shift[2];
     for (int64_t i = 0; i < c; i++) {
         int32_t bc = 0;
         if (b_per_channel)
-            bc = gaba_qnn_mbqm((b[i] - q->in_zp[1]) * (1 << 20), q->q_mult[1], q->q_shift[1]);
+            bc = op == 2 ? b[i] - zb : gaba_qnn_mbqm((b[i] - zb) * (1 << 20), q->q_mult[1], q->q_shift[1]);
         for (int64_t j = 0; j < s; j += 256) {
             int64_t n = s - j < 256 ? s - j : 256;
-            gaba_nn_table.qadd_input(n, a + i * s + j, q->in_zp[0], q->q_mult[0], q->q_shift[0], ta);
-            if (!b_per_channel)
-                gaba_nn_table.qadd_input(n, b + i * s + j, q->in_zp[1], q->q_mult[1], q->q_shift[1], tb);
-            for (int64_t k = 0; k < n; k++) {
-                int32_t v = b_per_channel ? bc : tb[k];
-                ta[k] = op == 0 ? ta[k] + v : ta[k] - v;
+            const int8_t *ai = a + i * s + j, *bi = b + i * s + j;
+            if (op == 2) {
+                for (int64_t k = 0; k < n; k++)
+                    ta[k] = (ai[k] - za) * (b_per_channel ? bc : bi[k] - zb);
+            } else {
+                gaba_nn_table.qadd_input(n, ai, za, q->q_mult[0], q->q_shift[0], ta);
+                if (!b_per_channel) gaba_nn_table.qadd_input(n, bi, zb, q->q_mult[1], q->q_shift[1], tb);
+                for (int64_t k = 0; k < n; k++) {
+                    int32_t v = b_per_channel ? bc : tb[k];
+                    ta[k] = op == 0 ? ta[k] + v : ta[k] - v;
+                }
             }
-            gaba_nn_table.qrequant_row(n, ta, 0, q->q_mult[2], q->q_shift[2], q->out_zp,
-                                       q->act_min, q->act_max, y + i * s + j);
+            gaba_nn_table.qrequant_row(n, ta, 0, m_out, s_out, q->out_zp, q->act_min, q->act_max,
+                                       y + i * s + j);
         }
     }
 }

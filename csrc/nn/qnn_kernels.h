@@ -79,8 +79,9 @@ void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t 
                                 int32_t shift, int32_t *x);
 void gaba_qnn_add_input_avx2(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int32_t shift,
                              int32_t *x);
-// Fast add/sub (op 0/1): chunks of both inputs rescaled, summed, requantized.
-void gaba_qnn_addsub(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+// Fast add/sub/mul (op 0/1/2): chunks of both inputs rescaled and summed
+// (add/sub) or multiplied (mul), then requantized.
+void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                      const int8_t *b, int b_per_channel, int8_t *y);
 
 // Y (co rows of c_out channels from c0, n pixels; rows rs_y apart) =

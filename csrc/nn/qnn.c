@@ -1,7 +1,7 @@
 // qnn.c - the int8 layer ops (qnn.h): prepare, eval, the fast conv and dense
 // kernels and the float <-> int8 edges. Conv is im2col (padding with the
-// input zero point, i.e. a real 0), packed as unsigned x + 128 in groups of
-// 4 k steps, then Y (co, HoWo) = W (co, K) x col (K, HoWo) with the output
+// input zero point, i.e. a real 0) written packed, as unsigned x + 128 in
+// groups of 4 k steps, then Y (co, HoWo) = W (co, K) x col (K, HoWo) with the output
 // stage fused (gaba_qnn_gemm_fn: vpdpbusd reads the plain weight rows).
 // The input zero point and the +128 are folded into the bias (bias_eff =
 // bias - (zp + 128) sum_k w), so nothing per call depends on the weights.
@@ -49,7 +49,7 @@ static int64_t packed_bytes(int64_t k, int64_t n) { return (k + 3) / 4 * 4 * rou
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
     if (is_depthwise(g)) return ALIGN64(dw_rows(g) * dw_cols(g)) + g->ho * g->wo * 4;
     int64_t cw = chunk_rows(g) * chunk_cols(g), k = (g->c / g->groups) * g->kh * g->kw;
-    return (is_pointwise(g) ? 0 : ALIGN64(k * cw)) + packed_bytes(k, cw);
+    return packed_bytes(k, cw);
 }
 
 // src (k, n) int8 with rows rs apart -> xp: per group of 4 rows, n (padded to
@@ -98,17 +98,21 @@ void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int6
     }
 }
 
-// col (K, n_rows * nx): output rows [oy0, oy0 + n_rows), columns [ox0, ox0 + nx),
-// for the channels [c0, c0 + cig) of x; outside cells are zx.
-static void im2col_s8(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
+// im2col straight into the packed layout of pack_u8: output rows [oy0, oy0 +
+// n_rows), columns [ox0, ox0 + nx), channels [c0, c0 + cig) of x; outside
+// cells are zx (a real 0). Row kk of the (K, n) matrix is byte kk % 4 of
+// the lanes of group kk / 4.
+static void im2col_u8(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
                       int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0, int64_t nx,
-                      int8_t *col) {
-    int64_t n = n_rows * nx;
+                      uint8_t *xp) {
+    int64_t n = n_rows * nx, np = round16(n), k = cig * g->kh * g->kw;
+    const uint8_t zu = (uint8_t)(zx ^ 0x80);
     for (int64_t ci = 0; ci < cig; ci++) {
         const int8_t *xc = x + (c0 + ci) * g->h * g->w;
         for (int64_t ky = 0; ky < g->kh; ky++)
             for (int64_t kx = 0; kx < g->kw; kx++) {
-                int8_t *row = col + ((ci * g->kh + ky) * g->kw + kx) * n;
+                int64_t kk = (ci * g->kh + ky) * g->kw + kx;
+                uint8_t *row = xp + (kk / 4) * np * 4 + kk % 4;
                 int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
                 // the columns whose ix is inside [0, w): [lo, hi)
                 int64_t lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw;
@@ -117,20 +121,21 @@ static void im2col_s8(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, i
                 hi = hi > ox0 + nx ? ox0 + nx : hi < lo ? lo : hi;
                 for (int64_t oy = oy0; oy < oy0 + n_rows; oy++) {
                     int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-                    int8_t *r = row + (oy - oy0) * nx - ox0;
-                    if (iy < 0 || iy >= g->h) {
-                        memset(r + ox0, zx, (size_t)nx);
-                        continue;
-                    }
-                    const int8_t *xr = xc + iy * g->w + off;
-                    memset(r + ox0, zx, (size_t)(lo - ox0));
-                    if (g->sw == 1) memcpy(r + lo, xr + lo, (size_t)(hi - lo));
-                    else
-                        for (int64_t ox = lo; ox < hi; ox++) r[ox] = xr[ox * g->sw];
-                    memset(r + hi, zx, (size_t)(ox0 + nx - hi));
+                    uint8_t *restrict r = row + 4 * (oy - oy0) * nx; // lane of column ox0
+                    int64_t a = lo - ox0, b = hi - ox0;
+                    int inside = iy >= 0 && iy < g->h;
+                    if (!inside) a = b = nx;
+                    const int8_t *restrict xr = inside ? xc + iy * g->w + off + lo * g->sw : xc;
+                    for (int64_t j = 0; j < a; j++) r[4 * j] = zu;
+                    for (int64_t j = a; j < b; j++) r[4 * j] = (uint8_t)(xr[(j - a) * g->sw] ^ 0x80);
+                    for (int64_t j = b; j < nx; j++) r[4 * j] = zu;
                 }
             }
     }
+    for (int64_t kk = k; kk < (k + 3) / 4 * 4; kk++) // the last group's missing rows
+        for (int64_t j = 0; j < n; j++) xp[((kk / 4) * np + j) * 4 + kk % 4] = 0;
+    for (int64_t gi = 0; gi < (k + 3) / 4; gi++)
+        memset(xp + (gi * np + n) * 4, 0, (size_t)(4 * (np - n)));
 }
 
 void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
@@ -153,8 +158,7 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
     }
     int64_t hw = g->ho * g->wo, cig = g->c / g->groups, cog = g->co / g->groups;
     int64_t k = cig * g->kh * g->kw, rows = chunk_rows(g), cols = chunk_cols(g);
-    int8_t *col = ws;
-    uint8_t *xp = (uint8_t *)ws + (is_pointwise(g) ? 0 : ALIGN64(k * rows * cols));
+    uint8_t *xp = ws;
     for (int64_t oy0 = 0; oy0 < g->ho; oy0 += rows)
         for (int64_t ox0 = 0; ox0 < g->wo; ox0 += cols) {
             int64_t nr = g->ho - oy0 < rows ? g->ho - oy0 : rows;
@@ -164,8 +168,7 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
                 if (is_pointwise(g)) {
                     pack_u8(k, n, x + grp * cig * hw + p0, hw, xp);
                 } else {
-                    im2col_s8(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, ox0, nx, col);
-                    pack_u8(k, n, col, n, xp);
+                    im2col_u8(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, ox0, nx, xp);
                 }
                 gaba_nn_table.qgemm(q, grp * cog, cog, k, n, xp, round16(n),
                                     y + grp * cog * hw + p0, hw);

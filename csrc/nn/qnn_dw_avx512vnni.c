@@ -27,6 +27,12 @@ void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_la
     int64_t hp = gaba_qnn_dw_rows(g), wp = gaba_qnn_dw_cols(g);
     int8_t *pad = ws;
     int8_t zx = (int8_t)q->in_zp[0];
+    // each tap's offset in the plane (stride 1), or its row offset and column (stride 2)
+    int64_t t_off[MAX_TAPS], t_row[MAX_TAPS], t_col[MAX_TAPS];
+    for (int64_t t = 0; t < taps; t++) {
+        t_row[t] = (t / g->kw) * g->dh * wp, t_col[t] = (t % g->kw) * g->dw;
+        t_off[t] = t_row[t] + t_col[t];
+    }
     for (int64_t c = 0; c < g->c; c++) {
         memset(pad, zx, (size_t)(hp * wp));
         for (int64_t iy = 0; iy < g->h && iy + g->pt < hp; iy++) {
@@ -46,37 +52,48 @@ void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_la
             gaba_qnn_v16_init((int32_t)((uint32_t)q->bias_eff[c] + 128u * (uint32_t)wsum),
                               q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max);
         int8_t *yc = y + c * g->ho * g->wo;
-        for (int64_t oy = 0; oy < g->ho; oy++) {
+        if (g->sw == 1) {
+            // Over the plane as one flat row: output f = oy * wp + ox reads
+            // pad[f + ky * dh * wp + kx * dw]; the columns ox >= wo are computed
+            // and not stored.
+            int64_t nflat = (g->ho - 1) * wp + g->wo;
+            for (int64_t f0 = 0; f0 < nflat; f0 += 32) {
+                __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
+                for (int64_t t = 0; t < taps; t++) {
+                    int64_t at = f0 + t_off[t];
+                    __m512i v = load_row(pad + at, hp * wp - at);
+                    even = _mm512_dpwssd_epi32(even, v, w_lo[t]);
+                    odd = _mm512_dpwssd_epi32(odd, v, w_hi[t]);
+                }
+                __m512i e = gaba_qnn_v16_requant(&rq, even), o = gaba_qnn_v16_requant(&rq, odd);
+                __m512i r16 = _mm512_or_si512(_mm512_and_si512(e, _mm512_set1_epi32(0xffff)),
+                                              _mm512_slli_epi32(o, 16));
+                __m256i r8 = _mm512_cvtsepi16_epi8(r16);
+                int64_t f1 = f0 + 32 < nflat ? f0 + 32 : nflat;
+                for (int64_t oy = f0 / wp; oy * wp < f1; oy++) {
+                    // lanes [a, b) are row oy's columns below wo
+                    int64_t a = oy * wp > f0 ? oy * wp - f0 : 0;
+                    int64_t b = oy * wp + g->wo < f1 ? oy * wp + g->wo - f0 : f1 - f0;
+                    if (b <= a) continue;
+                    __mmask32 m = (__mmask32)((((uint64_t)1 << b) - 1) & ~(((uint64_t)1 << a) - 1));
+                    _mm256_mask_storeu_epi8(yc + oy * (g->wo - wp) + f0, m, r8);
+                }
+            }
+            continue;
+        }
+        for (int64_t oy = 0; oy < g->ho; oy++) { // stride 2: row by row
             const int8_t *rows = pad + oy * g->sh * wp;
             int8_t *yr = yc + oy * g->wo;
-            if (g->sw == 1) {
-                for (int64_t ox = 0; ox < g->wo; ox += 32) {
-                    __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
-                    for (int64_t t = 0; t < taps; t++) {
-                        int64_t col = ox + (t % g->kw) * g->dw;
-                        __m512i v = load_row(rows + (t / g->kw) * g->dh * wp + col, wp - col);
-                        even = _mm512_dpwssd_epi32(even, v, w_lo[t]);
-                        odd = _mm512_dpwssd_epi32(odd, v, w_hi[t]);
-                    }
-                    __m512i e = gaba_qnn_v16_requant(&rq, even), o = gaba_qnn_v16_requant(&rq, odd);
-                    __m512i r16 = _mm512_or_si512(_mm512_and_si512(e, _mm512_set1_epi32(0xffff)),
-                                                  _mm512_slli_epi32(o, 16));
-                    int64_t left = g->wo - ox;
-                    __mmask32 m = left >= 32 ? 0xffffffffu : (__mmask32)((1ull << left) - 1);
-                    _mm512_mask_cvtsepi16_storeu_epi8(yr + ox, m, r16);
+            for (int64_t ox = 0; ox < g->wo; ox += 16) {
+                __m512i acc = _mm512_setzero_si512();
+                for (int64_t t = 0; t < taps; t++) {
+                    int64_t kx = t_col[t], col = 2 * ox + (kx & ~(int64_t)1);
+                    __m512i v = load_row(rows + t_row[t] + col, wp - col);
+                    acc = _mm512_dpwssd_epi32(acc, v, kx & 1 ? w_hi[t] : w_lo[t]);
                 }
-            } else {
-                for (int64_t ox = 0; ox < g->wo; ox += 16) {
-                    __m512i acc = _mm512_setzero_si512();
-                    for (int64_t t = 0; t < taps; t++) {
-                        int64_t kx = (t % g->kw) * g->dw, col = 2 * ox + (kx & ~(int64_t)1);
-                        __m512i v = load_row(rows + (t / g->kw) * g->dh * wp + col, wp - col);
-                        acc = _mm512_dpwssd_epi32(acc, v, kx & 1 ? w_hi[t] : w_lo[t]);
-                    }
-                    int64_t left = g->wo - ox;
-                    __mmask16 m = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
-                    _mm512_mask_cvtsepi32_storeu_epi8(yr + ox, m, gaba_qnn_v16_requant(&rq, acc));
-                }
+                int64_t left = g->wo - ox;
+                __mmask16 m = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+                _mm512_mask_cvtsepi32_storeu_epi8(yr + ox, m, gaba_qnn_v16_requant(&rq, acc));
             }
         }
     }

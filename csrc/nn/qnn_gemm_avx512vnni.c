@@ -5,7 +5,8 @@
 // vector operand of vpdpbusd; each weight row's 4 signed bytes are
 // broadcast straight from the plain (c_out, K) weights, so nothing is
 // repacked per call. The tile is requantized in registers and stored as
-// int8 rows (no int32 buffer).
+// int8 rows (no int32 buffer). The tile loops are unrolled (pragmas) so the
+// accumulators stay in registers.
 #include "qnn_avx512_impl.h"
 
 #include <string.h>
@@ -18,34 +19,44 @@ static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, 
                                                        const uint8_t *xp, int64_t np, int64_t n,
                                                        int8_t *y, int64_t rs_y) {
     __m512i acc[MR][NV];
+    #pragma GCC unroll 8
     for (int i = 0; i < mr; i++)
+        #pragma GCC unroll 8
         for (int v = 0; v < nv; v++) acc[i][v] = _mm512_setzero_si512();
     const int8_t *w = q->w + c0 * k;
     int64_t kf = k / 4;
     for (int64_t g = 0; g < kf; g++) {
         __m512i xv[NV];
+        #pragma GCC unroll 8
         for (int v = 0; v < nv; v++) xv[v] = _mm512_loadu_si512(xp + (g * np + 16 * v) * 4);
+        #pragma GCC unroll 8
         for (int i = 0; i < mr; i++) {
             int32_t wi;
             memcpy(&wi, w + i * k + 4 * g, 4);
             __m512i wv = _mm512_set1_epi32(wi);
+            #pragma GCC unroll 8
             for (int v = 0; v < nv; v++) acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], xv[v], wv);
         }
     }
     if (k % 4) { // the last group: its missing k steps are 0 in xp
         __m512i xv[NV];
+        #pragma GCC unroll 8
         for (int v = 0; v < nv; v++) xv[v] = _mm512_loadu_si512(xp + (kf * np + 16 * v) * 4);
+        #pragma GCC unroll 8
         for (int i = 0; i < mr; i++) {
             int32_t wi = 0;
             memcpy(&wi, w + i * k + 4 * kf, (size_t)(k % 4));
             __m512i wv = _mm512_set1_epi32(wi);
+            #pragma GCC unroll 8
             for (int v = 0; v < nv; v++) acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], xv[v], wv);
         }
     }
+    #pragma GCC unroll 8
     for (int i = 0; i < mr; i++) {
         int64_t c = c0 + i;
         const gaba_qnn_v16 rq = gaba_qnn_v16_init(q->bias_eff[c], q->mult[c], q->shift[c],
                                                   q->out_zp, q->act_min, q->act_max);
+        #pragma GCC unroll 8
         for (int v = 0; v < nv; v++) {
             int64_t left = n - 16 * v;
             __mmask16 m = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);

@@ -176,6 +176,24 @@ def test_concat_clamp_reshape_int8():
     np.testing.assert_array_equal(u, np.repeat(x[:, :, :10], 2, axis=2))
 
 
+@pytest.mark.kernels
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "hard_swish"])
+def test_lut_activation_int8(act):
+    """sigmoid/tanh/hard-swish as 256-entry tables: every input code, against
+    the float64 NumPy table; and the table against the float function (each
+    entry within half an output step plus float rounding)."""
+    x = np.arange(-128, 128, dtype=np.int8).reshape(1, 2, 128)
+    qi, qo = (f32(0.06), 11), (f32(1 / 200 if act == "sigmoid" else 0.021), -100 if act == "sigmoid" else 3)
+    y = both("act", act, [0], [x], [qi], qo)
+    table = R.lut(act, qi[0], qi[1], qo[0], qo[1])
+    np.testing.assert_array_equal(y[0], R.apply_lut(x[0], table))
+    real = qi[0] * (np.arange(-128, 128) - qi[1])
+    f = {"sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh,
+         "hard_swish": lambda v: v * np.clip(v + 3, 0, 6) / 6}[act](real)
+    want = np.clip(f / qo[0] + qo[1], -128, 127)
+    assert np.abs(table.astype(np.float64) - want).max() <= 0.5 + 1e-6
+
+
 def test_unsupported_op_errors():
     x = np.zeros((1, 4, 4), np.int8)
     with pytest.raises(Exception):

@@ -69,8 +69,8 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
     npy_intp batch = collect(func, args[1], m->def->n_inputs, m->tensors, idx, 0, in, -1);
     if (batch < 0) return NULL;
     if (batch < 1) return PyErr_Format(PyExc_ValueError, "%s: the calibration batch is empty", func);
-    float *tmin = malloc((size_t)m->n_tensors * sizeof(float));
-    float *tmax = malloc((size_t)m->n_tensors * sizeof(float));
+    float *tmin = malloc((size_t)(m->n_tensors + m->n_nodes) * sizeof(float));
+    float *tmax = malloc((size_t)(m->n_tensors + m->n_nodes) * sizeof(float));
     gaba_zoo_qmodel *q = calloc(1, sizeof *q);
     gaba_status st = tmin && tmax && q ? GABA_OK : GABA_ERR_NOMEM;
     Py_BEGIN_ALLOW_THREADS
@@ -272,6 +272,11 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         }
         q.w = w, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
         q.mult = PyArray_DATA(wa[2]), q.shift = PyArray_DATA(wa[3]);
+    }
+    int8_t lut[256];
+    if (q.layer.op == GABA_NN_ACT && gaba_qnn_is_lut_act(q.layer.act)) {
+        gaba_qnn_build_lut(q.layer.act, q.in_scale[0], q.in_zp[0], q.out_scale, q.out_zp, lut);
+        q.lut = lut;
     }
     gaba_nn_shape oshape;
     int64_t ws_bytes = 0;

@@ -188,6 +188,22 @@ static int act_ok(gaba_nn_act a) {
     return a == GABA_NN_ACT_NONE || a == GABA_NN_ACT_RELU || a == GABA_NN_ACT_RELU6;
 }
 
+int gaba_qnn_is_lut_act(gaba_nn_act a) {
+    return a == GABA_NN_ACT_SIGMOID || a == GABA_NN_ACT_TANH || a == GABA_NN_ACT_HSWISH;
+}
+
+void gaba_qnn_build_lut(gaba_nn_act act, float in_scale, int32_t in_zp, float out_scale,
+                        int32_t out_zp, int8_t *lut) {
+    for (int32_t q = -128; q < 128; q++) {
+        double x = (double)in_scale * (q - in_zp), f;
+        if (act == GABA_NN_ACT_SIGMOID) f = 1.0 / (1.0 + exp(-x));
+        else if (act == GABA_NN_ACT_TANH) f = tanh(x);
+        else f = x * (x + 3.0 < 0.0 ? 0.0 : x + 3.0 > 6.0 ? 6.0 : x + 3.0) / 6.0;
+        double v = round(f / (double)out_scale) + out_zp;
+        lut[q + 128] = (int8_t)(v < -128.0 ? -128 : v > 127.0 ? 127 : v);
+    }
+}
+
 // Unpadded max/avg pooling, row by row over chunks of output columns (the
 // reference checks every tap's bounds; here there are none to check).
 static void pool_fast(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max) {
@@ -228,8 +244,9 @@ int gaba_qnn_supported(const gaba_nn_layer *l) {
     case GABA_NN_ADD:
     case GABA_NN_SUB:
     case GABA_NN_MUL:
-    case GABA_NN_ACT:
         return act_ok(l->act);
+    case GABA_NN_ACT:
+        return act_ok(l->act) || gaba_qnn_is_lut_act(l->act);
     case GABA_NN_MAXPOOL:
     case GABA_NN_AVGPOOL:
     case GABA_NN_GLOBAL_AVGPOOL:
@@ -289,7 +306,8 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         }
         return gaba_qnn_dense(l->p[0], numel, q, x[0], y, ws);
     case GABA_NN_ACT:
-        gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
+        if (gaba_qnn_is_lut_act(l->act)) gaba_qnn_lut_ref(numel, x[0], q->lut, y);
+        else gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
         return GABA_OK;
     case GABA_NN_MAXPOOL:
     case GABA_NN_AVGPOOL: {

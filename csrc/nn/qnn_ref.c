@@ -5,7 +5,8 @@
 // call the library's MultiplyByQuantizedMultiplier; the elementwise ops,
 // which are their own fast path, its inlined copy. They are the
 // oracle for the fast kernels; pooling, concat, clamps and copies are also
-// what the fast path runs (memory-bound loops). No float arithmetic here.
+// what the fast path runs (memory-bound loops), as is the table lookup of the
+// sigmoid/tanh/hard-swish activations. No float arithmetic here.
 #include "qnn_kernels.h"
 
 #include <string.h>
@@ -147,4 +148,8 @@ void gaba_qnn_upsample_nearest_ref(int64_t c, int64_t h, int64_t w, int64_t sh, 
 void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y) {
     for (int64_t i = 0; i < a; i++)
         for (int64_t j = 0; j < b; j++) y[j * a + i] = x[i * b + j];
+}
+
+void gaba_qnn_lut_ref(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y) {
+    for (int64_t i = 0; i < n; i++) y[i] = lut[x[i] + 128];
 }

@@ -21,6 +21,16 @@ static int64_t tensor_bytes(const gaba_nn_shape *s, gaba_nn_dtype d) {
     return gaba_nn_numel(s) * (d == GABA_NN_I8 ? 1 : 4);
 }
 
+static int is_weighted(gaba_nn_op op) {
+    return op == GABA_NN_CONV2D || op == GABA_NN_CONV1D || op == GABA_NN_DENSE;
+}
+
+// A conv/dense with a sigmoid, tanh or hard-swish: an int8 conv without the
+// activation, then the activation as an int8 table (TFLite's LUT ops).
+static int lut_split(const gaba_nn_layer *l) {
+    return is_weighted(l->op) && gaba_qnn_is_lut_act(l->act);
+}
+
 // ---- calibration -------------------------------------------------------------------
 
 static void minmax(const float *x, int64_t n, float *lo, float *hi) {
@@ -36,7 +46,7 @@ gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *con
     if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG;
     gaba_status st = GABA_OK;
     void **ptr = m->ptrs[0];
-    for (int i = 0; i < m->n_tensors; i++) tmin[i] = INFINITY, tmax[i] = -INFINITY;
+    for (int i = 0; i < m->n_tensors + m->n_nodes; i++) tmin[i] = INFINITY, tmax[i] = -INFINITY;
     // One sample's outputs: the executor writes them to the caller's buffers.
     int64_t out_bytes = 0;
     for (int i = 0; i < m->n_tensors; i++)
@@ -57,11 +67,23 @@ gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *con
             gaba_zoo_node *nd = &m->nodes[n];
             const void *x[GABA_NN_MAX_INPUTS];
             for (int j = 0; j < nd->n_in; j++) x[j] = ptr[nd->in[j]];
-            st = gaba_nn_eval(&nd->layer, nd->n_in, nd->in_shape, x, &nd->plan, nd->w,
-                              ptr[nd->out], nd->ws >= 0 ? ptr[nd->ws] : NULL, m->impl);
+            int64_t cnt = gaba_nn_numel(&m->tensors[nd->out].shape);
+            gaba_nn_layer l = nd->layer;
+            if (lut_split(&l)) l.act = GABA_NN_ACT_NONE; // record the range before the table
+            st = gaba_nn_eval(&l, nd->n_in, nd->in_shape, x, &nd->plan, nd->w, ptr[nd->out],
+                              nd->ws >= 0 ? ptr[nd->ws] : NULL, m->impl);
+            if (st == GABA_OK && lut_split(&nd->layer)) {
+                minmax(ptr[nd->out], cnt, &tmin[m->n_tensors + n], &tmax[m->n_tensors + n]);
+                gaba_nn_layer act = {.op = GABA_NN_ACT, .act = nd->layer.act};
+                gaba_nn_plan pl;
+                st = gaba_nn_prepare(&act, 1, &m->tensors[nd->out].shape, NULL, &pl);
+                const void *y = ptr[nd->out];
+                if (st == GABA_OK)
+                    st = gaba_nn_eval(&act, 1, &m->tensors[nd->out].shape, &y, &pl, NULL,
+                                      ptr[nd->out], NULL, m->impl);
+            }
             if (st == GABA_OK && m->tensors[nd->out].dtype == GABA_NN_F32)
-                minmax(ptr[nd->out], gaba_nn_numel(&m->tensors[nd->out].shape), &tmin[nd->out],
-                       &tmax[nd->out]);
+                minmax(ptr[nd->out], cnt, &tmin[nd->out], &tmax[nd->out]);
         }
     }
     gaba_aligned_free(outs);
@@ -90,6 +112,7 @@ typedef struct builder {
     int *i8_of, *f32_of; // per tensor: its int8 / float version (-1: none yet)
     int max_tensors, max_nodes;
     unsigned char *wp; // bump pointer into q->weights
+    const float *tmin, *tmax; // calibrated ranges: tensors, then nodes' pre-activation ranges
 } builder;
 
 static int new_tensor(builder *b, const gaba_zoo_tensor *like, gaba_nn_dtype dt, float scale,
@@ -157,23 +180,22 @@ static void *take(builder *b, int64_t bytes) {
     return p;
 }
 
-static int is_weighted(gaba_nn_op op) {
-    return op == GABA_NN_CONV2D || op == GABA_NN_CONV1D || op == GABA_NN_DENSE;
-}
-
 // Ops whose int8 output keeps the input's parameters (values are moved, not computed).
-static int passes_params(gaba_nn_op op) {
+static int passes_params(const gaba_nn_layer *l) {
+    gaba_nn_op op = l->op;
     return op == GABA_NN_MAXPOOL || op == GABA_NN_AVGPOOL || op == GABA_NN_GLOBAL_AVGPOOL ||
            op == GABA_NN_GLOBAL_MAXPOOL || op == GABA_NN_RESHAPE || op == GABA_NN_FLATTEN ||
-           op == GABA_NN_TRANSPOSE || op == GABA_NN_UPSAMPLE || op == GABA_NN_ACT;
+           op == GABA_NN_TRANSPOSE || op == GABA_NN_UPSAMPLE ||
+           (op == GABA_NN_ACT && !gaba_qnn_is_lut_act(l->act));
 }
 
 static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
     int64_t bytes = 0;
-    if (gaba_qnn_supported(&nd->layer)) {
-        if (!is_weighted(nd->layer.op)) return 0;
+    if (gaba_qnn_supported(&nd->layer) || lut_split(&nd->layer)) {
+        int64_t lut = gaba_qnn_is_lut_act(nd->layer.act) ? ALIGN64(256) : 0;
+        if (!is_weighted(nd->layer.op)) return lut;
         int64_t co = nd->plan.weight_shapes[1].d[0];
-        return ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + 4 * ALIGN64(co * 4);
+        return lut + ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + 4 * ALIGN64(co * 4);
     }
     for (int w = 0; w < nd->plan.n_weights; w++)
         bytes += ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[w]) * 4);
@@ -216,7 +238,8 @@ static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qn
 static gaba_status add_layer(builder *b, int n) {
     gaba_zoo_qmodel *q = b->q;
     const gaba_zoo_node *fn = &b->m->nodes[n];
-    int int8 = gaba_qnn_supported(&fn->layer);
+    int split = lut_split(&fn->layer);
+    int int8 = gaba_qnn_supported(&fn->layer) || split;
     for (int j = 0; j < fn->n_in; j++)
         if (q->tensors[fn->in[j]].dtype == GABA_NN_I32) int8 = 0;
     int in[GABA_NN_MAX_INPUTS];
@@ -231,10 +254,18 @@ static gaba_status add_layer(builder *b, int n) {
     int out = fn->out;
     gaba_zoo_tensor *to = &q->tensors[out];
     if (int8) {
-        if (passes_params(fn->layer.op)) q->scale[out] = q->scale[in[0]], q->zp[out] = q->zp[in[0]];
+        if (passes_params(&fn->layer)) q->scale[out] = q->scale[in[0]], q->zp[out] = q->zp[in[0]];
         to->dtype = GABA_NN_I8;
         to->bytes = tensor_bytes(&to->shape, GABA_NN_I8);
         b->i8_of[out] = out, b->f32_of[out] = -1;
+    }
+    if (int8 && split) {
+        // the conv writes the pre-activation tensor, the table node the output
+        float s;
+        int32_t z;
+        choose_params(b->tmin[b->m->n_tensors + n], b->tmax[b->m->n_tensors + n], &s, &z);
+        out = new_tensor(b, to, GABA_NN_I8, s, z);
+        if (out < 0) return GABA_ERR_NOMEM;
     }
     gaba_zoo_qnode *nd = new_node(b, fn->name, int8 ? GABA_ZOO_Q_INT8 : GABA_ZOO_Q_FLOAT);
     if (!nd) return GABA_ERR_NOMEM;
@@ -245,6 +276,7 @@ static gaba_status add_layer(builder *b, int n) {
     if (int8) {
         gaba_qnn_layer *ql = &nd->q;
         ql->layer = fn->layer;
+        if (split) ql->layer.act = GABA_NN_ACT_NONE;
         for (int j = 0; j < fn->n_in; j++) ql->in_scale[j] = q->scale[in[j]], ql->in_zp[j] = q->zp[in[j]];
         ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
         gaba_qnn_set_clamp(ql);
@@ -254,6 +286,12 @@ static gaba_status add_layer(builder *b, int n) {
         gaba_nn_shape shape;
         st = gaba_qnn_prepare(ql, nd->n_in, nd->in_shape, &shape, &ws);
         if (st != GABA_OK) return st;
+        if (gaba_qnn_is_lut_act(ql->layer.act)) {
+            int8_t *lut = take(b, 256);
+            gaba_qnn_build_lut(ql->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale,
+                               ql->out_zp, lut);
+            ql->lut = lut;
+        }
         q->n_int8++;
     } else {
         nd->layer = fn->layer;
@@ -273,6 +311,21 @@ static gaba_status add_layer(builder *b, int n) {
         if (t < 0) return GABA_ERR_NOMEM;
         q->tensors[t].kind = 3;
         nd->ws = t;
+    }
+    if (int8 && split) {
+        gaba_zoo_qnode *act = new_node(b, fn->name, GABA_ZOO_Q_INT8);
+        if (!act) return GABA_ERR_NOMEM;
+        act->n_in = 1, act->in[0] = out, act->in_shape[0] = q->tensors[out].shape;
+        act->out = fn->out;
+        gaba_qnn_layer *ql = &act->q;
+        ql->layer = (gaba_nn_layer){.op = GABA_NN_ACT, .act = fn->layer.act};
+        ql->in_scale[0] = q->scale[out], ql->in_zp[0] = q->zp[out];
+        ql->out_scale = q->scale[fn->out], ql->out_zp = q->zp[fn->out];
+        gaba_qnn_set_clamp(ql);
+        int8_t *lut = take(b, 256);
+        gaba_qnn_build_lut(fn->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale,
+                           ql->out_zp, lut);
+        ql->lut = lut;
     }
     return GABA_OK;
 }
@@ -361,8 +414,8 @@ gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const
     if (!q || !m || !m->def || !tmin || !tmax) return GABA_ERR_ARG;
     memset(q, 0, sizeof *q);
     q->def = m->def;
-    builder b = {q, m, NULL, NULL, 3 * m->n_tensors + 3 * m->n_nodes + 16,
-                 3 * m->n_nodes + 2 * m->n_tensors + 16, NULL};
+    builder b = {q, m, NULL, NULL, 4 * m->n_tensors + 3 * m->n_nodes + 16,
+                 4 * m->n_nodes + 2 * m->n_tensors + 16, NULL, tmin, tmax};
     int64_t wbytes = 64;
     for (int n = 0; n < m->n_nodes; n++) wbytes += node_weight_bytes(&m->nodes[n]);
     q->tensors = calloc((size_t)b.max_tensors, sizeof *q->tensors);

@@ -57,7 +57,9 @@ typedef struct gaba_zoo_qmodel {
 } gaba_zoo_qmodel;
 
 // Runs `m` over a batch and records each tensor's min and max (tmin/tmax:
-// m->n_tensors entries, indexed as m->tensors).
+// m->n_tensors + m->n_nodes entries: first indexed as m->tensors, then per
+// node the range before a conv/dense's sigmoid, tanh or hard-swish, which
+// the int8 model runs as a separate table op).
 gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
                                float *tmin, float *tmax);
 

@@ -525,9 +525,11 @@ class QuantizedModel:
         """Time every node of the int8 graph on the first sample of a batch, as
         :meth:`Model.profile` does for the float graph; print and return the table.
 
-        The nodes are the int8 layers (op ``"<op> int8"``), the float32 layers of a
-        mixed model (``"<op> float32"``) and the quantize / dequantize edges the
-        quantizer inserted (layer and op ``quantize`` / ``dequantize``, no MACs).
+        The nodes are the int8 layers (op ``"<op> int8"``; a conv/dense with a
+        sigmoid, tanh or hard-swish is two nodes, the second ``"<act> int8"``, its
+        lookup table), the float32 layers of a mixed model (``"<op> float32"``) and
+        the quantize / dequantize edges the quantizer inserted (layer and op
+        ``quantize`` / ``dequantize``, no MACs).
         Inputs are float32 as for :meth:`forward` (the float edges are timed too).
 
         Returns
@@ -554,6 +556,8 @@ class QuantizedModel:
         for name, kind in self._node_kinds:
             if kind in ("quantize", "dequantize"):
                 nodes.append((kind, kind, 0))
+            elif nodes and nodes[-1][0] == name:  # a conv's sigmoid/tanh/hard-swish table
+                nodes.append((name, f"{float_layers[name]['act']} int8", 0))
             else:
                 la = float_layers[name]
                 nodes.append((name, f"{la['op']} {kind}", la["macs"]))

@@ -276,3 +276,18 @@ def test_quantize_errors():
                             else (0,) + tuple(next(iter(m.inputs.values()))["shape"]), np.float32))
     with pytest.raises(TypeError):
         m.quantize(np.zeros((2,) + tuple(next(iter(m.inputs.values()))["shape"]), np.float64))
+
+
+def test_quantized_profile():
+    """QuantizedModel.profile times every node of the int8 graph: the float
+    layers' names in order, the edges, and a conv's sigmoid table as its own node."""
+    m, qm = quantized("SpeechEnhanceNano")
+    table = qm.profile(make_inputs(m, 2, 4), runs=3, warmup=1)
+    layers = [r["layer"] for r in table if r["layer"] not in ("quantize", "dequantize")]
+    assert [n for i, n in enumerate(layers) if i == 0 or layers[i - 1] != n] == [la["name"] for la in m.layers]
+    ops = {r["op"] for r in table if r["layer"] == "mask_head"}
+    assert ops == {"conv1d int8", "sigmoid int8"}
+    assert all(r["p50_us"] > 0 for r in table) and table.total_us > 0
+    assert abs(sum(r["share"] for r in table) - 1) < 1e-9
+    with pytest.raises(ValueError):
+        qm.profile(make_inputs(m, 1, 4), runs=0)

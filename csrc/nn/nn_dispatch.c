@@ -10,6 +10,9 @@
 #define QAVX2 .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
               .qquantize = gaba_qnn_quantize_f32_avx2, \
               .qadd_input = gaba_qnn_add_input_avx2, .qgemm = gaba_qnn_gemm_generic
+#define QAVX512 .qrequant_row = gaba_qnn_requant_row_avx512, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
+                .qquantize = gaba_qnn_quantize_f32_avx2, \
+                .qadd_input = gaba_qnn_add_input_avx512, .qgemm = gaba_qnn_gemm_generic
 
 gaba_nn_kernels gaba_nn_table = {
     .dwconv = gaba_nn_dwconv_f32_generic, QGEN,
@@ -20,7 +23,7 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
         [GABA_ISA_REF] = {.dwconv = gaba_nn_dwconv_f32_generic, QGEN},
         [GABA_ISA_AVX2] = {.dwconv = gaba_nn_dwconv_f32_avx2, QAVX2},
         [GABA_ISA_AVX512] = {.dwconv = gaba_nn_dwconv_f32_avx512,
-                             .conv_direct = gaba_nn_conv_direct_f32_avx512, QAVX2},
+                             .conv_direct = gaba_nn_conv_direct_f32_avx512, QAVX512},
     };
     gaba_nn_table = by_level[isa];
     // VNNI is a feature beyond the AVX-512 level (vpdpbusd, vpdpwssd).

@@ -30,9 +30,9 @@ static inline gaba_qnn_v16 gaba_qnn_v16_init(int32_t bias, int32_t mult, int32_t
     return c;
 }
 
-// clamp(zp + MBQM(acc + bias)), still in int32 lanes.
-static inline __m512i gaba_qnn_v16_requant(const gaba_qnn_v16 *c, __m512i acc) {
-    __m512i x = _mm512_sll_epi32(_mm512_add_epi32(acc, c->bias), c->lsh);
+// MBQM(x) per lane.
+static inline __m512i gaba_qnn_v16_mbqm(const gaba_qnn_v16 *c, __m512i x) {
+    x = _mm512_sll_epi32(x, c->lsh);
     __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, c->vm), c->nudge);
     __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), c->vm), c->nudge);
     even = _mm512_srli_epi64(even, 31);
@@ -41,8 +41,12 @@ static inline __m512i gaba_qnn_v16_requant(const gaba_qnn_v16 *c, __m512i acc) {
     __m512i rem = _mm512_and_si512(h, c->vmask);
     __m512i thr = _mm512_mask_add_epi32(c->vthr, _mm512_movepi32_mask(h), c->vthr, c->one);
     __m512i r = _mm512_sra_epi32(h, c->rsh);
-    r = _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, c->one);
-    r = _mm512_add_epi32(r, c->zp);
+    return _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, c->one);
+}
+
+// clamp(zp + MBQM(acc + bias)), still in int32 lanes.
+static inline __m512i gaba_qnn_v16_requant(const gaba_qnn_v16 *c, __m512i acc) {
+    __m512i r = _mm512_add_epi32(gaba_qnn_v16_mbqm(c, _mm512_add_epi32(acc, c->bias)), c->zp);
     return _mm512_min_epi32(_mm512_max_epi32(r, c->lo), c->hi);
 }
 

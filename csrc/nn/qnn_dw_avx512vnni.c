@@ -1,16 +1,18 @@
 // qnn_dw_avx512vnni.c - the int8 depthwise conv (stride 1 or 2 along the
-// width, any kernel, dilation, vertical stride) with AVX-512 VNNI. Each
-// channel is copied into a zero-point-padded plane as in qnn_impl.h; a
-// load of 32 input bytes widened to int16 holds 16 pairs (x[2j], x[2j+1]),
-// and vpdpwssd with a weight pair (w, 0) or (0, w) adds w * x[2j] or
-// w * x[2j + 1] to 16 int32 lanes. Stride 1: two accumulators (the even and
-// the odd outputs of 32); stride 2: one (16 outputs, the tap's parity picks
-// the pair). All taps' pairs stay in registers; the output stage runs in
-// registers (qnn_avx512_impl.h). Exact: the same integer sums as the loop.
+// width, any kernel up to MAX_TAPS taps, dilation, vertical stride) with
+// AVX-512 VNNI. Each channel is copied into a zero-point-padded plane as in
+// qnn_impl.h; a load of 32 input bytes widened to int16 holds 16 pairs
+// (x[2j], x[2j+1]), and vpdpwssd with a weight pair (w, 0) or (0, w) adds
+// w * x[2j] or w * x[2j + 1] to 16 int32 lanes. Stride 1: two accumulators
+// (the even and the odd outputs of 32) over the padded plane as one flat
+// row, so narrow rows still fill the vectors; stride 2: one (16 outputs of
+// a row; the tap's parity picks the pair). The weight pairs are broadcast
+// from memory; the output stage runs in registers (qnn_avx512_impl.h).
+// Exact: the same integer sums as the loop.
 #include "qnn_avx512_impl.h"
 #include "qnn_impl.h"
 
-#define MAX_TAPS 25
+#define MAX_TAPS 256 // larger kernels take the AVX2 loop
 
 static inline __m512i load_row(const int8_t *src, int64_t avail) {
     __mmask32 m = avail >= 32 ? 0xffffffffu : avail <= 0 ? 0 : (__mmask32)((1ull << avail) - 1);
@@ -41,11 +43,11 @@ void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_la
             if (n > 0) memcpy(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, (size_t)n);
         }
         const int8_t *wc = q->w + c * taps;
-        __m512i w_lo[MAX_TAPS], w_hi[MAX_TAPS]; // pairs (w, 0) and (0, w)
+        int32_t w_lo[MAX_TAPS], w_hi[MAX_TAPS]; // int16 pairs (w, 0) and (0, w)
         int32_t wsum = 0;
         for (int64_t t = 0; t < taps; t++) {
-            w_lo[t] = _mm512_set1_epi32((uint16_t)(int16_t)wc[t]);
-            w_hi[t] = _mm512_set1_epi32((int32_t)((uint32_t)(uint16_t)(int16_t)wc[t] << 16));
+            w_lo[t] = (uint16_t)(int16_t)wc[t];
+            w_hi[t] = (int32_t)((uint32_t)(uint16_t)(int16_t)wc[t] << 16);
             wsum += wc[t];
         }
         const gaba_qnn_v16 rq =
@@ -62,8 +64,8 @@ void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_la
                 for (int64_t t = 0; t < taps; t++) {
                     int64_t at = f0 + t_off[t];
                     __m512i v = load_row(pad + at, hp * wp - at);
-                    even = _mm512_dpwssd_epi32(even, v, w_lo[t]);
-                    odd = _mm512_dpwssd_epi32(odd, v, w_hi[t]);
+                    even = _mm512_dpwssd_epi32(even, v, _mm512_set1_epi32(w_lo[t]));
+                    odd = _mm512_dpwssd_epi32(odd, v, _mm512_set1_epi32(w_hi[t]));
                 }
                 __m512i e = gaba_qnn_v16_requant(&rq, even), o = gaba_qnn_v16_requant(&rq, odd);
                 __m512i r16 = _mm512_or_si512(_mm512_and_si512(e, _mm512_set1_epi32(0xffff)),
@@ -89,7 +91,7 @@ void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_la
                 for (int64_t t = 0; t < taps; t++) {
                     int64_t kx = t_col[t], col = 2 * ox + (kx & ~(int64_t)1);
                     __m512i v = load_row(rows + t_row[t] + col, wp - col);
-                    acc = _mm512_dpwssd_epi32(acc, v, kx & 1 ? w_hi[t] : w_lo[t]);
+                    acc = _mm512_dpwssd_epi32(acc, v, _mm512_set1_epi32(kx & 1 ? w_hi[t] : w_lo[t]));
                 }
                 int64_t left = g->wo - ox;
                 __mmask16 m = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);

@@ -64,6 +64,8 @@ void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, i
                                   int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
 void gaba_qnn_requant_row_avx2(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                                int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
+void gaba_qnn_requant_row_avx512(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                                 int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
 typedef void (*gaba_qnn_dwconv_fn)(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                    const int8_t *x, int8_t *y, void *ws);
 void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
@@ -80,6 +82,8 @@ void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t 
                                 int32_t shift, int32_t *x);
 void gaba_qnn_add_input_avx2(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int32_t shift,
                              int32_t *x);
+void gaba_qnn_add_input_avx512(int64_t n, const int8_t *q, int32_t zp, int32_t mult,
+                               int32_t shift, int32_t *x);
 // Fast add/sub/mul (op 0/1/2): chunks of both inputs rescaled and summed
 // (add/sub) or multiplied (mul), then requantized.
 void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,

@@ -64,6 +64,9 @@ CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g
     # rows longer than the 256-pixel slab: split into runs of one row
     ((3, 1, 601), (5, 1, 3, 1, 2, 0, 1, 0, 1, 1, 1, 1), "none"),
     ((4, 1, 530), (9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), "relu"),
+    # depthwise kernels covering the whole input (one output per channel)
+    ((6, 1, 96), (6, 1, 96, 1, 1, 0, 0, 0, 0, 1, 1, 6), "none"),
+    ((5, 7, 9), (5, 7, 9, 1, 1, 0, 0, 0, 0, 1, 1, 5), "relu"),
 ]
 
 

@@ -125,6 +125,8 @@ typedef struct gaba_nn_kernels {
                        int32_t *x);
     void (*qgemm)(const struct gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
                   const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
+    void (*qaddsub_row)(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
+                        const struct gaba_qnn_layer *q, int8_t *y);
 } gaba_nn_kernels;
 extern gaba_nn_kernels gaba_nn_table;
 

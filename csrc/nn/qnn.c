@@ -422,33 +422,39 @@ void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t 
     for (int64_t i = 0; i < n; i++) x[i] = gaba_qnn_mbqm((q[i] - zp) * (1 << 20), mult, shift);
 }
 
+void gaba_qnn_addsub_row_generic(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
+                                 const gaba_qnn_layer *q, int8_t *y) {
+    int32_t ta[256], tb[256];
+    for (int64_t j = 0; j < n; j += 256) {
+        int64_t m = n - j < 256 ? n - j : 256;
+        gaba_nn_table.qadd_input(m, a + j, q->in_zp[0], q->q_mult[0], q->q_shift[0], ta);
+        if (b) gaba_nn_table.qadd_input(m, b + j, q->in_zp[1], q->q_mult[1], q->q_shift[1], tb);
+        for (int64_t k = 0; k < m; k++) {
+            int32_t v = b ? tb[k] : bc;
+            ta[k] = op == 0 ? ta[k] + v : ta[k] - v;
+        }
+        gaba_nn_table.qrequant_row(m, ta, 0, q->q_mult[2], q->q_shift[2], q->out_zp, q->act_min,
+                                   q->act_max, y + j);
+    }
+}
+
 void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                      const int8_t *b, int b_per_channel, int8_t *y) {
-    int32_t ta[256], tb[256];
     const int32_t za = q->in_zp[0], zb = q->in_zp[1];
-    // mul: the product itself is requantized by q_mult[0]; add/sub: the sum by q_mult[2]
-    const int32_t m_out = op == 2 ? q->q_mult[0] : q->q_mult[2];
-    const int32_t s_out = op == 2 ? q->q_shift[0] : q->q_shift[2];
     for (int64_t i = 0; i < c; i++) {
-        int32_t bc = 0;
-        if (b_per_channel)
-            bc = op == 2 ? b[i] - zb : gaba_qnn_mbqm((b[i] - zb) * (1 << 20), q->q_mult[1], q->q_shift[1]);
+        const int8_t *ai = a + i * s, *bi = b_per_channel ? NULL : b + i * s;
+        if (op != 2) {
+            int32_t bc = b_per_channel ? gaba_qnn_mbqm((b[i] - zb) * (1 << 20), q->q_mult[1], q->q_shift[1]) : 0;
+            gaba_nn_table.qaddsub_row(op, s, ai, bi, bc, q, y + i * s);
+            continue;
+        }
+        int32_t t[256]; // mul: the product itself, requantized by q_mult[0]
         for (int64_t j = 0; j < s; j += 256) {
             int64_t n = s - j < 256 ? s - j : 256;
-            const int8_t *ai = a + i * s + j, *bi = b + i * s + j;
-            if (op == 2) {
-                for (int64_t k = 0; k < n; k++)
-                    ta[k] = (ai[k] - za) * (b_per_channel ? bc : bi[k] - zb);
-            } else {
-                gaba_nn_table.qadd_input(n, ai, za, q->q_mult[0], q->q_shift[0], ta);
-                if (!b_per_channel) gaba_nn_table.qadd_input(n, bi, zb, q->q_mult[1], q->q_shift[1], tb);
-                for (int64_t k = 0; k < n; k++) {
-                    int32_t v = b_per_channel ? bc : tb[k];
-                    ta[k] = op == 0 ? ta[k] + v : ta[k] - v;
-                }
-            }
-            gaba_nn_table.qrequant_row(n, ta, 0, m_out, s_out, q->out_zp, q->act_min, q->act_max,
-                                       y + i * s + j);
+            for (int64_t k = 0; k < n; k++)
+                t[k] = (ai[j + k] - za) * (b_per_channel ? b[i] - zb : bi[j + k] - zb);
+            gaba_nn_table.qrequant_row(n, t, 0, q->q_mult[0], q->q_shift[0], q->out_zp,
+                                       q->act_min, q->act_max, y + i * s + j);
         }
     }
 }

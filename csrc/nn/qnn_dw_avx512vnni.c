@@ -19,9 +19,33 @@ static inline __m512i load_row(const int8_t *src, int64_t avail) {
     return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, src));
 }
 
+// The kernel covers the whole unpadded input (one output per channel): a dot
+// product of x + 128 (unsigned) with the weights, 64 taps per vpdpbusd; the
+// + 128 is in bias_eff.
+static void dw_global(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+                      int8_t *y) {
+    int64_t taps = g->kh * g->kw;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (int64_t c = 0; c < g->c; c++) {
+        __m512i acc = _mm512_setzero_si512();
+        for (int64_t i = 0; i < taps; i += 64) {
+            __mmask64 m = taps - i >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (taps - i)) - 1);
+            __m512i xv = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + c * taps + i), flip));
+            acc = _mm512_dpbusd_epi32(acc, xv, _mm512_maskz_loadu_epi8(m, q->w + c * taps + i));
+        }
+        int32_t sum = (int32_t)((uint32_t)_mm512_reduce_add_epi32(acc) + (uint32_t)q->bias_eff[c]);
+        y[c] = gaba_qnn_requant(sum, q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max);
+    }
+}
+
 void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                    const int8_t *x, int8_t *y, void *ws) {
     int64_t taps = g->kh * g->kw;
+    if (g->ho == 1 && g->wo == 1 && g->pt == 0 && g->pl == 0 && g->kh == g->h && g->kw == g->w &&
+        g->dh == 1 && g->dw == 1) {
+        dw_global(g, q, x, y);
+        return;
+    }
     if ((g->sw != 1 && g->sw != 2) || taps > MAX_TAPS) {
         gaba_qnn_dwconv_s8_avx2(g, q, x, y, ws);
         return;

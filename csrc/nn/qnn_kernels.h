@@ -84,8 +84,16 @@ void gaba_qnn_add_input_avx2(int64_t n, const int8_t *q, int32_t zp, int32_t mul
                              int32_t *x);
 void gaba_qnn_add_input_avx512(int64_t n, const int8_t *q, int32_t zp, int32_t mult,
                                int32_t shift, int32_t *x);
-// Fast add/sub/mul (op 0/1/2): chunks of both inputs rescaled and summed
-// (add/sub) or multiplied (mul), then requantized.
+// One row of the int8 add/sub (op 0/1): y = requant(A(a) +- B(b)) with A, B
+// TFLite's input rescaling (q_mult/q_shift[0], [1]) and the output's [2];
+// b NULL: every element's B(b) is bc.
+typedef void (*gaba_qnn_addsub_row_fn)(int op, int64_t n, const int8_t *a, const int8_t *b,
+                                       int32_t bc, const gaba_qnn_layer *q, int8_t *y);
+void gaba_qnn_addsub_row_generic(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
+                                 const gaba_qnn_layer *q, int8_t *y);
+void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
+                                const gaba_qnn_layer *q, int8_t *y);
+// Fast add/sub/mul (op 0/1/2) over (c, s), b (c, s) or per channel (c).
 void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                      const int8_t *b, int b_per_channel, int8_t *y);
 

@@ -195,7 +195,7 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
         int64_t lut = gaba_qnn_is_lut_act(nd->layer.act) ? ALIGN64(256) : 0;
         if (!is_weighted(nd->layer.op)) return lut;
         int64_t co = nd->plan.weight_shapes[1].d[0];
-        return lut + ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + 4 * ALIGN64(co * 4);
+        return lut + ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + ALIGN64(4 * co * 4);
     }
     for (int w = 0; w < nd->plan.n_weights; w++)
         bytes += ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[w]) * 4);
@@ -206,8 +206,8 @@ static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qn
     int64_t co = fn->plan.weight_shapes[1].d[0];
     int64_t per = gaba_nn_numel(&fn->plan.weight_shapes[0]) / co;
     int8_t *w = take(b, co * per);
-    int32_t *bias = take(b, co * 4), *beff = take(b, co * 4), *mult = take(b, co * 4),
-            *shift = take(b, co * 4);
+    // the four per-channel int32 arrays in one block (one alignment pad, not four)
+    int32_t *bias = take(b, 4 * co * 4), *beff = bias + co, *mult = beff + co, *shift = mult + co;
     const float *fw = fn->w[0], *fb = fn->w[1];
     for (int64_t c = 0; c < co; c++) {
         float amax = 0.0f;

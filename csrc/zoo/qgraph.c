@@ -174,9 +174,12 @@ static gaba_status multiplier(double real, int32_t *m, int32_t *s) {
     return gaba_gemm_quantize_multiplier(real, m, s);
 }
 
-static void *take(builder *b, int64_t bytes) {
-    void *p = b->wp;
-    b->wp += ALIGN64(bytes);
+// The next block of the weights: float weights 64-byte aligned (as the float
+// model's), the int8 layers' arrays 16 (their kernels load them unaligned).
+static void *take(builder *b, int64_t bytes, int64_t align) {
+    int64_t off = (int64_t)(b->wp - b->q->weights);
+    void *p = b->q->weights + (off + align - 1) / align * align;
+    b->wp = (unsigned char *)p + bytes;
     return p;
 }
 
@@ -205,9 +208,9 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
 static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qnn_layer *ql) {
     int64_t co = fn->plan.weight_shapes[1].d[0];
     int64_t per = gaba_nn_numel(&fn->plan.weight_shapes[0]) / co;
-    int8_t *w = take(b, co * per);
+    int8_t *w = take(b, co * per, 16);
     // the four per-channel int32 arrays in one block (one alignment pad, not four)
-    int32_t *bias = take(b, 4 * co * 4), *beff = bias + co, *mult = beff + co, *shift = mult + co;
+    int32_t *bias = take(b, 4 * co * 4, 16), *beff = bias + co, *mult = beff + co, *shift = mult + co;
     const float *fw = fn->w[0], *fb = fn->w[1];
     for (int64_t c = 0; c < co; c++) {
         float amax = 0.0f;
@@ -287,7 +290,7 @@ static gaba_status add_layer(builder *b, int n) {
         st = gaba_qnn_prepare(ql, nd->n_in, nd->in_shape, &shape, &ws);
         if (st != GABA_OK) return st;
         if (gaba_qnn_is_lut_act(ql->layer.act)) {
-            int8_t *lut = take(b, 256);
+            int8_t *lut = take(b, 256, 16);
             gaba_qnn_build_lut(ql->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale,
                                ql->out_zp, lut);
             ql->lut = lut;
@@ -298,7 +301,7 @@ static gaba_status add_layer(builder *b, int n) {
         nd->plan = fn->plan;
         for (int w = 0; w < fn->plan.n_weights; w++) {
             int64_t cnt = gaba_nn_numel(&fn->plan.weight_shapes[w]);
-            float *dst = take(b, cnt * 4);
+            float *dst = take(b, cnt * 4, 64);
             memcpy(dst, fn->w[w], (size_t)cnt * 4);
             nd->w[w] = dst;
         }
@@ -322,7 +325,7 @@ static gaba_status add_layer(builder *b, int n) {
         ql->in_scale[0] = q->scale[out], ql->in_zp[0] = q->zp[out];
         ql->out_scale = q->scale[fn->out], ql->out_zp = q->zp[fn->out];
         gaba_qnn_set_clamp(ql);
-        int8_t *lut = take(b, 256);
+        int8_t *lut = take(b, 256, 16);
         gaba_qnn_build_lut(fn->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale,
                            ql->out_zp, lut);
         ql->lut = lut;
@@ -417,7 +420,7 @@ gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const
     builder b = {q, m, NULL, NULL, 4 * m->n_tensors + 3 * m->n_nodes + 16,
                  4 * m->n_nodes + 2 * m->n_tensors + 16, NULL, tmin, tmax};
     int64_t wbytes = 64;
-    for (int n = 0; n < m->n_nodes; n++) wbytes += node_weight_bytes(&m->nodes[n]);
+    for (int n = 0; n < m->n_nodes; n++) wbytes += node_weight_bytes(&m->nodes[n]) + 64; // + align
     q->tensors = calloc((size_t)b.max_tensors, sizeof *q->tensors);
     q->nodes = calloc((size_t)b.max_nodes, sizeof *q->nodes);
     q->scale = calloc((size_t)b.max_tensors, sizeof *q->scale);

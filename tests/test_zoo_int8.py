@@ -64,6 +64,10 @@ CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g
     # rows longer than the 256-pixel slab: split into runs of one row
     ((3, 1, 601), (5, 1, 3, 1, 2, 0, 1, 0, 1, 1, 1, 1), "none"),
     ((4, 1, 530), (9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), "relu"),
+    # rows wide enough for the 16-column im2col path (stride 1, 2, dilated)
+    ((3, 6, 70), (8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu"),
+    ((3, 7, 75), (8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1), "relu6"),
+    ((8, 1, 100), (6, 1, 3, 1, 1, 0, 4, 0, 0, 1, 2, 1), "none"),
     # depthwise kernels covering the whole input (one output per channel)
     ((6, 1, 96), (6, 1, 96, 1, 1, 0, 0, 0, 0, 1, 1, 6), "none"),
     ((5, 7, 9), (5, 7, 9, 1, 1, 0, 0, 0, 0, 1, 1, 5), "relu"),

@@ -41,10 +41,8 @@ static int64_t chunk_rows(const gaba_nn_conv_geom *g) {
     return r < 1 ? 1 : r > g->ho ? g->ho : r;
 }
 
-static int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
-
 // The packed activations of a (k, n) slab: gaba_qnn_gemm_fn's layout.
-static int64_t packed_bytes(int64_t k, int64_t n) { return (k + 3) / 4 * 4 * round16(n); }
+static int64_t packed_bytes(int64_t k, int64_t n) { return (k + 3) / 4 * 4 * gaba_qnn_round16(n); }
 
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
     if (is_depthwise(g)) return ALIGN64(dw_rows(g) * dw_cols(g)) + g->ho * g->wo * 4;
@@ -55,7 +53,7 @@ int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
 // src (k, n) int8 with rows rs apart -> xp: per group of 4 rows, n (padded to
 // 16) lanes of 4 bytes x + 128; rows past k and lanes past n are 0.
 static void pack_u8(int64_t k, int64_t n, const int8_t *src, int64_t rs, uint8_t *xp) {
-    int64_t np = round16(n);
+    int64_t np = gaba_qnn_round16(n);
     for (int64_t g = 0; g < (k + 3) / 4; g++) {
         uint8_t *restrict d = xp + g * np * 4;
         if (4 * g + 4 <= k) {
@@ -98,44 +96,12 @@ void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int6
     }
 }
 
-// im2col straight into the packed layout of pack_u8: output rows [oy0, oy0 +
-// n_rows), columns [ox0, ox0 + nx), channels [c0, c0 + cig) of x; outside
-// cells are zx (a real 0). Row kk of the (K, n) matrix is byte kk % 4 of
-// the lanes of group kk / 4.
-static void im2col_u8(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
-                      int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0, int64_t nx,
-                      uint8_t *xp) {
-    int64_t n = n_rows * nx, np = round16(n), k = cig * g->kh * g->kw;
-    const uint8_t zu = (uint8_t)(zx ^ 0x80);
-    for (int64_t ci = 0; ci < cig; ci++) {
-        const int8_t *xc = x + (c0 + ci) * g->h * g->w;
-        for (int64_t ky = 0; ky < g->kh; ky++)
-            for (int64_t kx = 0; kx < g->kw; kx++) {
-                int64_t kk = (ci * g->kh + ky) * g->kw + kx;
-                uint8_t *row = xp + (kk / 4) * np * 4 + kk % 4;
-                int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
-                // the columns whose ix is inside [0, w): [lo, hi)
-                int64_t lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw;
-                int64_t hi = g->w - 1 - off < 0 ? 0 : (g->w - 1 - off) / g->sw + 1;
-                lo = lo < ox0 ? ox0 : lo > ox0 + nx ? ox0 + nx : lo;
-                hi = hi > ox0 + nx ? ox0 + nx : hi < lo ? lo : hi;
-                for (int64_t oy = oy0; oy < oy0 + n_rows; oy++) {
-                    int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-                    uint8_t *restrict r = row + 4 * (oy - oy0) * nx; // lane of column ox0
-                    int64_t a = lo - ox0, b = hi - ox0;
-                    int inside = iy >= 0 && iy < g->h;
-                    if (!inside) a = b = nx;
-                    const int8_t *restrict xr = inside ? xc + iy * g->w + off + lo * g->sw : xc;
-                    for (int64_t j = 0; j < a; j++) r[4 * j] = zu;
-                    for (int64_t j = a; j < b; j++) r[4 * j] = (uint8_t)(xr[(j - a) * g->sw] ^ 0x80);
-                    for (int64_t j = b; j < nx; j++) r[4 * j] = zu;
-                }
-            }
-    }
-    for (int64_t kk = k; kk < (k + 3) / 4 * 4; kk++) // the last group's missing rows
-        for (int64_t j = 0; j < n; j++) xp[((kk / 4) * np + j) * 4 + kk % 4] = 0;
-    for (int64_t gi = 0; gi < (k + 3) / 4; gi++)
-        memset(xp + (gi * np + n) * 4, 0, (size_t)(4 * (np - n)));
+void gaba_qnn_im2col_u8_generic(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
+                                int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
+                                int64_t nx, uint8_t *xp) {
+    int64_t k = cig * g->kh * g->kw;
+    for (int64_t kk = 0; kk < k; kk++) gaba_qnn_im2col_row(g, x, c0, zx, kk, oy0, n_rows, ox0, nx, xp);
+    gaba_qnn_im2col_pad(k, n_rows * nx, xp);
 }
 
 void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
@@ -168,9 +134,10 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
                 if (is_pointwise(g)) {
                     pack_u8(k, n, x + grp * cig * hw + p0, hw, xp);
                 } else {
-                    im2col_u8(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, ox0, nx, xp);
+                    gaba_nn_table.qim2col(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, ox0,
+                                          nx, xp);
                 }
-                gaba_nn_table.qgemm(q, grp * cog, cog, k, n, xp, round16(n),
+                gaba_nn_table.qgemm(q, grp * cog, cog, k, n, xp, gaba_qnn_round16(n),
                                     y + grp * cog * hw + p0, hw);
             }
         }

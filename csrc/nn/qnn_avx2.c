@@ -4,7 +4,8 @@
 // multiplier M >= 0 is floor((x * M + 2^30) / 2^31) (gemmlowp's nudge and
 // truncation fold into that when M >= 0; the saturating case needs M =
 // INT32_MIN), taken from 64-bit vpmuldq products. Also the int8 depthwise
-// loop (qnn_impl.h) compiled for AVX2. Used by the AVX-512 level too.
+// loop (qnn_impl.h) compiled for AVX2, and the packed im2col with its inside
+// columns 16 at a time. Used by the AVX-512 level too.
 #include "qnn_impl.h"
 
 #include <immintrin.h>
@@ -96,4 +97,64 @@ void gaba_qnn_quantize_f32_avx2(int64_t n, const float *x, float scale, int32_t 
         _mm_storel_epi64((__m128i *)(q + i), _mm_packs_epi16(p16, p16));
     }
     gaba_qnn_quantize_f32_generic(n - i, x + i, scale, zp, q + i);
+}
+
+// 16 source bytes of a row at width stride 1 or 2 (the even bytes of 32), + 128.
+static inline __m128i im2col_load16(const int8_t *src, int64_t sw) {
+    const __m128i flip = _mm_set1_epi8((char)0x80);
+    if (sw == 1) return _mm_xor_si128(_mm_loadu_si128((const __m128i *)src), flip);
+    const __m128i even = _mm_set1_epi16(0x00ff);
+    __m128i lo = _mm_and_si128(_mm_loadu_si128((const __m128i *)src), even);
+    __m128i hi = _mm_and_si128(_mm_loadu_si128((const __m128i *)(src + 16)), even);
+    return _mm_xor_si128(_mm_packus_epi16(lo, hi), flip);
+}
+
+// gaba_qnn_im2col_u8_generic with the columns where all four rows of a group
+// read the input (width stride 1 or 2) done 16 at a time: four 16-byte rows
+// interleaved into 64 bytes of lanes. The rest as the generic loop.
+void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
+                             int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
+                             int64_t nx, uint8_t *xp) {
+    int64_t k = cig * g->kh * g->kw, np = gaba_qnn_round16(n_rows * nx);
+    if (g->sw > 2) {
+        gaba_qnn_im2col_u8_generic(g, x, c0, cig, zx, oy0, n_rows, ox0, nx, xp);
+        return;
+    }
+    const uint8_t zu = (uint8_t)(zx ^ 0x80);
+    for (int64_t g4 = 0; g4 < k / 4; g4++)
+        for (int64_t oy = oy0; oy < oy0 + n_rows; oy++) {
+            const int8_t *src[4];
+            int64_t a[4], b[4], lo = 0, hi = nx;
+            for (int q = 0; q < 4; q++) {
+                src[q] = gaba_qnn_im2col_src(g, x, c0, 4 * g4 + q, oy, ox0, nx, &a[q], &b[q]);
+                lo = a[q] > lo ? a[q] : lo;
+                hi = b[q] < hi ? b[q] : hi;
+            }
+            uint8_t *r = xp + (g4 * np + (oy - oy0) * nx) * 4;
+            // the vector part must not read past a row's inside span: whole 16s in [lo, hi)
+            // (stride 2 loads one byte past its last column)
+            int64_t vhi = g->sw == 2 ? hi - 1 : hi;
+            int64_t vend = lo < vhi ? lo + (vhi - lo) / 16 * 16 : lo;
+            for (int64_t j = 0; j < nx; j++) {
+                if (j == lo && vend > lo) {
+                    for (; j < vend; j += 16) {
+                        __m128i v0 = im2col_load16(src[0] + (j - a[0]) * g->sw, g->sw);
+                        __m128i v1 = im2col_load16(src[1] + (j - a[1]) * g->sw, g->sw);
+                        __m128i v2 = im2col_load16(src[2] + (j - a[2]) * g->sw, g->sw);
+                        __m128i v3 = im2col_load16(src[3] + (j - a[3]) * g->sw, g->sw);
+                        __m128i p01l = _mm_unpacklo_epi8(v0, v1), p01h = _mm_unpackhi_epi8(v0, v1);
+                        __m128i p23l = _mm_unpacklo_epi8(v2, v3), p23h = _mm_unpackhi_epi8(v2, v3);
+                        _mm_storeu_si128((__m128i *)(r + 4 * j), _mm_unpacklo_epi16(p01l, p23l));
+                        _mm_storeu_si128((__m128i *)(r + 4 * j + 16), _mm_unpackhi_epi16(p01l, p23l));
+                        _mm_storeu_si128((__m128i *)(r + 4 * j + 32), _mm_unpacklo_epi16(p01h, p23h));
+                        _mm_storeu_si128((__m128i *)(r + 4 * j + 48), _mm_unpackhi_epi16(p01h, p23h));
+                    }
+                    if (j >= nx) break;
+                }
+                for (int q = 0; q < 4; q++)
+                    r[4 * j + q] = j >= a[q] && j < b[q] ? (uint8_t)(src[q][(j - a[q]) * g->sw] ^ 0x80) : zu;
+            }
+        }
+    for (int64_t kk = k / 4 * 4; kk < k; kk++) gaba_qnn_im2col_row(g, x, c0, zx, kk, oy0, n_rows, ox0, nx, xp);
+    gaba_qnn_im2col_pad(k, n_rows * nx, xp);
 }

@@ -110,6 +110,19 @@ void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int6
 void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
                               int64_t n, const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
 
+// The im2col matrix of output rows [oy0, oy0 + n_rows), columns [ox0, ox0 +
+// nx) of channels [c0, c0 + cig), written straight into the packed layout
+// of gaba_qnn_gemm_fn (np = n rounded up to 16), outside cells zx.
+typedef void (*gaba_qnn_im2col_fn)(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
+                                   int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows,
+                                   int64_t ox0, int64_t nx, uint8_t *xp);
+void gaba_qnn_im2col_u8_generic(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
+                                int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
+                                int64_t nx, uint8_t *xp);
+void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
+                             int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
+                             int64_t nx, uint8_t *xp);
+
 // Fast: bytes of scratch, and the kernels.
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g);
 gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,

@@ -14,6 +14,22 @@
 
 #define MAX_TAPS 256 // larger kernels take the AVX2 loop
 
+// Short copies and fills inline, 64 bytes per masked move: a plane's rows are
+// a few dozen bytes, where a libc call costs more than the copy.
+static inline __mmask64 mask64(int64_t n) {
+    return n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+}
+
+static inline void copy_bytes(int8_t *dst, const int8_t *src, int64_t n) {
+    for (int64_t i = 0; i < n; i += 64)
+        _mm512_mask_storeu_epi8(dst + i, mask64(n - i), _mm512_maskz_loadu_epi8(mask64(n - i), src + i));
+}
+
+static inline void fill_bytes(int8_t *dst, int8_t v, int64_t n) {
+    const __m512i vv = _mm512_set1_epi8(v);
+    for (int64_t i = 0; i < n; i += 64) _mm512_mask_storeu_epi8(dst + i, mask64(n - i), vv);
+}
+
 static inline __m512i load_row(const int8_t *src, int64_t avail) {
     __mmask32 m = avail >= 32 ? 0xffffffffu : avail <= 0 ? 0 : (__mmask32)((1ull << avail) - 1);
     return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, src));
@@ -29,7 +45,7 @@ static void dw_global(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const
     for (int64_t c = 0; c < g->c; c++) {
         __m512i acc = _mm512_setzero_si512();
         for (int64_t i = 0; i < taps; i += 64) {
-            __mmask64 m = taps - i >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (taps - i)) - 1);
+            __mmask64 m = mask64(taps - i);
             __m512i xv = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + c * taps + i), flip));
             acc = _mm512_dpbusd_epi32(acc, xv, _mm512_maskz_loadu_epi8(m, q->w + c * taps + i));
         }
@@ -60,11 +76,11 @@ void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_la
         t_off[t] = t_row[t] + t_col[t];
     }
     for (int64_t c = 0; c < g->c; c++) {
-        memset(pad, zx, (size_t)(hp * wp));
+        fill_bytes(pad, zx, hp * wp);
         for (int64_t iy = 0; iy < g->h && iy + g->pt < hp; iy++) {
             int64_t n = g->w;
             if (g->pl + n > wp) n = wp - g->pl;
-            if (n > 0) memcpy(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, (size_t)n);
+            if (n > 0) copy_bytes(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, n);
         }
         const int8_t *wc = q->w + c * taps;
         int32_t w_lo[MAX_TAPS], w_hi[MAX_TAPS]; // int16 pairs (w, 0) and (0, w)

@@ -111,6 +111,20 @@ def test_dense_int8(act):
 
 
 @pytest.mark.kernels
+@pytest.mark.parametrize("n_out,n_in", [(7, 130), (1, 64), (9, 3)])
+def test_dense_int8_shapes(n_out, n_in):
+    """Dense widths around the 64-byte dot product and outputs around its 4 rows."""
+    rng = np.random.default_rng(n_in)
+    x = q8(rng, 2, n_in)
+    s_in, s_out, zx, zy = f32(0.04), f32(0.09), 3, -7
+    w, b, m, s = weights(rng, n_out, n_in, s_in, s_out)
+    y = both("dense", "relu", [n_out], [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
+    lo, hi = R.clamp_for("relu", s_out, zy)
+    for k in range(2):
+        np.testing.assert_array_equal(y[k], R.dense(x[k], zx, w, b, m, s, zy, lo, hi))
+
+
+@pytest.mark.kernels
 def test_requantize_extremes():
     """The vector output stage at the edges of int32 (large accumulators, shifts
     either way) against the library's scalar requantization."""

@@ -127,6 +127,8 @@ typedef struct gaba_nn_kernels {
                   const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
     void (*qaddsub_row)(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
                         const struct gaba_qnn_layer *q, int8_t *y);
+    void (*qgemv)(int64_t n, int64_t f, const struct gaba_qnn_layer *q, const int8_t *x,
+                  int8_t *y, void *ws);
     void (*qim2col)(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
                     int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0, int64_t nx, uint8_t *xp);
 } gaba_nn_kernels;

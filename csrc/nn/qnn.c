@@ -144,10 +144,16 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
     return GABA_OK;
 }
 
-gaba_status gaba_qnn_dense(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+// Dense through the conv product with one column (the table's plain and AVX2 levels).
+void gaba_qnn_gemv_generic(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
                            int8_t *y, void *ws) {
     pack_u8(f, 1, x, 1, ws);
     gaba_nn_table.qgemm(q, 0, n, f, 1, ws, 16, y, 1);
+}
+
+gaba_status gaba_qnn_dense(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                           int8_t *y, void *ws) {
+    gaba_nn_table.qgemv(n, f, q, x, y, ws);
     return GABA_OK;
 }
 

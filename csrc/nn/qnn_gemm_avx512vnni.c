@@ -6,7 +6,9 @@
 // broadcast straight from the plain (c_out, K) weights, so nothing is
 // repacked per call. A tile with fewer than 8 channels repeats its last row
 // (computed, not stored). The tile is requantized in registers and stored
-// as int8 rows (no int32 buffer).
+// as int8 rows (no int32 buffer). Dense (one column) is a dot product per
+// output instead: 64 k steps of x + 128 and of a weight row per vpdpbusd,
+// four rows at a time sharing the x loads.
 #include "qnn_avx512_impl.h"
 
 #include <string.h>
@@ -98,6 +100,33 @@ void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, i
             if (nj > 32) tile(q, c0 + i, mr, 3, k, xj, np, nj, yi, rs_y);
             else if (nj > 16) tile(q, c0 + i, mr, 2, k, xj, np, nj, yi, rs_y);
             else tile(q, c0 + i, mr, 1, k, xj, np, nj, yi, rs_y);
+        }
+    }
+}
+
+void gaba_qnn_gemv_avx512vnni(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                              int8_t *y, void *ws) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (int64_t r = 0; r < n; r += 4) {
+        // rows past n repeat row n - 1 (computed, not stored)
+        const int8_t *w0 = q->w + r * f, *w1 = q->w + (r + 1 < n ? r + 1 : n - 1) * f,
+                     *w2 = q->w + (r + 2 < n ? r + 2 : n - 1) * f,
+                     *w3 = q->w + (r + 3 < n ? r + 3 : n - 1) * f;
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+        for (int64_t k = 0; k < f; k += 64) {
+            __mmask64 m = f - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (f - k)) - 1);
+            __m512i xv = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + k), flip));
+            a0 = dpbusd(a0, xv, _mm512_maskz_loadu_epi8(m, w0 + k));
+            a1 = dpbusd(a1, xv, _mm512_maskz_loadu_epi8(m, w1 + k));
+            a2 = dpbusd(a2, xv, _mm512_maskz_loadu_epi8(m, w2 + k));
+            a3 = dpbusd(a3, xv, _mm512_maskz_loadu_epi8(m, w3 + k));
+        }
+        int32_t acc[4] = {_mm512_reduce_add_epi32(a0), _mm512_reduce_add_epi32(a1),
+                          _mm512_reduce_add_epi32(a2), _mm512_reduce_add_epi32(a3)};
+        for (int64_t i = 0; i < 4 && r + i < n; i++) {
+            int32_t v = (int32_t)((uint32_t)acc[i] + (uint32_t)q->bias_eff[r + i]);
+            y[r + i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm(v, q->mult[r + i], q->shift[r + i]) + q->out_zp,
+                                      q->act_min, q->act_max);
         }
     }
 }

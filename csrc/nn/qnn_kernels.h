@@ -123,6 +123,15 @@ void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_
                              int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
                              int64_t nx, uint8_t *xp);
 
+// Dense y (n) = requant(bias_eff + W (n, f) x) with the plain weights; ws:
+// gaba_qnn_prepare's scratch (the generic one packs x there).
+typedef void (*gaba_qnn_gemv_fn)(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                                 int8_t *y, void *ws);
+void gaba_qnn_gemv_generic(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                           int8_t *y, void *ws);
+void gaba_qnn_gemv_avx512vnni(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                              int8_t *y, void *ws);
+
 // Fast: bytes of scratch, and the kernels.
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g);
 gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,

@@ -215,6 +215,22 @@ def test_lut_activation_int8(act):
     assert np.abs(table.astype(np.float64) - want).max() <= 0.5 + 1e-6
 
 
+@pytest.mark.kernels
+def test_embedding_int8():
+    """The int8 gather: int32 ids, the int8 table's rows, channel-major; bad ids raise."""
+    rng = np.random.default_rng(6)
+    table = q8(rng, 40, 12)
+    ids = rng.integers(0, 40, (3, 17)).astype(np.int32)
+    q = (f32(0.02), 5)
+    y = both("embedding", "none", [12, 40], [ids], [q], q, table)
+    for n in range(3):
+        np.testing.assert_array_equal(y[n], R.embedding(ids[n], table))
+    bad = ids.copy()
+    bad[1, 3] = 40
+    with pytest.raises(ValueError):
+        run("embedding", "none", [12, 40], [bad], [q], q, table)
+
+
 def test_unsupported_op_errors():
     x = np.zeros((1, 4, 4), np.int8)
     with pytest.raises(Exception):

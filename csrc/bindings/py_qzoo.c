@@ -230,7 +230,8 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
     gaba_nn_shape shapes[GABA_NN_MAX_INPUTS];
     npy_intp batch = 0;
     for (int i = 0; i < n_in; i++) {
-        xa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ins, i), func, "inputs", NPY_INT8, 2,
+        xa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ins, i), func, "inputs",
+                              q.layer.op == GABA_NN_EMBEDDING ? NPY_INT32 : NPY_INT8, 2,
                               GABA_NN_MAX_DIMS + 1, GABA_PY_CONTIGUOUS);
         if (!xa[i]) goto done;
         batch = PyArray_DIM(xa[i], 0);
@@ -273,6 +274,14 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         q.w = w, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
         q.mult = PyArray_DATA(wa[2]), q.shift = PyArray_DATA(wa[3]);
     }
+    if (st == GABA_OK && q.layer.op == GABA_NN_EMBEDDING) { // w: the int8 table
+        if (!(wa[0] = gaba_py_array(args[6], func, "w", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS))) goto done;
+        if (PyArray_DIM(wa[0], 0) != q.layer.p[1] || PyArray_DIM(wa[0], 1) != q.layer.p[0]) {
+            PyErr_Format(PyExc_ValueError, "%s: the table must be (vocab, dim)", func);
+            goto done;
+        }
+        q.w = PyArray_DATA(wa[0]);
+    }
     int8_t lut[256];
     if (q.layer.op == GABA_NN_ACT && gaba_qnn_is_lut_act(q.layer.act)) {
         gaba_qnn_build_lut(q.layer.act, q.in_scale[0], q.in_zp[0], q.out_scale, q.out_zp, lut);
@@ -300,7 +309,8 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
     }
     for (npy_intp b = 0; b < batch && st == GABA_OK; b++) {
         const int8_t *x[GABA_NN_MAX_INPUTS];
-        for (int i = 0; i < n_in; i++) x[i] = (const int8_t *)PyArray_DATA(xa[i]) + b * gaba_nn_numel(&shapes[i]);
+        for (int i = 0; i < n_in; i++)
+            x[i] = (const int8_t *)PyArray_DATA(xa[i]) + b * gaba_nn_numel(&shapes[i]) * PyArray_ITEMSIZE(xa[i]);
         st = gaba_qnn_eval(&q, n_in, shapes, x, (int8_t *)PyArray_DATA(out) + b * gaba_nn_numel(&oshape),
                            scratch, impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
     }

@@ -231,6 +231,8 @@ int gaba_qnn_supported(const gaba_nn_layer *l) {
         return 1;
     case GABA_NN_UPSAMPLE:
         return l->p[2] == 0;
+    case GABA_NN_EMBEDDING: // int32 ids, an int8 table in the output's parameters
+        return l->act == GABA_NN_ACT_NONE;
     default:
         return 0;
     }
@@ -240,7 +242,8 @@ gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_sh
                              gaba_nn_shape *out, int64_t *ws_bytes) {
     if (!q || !gaba_qnn_supported(&q->layer)) return GABA_ERR_NO_IMPL;
     gaba_nn_plan pl;
-    gaba_status st = gaba_nn_prepare(&q->layer, n_in, in, NULL, &pl);
+    const gaba_nn_dtype ids = GABA_NN_I32;
+    gaba_status st = gaba_nn_prepare(&q->layer, n_in, in, q->layer.op == GABA_NN_EMBEDDING ? &ids : NULL, &pl);
     if (st != GABA_OK) return st;
     *out = pl.out;
     *ws_bytes = 0;
@@ -325,6 +328,8 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
     case GABA_NN_FLATTEN:
         memcpy(y, x[0], (size_t)numel);
         return GABA_OK;
+    case GABA_NN_EMBEDDING:
+        return gaba_qnn_embedding_ref(numel, l->p[0], l->p[1], (const int32_t *)x[0], q->w, y);
     case GABA_NN_TRANSPOSE:
         gaba_qnn_transpose_ref(in[0].d[0], in[0].d[1], x[0], y);
         return GABA_OK;

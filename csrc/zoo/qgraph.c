@@ -196,6 +196,7 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
     int64_t bytes = 0;
     if (gaba_qnn_supported(&nd->layer) || lut_split(&nd->layer)) {
         int64_t lut = gaba_qnn_is_lut_act(nd->layer.act) ? ALIGN64(256) : 0;
+        if (nd->layer.op == GABA_NN_EMBEDDING) return ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0]));
         if (!is_weighted(nd->layer.op)) return lut;
         int64_t co = nd->plan.weight_shapes[1].d[0];
         return lut + ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + ALIGN64(4 * co * 4);
@@ -238,16 +239,41 @@ static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qn
     return GABA_OK;
 }
 
+// The embedding table quantized with the output's parameters, chosen from the
+// whole table's range (calibration sees only the rows its ids touch): the
+// int8 op is then the float op's gather.
+static gaba_status quantize_table(builder *b, const gaba_zoo_node *fn, gaba_zoo_qmodel *q, int out,
+                                  gaba_qnn_layer *ql) {
+    int64_t cnt = gaba_nn_numel(&fn->plan.weight_shapes[0]);
+    const float *ft = fn->w[0];
+    float lo = INFINITY, hi = -INFINITY;
+    minmax(ft, cnt, &lo, &hi);
+    choose_params(lo, hi, &q->scale[out], &q->zp[out]);
+    ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
+    int8_t *t = take(b, cnt, 16);
+    for (int64_t i = 0; i < cnt; i++) {
+        double v = round((double)ft[i] / ql->out_scale) + ql->out_zp;
+        t[i] = (int8_t)(v != v ? ql->out_zp : v < -128 ? -128 : v > 127 ? 127 : v);
+    }
+    ql->w = t;
+    return GABA_OK;
+}
+
 static gaba_status add_layer(builder *b, int n) {
     gaba_zoo_qmodel *q = b->q;
     const gaba_zoo_node *fn = &b->m->nodes[n];
     int split = lut_split(&fn->layer);
     int int8 = gaba_qnn_supported(&fn->layer) || split;
+    int embed = fn->layer.op == GABA_NN_EMBEDDING; // its int32 ids are read as they are
     for (int j = 0; j < fn->n_in; j++)
-        if (q->tensors[fn->in[j]].dtype == GABA_NN_I32) int8 = 0;
+        if (q->tensors[fn->in[j]].dtype == GABA_NN_I32 && !embed) int8 = 0;
     int in[GABA_NN_MAX_INPUTS];
     for (int j = 0; j < fn->n_in; j++) {
         int t = fn->in[j];
+        if (embed && int8) {
+            in[j] = t;
+            continue;
+        }
         // Model inputs are read through their quantized edge (raw mode binds it).
         if (q->tensors[t].kind == 1 && q->tensors[t].dtype == GABA_NN_F32 && !int8)
             t = convert(b, t, 1, 1);
@@ -284,6 +310,7 @@ static gaba_status add_layer(builder *b, int n) {
         ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
         gaba_qnn_set_clamp(ql);
         gaba_status st = is_weighted(fn->layer.op) ? quantize_weights(b, fn, ql)
+                         : embed                   ? quantize_table(b, fn, q, out, ql)
                                                    : gaba_qnn_set_rescale(ql, fn->n_in);
         if (st != GABA_OK) return st;
         gaba_nn_shape shape;

@@ -140,3 +140,8 @@ def lut(act, in_scale, in_zp, out_scale, out_zp):
 
 def apply_lut(x, table):
     return table[x.astype(np.int64) + 128]
+
+
+def embedding(ids, table):
+    """Rows of the int8 (vocab, dim) table for the ids, channel-major (dim, L)."""
+    return table[np.asarray(ids, np.int64)].T.copy()

@@ -26,6 +26,7 @@ typedef struct gaba_qnn_layer {
     float in_scale[GABA_NN_MAX_INPUTS], out_scale;
     int32_t in_zp[GABA_NN_MAX_INPUTS], out_zp;
     int32_t act_min, act_max; // the fused activation as a clamp of the output
+    // EMBEDDING: w the (vocab, dim) table in the output's parameters (ids stay int32).
     // CONV2D/CONV1D/DENSE: w (co, C/groups, kh, kw) or (n, F) int8, bias (co) int32
     // in units of in_scale * w_scale[c], bias_eff = bias - (in_zp + 128) * sum_k w[c, k]
     // (what the fast kernels add: they read x + 128 as unsigned bytes),

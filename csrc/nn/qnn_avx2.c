@@ -109,9 +109,18 @@ static inline __m128i im2col_load16(const int8_t *src, int64_t sw) {
     return _mm_xor_si128(_mm_packus_epi16(lo, hi), flip);
 }
 
+// Lanes [j0, j1) of one im2col row: src[(j - a) * sw] + 128 inside [a, b), zu outside.
+static inline void im2col_span(uint8_t *restrict r, const int8_t *restrict src, int64_t a,
+                               int64_t b, int64_t sw, uint8_t zu, int64_t j0, int64_t j1) {
+    int64_t ia = a < j0 ? j0 : a > j1 ? j1 : a, ib = b > j1 ? j1 : b < ia ? ia : b;
+    for (int64_t j = j0; j < ia; j++) r[4 * j] = zu;
+    for (int64_t j = ia; j < ib; j++) r[4 * j] = (uint8_t)(src[(j - a) * sw] ^ 0x80);
+    for (int64_t j = ib; j < j1; j++) r[4 * j] = zu;
+}
+
 // gaba_qnn_im2col_u8_generic with the columns where all four rows of a group
 // read the input (width stride 1 or 2) done 16 at a time: four 16-byte rows
-// interleaved into 64 bytes of lanes. The rest as the generic loop.
+// interleaved into 64 bytes of lanes. The other columns row by row.
 void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
                              int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
                              int64_t nx, uint8_t *xp) {
@@ -135,24 +144,21 @@ void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_
             // (stride 2 loads one byte past its last column)
             int64_t vhi = g->sw == 2 ? hi - 1 : hi;
             int64_t vend = lo < vhi ? lo + (vhi - lo) / 16 * 16 : lo;
-            for (int64_t j = 0; j < nx; j++) {
-                if (j == lo && vend > lo) {
-                    for (; j < vend; j += 16) {
-                        __m128i v0 = im2col_load16(src[0] + (j - a[0]) * g->sw, g->sw);
-                        __m128i v1 = im2col_load16(src[1] + (j - a[1]) * g->sw, g->sw);
-                        __m128i v2 = im2col_load16(src[2] + (j - a[2]) * g->sw, g->sw);
-                        __m128i v3 = im2col_load16(src[3] + (j - a[3]) * g->sw, g->sw);
-                        __m128i p01l = _mm_unpacklo_epi8(v0, v1), p01h = _mm_unpackhi_epi8(v0, v1);
-                        __m128i p23l = _mm_unpacklo_epi8(v2, v3), p23h = _mm_unpackhi_epi8(v2, v3);
-                        _mm_storeu_si128((__m128i *)(r + 4 * j), _mm_unpacklo_epi16(p01l, p23l));
-                        _mm_storeu_si128((__m128i *)(r + 4 * j + 16), _mm_unpackhi_epi16(p01l, p23l));
-                        _mm_storeu_si128((__m128i *)(r + 4 * j + 32), _mm_unpacklo_epi16(p01h, p23h));
-                        _mm_storeu_si128((__m128i *)(r + 4 * j + 48), _mm_unpackhi_epi16(p01h, p23h));
-                    }
-                    if (j >= nx) break;
-                }
-                for (int q = 0; q < 4; q++)
-                    r[4 * j + q] = j >= a[q] && j < b[q] ? (uint8_t)(src[q][(j - a[q]) * g->sw] ^ 0x80) : zu;
+            for (int64_t j = lo; j < vend; j += 16) {
+                __m128i v0 = im2col_load16(src[0] + (j - a[0]) * g->sw, g->sw);
+                __m128i v1 = im2col_load16(src[1] + (j - a[1]) * g->sw, g->sw);
+                __m128i v2 = im2col_load16(src[2] + (j - a[2]) * g->sw, g->sw);
+                __m128i v3 = im2col_load16(src[3] + (j - a[3]) * g->sw, g->sw);
+                __m128i p01l = _mm_unpacklo_epi8(v0, v1), p01h = _mm_unpackhi_epi8(v0, v1);
+                __m128i p23l = _mm_unpacklo_epi8(v2, v3), p23h = _mm_unpackhi_epi8(v2, v3);
+                _mm_storeu_si128((__m128i *)(r + 4 * j), _mm_unpacklo_epi16(p01l, p23l));
+                _mm_storeu_si128((__m128i *)(r + 4 * j + 16), _mm_unpackhi_epi16(p01l, p23l));
+                _mm_storeu_si128((__m128i *)(r + 4 * j + 32), _mm_unpacklo_epi16(p01h, p23h));
+                _mm_storeu_si128((__m128i *)(r + 4 * j + 48), _mm_unpackhi_epi16(p01h, p23h));
+            }
+            for (int q = 0; q < 4; q++) { // the columns [0, lo) and [vend, nx), row by row
+                im2col_span(r + q, src[q], a[q], b[q], g->sw, zu, 0, lo);
+                im2col_span(r + q, src[q], a[q], b[q], g->sw, zu, vend, nx);
             }
         }
     for (int64_t kk = k / 4 * 4; kk < k; kk++) gaba_qnn_im2col_row(g, x, c0, zx, kk, oy0, n_rows, ox0, nx, xp);

@@ -130,12 +130,15 @@ void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_
         return;
     }
     const uint8_t zu = (uint8_t)(zx ^ 0x80);
-    for (int64_t g4 = 0; g4 < k / 4; g4++)
+    gaba_qnn_tap next = {0, 0, 0};
+    for (int64_t g4 = 0; g4 < k / 4; g4++) {
+        gaba_qnn_tap tap[4];
+        for (int q = 0; q < 4; q++) tap[q] = next, gaba_qnn_tap_next(g, &next);
         for (int64_t oy = oy0; oy < oy0 + n_rows; oy++) {
             const int8_t *src[4];
             int64_t a[4], b[4], lo = 0, hi = nx;
             for (int q = 0; q < 4; q++) {
-                src[q] = gaba_qnn_im2col_src(g, x, c0, 4 * g4 + q, oy, ox0, nx, &a[q], &b[q]);
+                src[q] = gaba_qnn_im2col_src(g, x, c0, tap[q], oy, ox0, nx, &a[q], &b[q]);
                 lo = a[q] > lo ? a[q] : lo;
                 hi = b[q] < hi ? b[q] : hi;
             }
@@ -161,6 +164,7 @@ void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_
                 im2col_span(r + q, src[q], a[q], b[q], g->sw, zu, vend, nx);
             }
         }
+    }
     for (int64_t kk = k / 4 * 4; kk < k; kk++) gaba_qnn_im2col_row(g, x, c0, zx, kk, oy0, n_rows, ox0, nx, xp);
     gaba_qnn_im2col_pad(k, n_rows * nx, xp);
 }

@@ -19,13 +19,30 @@ static inline int64_t gaba_qnn_dw_cols(const gaba_nn_conv_geom *g) {
 
 static inline int64_t gaba_qnn_round16(int64_t n) { return (n + 15) / 16 * 16; }
 
-// Row kk = (ci, ky, kx) of the im2col matrix of channels from c0, at output
-// row oy, columns [ox0, ox0 + nx): the columns j in [*a, *b) (counted from
-// ox0) read src[(j - *a) * sw], the others are outside (the zero point).
+// The im2col row kk = (ci * kh + ky) * kw + kx, as its tap.
+typedef struct gaba_qnn_tap {
+    int64_t ci, ky, kx;
+} gaba_qnn_tap;
+
+static inline gaba_qnn_tap gaba_qnn_tap_of(const gaba_nn_conv_geom *g, int64_t kk) {
+    return (gaba_qnn_tap){kk / (g->kw * g->kh), kk / g->kw % g->kh, kk % g->kw};
+}
+
+// The tap of row kk + 1 (no division).
+static inline void gaba_qnn_tap_next(const gaba_nn_conv_geom *g, gaba_qnn_tap *t) {
+    if (++t->kx == g->kw) {
+        t->kx = 0;
+        if (++t->ky == g->kh) t->ky = 0, t->ci++;
+    }
+}
+
+// Row t of the im2col matrix of channels from c0, at output row oy, columns
+// [ox0, ox0 + nx): the columns j in [*a, *b) (counted from ox0) read
+// src[(j - *a) * sw], the others are outside (the zero point).
 static inline const int8_t *gaba_qnn_im2col_src(const gaba_nn_conv_geom *g, const int8_t *x,
-                                                int64_t c0, int64_t kk, int64_t oy, int64_t ox0,
-                                                int64_t nx, int64_t *a, int64_t *b) {
-    int64_t kx = kk % g->kw, ky = kk / g->kw % g->kh, ci = kk / (g->kw * g->kh);
+                                                int64_t c0, gaba_qnn_tap t, int64_t oy,
+                                                int64_t ox0, int64_t nx, int64_t *a, int64_t *b) {
+    int64_t kx = t.kx, ky = t.ky, ci = t.ci;
     int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
     int64_t lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw;
     int64_t hi = g->w - 1 - off < 0 ? 0 : (g->w - 1 - off) / g->sw + 1;
@@ -48,9 +65,10 @@ static inline void gaba_qnn_im2col_row(const gaba_nn_conv_geom *g, const int8_t 
                                        int64_t ox0, int64_t nx, uint8_t *xp) {
     int64_t np = gaba_qnn_round16(n_rows * nx);
     const uint8_t zu = (uint8_t)(zx ^ 0x80);
+    const gaba_qnn_tap t = gaba_qnn_tap_of(g, kk);
     for (int64_t oy = oy0; oy < oy0 + n_rows; oy++) {
         int64_t a, b;
-        const int8_t *restrict src = gaba_qnn_im2col_src(g, x, c0, kk, oy, ox0, nx, &a, &b);
+        const int8_t *restrict src = gaba_qnn_im2col_src(g, x, c0, t, oy, ox0, nx, &a, &b);
         uint8_t *restrict r = xp + (kk / 4) * np * 4 + kk % 4 + 4 * (oy - oy0) * nx;
         for (int64_t j = 0; j < a; j++) r[4 * j] = zu;
         for (int64_t j = a; j < b; j++) r[4 * j] = (uint8_t)(src[(j - a) * g->sw] ^ 0x80);

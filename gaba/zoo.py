@@ -275,26 +275,10 @@ class Model:
             raise ValueError(f"{self.name}.profile(): the batch is empty")
         first = tuple(np.ascontiguousarray(a[:1]) for a in arrays)
         outs = tuple(np.empty((1,) + tuple(o["shape"]), np.float32) for o in self.outputs.values())
-        layers = self.layers
-        seconds = np.empty((int(runs), len(layers)))
-        _gaba.zoo_profile(self._cap, True)
-        try:
-            for _ in range(int(warmup)):
-                _gaba.zoo_forward(self._cap, first, outs, 1)
-            for r in range(int(runs)):
-                _gaba.zoo_forward(self._cap, first, outs, 1)
-                seconds[r] = _gaba.zoo_node_seconds(self._cap)
-        finally:
-            _gaba.zoo_profile(self._cap, False)
-        p50 = np.median(seconds, axis=0)
-        total = float(p50.sum())
-        table = Profile(self.name, [
-            {"layer": layer["name"], "op": layer["op"], "p50_us": 1e6 * t,
-             "share": t / total if total > 0 else 0.0, "macs": layer["macs"],
-             "gflops": 2 * layer["macs"] / t / 1e9 if t > 0 else 0.0}
-            for layer, t in zip(layers, p50)])
-        print(table)
-        return table
+        return _profile(self.name, [(la["name"], la["op"], la["macs"]) for la in self.layers],
+                        lambda: _gaba.zoo_forward(self._cap, first, outs, 1),
+                        lambda on: _gaba.zoo_profile(self._cap, on),
+                        lambda: _gaba.zoo_node_seconds(self._cap), runs, warmup)
 
     @property
     def layers(self):
@@ -412,6 +396,29 @@ class Model:
         np.savez(path, __gaba_meta__=np.array(json.dumps(meta)), **arrays)
 
 
+def _profile(name, nodes, run, switch, node_seconds, runs, warmup):
+    """Runs `run` warmup + runs times with the C executor's node timing on; the
+    table of each node's (name, op, macs) with its p50 time."""
+    seconds = np.empty((int(runs), len(nodes)))
+    switch(True)
+    try:
+        for _ in range(int(warmup)):
+            run()
+        for r in range(int(runs)):
+            run()
+            seconds[r] = node_seconds()
+    finally:
+        switch(False)
+    p50 = np.median(seconds, axis=0)
+    total = float(p50.sum())
+    table = Profile(name, [
+        {"layer": layer, "op": op, "p50_us": 1e6 * t, "share": t / total if total > 0 else 0.0,
+         "macs": macs, "gflops": 2 * macs / t / 1e9 if t > 0 else 0.0}
+        for (layer, op, macs), t in zip(nodes, p50)])
+    print(table)
+    return table
+
+
 class Profile(list):
     """Per-layer timings of a model (:meth:`Model.profile`): a list of dicts that
     prints as a table."""
@@ -454,6 +461,7 @@ class QuantizedModel:
         self.params, self.macs = model.params, model.macs
         self.weight_bytes = d["weight_bytes"]
         self.arena_bytes = d["arena_bytes"]
+        self._node_kinds = list(d["layers"])
         self.layer_dtypes = [(n, k) for n, k in d["layers"] if k in ("int8", "float32")]
         self.float_layers = [n for n, k in self.layer_dtypes if k == "float32"]
         self.fully_int8 = not self.float_layers
@@ -512,6 +520,51 @@ class QuantizedModel:
         n_threads = gaba.get_num_threads() if threads is None else int(threads)
         _gaba.zoo_qforward(self._cap, tuple(arrays), tuple(outs), bool(raw), n_threads)
         return outs[0] if len(onames) == 1 else dict(zip(onames, outs))
+
+    def profile(self, *args, runs=100, warmup=10, **inputs):
+        """Time every node of the int8 graph on the first sample of a batch, as
+        :meth:`Model.profile` does for the float graph; print and return the table.
+
+        The nodes are the int8 layers (op ``"<op> int8"``; a conv/dense with a
+        sigmoid, tanh or hard-swish is two nodes, the second ``"<act> int8"``, its
+        lookup table), the float32 layers of a mixed model (``"<op> float32"``) and
+        the quantize / dequantize edges the quantizer inserted (layer and op
+        ``quantize`` / ``dequantize``, no MACs).
+        Inputs are float32 as for :meth:`forward` (the float edges are timed too).
+
+        Returns
+        -------
+        Profile
+            As :meth:`Model.profile`: per-node dicts (layer, op, p50_us, share,
+            macs, gflops), printed as a table; ``.total_us`` sums the medians.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For the inputs :meth:`forward` rejects, or runs < 1, warmup < 0.
+        """
+        if int(runs) < 1 or int(warmup) < 0:
+            raise ValueError(f"{self.name}.profile(): need runs >= 1 and warmup >= 0, "
+                             f"got runs={runs}, warmup={warmup}")
+        arrays, batch = self._model._gather_inputs(args, inputs)
+        if batch < 1:
+            raise ValueError(f"{self.name}.profile(): the batch is empty")
+        first = tuple(np.ascontiguousarray(a[:1]) for a in arrays)
+        outs = tuple(np.empty((1,) + tuple(o["shape"]), np.float32) for o in self.outputs.values())
+        float_layers = {la["name"]: la for la in self._model.layers}
+        nodes = []
+        for name, kind in self._node_kinds:
+            if kind in ("quantize", "dequantize"):
+                nodes.append((kind, kind, 0))
+            elif nodes and nodes[-1][0] == name:  # a conv's sigmoid/tanh/hard-swish table
+                nodes.append((name, f"{float_layers[name]['act']} int8", 0))
+            else:
+                la = float_layers[name]
+                nodes.append((name, f"{la['op']} {kind}", la["macs"]))
+        return _profile(self.name, nodes,
+                        lambda: _gaba.zoo_qforward(self._cap, first, outs, False, 1),
+                        lambda on: _gaba.zoo_qprofile(self._cap, on),
+                        lambda: _gaba.zoo_qnode_seconds(self._cap), runs, warmup)
 
     def _gather_raw(self, args, kwargs):
         names_ = [n for n, _ in self._raw_in]

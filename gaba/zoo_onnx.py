@@ -360,6 +360,16 @@ def export_qdq(qm, path):
                      f"{owner}.bias", axis=0)
         return lambda key, transform=None, tag="": {"weight": wdq, "bias": bdq}[key]
 
+    def int8_table(owner, table, out):
+        """W for an int8 embedding: its int8 table dequantized with the output's parameters
+        (the gather then moves values that quantize back exactly)."""
+        tq = g.const(f"{owner}.table_quantized", table, np.int8)
+        tdq = g.node("DequantizeLinear", [tq, *qparams(out)], f"{owner}.table")
+        return lambda key, transform=None, tag="": {"table": tdq}[key]
+
+    def read(t):  # int8 tensors are read dequantized, token ids as they are
+        return dequantized(t) if tensors[t]["dtype"] == "int8" else names[t]
+
     for name, kind, op, act, params, ins, out, w in raw["nodes"]:
         if kind == "quantize":
             g.node("QuantizeLinear", [names[ins[0]], *qparams(out)], names[out])
@@ -374,9 +384,13 @@ def export_qdq(qm, path):
             W = g.weights(name, w.__getitem__)
             _emit(g, L, [names[i] for i in ins], in_shapes, names[out], W)
             continue
-        W = (int8_weights(name, L["op"], params, w, tensors[ins[0]]["scale"])
-             if L["op"] in _INT8_WEIGHTS else None)
-        y = _emit(g, L, [dequantized(i) for i in ins], in_shapes, None, W)
+        if L["op"] in _INT8_WEIGHTS:
+            W = int8_weights(name, L["op"], params, w, tensors[ins[0]]["scale"])
+        elif L["op"] == "embedding":
+            W = int8_table(name, w["table"], out)
+        else:
+            W = None
+        y = _emit(g, L, [read(i) for i in ins], in_shapes, None, W)
         g.node("QuantizeLinear", [y, *qparams(out)], names[out])
 
     inputs = [(n, s["dtype"], s["shape"]) for n, s in qm.inputs.items()]

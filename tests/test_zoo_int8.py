@@ -58,6 +58,19 @@ CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g
     ((4, 12, 12), (4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 4), "none"),  # dilated depthwise
     ((4, 6, 6), (8, 3, 3, 1, 1, 0, 0, 1, 1, 1, 1, 2), "relu"),
     ((5, 1, 33), (7, 1, 3, 1, 1, 0, 4, 0, 0, 1, 2, 1), "none"),  # causal dilated conv1d
+    # c_out not a multiple of the 8-row tile, pixels past a 48-pixel tile, K % 4 != 0
+    ((5, 13, 17), (20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu6"),
+    ((12, 9, 14), (13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), "relu"),  # pointwise, 126 pixels
+    # rows longer than the 256-pixel slab: split into runs of one row
+    ((3, 1, 601), (5, 1, 3, 1, 2, 0, 1, 0, 1, 1, 1, 1), "none"),
+    ((4, 1, 530), (9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), "relu"),
+    # rows wide enough for the 16-column im2col path (stride 1, 2, dilated)
+    ((3, 6, 70), (8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu"),
+    ((3, 7, 75), (8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1), "relu6"),
+    ((8, 1, 100), (6, 1, 3, 1, 1, 0, 4, 0, 0, 1, 2, 1), "none"),
+    # depthwise kernels covering the whole input (one output per channel)
+    ((6, 1, 96), (6, 1, 96, 1, 1, 0, 0, 0, 0, 1, 1, 6), "none"),
+    ((5, 7, 9), (5, 7, 9, 1, 1, 0, 0, 0, 0, 1, 1, 5), "relu"),
 ]
 
 
@@ -95,6 +108,20 @@ def test_dense_int8(act):
     lo, hi = R.clamp_for(act, s_out, zy)
     for n in range(3):
         np.testing.assert_array_equal(y[n], R.dense(x[n], zx, w, b, m, s, zy, lo, hi))
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("n_out,n_in", [(7, 130), (1, 64), (9, 3)])
+def test_dense_int8_shapes(n_out, n_in):
+    """Dense widths around the 64-byte dot product and outputs around its 4 rows."""
+    rng = np.random.default_rng(n_in)
+    x = q8(rng, 2, n_in)
+    s_in, s_out, zx, zy = f32(0.04), f32(0.09), 3, -7
+    w, b, m, s = weights(rng, n_out, n_in, s_in, s_out)
+    y = both("dense", "relu", [n_out], [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
+    lo, hi = R.clamp_for("relu", s_out, zy)
+    for k in range(2):
+        np.testing.assert_array_equal(y[k], R.dense(x[k], zx, w, b, m, s, zy, lo, hi))
 
 
 @pytest.mark.kernels
@@ -168,6 +195,40 @@ def test_concat_clamp_reshape_int8():
     np.testing.assert_array_equal(t, x.transpose(0, 2, 1))
     u = both("upsample", "none", [1, 2, 0], [x[:, :, :10].copy()], [qs[0]], qs[0])
     np.testing.assert_array_equal(u, np.repeat(x[:, :, :10], 2, axis=2))
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "hard_swish"])
+def test_lut_activation_int8(act):
+    """sigmoid/tanh/hard-swish as 256-entry tables: every input code, against
+    the float64 NumPy table; and the table against the float function (each
+    entry within half an output step plus float rounding)."""
+    x = np.arange(-128, 128, dtype=np.int8).reshape(1, 2, 128)
+    qi, qo = (f32(0.06), 11), (f32(1 / 200 if act == "sigmoid" else 0.021), -100 if act == "sigmoid" else 3)
+    y = both("act", act, [0], [x], [qi], qo)
+    table = R.lut(act, qi[0], qi[1], qo[0], qo[1])
+    np.testing.assert_array_equal(y[0], R.apply_lut(x[0], table))
+    real = qi[0] * (np.arange(-128, 128) - qi[1])
+    f = {"sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh,
+         "hard_swish": lambda v: v * np.clip(v + 3, 0, 6) / 6}[act](real)
+    want = np.clip(f / qo[0] + qo[1], -128, 127)
+    assert np.abs(table.astype(np.float64) - want).max() <= 0.5 + 1e-6
+
+
+@pytest.mark.kernels
+def test_embedding_int8():
+    """The int8 gather: int32 ids, the int8 table's rows, channel-major; bad ids raise."""
+    rng = np.random.default_rng(6)
+    table = q8(rng, 40, 12)
+    ids = rng.integers(0, 40, (3, 17)).astype(np.int32)
+    q = (f32(0.02), 5)
+    y = both("embedding", "none", [12, 40], [ids], [q], q, table)
+    for n in range(3):
+        np.testing.assert_array_equal(y[n], R.embedding(ids[n], table))
+    bad = ids.copy()
+    bad[1, 3] = 40
+    with pytest.raises(ValueError):
+        run("embedding", "none", [12, 40], [bad], [q], q, table)
 
 
 def test_unsupported_op_errors():
@@ -252,3 +313,18 @@ def test_quantize_errors():
                             else (0,) + tuple(next(iter(m.inputs.values()))["shape"]), np.float32))
     with pytest.raises(TypeError):
         m.quantize(np.zeros((2,) + tuple(next(iter(m.inputs.values()))["shape"]), np.float64))
+
+
+def test_quantized_profile():
+    """QuantizedModel.profile times every node of the int8 graph: the float
+    layers' names in order, the edges, and a conv's sigmoid table as its own node."""
+    m, qm = quantized("SpeechEnhanceNano")
+    table = qm.profile(make_inputs(m, 2, 4), runs=3, warmup=1)
+    layers = [r["layer"] for r in table if r["layer"] not in ("quantize", "dequantize")]
+    assert [n for i, n in enumerate(layers) if i == 0 or layers[i - 1] != n] == [la["name"] for la in m.layers]
+    ops = {r["op"] for r in table if r["layer"] == "mask_head"}
+    assert ops == {"conv1d int8", "sigmoid int8"}
+    assert all(r["p50_us"] > 0 for r in table) and table.total_us > 0
+    assert abs(sum(r["share"] for r in table) - 1) < 1e-9
+    with pytest.raises(ValueError):
+        qm.profile(make_inputs(m, 1, 4), runs=0)

@@ -177,6 +177,8 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
             if "weight" in w:
                 real = np.float64(in_q[0][0]) * w["w_scale"].astype(np.float64) / out_q[0]
                 wargs = (w["weight"], w["bias"], *gaba.quantize_multiplier(real))
+            elif "table" in w:
+                wargs = (w["table"], None, None, None)
             want = _gaba.qnn_layer(op, act, list(params), [value(i, False) for i in ins], in_q,
                                    out_q, *wargs, 0).reshape(got.shape)
         diff = np.abs(got.astype(np.int32) - want.astype(np.int32))

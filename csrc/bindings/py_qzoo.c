@@ -69,8 +69,8 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
     npy_intp batch = collect(func, args[1], m->def->n_inputs, m->tensors, idx, 0, in, -1);
     if (batch < 0) return NULL;
     if (batch < 1) return PyErr_Format(PyExc_ValueError, "%s: the calibration batch is empty", func);
-    float *tmin = malloc((size_t)m->n_tensors * sizeof(float));
-    float *tmax = malloc((size_t)m->n_tensors * sizeof(float));
+    float *tmin = malloc((size_t)(m->n_tensors + m->n_nodes) * sizeof(float));
+    float *tmax = malloc((size_t)(m->n_tensors + m->n_nodes) * sizeof(float));
     gaba_zoo_qmodel *q = calloc(1, sizeof *q);
     gaba_status st = tmin && tmax && q ? GABA_OK : GABA_ERR_NOMEM;
     Py_BEGIN_ALLOW_THREADS
@@ -140,7 +140,8 @@ static PyObject *array_copy(int ndim, const npy_intp *dims, int dtype, const voi
 }
 
 // {"weight": int8 (c_out, K), "bias": int32 (c_out), "w_scale": float32 (c_out)} of an
-// int8 conv/dense node, {weight name: float32 array} of a float node, else {}.
+// int8 conv/dense node, {"table": int8 (vocab, dim), in the output's parameters} of an
+// int8 embedding, {weight name: float32 array} of a float node, else {}.
 static PyObject *node_weights(const gaba_zoo_qnode *nd) {
     PyObject *d = PyDict_New();
     if (!d) return NULL;
@@ -157,6 +158,13 @@ static PyObject *node_weights(const gaba_zoo_qnode *nd) {
             }
             Py_DECREF(a);
         }
+        return d;
+    }
+    if (nd->kind == GABA_ZOO_Q_INT8 && nd->q.layer.op == GABA_NN_EMBEDDING) {
+        npy_intp dims[2] = {nd->q.layer.p[1], nd->q.layer.p[0]};
+        PyObject *t = array_copy(2, dims, NPY_INT8, nd->q.w);
+        if (!t || PyDict_SetItemString(d, "table", t) < 0) Py_CLEAR(d);
+        Py_XDECREF(t);
         return d;
     }
     int64_t co, k;
@@ -259,6 +267,31 @@ static PyObject *py_zoo_qset_impl(PyObject *self, PyObject *const *args, Py_ssiz
     Py_RETURN_NONE;
 }
 
+// zoo_qprofile(capsule, on): per-node timing on or off (gaba.zoo.QuantizedModel.profile).
+static PyObject *py_zoo_qprofile(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_qprofile takes 2 arguments");
+    gaba_zoo_qmodel *q = PyCapsule_GetPointer(args[0], QCAPSULE);
+    int on = q ? PyObject_IsTrue(args[1]) : -1;
+    if (on < 0) return NULL;
+    gaba_status st = gaba_zoo_qmodel_profile(q, on);
+    if (st == GABA_ERR_ARG)
+        return PyErr_Format(PyExc_ValueError, "zoo.profile: the model is running in another thread");
+    if (st != GABA_OK) return gaba_py_raise(st, "zoo.profile");
+    Py_RETURN_NONE;
+}
+
+// zoo_qnode_seconds(capsule) -> float64 array (n_nodes): each node's time in the last
+// sample run while profiling (0 for the edge nodes a raw run skips).
+static PyObject *py_zoo_qnode_seconds(PyObject *self, PyObject *cap) {
+    gaba_zoo_qmodel *q = PyCapsule_GetPointer(cap, QCAPSULE);
+    if (!q) return NULL;
+    if (!q->node_seconds) return PyErr_Format(PyExc_ValueError, "zoo.profile: profiling is not on");
+    npy_intp n = q->n_nodes;
+    PyObject *out = PyArray_SimpleNew(1, &n, NPY_FLOAT64);
+    if (out) memcpy(PyArray_DATA((PyArrayObject *)out), q->node_seconds, (size_t)n * sizeof(double));
+    return out;
+}
+
 // qnn_layer(op, act, params, inputs, in_q, out_q, w, bias, mult, shift, impl) -> int8
 // One int8 layer over a batch (tests): inputs int8 (batch, ...), in_q a list of
 // (scale, zp) per input, out_q (scale, zp); conv/dense: w int8 (co, per),
@@ -294,7 +327,8 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
     gaba_nn_shape shapes[GABA_NN_MAX_INPUTS];
     npy_intp batch = 0;
     for (int i = 0; i < n_in; i++) {
-        xa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ins, i), func, "inputs", NPY_INT8, 2,
+        xa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ins, i), func, "inputs",
+                              q.layer.op == GABA_NN_EMBEDDING ? NPY_INT32 : NPY_INT8, 2,
                               GABA_NN_MAX_DIMS + 1, GABA_PY_CONTIGUOUS);
         if (!xa[i]) goto done;
         batch = PyArray_DIM(xa[i], 0);
@@ -332,10 +366,23 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         for (npy_intp c = 0; c < co; c++) {
             int64_t sum = 0;
             for (npy_intp k = 0; k < per; k++) sum += w[c * per + k];
-            beff[c] = (int32_t)((uint32_t)((int32_t *)PyArray_DATA(wa[1]))[c] - (uint32_t)(q.in_zp[0] * sum));
+            beff[c] = (int32_t)((uint32_t)((int32_t *)PyArray_DATA(wa[1]))[c] - (uint32_t)((q.in_zp[0] + 128) * sum));
         }
         q.w = w, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
         q.mult = PyArray_DATA(wa[2]), q.shift = PyArray_DATA(wa[3]);
+    }
+    if (st == GABA_OK && q.layer.op == GABA_NN_EMBEDDING) { // w: the int8 table
+        if (!(wa[0] = gaba_py_array(args[6], func, "w", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS))) goto done;
+        if (PyArray_DIM(wa[0], 0) != q.layer.p[1] || PyArray_DIM(wa[0], 1) != q.layer.p[0]) {
+            PyErr_Format(PyExc_ValueError, "%s: the table must be (vocab, dim)", func);
+            goto done;
+        }
+        q.w = PyArray_DATA(wa[0]);
+    }
+    int8_t lut[256];
+    if (q.layer.op == GABA_NN_ACT && gaba_qnn_is_lut_act(q.layer.act)) {
+        gaba_qnn_build_lut(q.layer.act, q.in_scale[0], q.in_zp[0], q.out_scale, q.out_zp, lut);
+        q.lut = lut;
     }
     gaba_nn_shape oshape;
     int64_t ws_bytes = 0;
@@ -359,7 +406,8 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
     }
     for (npy_intp b = 0; b < batch && st == GABA_OK; b++) {
         const int8_t *x[GABA_NN_MAX_INPUTS];
-        for (int i = 0; i < n_in; i++) x[i] = (const int8_t *)PyArray_DATA(xa[i]) + b * gaba_nn_numel(&shapes[i]);
+        for (int i = 0; i < n_in; i++)
+            x[i] = (const int8_t *)PyArray_DATA(xa[i]) + b * gaba_nn_numel(&shapes[i]) * PyArray_ITEMSIZE(xa[i]);
         st = gaba_qnn_eval(&q, n_in, shapes, x, (int8_t *)PyArray_DATA(out) + b * gaba_nn_numel(&oshape),
                            scratch, impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
     }
@@ -382,6 +430,8 @@ PyMethodDef gaba_py_qzoo_methods[] = {
     {"zoo_qdescribe", py_zoo_qdescribe, METH_O, "See gaba.zoo.QuantizedModel."},
     {"zoo_qgraph", py_zoo_qgraph, METH_O, "The int8 graph for export (gaba.zoo.QuantizedModel.to_onnx)."},
     {"zoo_qforward", (PyCFunction)(void (*)(void))py_zoo_qforward, METH_FASTCALL, "See gaba.zoo.QuantizedModel.forward."},
+    {"zoo_qprofile", (PyCFunction)(void (*)(void))py_zoo_qprofile, METH_FASTCALL, "See gaba.zoo.QuantizedModel.profile."},
+    {"zoo_qnode_seconds", py_zoo_qnode_seconds, METH_O, "See gaba.zoo.QuantizedModel.profile."},
     {"zoo_qset_impl", (PyCFunction)(void (*)(void))py_zoo_qset_impl, METH_FASTCALL, "Reference or fast int8 kernels."},
     {NULL, NULL, 0, NULL},
 };

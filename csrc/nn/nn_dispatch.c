@@ -6,10 +6,19 @@
 
 #define QGEN .qrequant_row = gaba_qnn_requant_row_generic, .qdwconv = gaba_qnn_dwconv_s8_generic, \
              .qquantize = gaba_qnn_quantize_f32_generic, \
-             .qadd_input = gaba_qnn_add_input_generic
+             .qadd_input = gaba_qnn_add_input_generic, .qgemm = gaba_qnn_gemm_generic, \
+             .qaddsub_row = gaba_qnn_addsub_row_generic, .qim2col = gaba_qnn_im2col_u8_generic, \
+             .qgemv = gaba_qnn_gemv_generic
 #define QAVX2 .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
               .qquantize = gaba_qnn_quantize_f32_avx2, \
-              .qadd_input = gaba_qnn_add_input_avx2
+              .qadd_input = gaba_qnn_add_input_avx2, .qgemm = gaba_qnn_gemm_generic, \
+              .qaddsub_row = gaba_qnn_addsub_row_generic, .qim2col = gaba_qnn_im2col_u8_generic, \
+             .qgemv = gaba_qnn_gemv_generic
+#define QAVX512 .qrequant_row = gaba_qnn_requant_row_avx512, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
+                .qquantize = gaba_qnn_quantize_f32_avx2, \
+                .qadd_input = gaba_qnn_add_input_avx512, .qgemm = gaba_qnn_gemm_generic, \
+                .qaddsub_row = gaba_qnn_addsub_row_avx512, .qim2col = gaba_qnn_im2col_u8_avx2, \
+                .qgemv = gaba_qnn_gemv_generic
 
 gaba_nn_kernels gaba_nn_table = {
     .dwconv = gaba_nn_dwconv_f32_generic, QGEN,
@@ -20,7 +29,13 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
         [GABA_ISA_REF] = {.dwconv = gaba_nn_dwconv_f32_generic, QGEN},
         [GABA_ISA_AVX2] = {.dwconv = gaba_nn_dwconv_f32_avx2, QAVX2},
         [GABA_ISA_AVX512] = {.dwconv = gaba_nn_dwconv_f32_avx512,
-                             .conv_direct = gaba_nn_conv_direct_f32_avx512, QAVX2},
+                             .conv_direct = gaba_nn_conv_direct_f32_avx512, QAVX512},
     };
     gaba_nn_table = by_level[isa];
+    // VNNI is a feature beyond the AVX-512 level (vpdpbusd, vpdpwssd).
+    if (isa >= GABA_ISA_AVX512 && gaba_cpu()->avx512vnni) {
+        gaba_nn_table.qgemm = gaba_qnn_gemm_avx512vnni;
+        gaba_nn_table.qdwconv = gaba_qnn_dwconv_s8_avx512vnni;
+        gaba_nn_table.qgemv = gaba_qnn_gemv_avx512vnni;
+    }
 }

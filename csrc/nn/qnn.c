@@ -1,9 +1,11 @@
 // qnn.c - the int8 layer ops (qnn.h): prepare, eval, the fast conv and dense
 // kernels and the float <-> int8 edges. Conv is im2col (padding with the
-// input zero point, i.e. a real 0) + gaba_gemm_s8s8s32 with the weights as
-// the row-major A operand, Y (co, HoWo) = W (co, K) x col (K, HoWo) as the
-// float path; the input zero point is folded into the bias (bias_eff), so
-// the GEMM sees the raw int8 values. Depthwise is a direct loop over a
+// input zero point, i.e. a real 0) written packed, as unsigned x + 128 in
+// groups of 4 k steps, then Y (co, HoWo) = W (co, K) x col (K, HoWo) with the output
+// stage fused (gaba_qnn_gemm_fn: vpdpbusd reads the plain weight rows).
+// The input zero point and the +128 are folded into the bias (bias_eff =
+// bias - (zp + 128) sum_k w), so nothing per call depends on the weights.
+// Dense is the same product with one column. Depthwise is a direct loop over a
 // zero-point-padded copy of each channel. The output stage is TFLite's
 // per-channel requantization. Mirrors TFLite Micro's int8 kernels; no
 // per-tensor-only or uint8 variants.
@@ -26,53 +28,80 @@ static int is_pointwise(const gaba_nn_conv_geom *g) {
 #define dw_rows gaba_qnn_dw_rows
 #define dw_cols gaba_qnn_dw_cols
 
-// The GEMM path works on slabs of whole output rows of about CHUNK columns:
-// the int8 im2col slab and the int32 accumulators stay small (in cache, and
-// out of the arena's peak) whatever the image size.
+// The GEMM path works on slabs of at most CHUNK output pixels: whole output
+// rows, or runs of one row when a row is longer. The int8 im2col slab and
+// its packed copy stay small (in cache, and out of the arena's peak)
+// whatever the image size.
 #define CHUNK 256
+
+static int64_t chunk_cols(const gaba_nn_conv_geom *g) { return g->wo < CHUNK ? g->wo : CHUNK; }
 
 static int64_t chunk_rows(const gaba_nn_conv_geom *g) {
     int64_t r = CHUNK / g->wo;
     return r < 1 ? 1 : r > g->ho ? g->ho : r;
 }
 
+// The packed activations of a (k, n) slab: gaba_qnn_gemm_fn's layout.
+static int64_t packed_bytes(int64_t k, int64_t n) { return (k + 3) / 4 * 4 * gaba_qnn_round16(n); }
+
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
     if (is_depthwise(g)) return ALIGN64(dw_rows(g) * dw_cols(g)) + g->ho * g->wo * 4;
-    int64_t cw = chunk_rows(g) * g->wo;
-    int64_t col = is_pointwise(g) ? 0 : ALIGN64((g->c / g->groups) * g->kh * g->kw * cw);
-    return col + g->co * cw * 4;
+    int64_t cw = chunk_rows(g) * chunk_cols(g), k = (g->c / g->groups) * g->kh * g->kw;
+    return packed_bytes(k, cw);
 }
 
-// col (K, n_rows * Wo): output rows [oy0, oy0 + n_rows) for the channels
-// [c0, c0 + cig) of x; outside cells are zx.
-static void im2col_s8(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
-                      int8_t zx, int64_t oy0, int64_t n_rows, int8_t *col) {
-    int64_t n = n_rows * g->wo;
-    for (int64_t ci = 0; ci < cig; ci++) {
-        const int8_t *xc = x + (c0 + ci) * g->h * g->w;
-        for (int64_t ky = 0; ky < g->kh; ky++)
-            for (int64_t kx = 0; kx < g->kw; kx++) {
-                int8_t *row = col + ((ci * g->kh + ky) * g->kw + kx) * n;
-                for (int64_t oy = oy0; oy < oy0 + n_rows; oy++) {
-                    int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-                    int8_t *r = row + (oy - oy0) * g->wo;
-                    if (iy < 0 || iy >= g->h) {
-                        memset(r, zx, (size_t)g->wo);
-                        continue;
-                    }
-                    const int8_t *xr = xc + iy * g->w;
-                    int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
-                    if (g->sw == 1 && off >= 0 && off + g->wo <= g->w) {
-                        memcpy(r, xr + off, (size_t)g->wo);
-                        continue;
-                    }
-                    for (int64_t ox = 0; ox < g->wo; ox++) {
-                        int64_t ix = ox * g->sw + off;
-                        r[ox] = ix < 0 || ix >= g->w ? zx : xr[ix];
-                    }
-                }
+// src (k, n) int8 with rows rs apart -> xp: per group of 4 rows, n (padded to
+// 16) lanes of 4 bytes x + 128; rows past k and lanes past n are 0.
+static void pack_u8(int64_t k, int64_t n, const int8_t *src, int64_t rs, uint8_t *xp) {
+    int64_t np = gaba_qnn_round16(n);
+    for (int64_t g = 0; g < (k + 3) / 4; g++) {
+        uint8_t *restrict d = xp + g * np * 4;
+        if (4 * g + 4 <= k) {
+            const int8_t *restrict r0 = src + 4 * g * rs, *restrict r1 = r0 + rs,
+                                   *restrict r2 = r1 + rs, *restrict r3 = r2 + rs;
+            for (int64_t j = 0; j < n; j++) {
+                d[4 * j] = (uint8_t)(r0[j] ^ 0x80);
+                d[4 * j + 1] = (uint8_t)(r1[j] ^ 0x80);
+                d[4 * j + 2] = (uint8_t)(r2[j] ^ 0x80);
+                d[4 * j + 3] = (uint8_t)(r3[j] ^ 0x80);
             }
+        } else {
+            for (int64_t j = 0; j < n; j++)
+                for (int64_t b = 0; b < 4; b++)
+                    d[4 * j + b] = 4 * g + b < k ? (uint8_t)(src[(4 * g + b) * rs + j] ^ 0x80) : 0;
+        }
+        memset(d + 4 * n, 0, (size_t)(4 * (np - n)));
     }
+}
+
+// The plain version of gaba_qnn_gemm_avx512vnni: the same sums over the same
+// packed operand, then the scalar output stage.
+void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
+                           int64_t n, const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y) {
+    for (int64_t i = 0; i < co; i++) {
+        const int8_t *w = q->w + (c0 + i) * k;
+        int32_t acc[64];
+        for (int64_t j0 = 0; j0 < n; j0 += 64) {
+            int64_t nj = n - j0 < 64 ? n - j0 : 64;
+            for (int64_t j = 0; j < nj; j++) acc[j] = 0;
+            for (int64_t p = 0; p < k; p++) {
+                const uint8_t *xr = xp + ((p / 4) * np + j0) * 4 + p % 4;
+                int32_t wv = w[p];
+                for (int64_t j = 0; j < nj; j++) acc[j] += wv * xr[4 * j];
+            }
+            gaba_qnn_requant_row_generic(nj, acc, q->bias_eff[c0 + i], q->mult[c0 + i],
+                                         q->shift[c0 + i], q->out_zp, q->act_min, q->act_max,
+                                         y + i * rs_y + j0);
+        }
+    }
+}
+
+void gaba_qnn_im2col_u8_generic(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
+                                int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
+                                int64_t nx, uint8_t *xp) {
+    int64_t k = cig * g->kh * g->kw;
+    for (int64_t kk = 0; kk < k; kk++) gaba_qnn_im2col_row(g, x, c0, zx, kk, oy0, n_rows, ox0, nx, xp);
+    gaba_qnn_im2col_pad(k, n_rows * nx, xp);
 }
 
 void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
@@ -80,15 +109,6 @@ void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, i
     for (int64_t i = 0; i < n; i++)
         y[i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm((int32_t)((uint32_t)acc[i] + (uint32_t)bias), mult, shift) + zp,
                               lo, hi);
-}
-
-// y (rows, n) = requant(acc (rows, n) + bias[row]) with per-row multipliers;
-// y's rows are rs_y apart.
-static void output_stage(int64_t rows, int64_t n, const int32_t *acc, const gaba_qnn_layer *q,
-                         int8_t *y, int64_t rs_y) {
-    for (int64_t r = 0; r < rows; r++)
-        gaba_nn_table.qrequant_row(n, acc + r * n, q->bias_eff[r], q->mult[r], q->shift[r],
-                                   q->out_zp, q->act_min, q->act_max, y + r * rs_y);
 }
 
 void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
@@ -103,38 +123,58 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
         return GABA_OK;
     }
     int64_t hw = g->ho * g->wo, cig = g->c / g->groups, cog = g->co / g->groups;
-    int64_t k = cig * g->kh * g->kw, rows = chunk_rows(g);
-    int8_t *col = ws;
-    int32_t *acc = (int32_t *)((char *)ws + (is_pointwise(g) ? 0 : ALIGN64(k * rows * g->wo)));
-    for (int64_t oy0 = 0; oy0 < g->ho; oy0 += rows) {
-        int64_t nr = g->ho - oy0 < rows ? g->ho - oy0 : rows, n = nr * g->wo, p0 = oy0 * g->wo;
-        for (int64_t grp = 0; grp < g->groups; grp++) {
-            const int8_t *b = x + p0;
-            int64_t rs_b = hw;
-            if (!is_pointwise(g)) {
-                im2col_s8(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, col);
-                b = col, rs_b = n;
+    int64_t k = cig * g->kh * g->kw, rows = chunk_rows(g), cols = chunk_cols(g);
+    uint8_t *xp = ws;
+    for (int64_t oy0 = 0; oy0 < g->ho; oy0 += rows)
+        for (int64_t ox0 = 0; ox0 < g->wo; ox0 += cols) {
+            int64_t nr = g->ho - oy0 < rows ? g->ho - oy0 : rows;
+            int64_t nx = g->wo - ox0 < cols ? g->wo - ox0 : cols;
+            int64_t n = nr * nx, p0 = oy0 * g->wo + ox0; // the slab's pixels are contiguous
+            for (int64_t grp = 0; grp < g->groups; grp++) {
+                if (is_pointwise(g)) {
+                    pack_u8(k, n, x + grp * cig * hw + p0, hw, xp);
+                } else {
+                    gaba_nn_table.qim2col(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, ox0,
+                                          nx, xp);
+                }
+                gaba_nn_table.qgemm(q, grp * cog, cog, k, n, xp, gaba_qnn_round16(n),
+                                    y + grp * cog * hw + p0, hw);
             }
-            gaba_status st = gaba_gemm_s8s8s32(cog, n, k, q->w + grp * cog * k, k, 1, b, rs_b, 1,
-                                               acc + grp * cog * n, n, 1);
-            if (st != GABA_OK) return st;
         }
-        output_stage(g->co, n, acc, q, y + p0, hw);
-    }
     return GABA_OK;
+}
+
+// Dense through the conv product with one column (the table's plain and AVX2 levels).
+void gaba_qnn_gemv_generic(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                           int8_t *y, void *ws) {
+    pack_u8(f, 1, x, 1, ws);
+    gaba_nn_table.qgemm(q, 0, n, f, 1, ws, 16, y, 1);
 }
 
 gaba_status gaba_qnn_dense(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
                            int8_t *y, void *ws) {
-    int32_t *acc = ws;
-    gaba_status st = gaba_gemm_s8s8s32(n, 1, f, q->w, f, 1, x, 1, 1, acc, 1, 1);
-    if (st != GABA_OK) return st;
-    output_stage(n, 1, acc, q, y, 1);
+    gaba_nn_table.qgemv(n, f, q, x, y, ws);
     return GABA_OK;
 }
 
 static int act_ok(gaba_nn_act a) {
     return a == GABA_NN_ACT_NONE || a == GABA_NN_ACT_RELU || a == GABA_NN_ACT_RELU6;
+}
+
+int gaba_qnn_is_lut_act(gaba_nn_act a) {
+    return a == GABA_NN_ACT_SIGMOID || a == GABA_NN_ACT_TANH || a == GABA_NN_ACT_HSWISH;
+}
+
+void gaba_qnn_build_lut(gaba_nn_act act, float in_scale, int32_t in_zp, float out_scale,
+                        int32_t out_zp, int8_t *lut) {
+    for (int32_t q = -128; q < 128; q++) {
+        double x = (double)in_scale * (q - in_zp), f;
+        if (act == GABA_NN_ACT_SIGMOID) f = 1.0 / (1.0 + exp(-x));
+        else if (act == GABA_NN_ACT_TANH) f = tanh(x);
+        else f = x * (x + 3.0 < 0.0 ? 0.0 : x + 3.0 > 6.0 ? 6.0 : x + 3.0) / 6.0;
+        double v = round(f / (double)out_scale) + out_zp;
+        lut[q + 128] = (int8_t)(v < -128.0 ? -128 : v > 127.0 ? 127 : v);
+    }
 }
 
 // Unpadded max/avg pooling, row by row over chunks of output columns (the
@@ -177,8 +217,9 @@ int gaba_qnn_supported(const gaba_nn_layer *l) {
     case GABA_NN_ADD:
     case GABA_NN_SUB:
     case GABA_NN_MUL:
-    case GABA_NN_ACT:
         return act_ok(l->act);
+    case GABA_NN_ACT:
+        return act_ok(l->act) || gaba_qnn_is_lut_act(l->act);
     case GABA_NN_MAXPOOL:
     case GABA_NN_AVGPOOL:
     case GABA_NN_GLOBAL_AVGPOOL:
@@ -190,6 +231,8 @@ int gaba_qnn_supported(const gaba_nn_layer *l) {
         return 1;
     case GABA_NN_UPSAMPLE:
         return l->p[2] == 0;
+    case GABA_NN_EMBEDDING: // int32 ids, an int8 table in the output's parameters
+        return l->act == GABA_NN_ACT_NONE;
     default:
         return 0;
     }
@@ -199,7 +242,8 @@ gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_sh
                              gaba_nn_shape *out, int64_t *ws_bytes) {
     if (!q || !gaba_qnn_supported(&q->layer)) return GABA_ERR_NO_IMPL;
     gaba_nn_plan pl;
-    gaba_status st = gaba_nn_prepare(&q->layer, n_in, in, NULL, &pl);
+    const gaba_nn_dtype ids = GABA_NN_I32;
+    gaba_status st = gaba_nn_prepare(&q->layer, n_in, in, q->layer.op == GABA_NN_EMBEDDING ? &ids : NULL, &pl);
     if (st != GABA_OK) return st;
     *out = pl.out;
     *ws_bytes = 0;
@@ -209,7 +253,7 @@ gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_sh
         if (st != GABA_OK) return st;
         *ws_bytes = gaba_qnn_conv_workspace(&g);
     } else if (q->layer.op == GABA_NN_DENSE) {
-        *ws_bytes = (int64_t)q->layer.p[0] * 4;
+        *ws_bytes = packed_bytes(gaba_nn_numel(&in[0]), 1);
     }
     return GABA_OK;
 }
@@ -238,7 +282,8 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         }
         return gaba_qnn_dense(l->p[0], numel, q, x[0], y, ws);
     case GABA_NN_ACT:
-        gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
+        if (gaba_qnn_is_lut_act(l->act)) gaba_qnn_lut_ref(numel, x[0], q->lut, y);
+        else gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
         return GABA_OK;
     case GABA_NN_MAXPOOL:
     case GABA_NN_AVGPOOL: {
@@ -270,13 +315,12 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
     }
     case GABA_NN_ADD:
     case GABA_NN_SUB:
+    case GABA_NN_MUL:
         if (!ref) {
-            gaba_qnn_addsub(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
+            gaba_qnn_binary(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
                             gaba_nn_numel(&in[1]) != numel, y);
             return GABA_OK;
         }
-        /* fall through */
-    case GABA_NN_MUL:
         gaba_qnn_binary_ref(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
                             gaba_nn_numel(&in[1]) != numel, y);
         return GABA_OK;
@@ -284,6 +328,8 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
     case GABA_NN_FLATTEN:
         memcpy(y, x[0], (size_t)numel);
         return GABA_OK;
+    case GABA_NN_EMBEDDING:
+        return gaba_qnn_embedding_ref(numel, l->p[0], l->p[1], (const int32_t *)x[0], q->w, y);
     case GABA_NN_TRANSPOSE:
         gaba_qnn_transpose_ref(in[0].d[0], in[0].d[1], x[0], y);
         return GABA_OK;
@@ -354,23 +400,38 @@ void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t 
     for (int64_t i = 0; i < n; i++) x[i] = gaba_qnn_mbqm((q[i] - zp) * (1 << 20), mult, shift);
 }
 
-void gaba_qnn_addsub(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
-                     const int8_t *b, int b_per_channel, int8_t *y) {
+void gaba_qnn_addsub_row_generic(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
+                                 const gaba_qnn_layer *q, int8_t *y) {
     int32_t ta[256], tb[256];
+    for (int64_t j = 0; j < n; j += 256) {
+        int64_t m = n - j < 256 ? n - j : 256;
+        gaba_nn_table.qadd_input(m, a + j, q->in_zp[0], q->q_mult[0], q->q_shift[0], ta);
+        if (b) gaba_nn_table.qadd_input(m, b + j, q->in_zp[1], q->q_mult[1], q->q_shift[1], tb);
+        for (int64_t k = 0; k < m; k++) {
+            int32_t v = b ? tb[k] : bc;
+            ta[k] = op == 0 ? ta[k] + v : ta[k] - v;
+        }
+        gaba_nn_table.qrequant_row(m, ta, 0, q->q_mult[2], q->q_shift[2], q->out_zp, q->act_min,
+                                   q->act_max, y + j);
+    }
+}
+
+void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+                     const int8_t *b, int b_per_channel, int8_t *y) {
+    const int32_t za = q->in_zp[0], zb = q->in_zp[1];
     for (int64_t i = 0; i < c; i++) {
-        int32_t bc = 0;
-        if (b_per_channel)
-            bc = gaba_qnn_mbqm((b[i] - q->in_zp[1]) * (1 << 20), q->q_mult[1], q->q_shift[1]);
+        const int8_t *ai = a + i * s, *bi = b_per_channel ? NULL : b + i * s;
+        if (op != 2) {
+            int32_t bc = b_per_channel ? gaba_qnn_mbqm((b[i] - zb) * (1 << 20), q->q_mult[1], q->q_shift[1]) : 0;
+            gaba_nn_table.qaddsub_row(op, s, ai, bi, bc, q, y + i * s);
+            continue;
+        }
+        int32_t t[256]; // mul: the product itself, requantized by q_mult[0]
         for (int64_t j = 0; j < s; j += 256) {
             int64_t n = s - j < 256 ? s - j : 256;
-            gaba_nn_table.qadd_input(n, a + i * s + j, q->in_zp[0], q->q_mult[0], q->q_shift[0], ta);
-            if (!b_per_channel)
-                gaba_nn_table.qadd_input(n, b + i * s + j, q->in_zp[1], q->q_mult[1], q->q_shift[1], tb);
-            for (int64_t k = 0; k < n; k++) {
-                int32_t v = b_per_channel ? bc : tb[k];
-                ta[k] = op == 0 ? ta[k] + v : ta[k] - v;
-            }
-            gaba_nn_table.qrequant_row(n, ta, 0, q->q_mult[2], q->q_shift[2], q->out_zp,
+            for (int64_t k = 0; k < n; k++)
+                t[k] = (ai[j + k] - za) * (b_per_channel ? b[i] - zb : bi[j + k] - zb);
+            gaba_nn_table.qrequant_row(n, t, 0, q->q_mult[0], q->q_shift[0], q->out_zp,
                                        q->act_min, q->act_max, y + i * s + j);
         }
     }

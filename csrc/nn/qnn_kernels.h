@@ -51,6 +51,9 @@ void gaba_qnn_binary_ref(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, 
 void gaba_qnn_concat_ref(int n_in, const int64_t *numel, const gaba_qnn_layer *q,
                          const int8_t *const *x, int8_t *y);
 void gaba_qnn_clamp_ref(int64_t n, const int8_t *x, int32_t lo, int32_t hi, int8_t *y);
+void gaba_qnn_lut_ref(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);
+gaba_status gaba_qnn_embedding_ref(int64_t l, int64_t dim, int64_t vocab, const int32_t *ids,
+                                   const int8_t *table, int8_t *y);
 void gaba_qnn_upsample_nearest_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                                    const int8_t *x, int8_t *y);
 void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y);
@@ -63,12 +66,16 @@ void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, i
                                   int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
 void gaba_qnn_requant_row_avx2(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                                int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
+void gaba_qnn_requant_row_avx512(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                                 int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
 typedef void (*gaba_qnn_dwconv_fn)(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                    const int8_t *x, int8_t *y, void *ws);
 void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                 const int8_t *x, int8_t *y, void *ws);
 void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                              const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                   const int8_t *x, int8_t *y, void *ws);
 
 void gaba_qnn_quantize_f32_generic(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
 void gaba_qnn_quantize_f32_avx2(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
@@ -77,9 +84,55 @@ void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t 
                                 int32_t shift, int32_t *x);
 void gaba_qnn_add_input_avx2(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int32_t shift,
                              int32_t *x);
-// Fast add/sub (op 0/1): chunks of both inputs rescaled, summed, requantized.
-void gaba_qnn_addsub(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+void gaba_qnn_add_input_avx512(int64_t n, const int8_t *q, int32_t zp, int32_t mult,
+                               int32_t shift, int32_t *x);
+// One row of the int8 add/sub (op 0/1): y = requant(A(a) +- B(b)) with A, B
+// TFLite's input rescaling (q_mult/q_shift[0], [1]) and the output's [2];
+// b NULL: every element's B(b) is bc.
+typedef void (*gaba_qnn_addsub_row_fn)(int op, int64_t n, const int8_t *a, const int8_t *b,
+                                       int32_t bc, const gaba_qnn_layer *q, int8_t *y);
+void gaba_qnn_addsub_row_generic(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
+                                 const gaba_qnn_layer *q, int8_t *y);
+void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
+                                const gaba_qnn_layer *q, int8_t *y);
+// Fast add/sub/mul (op 0/1/2) over (c, s), b (c, s) or per channel (c).
+void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                      const int8_t *b, int b_per_channel, int8_t *y);
+
+// Y (co rows of c_out channels from c0, n pixels; rows rs_y apart) =
+// requant(bias_eff + W x) for rows c0.. of the plain weights q->w (co, k)
+// and the packed activations xp: per group g of 4 k steps, np (a multiple
+// of 16, >= n) lanes of 4 unsigned bytes x + 128 at xp[(g * np + j) * 4];
+// k steps past k are 0.
+typedef void (*gaba_qnn_gemm_fn)(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
+                                 int64_t n, const uint8_t *xp, int64_t np, int8_t *y,
+                                 int64_t rs_y);
+void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
+                           const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
+void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
+                              int64_t n, const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
+
+// The im2col matrix of output rows [oy0, oy0 + n_rows), columns [ox0, ox0 +
+// nx) of channels [c0, c0 + cig), written straight into the packed layout
+// of gaba_qnn_gemm_fn (np = n rounded up to 16), outside cells zx.
+typedef void (*gaba_qnn_im2col_fn)(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
+                                   int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows,
+                                   int64_t ox0, int64_t nx, uint8_t *xp);
+void gaba_qnn_im2col_u8_generic(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
+                                int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
+                                int64_t nx, uint8_t *xp);
+void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
+                             int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
+                             int64_t nx, uint8_t *xp);
+
+// Dense y (n) = requant(bias_eff + W (n, f) x) with the plain weights; ws:
+// gaba_qnn_prepare's scratch (the generic one packs x there).
+typedef void (*gaba_qnn_gemv_fn)(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                                 int8_t *y, void *ws);
+void gaba_qnn_gemv_generic(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                           int8_t *y, void *ws);
+void gaba_qnn_gemv_avx512vnni(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                              int8_t *y, void *ws);
 
 // Fast: bytes of scratch, and the kernels.
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g);

@@ -5,7 +5,8 @@
 // call the library's MultiplyByQuantizedMultiplier; the elementwise ops,
 // which are their own fast path, its inlined copy. They are the
 // oracle for the fast kernels; pooling, concat, clamps and copies are also
-// what the fast path runs (memory-bound loops). No float arithmetic here.
+// what the fast path runs (memory-bound loops), as is the table lookup of the
+// sigmoid/tanh/hard-swish activations and the embedding gather. No float arithmetic here.
 #include "qnn_kernels.h"
 
 #include <string.h>
@@ -147,4 +148,20 @@ void gaba_qnn_upsample_nearest_ref(int64_t c, int64_t h, int64_t w, int64_t sh, 
 void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y) {
     for (int64_t i = 0; i < a; i++)
         for (int64_t j = 0; j < b; j++) y[j * a + i] = x[i * b + j];
+}
+
+void gaba_qnn_lut_ref(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y) {
+    for (int64_t i = 0; i < n; i++) y[i] = lut[x[i] + 128];
+}
+
+// The float op's gather (embedding_ref.c) on the int8 table: y (dim, l).
+gaba_status gaba_qnn_embedding_ref(int64_t l, int64_t dim, int64_t vocab, const int32_t *ids,
+                                   const int8_t *table, int8_t *y) {
+    for (int64_t t = 0; t < l; t++)
+        if (ids[t] < 0 || ids[t] >= vocab) return GABA_ERR_ARG;
+    for (int64_t t = 0; t < l; t++) {
+        const int8_t *row = table + (int64_t)ids[t] * dim;
+        for (int64_t d = 0; d < dim; d++) y[d * l + t] = row[d];
+    }
+    return GABA_OK;
 }

@@ -5,6 +5,7 @@
 // between dequantize and quantize nodes) and the executor over its own
 // arena plan. Mirrors TFLite's converter + MicroInterpreter; it does not do
 // per-tensor weights, uint8, or quantization-aware ranges.
+#define _POSIX_C_SOURCE 200809L // clock_gettime for the profiler
 #include "gaba/gemm.h"
 #include "gaba/qzoo.h"
 #include "plan.h"
@@ -12,11 +13,22 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ALIGN64(v) (((v) + 63) / 64 * 64)
 
 static int64_t tensor_bytes(const gaba_nn_shape *s, gaba_nn_dtype d) {
     return gaba_nn_numel(s) * (d == GABA_NN_I8 ? 1 : 4);
+}
+
+static int is_weighted(gaba_nn_op op) {
+    return op == GABA_NN_CONV2D || op == GABA_NN_CONV1D || op == GABA_NN_DENSE;
+}
+
+// A conv/dense with a sigmoid, tanh or hard-swish: an int8 conv without the
+// activation, then the activation as an int8 table (TFLite's LUT ops).
+static int lut_split(const gaba_nn_layer *l) {
+    return is_weighted(l->op) && gaba_qnn_is_lut_act(l->act);
 }
 
 // ---- calibration -------------------------------------------------------------------
@@ -34,7 +46,7 @@ gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *con
     if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG;
     gaba_status st = GABA_OK;
     void **ptr = m->ptrs[0];
-    for (int i = 0; i < m->n_tensors; i++) tmin[i] = INFINITY, tmax[i] = -INFINITY;
+    for (int i = 0; i < m->n_tensors + m->n_nodes; i++) tmin[i] = INFINITY, tmax[i] = -INFINITY;
     // One sample's outputs: the executor writes them to the caller's buffers.
     int64_t out_bytes = 0;
     for (int i = 0; i < m->n_tensors; i++)
@@ -55,11 +67,23 @@ gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *con
             gaba_zoo_node *nd = &m->nodes[n];
             const void *x[GABA_NN_MAX_INPUTS];
             for (int j = 0; j < nd->n_in; j++) x[j] = ptr[nd->in[j]];
-            st = gaba_nn_eval(&nd->layer, nd->n_in, nd->in_shape, x, &nd->plan, nd->w,
-                              ptr[nd->out], nd->ws >= 0 ? ptr[nd->ws] : NULL, m->impl);
+            int64_t cnt = gaba_nn_numel(&m->tensors[nd->out].shape);
+            gaba_nn_layer l = nd->layer;
+            if (lut_split(&l)) l.act = GABA_NN_ACT_NONE; // record the range before the table
+            st = gaba_nn_eval(&l, nd->n_in, nd->in_shape, x, &nd->plan, nd->w, ptr[nd->out],
+                              nd->ws >= 0 ? ptr[nd->ws] : NULL, m->impl);
+            if (st == GABA_OK && lut_split(&nd->layer)) {
+                minmax(ptr[nd->out], cnt, &tmin[m->n_tensors + n], &tmax[m->n_tensors + n]);
+                gaba_nn_layer act = {.op = GABA_NN_ACT, .act = nd->layer.act};
+                gaba_nn_plan pl;
+                st = gaba_nn_prepare(&act, 1, &m->tensors[nd->out].shape, NULL, &pl);
+                const void *y = ptr[nd->out];
+                if (st == GABA_OK)
+                    st = gaba_nn_eval(&act, 1, &m->tensors[nd->out].shape, &y, &pl, NULL,
+                                      ptr[nd->out], NULL, m->impl);
+            }
             if (st == GABA_OK && m->tensors[nd->out].dtype == GABA_NN_F32)
-                minmax(ptr[nd->out], gaba_nn_numel(&m->tensors[nd->out].shape), &tmin[nd->out],
-                       &tmax[nd->out]);
+                minmax(ptr[nd->out], cnt, &tmin[nd->out], &tmax[nd->out]);
         }
     }
     gaba_aligned_free(outs);
@@ -88,6 +112,7 @@ typedef struct builder {
     int *i8_of, *f32_of; // per tensor: its int8 / float version (-1: none yet)
     int max_tensors, max_nodes;
     unsigned char *wp; // bump pointer into q->weights
+    const float *tmin, *tmax; // calibrated ranges: tensors, then nodes' pre-activation ranges
 } builder;
 
 static int new_tensor(builder *b, const gaba_zoo_tensor *like, gaba_nn_dtype dt, float scale,
@@ -149,29 +174,32 @@ static gaba_status multiplier(double real, int32_t *m, int32_t *s) {
     return gaba_gemm_quantize_multiplier(real, m, s);
 }
 
-static void *take(builder *b, int64_t bytes) {
-    void *p = b->wp;
-    b->wp += ALIGN64(bytes);
+// The next block of the weights: float weights 64-byte aligned (as the float
+// model's), the int8 layers' arrays 16 (their kernels load them unaligned).
+static void *take(builder *b, int64_t bytes, int64_t align) {
+    int64_t off = (int64_t)(b->wp - b->q->weights);
+    void *p = b->q->weights + (off + align - 1) / align * align;
+    b->wp = (unsigned char *)p + bytes;
     return p;
 }
 
-static int is_weighted(gaba_nn_op op) {
-    return op == GABA_NN_CONV2D || op == GABA_NN_CONV1D || op == GABA_NN_DENSE;
-}
-
 // Ops whose int8 output keeps the input's parameters (values are moved, not computed).
-static int passes_params(gaba_nn_op op) {
+static int passes_params(const gaba_nn_layer *l) {
+    gaba_nn_op op = l->op;
     return op == GABA_NN_MAXPOOL || op == GABA_NN_AVGPOOL || op == GABA_NN_GLOBAL_AVGPOOL ||
            op == GABA_NN_GLOBAL_MAXPOOL || op == GABA_NN_RESHAPE || op == GABA_NN_FLATTEN ||
-           op == GABA_NN_TRANSPOSE || op == GABA_NN_UPSAMPLE || op == GABA_NN_ACT;
+           op == GABA_NN_TRANSPOSE || op == GABA_NN_UPSAMPLE ||
+           (op == GABA_NN_ACT && !gaba_qnn_is_lut_act(l->act));
 }
 
 static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
     int64_t bytes = 0;
-    if (gaba_qnn_supported(&nd->layer)) {
-        if (!is_weighted(nd->layer.op)) return 0;
+    if (gaba_qnn_supported(&nd->layer) || lut_split(&nd->layer)) {
+        int64_t lut = gaba_qnn_is_lut_act(nd->layer.act) ? ALIGN64(256) : 0;
+        if (nd->layer.op == GABA_NN_EMBEDDING) return ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0]));
+        if (!is_weighted(nd->layer.op)) return lut;
         int64_t co = nd->plan.weight_shapes[1].d[0];
-        return ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + 4 * ALIGN64(co * 4);
+        return lut + ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + ALIGN64(4 * co * 4);
     }
     for (int w = 0; w < nd->plan.n_weights; w++)
         bytes += ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[w]) * 4);
@@ -182,9 +210,9 @@ static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qn
                                     float *w_scale) {
     int64_t co = fn->plan.weight_shapes[1].d[0];
     int64_t per = gaba_nn_numel(&fn->plan.weight_shapes[0]) / co;
-    int8_t *w = take(b, co * per);
-    int32_t *bias = take(b, co * 4), *beff = take(b, co * 4), *mult = take(b, co * 4),
-            *shift = take(b, co * 4);
+    int8_t *w = take(b, co * per, 16);
+    // the four per-channel int32 arrays in one block (one alignment pad, not four)
+    int32_t *bias = take(b, 4 * co * 4, 16), *beff = bias + co, *mult = beff + co, *shift = mult + co;
     float *wscale = w_scale;
     const float *fw = fn->w[0], *fb = fn->w[1];
     for (int64_t c = 0; c < co; c++) {
@@ -206,7 +234,7 @@ static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qn
         double bq = round(fb[c] / bs);
         bq = bq != bq ? 0 : bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq;
         bias[c] = (int32_t)bq;
-        beff[c] = (int32_t)((uint32_t)bias[c] - (uint32_t)((int64_t)ql->in_zp[0] * sum));
+        beff[c] = (int32_t)((uint32_t)bias[c] - (uint32_t)((int64_t)(ql->in_zp[0] + 128) * sum));
         gaba_status st = multiplier(bs / ql->out_scale, &mult[c], &shift[c]);
         if (st != GABA_OK) return st;
     }
@@ -214,15 +242,41 @@ static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qn
     return GABA_OK;
 }
 
+// The embedding table quantized with the output's parameters, chosen from the
+// whole table's range (calibration sees only the rows its ids touch): the
+// int8 op is then the float op's gather.
+static gaba_status quantize_table(builder *b, const gaba_zoo_node *fn, gaba_zoo_qmodel *q, int out,
+                                  gaba_qnn_layer *ql) {
+    int64_t cnt = gaba_nn_numel(&fn->plan.weight_shapes[0]);
+    const float *ft = fn->w[0];
+    float lo = INFINITY, hi = -INFINITY;
+    minmax(ft, cnt, &lo, &hi);
+    choose_params(lo, hi, &q->scale[out], &q->zp[out]);
+    ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
+    int8_t *t = take(b, cnt, 16);
+    for (int64_t i = 0; i < cnt; i++) {
+        double v = round((double)ft[i] / ql->out_scale) + ql->out_zp;
+        t[i] = (int8_t)(v != v ? ql->out_zp : v < -128 ? -128 : v > 127 ? 127 : v);
+    }
+    ql->w = t;
+    return GABA_OK;
+}
+
 static gaba_status add_layer(builder *b, int n) {
     gaba_zoo_qmodel *q = b->q;
     const gaba_zoo_node *fn = &b->m->nodes[n];
-    int int8 = gaba_qnn_supported(&fn->layer);
+    int split = lut_split(&fn->layer);
+    int int8 = gaba_qnn_supported(&fn->layer) || split;
+    int embed = fn->layer.op == GABA_NN_EMBEDDING; // its int32 ids are read as they are
     for (int j = 0; j < fn->n_in; j++)
-        if (q->tensors[fn->in[j]].dtype == GABA_NN_I32) int8 = 0;
+        if (q->tensors[fn->in[j]].dtype == GABA_NN_I32 && !embed) int8 = 0;
     int in[GABA_NN_MAX_INPUTS];
     for (int j = 0; j < fn->n_in; j++) {
         int t = fn->in[j];
+        if (embed && int8) {
+            in[j] = t;
+            continue;
+        }
         // Model inputs are read through their quantized edge (raw mode binds it).
         if (q->tensors[t].kind == 1 && q->tensors[t].dtype == GABA_NN_F32 && !int8)
             t = convert(b, t, 1, 1);
@@ -232,10 +286,18 @@ static gaba_status add_layer(builder *b, int n) {
     int out = fn->out;
     gaba_zoo_tensor *to = &q->tensors[out];
     if (int8) {
-        if (passes_params(fn->layer.op)) q->scale[out] = q->scale[in[0]], q->zp[out] = q->zp[in[0]];
+        if (passes_params(&fn->layer)) q->scale[out] = q->scale[in[0]], q->zp[out] = q->zp[in[0]];
         to->dtype = GABA_NN_I8;
         to->bytes = tensor_bytes(&to->shape, GABA_NN_I8);
         b->i8_of[out] = out, b->f32_of[out] = -1;
+    }
+    if (int8 && split) {
+        // the conv writes the pre-activation tensor, the table node the output
+        float s;
+        int32_t z;
+        choose_params(b->tmin[b->m->n_tensors + n], b->tmax[b->m->n_tensors + n], &s, &z);
+        out = new_tensor(b, to, GABA_NN_I8, s, z);
+        if (out < 0) return GABA_ERR_NOMEM;
     }
     gaba_zoo_qnode *nd = new_node(b, fn->name, int8 ? GABA_ZOO_Q_INT8 : GABA_ZOO_Q_FLOAT);
     if (!nd) return GABA_ERR_NOMEM;
@@ -246,6 +308,7 @@ static gaba_status add_layer(builder *b, int n) {
     if (int8) {
         gaba_qnn_layer *ql = &nd->q;
         ql->layer = fn->layer;
+        if (split) ql->layer.act = GABA_NN_ACT_NONE;
         for (int j = 0; j < fn->n_in; j++) ql->in_scale[j] = q->scale[in[j]], ql->in_zp[j] = q->zp[in[j]];
         ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
         gaba_qnn_set_clamp(ql);
@@ -254,19 +317,25 @@ static gaba_status add_layer(builder *b, int n) {
             nd->w_scale = malloc((size_t)fn->plan.weight_shapes[1].d[0] * sizeof(float));
             st = nd->w_scale ? quantize_weights(b, fn, ql, nd->w_scale) : GABA_ERR_NOMEM;
         } else {
-            st = gaba_qnn_set_rescale(ql, fn->n_in);
+            st = embed ? quantize_table(b, fn, q, out, ql) : gaba_qnn_set_rescale(ql, fn->n_in);
         }
         if (st != GABA_OK) return st;
         gaba_nn_shape shape;
         st = gaba_qnn_prepare(ql, nd->n_in, nd->in_shape, &shape, &ws);
         if (st != GABA_OK) return st;
+        if (gaba_qnn_is_lut_act(ql->layer.act)) {
+            int8_t *lut = take(b, 256, 16);
+            gaba_qnn_build_lut(ql->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale,
+                               ql->out_zp, lut);
+            ql->lut = lut;
+        }
         q->n_int8++;
     } else {
         nd->layer = fn->layer;
         nd->plan = fn->plan;
         for (int w = 0; w < fn->plan.n_weights; w++) {
             int64_t cnt = gaba_nn_numel(&fn->plan.weight_shapes[w]);
-            float *dst = take(b, cnt * 4);
+            float *dst = take(b, cnt * 4, 64);
             memcpy(dst, fn->w[w], (size_t)cnt * 4);
             nd->w[w] = dst;
         }
@@ -279,6 +348,21 @@ static gaba_status add_layer(builder *b, int n) {
         if (t < 0) return GABA_ERR_NOMEM;
         q->tensors[t].kind = 3;
         nd->ws = t;
+    }
+    if (int8 && split) {
+        gaba_zoo_qnode *act = new_node(b, fn->name, GABA_ZOO_Q_INT8);
+        if (!act) return GABA_ERR_NOMEM;
+        act->n_in = 1, act->in[0] = out, act->in_shape[0] = q->tensors[out].shape;
+        act->out = fn->out;
+        gaba_qnn_layer *ql = &act->q;
+        ql->layer = (gaba_nn_layer){.op = GABA_NN_ACT, .act = fn->layer.act};
+        ql->in_scale[0] = q->scale[out], ql->in_zp[0] = q->zp[out];
+        ql->out_scale = q->scale[fn->out], ql->out_zp = q->zp[fn->out];
+        gaba_qnn_set_clamp(ql);
+        int8_t *lut = take(b, 256, 16);
+        gaba_qnn_build_lut(fn->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale,
+                           ql->out_zp, lut);
+        ql->lut = lut;
     }
     return GABA_OK;
 }
@@ -299,6 +383,7 @@ void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q) {
     free(q->zp);
     free(q->raw_in);
     free(q->raw_out);
+    free(q->node_seconds);
     memset(q, 0, sizeof *q);
 }
 
@@ -367,10 +452,10 @@ gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const
     if (!q || !m || !m->def || !tmin || !tmax) return GABA_ERR_ARG;
     memset(q, 0, sizeof *q);
     q->def = m->def;
-    builder b = {q, m, NULL, NULL, 3 * m->n_tensors + 3 * m->n_nodes + 16,
-                 3 * m->n_nodes + 2 * m->n_tensors + 16, NULL};
+    builder b = {q, m, NULL, NULL, 4 * m->n_tensors + 3 * m->n_nodes + 16,
+                 4 * m->n_nodes + 2 * m->n_tensors + 16, NULL, tmin, tmax};
     int64_t wbytes = 64;
-    for (int n = 0; n < m->n_nodes; n++) wbytes += node_weight_bytes(&m->nodes[n]);
+    for (int n = 0; n < m->n_nodes; n++) wbytes += node_weight_bytes(&m->nodes[n]) + 64; // + align
     q->tensors = calloc((size_t)b.max_tensors, sizeof *q->tensors);
     q->nodes = calloc((size_t)b.max_nodes, sizeof *q->nodes);
     q->scale = calloc((size_t)b.max_tensors, sizeof *q->scale);
@@ -445,9 +530,13 @@ static gaba_status run_qsample(gaba_zoo_qmodel *q, int slot, int64_t s, const vo
             ptr[t] = (char *)outputs[i] + s * q->tensors[t].bytes;
         }
     }
+    double *times = q->node_seconds; // profiling: forward then runs on slot 0 only
+    struct timespec t0, t1;
     for (int n = 0; n < q->n_nodes; n++) {
         gaba_zoo_qnode *nd = &q->nodes[n];
+        if (times) times[n] = 0.0;
         if (raw && nd->skip_raw) continue;
+        if (times) clock_gettime(CLOCK_MONOTONIC, &t0);
         const void *x[GABA_NN_MAX_INPUTS];
         for (int j = 0; j < nd->n_in; j++) x[j] = ptr[nd->in[j]];
         void *y = ptr[nd->out], *ws = nd->ws >= 0 ? ptr[nd->ws] : NULL;
@@ -472,6 +561,10 @@ static gaba_status run_qsample(gaba_zoo_qmodel *q, int slot, int64_t s, const vo
             break;
         }
         if (st != GABA_OK) return st;
+        if (times) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            times[n] = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        }
     }
     return GABA_OK;
 }
@@ -503,6 +596,7 @@ gaba_status gaba_zoo_qmodel_forward(gaba_zoo_qmodel *q, int64_t batch, const voi
     if (__atomic_exchange_n(&q->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG;
     int threads = max_threads > 0 ? max_threads : gaba_threads_get();
     if (threads > q->n_arenas) threads = q->n_arenas;
+    if (q->node_seconds) threads = 1;
     if (threads > batch) threads = (int)batch;
     gaba_status st = GABA_OK;
     if (threads <= 1) {
@@ -512,6 +606,21 @@ gaba_status gaba_zoo_qmodel_forward(gaba_zoo_qmodel *q, int64_t batch, const voi
         qforward_ctx ctx = {q, batch, inputs, outputs, raw, GABA_OK};
         st = gaba_parallel_for(threads, threads, qforward_task, &ctx);
         if (st == GABA_OK) st = ctx.status;
+    }
+    __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
+    return st;
+}
+
+gaba_status gaba_zoo_qmodel_profile(gaba_zoo_qmodel *q, int on) {
+    if (!q || !q->def) return GABA_ERR_ARG;
+    if (__atomic_exchange_n(&q->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG; // in use
+    gaba_status st = GABA_OK;
+    if (on && !q->node_seconds) {
+        q->node_seconds = calloc((size_t)(q->n_nodes ? q->n_nodes : 1), sizeof(double));
+        if (!q->node_seconds) st = GABA_ERR_NOMEM;
+    } else if (!on) {
+        free(q->node_seconds);
+        q->node_seconds = NULL;
     }
     __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
     return st;

@@ -118,3 +118,30 @@ def concat(xs, qs, zy, sy):
             m, sh = quantize_multiplier(s / sy)
             parts.append(np.clip(mbqm(x.astype(np.int64) - z, m, sh) + zy, -128, 127).astype(np.int8))
     return np.concatenate(parts, 0)
+
+
+def lut(act, in_scale, in_zp, out_scale, out_zp):
+    """The 256-entry table of an int8 sigmoid/tanh/hard-swish: entry q + 128 is the
+    output code of input code q, the function evaluated in float64, rounded half
+    away from zero."""
+    x = np.float64(np.float32(in_scale)) * (np.arange(-128, 128, dtype=np.float64) - in_zp)
+    if act == "sigmoid":
+        f = 1.0 / (1.0 + np.exp(-x))
+    elif act == "tanh":
+        f = np.tanh(x)
+    elif act == "hard_swish":
+        f = x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
+    else:
+        raise ValueError(f"no table for activation {act!r}")
+    v = f / np.float64(np.float32(out_scale))
+    v = np.sign(v) * np.floor(np.abs(v) + 0.5) + out_zp
+    return np.clip(v, -128, 127).astype(np.int8)
+
+
+def apply_lut(x, table):
+    return table[x.astype(np.int64) + 128]
+
+
+def embedding(ids, table):
+    """Rows of the int8 (vocab, dim) table for the ids, channel-major (dim, L)."""
+    return table[np.asarray(ids, np.int64)].T.copy()

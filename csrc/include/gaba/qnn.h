@@ -26,16 +26,29 @@ typedef struct gaba_qnn_layer {
     float in_scale[GABA_NN_MAX_INPUTS], out_scale;
     int32_t in_zp[GABA_NN_MAX_INPUTS], out_zp;
     int32_t act_min, act_max; // the fused activation as a clamp of the output
+    // EMBEDDING: w the (vocab, dim) table in the output's parameters (ids stay int32).
     // CONV2D/CONV1D/DENSE: w (co, C/groups, kh, kw) or (n, F) int8, bias (co) int32
-    // in units of in_scale * w_scale[c], bias_eff = bias - in_zp * sum_k w[c, k]
-    // (what the GEMM path adds), mult/shift (co) the per-channel requantization.
+    // in units of in_scale * w_scale[c], bias_eff = bias - (in_zp + 128) * sum_k w[c, k]
+    // (what the fast kernels add: they read x + 128 as unsigned bytes),
+    // mult/shift (co) the per-channel requantization.
     const int8_t *w;
     const int32_t *bias, *bias_eff, *mult, *shift;
     // ADD/SUB: q_mult/q_shift[i] rescale input i (left-shifted by 20, TFLite's
     // scheme), [n_in] the sum to the output. MUL: [0] the product to the output.
     // CONCAT: [i] input i to the output scale.
     int32_t q_mult[GABA_QNN_MAX_Q], q_shift[GABA_QNN_MAX_Q];
+    // ACT with sigmoid, tanh or hard-swish: y = lut[x + 128], the table
+    // gaba_qnn_build_lut makes (TFLite's int8 lookup-table activations).
+    const int8_t *lut;
 } gaba_qnn_layer;
+
+// Activations an int8 ACT runs as a 256-entry table (sigmoid, tanh, hard-swish).
+int gaba_qnn_is_lut_act(gaba_nn_act act);
+
+// lut[q + 128] = clamp(round(f(in_scale * (q - in_zp)) / out_scale) + out_zp)
+// for every int8 q, f evaluated in double (round half away from zero).
+void gaba_qnn_build_lut(gaba_nn_act act, float in_scale, int32_t in_zp, float out_scale,
+                        int32_t out_zp, int8_t *lut);
 
 // 1 when the op (with its activation) has an int8 kernel: conv, dense (act none,
 // relu, relu6), max/avg/global pooling, add/sub/mul (none/relu/relu6), concat,

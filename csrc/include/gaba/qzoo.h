@@ -55,11 +55,14 @@ typedef struct gaba_zoo_qmodel {
     unsigned char **arenas;
     void ***ptrs;
     gaba_nn_impl impl;
+    double *node_seconds; // (n_nodes) time of each node in the last sample, when profiling
     volatile int busy;
 } gaba_zoo_qmodel;
 
 // Runs `m` over a batch and records each tensor's min and max (tmin/tmax:
-// m->n_tensors entries, indexed as m->tensors).
+// m->n_tensors + m->n_nodes entries: first indexed as m->tensors, then per
+// node the range before a conv/dense's sigmoid, tanh or hard-swish, which
+// the int8 model runs as a separate table op).
 gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
                                float *tmin, float *tmax);
 
@@ -81,6 +84,10 @@ gaba_status gaba_zoo_qnode_weights(const gaba_zoo_qnode *nd, int64_t *c_out, int
 // parameters of tensors raw_in / raw_out (token inputs stay int32).
 gaba_status gaba_zoo_qmodel_forward(gaba_zoo_qmodel *q, int64_t batch, const void *const *inputs,
                                     void *const *outputs, int raw, int max_threads);
+
+// Profiling on: forward runs on one thread and records each node's time
+// for the last sample it ran in node_seconds. Off frees the record.
+gaba_status gaba_zoo_qmodel_profile(gaba_zoo_qmodel *q, int on);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,54 @@
+// qnn_avx512.c - the int8 output stage, the first step of the int8 add and
+// a whole add/sub row (both rescalings, the sum and the output stage in
+// registers; qnn_kernels.h) 16 lanes at a time with AVX-512, the tail
+// masked; bit-exact with the scalar versions (qnn_avx512_impl.h).
+#include "qnn_avx512_impl.h"
+
+static inline __mmask16 tail_mask(int64_t left) {
+    return left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+}
+
+void gaba_qnn_requant_row_avx512(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                                 int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y) {
+    const gaba_qnn_v16 c = gaba_qnn_v16_init(bias, mult, shift, zp, lo, hi);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        __m512i r = gaba_qnn_v16_requant(&c, _mm512_maskz_loadu_epi32(m, acc + i));
+        _mm512_mask_cvtsepi32_storeu_epi8(y + i, m, r);
+    }
+}
+
+// x[i] = MBQM((q[i] - zp) << 20, mult, shift).
+void gaba_qnn_add_input_avx512(int64_t n, const int8_t *q, int32_t zp, int32_t mult,
+                               int32_t shift, int32_t *x) {
+    const gaba_qnn_v16 c = gaba_qnn_v16_init(0, mult, shift, 0, 0, 0);
+    const __m512i vzp = _mm512_set1_epi32(zp);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        __m512i v = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, q + i));
+        v = _mm512_slli_epi32(_mm512_sub_epi32(v, vzp), 20);
+        _mm512_mask_storeu_epi32(x + i, m, gaba_qnn_v16_mbqm(&c, v));
+    }
+}
+
+void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
+                                const gaba_qnn_layer *q, int8_t *y) {
+    const gaba_qnn_v16 ca = gaba_qnn_v16_init(0, q->q_mult[0], q->q_shift[0], 0, 0, 0);
+    const gaba_qnn_v16 cb = gaba_qnn_v16_init(0, q->q_mult[1], q->q_shift[1], 0, 0, 0);
+    const gaba_qnn_v16 co = gaba_qnn_v16_init(0, q->q_mult[2], q->q_shift[2], q->out_zp,
+                                              q->act_min, q->act_max);
+    const __m512i za = _mm512_set1_epi32(q->in_zp[0]), zb = _mm512_set1_epi32(q->in_zp[1]);
+    const __m512i vbc = _mm512_set1_epi32(bc);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        __m512i va = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, a + i));
+        va = gaba_qnn_v16_mbqm(&ca, _mm512_slli_epi32(_mm512_sub_epi32(va, za), 20));
+        __m512i vb = vbc;
+        if (b) {
+            vb = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, b + i));
+            vb = gaba_qnn_v16_mbqm(&cb, _mm512_slli_epi32(_mm512_sub_epi32(vb, zb), 20));
+        }
+        __m512i s = op == 0 ? _mm512_add_epi32(va, vb) : _mm512_sub_epi32(va, vb);
+        _mm512_mask_cvtsepi32_storeu_epi8(y + i, m, gaba_qnn_v16_requant(&co, s));
+    }
+}

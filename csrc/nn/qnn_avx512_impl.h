@@ -1,0 +1,53 @@
+// qnn_avx512_impl.h - internal: the int8 output stage on 16 int32 lanes with
+// AVX-512, for the files compiled with the AVX-512 flags. Bit-exact with the
+// scalar gaba_qnn_mbqm for multipliers M >= 0 (all the quantizer makes):
+// the rounding doubling high multiply is then floor((x * M + 2^30) / 2^31)
+// (see qnn_avx2.c), then the rounding right shift, half away from zero.
+#ifndef GABA_QNN_AVX512_IMPL_H
+#define GABA_QNN_AVX512_IMPL_H
+
+#include "qnn_kernels.h"
+
+#include <immintrin.h>
+
+typedef struct gaba_qnn_v16 {
+    __m128i lsh, rsh;
+    __m512i bias, vm, nudge, vmask, vthr, one, zp, lo, hi;
+} gaba_qnn_v16;
+
+static inline gaba_qnn_v16 gaba_qnn_v16_init(int32_t bias, int32_t mult, int32_t shift,
+                                             int32_t zp, int32_t lo, int32_t hi) {
+    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    gaba_qnn_v16 c;
+    c.lsh = _mm_cvtsi32_si128(left), c.rsh = _mm_cvtsi32_si128(right);
+    c.bias = _mm512_set1_epi32(bias);
+    c.vm = _mm512_set1_epi32(mult);
+    c.nudge = _mm512_set1_epi64((int64_t)1 << 30);
+    c.vmask = _mm512_set1_epi32((int32_t)(((int64_t)1 << right) - 1));
+    c.vthr = _mm512_set1_epi32((int32_t)((((int64_t)1 << right) - 1) >> 1));
+    c.one = _mm512_set1_epi32(1);
+    c.zp = _mm512_set1_epi32(zp), c.lo = _mm512_set1_epi32(lo), c.hi = _mm512_set1_epi32(hi);
+    return c;
+}
+
+// MBQM(x) per lane.
+static inline __m512i gaba_qnn_v16_mbqm(const gaba_qnn_v16 *c, __m512i x) {
+    x = _mm512_sll_epi32(x, c->lsh);
+    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, c->vm), c->nudge);
+    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), c->vm), c->nudge);
+    even = _mm512_srli_epi64(even, 31);
+    odd = _mm512_slli_epi64(_mm512_srli_epi64(odd, 31), 32);
+    __m512i h = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+    __m512i rem = _mm512_and_si512(h, c->vmask);
+    __m512i thr = _mm512_mask_add_epi32(c->vthr, _mm512_movepi32_mask(h), c->vthr, c->one);
+    __m512i r = _mm512_sra_epi32(h, c->rsh);
+    return _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, c->one);
+}
+
+// clamp(zp + MBQM(acc + bias)), still in int32 lanes.
+static inline __m512i gaba_qnn_v16_requant(const gaba_qnn_v16 *c, __m512i acc) {
+    __m512i r = _mm512_add_epi32(gaba_qnn_v16_mbqm(c, _mm512_add_epi32(acc, c->bias)), c->zp);
+    return _mm512_min_epi32(_mm512_max_epi32(r, c->lo), c->hi);
+}
+
+#endif

@@ -1,0 +1,142 @@
+// qnn_dw_avx512vnni.c - the int8 depthwise conv (stride 1 or 2 along the
+// width, any kernel up to MAX_TAPS taps, dilation, vertical stride) with
+// AVX-512 VNNI. Each channel is copied into a zero-point-padded plane as in
+// qnn_impl.h; a load of 32 input bytes widened to int16 holds 16 pairs
+// (x[2j], x[2j+1]), and vpdpwssd with a weight pair (w, 0) or (0, w) adds
+// w * x[2j] or w * x[2j + 1] to 16 int32 lanes. Stride 1: two accumulators
+// (the even and the odd outputs of 32) over the padded plane as one flat
+// row, so narrow rows still fill the vectors; stride 2: one (16 outputs of
+// a row; the tap's parity picks the pair). The weight pairs are broadcast
+// from memory; the output stage runs in registers (qnn_avx512_impl.h).
+// Exact: the same integer sums as the loop.
+#include "qnn_avx512_impl.h"
+#include "qnn_impl.h"
+
+#define MAX_TAPS 256 // larger kernels take the AVX2 loop
+
+// Short copies and fills inline, 64 bytes per masked move: a plane's rows are
+// a few dozen bytes, where a libc call costs more than the copy.
+static inline __mmask64 mask64(int64_t n) {
+    return n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+}
+
+static inline void copy_bytes(int8_t *dst, const int8_t *src, int64_t n) {
+    for (int64_t i = 0; i < n; i += 64)
+        _mm512_mask_storeu_epi8(dst + i, mask64(n - i), _mm512_maskz_loadu_epi8(mask64(n - i), src + i));
+}
+
+static inline void fill_bytes(int8_t *dst, int8_t v, int64_t n) {
+    const __m512i vv = _mm512_set1_epi8(v);
+    for (int64_t i = 0; i < n; i += 64) _mm512_mask_storeu_epi8(dst + i, mask64(n - i), vv);
+}
+
+static inline __m512i load_row(const int8_t *src, int64_t avail) {
+    __mmask32 m = avail >= 32 ? 0xffffffffu : avail <= 0 ? 0 : (__mmask32)((1ull << avail) - 1);
+    return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, src));
+}
+
+// The kernel covers the whole unpadded input (one output per channel): a dot
+// product of x + 128 (unsigned) with the weights, 64 taps per vpdpbusd; the
+// + 128 is in bias_eff.
+static void dw_global(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+                      int8_t *y) {
+    int64_t taps = g->kh * g->kw;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (int64_t c = 0; c < g->c; c++) {
+        __m512i acc = _mm512_setzero_si512();
+        for (int64_t i = 0; i < taps; i += 64) {
+            __mmask64 m = mask64(taps - i);
+            __m512i xv = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + c * taps + i), flip));
+            acc = _mm512_dpbusd_epi32(acc, xv, _mm512_maskz_loadu_epi8(m, q->w + c * taps + i));
+        }
+        int32_t sum = (int32_t)((uint32_t)_mm512_reduce_add_epi32(acc) + (uint32_t)q->bias_eff[c]);
+        y[c] = gaba_qnn_requant(sum, q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max);
+    }
+}
+
+void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                   const int8_t *x, int8_t *y, void *ws) {
+    int64_t taps = g->kh * g->kw;
+    if (g->ho == 1 && g->wo == 1 && g->pt == 0 && g->pl == 0 && g->kh == g->h && g->kw == g->w &&
+        g->dh == 1 && g->dw == 1) {
+        dw_global(g, q, x, y);
+        return;
+    }
+    if ((g->sw != 1 && g->sw != 2) || taps > MAX_TAPS) {
+        gaba_qnn_dwconv_s8_avx2(g, q, x, y, ws);
+        return;
+    }
+    int64_t hp = gaba_qnn_dw_rows(g), wp = gaba_qnn_dw_cols(g);
+    int8_t *pad = ws;
+    int8_t zx = (int8_t)q->in_zp[0];
+    // each tap's offset in the plane (stride 1), or its row offset and column (stride 2)
+    int64_t t_off[MAX_TAPS], t_row[MAX_TAPS], t_col[MAX_TAPS];
+    for (int64_t t = 0; t < taps; t++) {
+        t_row[t] = (t / g->kw) * g->dh * wp, t_col[t] = (t % g->kw) * g->dw;
+        t_off[t] = t_row[t] + t_col[t];
+    }
+    for (int64_t c = 0; c < g->c; c++) {
+        fill_bytes(pad, zx, hp * wp);
+        for (int64_t iy = 0; iy < g->h && iy + g->pt < hp; iy++) {
+            int64_t n = g->w;
+            if (g->pl + n > wp) n = wp - g->pl;
+            if (n > 0) copy_bytes(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, n);
+        }
+        const int8_t *wc = q->w + c * taps;
+        int32_t w_lo[MAX_TAPS], w_hi[MAX_TAPS]; // int16 pairs (w, 0) and (0, w)
+        int32_t wsum = 0;
+        for (int64_t t = 0; t < taps; t++) {
+            w_lo[t] = (uint16_t)(int16_t)wc[t];
+            w_hi[t] = (int32_t)((uint32_t)(uint16_t)(int16_t)wc[t] << 16);
+            wsum += wc[t];
+        }
+        const gaba_qnn_v16 rq =
+            gaba_qnn_v16_init((int32_t)((uint32_t)q->bias_eff[c] + 128u * (uint32_t)wsum),
+                              q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max);
+        int8_t *yc = y + c * g->ho * g->wo;
+        if (g->sw == 1) {
+            // Over the plane as one flat row: output f = oy * wp + ox reads
+            // pad[f + ky * dh * wp + kx * dw]; the columns ox >= wo are computed
+            // and not stored.
+            int64_t nflat = (g->ho - 1) * wp + g->wo;
+            for (int64_t f0 = 0; f0 < nflat; f0 += 32) {
+                __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
+                for (int64_t t = 0; t < taps; t++) {
+                    int64_t at = f0 + t_off[t];
+                    __m512i v = load_row(pad + at, hp * wp - at);
+                    even = _mm512_dpwssd_epi32(even, v, _mm512_set1_epi32(w_lo[t]));
+                    odd = _mm512_dpwssd_epi32(odd, v, _mm512_set1_epi32(w_hi[t]));
+                }
+                __m512i e = gaba_qnn_v16_requant(&rq, even), o = gaba_qnn_v16_requant(&rq, odd);
+                __m512i r16 = _mm512_or_si512(_mm512_and_si512(e, _mm512_set1_epi32(0xffff)),
+                                              _mm512_slli_epi32(o, 16));
+                __m256i r8 = _mm512_cvtsepi16_epi8(r16);
+                int64_t f1 = f0 + 32 < nflat ? f0 + 32 : nflat;
+                for (int64_t oy = f0 / wp; oy * wp < f1; oy++) {
+                    // lanes [a, b) are row oy's columns below wo
+                    int64_t a = oy * wp > f0 ? oy * wp - f0 : 0;
+                    int64_t b = oy * wp + g->wo < f1 ? oy * wp + g->wo - f0 : f1 - f0;
+                    if (b <= a) continue;
+                    __mmask32 m = (__mmask32)((((uint64_t)1 << b) - 1) & ~(((uint64_t)1 << a) - 1));
+                    _mm256_mask_storeu_epi8(yc + oy * (g->wo - wp) + f0, m, r8);
+                }
+            }
+            continue;
+        }
+        for (int64_t oy = 0; oy < g->ho; oy++) { // stride 2: row by row
+            const int8_t *rows = pad + oy * g->sh * wp;
+            int8_t *yr = yc + oy * g->wo;
+            for (int64_t ox = 0; ox < g->wo; ox += 16) {
+                __m512i acc = _mm512_setzero_si512();
+                for (int64_t t = 0; t < taps; t++) {
+                    int64_t kx = t_col[t], col = 2 * ox + (kx & ~(int64_t)1);
+                    __m512i v = load_row(rows + t_row[t] + col, wp - col);
+                    acc = _mm512_dpwssd_epi32(acc, v, _mm512_set1_epi32(kx & 1 ? w_hi[t] : w_lo[t]));
+                }
+                int64_t left = g->wo - ox;
+                __mmask16 m = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+                _mm512_mask_cvtsepi32_storeu_epi8(yr + ox, m, gaba_qnn_v16_requant(&rq, acc));
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+// qnn_gemm_avx512vnni.c - the int8 conv/dense product with AVX-512 VNNI and
+// the output stage fused (qnn_kernels.h, gaba_qnn_gemm_fn): tiles of 8
+// output channels x up to 48 pixels in 24 zmm accumulators. The packed
+// activations (x + 128 as unsigned bytes, 4 k steps per 32-bit lane) are the
+// vector operand of vpdpbusd; each weight row's 4 signed bytes are
+// broadcast straight from the plain (c_out, K) weights, so nothing is
+// repacked per call. A tile with fewer than 8 channels repeats its last row
+// (computed, not stored). The tile is requantized in registers and stored
+// as int8 rows (no int32 buffer). Dense (one column) is a dot product per
+// output instead: 64 k steps of x + 128 and of a weight row per vpdpbusd,
+// four rows at a time sharing the x loads.
+#include "qnn_avx512_impl.h"
+
+#include <string.h>
+
+#define MR 8
+
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+// The first `bytes` (1..4) bytes at p in every lane, the rest 0; no library
+// call (a memcpy call in the tile would spill the accumulators).
+static inline __m512i bcast(const int8_t *p, int64_t bytes) {
+    int32_t v;
+    if (bytes == 4) {
+        memcpy(&v, p, 4);
+    } else {
+        uint32_t u = 0;
+        for (int64_t b = 0; b < bytes; b++) u |= (uint32_t)(uint8_t)p[b] << (8 * b);
+        v = (int32_t)u;
+    }
+    return _mm512_set1_epi32(v);
+}
+
+// acc += u8 x s8 (vpdpbusd) accumulating in place: with the intrinsic, GCC
+// copies every accumulator between two registers each step (and spills).
+static inline __m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) {
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
+    return acc;
+}
+
+// nv (1..3) vectors of 16 pixels; the named accumulators stay in registers.
+static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, int64_t c0,
+                                                       int64_t mr, const int nv, int64_t k,
+                                                       const uint8_t *xp, int64_t np, int64_t n,
+                                                       int8_t *y, int64_t rs_y) {
+#define ROWPTR(i) const int8_t *w##i = q->w + (c0 + (i < mr ? i : mr - 1)) * k;
+    ROWS(ROWPTR)
+#define DECL(i) __m512i a##i##0 = _mm512_setzero_si512(), a##i##1 = a##i##0, a##i##2 = a##i##0;
+    ROWS(DECL)
+#define DOT_FROM(i, src, bytes)                                                             \
+    {                                                                                       \
+        __m512i wv = bcast(src, bytes);                                                         \
+        a##i##0 = dpbusd(a##i##0, x0, wv);                                                  \
+        if (nv > 1) a##i##1 = dpbusd(a##i##1, x1, wv);                                      \
+        if (nv > 2) a##i##2 = dpbusd(a##i##2, x2, wv);                                      \
+    }
+#define DOT(i) DOT_FROM(i, w##i + 4 * g, 4)
+#define DOT_TAIL(i) DOT_FROM(i, w##i + 4 * kf, r)
+    int64_t kf = k / 4;
+    for (int64_t g = 0; g < kf; g++) {
+        const uint8_t *xg = xp + g * np * 4;
+        __m512i x0 = _mm512_loadu_si512(xg), x1 = x0, x2 = x0;
+        if (nv > 1) x1 = _mm512_loadu_si512(xg + 64);
+        if (nv > 2) x2 = _mm512_loadu_si512(xg + 128);
+        ROWS(DOT)
+    }
+    if (k % 4) { // the last group: its missing k steps are 0 in xp
+        const int64_t r = k % 4;
+        const uint8_t *xg = xp + kf * np * 4;
+        __m512i x0 = _mm512_loadu_si512(xg), x1 = x0, x2 = x0;
+        if (nv > 1) x1 = _mm512_loadu_si512(xg + 64);
+        if (nv > 2) x2 = _mm512_loadu_si512(xg + 128);
+        ROWS(DOT_TAIL)
+    }
+    __mmask16 m0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+    __mmask16 m1 = n >= 32 ? 0xffff : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
+    __mmask16 m2 = n >= 48 ? 0xffff : n <= 32 ? 0 : (__mmask16)((1u << (n - 32)) - 1);
+#define STORE(i)                                                                            \
+    if (i < mr) {                                                                           \
+        int64_t c = c0 + i;                                                                 \
+        const gaba_qnn_v16 rq = gaba_qnn_v16_init(q->bias_eff[c], q->mult[c], q->shift[c],  \
+                                                  q->out_zp, q->act_min, q->act_max);       \
+        int8_t *yr = y + i * rs_y;                                                          \
+        _mm512_mask_cvtsepi32_storeu_epi8(yr, m0, gaba_qnn_v16_requant(&rq, a##i##0));       \
+        if (nv > 1) _mm512_mask_cvtsepi32_storeu_epi8(yr + 16, m1, gaba_qnn_v16_requant(&rq, a##i##1)); \
+        if (nv > 2) _mm512_mask_cvtsepi32_storeu_epi8(yr + 32, m2, gaba_qnn_v16_requant(&rq, a##i##2)); \
+    }
+    ROWS(STORE)
+}
+
+void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
+                              int64_t n, const uint8_t *xp, int64_t np, int8_t *y,
+                              int64_t rs_y) {
+    for (int64_t j = 0; j < n; j += 48) {
+        int64_t nj = n - j < 48 ? n - j : 48;
+        const uint8_t *xj = xp + 4 * j;
+        for (int64_t i = 0; i < co; i += MR) {
+            int64_t mr = co - i < MR ? co - i : MR;
+            int8_t *yi = y + i * rs_y + j;
+            if (nj > 32) tile(q, c0 + i, mr, 3, k, xj, np, nj, yi, rs_y);
+            else if (nj > 16) tile(q, c0 + i, mr, 2, k, xj, np, nj, yi, rs_y);
+            else tile(q, c0 + i, mr, 1, k, xj, np, nj, yi, rs_y);
+        }
+    }
+}
+
+void gaba_qnn_gemv_avx512vnni(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                              int8_t *y, void *ws) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (int64_t r = 0; r < n; r += 4) {
+        // rows past n repeat row n - 1 (computed, not stored)
+        const int8_t *w0 = q->w + r * f, *w1 = q->w + (r + 1 < n ? r + 1 : n - 1) * f,
+                     *w2 = q->w + (r + 2 < n ? r + 2 : n - 1) * f,
+                     *w3 = q->w + (r + 3 < n ? r + 3 : n - 1) * f;
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+        for (int64_t k = 0; k < f; k += 64) {
+            __mmask64 m = f - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (f - k)) - 1);
+            __m512i xv = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + k), flip));
+            a0 = dpbusd(a0, xv, _mm512_maskz_loadu_epi8(m, w0 + k));
+            a1 = dpbusd(a1, xv, _mm512_maskz_loadu_epi8(m, w1 + k));
+            a2 = dpbusd(a2, xv, _mm512_maskz_loadu_epi8(m, w2 + k));
+            a3 = dpbusd(a3, xv, _mm512_maskz_loadu_epi8(m, w3 + k));
+        }
+        int32_t acc[4] = {_mm512_reduce_add_epi32(a0), _mm512_reduce_add_epi32(a1),
+                          _mm512_reduce_add_epi32(a2), _mm512_reduce_add_epi32(a3)};
+        for (int64_t i = 0; i < 4 && r + i < n; i++) {
+            int32_t v = (int32_t)((uint32_t)acc[i] + (uint32_t)q->bias_eff[r + i]);
+            y[r + i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm(v, q->mult[r + i], q->shift[r + i]) + q->out_zp,
+                                      q->act_min, q->act_max);
+        }
+    }
+}

@@ -385,10 +385,11 @@ gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in) {
     case GABA_NN_MUL:
         return gaba_gemm_quantize_multiplier((double)q->in_scale[0] * q->in_scale[1] / q->out_scale,
                                              &q->q_mult[0], &q->q_shift[0]);
-    case GABA_NN_CONCAT:
+    case GABA_NN_CONCAT: // inputs shifted left by 20 bits, as add's: one fine rounding
         for (int i = 0; i < n_in && st == GABA_OK; i++)
-            st = gaba_gemm_quantize_multiplier((double)q->in_scale[i] / q->out_scale, &q->q_mult[i],
-                                               &q->q_shift[i]);
+            st = gaba_gemm_quantize_multiplier(
+                (double)q->in_scale[i] / ((double)(1 << 20) * q->out_scale), &q->q_mult[i],
+                &q->q_shift[i]);
         return st;
     default:
         return GABA_OK;

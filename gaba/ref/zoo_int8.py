@@ -115,8 +115,9 @@ def concat(xs, qs, zy, sy):
         if s == sy and z == zy:
             parts.append(x)
         else:
-            m, sh = quantize_multiplier(s / sy)
-            parts.append(np.clip(mbqm(x.astype(np.int64) - z, m, sh) + zy, -128, 127).astype(np.int8))
+            m, sh = quantize_multiplier(s / ((1 << 20) * sy))
+            shifted = (x.astype(np.int64) - z) * (1 << 20)
+            parts.append(np.clip(mbqm(shifted, m, sh) + zy, -128, 127).astype(np.int8))
     return np.concatenate(parts, 0)
 
 

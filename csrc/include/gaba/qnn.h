@@ -35,7 +35,7 @@ typedef struct gaba_qnn_layer {
     const int32_t *bias, *bias_eff, *mult, *shift;
     // ADD/SUB: q_mult/q_shift[i] rescale input i (left-shifted by 20, TFLite's
     // scheme), [n_in] the sum to the output. MUL: [0] the product to the output.
-    // CONCAT: [i] input i to the output scale.
+    // CONCAT: [i] input i (left-shifted by 20) to the output scale.
     int32_t q_mult[GABA_QNN_MAX_Q], q_shift[GABA_QNN_MAX_Q];
     // ACT with sigmoid, tanh or hard-swish: y = lut[x + 128], the table
     // gaba_qnn_build_lut makes (TFLite's int8 lookup-table activations).
@@ -69,7 +69,8 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
 void gaba_qnn_set_clamp(gaba_qnn_layer *q);
 // Fills q_mult/q_shift of ADD/SUB/MUL/CONCAT from the scales (TFLite's
 // formulas: add/sub 2 * max(s_a, s_b) as the common scale with inputs shifted
-// left by 20 bits; mul s_a s_b / s_out; concat s_i / s_out).
+// left by 20 bits; mul s_a s_b / s_out; concat s_i / s_out, inputs shifted
+// left by 20 bits too, so the double rounding stays fine).
 gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in);
 
 // The edges: q = clamp(round(x / scale) + zp) (round half away from zero, as

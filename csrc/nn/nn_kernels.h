@@ -109,12 +109,26 @@ typedef void (*gaba_nn_conv_direct_fn)(const gaba_nn_conv_geom *g, const float *
 void gaba_nn_conv_direct_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
                                     const float *b, float *y, float *ws);
 
+// The conv GEMM with bias and activation: Y (m, n) = act(W (m, k) x X (k, n)
+// + b[row]), all row-major and dense (b may be NULL). Generic: gaba_gemm_f32
+// then one bias/activation pass; AVX-512: conv_pw_avx512.c, fused.
+typedef gaba_status (*gaba_nn_conv_gemm_fn)(int64_t m, int64_t n, int64_t k, const float *w,
+                                            const float *x, const float *b, float *y,
+                                            gaba_nn_act act);
+gaba_status gaba_nn_conv_gemm_f32_generic(int64_t m, int64_t n, int64_t k, const float *w,
+                                          const float *x, const float *b, float *y,
+                                          gaba_nn_act act);
+gaba_status gaba_nn_conv_gemm_f32_avx512(int64_t m, int64_t n, int64_t k, const float *w,
+                                         const float *x, const float *b, float *y,
+                                         gaba_nn_act act);
+
 // The family's per-ISA table.
 struct gaba_nn_conv_geom;
 struct gaba_qnn_layer;
 typedef struct gaba_nn_kernels {
     gaba_nn_dwconv_fn dwconv;
     gaba_nn_conv_direct_fn conv_direct;
+    gaba_nn_conv_gemm_fn conv_gemm;
     // int8 (qnn_kernels.h): the output stage over a row, and the depthwise loop.
     void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                          int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);

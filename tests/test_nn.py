@@ -29,6 +29,10 @@ CONV2D_CASES = [
     (8, 12, 13, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8),    # depthwise
     (8, 12, 13, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 8),    # depthwise stride 2
     (6, 11, 9, 6, 5, 3, 1, 1, 2, 1, 2, 1, 1, 1, 6),     # depthwise 5x3
+    (3, 5, 37, 3, 3, 3, 2, 2, 0, 2, 1, 0, 1, 1, 3),     # depthwise stride 2, odd row, skewed pads
+    (4, 9, 40, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 4),     # depthwise dilated, 3 chunks a row
+    (2, 1, 70, 2, 1, 5, 1, 1, 0, 4, 0, 0, 1, 1, 2),     # depthwise 1-D, causal
+    (2, 1, 3000, 2, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1, 2),   # depthwise row past the mask table
     (6, 10, 10, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2),    # dilated, grouped
     (1, 49, 10, 7, 10, 4, 2, 2, 4, 1, 5, 1, 1, 1, 1),   # DS-CNN stem
     (2, 5, 5, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1, 1, 1),      # stride > kernel gaps

@@ -13,8 +13,9 @@
 #include <string.h>
 
 void gaba_nn_dwconv_f32_generic(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                                const float *b, float *y, float *ws) {
+                                const float *b, float *y, gaba_nn_act act) {
     gaba_nn_dwconv_body(g, x, w, b, y);
+    gaba_nn_bias_act_f32(1, g->co * g->ho * g->wo, y, NULL, act);
 }
 
 gaba_status gaba_nn_conv_gemm_f32_generic(int64_t m, int64_t n, int64_t k, const float *w,
@@ -54,7 +55,7 @@ static int use_direct(const gaba_nn_conv_geom *g) {
 // the same on every machine: a conv that may run direct reserves the larger
 // of the two paths' needs.
 int64_t gaba_nn_conv2d_workspace(const gaba_nn_conv_geom *g) {
-    if (is_depthwise(g)) return gaba_nn_dwconv_workspace(g);
+    if (is_depthwise(g)) return 0;
     if (is_pointwise(g)) return 0;
     int64_t col = (g->c / g->groups) * g->kh * g->kw * g->ho * g->wo;
     int64_t direct = direct_shape(g) ? g->c * gaba_nn_dwconv_workspace(g) : 0;
@@ -99,8 +100,7 @@ gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const
                                const float *b, float *y, float *ws, gaba_nn_act act) {
     int64_t hw = g->ho * g->wo;
     if (is_depthwise(g)) {
-        gaba_nn_table.dwconv(g, x, w, b, y, ws);
-        gaba_nn_bias_act_f32(1, g->co * hw, y, NULL, act);
+        gaba_nn_table.dwconv(g, x, w, b, y, act);
         return GABA_OK;
     }
     if (use_direct(g)) {

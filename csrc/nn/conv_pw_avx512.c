@@ -8,7 +8,7 @@
 // every row tile passes over it. Mirrors gaba_nn_conv_gemm_f32_generic
 // (conv.c: GEMM + bias/activation pass); sigmoid and tanh run as a pass
 // after the stores.
-#include "nn_kernels.h"
+#include "act_avx512.h"
 
 #include <immintrin.h>
 
@@ -17,20 +17,6 @@
 // Fully unrolled tile loops keep the accumulators in registers (GCC spills
 // the array to the stack around a rolled epilogue loop).
 #define PW_UNROLL _Pragma("GCC unroll 8")
-
-static inline __attribute__((always_inline)) __m512 pw_act(__m512 v, gaba_nn_act act) {
-    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
-    switch (act) {
-    // max/min return their second operand on NaN: NaN passes, as in the reference.
-    case GABA_NN_ACT_RELU: return _mm512_max_ps(zero, v);
-    case GABA_NN_ACT_RELU6: return _mm512_min_ps(six, _mm512_max_ps(zero, v));
-    case GABA_NN_ACT_HSWISH: {
-        __m512 r = _mm512_min_ps(six, _mm512_max_ps(zero, _mm512_add_ps(v, _mm512_set1_ps(3.0f))));
-        return _mm512_mul_ps(_mm512_mul_ps(v, r), _mm512_set1_ps(1.0f / 6.0f));
-    }
-    default: return v;
-    }
-}
 
 // One tile: mr rows (<= PW_MR) x nv vectors, the last one masked by mlast.
 static inline __attribute__((always_inline)) void
@@ -55,7 +41,7 @@ pw_tile(int mr, int nv, int64_t k, int64_t n, const float *w, const float *x, co
     }
     PW_UNROLL for (int r = 0; r < mr; r++)
         PW_UNROLL for (int v = 0; v < nv; v++) {
-            __m512 o = pw_act(acc[r][v], act);
+            __m512 o = gaba_nn_act_avx512(acc[r][v], act);
             if (v == nv - 1)
                 _mm512_mask_storeu_ps(y + r * n + 16 * v, mlast, o);
             else

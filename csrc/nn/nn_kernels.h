@@ -34,17 +34,18 @@ void gaba_nn_conv2d_f32_ref(const gaba_nn_conv_geom *g, const float *x, const fl
 int64_t gaba_nn_conv2d_workspace(const gaba_nn_conv_geom *g);
 gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const float *w,
                                const float *b, float *y, float *ws, gaba_nn_act act);
-// Depthwise direct kernel (the fast path's), per ISA.
-// ws: gaba_nn_dwconv_workspace floats (a zero-padded copy of one channel).
+// Depthwise direct kernel (the fast path's), per ISA, bias and activation
+// included. No workspace: it reads the input in place.
 typedef void (*gaba_nn_dwconv_fn)(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                                  const float *b, float *y, float *ws);
-int64_t gaba_nn_dwconv_workspace(const gaba_nn_conv_geom *g);
+                                  const float *b, float *y, gaba_nn_act act);
 void gaba_nn_dwconv_f32_generic(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                                const float *b, float *y, float *ws);
+                                const float *b, float *y, gaba_nn_act act);
 void gaba_nn_dwconv_f32_avx2(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                             const float *b, float *y, float *ws);
+                             const float *b, float *y, gaba_nn_act act);
 void gaba_nn_dwconv_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                               const float *b, float *y, float *ws);
+                               const float *b, float *y, gaba_nn_act act);
+// The zero-padded input planes conv_direct_avx512.c reads (dwconv_impl.h).
+int64_t gaba_nn_dwconv_workspace(const gaba_nn_conv_geom *g);
 
 // dense: x (f), w (n, f), b (n), y (n).
 void gaba_nn_dense_f32_ref(int64_t n, int64_t f, const float *x, const float *w,

@@ -164,6 +164,11 @@ def test_upsample(mode, sh, sw):
     x1 = rand((2, 3, 9), seed=27)
     got1 = zoo._layer("upsample", [x1], params=[1, 2, 0 if mode == "nearest" else 1])
     nn_close(got1, ref.upsample2d(x1[:, :, None], 1, 2, mode)[:, :, 0], 4)
+    # scale 2 has its own row loop from 3 columns on, and runs small planes as one line
+    for h, w in [(4, 1), (4, 2), (4, 3), (4, 37), (40, 60)]:
+        xw = rand((1, 2, h, w), seed=w)
+        got = zoo._layer("upsample", [xw], params=[sh, sw, 0 if mode == "nearest" else 1])
+        nn_close(got, ref.upsample2d(xw, sh, sw, mode), 4)
 
 
 def test_concat_binary_reshape_transpose():

@@ -68,8 +68,15 @@ void gaba_nn_global_pool_f32_ref(int64_t c, int64_t s, const float *x, float *y,
 void gaba_nn_upsample_f32_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                               int mode, const float *x, float *y);
 
+// Fast: the ISA table's kernel (upsample_impl.h, baseline and AVX-512 builds).
 void gaba_nn_upsample_f32(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
                           const float *x, float *y);
+typedef void (*gaba_nn_upsample_fn)(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                    int mode, const float *x, float *y);
+void gaba_nn_upsample_f32_generic(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                  int mode, const float *x, float *y);
+void gaba_nn_upsample_f32_avx512(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                 int mode, const float *x, float *y);
 
 // batch norm, run alone: x (C, S), scale (C), shift (C).
 void gaba_nn_batchnorm_f32_ref(int64_t c, int64_t s, const float *x, const float *scale,
@@ -130,6 +137,7 @@ typedef struct gaba_nn_kernels {
     gaba_nn_dwconv_fn dwconv;
     gaba_nn_conv_direct_fn conv_direct;
     gaba_nn_conv_gemm_fn conv_gemm;
+    gaba_nn_upsample_fn upsample;
     // int8 (qnn_kernels.h): the output stage over a row, and the depthwise loop.
     void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                          int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);

@@ -36,30 +36,20 @@ static int is_pointwise(const gaba_nn_conv_geom *g) {
            g->ho == g->h && g->wo == g->w;
 }
 
-int64_t gaba_nn_dwconv_workspace(const gaba_nn_conv_geom *g) {
-    return dw_pad_rows(g) * dw_pad_cols(g);
-}
-
 // The direct kernel pays off where the reduction is short and im2col's copy
 // would dominate (measured on the zoo's stems); it handles strides 1 and 2.
-static int direct_shape(const gaba_nn_conv_geom *g) {
-    return g->groups == 1 && !is_pointwise(g) && g->sw <= 2 &&
+static int use_direct(const gaba_nn_conv_geom *g) {
+    return gaba_nn_table.conv_direct && g->groups == 1 && !is_pointwise(g) && g->sw <= 2 &&
+           g->kw <= GABA_NN_DIRECT_MAX_KW && g->w <= GABA_NN_DIRECT_MAX_W &&
            g->c * g->kh * g->kw <= GABA_NN_DIRECT_MAX_K;
 }
 
-static int use_direct(const gaba_nn_conv_geom *g) {
-    return gaba_nn_table.conv_direct && direct_shape(g);
-}
-
 // The workspace does not depend on the ISA level, so a model's memory plan is
-// the same on every machine: a conv that may run direct reserves the larger
-// of the two paths' needs.
+// the same on every machine: the im2col columns, which a direct conv leaves
+// unused.
 int64_t gaba_nn_conv2d_workspace(const gaba_nn_conv_geom *g) {
-    if (is_depthwise(g)) return 0;
-    if (is_pointwise(g)) return 0;
-    int64_t col = (g->c / g->groups) * g->kh * g->kw * g->ho * g->wo;
-    int64_t direct = direct_shape(g) ? g->c * gaba_nn_dwconv_workspace(g) : 0;
-    return col > direct ? col : direct;
+    if (is_depthwise(g) || is_pointwise(g)) return 0;
+    return (g->c / g->groups) * g->kh * g->kw * g->ho * g->wo;
 }
 
 // col (K, HoWo) for the channels [c0, c0 + cig) of x.
@@ -104,8 +94,7 @@ gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const
         return GABA_OK;
     }
     if (use_direct(g)) {
-        gaba_nn_table.conv_direct(g, x, w, b, y, ws);
-        gaba_nn_bias_act_f32(1, g->co * hw, y, NULL, act);
+        gaba_nn_table.conv_direct(g, x, w, b, y, act);
         return GABA_OK;
     }
     int64_t cig = g->c / g->groups, cog = g->co / g->groups, k = cig * g->kh * g->kw;

@@ -9,18 +9,6 @@
 
 #include "nn_kernels.h"
 
-// The zero-padded plane conv_direct_avx512.c reads per input channel: rows
-// and columns of the receptive field of the whole output, plus 16 * stride
-// columns of slack so
-// the 16-lane loads of a last, partial chunk (two loads for stride 2) never
-// leave it.
-static inline int64_t dw_pad_rows(const gaba_nn_conv_geom *g) {
-    return (g->ho - 1) * g->sh + (g->kh - 1) * g->dh + 1;
-}
-static inline int64_t dw_pad_cols(const gaba_nn_conv_geom *g) {
-    return (g->wo - 1) * g->sw + (g->kw - 1) * g->dw + 1 + 16 * g->sw;
-}
-
 static inline int64_t dw_ceil_div(int64_t a, int64_t b) {
     return a >= 0 ? (a + b - 1) / b : -((-a) / b);
 }

@@ -44,8 +44,6 @@ void gaba_nn_dwconv_f32_avx2(const gaba_nn_conv_geom *g, const float *x, const f
                              const float *b, float *y, gaba_nn_act act);
 void gaba_nn_dwconv_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
                                const float *b, float *y, gaba_nn_act act);
-// The zero-padded input planes conv_direct_avx512.c reads (dwconv_impl.h).
-int64_t gaba_nn_dwconv_workspace(const gaba_nn_conv_geom *g);
 
 // dense: x (f), w (n, f), b (n), y (n).
 void gaba_nn_dense_f32_ref(int64_t n, int64_t f, const float *x, const float *w,
@@ -109,13 +107,18 @@ gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float 
                                   const float *w_qkv, const float *b_qkv, const float *w_o,
                                   const float *b_o, float *y, float *ws);
 
-// Direct convolution for a short reduction (conv_direct_avx512.c); NULL in
-// the table where no ISA variant exists. ws: gaba_nn_conv_direct_workspace.
+// Direct convolution for a short reduction (conv_direct_avx512.c), bias and
+// activation included, no workspace; NULL in the table where no ISA variant
+// exists. Shapes: groups == 1, strides 1 or 2 across, kw <= DIRECT_MAX_KW,
+// rows at most DIRECT_MAX_W wide, C * kh * kw <= DIRECT_MAX_K.
 #define GABA_NN_DIRECT_MAX_K 64
+#define GABA_NN_DIRECT_MAX_KW 16
+#define GABA_NN_DIRECT_MAX_W 2048
 typedef void (*gaba_nn_conv_direct_fn)(const gaba_nn_conv_geom *g, const float *x,
-                                       const float *w, const float *b, float *y, float *ws);
+                                       const float *w, const float *b, float *y,
+                                       gaba_nn_act act);
 void gaba_nn_conv_direct_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                                    const float *b, float *y, float *ws);
+                                    const float *b, float *y, gaba_nn_act act);
 
 // The conv GEMM with bias and activation: Y (m, n) = act(W (m, k) x X (k, n)
 // + b[row]), all row-major and dense (b may be NULL). Generic: gaba_gemm_f32

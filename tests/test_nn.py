@@ -192,9 +192,11 @@ def test_concat_binary_reshape_transpose():
 
 @pytest.mark.parametrize("reference", IMPLS)
 @pytest.mark.parametrize("seq", [0, 1])
-def test_gru(reference, seq):
-    f, t, h = 5, 9, 7
-    x = rand((2, f, t), seed=35)
+# h 21: a full and a partial 16-lane block; gain 6 saturates the gates
+@pytest.mark.parametrize("h,gain", [(7, 1.0), (21, 6.0)])
+def test_gru(reference, seq, h, gain):
+    f, t = 5, 9
+    x = rand((2, f, t), seed=35) * gain
     w_ih, w_hh = rand((3 * h, f), seed=36), rand((3 * h, h), seed=37)
     b_ih, b_hh = rand((3 * h,), seed=38), rand((3 * h,), seed=39)
     got = zoo._layer("gru", [x], [w_ih, w_hh, b_ih, b_hh], [h, seq], reference=reference)

@@ -38,10 +38,11 @@ static int is_pointwise(const gaba_nn_conv_geom *g) {
 
 // The direct kernel pays off where the reduction is short and im2col's copy
 // would dominate (measured on the zoo's stems); it handles strides 1 and 2.
+// Grouped convs run it once per group.
 static int use_direct(const gaba_nn_conv_geom *g) {
-    return gaba_nn_table.conv_direct && g->groups == 1 && !is_pointwise(g) && g->sw <= 2 &&
+    return gaba_nn_table.conv_direct && !is_pointwise(g) && g->sw <= 2 &&
            g->kw <= GABA_NN_DIRECT_MAX_KW && g->w <= GABA_NN_DIRECT_MAX_W &&
-           g->c * g->kh * g->kw <= GABA_NN_DIRECT_MAX_K;
+           g->c / g->groups * g->kh * g->kw <= GABA_NN_DIRECT_MAX_K;
 }
 
 // The workspace does not depend on the ISA level, so a model's memory plan is
@@ -93,11 +94,15 @@ gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const
         gaba_nn_table.dwconv(g, x, w, b, y, act);
         return GABA_OK;
     }
+    int64_t cig = g->c / g->groups, cog = g->co / g->groups, k = cig * g->kh * g->kw;
     if (use_direct(g)) {
-        gaba_nn_table.conv_direct(g, x, w, b, y, act);
+        gaba_nn_conv_geom gg = *g; // one group
+        gg.c = cig, gg.co = cog, gg.groups = 1;
+        for (int64_t grp = 0; grp < g->groups; grp++)
+            gaba_nn_table.conv_direct(&gg, x + grp * cig * g->h * g->w, w + grp * cog * k,
+                                      b ? b + grp * cog : NULL, y + grp * cog * hw, act);
         return GABA_OK;
     }
-    int64_t cig = g->c / g->groups, cog = g->co / g->groups, k = cig * g->kh * g->kw;
     for (int64_t grp = 0; grp < g->groups; grp++) {
         const float *a = x + grp * cig * g->h * g->w;
         if (!is_pointwise(g)) {

@@ -98,6 +98,12 @@ gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hidden, int seq, const
                             const float *w_ih, const float *w_hh, const float *b_ih,
                             const float *b_hh, float *y, float *ws);
 
+// One step's gates: gi, hp (3H) the input and recurrent projections (r, z, n),
+// h (H) updated in place.
+typedef void (*gaba_nn_gru_gates_fn)(int64_t hd, const float *gi, const float *hp, float *h);
+void gaba_nn_gru_gates_f32_generic(int64_t hd, const float *gi, const float *hp, float *h);
+void gaba_nn_gru_gates_f32_avx512(int64_t hd, const float *gi, const float *hp, float *h);
+
 // attention: x (D, L) -> y (D, L). ws: attention_workspace floats.
 int64_t gaba_nn_attention_workspace(int64_t d, int64_t l, int64_t dk);
 void gaba_nn_attention_f32_ref(int64_t d, int64_t l, int64_t dk, const float *x,
@@ -141,6 +147,7 @@ typedef struct gaba_nn_kernels {
     gaba_nn_conv_direct_fn conv_direct;
     gaba_nn_conv_gemm_fn conv_gemm;
     gaba_nn_upsample_fn upsample;
+    gaba_nn_gru_gates_fn gru_gates;
     // int8 (qnn_kernels.h): the output stage over a row, and the depthwise loop.
     void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                          int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);

@@ -1,6 +1,7 @@
 // nn_dispatch.c - fills the layer library's kernel table for the ISA level
 // core/dispatch.c picked (the depthwise and the short-reduction direct
-// convolution kernels, the conv GEMM, upsampling, the GRU's gates).
+// convolution kernels, the conv GEMM, upsampling, the GRU's gates,
+// pooling).
 #include "qnn_kernels.h"
 #include "../core/dispatch.h"
 
@@ -13,7 +14,8 @@
 
 gaba_nn_kernels gaba_nn_table = {
     .dwconv = gaba_nn_dwconv_f32_generic, .conv_gemm = gaba_nn_conv_gemm_f32_generic,
-    .upsample = gaba_nn_upsample_f32_generic, .gru_gates = gaba_nn_gru_gates_f32_generic, QGEN,
+    .upsample = gaba_nn_upsample_f32_generic, .gru_gates = gaba_nn_gru_gates_f32_generic,
+    .pool = gaba_nn_pool_f32_generic, QGEN,
 };
 
 void gaba_nn_dispatch_init(gaba_isa isa) {
@@ -21,16 +23,19 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
         [GABA_ISA_REF] = {.dwconv = gaba_nn_dwconv_f32_generic,
                           .conv_gemm = gaba_nn_conv_gemm_f32_generic,
                           .upsample = gaba_nn_upsample_f32_generic,
-                          .gru_gates = gaba_nn_gru_gates_f32_generic, QGEN},
+                          .gru_gates = gaba_nn_gru_gates_f32_generic,
+                          .pool = gaba_nn_pool_f32_generic, QGEN},
         [GABA_ISA_AVX2] = {.dwconv = gaba_nn_dwconv_f32_avx2,
                            .conv_gemm = gaba_nn_conv_gemm_f32_generic,
                            .upsample = gaba_nn_upsample_f32_generic,
-                           .gru_gates = gaba_nn_gru_gates_f32_generic, QAVX2},
+                           .gru_gates = gaba_nn_gru_gates_f32_generic,
+                           .pool = gaba_nn_pool_f32_generic, QAVX2},
         [GABA_ISA_AVX512] = {.dwconv = gaba_nn_dwconv_f32_avx512,
                              .conv_direct = gaba_nn_conv_direct_f32_avx512,
                              .conv_gemm = gaba_nn_conv_gemm_f32_avx512,
                              .upsample = gaba_nn_upsample_f32_avx512,
-                             .gru_gates = gaba_nn_gru_gates_f32_avx512, QAVX2},
+                             .gru_gates = gaba_nn_gru_gates_f32_avx512,
+                             .pool = gaba_nn_pool_f32_avx512, QAVX2},
     };
     gaba_nn_table = by_level[isa];
 }

@@ -58,8 +58,15 @@ gaba_status gaba_nn_embedding_f32_ref(int64_t l, int64_t dim, int64_t vocab,
 // pooling: x (C, H, W) -> y (C, Ho, Wo); global: x (C, S) -> y (C).
 void gaba_nn_maxpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
 void gaba_nn_avgpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
-// Fast path: unpadded windows (others fall back to the reference).
+// Fast path: unpadded windows (others fall back to the reference); the ISA
+// table's kernel (pool_impl.h, baseline and AVX-512 builds).
 void gaba_nn_pool_f32(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
+typedef void (*gaba_nn_pool_fn)(const gaba_nn_pool_geom *g, const float *x, float *y,
+                                int is_max);
+void gaba_nn_pool_f32_generic(const gaba_nn_pool_geom *g, const float *x, float *y,
+                              int is_max);
+void gaba_nn_pool_f32_avx512(const gaba_nn_pool_geom *g, const float *x, float *y,
+                             int is_max);
 void gaba_nn_global_pool_f32_ref(int64_t c, int64_t s, const float *x, float *y, int is_max);
 
 // upsample: x (C, H, W) -> y (C, H*sh, W*sw); mode 0 nearest, 1 bilinear.
@@ -148,6 +155,7 @@ typedef struct gaba_nn_kernels {
     gaba_nn_conv_gemm_fn conv_gemm;
     gaba_nn_upsample_fn upsample;
     gaba_nn_gru_gates_fn gru_gates;
+    gaba_nn_pool_fn pool;
     // int8 (qnn_kernels.h): the output stage over a row, and the depthwise loop.
     void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                          int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);

@@ -32,6 +32,9 @@ CONV2D_CASES = [
     (3, 5, 37, 3, 3, 3, 2, 2, 0, 2, 1, 0, 1, 1, 3),     # depthwise stride 2, odd row, skewed pads
     (4, 9, 40, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 4),     # depthwise dilated, 3 chunks a row
     (3, 8, 40, 3, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 3),     # depthwise strides 1 x 2
+    (4, 7, 9, 4, 3, 3, 1, 1, 2, 0, 0, 2, 1, 1, 4),      # depthwise plane as one line, skewed pads
+    (5, 5, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5),      # depthwise 5x5 plane: 2 chunks, one partial
+    (2, 30, 12, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2),    # depthwise narrow plane too big for a line
     (3, 11, 20, 3, 3, 3, 2, 1, 0, 1, 1, 1, 1, 1, 3),    # depthwise strides 2 x 1
     (2, 13, 70, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2),    # depthwise stride 2, wide row
     (2, 1, 70, 2, 1, 5, 1, 1, 0, 4, 0, 0, 1, 1, 2),     # depthwise 1-D, causal

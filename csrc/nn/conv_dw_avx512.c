@@ -170,13 +170,76 @@ dw3_channel(const gaba_nn_conv_geom *g, int64_t sw, int share, const float *xc,
     }
 }
 
+// 3x3 stride 1 on a plane narrower than 16 that keeps its size (the small
+// maps at the end of the backbones, 5x5 to 12x12): the plane is one line
+// and 16 consecutive outputs, across rows, share a register, so no lane
+// idles at the row ends. Tap t reads the line shifted by off[t]; mask[q][t]
+// keeps the lanes of chunk q whose tap falls inside the plane.
+#define DW_FLAT_MAX 256 // plane size of the one-line path
+
+typedef struct dw_flat {
+    int64_t nq, off[9];
+    __mmask16 mask[DW_FLAT_MAX / 16][9], out[DW_FLAT_MAX / 16];
+} dw_flat;
+
+static int dw_flat_ok(const gaba_nn_conv_geom *g) {
+    return g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 &&
+           g->ho == g->h && g->wo == g->w && g->w < 16 && g->h * g->w <= DW_FLAT_MAX;
+}
+
+static void dw_flat_init(const gaba_nn_conv_geom *g, dw_flat *f) {
+    const int64_t hw = g->h * g->w;
+    f->nq = (hw + 15) / 16;
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512 inv_w = _mm512_set1_ps(1.0f / (float)g->w);
+    for (int t = 0; t < 9; t++) f->off[t] = (t / 3 - g->pt) * g->w + (t % 3 - g->pl);
+    for (int64_t q = 0; q < f->nq; q++) {
+        __m512i p = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(16 * q)));
+        // oy = p / w, exact in float for planes this small (p + 0.5 keeps the floor off the edge)
+        __m512i oy = _mm512_cvttps_epi32(_mm512_mul_ps(
+            _mm512_add_ps(_mm512_cvtepi32_ps(p), _mm512_set1_ps(0.5f)), inv_w));
+        __m512i ox = _mm512_sub_epi32(p, _mm512_mullo_epi32(oy, _mm512_set1_epi32((int)g->w)));
+        f->out[q] = (__mmask16)lane_mask(0, hw - 16 * q, 16);
+        for (int t = 0; t < 9; t++) {
+            // (unsigned) (v + d) < n tests 0 <= v + d < n in one compare.
+            __m512i iy = _mm512_add_epi32(oy, _mm512_set1_epi32((int)(t / 3 - g->pt)));
+            __m512i ix = _mm512_add_epi32(ox, _mm512_set1_epi32((int)(t % 3 - g->pl)));
+            f->mask[q][t] = f->out[q] &
+                            _mm512_cmplt_epu32_mask(iy, _mm512_set1_epi32((int)g->h)) &
+                            _mm512_cmplt_epu32_mask(ix, _mm512_set1_epi32((int)g->w));
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void
+dw_flat_channel(const dw_flat *f, const float *xc, const float *wc, float bias, float *yc,
+                gaba_nn_act act) {
+    __m512 wv[9];
+    _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++) wv[t] = _mm512_set1_ps(wc[t]);
+    for (int64_t q = 0; q < f->nq; q += 2) {
+        const int64_t q1 = q + 1 < f->nq ? q + 1 : q; // a lone last chunk runs twice, stored once
+        __m512 a0 = _mm512_set1_ps(bias), a1 = a0;
+        _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++) {
+            const float *p = xc + f->off[t];
+            a0 = _mm512_fmadd_ps(wv[t], _mm512_maskz_loadu_ps(f->mask[q][t], p + 16 * q), a0);
+            a1 = _mm512_fmadd_ps(wv[t], _mm512_maskz_loadu_ps(f->mask[q1][t], p + 16 * q1), a1);
+        }
+        _mm512_mask_storeu_ps(yc + 16 * q, f->out[q], gaba_nn_act_avx512(a0, act));
+        if (q1 != q) _mm512_mask_storeu_ps(yc + 16 * q1, f->out[q1], gaba_nn_act_avx512(a1, act));
+    }
+}
+
 static void dw_run(const gaba_nn_conv_geom *g, const dw_masks *mk, const float *x,
                    const float *w, const float *b, float *y, gaba_nn_act act) {
-    int k3 = g->kh == 3 && g->kw == 3 && g->w <= DW_ZERO_W;
+    int k3 = g->kh == 3 && g->kw == 3 && g->w <= DW_ZERO_W, flat = dw_flat_ok(g);
+    dw_flat f;
+    if (flat) dw_flat_init(g, &f);
     for (int64_t c = 0; c < g->c; c++) {
         const float *xc = x + c * g->h * g->w, *wc = w + c * g->kh * g->kw;
         float bias = b ? b[c] : 0.0f, *yc = y + c * g->ho * g->wo;
-        if (k3 && g->sw == 1 && g->sh == 1 && g->dh == 1 && g->dw == 1)
+        if (flat)
+            dw_flat_channel(&f, xc, wc, bias, yc, act);
+        else if (k3 && g->sw == 1 && g->sh == 1 && g->dh == 1 && g->dw == 1)
             dw3_channel(g, 1, 1, xc, wc, bias, yc, act);
         else if (k3 && g->sw == 2 && g->sh == 2 && g->dh == 1 && g->dw == 1)
             dw3_channel(g, 2, 2, xc, wc, bias, yc, act);

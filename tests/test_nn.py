@@ -43,6 +43,8 @@ CONV2D_CASES = [
     (1, 49, 10, 7, 10, 4, 2, 2, 4, 1, 5, 1, 1, 1, 1),   # DS-CNN stem
     (2, 12, 21, 9, 3, 3, 1, 2, 2, 3, 2, 1, 2, 2, 1),    # direct: dilated, strides 1 x 2, pads
     (3, 6, 40, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     # direct: 3 chunks a row
+    (3, 16, 19, 5, 4, 4, 4, 4, 0, 0, 0, 1, 1, 1, 1),    # direct: stride-4 patch stem
+    (2, 9, 200, 3, 3, 3, 2, 4, 1, 2, 1, 2, 1, 1, 1),    # direct: stride 4, 3 wide, 4 chunks
     (2, 5, 5, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1, 1, 1),      # stride > kernel gaps
 ]
 

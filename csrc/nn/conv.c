@@ -37,10 +37,10 @@ static int is_pointwise(const gaba_nn_conv_geom *g) {
 }
 
 // The direct kernel pays off where the reduction is short and im2col's copy
-// would dominate (measured on the zoo's stems); it handles strides 1 and 2.
+// would dominate (measured on the zoo's stems); it handles strides 1, 2 and 4.
 // Grouped convs run it once per group.
 static int use_direct(const gaba_nn_conv_geom *g) {
-    return gaba_nn_table.conv_direct && !is_pointwise(g) && g->sw <= 2 &&
+    return gaba_nn_table.conv_direct && !is_pointwise(g) && (g->sw <= 2 || g->sw == 4) &&
            g->kw <= GABA_NN_DIRECT_MAX_KW && g->w <= GABA_NN_DIRECT_MAX_W &&
            g->c / g->groups * g->kh * g->kw <= GABA_NN_DIRECT_MAX_K;
 }

@@ -7,7 +7,8 @@
 // accumulate in 16 registers: per tap, two input loads (two loads and a
 // permute each for stride 2) feed 16 FMAs with broadcast weights. The bias
 // starts the sums, the activation is applied in the store. groups == 1,
-// strides 1 or 2, kw <= DIRECT_MAX_KW (conv.c checks).
+// strides 1, 2 or 4 across (4: four loads, three permutes), kw <=
+// DIRECT_MAX_KW (conv.c checks).
 #include "act_avx512.h"
 
 #include <immintrin.h>
@@ -26,6 +27,21 @@ static inline uint64_t lanes(int64_t lo, int64_t hi, int64_t n) {
     return (hi >= 64 ? ~0ull : (1ull << hi) - 1) & ~((1ull << lo) - 1);
 }
 
+// 16 inputs at stride sw from p (lanes of m): stride 2 keeps the even lanes
+// of two loads, stride 4 every fourth of four (two rounds of permutes).
+static inline __attribute__((always_inline)) __m512 direct_load(const float *p, uint64_t m,
+                                                                int64_t sw, __m512i even) {
+    __m512 v = _mm512_maskz_loadu_ps((__mmask16)m, p);
+    if (sw == 1) return v;
+    __m512 v1 = _mm512_maskz_loadu_ps((__mmask16)(m >> 16), p + 16);
+    if (sw == 2) return _mm512_permutex2var_ps(v, even, v1);
+    __m512 v2 = _mm512_maskz_loadu_ps((__mmask16)(m >> 32), p + 32);
+    __m512 v3 = _mm512_maskz_loadu_ps((__mmask16)(m >> 48), p + 48);
+    // even of even: lanes 0..7 from (v, v1), 8..15 from (v2, v3).
+    __m512 e01 = _mm512_permutex2var_ps(v, even, v1), e23 = _mm512_permutex2var_ps(v2, even, v3);
+    return _mm512_permutex2var_ps(e01, even, e23);
+}
+
 static inline __attribute__((always_inline)) void
 direct_run(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, const float *x, const float *w,
            const float *b, float *y, gaba_nn_act act) {
@@ -36,7 +52,7 @@ direct_run(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, const float *x, c
     int64_t uy = 0, uc = 0; // the next unit's row and chunk
     for (int64_t u0 = 0; u0 < units; u0 += DIRECT_UNITS) {
         int64_t oy[DIRECT_UNITS], ox[DIRECT_UNITS];
-        __mmask16 m0[DIRECT_UNITS][GABA_NN_DIRECT_MAX_KW], m1[DIRECT_UNITS][GABA_NN_DIRECT_MAX_KW];
+        uint64_t m[DIRECT_UNITS][GABA_NN_DIRECT_MAX_KW]; // valid input lanes, 16 * sw of them
         __mmask16 mout[DIRECT_UNITS];
         for (int j = 0; j < DIRECT_UNITS; j++) {
             // Past the last unit: repeat it (computed, not stored).
@@ -45,8 +61,7 @@ direct_run(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, const float *x, c
             mout[j] = (__mmask16)lanes(0, wo - ox[j], 16);
             for (int64_t kx = 0; kx < kw; kx++) {
                 int64_t base = ox[j] * sw + kx * g->dw - g->pl; // input column of lane 0
-                uint64_t m = lanes(-base, g->w - base, 16 * sw);
-                m0[j][kx] = (__mmask16)m, m1[j][kx] = (__mmask16)(m >> 16);
+                m[j][kx] = lanes(-base, g->w - base, 16 * sw);
             }
         }
         for (int64_t co0 = 0; co0 < g->co; co0 += DIRECT_CO) {
@@ -73,10 +88,7 @@ direct_run(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, const float *x, c
                         __m512 v[DIRECT_UNITS];
                         _Pragma("GCC unroll 2") for (int j = 0; j < DIRECT_UNITS; j++) {
                             const float *p = xr[j] + kx * g->dw;
-                            v[j] = _mm512_maskz_loadu_ps(m0[j][kx], p);
-                            if (sw == 2)
-                                v[j] = _mm512_permutex2var_ps(
-                                    v[j], even, _mm512_maskz_loadu_ps(m1[j][kx], p + 16));
+                            v[j] = direct_load(p, m[j][kx], sw, even);
                         }
                         _Pragma("GCC unroll 8") for (int r = 0; r < DIRECT_CO; r++) {
                             const __m512 wv = _mm512_set1_ps(wr[r][t0 + kx]);
@@ -93,10 +105,13 @@ direct_run(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, const float *x, c
     }
 }
 
-// The zoo's stems are 3 wide: their tap loop unrolls with the masks in registers.
+// The zoo's stems are 3 wide: their tap loop unrolls with the masks in
+// registers. Stride 4 (patch stems) keeps a runtime tap loop.
 static void direct_act(const gaba_nn_conv_geom *g, const float *x, const float *w,
                        const float *b, float *y, gaba_nn_act act) {
-    if (g->kw == 3)
+    if (g->sw == 4)
+        direct_run(g, 4, g->kw, x, w, b, y, act);
+    else if (g->kw == 3)
         g->sw == 1 ? direct_run(g, 1, 3, x, w, b, y, act) : direct_run(g, 2, 3, x, w, b, y, act);
     else
         g->sw == 1 ? direct_run(g, 1, g->kw, x, w, b, y, act)

@@ -122,7 +122,7 @@ gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float 
 
 // Direct convolution for a short reduction (conv_direct_avx512.c), bias and
 // activation included, no workspace; NULL in the table where no ISA variant
-// exists. Shapes: groups == 1, strides 1 or 2 across, kw <= DIRECT_MAX_KW,
+// exists. Shapes: groups == 1, strides 1, 2 or 4 across, kw <= DIRECT_MAX_KW,
 // rows at most DIRECT_MAX_W wide, C * kh * kw <= DIRECT_MAX_K.
 #define GABA_NN_DIRECT_MAX_K 64
 #define GABA_NN_DIRECT_MAX_KW 16

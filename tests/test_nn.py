@@ -22,12 +22,29 @@ CONV2D_CASES = [
     (3, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
     (3, 16, 16, 5, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 1),    # TF "same" stride 2
     (4, 7, 10, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),     # pointwise
+    (17, 11, 13, 13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),  # pointwise: row and column tails
+    (6, 9, 15, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 3),     # grouped pointwise
+    (5, 3, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     # 16 outputs a row, 64 channels
     (4, 9, 9, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1),      # 1x1 stride 2
     (8, 12, 13, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8),    # depthwise
     (8, 12, 13, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 8),    # depthwise stride 2
     (6, 11, 9, 6, 5, 3, 1, 1, 2, 1, 2, 1, 1, 1, 6),     # depthwise 5x3
+    (3, 5, 37, 3, 3, 3, 2, 2, 0, 2, 1, 0, 1, 1, 3),     # depthwise stride 2, odd row, skewed pads
+    (4, 9, 40, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 4),     # depthwise dilated, 3 chunks a row
+    (3, 8, 40, 3, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, 3),     # depthwise strides 1 x 2
+    (4, 7, 9, 4, 3, 3, 1, 1, 2, 0, 0, 2, 1, 1, 4),      # depthwise plane as one line, skewed pads
+    (5, 5, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5),      # depthwise 5x5 plane: 2 chunks, one partial
+    (2, 30, 12, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2),    # depthwise narrow plane too big for a line
+    (3, 11, 20, 3, 3, 3, 2, 1, 0, 1, 1, 1, 1, 1, 3),    # depthwise strides 2 x 1
+    (2, 13, 70, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2),    # depthwise stride 2, wide row
+    (2, 1, 70, 2, 1, 5, 1, 1, 0, 4, 0, 0, 1, 1, 2),     # depthwise 1-D, causal
+    (2, 1, 3000, 2, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1, 2),   # depthwise row past the mask table
     (6, 10, 10, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2),    # dilated, grouped
     (1, 49, 10, 7, 10, 4, 2, 2, 4, 1, 5, 1, 1, 1, 1),   # DS-CNN stem
+    (2, 12, 21, 9, 3, 3, 1, 2, 2, 3, 2, 1, 2, 2, 1),    # direct: dilated, strides 1 x 2, pads
+    (3, 6, 40, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     # direct: 3 chunks a row
+    (3, 16, 19, 5, 4, 4, 4, 4, 0, 0, 0, 1, 1, 1, 1),    # direct: stride-4 patch stem
+    (2, 9, 200, 3, 3, 3, 2, 4, 1, 2, 1, 2, 1, 1, 1),    # direct: stride 4, 3 wide, 4 chunks
     (2, 5, 5, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1, 1, 1),      # stride > kernel gaps
 ]
 
@@ -133,6 +150,14 @@ def test_pool2d(kind, k, s, pad):
         x = rand((2, 3, 25, 5), seed=23)
     got = zoo._layer(kind + "pool", [x], params=[*k, *s, *pad])
     nn_close(got, ref.pool2d(x, kind, k, s, pad), k[0] * k[1])
+    if k[0] < 24:  # rows long enough for the vector loops, and a NaN that must come out
+        xw = rand((1, 2, 9, 75), seed=22)
+        xw[0, 1, 4, 37] = np.nan
+        got = zoo._layer(kind + "pool", [xw], params=[*k, *s, *pad])
+        want = ref.pool2d(xw, kind, k, s, pad)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        assert np.isnan(want).any()
+        nn_close(np.nan_to_num(got), np.nan_to_num(want), k[0] * k[1])
 
 
 def test_pool1d_and_global():
@@ -154,6 +179,11 @@ def test_upsample(mode, sh, sw):
     x1 = rand((2, 3, 9), seed=27)
     got1 = zoo._layer("upsample", [x1], params=[1, 2, 0 if mode == "nearest" else 1])
     nn_close(got1, ref.upsample2d(x1[:, :, None], 1, 2, mode)[:, :, 0], 4)
+    # scale 2 has its own row loop from 3 columns on, and runs small planes as one line
+    for h, w in [(4, 1), (4, 2), (4, 3), (4, 37), (40, 60)]:
+        xw = rand((1, 2, h, w), seed=w)
+        got = zoo._layer("upsample", [xw], params=[sh, sw, 0 if mode == "nearest" else 1])
+        nn_close(got, ref.upsample2d(xw, sh, sw, mode), 4)
 
 
 def test_concat_binary_reshape_transpose():
@@ -175,9 +205,11 @@ def test_concat_binary_reshape_transpose():
 
 @pytest.mark.parametrize("reference", IMPLS)
 @pytest.mark.parametrize("seq", [0, 1])
-def test_gru(reference, seq):
-    f, t, h = 5, 9, 7
-    x = rand((2, f, t), seed=35)
+# h 21: a full and a partial 16-lane block; gain 6 saturates the gates
+@pytest.mark.parametrize("h,gain", [(7, 1.0), (21, 6.0)])
+def test_gru(reference, seq, h, gain):
+    f, t = 5, 9
+    x = rand((2, f, t), seed=35) * gain
     w_ih, w_hh = rand((3 * h, f), seed=36), rand((3 * h, h), seed=37)
     b_ih, b_hh = rand((3 * h,), seed=38), rand((3 * h,), seed=39)
     got = zoo._layer("gru", [x], [w_ih, w_hh, b_ih, b_hh], [h, seq], reference=reference)

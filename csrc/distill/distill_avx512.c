@@ -1,33 +1,14 @@
 // distill_avx512.c - the distillation row on AVX-512: 16 logits per step,
-// the row tail under a mask, expf as Cephes' degree-6 polynomial on the
-// reduced argument with the power of two applied by vscalefps (which also
-// flushes large negative arguments to 0 without a special case). Lane sums
+// the row tail under a mask, expf from core/exp_avx512.h (Cephes'
+// polynomial, vscalefps for the power of two). Lane sums
 // are float32 over one row (C/16 terms per lane), then added in float64;
 // rows and the batch sum are float64 as in the reference. Differs from
 // distill_ref.c only by expf rounding (about 2 ulp).
 #include "distill_kernels.h"
+#include "../core/exp_avx512.h"
 
 #include <immintrin.h>
 #include <math.h>
-
-static inline __m512 exp512(__m512 x) {
-    // Below -104, exp underflows to 0 anyway; the clamp keeps n in scalef's
-    // useful range. max(c, x) returns x when x is NaN, so NaN propagates.
-    x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);
-    x = _mm512_min_ps(_mm512_set1_ps(88.7f), x);
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
 
 static inline __mmask16 tail_mask(int64_t left) {
     return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
@@ -61,13 +42,13 @@ double gaba_distill_row_f32_avx512(const float *s, const float *t, int64_t label
         __m512 ds = _mm512_sub_ps(vs, bms);
         __m512 xs = _mm512_mul_ps(ds, inv_t);
         __m512 xt = _mm512_mul_ps(_mm512_sub_ps(vt, bmt), inv_t);
-        __m512 es = exp512(xs), et = exp512(xt);
+        __m512 es = gaba_exp512(xs), et = gaba_exp512(xt);
         acc_s = _mm512_mask_add_ps(acc_s, m, acc_s, es);
         acc_t = _mm512_mask_add_ps(acc_t, m, acc_t, et);
         // p_j = 0 adds nothing (avoids 0 * -inf when the teacher logit is -inf).
         __mmask16 live = _mm512_mask_cmp_ps_mask(m, et, zero, _CMP_GT_OQ);
         acc_dot = _mm512_mask3_fmadd_ps(et, _mm512_sub_ps(xt, xs), acc_dot, live);
-        if (need_1) acc_1 = _mm512_mask_add_ps(acc_1, m, acc_1, exp512(ds));
+        if (need_1) acc_1 = _mm512_mask_add_ps(acc_1, m, acc_1, gaba_exp512(ds));
     }
     double sum_s = hsum(acc_s), sum_t = hsum(acc_t), dot = hsum(acc_dot);
     double lse_s = log(sum_s), lse_t = log(sum_t);
@@ -83,10 +64,10 @@ double gaba_distill_row_f32_avx512(const float *s, const float *t, int64_t label
             __mmask16 m = tail_mask(c - j);
             __m512 vs = _mm512_maskz_loadu_ps(m, s + j), vt = _mm512_maskz_loadu_ps(m, t + j);
             __m512 ds = _mm512_sub_ps(vs, bms);
-            __m512 es = exp512(_mm512_mul_ps(ds, inv_t));
-            __m512 et = exp512(_mm512_mul_ps(_mm512_sub_ps(vt, bmt), inv_t));
+            __m512 es = gaba_exp512(_mm512_mul_ps(ds, inv_t));
+            __m512 et = gaba_exp512(_mm512_mul_ps(_mm512_sub_ps(vt, bmt), inv_t));
             __m512 g = _mm512_fmsub_ps(gq, es, _mm512_mul_ps(gp, et));
-            if (label >= 0) g = _mm512_fmadd_ps(g1, p->unit_t ? es : exp512(ds), g);
+            if (label >= 0) g = _mm512_fmadd_ps(g1, p->unit_t ? es : gaba_exp512(ds), g);
             _mm512_mask_storeu_ps(grad + j, m, g);
         }
         if (label >= 0) grad[label] -= p->g_hard;

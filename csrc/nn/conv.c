@@ -1,10 +1,11 @@
 // conv.c - the fast convolution: depthwise runs the direct kernel of the
-// ISA table (dwconv_impl.h); a 1x1 stride-1 unpadded conv is one GEMM on the
-// input as it lies; anything else is im2col into the workspace and one GEMM
-// per group. The GEMM is Y (co, HoWo) = W (co, K) x col (K, HoWo), all
-// row-major: measured 3-9x faster than the transposed form (whose per-column
-// bias the GEMM epilogue could fuse) on these shapes, because N = HoWo is the
-// long contiguous side. Bias and activation follow in one pass over Y.
+// ISA table (dwconv_impl.h); a 1x1 stride-1 unpadded conv is one GEMM per
+// group on the input as it lies; anything else is im2col into the workspace
+// and one GEMM per group. The GEMM is Y (co, HoWo) = W (co, K) x col (K,
+// HoWo), all row-major: measured 3-9x faster than the transposed form on
+// these shapes, because N = HoWo is the long contiguous side. It is the ISA
+// table's conv_gemm, which also adds the per-row bias and the activation
+// (fused into the stores with AVX-512, a pass over Y otherwise).
 #include "dwconv_impl.h"
 
 #include "gaba/gemm.h"
@@ -12,8 +13,18 @@
 #include <string.h>
 
 void gaba_nn_dwconv_f32_generic(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                                const float *b, float *y, float *ws) {
+                                const float *b, float *y, gaba_nn_act act) {
     gaba_nn_dwconv_body(g, x, w, b, y);
+    gaba_nn_bias_act_f32(1, g->co * g->ho * g->wo, y, NULL, act);
+}
+
+gaba_status gaba_nn_conv_gemm_f32_generic(int64_t m, int64_t n, int64_t k, const float *w,
+                                          const float *x, const float *b, float *y,
+                                          gaba_nn_act act) {
+    gaba_status st = gaba_gemm_f32(GABA_GEMM_AUTO, m, n, k, 1.0f, w, k, 1, x, n, 1, 0.0f, y, n, 1,
+                                   NULL, GABA_ACT_NONE);
+    if (st == GABA_OK) gaba_nn_bias_act_f32(m, n, y, b, act);
+    return st;
 }
 
 static int is_depthwise(const gaba_nn_conv_geom *g) {
@@ -25,30 +36,21 @@ static int is_pointwise(const gaba_nn_conv_geom *g) {
            g->ho == g->h && g->wo == g->w;
 }
 
-int64_t gaba_nn_dwconv_workspace(const gaba_nn_conv_geom *g) {
-    return dw_pad_rows(g) * dw_pad_cols(g);
-}
-
 // The direct kernel pays off where the reduction is short and im2col's copy
-// would dominate (measured on the zoo's stems); it handles strides 1 and 2.
-static int direct_shape(const gaba_nn_conv_geom *g) {
-    return g->groups == 1 && !is_pointwise(g) && g->sw <= 2 &&
-           g->c * g->kh * g->kw <= GABA_NN_DIRECT_MAX_K;
-}
-
+// would dominate (measured on the zoo's stems); it handles strides 1, 2 and 4.
+// Grouped convs run it once per group.
 static int use_direct(const gaba_nn_conv_geom *g) {
-    return gaba_nn_table.conv_direct && direct_shape(g);
+    return gaba_nn_table.conv_direct && !is_pointwise(g) && (g->sw <= 2 || g->sw == 4) &&
+           g->kw <= GABA_NN_DIRECT_MAX_KW && g->w <= GABA_NN_DIRECT_MAX_W &&
+           g->c / g->groups * g->kh * g->kw <= GABA_NN_DIRECT_MAX_K;
 }
 
 // The workspace does not depend on the ISA level, so a model's memory plan is
-// the same on every machine: a conv that may run direct reserves the larger
-// of the two paths' needs.
+// the same on every machine: the im2col columns, which a direct conv leaves
+// unused.
 int64_t gaba_nn_conv2d_workspace(const gaba_nn_conv_geom *g) {
-    if (is_depthwise(g)) return gaba_nn_dwconv_workspace(g);
-    if (is_pointwise(g) && g->groups == 1) return 0;
-    int64_t col = (g->c / g->groups) * g->kh * g->kw * g->ho * g->wo;
-    int64_t direct = direct_shape(g) ? g->c * gaba_nn_dwconv_workspace(g) : 0;
-    return col > direct ? col : direct;
+    if (is_depthwise(g) || is_pointwise(g)) return 0;
+    return (g->c / g->groups) * g->kh * g->kw * g->ho * g->wo;
 }
 
 // col (K, HoWo) for the channels [c0, c0 + cig) of x.
@@ -89,28 +91,28 @@ gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const
                                const float *b, float *y, float *ws, gaba_nn_act act) {
     int64_t hw = g->ho * g->wo;
     if (is_depthwise(g)) {
-        gaba_nn_table.dwconv(g, x, w, b, y, ws);
-        gaba_nn_bias_act_f32(1, g->co * hw, y, NULL, act);
-        return GABA_OK;
-    }
-    if (use_direct(g)) {
-        gaba_nn_table.conv_direct(g, x, w, b, y, ws);
-        gaba_nn_bias_act_f32(1, g->co * hw, y, NULL, act);
+        gaba_nn_table.dwconv(g, x, w, b, y, act);
         return GABA_OK;
     }
     int64_t cig = g->c / g->groups, cog = g->co / g->groups, k = cig * g->kh * g->kw;
+    if (use_direct(g)) {
+        gaba_nn_conv_geom gg = *g; // one group
+        gg.c = cig, gg.co = cog, gg.groups = 1;
+        for (int64_t grp = 0; grp < g->groups; grp++)
+            gaba_nn_table.conv_direct(&gg, x + grp * cig * g->h * g->w, w + grp * cog * k,
+                                      b ? b + grp * cog : NULL, y + grp * cog * hw, act);
+        return GABA_OK;
+    }
     for (int64_t grp = 0; grp < g->groups; grp++) {
         const float *a = x + grp * cig * g->h * g->w;
-        if (!(is_pointwise(g) && g->groups == 1)) {
+        if (!is_pointwise(g)) {
             im2col(g, x, grp * cig, cig, ws);
             a = ws;
         }
-        // Y_g (cog, HoWo) = W_g (cog, K) x col (K, HoWo), row-major.
-        gaba_status st = gaba_gemm_f32(GABA_GEMM_AUTO, cog, hw, k, 1.0f, w + grp * cog * k, k, 1,
-                                       a, hw, 1, 0.0f, y + grp * cog * hw, hw, 1, NULL,
-                                       GABA_ACT_NONE);
+        // Y_g (cog, HoWo) = act(W_g (cog, K) x col (K, HoWo) + b_g), row-major.
+        gaba_status st = gaba_nn_table.conv_gemm(cog, hw, k, w + grp * cog * k, a,
+                                                 b ? b + grp * cog : NULL, y + grp * cog * hw, act);
         if (st != GABA_OK) return st;
     }
-    gaba_nn_bias_act_f32(g->co, hw, y, b, act);
     return GABA_OK;
 }

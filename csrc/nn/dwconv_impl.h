@@ -1,23 +1,13 @@
 // dwconv_impl.h - internal: the depthwise direct kernel body, a static
-// inline that conv.c (baseline), conv_dw_avx2.c and conv_dw_avx512.c each
-// compile with their own ISA flags. The inner loop runs along an output row
-// with the tap's weight held in a register and no bounds test (the valid
-// column range is computed per tap), so the compiler vectorises it.
+// inline that conv.c (baseline), conv_dw_avx2.c and conv_dw_avx512.c (its
+// fallback) each compile with their own ISA flags. The inner loop runs
+// along an output row with the tap's weight held in a register and no
+// bounds test (the valid column range is computed per tap), so the
+// compiler vectorises it.
 #ifndef GABA_NN_DWCONV_IMPL_H
 #define GABA_NN_DWCONV_IMPL_H
 
 #include "nn_kernels.h"
-
-// The zero-padded channel the SIMD kernels read: rows and columns of the
-// receptive field of the whole output, plus 16 * stride columns of slack so
-// the 16-lane loads of a last, partial chunk (two loads for stride 2) never
-// leave it.
-static inline int64_t dw_pad_rows(const gaba_nn_conv_geom *g) {
-    return (g->ho - 1) * g->sh + (g->kh - 1) * g->dh + 1;
-}
-static inline int64_t dw_pad_cols(const gaba_nn_conv_geom *g) {
-    return (g->wo - 1) * g->sw + (g->kw - 1) * g->dw + 1 + 16 * g->sw;
-}
 
 static inline int64_t dw_ceil_div(int64_t a, int64_t b) {
     return a >= 0 ? (a + b - 1) / b : -((-a) / b);

@@ -1,13 +1,23 @@
 // gru.c - the fast GRU: the input projections of all T steps are one GEMM
 // (T, F) x (F, 3H) before the recurrence; each step then needs only the
-// (1, H) x (H, 3H) recurrent product and the gate arithmetic. Same formulas
-// as gru_ref.c.
+// (1, H) x (H, 3H) recurrent product and the gate arithmetic (the ISA
+// table's gru_gates: libm here, gru_avx512.c's vector expf there). Same
+// formulas as gru_ref.c.
 #include "nn_kernels.h"
 
 #include "gaba/gemm.h"
 
 #include <math.h>
 #include <string.h>
+
+void gaba_nn_gru_gates_f32_generic(int64_t hd, const float *gi, const float *hp, float *h) {
+    for (int64_t j = 0; j < hd; j++) {
+        float r = 1.0f / (1.0f + expf(-(gi[j] + hp[j])));
+        float z = 1.0f / (1.0f + expf(-(gi[hd + j] + hp[hd + j])));
+        float n = tanhf(gi[2 * hd + j] + r * hp[2 * hd + j]);
+        h[j] = (1.0f - z) * n + z * h[j];
+    }
+}
 
 gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hd, int seq, const float *x,
                             const float *w_ih, const float *w_hh, const float *b_ih,
@@ -23,13 +33,7 @@ gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hd, int seq, const flo
         st = gaba_gemm_f32(GABA_GEMM_AUTO, 1, g3, hd, 1.0f, h, hd, 1, w_hh, 1, hd, 0.0f, hp, g3,
                            1, b_hh, GABA_ACT_NONE);
         if (st != GABA_OK) return st;
-        const float *gi = xp + s * g3;
-        for (int64_t j = 0; j < hd; j++) {
-            float r = 1.0f / (1.0f + expf(-(gi[j] + hp[j])));
-            float z = 1.0f / (1.0f + expf(-(gi[hd + j] + hp[hd + j])));
-            float n = tanhf(gi[2 * hd + j] + r * hp[2 * hd + j]);
-            h[j] = (1.0f - z) * n + z * h[j];
-        }
+        gaba_nn_table.gru_gates(hd, xp + s * g3, hp, h);
         if (seq)
             for (int64_t j = 0; j < hd; j++) y[j * t + s] = h[j];
     }

@@ -1,6 +1,7 @@
 // nn_dispatch.c - fills the layer library's kernel table for the ISA level
 // core/dispatch.c picked (the depthwise and the short-reduction direct
-// convolution kernels).
+// convolution kernels, the conv GEMM, upsampling, the GRU's gates,
+// pooling).
 #include "qnn_kernels.h"
 #include "../core/dispatch.h"
 
@@ -21,15 +22,29 @@
                 .qgemv = gaba_qnn_gemv_generic
 
 gaba_nn_kernels gaba_nn_table = {
-    .dwconv = gaba_nn_dwconv_f32_generic, QGEN,
+    .dwconv = gaba_nn_dwconv_f32_generic, .conv_gemm = gaba_nn_conv_gemm_f32_generic,
+    .upsample = gaba_nn_upsample_f32_generic, .gru_gates = gaba_nn_gru_gates_f32_generic,
+    .pool = gaba_nn_pool_f32_generic, QGEN,
 };
 
 void gaba_nn_dispatch_init(gaba_isa isa) {
     static const gaba_nn_kernels by_level[GABA_ISA_COUNT] = {
-        [GABA_ISA_REF] = {.dwconv = gaba_nn_dwconv_f32_generic, QGEN},
-        [GABA_ISA_AVX2] = {.dwconv = gaba_nn_dwconv_f32_avx2, QAVX2},
+        [GABA_ISA_REF] = {.dwconv = gaba_nn_dwconv_f32_generic,
+                          .conv_gemm = gaba_nn_conv_gemm_f32_generic,
+                          .upsample = gaba_nn_upsample_f32_generic,
+                          .gru_gates = gaba_nn_gru_gates_f32_generic,
+                          .pool = gaba_nn_pool_f32_generic, QGEN},
+        [GABA_ISA_AVX2] = {.dwconv = gaba_nn_dwconv_f32_avx2,
+                           .conv_gemm = gaba_nn_conv_gemm_f32_generic,
+                           .upsample = gaba_nn_upsample_f32_generic,
+                           .gru_gates = gaba_nn_gru_gates_f32_generic,
+                           .pool = gaba_nn_pool_f32_generic, QAVX2},
         [GABA_ISA_AVX512] = {.dwconv = gaba_nn_dwconv_f32_avx512,
-                             .conv_direct = gaba_nn_conv_direct_f32_avx512, QAVX512},
+                             .conv_direct = gaba_nn_conv_direct_f32_avx512,
+                             .conv_gemm = gaba_nn_conv_gemm_f32_avx512,
+                             .upsample = gaba_nn_upsample_f32_avx512,
+                             .gru_gates = gaba_nn_gru_gates_f32_avx512,
+                             .pool = gaba_nn_pool_f32_avx512, QAVX512},
     };
     gaba_nn_table = by_level[isa];
     // VNNI is a feature beyond the AVX-512 level (vpdpbusd, vpdpwssd).

@@ -34,17 +34,16 @@ void gaba_nn_conv2d_f32_ref(const gaba_nn_conv_geom *g, const float *x, const fl
 int64_t gaba_nn_conv2d_workspace(const gaba_nn_conv_geom *g);
 gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const float *w,
                                const float *b, float *y, float *ws, gaba_nn_act act);
-// Depthwise direct kernel (the fast path's), per ISA.
-// ws: gaba_nn_dwconv_workspace floats (a zero-padded copy of one channel).
+// Depthwise direct kernel (the fast path's), per ISA, bias and activation
+// included. No workspace: it reads the input in place.
 typedef void (*gaba_nn_dwconv_fn)(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                                  const float *b, float *y, float *ws);
-int64_t gaba_nn_dwconv_workspace(const gaba_nn_conv_geom *g);
+                                  const float *b, float *y, gaba_nn_act act);
 void gaba_nn_dwconv_f32_generic(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                                const float *b, float *y, float *ws);
+                                const float *b, float *y, gaba_nn_act act);
 void gaba_nn_dwconv_f32_avx2(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                             const float *b, float *y, float *ws);
+                             const float *b, float *y, gaba_nn_act act);
 void gaba_nn_dwconv_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                               const float *b, float *y, float *ws);
+                               const float *b, float *y, gaba_nn_act act);
 
 // dense: x (f), w (n, f), b (n), y (n).
 void gaba_nn_dense_f32_ref(int64_t n, int64_t f, const float *x, const float *w,
@@ -59,16 +58,30 @@ gaba_status gaba_nn_embedding_f32_ref(int64_t l, int64_t dim, int64_t vocab,
 // pooling: x (C, H, W) -> y (C, Ho, Wo); global: x (C, S) -> y (C).
 void gaba_nn_maxpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
 void gaba_nn_avgpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
-// Fast path: unpadded windows (others fall back to the reference).
+// Fast path: unpadded windows (others fall back to the reference); the ISA
+// table's kernel (pool_impl.h, baseline and AVX-512 builds).
 void gaba_nn_pool_f32(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
+typedef void (*gaba_nn_pool_fn)(const gaba_nn_pool_geom *g, const float *x, float *y,
+                                int is_max);
+void gaba_nn_pool_f32_generic(const gaba_nn_pool_geom *g, const float *x, float *y,
+                              int is_max);
+void gaba_nn_pool_f32_avx512(const gaba_nn_pool_geom *g, const float *x, float *y,
+                             int is_max);
 void gaba_nn_global_pool_f32_ref(int64_t c, int64_t s, const float *x, float *y, int is_max);
 
 // upsample: x (C, H, W) -> y (C, H*sh, W*sw); mode 0 nearest, 1 bilinear.
 void gaba_nn_upsample_f32_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                               int mode, const float *x, float *y);
 
+// Fast: the ISA table's kernel (upsample_impl.h, baseline and AVX-512 builds).
 void gaba_nn_upsample_f32(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
                           const float *x, float *y);
+typedef void (*gaba_nn_upsample_fn)(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                    int mode, const float *x, float *y);
+void gaba_nn_upsample_f32_generic(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                  int mode, const float *x, float *y);
+void gaba_nn_upsample_f32_avx512(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                 int mode, const float *x, float *y);
 
 // batch norm, run alone: x (C, S), scale (C), shift (C).
 void gaba_nn_batchnorm_f32_ref(int64_t c, int64_t s, const float *x, const float *scale,
@@ -92,6 +105,12 @@ gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hidden, int seq, const
                             const float *w_ih, const float *w_hh, const float *b_ih,
                             const float *b_hh, float *y, float *ws);
 
+// One step's gates: gi, hp (3H) the input and recurrent projections (r, z, n),
+// h (H) updated in place.
+typedef void (*gaba_nn_gru_gates_fn)(int64_t hd, const float *gi, const float *hp, float *h);
+void gaba_nn_gru_gates_f32_generic(int64_t hd, const float *gi, const float *hp, float *h);
+void gaba_nn_gru_gates_f32_avx512(int64_t hd, const float *gi, const float *hp, float *h);
+
 // attention: x (D, L) -> y (D, L). ws: attention_workspace floats.
 int64_t gaba_nn_attention_workspace(int64_t d, int64_t l, int64_t dk);
 void gaba_nn_attention_f32_ref(int64_t d, int64_t l, int64_t dk, const float *x,
@@ -101,13 +120,31 @@ gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float 
                                   const float *w_qkv, const float *b_qkv, const float *w_o,
                                   const float *b_o, float *y, float *ws);
 
-// Direct convolution for a short reduction (conv_direct_avx512.c); NULL in
-// the table where no ISA variant exists. ws: gaba_nn_conv_direct_workspace.
+// Direct convolution for a short reduction (conv_direct_avx512.c), bias and
+// activation included, no workspace; NULL in the table where no ISA variant
+// exists. Shapes: groups == 1, strides 1, 2 or 4 across, kw <= DIRECT_MAX_KW,
+// rows at most DIRECT_MAX_W wide, C * kh * kw <= DIRECT_MAX_K.
 #define GABA_NN_DIRECT_MAX_K 64
+#define GABA_NN_DIRECT_MAX_KW 16
+#define GABA_NN_DIRECT_MAX_W 2048
 typedef void (*gaba_nn_conv_direct_fn)(const gaba_nn_conv_geom *g, const float *x,
-                                       const float *w, const float *b, float *y, float *ws);
+                                       const float *w, const float *b, float *y,
+                                       gaba_nn_act act);
 void gaba_nn_conv_direct_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                                    const float *b, float *y, float *ws);
+                                    const float *b, float *y, gaba_nn_act act);
+
+// The conv GEMM with bias and activation: Y (m, n) = act(W (m, k) x X (k, n)
+// + b[row]), all row-major and dense (b may be NULL). Generic: gaba_gemm_f32
+// then one bias/activation pass; AVX-512: conv_pw_avx512.c, fused.
+typedef gaba_status (*gaba_nn_conv_gemm_fn)(int64_t m, int64_t n, int64_t k, const float *w,
+                                            const float *x, const float *b, float *y,
+                                            gaba_nn_act act);
+gaba_status gaba_nn_conv_gemm_f32_generic(int64_t m, int64_t n, int64_t k, const float *w,
+                                          const float *x, const float *b, float *y,
+                                          gaba_nn_act act);
+gaba_status gaba_nn_conv_gemm_f32_avx512(int64_t m, int64_t n, int64_t k, const float *w,
+                                         const float *x, const float *b, float *y,
+                                         gaba_nn_act act);
 
 // The family's per-ISA table.
 struct gaba_nn_conv_geom;
@@ -115,6 +152,10 @@ struct gaba_qnn_layer;
 typedef struct gaba_nn_kernels {
     gaba_nn_dwconv_fn dwconv;
     gaba_nn_conv_direct_fn conv_direct;
+    gaba_nn_conv_gemm_fn conv_gemm;
+    gaba_nn_upsample_fn upsample;
+    gaba_nn_gru_gates_fn gru_gates;
+    gaba_nn_pool_fn pool;
     // int8 (qnn_kernels.h): the output stage over a row, and the depthwise loop.
     void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                          int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);

@@ -13,6 +13,7 @@ ISA_FLAGS = {  # file-name suffix -> flags for that file only
     "_avxvnni.c": AVX2 + ["-mavxvnni"],
     "_avx512.c": AVX512,
     "_avx512vnni.c": AVX512 + ["-mavx512vnni"],
+    "_avx512vbmi.c": AVX512 + ["-mavx512vbmi"],
 }
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
             "-fno-omit-frame-pointer"]

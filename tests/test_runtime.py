@@ -52,7 +52,8 @@ def test_cpu_features_match_the_kernel():
         pytest.skip("no /proc/cpuinfo on this system")
     names = {"avx2": "avx2", "fma": "fma", "avx512f": "avx512f", "avx512bw": "avx512bw",
              "avx512vl": "avx512vl", "avx512dq": "avx512dq", "avx512vnni": "avx512_vnni",
-             "avxvnni": "avx_vnni", "avx512bf16": "avx512_bf16"}
+             "avxvnni": "avx_vnni", "avx512bf16": "avx512_bf16",
+             "avx512vbmi": "avx512vbmi"}
     features = gaba.info()["cpu_features"]
     for ours, linux in names.items():
         assert features[ours] == (linux in flags), ours

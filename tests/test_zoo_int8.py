@@ -213,6 +213,11 @@ def test_lut_activation_int8(act):
          "hard_swish": lambda v: v * np.clip(v + 3, 0, 6) / 6}[act](real)
     want = np.clip(f / qo[0] + qo[1], -128, 127)
     assert np.abs(table.astype(np.float64) - want).max() <= 0.5 + 1e-6
+    # Lengths around the fast kernel's 64-byte steps (tails, one short block).
+    for n in (1, 63, 64, 65, 203):
+        xs = np.random.default_rng(n).integers(-128, 128, (2, 1, n)).astype(np.int8)
+        ys = both("act", act, [0], [xs], [qi], qo)
+        np.testing.assert_array_equal(ys, R.apply_lut(xs, table))
 
 
 @pytest.mark.kernels

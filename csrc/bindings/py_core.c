@@ -35,6 +35,7 @@ static PyObject *py_build_info(PyObject *self, PyObject *unused) {
         {"avx512bw", cpu->avx512bw},    {"avx512vl", cpu->avx512vl},
         {"avx512dq", cpu->avx512dq},    {"avx512vnni", cpu->avx512vnni},
         {"avx512bf16", cpu->avx512bf16}, {"avxvnni", cpu->avxvnni},
+        {"avx512vbmi", cpu->avx512vbmi},
     };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         SET_ITEM(features, flags[i].name, PyBool_FromLong(flags[i].present));

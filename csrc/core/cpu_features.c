@@ -47,6 +47,7 @@ static void probe(gaba_cpu_info *info) {
         info->avx512dq = os_zmm && ((b >> 17) & 1);
         info->avx512bw = os_zmm && ((b >> 30) & 1);
         info->avx512vl = os_zmm && ((b >> 31) & 1);
+        info->avx512vbmi = os_zmm && ((c >> 1) & 1);
         info->avx512vnni = os_zmm && ((c >> 11) & 1);
         unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
         __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1);

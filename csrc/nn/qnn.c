@@ -282,7 +282,8 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         }
         return gaba_qnn_dense(l->p[0], numel, q, x[0], y, ws);
     case GABA_NN_ACT:
-        if (gaba_qnn_is_lut_act(l->act)) gaba_qnn_lut_ref(numel, x[0], q->lut, y);
+        if (gaba_qnn_is_lut_act(l->act))
+            (ref ? gaba_qnn_lut_ref : gaba_nn_table.qlut)(numel, x[0], q->lut, y);
         else gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
         return GABA_OK;
     case GABA_NN_MAXPOOL:

@@ -52,6 +52,8 @@ void gaba_qnn_concat_ref(int n_in, const int64_t *numel, const gaba_qnn_layer *q
                          const int8_t *const *x, int8_t *y);
 void gaba_qnn_clamp_ref(int64_t n, const int8_t *x, int32_t lo, int32_t hi, int8_t *y);
 void gaba_qnn_lut_ref(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);
+// The same lookup 64 bytes at a time with vpermi2b (qnn_lut_avx512vbmi.c).
+void gaba_qnn_lut_avx512vbmi(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);
 gaba_status gaba_qnn_embedding_ref(int64_t l, int64_t dim, int64_t vocab, const int32_t *ids,
                                    const int8_t *table, int8_t *y);
 void gaba_qnn_upsample_nearest_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,

@@ -56,7 +56,7 @@ typedef struct gaba_cpu_info {
     // register state it needs (XCR0), so a set bit means "usable".
     unsigned sse42 : 1, avx : 1, avx2 : 1, fma : 1, f16c : 1;
     unsigned avx512f : 1, avx512bw : 1, avx512vl : 1, avx512dq : 1;
-    unsigned avx512vnni : 1, avx512bf16 : 1, avxvnni : 1;
+    unsigned avx512vnni : 1, avx512bf16 : 1, avxvnni : 1, avx512vbmi : 1;
     gaba_isa best_isa; // the highest level all of whose features are usable
 } gaba_cpu_info;
 

@@ -97,6 +97,50 @@ def test_conv_int8(case):
         np.testing.assert_array_equal(y[n], want[:, 0, :] if is1d else want)
 
 
+def extreme_weights(rng, co, per):
+    """Rows of all +127, all -127, alternating, then random +-127."""
+    w = np.where(rng.random((co, per)) < 0.5, 127, -127).astype(np.int8)
+    w[0], w[1], w[2] = 127, -127, np.resize([127, -127], per)
+    return w
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("x_fill", [127, None])
+def test_conv_int8_extremes(x_fill):
+    """All-255 packed activations (x = 127, zx = -128) against +-127 weights with
+    K = 603 (K % 4 = 3): the pairwise int16 products overflow int16, the sums
+    need int32. 7 channels (not a multiple of the tile rows), 15 pixels."""
+    rng = np.random.default_rng(11)
+    c, co, zx, zy = 67, 7, -128, 3
+    x = np.full((1, c, 3, 5), 127, np.int8) if x_fill else \
+        np.where(rng.random((1, c, 3, 5)) < 0.5, 127, -128).astype(np.int8)
+    w = extreme_weights(rng, co, c * 9)
+    b = rng.integers(-3000, 3000, co).astype(np.int32)
+    ms = [quantize_multiplier(v) for v in rng.uniform(2e-6, 5e-6, co)]
+    m, s = np.array([a for a, _ in ms], np.int32), np.array([e for _, e in ms], np.int32)
+    p = (co, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)
+    y = both("conv2d", "none", p, [x], [(1.0, zx)], (1.0, zy), w, b, m, s)
+    want = R.conv(x[0], zx, w.reshape(co, c, 3, 3), b, m, s, zy, -128, 127, pad=(1, 1, 1, 1))
+    np.testing.assert_array_equal(y[0], want)
+    assert np.any((y > -128) & (y < 127)), "the case must not only clamp"
+
+
+@pytest.mark.kernels
+def test_dense_int8_extremes():
+    """Dense with x = 127 (255 after + 128, zx = -128) and +-127 weights over
+    1007 inputs (not a multiple of the 16-step dot product), 6 outputs."""
+    rng = np.random.default_rng(12)
+    f, n_out = 1007, 6
+    x = np.full((1, f), 127, np.int8)
+    w = extreme_weights(rng, n_out, f)
+    b = rng.integers(-3000, 3000, n_out).astype(np.int32)
+    ms = [quantize_multiplier(v) for v in rng.uniform(2e-6, 3e-6, n_out)]
+    m, s = np.array([a for a, _ in ms], np.int32), np.array([e for _, e in ms], np.int32)
+    y = both("dense", "none", [n_out], [x], [(1.0, -128)], (1.0, 0), w, b, m, s)
+    np.testing.assert_array_equal(y[0], R.dense(x[0], -128, w, b, m, s, 0, -128, 127))
+    assert np.any((y > -128) & (y < 127)), "the case must not only clamp"
+
+
 @pytest.mark.kernels
 @pytest.mark.parametrize("act", ["none", "relu", "relu6"])
 def test_dense_int8(act):

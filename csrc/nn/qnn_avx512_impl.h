@@ -2,7 +2,7 @@
 // AVX-512, for the files compiled with the AVX-512 flags. Bit-exact with the
 // scalar gaba_qnn_mbqm for multipliers M >= 0 (all the quantizer makes):
 // the rounding doubling high multiply is then floor((x * M + 2^30) / 2^31)
-// (see qnn_avx2.c), then the rounding right shift, half away from zero.
+// (see qnn_avx2_impl.h), then the rounding right shift, half away from zero.
 #ifndef GABA_QNN_AVX512_IMPL_H
 #define GABA_QNN_AVX512_IMPL_H
 

@@ -111,6 +111,8 @@ typedef void (*gaba_qnn_gemm_fn)(const gaba_qnn_layer *q, int64_t c0, int64_t co
                                  int64_t rs_y);
 void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
                            const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
+void gaba_qnn_gemm_avx2(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
+                        const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
 void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
                               int64_t n, const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
 
@@ -133,6 +135,8 @@ typedef void (*gaba_qnn_gemv_fn)(int64_t n, int64_t f, const gaba_qnn_layer *q, 
                                  int8_t *y, void *ws);
 void gaba_qnn_gemv_generic(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
                            int8_t *y, void *ws);
+void gaba_qnn_gemv_avx2(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
+                        int8_t *y, void *ws);
 void gaba_qnn_gemv_avx512vnni(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
                               int8_t *y, void *ws);
 

@@ -352,7 +352,8 @@ def test_fully_int8_models_listed():
     """The models docs/zoo.md lists as fully int8 have no float layer."""
     full = [n for n in ALL if quantized(n)[1].fully_int8]
     assert "KeywordSpotMicro" in full and "MicroYOLONano" in full
-    assert not quantized("EmotionRecogNano")[1].fully_int8  # attention runs in float
+    # the attention models run their attention in int8 too
+    assert {"EmotionRecogNano", "TextSummarizeNano", "NamedEntityMicro"} <= set(full)
 
 
 def test_quantize_errors():

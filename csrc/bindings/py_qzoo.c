@@ -69,8 +69,8 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
     npy_intp batch = collect(func, args[1], m->def->n_inputs, m->tensors, idx, 0, in, -1);
     if (batch < 0) return NULL;
     if (batch < 1) return PyErr_Format(PyExc_ValueError, "%s: the calibration batch is empty", func);
-    float *tmin = malloc((size_t)(m->n_tensors + m->n_nodes) * sizeof(float));
-    float *tmax = malloc((size_t)(m->n_tensors + m->n_nodes) * sizeof(float));
+    float *tmin = malloc((size_t)(m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes) * sizeof(float));
+    float *tmax = malloc((size_t)(m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes) * sizeof(float));
     gaba_zoo_qmodel *q = calloc(1, sizeof *q);
     gaba_status st = tmin && tmax && q ? GABA_OK : GABA_ERR_NOMEM;
     Py_BEGIN_ALLOW_THREADS
@@ -141,7 +141,8 @@ static PyObject *array_copy(int ndim, const npy_intp *dims, int dtype, const voi
 
 // {"weight": int8 (c_out, K), "bias": int32 (c_out), "w_scale": float32 (c_out)} of an
 // int8 conv/dense node, {"table": int8 (vocab, dim), in the output's parameters} of an
-// int8 embedding, {weight name: float32 array} of a float node, else {}.
+// int8 embedding, the four float32 weights, dequantized, of an int8 attention,
+// {weight name: float32 array} of a float node, else {}.
 static PyObject *node_weights(const gaba_zoo_qnode *nd) {
     PyObject *d = PyDict_New();
     if (!d) return NULL;
@@ -165,6 +166,34 @@ static PyObject *node_weights(const gaba_zoo_qnode *nd) {
         PyObject *t = array_copy(2, dims, NPY_INT8, nd->q.w);
         if (!t || PyDict_SetItemString(d, "table", t) < 0) Py_CLEAR(d);
         Py_XDECREF(t);
+        return d;
+    }
+    if (nd->kind == GABA_ZOO_Q_INT8 && nd->q.layer.op == GABA_NN_ATTENTION) {
+        // The float attention's four weights, dequantized: w = q * w_scale[c], b = q * in_scale * w_scale[c].
+        const gaba_qnn_attention *a = nd->q.attn;
+        int64_t d0 = nd->in_shape[0].d[0], dk = nd->q.layer.p[0];
+        npy_intp dw[2][2] = {{3 * dk, d0}, {d0, dk}};
+        PyObject *arr[4] = {PyArray_SimpleNew(2, dw[0], NPY_FLOAT32), PyArray_SimpleNew(1, dw[0], NPY_FLOAT32),
+                            PyArray_SimpleNew(2, dw[1], NPY_FLOAT32), PyArray_SimpleNew(1, dw[1], NPY_FLOAT32)};
+        static const char *names[4] = {"w_qkv", "b_qkv", "w_o", "b_o"};
+        int bad = !arr[0] || !arr[1] || !arr[2] || !arr[3];
+        for (int i = 0; i < 4 && !bad; i++) {
+            const gaba_qnn_layer *p = &a->proj[i];
+            int64_t co = i < 3 ? dk : d0, per = i < 3 ? d0 : dk, c0 = i < 3 ? i * dk : 0;
+            float *w = (float *)PyArray_DATA((PyArrayObject *)arr[i < 3 ? 0 : 2]) + c0 * per;
+            float *b = (float *)PyArray_DATA((PyArrayObject *)arr[i < 3 ? 1 : 3]) + c0;
+            const float *ws = nd->w_scale + (i < 3 ? i * dk : 3 * dk);
+            for (int64_t c = 0; c < co; c++) {
+                for (int64_t j = 0; j < per; j++) w[c * per + j] = (float)p->w[c * per + j] * ws[c];
+                b[c] = (float)((double)p->bias[c] * ((double)p->in_scale[0] * ws[c]));
+            }
+        }
+        for (int i = 0; i < 4 && !bad; i++) bad = PyDict_SetItemString(d, names[i], arr[i]) < 0;
+        for (int i = 0; i < 4; i++) Py_XDECREF(arr[i]);
+        if (bad) {
+            if (!PyErr_Occurred()) PyErr_NoMemory();
+            Py_CLEAR(d);
+        }
         return d;
     }
     int64_t co, k;

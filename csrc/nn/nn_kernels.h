@@ -111,7 +111,9 @@ typedef void (*gaba_nn_gru_gates_fn)(int64_t hd, const float *gi, const float *h
 void gaba_nn_gru_gates_f32_generic(int64_t hd, const float *gi, const float *hp, float *h);
 void gaba_nn_gru_gates_f32_avx512(int64_t hd, const float *gi, const float *hp, float *h);
 
-// attention: x (D, L) -> y (D, L). ws: attention_workspace floats.
+// attention: x (D, L) -> y (D, L). ws: attention_workspace floats. Both kernels
+// leave in ws qkv (L, 3dk) (rows [q k v] of each position), then the softmax
+// probabilities (L, L), then ctx (L, dk): the int8 calibration reads them.
 int64_t gaba_nn_attention_workspace(int64_t d, int64_t l, int64_t dk);
 void gaba_nn_attention_f32_ref(int64_t d, int64_t l, int64_t dk, const float *x,
                                const float *w_qkv, const float *b_qkv, const float *w_o,

@@ -177,6 +177,10 @@ void gaba_qnn_build_lut(gaba_nn_act act, float in_scale, int32_t in_zp, float ou
     }
 }
 
+void gaba_qnn_build_exp_table(float score_scale, int32_t *table) {
+    for (int d = 0; d < 256; d++) table[d] = (int32_t)round(65536.0 * exp(-(double)score_scale * d));
+}
+
 // Unpadded max/avg pooling, row by row over chunks of output columns (the
 // reference checks every tap's bounds; here there are none to check).
 static void pool_fast(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max) {
@@ -232,6 +236,7 @@ int gaba_qnn_supported(const gaba_nn_layer *l) {
     case GABA_NN_UPSAMPLE:
         return l->p[2] == 0;
     case GABA_NN_EMBEDDING: // int32 ids, an int8 table in the output's parameters
+    case GABA_NN_ATTENTION:
         return l->act == GABA_NN_ACT_NONE;
     default:
         return 0;
@@ -254,6 +259,8 @@ gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_sh
         *ws_bytes = gaba_qnn_conv_workspace(&g);
     } else if (q->layer.op == GABA_NN_DENSE) {
         *ws_bytes = packed_bytes(gaba_nn_numel(&in[0]), 1);
+    } else if (q->layer.op == GABA_NN_ATTENTION) {
+        *ws_bytes = gaba_qnn_attention_workspace(in[0].d[0], in[0].d[1], q->layer.p[0]);
     }
     return GABA_OK;
 }
@@ -333,6 +340,11 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         return gaba_qnn_embedding_ref(numel, l->p[0], l->p[1], (const int32_t *)x[0], q->w, y);
     case GABA_NN_TRANSPOSE:
         gaba_qnn_transpose_ref(in[0].d[0], in[0].d[1], x[0], y);
+        return GABA_OK;
+    case GABA_NN_ATTENTION:
+        if (!q->attn) return GABA_ERR_ARG;
+        (ref ? gaba_qnn_attn_ref : gaba_qnn_attn)(in[0].d[0], in[0].d[1], l->p[0], q, x[0], y,
+                                                  ws);
         return GABA_OK;
     default:
         return GABA_ERR_NO_IMPL;

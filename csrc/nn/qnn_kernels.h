@@ -59,6 +59,19 @@ gaba_status gaba_qnn_embedding_ref(int64_t l, int64_t dim, int64_t vocab, const 
 void gaba_qnn_upsample_nearest_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                                    const int8_t *x, int8_t *y);
 void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y);
+// The int8 softmax of each of `rows` rows of n scores (gaba_qnn_attention);
+// the fast attention runs it too.
+void gaba_qnn_softmax_ref(int64_t rows, int64_t n, const int32_t *exp_table, const int8_t *x,
+                          int8_t *y);
+// The int8 attention (gaba_qnn_attention) over x (d, l); ws: gaba_qnn_attention_workspace
+// bytes, laid out qkv (3dk, l), scores/probs (l, l), ctx (dk, l), then the fast path's scratch.
+int64_t gaba_qnn_attention_workspace(int64_t d, int64_t l, int64_t dk);
+// The projections' geometry: a pointwise conv of c channels to co over l positions.
+void gaba_qnn_attention_geom(int64_t c, int64_t co, int64_t l, gaba_nn_conv_geom *g);
+void gaba_qnn_attn_ref(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
+                            const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_attn(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
+                        const int8_t *x, int8_t *y, void *ws);
 
 // The output stage over one row: y[i] = clamp(zp + MBQM(acc[i] + bias, mult, shift)).
 typedef void (*gaba_qnn_requant_row_fn)(int64_t n, const int32_t *acc, int32_t bias,

@@ -40,13 +40,31 @@ static void minmax(const float *x, int64_t n, float *lo, float *hi) {
     }
 }
 
+// q, k, v, scores and ctx from the float attention's workspace (nn_kernels.h);
+// the scores are recomputed from q and k, as the softmax overwrote them.
+static void attention_ranges(int64_t l, int64_t dk, const float *ws, float *lo, float *hi) {
+    const float *qkv = ws, *ctx = ws + l * 3 * dk + l * l;
+    float scale = 1.0f / sqrtf((float)dk);
+    for (int64_t p = 0; p < l; p++) {
+        for (int i = 0; i < 3; i++) minmax(qkv + p * 3 * dk + i * dk, dk, &lo[i], &hi[i]);
+        for (int64_t j = 0; j < l; j++) {
+            float acc = 0.0f;
+            for (int64_t k = 0; k < dk; k++) acc += qkv[p * 3 * dk + k] * qkv[j * 3 * dk + dk + k];
+            acc *= scale;
+            minmax(&acc, 1, &lo[3], &hi[3]);
+        }
+    }
+    minmax(ctx, l * dk, &lo[4], &hi[4]);
+}
+
 gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
                                float *tmin, float *tmax) {
     if (!m || !inputs || !tmin || !tmax || batch < 1) return GABA_ERR_ARG;
     if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG;
     gaba_status st = GABA_OK;
     void **ptr = m->ptrs[0];
-    for (int i = 0; i < m->n_tensors + m->n_nodes; i++) tmin[i] = INFINITY, tmax[i] = -INFINITY;
+    for (int i = 0; i < m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes; i++)
+        tmin[i] = INFINITY, tmax[i] = -INFINITY;
     // One sample's outputs: the executor writes them to the caller's buffers.
     int64_t out_bytes = 0;
     for (int i = 0; i < m->n_tensors; i++)
@@ -72,8 +90,12 @@ gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *con
             if (lut_split(&l)) l.act = GABA_NN_ACT_NONE; // record the range before the table
             st = gaba_nn_eval(&l, nd->n_in, nd->in_shape, x, &nd->plan, nd->w, ptr[nd->out],
                               nd->ws >= 0 ? ptr[nd->ws] : NULL, m->impl);
+            float *lo = &tmin[m->n_tensors + GABA_ZOO_NODE_RANGES * n];
+            float *hi = &tmax[m->n_tensors + GABA_ZOO_NODE_RANGES * n];
+            if (st == GABA_OK && l.op == GABA_NN_ATTENTION)
+                attention_ranges(nd->in_shape[0].d[1], l.p[0], ptr[nd->ws], lo, hi);
             if (st == GABA_OK && lut_split(&nd->layer)) {
-                minmax(ptr[nd->out], cnt, &tmin[m->n_tensors + n], &tmax[m->n_tensors + n]);
+                minmax(ptr[nd->out], cnt, lo, hi);
                 gaba_nn_layer act = {.op = GABA_NN_ACT, .act = nd->layer.act};
                 gaba_nn_plan pl;
                 st = gaba_nn_prepare(&act, 1, &m->tensors[nd->out].shape, NULL, &pl);
@@ -197,6 +219,11 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
     if (gaba_qnn_supported(&nd->layer) || lut_split(&nd->layer)) {
         int64_t lut = gaba_qnn_is_lut_act(nd->layer.act) ? ALIGN64(256) : 0;
         if (nd->layer.op == GABA_NN_EMBEDDING) return ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0]));
+        if (nd->layer.op == GABA_NN_ATTENTION) { // four projections (+ pads), the exp table
+            int64_t d = nd->plan.weight_shapes[3].d[0], dk = nd->layer.p[0];
+            return 4 * (2 * 16) + ALIGN64(3 * dk * d) + ALIGN64(d * dk) + 16 * (3 * dk + d) +
+                   256 * 4;
+        }
         if (!is_weighted(nd->layer.op)) return lut;
         int64_t co = nd->plan.weight_shapes[1].d[0];
         return lut + ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + ALIGN64(4 * co * 4);
@@ -206,15 +233,13 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
     return bytes;
 }
 
-static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qnn_layer *ql,
-                                    float *w_scale) {
-    int64_t co = fn->plan.weight_shapes[1].d[0];
-    int64_t per = gaba_nn_numel(&fn->plan.weight_shapes[0]) / co;
+// co channels of per weights each (fw, fb) into ql's int8 arrays, with ql's
+// input and output parameters.
+static gaba_status quantize_channels(builder *b, int64_t co, int64_t per, const float *fw,
+                                     const float *fb, gaba_qnn_layer *ql, float *wscale) {
     int8_t *w = take(b, co * per, 16);
     // the four per-channel int32 arrays in one block (one alignment pad, not four)
     int32_t *bias = take(b, 4 * co * 4, 16), *beff = bias + co, *mult = beff + co, *shift = mult + co;
-    float *wscale = w_scale;
-    const float *fw = fn->w[0], *fb = fn->w[1];
     for (int64_t c = 0; c < co; c++) {
         float amax = 0.0f;
         for (int64_t k = 0; k < per; k++) {
@@ -240,6 +265,48 @@ static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qn
     }
     ql->w = w, ql->bias = bias, ql->bias_eff = beff, ql->mult = mult, ql->shift = shift;
     return GABA_OK;
+}
+
+static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qnn_layer *ql,
+                                    float *w_scale) {
+    int64_t co = fn->plan.weight_shapes[1].d[0];
+    return quantize_channels(b, co, gaba_nn_numel(&fn->plan.weight_shapes[0]) / co, fn->w[0],
+                             fn->w[1], ql, w_scale);
+}
+
+// The int8 attention (qnn.h) of node n: ranges[0..4] the calibrated q, k, v,
+// scores and ctx; w_scale gets W_qkv's 3dk then W_o's d channel scales.
+static gaba_status quantize_attention(builder *b, int n, gaba_qnn_layer *ql, float *w_scale) {
+    const gaba_zoo_node *fn = &b->m->nodes[n];
+    const float *lo = b->tmin + b->m->n_tensors + GABA_ZOO_NODE_RANGES * n;
+    const float *hi = b->tmax + b->m->n_tensors + GABA_ZOO_NODE_RANGES * n;
+    int64_t d = fn->in_shape[0].d[0], dk = fn->layer.p[0];
+    gaba_qnn_attention *a = calloc(1, sizeof *a);
+    if (!a) return GABA_ERR_NOMEM;
+    ql->attn = a;
+    float s[5];
+    int32_t z[5];
+    for (int i = 0; i < 5; i++) choose_params(lo[i], hi[i], &s[i], &z[i]);
+    gaba_status st = GABA_OK;
+    for (int i = 0; i < 4 && st == GABA_OK; i++) {
+        gaba_qnn_layer *p = &a->proj[i];
+        p->layer = (gaba_nn_layer){.op = GABA_NN_CONV1D, .act = GABA_NN_ACT_NONE};
+        p->in_scale[0] = i < 3 ? ql->in_scale[0] : s[4], p->in_zp[0] = i < 3 ? ql->in_zp[0] : z[4];
+        p->out_scale = i < 3 ? s[i] : ql->out_scale, p->out_zp = i < 3 ? z[i] : ql->out_zp;
+        gaba_qnn_set_clamp(p);
+        st = i < 3 ? quantize_channels(b, dk, d, fn->w[0] + i * dk * d, fn->w[1] + i * dk, p,
+                                       w_scale + i * dk)
+                   : quantize_channels(b, d, dk, fn->w[2], fn->w[3], p, w_scale + 3 * dk);
+    }
+    a->score_scale = s[3], a->score_zp = z[3];
+    if (st == GABA_OK)
+        st = multiplier((double)s[0] * s[1] / (sqrt((double)dk) * s[3]), &a->score_mult,
+                        &a->score_shift);
+    if (st == GABA_OK) st = multiplier((double)s[2] / (256.0 * s[4]), &a->ctx_mult, &a->ctx_shift);
+    int32_t *table = take(b, 256 * 4, 16);
+    gaba_qnn_build_exp_table(a->score_scale, table);
+    a->exp_table = table;
+    return st;
 }
 
 // The embedding table quantized with the output's parameters, chosen from the
@@ -295,7 +362,8 @@ static gaba_status add_layer(builder *b, int n) {
         // the conv writes the pre-activation tensor, the table node the output
         float s;
         int32_t z;
-        choose_params(b->tmin[b->m->n_tensors + n], b->tmax[b->m->n_tensors + n], &s, &z);
+        int r = b->m->n_tensors + GABA_ZOO_NODE_RANGES * n;
+        choose_params(b->tmin[r], b->tmax[r], &s, &z);
         out = new_tensor(b, to, GABA_NN_I8, s, z);
         if (out < 0) return GABA_ERR_NOMEM;
     }
@@ -316,6 +384,9 @@ static gaba_status add_layer(builder *b, int n) {
         if (is_weighted(fn->layer.op)) {
             nd->w_scale = malloc((size_t)fn->plan.weight_shapes[1].d[0] * sizeof(float));
             st = nd->w_scale ? quantize_weights(b, fn, ql, nd->w_scale) : GABA_ERR_NOMEM;
+        } else if (fn->layer.op == GABA_NN_ATTENTION) {
+            nd->w_scale = malloc((size_t)(3 * fn->layer.p[0] + fn->in_shape[0].d[0]) * sizeof(float));
+            st = nd->w_scale ? quantize_attention(b, n, ql, nd->w_scale) : GABA_ERR_NOMEM;
         } else {
             st = embed ? quantize_table(b, fn, q, out, ql) : gaba_qnn_set_rescale(ql, fn->n_in);
         }
@@ -376,7 +447,10 @@ void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q) {
     free(q->arenas);
     free(q->ptrs);
     gaba_aligned_free(q->weights);
-    for (int n = 0; q->nodes && n < q->n_nodes; n++) free(q->nodes[n].w_scale);
+    for (int n = 0; q->nodes && n < q->n_nodes; n++) {
+        free(q->nodes[n].w_scale);
+        free((void *)q->nodes[n].q.attn); // quantize_attention's
+    }
     free(q->nodes);
     free(q->tensors);
     free(q->scale);

@@ -21,6 +21,8 @@ extern "C" {
 // Per-input requantization slots of the elementwise ops.
 #define GABA_QNN_MAX_Q (GABA_NN_MAX_INPUTS + 1)
 
+struct gaba_qnn_attention;
+
 typedef struct gaba_qnn_layer {
     gaba_nn_layer layer; // op, act and p[] exactly as the float op (nn.h)
     float in_scale[GABA_NN_MAX_INPUTS], out_scale;
@@ -40,7 +42,28 @@ typedef struct gaba_qnn_layer {
     // ACT with sigmoid, tanh or hard-swish: y = lut[x + 128], the table
     // gaba_qnn_build_lut makes (TFLite's int8 lookup-table activations).
     const int8_t *lut;
+    // ATTENTION: its projections and the requantization between them.
+    const struct gaba_qnn_attention *attn;
 } gaba_qnn_layer;
+
+// The int8 single-head self-attention (x (D, L) -> y (D, L), nn.h), TFLite's
+// scheme: q, k, v (dk, L) = requant(W x + b), three pointwise convs over x
+// (proj[0..2]: rows 0, dk, 2dk of W_qkv, each with its own output scale/zp);
+// scores (L, L) = requant(sum_k (q - zq)(k - zk)) by s_q s_k / (sqrt(dk) s_s);
+// probs = the integer softmax of each scores row (scale 1/256, zp -128):
+// e_j = exp_table[max - s_j], p_j = floor((512 e_j + sum e) / (2 sum e)) - 128,
+// at most 127; ctx (dk, L) = requant(sum_j (p_j + 128)(v_j - zv)) by
+// s_v / (256 s_ctx); y = requant(W_o ctx + b_o) (proj[3], a pointwise conv).
+typedef struct gaba_qnn_attention {
+    gaba_qnn_layer proj[4];
+    float score_scale;
+    int32_t score_zp, score_mult, score_shift;
+    int32_t ctx_mult, ctx_shift; // ctx's scale/zp: proj[3].in_scale[0]/in_zp[0]
+    // [d] = round(2^16 exp(-score_scale d)) for d = 0..255 (in double, half away from 0)
+    const int32_t *exp_table;
+} gaba_qnn_attention;
+
+void gaba_qnn_build_exp_table(float score_scale, int32_t *table);
 
 // Activations an int8 ACT runs as a 256-entry table (sigmoid, tanh, hard-swish).
 int gaba_qnn_is_lut_act(gaba_nn_act act);
@@ -52,7 +75,7 @@ void gaba_qnn_build_lut(gaba_nn_act act, float in_scale, int32_t in_zp, float ou
 
 // 1 when the op (with its activation) has an int8 kernel: conv, dense (act none,
 // relu, relu6), max/avg/global pooling, add/sub/mul (none/relu/relu6), concat,
-// reshape/flatten/transpose, act relu/relu6/none, nearest upsample.
+// reshape/flatten/transpose, act relu/relu6/none, nearest upsample, attention.
 int gaba_qnn_supported(const gaba_nn_layer *layer);
 
 // The shape checks and output shape are the float op's (gaba_nn_prepare);

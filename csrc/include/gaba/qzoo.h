@@ -59,10 +59,14 @@ typedef struct gaba_zoo_qmodel {
     volatile int busy;
 } gaba_zoo_qmodel;
 
+// Ranges calibration records per node, besides its tensors'.
+#define GABA_ZOO_NODE_RANGES 5
+
 // Runs `m` over a batch and records each tensor's min and max (tmin/tmax:
-// m->n_tensors + m->n_nodes entries: first indexed as m->tensors, then per
-// node the range before a conv/dense's sigmoid, tanh or hard-swish, which
-// the int8 model runs as a separate table op).
+// m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes entries: first indexed as
+// m->tensors, then GABA_ZOO_NODE_RANGES per node: the range before a
+// conv/dense's sigmoid, tanh or hard-swish, which the int8 model runs as a
+// separate table op; an attention's q, k, v, scores (before the softmax) and ctx).
 gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
                                float *tmin, float *tmax);
 

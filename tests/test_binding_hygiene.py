@@ -163,6 +163,33 @@ def test_zoo_qgraph_owns_its_arrays_once_and_does_not_leak():
     assert grown < 64 * 1024, grown
 
 
+def test_zoo_qnode_eval_and_attention_params_do_not_leak():
+    import tracemalloc
+
+    m = gaba.zoo.create("NamedEntityMicro")
+    qm = m.quantize(np.random.default_rng(0).integers(0, 256, (4, 50)).astype(np.int32), threads=1)
+    nodes = gaba._gaba.zoo_qgraph(qm._cap)["nodes"]
+    index = next(i for i, nd in enumerate(nodes) if nd[2] == gaba.zoo.OPS["attention"])
+    x = np.zeros((64, 50), np.int8)
+    bad = np.zeros((64, 49), np.int8)
+    y = gaba._gaba.zoo_qnode_eval(qm._cap, index, [x], False)
+    assert sys.getrefcount(y) == 2 and y.flags.owndata
+    before = sys.getrefcount(x), sys.getrefcount(bad)
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        for _ in range(200):
+            gaba._gaba.zoo_qgraph(qm._cap)
+            gaba._gaba.zoo_qnode_eval(qm._cap, index, [x], True)
+            with pytest.raises(ValueError):
+                gaba._gaba.zoo_qnode_eval(qm._cap, index, [bad], False)
+        grown = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    assert grown < 64 * 1024, grown
+    assert (sys.getrefcount(x), sys.getrefcount(bad)) == before
+
+
 def test_new_output_is_owned_once():
     a, b = rand((4, 4)), rand((4, 4))
     out = gaba.gemm(a, b)

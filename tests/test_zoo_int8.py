@@ -378,3 +378,33 @@ def test_quantized_profile():
     assert abs(sum(r["share"] for r in table) - 1) < 1e-9
     with pytest.raises(ValueError):
         qm.profile(make_inputs(m, 1, 4), runs=0)
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("name", ["EmotionRecogNano", "NamedEntityMicro", "TextSummarizeNano"])
+def test_attention_int8(name):
+    """A model's int8 attention node (L = 50, d_k = 32) on random and extreme int8
+    inputs: fast == C reference == the integer NumPy reference, bit for bit; and
+    the softmax rows of the reference sum to about 1 (256 steps of 1/256)."""
+    m = zoo.create(name, seed=3)
+    qm = m.quantize(make_inputs(m, 8, seed=0))
+    g = _gaba.zoo_qgraph(qm._cap)
+    tensors = g["tensors"]
+    (index, node), = [(i, nd) for i, nd in enumerate(g["nodes"])
+                      if nd[1] == "int8" and nd[2] == zoo.OPS["attention"]]
+    p = node[7]
+    shape = tuple(tensors[node[5][0]][2])
+    rng = np.random.default_rng(7)
+    for x in (q8(rng, *shape), np.full(shape, 127, np.int8), np.full(shape, -128, np.int8),
+              np.where(rng.random(shape) < 0.5, 127, -128).astype(np.int8)):
+        fast = _gaba.zoo_qnode_eval(qm._cap, index, [x], False)
+        ref = _gaba.zoo_qnode_eval(qm._cap, index, [x], True)
+        np.testing.assert_array_equal(fast, ref)
+        np.testing.assert_array_equal(fast, R.attention(x, p))
+    scores = rng.integers(-128, 128, (50, 50)).astype(np.int8)
+    sums = (R.softmax(scores, p["exp_table"]) + 128).sum(axis=1)
+    assert np.all(np.abs(sums - 256) <= 50 / 2 + 1)
+    with pytest.raises(ValueError, match="input shape"):
+        _gaba.zoo_qnode_eval(qm._cap, index, [np.zeros((shape[0], shape[1] + 1), np.int8)], False)
+    with pytest.raises(ValueError, match="int8 node"):
+        _gaba.zoo_qnode_eval(qm._cap, len(g["nodes"]), [x], False)

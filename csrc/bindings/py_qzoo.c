@@ -139,9 +139,38 @@ static PyObject *array_copy(int ndim, const npy_intp *dims, int dtype, const voi
     return a;
 }
 
+// The int8 attention's own parameters (gaba_qnn_attention), for the NumPy
+// reference: "proj" (q, k, v, out: weight int8 (co, K), bias/mult/shift int32
+// (co), in_zp, out_zp, act_min, act_max), "score" (mult, shift, zp), "ctx"
+// (mult, shift), "exp_table" int32 (256). Adds them to `d`; -1 on error.
+static int attention_params(const gaba_qnn_attention *a, int64_t d0, int64_t dk, PyObject *d) {
+    PyObject *proj = PyList_New(4);
+    for (int i = 0; proj && i < 4; i++) {
+        const gaba_qnn_layer *p = &a->proj[i];
+        npy_intp co = i < 3 ? dk : d0, w_dims[2] = {co, i < 3 ? d0 : dk};
+        PyObject *row = Py_BuildValue(
+            "{sNsNsNsNsisisisi}", "weight", array_copy(2, w_dims, NPY_INT8, p->w), "bias",
+            array_copy(1, &co, NPY_INT32, p->bias), "mult", array_copy(1, &co, NPY_INT32, p->mult),
+            "shift", array_copy(1, &co, NPY_INT32, p->shift), "in_zp", (int)p->in_zp[0], "out_zp",
+            (int)p->out_zp, "act_min", (int)p->act_min, "act_max", (int)p->act_max);
+        if (!row) Py_CLEAR(proj);
+        else PyList_SET_ITEM(proj, i, row);
+    }
+    npy_intp n_exp = 256;
+    PyObject *rest = proj ? Py_BuildValue("{sNs(iii)s(ii)sN}", "proj", proj, "score",
+                                          (int)a->score_mult, (int)a->score_shift, (int)a->score_zp,
+                                          "ctx", (int)a->ctx_mult, (int)a->ctx_shift, "exp_table",
+                                          array_copy(1, &n_exp, NPY_INT32, a->exp_table))
+                          : NULL;
+    int st = rest ? PyDict_Update(d, rest) : -1;
+    Py_XDECREF(rest);
+    return st;
+}
+
 // {"weight": int8 (c_out, K), "bias": int32 (c_out), "w_scale": float32 (c_out)} of an
 // int8 conv/dense node, {"table": int8 (vocab, dim), in the output's parameters} of an
-// int8 embedding, the four float32 weights, dequantized, of an int8 attention,
+// int8 embedding, the four float32 weights, dequantized, of an int8 attention
+// (with attention_params' entries),
 // {weight name: float32 array} of a float node, else {}.
 static PyObject *node_weights(const gaba_zoo_qnode *nd) {
     PyObject *d = PyDict_New();
@@ -190,6 +219,7 @@ static PyObject *node_weights(const gaba_zoo_qnode *nd) {
         }
         for (int i = 0; i < 4 && !bad; i++) bad = PyDict_SetItemString(d, names[i], arr[i]) < 0;
         for (int i = 0; i < 4; i++) Py_XDECREF(arr[i]);
+        if (!bad) bad = attention_params(a, d0, dk, d) < 0;
         if (bad) {
             if (!PyErr_Occurred()) PyErr_NoMemory();
             Py_CLEAR(d);
@@ -284,6 +314,70 @@ static PyObject *py_zoo_qforward(PyObject *self, PyObject *const *args, Py_ssize
                             "the model is already running in another thread", func);
     if (st != GABA_OK) return gaba_py_raise(st, func);
     Py_RETURN_NONE;
+}
+
+// zoo_qnode_eval(capsule, node, inputs, ref) -> int8 array: int8 node `node` of the
+// graph (zoo_qgraph's order) on one sample of int8 inputs (its input shapes), with
+// the fast (ref false) or reference kernels: the op tests' entry to a model's layer.
+static PyObject *py_zoo_qnode_eval(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "zoo.qnode_eval";
+    if (nargs != 4) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_qnode_eval takes 4 arguments");
+    gaba_zoo_qmodel *q = PyCapsule_GetPointer(args[0], QCAPSULE);
+    if (!q) return NULL;
+    long n = PyLong_AsLong(args[1]);
+    int ref = PyObject_IsTrue(args[3]);
+    if ((n == -1 && PyErr_Occurred()) || ref < 0) return NULL;
+    if (n < 0 || n >= q->n_nodes || q->nodes[n].kind != GABA_ZOO_Q_INT8)
+        return PyErr_Format(PyExc_ValueError, "%s(): node must index an int8 node, got %ld", func, n);
+    const gaba_zoo_qnode *nd = &q->nodes[n];
+    PyObject *ins = PySequence_Fast(args[2], "zoo.qnode_eval(): inputs must be a sequence");
+    if (!ins) return NULL;
+    PyArrayObject *xa[GABA_NN_MAX_INPUTS] = {0};
+    const int8_t *x[GABA_NN_MAX_INPUTS];
+    PyObject *y = NULL;
+    void *ws = NULL;
+    if (PySequence_Fast_GET_SIZE(ins) != nd->n_in) {
+        PyErr_Format(PyExc_ValueError, "%s(): node %ld takes %d inputs, got %zd", func, n,
+                     nd->n_in, PySequence_Fast_GET_SIZE(ins));
+        goto done;
+    }
+    for (int i = 0; i < nd->n_in; i++) {
+        const gaba_nn_shape *s = &nd->in_shape[i];
+        xa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ins, i), func, "inputs", NPY_INT8, s->ndim,
+                              s->ndim, GABA_PY_CONTIGUOUS);
+        if (!xa[i]) goto done;
+        for (int j = 0; j < s->ndim; j++)
+            if (gaba_py_check_dim(xa[i], func, "inputs", j, s->d[j], "the node's input shape") < 0)
+                goto done;
+        x[i] = PyArray_DATA(xa[i]);
+    }
+    gaba_nn_shape out;
+    int64_t ws_bytes;
+    gaba_status st = gaba_qnn_prepare(&nd->q, nd->n_in, nd->in_shape, &out, &ws_bytes);
+    if (st != GABA_OK) {
+        gaba_py_raise(st, func);
+        goto done;
+    }
+    npy_intp dims[GABA_NN_MAX_DIMS];
+    for (int j = 0; j < out.ndim; j++) dims[j] = out.d[j];
+    y = PyArray_SimpleNew(out.ndim, dims, NPY_INT8);
+    ws = gaba_aligned_alloc((size_t)(ws_bytes > 0 ? ws_bytes : 64));
+    if (!y || !ws) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        Py_CLEAR(y);
+        goto done;
+    }
+    st = gaba_qnn_eval(&nd->q, nd->n_in, nd->in_shape, x, PyArray_DATA((PyArrayObject *)y), ws,
+                       ref ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
+    if (st != GABA_OK) {
+        gaba_py_raise(st, func);
+        Py_CLEAR(y);
+    }
+done:
+    gaba_aligned_free(ws);
+    for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) Py_XDECREF(xa[i]);
+    Py_DECREF(ins);
+    return y;
 }
 
 static PyObject *py_zoo_qset_impl(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -457,6 +551,8 @@ PyMethodDef gaba_py_qzoo_methods[] = {
     {"qnn_layer", (PyCFunction)(void (*)(void))py_qnn_layer, METH_FASTCALL, "One int8 layer over a batch (tests)."},
     {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL, "See gaba.zoo.Model.quantize."},
     {"zoo_qdescribe", py_zoo_qdescribe, METH_O, "See gaba.zoo.QuantizedModel."},
+    {"zoo_qnode_eval", (PyCFunction)(void (*)(void))py_zoo_qnode_eval, METH_FASTCALL,
+     "One int8 node of the graph on one sample (the op tests)."},
     {"zoo_qgraph", py_zoo_qgraph, METH_O, "The int8 graph for export (gaba.zoo.QuantizedModel.to_onnx)."},
     {"zoo_qforward", (PyCFunction)(void (*)(void))py_zoo_qforward, METH_FASTCALL, "See gaba.zoo.QuantizedModel.forward."},
     {"zoo_qprofile", (PyCFunction)(void (*)(void))py_zoo_qprofile, METH_FASTCALL, "See gaba.zoo.QuantizedModel.profile."},

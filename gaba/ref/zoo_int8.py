@@ -146,3 +146,30 @@ def apply_lut(x, table):
 def embedding(ids, table):
     """Rows of the int8 (vocab, dim) table for the ids, channel-major (dim, L)."""
     return table[np.asarray(ids, np.int64)].T.copy()
+
+
+def softmax(x, exp_table):
+    """The integer softmax of each row of x (int8): e = exp_table[max - x],
+    p = floor((512 e + sum e) / (2 sum e)) - 128, at most 127 (scale 1/256, zp -128)."""
+    x = x.astype(np.int64)
+    e = np.asarray(exp_table, np.int64)[x.max(axis=1, keepdims=True) - x]
+    s = e.sum(axis=1, keepdims=True)
+    return np.minimum((512 * e + s) // (2 * s) - 128, 127)
+
+
+def attention(x, p):
+    """The int8 single-head self-attention (gaba/qnn.h, gaba_qnn_attention) of x (D, L)
+    from its parameters `p` (the node's weights in _gaba.zoo_qgraph)."""
+    def project(i, v):
+        q = p["proj"][i]
+        w = q["weight"].reshape(q["weight"].shape + (1, 1))
+        return conv(v[:, None, :], q["in_zp"], w, q["bias"], q["mult"], q["shift"], q["out_zp"],
+                    q["act_min"], q["act_max"])[:, 0, :]
+
+    qm, km, vm = (project(i, x).astype(np.int64) - p["proj"][i]["out_zp"] for i in range(3))
+    mult, shift, zp = p["score"]
+    scores = np.clip(mbqm(qm.T @ km, mult, shift) + zp, -128, 127)  # (L, L)
+    probs = softmax(scores, p["exp_table"]) + 128
+    mult, shift = p["ctx"]
+    ctx = np.clip(mbqm(vm @ probs.T, mult, shift) + p["proj"][3]["in_zp"], -128, 127)  # (dk, L)
+    return project(3, ctx.astype(np.int8))

@@ -281,7 +281,7 @@ def main(argv=None, default_set="zoo"):
             import onnxruntime  # noqa: F401
 
             with_ort = True
-        except ImportError:
+        except Exception:  # not installed, or built for another NumPy (onnx's ml_dtypes)
             pass
     before = gaba.get_num_threads()
     gaba.set_num_threads(args.threads)  # also OpenBLAS's count, for GEMMs inside the layers

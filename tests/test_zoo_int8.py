@@ -141,6 +141,50 @@ def test_dense_int8_extremes():
     assert np.any((y > -128) & (y < 127)), "the case must not only clamp"
 
 
+DEPTHWISE = [  # (C, H, W), params as CONVS (groups = C = c_out), input zero point
+    ((3, 5, 17), (3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), -128),  # width past 16
+    ((2, 9, 33), (2, 3, 3, 1, 1, 0, 2, 2, 1, 1, 1), 127),  # uneven pads, 33 wide
+    ((3, 11, 50), (3, 3, 3, 2, 2, 1, 0, 0, 1, 1, 1), -128),  # stride 2, pads on one side
+    ((2, 13, 13), (2, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2), 127),  # stride 2, dilation 2
+    ((2, 14, 40), (2, 3, 3, 1, 1, 3, 0, 1, 3, 2, 2), 0),  # dilation 2, pads past the taps
+    ((2, 7, 65), (2, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1), 5),  # stride 1 down, 2 across
+    ((3, 6, 9), (3, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1), -3),  # stride 2 down, 1 across
+    ((2, 1, 70), (2, 1, 3, 1, 1, 0, 2, 0, 0, 1, 2), 127),  # a 1xN plane, causal, dilated
+    ((2, 3, 1), (2, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1), -128),  # an Nx1 plane
+    ((2, 12, 20), (2, 5, 3, 1, 1, 2, 1, 2, 1, 1, 1), 9),  # 5 rows of 3 taps
+    ((2, 8, 30), (2, 3, 4, 1, 2, 1, 1, 2, 2, 1, 3), -60),  # 4 taps, dilation 3, stride 2
+    ((2, 9, 19), (2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 7), 11),  # dilation past a 16-byte lane
+]
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("case", range(len(DEPTHWISE)))
+def test_depthwise_int8(case):
+    """The in-place depthwise kernel's edges: widths off the 16-output chunk,
+    pads on every side, strides, dilation, thin planes, the input zero point
+    at both ends, weights at both ends (and zero), accumulators at the
+    edges of the output stage."""
+    shape, p, zx = DEPTHWISE[case]
+    rng = np.random.default_rng(100 + case)
+    c, kh, kw = shape[0], p[1], p[2]
+    x = q8(rng, 2, *shape)
+    x[0, 0] = -128  # a plane of the extreme value either side
+    x[0, -1] = 127
+    s_in, s_out, zy = f32(0.05), f32(0.1), -3
+    w, b, m, s = weights(rng, c, kh * kw, s_in, s_out)
+    w[0] = -128
+    w[-1] = 127
+    w[-1, ::2] = 0
+    for act in ("none", "relu6"):
+        y = both("conv2d", act, list(p) + [c], [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
+        lo, hi = R.clamp_for(act, s_out, zy)
+        for n in range(2):
+            want = R.conv(x[n], zx, w.reshape(c, 1, kh, kw), b, m, s, zy, lo, hi,
+                          stride=(p[3], p[4]), pad=(p[5], p[6], p[7], p[8]),
+                          dilation=(p[9], p[10]), groups=c)
+            np.testing.assert_array_equal(y[n], want)
+
+
 @pytest.mark.kernels
 @pytest.mark.parametrize("act", ["none", "relu", "relu6"])
 def test_dense_int8(act):

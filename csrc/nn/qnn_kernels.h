@@ -69,9 +69,15 @@ int64_t gaba_qnn_attention_workspace(int64_t d, int64_t l, int64_t dk);
 // The projections' geometry: a pointwise conv of c channels to co over l positions.
 void gaba_qnn_attention_geom(int64_t c, int64_t co, int64_t l, gaba_nn_conv_geom *g);
 void gaba_qnn_attn_ref(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
-                            const int8_t *x, int8_t *y, void *ws);
-void gaba_qnn_attn(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
-                        const int8_t *x, int8_t *y, void *ws);
+                       const int8_t *x, int8_t *y, void *ws);
+// The fast one through the ISA table, and its baseline and AVX-512 builds
+// (qnn_attention_impl.h).
+void gaba_qnn_attn(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
+                   int8_t *y, void *ws);
+void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
+                           const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_attn_avx512(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
+                          const int8_t *x, int8_t *y, void *ws);
 
 // The output stage over one row: y[i] = clamp(zp + MBQM(acc[i] + bias, mult, shift)).
 typedef void (*gaba_qnn_requant_row_fn)(int64_t n, const int32_t *acc, int32_t bias,

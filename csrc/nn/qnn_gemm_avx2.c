@@ -17,18 +17,9 @@
 
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
-// The weights w[0..bytes) (1..4) as int16 in every 64-bit lane, the rest 0;
-// no library call (a memcpy call in the tile would spill the accumulators).
+// The weights w[0..bytes) (1..4) as int16 in every 64-bit lane, the rest 0.
 static inline __m256i bcast(const int8_t *p, int64_t bytes) {
-    int32_t v;
-    if (bytes == 4) {
-        memcpy(&v, p, 4);
-    } else {
-        uint32_t u = 0;
-        for (int64_t b = 0; b < bytes; b++) u |= (uint32_t)(uint8_t)p[b] << (8 * b);
-        v = (int32_t)u;
-    }
-    return _mm256_cvtepi8_epi16(_mm_set1_epi32(v));
+    return _mm256_cvtepi8_epi16(_mm_set1_epi32(gaba_qnn_load_k4(p, bytes)));
 }
 
 // Pixels [0, n) (n <= 8) of the tile's rows; xp at its first pixel.

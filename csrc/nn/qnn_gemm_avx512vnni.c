@@ -17,18 +17,9 @@
 
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
-// The first `bytes` (1..4) bytes at p in every lane, the rest 0; no library
-// call (a memcpy call in the tile would spill the accumulators).
+// The first `bytes` (1..4) bytes at p in every lane, the rest 0.
 static inline __m512i bcast(const int8_t *p, int64_t bytes) {
-    int32_t v;
-    if (bytes == 4) {
-        memcpy(&v, p, 4);
-    } else {
-        uint32_t u = 0;
-        for (int64_t b = 0; b < bytes; b++) u |= (uint32_t)(uint8_t)p[b] << (8 * b);
-        v = (int32_t)u;
-    }
-    return _mm512_set1_epi32(v);
+    return _mm512_set1_epi32(gaba_qnn_load_k4(p, bytes));
 }
 
 // acc += u8 x s8 (vpdpbusd) accumulating in place: with the intrinsic, GCC

@@ -8,6 +8,22 @@
 #include "gaba/qnn.h"
 #include "nn_kernels.h"
 
+#include <string.h>
+
+// The first `bytes` (1..4) weights at p as one little-endian int32, the rest
+// 0: the product kernels' 4-step weight groups, the tail one included. No
+// library call for the tail (a memcpy call in a tile spills its accumulators).
+static inline int32_t gaba_qnn_load_k4(const int8_t *p, int64_t bytes) {
+    if (bytes == 4) {
+        int32_t v;
+        memcpy(&v, p, 4); // one load
+        return v;
+    }
+    uint32_t u = 0;
+    for (int64_t b = 0; b < bytes; b++) u |= (uint32_t)(uint8_t)p[b] << (8 * b);
+    return (int32_t)u;
+}
+
 static inline int8_t gaba_qnn_clamp(int64_t v, int32_t lo, int32_t hi) {
     return (int8_t)(v < lo ? lo : v > hi ? hi : v);
 }

@@ -3,7 +3,8 @@ and ``QuantizedModel.to_onnx(path)``.
 
 Both write a standard ONNX model, opset 17, with a symbolic batch axis, so ONNX
 Runtime or any other runtime computes what gaba computes (int8: op by op to 1
-LSB, the rounding of ties aside; docs/zoo.md), and both translate each layer
+LSB, the rounding of ties aside, except the int8 attention, exported as its
+float op; docs/zoo.md), and both translate each layer
 through one op table (``_OPS``).
 
 Float32 (``export``): the built graph, batch norms folded, the same weights.
@@ -20,8 +21,10 @@ DequantizeLinear; an int8 layer is its float op (the table's) between those;
 conv/dense weights are int8 initializers with per-output-channel scales
 (DequantizeLinear axis=0, zero point 0) and biases int32 with scale
 in_scale * w_scale[c], the pattern runtimes fuse into QLinearConv / QGemm;
-float layers of mixed models are their float op on dequantized values, as
-gaba runs them.
+an int8 embedding gathers from its dequantized int8 table; the int8 attention
+is the float attention on its dequantized weights (its internal quantization
+points are not exported); float layers of mixed models are their float op on
+dequantized values, as gaba runs them.
 """
 import os
 

@@ -5,8 +5,9 @@
 // stage fused (gaba_qnn_gemm_fn: vpdpbusd reads the plain weight rows).
 // The input zero point and the +128 are folded into the bias (bias_eff =
 // bias - (zp + 128) sum_k w), so nothing per call depends on the weights.
-// Dense is the same product with one column. Depthwise is a direct loop over a
-// zero-point-padded copy of each channel. The output stage is TFLite's
+// Dense is the same product with one column. Depthwise is a direct loop
+// (gaba_nn_table.qdwconv: on VNNI CPUs reading the input in place, else over a
+// zero-point-padded copy of each channel). The output stage is TFLite's
 // per-channel requantization. Mirrors TFLite Micro's int8 kernels; no
 // per-tensor-only or uint8 variants.
 #include "qnn_impl.h"

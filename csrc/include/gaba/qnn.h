@@ -7,8 +7,9 @@
 // rounding: gemmlowp's rounding doubling high multiply, then a rounding
 // right shift), then the output zero point and the activation clamp.
 // Every op has a reference kernel (plain loops, the oracle) and a fast one
-// (im2col + gaba_gemm_s8s8s32 for conv and dense, direct loops for
-// depthwise); both are integer-exact, so they agree bit for bit.
+// (im2col into a packed operand + a product with the output stage fused for
+// conv and dense, direct loops for depthwise, tables for sigmoid/tanh/
+// hard-swish); both are integer-exact, so they agree bit for bit.
 #ifndef GABA_QNN_H
 #define GABA_QNN_H
 

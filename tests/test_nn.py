@@ -113,6 +113,20 @@ def test_activations(activation):
     nn_close(zoo._layer("act", [x], activation=activation), ref.act(x, activation), 1)
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_activations_at_range_ends(activation):
+    # Where the vector expf clamps or flushes its argument, and near 0, where
+    # tanh's 2 / (1 + exp(-2x)) - 1 cancels; 37 values: every lane and a tail.
+    edge = [-np.inf, -1e4, -100.0, -88.5, -87.5, -44.0, -20.0, -1e-3, -1e-7, 0.0,
+            1e-7, 1e-3, 20.0, 44.0, 87.5, 88.5, 100.0, 1e4, np.inf]
+    x = np.array([edge + edge[:18]], np.float32)
+    with np.errstate(over="ignore"):  # the float64 reference's exp(1e4) is inf, as it should be
+        want = ref.act(x, activation)
+    nn_close(zoo._layer("act", [x], activation=activation), want, 1)
+    nan = zoo._layer("act", [np.full((1, 9), np.nan, np.float32)], activation=activation)
+    assert np.isnan(nan).all()
+
+
 def test_softmax():
     x = rand((2, 5, 9), seed=12, low=-30, high=30)
     got = zoo._layer("softmax", [x])
@@ -205,7 +219,8 @@ def test_concat_binary_reshape_transpose():
 
 @pytest.mark.parametrize("reference", IMPLS)
 @pytest.mark.parametrize("seq", [0, 1])
-# h 21: a full and a partial 16-lane block; gain 6 saturates the gates
+# h 7: a partial 8-lane block; h 21: full and partial 8- and 16-lane blocks;
+# gain 6 saturates the gates
 @pytest.mark.parametrize("h,gain", [(7, 1.0), (21, 6.0)])
 def test_gru(reference, seq, h, gain):
     f, t = 5, 9

@@ -1,5 +1,5 @@
-// exp_avx512.h - internal: expf on 16 lanes for the AVX-512 kernels:
-// Cephes' degree-6 polynomial on the reduced argument with the power of two
+// exp_avx512.h - internal: expf, and the sigmoid and tanh built on it, on
+// 16 lanes for the AVX-512 kernels: Cephes' degree-6 polynomial on the reduced argument with the power of two
 // applied by vscalefps (which also flushes large negative arguments to 0
 // without a special case); about 2 ulp from libm's expf. Include only from
 // *_avx512.c files.
@@ -25,6 +25,19 @@ static inline __m512 gaba_exp512(__m512 x) {
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
     p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
     return _mm512_scalef_ps(p, n);
+}
+
+// sigmoid as 1 / (1 + exp(-x)); tanh as 2 / (1 + exp(-2x)) - 1 (absolute
+// error a few ulps of 1, so relative error grows for tanh near 0).
+static inline __m512 gaba_sigmoid512(__m512 x) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    return _mm512_div_ps(one, _mm512_add_ps(one, gaba_exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
+
+static inline __m512 gaba_tanh512(__m512 x) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 e = gaba_exp512(_mm512_mul_ps(_mm512_set1_ps(-2.0f), x));
+    return _mm512_fmsub_ps(_mm512_set1_ps(2.0f), _mm512_div_ps(one, _mm512_add_ps(one, e)), one);
 }
 
 #endif

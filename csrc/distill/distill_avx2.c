@@ -1,33 +1,13 @@
 // distill_avx2.c - the distillation row on AVX2 + FMA: the AVX-512 kernel's
 // algorithm 8 logits per step (see distill_avx512.c), tails through
-// maskload/maskstore. Without vscalefps, 2^n is built in the exponent field,
-// so arguments below -87.3 (where expf leaves the normal range) are set to
-// exactly 0 by a compare: the loss then differs from libm's by < 1e-37.
+// maskload/maskstore; expf is core/exp_avx2.h's, which sets arguments below
+// -87.3 to exactly 0: the loss then differs from libm's by < 1e-37.
 #include "distill_kernels.h"
+
+#include "../core/exp_avx2.h"
 
 #include <immintrin.h>
 #include <math.h>
-
-static inline __m256 exp256(__m256 x) {
-    const __m256 lo = _mm256_set1_ps(-87.3f);
-    __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-    // max(c, x) / min(c, x) return x when x is NaN, so NaN propagates.
-    x = _mm256_max_ps(lo, x);
-    x = _mm256_min_ps(_mm256_set1_ps(88.3f), x);
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
-}
 
 static inline __m256i tail_mask(int64_t left) {
     int k = left >= 8 ? 8 : (int)left;
@@ -72,13 +52,13 @@ double gaba_distill_row_f32_avx2(const float *s, const float *t, int64_t label,
         __m256 ds = _mm256_sub_ps(vs, bms);
         __m256 xs = _mm256_mul_ps(ds, inv_t);
         __m256 xt = _mm256_mul_ps(_mm256_sub_ps(vt, bmt), inv_t);
-        __m256 es = _mm256_and_ps(mf, exp256(xs)), et = _mm256_and_ps(mf, exp256(xt));
+        __m256 es = _mm256_and_ps(mf, gaba_exp256(xs)), et = _mm256_and_ps(mf, gaba_exp256(xt));
         acc_s = _mm256_add_ps(acc_s, es);
         acc_t = _mm256_add_ps(acc_t, et);
         // p_j = 0 adds nothing (avoids 0 * -inf when the teacher logit is -inf).
         __m256 live = _mm256_cmp_ps(et, zero, _CMP_GT_OQ);
         acc_dot = _mm256_add_ps(acc_dot, _mm256_and_ps(live, _mm256_mul_ps(et, _mm256_sub_ps(xt, xs))));
-        if (need_1) acc_1 = _mm256_add_ps(acc_1, _mm256_and_ps(mf, exp256(ds)));
+        if (need_1) acc_1 = _mm256_add_ps(acc_1, _mm256_and_ps(mf, gaba_exp256(ds)));
     }
     double sum_s = hsum(acc_s), sum_t = hsum(acc_t), dot = hsum(acc_dot);
     double lse_s = log(sum_s), lse_t = log(sum_t);
@@ -94,10 +74,10 @@ double gaba_distill_row_f32_avx2(const float *s, const float *t, int64_t label,
             __m256i m = tail_mask(c - j);
             __m256 vs = _mm256_maskload_ps(s + j, m), vt = _mm256_maskload_ps(t + j, m);
             __m256 ds = _mm256_sub_ps(vs, bms);
-            __m256 es = exp256(_mm256_mul_ps(ds, inv_t));
-            __m256 et = exp256(_mm256_mul_ps(_mm256_sub_ps(vt, bmt), inv_t));
+            __m256 es = gaba_exp256(_mm256_mul_ps(ds, inv_t));
+            __m256 et = gaba_exp256(_mm256_mul_ps(_mm256_sub_ps(vt, bmt), inv_t));
             __m256 g = _mm256_fmsub_ps(gq, es, _mm256_mul_ps(gp, et));
-            if (label >= 0) g = _mm256_fmadd_ps(g1, p->unit_t ? es : exp256(ds), g);
+            if (label >= 0) g = _mm256_fmadd_ps(g1, p->unit_t ? es : gaba_exp256(ds), g);
             _mm256_maskstore_ps(grad + j, m, g);
         }
         if (label >= 0) grad[label] -= p->g_hard;

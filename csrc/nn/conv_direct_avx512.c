@@ -127,6 +127,6 @@ void gaba_nn_conv_direct_f32_avx512(const gaba_nn_conv_geom *g, const float *x, 
     case GABA_NN_ACT_HSWISH: direct_act(g, x, w, b, y, GABA_NN_ACT_HSWISH); break;
     default:
         direct_act(g, x, w, b, y, GABA_NN_ACT_NONE);
-        gaba_nn_act_f32_ref(y, g->co * g->ho * g->wo, act);
+        gaba_nn_act_pass_f32_avx512(y, g->co * g->ho * g->wo, act);
     }
 }

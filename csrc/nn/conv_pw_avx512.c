@@ -95,7 +95,7 @@ gaba_status gaba_nn_conv_gemm_f32_avx512(int64_t m, int64_t n, int64_t k, const 
     case GABA_NN_ACT_HSWISH: pw_run(m, n, k, w, x, b, y, GABA_NN_ACT_HSWISH); break;
     default:
         pw_run(m, n, k, w, x, b, y, GABA_NN_ACT_NONE);
-        gaba_nn_act_f32_ref(y, m * n, act);
+        gaba_nn_act_pass_f32_avx512(y, m * n, act);
     }
     return GABA_OK;
 }

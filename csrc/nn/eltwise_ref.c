@@ -49,8 +49,10 @@ void gaba_nn_bias_act_f32(int64_t rows, int64_t n, float *y, const float *b, gab
                 r = r < 0.0f ? 0.0f : (r > 6.0f ? 6.0f : r);
                 yr[i] = v * r * (1.0f / 6.0f);
             }
-        } else {
-            for (int64_t i = 0; i < n; i++) yr[i] = act1(yr[i] + bv, act);
+        } else { // sigmoid, tanh: the ISA table's vector pass
+            if (bv != 0.0f)
+                for (int64_t i = 0; i < n; i++) yr[i] += bv;
+            gaba_nn_table.act_pass(yr, n, act);
         }
     }
 }

@@ -22,8 +22,12 @@ gaba_status gaba_nn_conv_geom_get(const gaba_nn_layer *l, const gaba_nn_shape *i
 gaba_status gaba_nn_pool_geom_get(const gaba_nn_layer *l, const gaba_nn_shape *in,
                                   gaba_nn_pool_geom *g);
 
-// Elementwise activation in place over n values.
+// Elementwise activation in place over n values: the reference (libm's expf
+// and tanhf), and the ISA table's act_pass (vector sigmoid and tanh).
 void gaba_nn_act_f32_ref(float *y, int64_t n, gaba_nn_act act);
+typedef void (*gaba_nn_act_pass_fn)(float *y, int64_t n, gaba_nn_act act);
+void gaba_nn_act_pass_f32_avx2(float *y, int64_t n, gaba_nn_act act);
+void gaba_nn_act_pass_f32_avx512(float *y, int64_t n, gaba_nn_act act);
 // y (rows, n) = act(y + b[row]) in place; b may be NULL.
 void gaba_nn_bias_act_f32(int64_t rows, int64_t n, float *y, const float *b, gaba_nn_act act);
 
@@ -59,12 +63,13 @@ gaba_status gaba_nn_embedding_f32_ref(int64_t l, int64_t dim, int64_t vocab,
 void gaba_nn_maxpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
 void gaba_nn_avgpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
 // Fast path: unpadded windows (others fall back to the reference); the ISA
-// table's kernel (pool_impl.h, baseline and AVX-512 builds).
+// table's kernel (pool_impl.h, baseline, AVX2 and AVX-512 builds).
 void gaba_nn_pool_f32(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
 typedef void (*gaba_nn_pool_fn)(const gaba_nn_pool_geom *g, const float *x, float *y,
                                 int is_max);
 void gaba_nn_pool_f32_generic(const gaba_nn_pool_geom *g, const float *x, float *y,
                               int is_max);
+void gaba_nn_pool_f32_avx2(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
 void gaba_nn_pool_f32_avx512(const gaba_nn_pool_geom *g, const float *x, float *y,
                              int is_max);
 void gaba_nn_global_pool_f32_ref(int64_t c, int64_t s, const float *x, float *y, int is_max);
@@ -73,13 +78,15 @@ void gaba_nn_global_pool_f32_ref(int64_t c, int64_t s, const float *x, float *y,
 void gaba_nn_upsample_f32_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                               int mode, const float *x, float *y);
 
-// Fast: the ISA table's kernel (upsample_impl.h, baseline and AVX-512 builds).
+// Fast: the ISA table's kernel (upsample_impl.h, baseline, AVX2 and AVX-512 builds).
 void gaba_nn_upsample_f32(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
                           const float *x, float *y);
 typedef void (*gaba_nn_upsample_fn)(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                                     int mode, const float *x, float *y);
 void gaba_nn_upsample_f32_generic(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                                   int mode, const float *x, float *y);
+void gaba_nn_upsample_f32_avx2(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                               int mode, const float *x, float *y);
 void gaba_nn_upsample_f32_avx512(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                                  int mode, const float *x, float *y);
 
@@ -109,6 +116,7 @@ gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hidden, int seq, const
 // h (H) updated in place.
 typedef void (*gaba_nn_gru_gates_fn)(int64_t hd, const float *gi, const float *hp, float *h);
 void gaba_nn_gru_gates_f32_generic(int64_t hd, const float *gi, const float *hp, float *h);
+void gaba_nn_gru_gates_f32_avx2(int64_t hd, const float *gi, const float *hp, float *h);
 void gaba_nn_gru_gates_f32_avx512(int64_t hd, const float *gi, const float *hp, float *h);
 
 // attention: x (D, L) -> y (D, L). ws: attention_workspace floats. Both kernels
@@ -158,6 +166,7 @@ typedef struct gaba_nn_kernels {
     gaba_nn_upsample_fn upsample;
     gaba_nn_gru_gates_fn gru_gates;
     gaba_nn_pool_fn pool;
+    gaba_nn_act_pass_fn act_pass;
     // int8 (qnn_kernels.h): the output stage over a row, and the depthwise loop.
     void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                          int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);

@@ -32,13 +32,25 @@ static int is_pointwise(const gaba_nn_conv_geom *g) {
 // The GEMM path works on slabs of at most CHUNK output pixels: whole output
 // rows, or runs of one row when a row is longer. The int8 im2col slab and
 // its packed copy stay small (in cache, and out of the arena's peak)
-// whatever the image size.
+// whatever the image size; long reductions take fewer pixels, so that the
+// packed slab stays within SLAB_BYTES (a k = 5 x 48 conv would otherwise
+// need 60 KB of workspace, more than its input and output together).
 #define CHUNK 256
+#define SLAB_BYTES 8192
 
-static int64_t chunk_cols(const gaba_nn_conv_geom *g) { return g->wo < CHUNK ? g->wo : CHUNK; }
+static int64_t chunk_px(const gaba_nn_conv_geom *g) {
+    int64_t k4 = ((g->c / g->groups) * g->kh * g->kw + 3) / 4 * 4;
+    int64_t px = SLAB_BYTES / k4 / 16 * 16;
+    return px < 64 ? 64 : px > CHUNK ? CHUNK : px;
+}
+
+static int64_t chunk_cols(const gaba_nn_conv_geom *g) {
+    int64_t px = chunk_px(g);
+    return g->wo < px ? g->wo : px;
+}
 
 static int64_t chunk_rows(const gaba_nn_conv_geom *g) {
-    int64_t r = CHUNK / g->wo;
+    int64_t r = chunk_px(g) / g->wo;
     return r < 1 ? 1 : r > g->ho ? g->ho : r;
 }
 

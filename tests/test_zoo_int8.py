@@ -388,6 +388,9 @@ def test_model_int8(name):
     # memory: int8 weights and arena are planned and smaller than float's weights
     assert 0 < qm.weight_bytes < m.weight_bytes
     assert qm.arena_bytes > 0
+    # the memory target: int8 weights + arena within 100 KB for audio and sensor models
+    if m.category in ("audio", "sensor"):
+        assert qm.weight_bytes + qm.arena_bytes <= 100 * 1024, (qm.weight_bytes, qm.arena_bytes)
 
 
 @pytest.mark.parametrize("name", ["KeywordSpotMicro", "ObjectTrackNano", "SentimentAnalysisMicro"])

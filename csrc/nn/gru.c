@@ -1,8 +1,8 @@
 // gru.c - the fast GRU: the input projections of all T steps are one GEMM
 // (T, F) x (F, 3H) before the recurrence; each step then needs only the
-// (1, H) x (H, 3H) recurrent product and the gate arithmetic (the ISA
-// table's gru_gates: libm here, gru_avx512.c's vector expf there). Same
-// formulas as gru_ref.c.
+// recurrent product W_hh h (the ISA table's gru_matvec) and the gate
+// arithmetic (its gru_gates: libm here, vector expf in gru_avx2.c and
+// gru_avx512.c). Same formulas as gru_ref.c.
 #include "nn_kernels.h"
 
 #include "gaba/gemm.h"
@@ -19,6 +19,15 @@ void gaba_nn_gru_gates_f32_generic(int64_t hd, const float *gi, const float *hp,
     }
 }
 
+void gaba_nn_gru_matvec_f32_generic(int64_t hd, const float *w_hh, const float *b_hh,
+                                    const float *h, float *hp) {
+    for (int64_t j = 0; j < 3 * hd; j++) {
+        float acc = 0.0f;
+        for (int64_t i = 0; i < hd; i++) acc += w_hh[j * hd + i] * h[i];
+        hp[j] = b_hh[j] + acc;
+    }
+}
+
 gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hd, int seq, const float *x,
                             const float *w_ih, const float *w_hh, const float *b_ih,
                             const float *b_hh, float *y, float *ws) {
@@ -30,9 +39,7 @@ gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hd, int seq, const flo
     if (st != GABA_OK) return st;
     memset(h, 0, (size_t)hd * sizeof(float));
     for (int64_t s = 0; s < t; s++) {
-        st = gaba_gemm_f32(GABA_GEMM_AUTO, 1, g3, hd, 1.0f, h, hd, 1, w_hh, 1, hd, 0.0f, hp, g3,
-                           1, b_hh, GABA_ACT_NONE);
-        if (st != GABA_OK) return st;
+        gaba_nn_table.gru_matvec(hd, w_hh, b_hh, h, hp);
         gaba_nn_table.gru_gates(hd, xp + s * g3, hp, h);
         if (seq)
             for (int64_t j = 0; j < hd; j++) y[j * t + s] = h[j];

@@ -26,7 +26,8 @@
 
 gaba_nn_kernels gaba_nn_table = {
     .dwconv = gaba_nn_dwconv_f32_generic, .conv_gemm = gaba_nn_conv_gemm_f32_generic,
-    .upsample = gaba_nn_upsample_f32_generic, .gru_gates = gaba_nn_gru_gates_f32_generic,
+    .upsample = gaba_nn_upsample_f32_generic, .gru_matvec = gaba_nn_gru_matvec_f32_generic,
+    .gru_gates = gaba_nn_gru_gates_f32_generic,
     .pool = gaba_nn_pool_f32_generic, .act_pass = gaba_nn_act_f32_ref, QGEN,
 };
 
@@ -35,12 +36,14 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
         [GABA_ISA_REF] = {.dwconv = gaba_nn_dwconv_f32_generic,
                           .conv_gemm = gaba_nn_conv_gemm_f32_generic,
                           .upsample = gaba_nn_upsample_f32_generic,
+                          .gru_matvec = gaba_nn_gru_matvec_f32_generic,
                           .gru_gates = gaba_nn_gru_gates_f32_generic,
                           .pool = gaba_nn_pool_f32_generic,
                           .act_pass = gaba_nn_act_f32_ref, QGEN},
         [GABA_ISA_AVX2] = {.dwconv = gaba_nn_dwconv_f32_avx2,
                            .conv_gemm = gaba_nn_conv_gemm_f32_generic,
                            .upsample = gaba_nn_upsample_f32_avx2,
+                           .gru_matvec = gaba_nn_gru_matvec_f32_avx2,
                            .gru_gates = gaba_nn_gru_gates_f32_avx2,
                            .pool = gaba_nn_pool_f32_avx2,
                            .act_pass = gaba_nn_act_pass_f32_avx2, QAVX2},
@@ -48,6 +51,8 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
                              .conv_direct = gaba_nn_conv_direct_f32_avx512,
                              .conv_gemm = gaba_nn_conv_gemm_f32_avx512,
                              .upsample = gaba_nn_upsample_f32_avx512,
+                             // the AVX2 product runs here too (there is no 16-lane variant)
+                             .gru_matvec = gaba_nn_gru_matvec_f32_avx2,
                              .gru_gates = gaba_nn_gru_gates_f32_avx512,
                              .pool = gaba_nn_pool_f32_avx512,
                              .act_pass = gaba_nn_act_pass_f32_avx512, QAVX512},

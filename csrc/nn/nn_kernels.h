@@ -112,6 +112,13 @@ gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hidden, int seq, const
                             const float *w_ih, const float *w_hh, const float *b_ih,
                             const float *b_hh, float *y, float *ws);
 
+// One step's recurrent product: hp (3H) = w_hh (3H, H) h + b_hh.
+typedef void (*gaba_nn_gru_matvec_fn)(int64_t hd, const float *w_hh, const float *b_hh,
+                                      const float *h, float *hp);
+void gaba_nn_gru_matvec_f32_generic(int64_t hd, const float *w_hh, const float *b_hh,
+                                    const float *h, float *hp);
+void gaba_nn_gru_matvec_f32_avx2(int64_t hd, const float *w_hh, const float *b_hh,
+                                 const float *h, float *hp);
 // One step's gates: gi, hp (3H) the input and recurrent projections (r, z, n),
 // h (H) updated in place.
 typedef void (*gaba_nn_gru_gates_fn)(int64_t hd, const float *gi, const float *hp, float *h);
@@ -164,6 +171,7 @@ typedef struct gaba_nn_kernels {
     gaba_nn_conv_direct_fn conv_direct;
     gaba_nn_conv_gemm_fn conv_gemm;
     gaba_nn_upsample_fn upsample;
+    gaba_nn_gru_matvec_fn gru_matvec;
     gaba_nn_gru_gates_fn gru_gates;
     gaba_nn_pool_fn pool;
     gaba_nn_act_pass_fn act_pass;

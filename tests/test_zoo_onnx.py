@@ -43,6 +43,11 @@ def test_onnx_matches_gaba(name, tmp_path):
 # DQ -> Conv/Gemm -> Q into QLinearConv / QGemm where its selectors allow (integer
 # accumulation, float requantization); with them disabled it runs every node as the
 # ONNX spec defines it (dequantize, float op, quantize).
+# Without VNNI, ORT's fused QLinearConv multiplies u8 x s8 with vpmaddubsw,
+# whose int16 pair sums saturate: measured up to 5x gaba's own int8 error end
+# to end on an AVX2-only CPU, against at most 1x with VNNI, and at most 0.9x
+# at the spec level (DequantizeLinear -> float op -> QuantizeLinear) on both.
+ORT_INT8_EXACT = any(gaba.info()["cpu_features"][f] for f in ("avx512vnni", "avxvnni"))
 LEVELS = {"fused": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
           "spec": ort.GraphOptimizationLevel.ORT_DISABLE_ALL}
 _QDQ = {}
@@ -259,6 +264,9 @@ def test_qdq_end_to_end(name, level, tmp_path_factory):
             np.testing.assert_allclose(q, np.round(q), rtol=0, atol=1e-3, err_msg=k)
             assert q.min() >= -128.001 and q.max() <= 127.001
             np.testing.assert_array_equal(qm.dequantize_output(raw[k], k), as_dict(qm, qm(x))[k])
+    if level == "fused" and not ORT_INT8_EXACT:
+        pytest.skip("ORT's fused int8 convolutions saturate on CPUs without VNNI "
+                    "(u8 x s8 pair sums in int16, vpmaddubsw); the spec level is checked")
     x = make_inputs(m, 16, seed=16)
     y, f = as_dict(qm, qm(x)), as_dict(qm, m(x))
     got = dict(zip(qm.outputs, sess.run(list(qm.outputs), x)))

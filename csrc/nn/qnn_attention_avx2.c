@@ -132,12 +132,6 @@ static void pack_col_pairs(int64_t rows, int64_t l, const int8_t *x, int32_t z, 
     }
 }
 
-static inline int32_t hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1)));
-}
-
 // floor(num / den) for 4 exact integer doubles num >= 0, den > 0: the estimate
 // num * inv is off by at most one, corrected by comparing exact products.
 static inline __m128i quotient4(__m256d num, __m256d den, __m256d inv) {
@@ -157,7 +151,8 @@ static void softmax_pairs(int64_t l, const int32_t *exp_table, const int8_t *s, 
                           int32_t *e) {
     const int64_t l8 = lanes(l), lt = (l + 1) / 2;
     const __m256i cap = _mm256_set1_epi32(255), evens = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
-    for (int64_t j = l; j < l8; j++) e[j] = 0; // lanes past l: no pair reads them but the last
+    // lanes past l stay 0: an odd l's last pair takes its missing value as 0
+    for (int64_t j = l; j < l8; j++) e[j] = 0;
     for (int64_t p = 0; p < l; p++) {
         const int8_t *sr = s + p * l;
         __m128i vmx = _mm_set1_epi8(-128);
@@ -178,7 +173,7 @@ static void softmax_pairs(int64_t l, const int32_t *exp_table, const int8_t *s, 
             _mm256_storeu_si256((__m256i *)(e + j), ev);
             vs = _mm256_add_epi32(vs, ev); // at most l / 8 + 1 values of <= 2^16 per lane
         }
-        int64_t sum = hsum_epi32(vs);
+        int64_t sum = gaba_qnn_hsum_epi32(vs);
         for (; j < l; j++) sum += e[j] = exp_table[mx - sr[j]];
         const __m256d dsum = _mm256_set1_pd((double)sum), den = _mm256_set1_pd(2.0 * (double)sum),
                       inv = _mm256_set1_pd(1.0 / (2.0 * (double)sum)),

@@ -112,12 +112,6 @@ void gaba_qnn_gemm_avx2(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t
     }
 }
 
-static inline int32_t hsum(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1)));
-}
-
 void gaba_qnn_gemv_avx2(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
                         int8_t *y, void *ws) {
     const __m128i flip = _mm_set1_epi8((char)0x80);
@@ -135,7 +129,8 @@ void gaba_qnn_gemv_avx2(int64_t n, int64_t f, const gaba_qnn_layer *q, const int
             a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(xv, WROW(2)));
             a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(xv, WROW(3)));
         }
-        int32_t acc[4] = {hsum(a0), hsum(a1), hsum(a2), hsum(a3)};
+        int32_t acc[4] = {gaba_qnn_hsum_epi32(a0), gaba_qnn_hsum_epi32(a1), gaba_qnn_hsum_epi32(a2),
+                          gaba_qnn_hsum_epi32(a3)};
         for (; k < f; k++)
             for (int i = 0; i < 4; i++) acc[i] += w[i][k] * (int32_t)(uint8_t)(x[k] ^ 0x80);
         for (int64_t i = 0; i < 4 && r + i < n; i++) {

@@ -71,6 +71,10 @@ CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g
     # depthwise kernels covering the whole input (one output per channel)
     ((6, 1, 96), (6, 1, 96, 1, 1, 0, 0, 0, 0, 1, 1, 6), "none"),
     ((5, 7, 9), (5, 7, 9, 1, 1, 0, 0, 0, 0, 1, 1, 5), "relu"),
+    # reductions past the AVX2 product's 1024-step weight block (partial sums kept
+    # between blocks): K = 1107 (K % 4 = 3) and a pointwise K = 1030
+    ((123, 5, 7), (7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu"),
+    ((1030, 2, 9), (13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), "none"),
 ]
 
 

@@ -17,7 +17,8 @@ int64_t gaba_qnn_attention_workspace(int64_t d, int64_t l, int64_t dk) {
     gaba_qnn_attention_geom(d, dk, l, &gx);
     gaba_qnn_attention_geom(dk, d, l, &gc);
     int64_t wx = gaba_qnn_conv_workspace(&gx), wc = gaba_qnn_conv_workspace(&gc);
-    return ALIGN64(4 * dk * l + l * l) + ALIGN64(4 * l) + (wx > wc ? wx : wc);
+    int64_t scratch = wx > wc ? wx : wc, pairs = gaba_qnn_attn_pair_bytes(l, dk);
+    return ALIGN64(4 * dk * l + l * l) + ALIGN64(4 * l) + (scratch > pairs ? scratch : pairs);
 }
 
 void gaba_qnn_softmax_ref(int64_t rows, int64_t n, const int32_t *exp_table, const int8_t *x,

@@ -52,4 +52,11 @@ static inline __m128i gaba_qnn_v8_requant(const gaba_qnn_v8 *c, __m256i acc, __m
     return _mm_packs_epi16(p16, p16);
 }
 
+// The sum of the 8 int32 lanes (wrapping).
+static inline int32_t gaba_qnn_hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1)));
+}
+
 #endif

@@ -86,14 +86,24 @@ int64_t gaba_qnn_attention_workspace(int64_t d, int64_t l, int64_t dk);
 void gaba_qnn_attention_geom(int64_t c, int64_t co, int64_t l, gaba_nn_conv_geom *g);
 void gaba_qnn_attn_ref(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                        const int8_t *x, int8_t *y, void *ws);
-// The fast one through the ISA table, and its baseline and AVX-512 builds
-// (qnn_attention_impl.h).
+// The fast one through the ISA table, its baseline and AVX-512 builds
+// (qnn_attention_impl.h) and the AVX2 one (qnn_attention_avx2.c).
 void gaba_qnn_attn(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
                    int8_t *y, void *ws);
 void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                            const int8_t *x, int8_t *y, void *ws);
 void gaba_qnn_attn_avx512(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                           const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_attn_avx2(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
+                        const int8_t *x, int8_t *y, void *ws);
+// The AVX2 attention's int16 operands, in the conv scratch between the
+// projections: q, k as (dk + 1) / 2 pair rows and the probs as (l + 1) / 2,
+// each of l rounded up to 8 lanes, v's dk rows of (l + 1) / 2 pairs, and the
+// softmax's row of exp values.
+static inline int64_t gaba_qnn_attn_pair_bytes(int64_t l, int64_t dk) {
+    int64_t l8 = (l + 7) / 8 * 8, kt = (dk + 1) / 2, lt = (l + 1) / 2;
+    return 4 * ((2 * kt + lt) * l8 + dk * lt + l8);
+}
 
 // The output stage over one row: y[i] = clamp(zp + MBQM(acc[i] + bias, mult, shift)).
 typedef void (*gaba_qnn_requant_row_fn)(int64_t n, const int32_t *acc, int32_t bias,

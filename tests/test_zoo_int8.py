@@ -58,7 +58,7 @@ CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g
     ((4, 12, 12), (4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 4), "none"),  # dilated depthwise
     ((4, 6, 6), (8, 3, 3, 1, 1, 0, 0, 1, 1, 1, 1, 2), "relu"),
     ((5, 1, 33), (7, 1, 3, 1, 1, 0, 4, 0, 0, 1, 2, 1), "none"),  # causal dilated conv1d
-    # c_out not a multiple of the 8-row tile, pixels past a 48-pixel tile, K % 4 != 0
+    # c_out not a multiple of the 6- or 8-row tiles, pixels past a 48-pixel tile, K % 4 != 0
     ((5, 13, 17), (20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu6"),
     ((12, 9, 14), (13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), "relu"),  # pointwise, 126 pixels
     # rows longer than the 256-pixel slab: split into runs of one row

@@ -6,10 +6,10 @@
 // The input zero point and the +128 are folded into the bias (bias_eff =
 // bias - (zp + 128) sum_k w), so nothing per call depends on the weights.
 // Dense is the same product with one column. Depthwise is a direct loop
-// (gaba_nn_table.qdwconv: on VNNI CPUs reading the input in place, else over a
-// zero-point-padded copy of each channel). The output stage is TFLite's
-// per-channel requantization. Mirrors TFLite Micro's int8 kernels; no
-// per-tensor-only or uint8 variants.
+// (gaba_nn_table.qdwconv: on AVX2 and VNNI CPUs reading the input in place,
+// in the plain build over a zero-point-padded copy of each channel). The
+// output stage is TFLite's per-channel requantization. Mirrors TFLite
+// Micro's int8 kernels; no per-tensor-only or uint8 variants.
 #include "qnn_impl.h"
 
 #include <math.h>

@@ -158,6 +158,11 @@ DEPTHWISE = [  # (C, H, W), params as CONVS (groups = C = c_out), input zero poi
     ((2, 12, 20), (2, 5, 3, 1, 1, 2, 1, 2, 1, 1, 1), 9),  # 5 rows of 3 taps
     ((2, 8, 30), (2, 3, 4, 1, 2, 1, 1, 2, 2, 1, 3), -60),  # 4 taps, dilation 3, stride 2
     ((2, 9, 19), (2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 7), 11),  # dilation past a 16-byte lane
+    ((2, 4, 150), (2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), 3),  # wide: inner chunks read in place
+    ((2, 5, 151), (2, 3, 5, 1, 2, 1, 2, 1, 2, 1, 1), -7),  # stride 2, wide, 5 taps (pairs + one)
+    ((2, 1, 123), (2, 1, 5, 1, 1, 0, 16, 0, 16, 1, 8), 100),  # 1xN, dilation 8, 5 taps
+    ((2, 3, 60), (2, 3, 3, 1, 1, 1, 20, 1, 20, 1, 1), -1),  # pads past a chunk: several strips
+    ((2, 2, 8), (2, 2, 3, 1, 2, 0, 1, 1, 1, 1, 3), 4),  # stride 2, dilation 3, 8 wide
 ]
 
 
@@ -302,6 +307,23 @@ def test_concat_clamp_reshape_int8():
 
 
 @pytest.mark.kernels
+@pytest.mark.parametrize("sh, sw", [(1, 2), (2, 2), (1, 1), (3, 3)])
+def test_upsample_nearest_int8(sh, sw):
+    """Nearest upsampling moves int8 values: widths around the fast kernel's
+    16- and 32-byte steps, 1-D (C, L) and 2-D planes, against np.repeat."""
+    rng = np.random.default_rng(10 * sh + sw)
+    q = (f32(0.05), 3)
+    for w in (1, 15, 16, 17, 32, 47, 64, 100):
+        x = q8(rng, 2, 3, w)
+        if sh == 1:
+            y = both("upsample", "none", [1, sw, 0], [x], [q], q)
+            np.testing.assert_array_equal(y, np.repeat(x, sw, axis=2))
+        x2 = q8(rng, 2, 3, 4, w)
+        y2 = both("upsample", "none", [sh, sw, 0], [x2], [q], q)
+        np.testing.assert_array_equal(y2, np.repeat(np.repeat(x2, sh, axis=2), sw, axis=3))
+
+
+@pytest.mark.kernels
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "hard_swish"])
 def test_lut_activation_int8(act):
     """sigmoid/tanh/hard-swish as 256-entry tables: every input code, against
@@ -317,8 +339,8 @@ def test_lut_activation_int8(act):
          "hard_swish": lambda v: v * np.clip(v + 3, 0, 6) / 6}[act](real)
     want = np.clip(f / qo[0] + qo[1], -128, 127)
     assert np.abs(table.astype(np.float64) - want).max() <= 0.5 + 1e-6
-    # Lengths around the fast kernel's 64-byte steps (tails, one short block).
-    for n in (1, 63, 64, 65, 203):
+    # Lengths around the fast kernels' 32- and 64-byte steps (tails, one short block).
+    for n in (1, 31, 32, 33, 63, 64, 65, 203):
         xs = np.random.default_rng(n).integers(-128, 128, (2, 1, n)).astype(np.int8)
         ys = both("act", act, [0], [xs], [qi], qo)
         np.testing.assert_array_equal(ys, R.apply_lut(xs, table))

@@ -6,10 +6,10 @@
 // The input zero point and the +128 are folded into the bias (bias_eff =
 // bias - (zp + 128) sum_k w), so nothing per call depends on the weights.
 // Dense is the same product with one column. Depthwise is a direct loop
-// (gaba_nn_table.qdwconv: on VNNI CPUs reading the input in place, else over a
-// zero-point-padded copy of each channel). The output stage is TFLite's
-// per-channel requantization. Mirrors TFLite Micro's int8 kernels; no
-// per-tensor-only or uint8 variants.
+// (gaba_nn_table.qdwconv: on AVX2 and VNNI CPUs reading the input in place,
+// in the plain build over a zero-point-padded copy of each channel). The
+// output stage is TFLite's per-channel requantization. Mirrors TFLite
+// Micro's int8 kernels; no per-tensor-only or uint8 variants.
 #include "qnn_impl.h"
 
 #include <math.h>
@@ -58,7 +58,11 @@ static int64_t chunk_rows(const gaba_nn_conv_geom *g) {
 static int64_t packed_bytes(int64_t k, int64_t n) { return (k + 3) / 4 * 4 * gaba_qnn_round16(n); }
 
 int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
-    if (is_depthwise(g)) return ALIGN64(dw_rows(g) * dw_cols(g)) + g->ho * g->wo * 4;
+    if (is_depthwise(g)) { // the padded plane and its sums, or the in-place kernel's strips
+        int64_t padded = ALIGN64(dw_rows(g) * dw_cols(g)) + g->ho * g->wo * 4;
+        int64_t strips = gaba_qnn_dw_strips_bytes(g);
+        return padded > strips ? padded : strips;
+    }
     int64_t cw = chunk_rows(g) * chunk_cols(g), k = (g->c / g->groups) * g->kh * g->kw;
     return packed_bytes(k, cw);
 }
@@ -325,7 +329,8 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         return GABA_OK;
     case GABA_NN_UPSAMPLE: {
         int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, w = in[0].d[in[0].ndim - 1];
-        gaba_qnn_upsample_nearest_ref(c, h, w, l->p[0], l->p[1], x[0], y);
+        (ref ? gaba_qnn_upsample_nearest_ref : gaba_nn_table.qupsample)(c, h, w, l->p[0], l->p[1],
+                                                                         x[0], y);
         return GABA_OK;
     }
     case GABA_NN_CONCAT: {

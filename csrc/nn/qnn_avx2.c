@@ -1,7 +1,7 @@
 // qnn_avx2.c - the int8 output stage (qnn.h) with AVX2: 8 accumulators at a
-// time (qnn_avx2_impl.h). Also the int8 depthwise loop (qnn_impl.h) compiled
-// for AVX2, and the packed im2col with its inside columns 16 at a time. Used
-// by the AVX-512 level too.
+// time (qnn_avx2_impl.h). Also the padded int8 depthwise loop (qnn_impl.h)
+// compiled for AVX2 (the shapes qnn_dw_avx2.c leaves to it), and the packed
+// im2col with its inside columns 16 at a time. Used by the AVX-512 level too.
 #include "qnn_avx2_impl.h"
 #include "qnn_impl.h"
 
@@ -34,8 +34,8 @@ void gaba_qnn_add_input_avx2(int64_t n, const int8_t *q, int32_t zp, int32_t mul
     for (; i < n; i++) x[i] = gaba_qnn_mbqm((q[i] - zp) * (1 << 20), mult, shift);
 }
 
-void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
-                             const int8_t *x, int8_t *y, void *ws) {
+void gaba_qnn_dwconv_s8_padded_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                    const int8_t *x, int8_t *y, void *ws) {
     gaba_qnn_dwconv_body(g, q, x, y, ws, gaba_qnn_requant_row_avx2);
 }
 

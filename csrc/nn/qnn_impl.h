@@ -19,6 +19,43 @@ static inline int64_t gaba_qnn_dw_cols(const gaba_nn_conv_geom *g) {
 
 static inline int64_t gaba_qnn_round16(int64_t n) { return (n + 15) / 16 * 16; }
 
+// The in-place AVX2 depthwise (qnn_dw_avx2.c) reads 16 outputs of a row per
+// chunk, each chunk `span` input bytes from column 16 c sw - pl. Chunks whose
+// span leaves the row, the first nl and those from nr0, read instead a strip
+// per input row: a copy of their columns with the zero point outside, l_len
+// and r_len bytes (rows 32-byte rounded), after a row of zero points (z_len).
+typedef struct gaba_qnn_dw_strips {
+    int64_t span, nch, nl, nr0, l_len, r_len, l_stride, r_stride, z_len;
+} gaba_qnn_dw_strips;
+
+static inline int64_t gaba_qnn_round32(int64_t n) { return (n + 31) / 32 * 32; }
+
+static inline int gaba_qnn_dw_chunk_inside(const gaba_nn_conv_geom *g, int64_t span, int64_t c) {
+    int64_t ix = 16 * c * g->sw - g->pl;
+    return ix >= 0 && ix + span <= g->w;
+}
+
+static inline gaba_qnn_dw_strips gaba_qnn_dw_strips_of(const gaba_nn_conv_geom *g) {
+    gaba_qnn_dw_strips s;
+    s.span = (g->sw == 1 ? 16 : 32) + (g->kw - 1) * g->dw;
+    s.nch = (g->wo + 15) / 16;
+    s.nl = 0;
+    while (s.nl < s.nch && !gaba_qnn_dw_chunk_inside(g, s.span, s.nl)) s.nl++;
+    s.nr0 = s.nch;
+    while (s.nr0 > s.nl && !gaba_qnn_dw_chunk_inside(g, s.span, s.nr0 - 1)) s.nr0--;
+    s.l_len = s.nl ? (s.nl - 1) * 16 * g->sw + s.span : 0;
+    s.r_len = s.nr0 < s.nch ? (s.nch - 1 - s.nr0) * 16 * g->sw + s.span : 0;
+    s.l_stride = gaba_qnn_round32(s.l_len), s.r_stride = gaba_qnn_round32(s.r_len);
+    int64_t z = s.span > s.l_len ? s.span : s.l_len;
+    s.z_len = gaba_qnn_round32(z > s.r_len ? z : s.r_len);
+    return s;
+}
+
+static inline int64_t gaba_qnn_dw_strips_bytes(const gaba_nn_conv_geom *g) {
+    gaba_qnn_dw_strips s = gaba_qnn_dw_strips_of(g);
+    return s.z_len + g->h * (s.l_stride + s.r_stride);
+}
+
 // The im2col row kk = (ci * kh + ky) * kw + kx, as its tap.
 typedef struct gaba_qnn_tap {
     int64_t ci, ky, kx;

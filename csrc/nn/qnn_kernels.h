@@ -70,10 +70,14 @@ void gaba_qnn_clamp_ref(int64_t n, const int8_t *x, int32_t lo, int32_t hi, int8
 void gaba_qnn_lut_ref(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);
 // The same lookup 64 bytes at a time with vpermi2b (qnn_lut_avx512vbmi.c).
 void gaba_qnn_lut_avx512vbmi(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);
+// 32 bytes at a time with vpshufb (qnn_lut_avx2.c).
+void gaba_qnn_lut_avx2(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);
 gaba_status gaba_qnn_embedding_ref(int64_t l, int64_t dim, int64_t vocab, const int32_t *ids,
                                    const int8_t *table, int8_t *y);
 void gaba_qnn_upsample_nearest_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                                    const int8_t *x, int8_t *y);
+void gaba_qnn_upsample_nearest_avx2(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                    const int8_t *x, int8_t *y);
 void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y);
 // The int8 softmax of each of `rows` rows of n scores (gaba_qnn_attention);
 // the fast attention runs it too.
@@ -119,8 +123,11 @@ typedef void (*gaba_qnn_dwconv_fn)(const gaba_nn_conv_geom *g, const gaba_qnn_la
                                    const int8_t *x, int8_t *y, void *ws);
 void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                 const int8_t *x, int8_t *y, void *ws);
+// In place (qnn_dw_avx2.c); other shapes through the padded loop of qnn_impl.h.
 void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                              const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_dwconv_s8_padded_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                    const int8_t *x, int8_t *y, void *ws);
 void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                    const int8_t *x, int8_t *y, void *ws);
 

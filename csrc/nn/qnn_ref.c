@@ -5,8 +5,9 @@
 // call the library's MultiplyByQuantizedMultiplier; the elementwise ops,
 // which are their own fast path, its inlined copy. They are the
 // oracle for the fast kernels; pooling, concat, clamps and copies are also
-// what the fast path runs (memory-bound loops), as is the table lookup of the
-// sigmoid/tanh/hard-swish activations and the embedding gather. No float arithmetic here.
+// what the fast path runs (memory-bound loops), as is the embedding gather
+// (the table lookup of the sigmoid/tanh/hard-swish activations and the
+// nearest upsample where the CPU has no vector kernel). No float arithmetic here.
 #include "qnn_kernels.h"
 
 #include <string.h>

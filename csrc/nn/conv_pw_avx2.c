@@ -24,8 +24,8 @@
 // wide, and a panel read in place from X has its rows 4 KiB apart, in the
 // same L1 sets and each on its own page (measured 1.5x slower). Longer
 // reductions run in blocks, the later ones adding to Y.
-#define PW_KC 128
-#define PW_NC 128
+#define PW_KC 256
+#define PW_NC 64
 _Static_assert(PW_NC % (8 * PW_NV) == 0, "a column block is whole panels");
 
 // The first `lanes` lanes of 8 (1..8) as a maskload/maskstore mask.
@@ -117,6 +117,7 @@ static void pw_tile_any(int mr, int nv, int masked, int64_t kc, int64_t k, int64
 static void pw_run(int64_t m, int64_t n, int64_t k, const float *w, const float *x,
                    const float *b, float *y, gaba_nn_act act) {
     float panels[PW_KC * PW_NC];
+    const int64_t tiles = (m + PW_MR - 1) / PW_MR;
     for (int64_t j0 = 0; j0 < n; j0 += PW_NC) {
         const int64_t nc = n - j0 < PW_NC ? n - j0 : PW_NC;
         for (int64_t p0 = 0; p0 < k; p0 += PW_KC) {
@@ -128,20 +129,33 @@ static void pw_run(int64_t m, int64_t n, int64_t k, const float *w, const float 
                 const int64_t tail = cols - 8 * (nv - 1);
                 const __m256i mlast = pw_mask(tail);
                 const float *panel = panels + j / (8 * PW_NV) * kc * 8 * PW_NV;
-                for (int64_t i = 0; i < m; i += PW_MR) {
-                    int mr = (int)(m - i < PW_MR ? m - i : PW_MR);
+                // Rows split evenly over the tiles: a 2-row tile is load-bound.
+                for (int64_t t = 0, i = 0; t < tiles; t++) {
+                    const int mr = (int)(m / tiles + (t < m % tiles));
                     pw_tile_any(mr, nv, tail < 8, kc, k, n, w + i * k + p0, panel,
                                 b ? b + i : NULL, y + i * n + j0 + j, mlast, p0 == 0,
                                 p0 + kc == k, act);
+                    i += mr;
                 }
             }
         }
     }
 }
 
+// Products this large go to gaba_gemm_f32, which runs them on the thread
+// pool from here on (gemm_native.c's PARALLEL_MACS); this kernel is one
+// thread. Below it, measured on the zoo's shapes (m 5-128, n 25-4096, k
+// 8-192, the im2col k 144 included), the fused kernel is 1.0-2.3x faster
+// than gaba_gemm_f32 alone, before the bias/activation pass the generic path
+// adds, except m <= 32 with n 1024-4096 and k 27-144: 0.9-0.96x, which that
+// pass over Y makes even.
+#define PW_GENERIC_MACS (12.0 * 1024 * 1024)
+
 gaba_status gaba_nn_conv_gemm_f32_avx2(int64_t m, int64_t n, int64_t k, const float *w,
                                        const float *x, const float *b, float *y,
                                        gaba_nn_act act) {
+    if ((double)m * (double)n * (double)k >= PW_GENERIC_MACS)
+        return gaba_nn_conv_gemm_f32_generic(m, n, k, w, x, b, y, act);
     switch (act) { // the activation as a constant inside each instance
     case GABA_NN_ACT_NONE: pw_run(m, n, k, w, x, b, y, GABA_NN_ACT_NONE); break;
     case GABA_NN_ACT_RELU: pw_run(m, n, k, w, x, b, y, GABA_NN_ACT_RELU); break;

@@ -46,12 +46,17 @@ CONV2D_CASES = [
     (3, 16, 19, 5, 4, 4, 4, 4, 0, 0, 0, 1, 1, 1, 1),    # direct: stride-4 patch stem
     (2, 9, 200, 3, 3, 3, 2, 4, 1, 2, 1, 2, 1, 1, 1),    # direct: stride 4, 3 wide, 4 chunks
     (2, 5, 5, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1, 1, 1),      # stride > kernel gaps
+    (150, 9, 17, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),   # pointwise: two K blocks, two column blocks
+    (16, 6, 23, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   # im2col GEMM, K = 144
+    (3, 7, 70, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1),     # direct: stride 2, units inside the row
+    (3, 5, 35, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    # direct: stride 1, two channel passes
+    (1, 4, 90, 8, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1, 1),     # direct: 1-D stem, 5 taps
 ]
 
 
 @pytest.mark.parametrize("case", CONV2D_CASES)
 @pytest.mark.parametrize("reference", IMPLS)
-@pytest.mark.parametrize("activation", ["none", "relu", "relu6", "hard_swish"])
+@pytest.mark.parametrize("activation", ["none", "relu", "relu6", "hard_swish", "sigmoid", "tanh"])
 def test_conv2d(case, reference, activation):
     c, h, w, co, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g = case
     x = rand((2, c, h, w), seed=1) * 3

@@ -137,7 +137,7 @@ gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float 
                                   const float *w_qkv, const float *b_qkv, const float *w_o,
                                   const float *b_o, float *y, float *ws);
 
-// Direct convolution for a short reduction (conv_direct_avx512.c), bias and
+// Direct convolution for a short reduction (conv_direct_*.c), bias and
 // activation included, no workspace; NULL in the table where no ISA variant
 // exists. Shapes: groups == 1, strides 1, 2 or 4 across, kw <= DIRECT_MAX_KW,
 // rows at most DIRECT_MAX_W wide, C * kh * kw <= DIRECT_MAX_K.
@@ -147,18 +147,24 @@ gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float 
 typedef void (*gaba_nn_conv_direct_fn)(const gaba_nn_conv_geom *g, const float *x,
                                        const float *w, const float *b, float *y,
                                        gaba_nn_act act);
+void gaba_nn_conv_direct_f32_avx2(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                                  const float *b, float *y, gaba_nn_act act);
 void gaba_nn_conv_direct_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
                                     const float *b, float *y, gaba_nn_act act);
 
 // The conv GEMM with bias and activation: Y (m, n) = act(W (m, k) x X (k, n)
 // + b[row]), all row-major and dense (b may be NULL). Generic: gaba_gemm_f32
-// then one bias/activation pass; AVX-512: conv_pw_avx512.c, fused.
+// then one bias/activation pass; AVX2 and AVX-512: conv_pw_avx2.c and
+// conv_pw_avx512.c, fused.
 typedef gaba_status (*gaba_nn_conv_gemm_fn)(int64_t m, int64_t n, int64_t k, const float *w,
                                             const float *x, const float *b, float *y,
                                             gaba_nn_act act);
 gaba_status gaba_nn_conv_gemm_f32_generic(int64_t m, int64_t n, int64_t k, const float *w,
                                           const float *x, const float *b, float *y,
                                           gaba_nn_act act);
+gaba_status gaba_nn_conv_gemm_f32_avx2(int64_t m, int64_t n, int64_t k, const float *w,
+                                       const float *x, const float *b, float *y,
+                                       gaba_nn_act act);
 gaba_status gaba_nn_conv_gemm_f32_avx512(int64_t m, int64_t n, int64_t k, const float *w,
                                          const float *x, const float *b, float *y,
                                          gaba_nn_act act);

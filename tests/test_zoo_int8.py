@@ -253,6 +253,20 @@ def test_pools_int8():
 
 
 @pytest.mark.kernels
+# rows of 16-output vector blocks and a tail, 3-row windows, a 1-D row, odd widths
+@pytest.mark.parametrize("shape,k,s", [((3, 5, 70), (3, 2), (2, 2)), ((4, 1, 101), (1, 2), (1, 2)),
+                                       ((2, 4, 33), (2, 2), (1, 2)), ((2, 3, 40), (1, 3), (1, 3))])
+def test_maxpool_int8_rows(shape, k, s):
+    rng = np.random.default_rng(5)
+    x = q8(rng, 2, *shape)
+    x[0, 0, 0, :8] = [-128, 127, 127, -128, -128, -128, 5, 5]
+    q = [(f32(0.1), 3)]
+    y = both("maxpool", "none", [k[0], k[1], s[0], s[1], 0, 0, 0, 0], [x], q, q[0])
+    for n in range(2):
+        np.testing.assert_array_equal(y[n], R.maxpool(x[n], k, s))
+
+
+@pytest.mark.kernels
 @pytest.mark.parametrize("op", ["add", "sub", "mul"])
 @pytest.mark.parametrize("act", ["none", "relu"])
 @pytest.mark.parametrize("bcast", [False, True])

@@ -200,7 +200,8 @@ void gaba_qnn_build_exp_table(float score_scale, int32_t *table) {
 
 // Unpadded max/avg pooling, row by row over chunks of output columns (the
 // reference checks every tap's bounds; here there are none to check).
-static void pool_fast(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max) {
+void gaba_qnn_pool_s8_generic(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y,
+                              int is_max) {
     int32_t sum[256];
     int32_t count = (int32_t)(g->kh * g->kw);
     for (int64_t c = 0; c < g->c; c++)
@@ -317,7 +318,7 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         if (st != GABA_OK) return st;
         int unpadded = g.pt == 0 && g.pl == 0 && (g.ho - 1) * g.sh + g.kh <= g.h &&
                        (g.wo - 1) * g.sw + g.kw <= g.w;
-        if (!ref && unpadded) pool_fast(&g, x[0], y, l->op == GABA_NN_MAXPOOL);
+        if (!ref && unpadded) gaba_nn_table.qpool(&g, x[0], y, l->op == GABA_NN_MAXPOOL);
         else if (l->op == GABA_NN_MAXPOOL) gaba_qnn_maxpool_ref(&g, x[0], y);
         else gaba_qnn_avgpool_ref(&g, x[0], y);
         return GABA_OK;

@@ -271,20 +271,19 @@ dw_flat_channel(const dw_flat *f, const float *xc, const float *wc, float bias, 
     _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++) wv[t] = _mm256_set1_ps(wc[t]);
     for (int64_t q = 0; q < f->nq; q += 2) {
         const int64_t q1 = q + 1 < f->nq ? q + 1 : q; // a lone last chunk runs twice, stored once
-        // Two sums a chunk (taps 0-4, 5-8) so four FMA chains run at once.
-        __m256 a0 = _mm256_set1_ps(bias), a1 = a0, b0 = _mm256_setzero_ps(), b1 = b0;
-        _Pragma("GCC unroll 5") for (int t = 0; t < 5; t++) {
+        // Two sums a chunk (taps 0-4, 5-8) so four FMA chains run at once:
+        // s[0], s[1] for chunk q, s[2], s[3] for q1.
+        __m256 s[4] = {_mm256_set1_ps(bias), _mm256_setzero_ps(), _mm256_set1_ps(bias),
+                       _mm256_setzero_ps()};
+        _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++) {
             const float *p = xc + f->off[t];
-            a0 = _mm256_fmadd_ps(wv[t], _mm256_maskload_ps(p + 8 * q, flat_mask(f, q, t)), a0);
-            a1 = _mm256_fmadd_ps(wv[t], _mm256_maskload_ps(p + 8 * q1, flat_mask(f, q1, t)), a1);
+            const int h = t >= 5;
+            s[h] = _mm256_fmadd_ps(wv[t], _mm256_maskload_ps(p + 8 * q, flat_mask(f, q, t)), s[h]);
+            s[2 + h] = _mm256_fmadd_ps(
+                wv[t], _mm256_maskload_ps(p + 8 * q1, flat_mask(f, q1, t)), s[2 + h]);
         }
-        _Pragma("GCC unroll 4") for (int t = 5; t < 9; t++) {
-            const float *p = xc + f->off[t];
-            b0 = _mm256_fmadd_ps(wv[t], _mm256_maskload_ps(p + 8 * q, flat_mask(f, q, t)), b0);
-            b1 = _mm256_fmadd_ps(wv[t], _mm256_maskload_ps(p + 8 * q1, flat_mask(f, q1, t)), b1);
-        }
-        store8(yc + 8 * q, _mm256_add_ps(a0, b0), f->hw - 8 * q, act);
-        if (q1 != q) store8(yc + 8 * q1, _mm256_add_ps(a1, b1), f->hw - 8 * q1, act);
+        store8(yc + 8 * q, _mm256_add_ps(s[0], s[1]), f->hw - 8 * q, act);
+        if (q1 != q) store8(yc + 8 * q1, _mm256_add_ps(s[2], s[3]), f->hw - 8 * q1, act);
     }
 }
 

@@ -8,9 +8,10 @@
 // applied in the store (act_avx2.h). Stride 2 loads 16 inputs and keeps the
 // even lanes with one in-lane shuffle; the sums stay in that lane order and
 // one permute puts them right before the store. 3x3 kernels have their own
-// loop (dw3_channel) that shares input rows between output rows and loads
-// without masks where a chunk lies inside the row; small planes whose rows
-// would leave lanes idle run as one line (dw_flat). Other strides, and rows
+// loop (dw3_channel) that shares input rows between output rows (8 rows at
+// once at stride 1) and loads without masks where a chunk lies inside the
+// row; small planes whose rows would leave lanes idle run as one line
+// (dw_flat). Other strides, and rows
 // too wide for the mask table, use the generic body (dwconv_impl.h)
 // compiled here.
 #include "dwconv_impl.h"

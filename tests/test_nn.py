@@ -40,6 +40,13 @@ CONV2D_CASES = [
     (2, 1, 70, 2, 1, 5, 1, 1, 0, 4, 0, 0, 1, 1, 2),     # depthwise 1-D, causal
     (2, 1, 3000, 2, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1, 2),   # depthwise row past the mask table
     (6, 10, 10, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2),    # dilated, grouped
+    (3, 19, 35, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3),    # depthwise: 8-row groups and a tail, inner chunks
+    (16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16),   # depthwise 8-wide rows, padding both sides
+    (6, 10, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6),    # depthwise plane as one line, odd chunk count
+    (2, 6, 9, 2, 3, 3, 1, 1, 10, 10, 10, 10, 1, 1, 2),  # depthwise padding wider than a chunk
+    (3, 12, 27, 3, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 3),    # depthwise 5x5 stride 2
+    (4, 1, 45, 4, 1, 5, 1, 2, 0, 4, 0, 4, 1, 2, 4),     # depthwise 1-D, stride 2, dilated
+    (3, 11, 14, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3),    # depthwise stride 3 (generic body)
     (1, 49, 10, 7, 10, 4, 2, 2, 4, 1, 5, 1, 1, 1, 1),   # DS-CNN stem
     (2, 12, 21, 9, 3, 3, 1, 2, 2, 3, 2, 1, 2, 2, 1),    # direct: dilated, strides 1 x 2, pads
     (3, 6, 40, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     # direct: 3 chunks a row
@@ -67,6 +74,23 @@ def test_conv2d(case, reference, activation):
     want = ref.conv2d(x, wt, b, (sh, sw), (pt, pl, pb, pr), (dh, dw), g, activation)
     assert got.shape == want.shape
     nn_close(got, want, c // g * kh * kw)
+
+
+@pytest.mark.parametrize("reference", IMPLS)
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+@pytest.mark.parametrize("case", [(4, 9, 21, 3, 1, 1), (4, 7, 9, 3, 1, 1), (4, 9, 20, 3, 2, 1),
+                                  (3, 1, 40, 5, 1, 2)])
+def test_depthwise_unfused_activation(case, reference, activation):
+    """The activations the depthwise kernels run as a pass after their stores."""
+    c, h, w, k, s, d = case
+    kh = 1 if h == 1 else k
+    x = rand((1, c, h, w), seed=11) * 3
+    wt, b = he((c, 1, kh, k), 12), rand((c,), seed=13)
+    ph, pw = d * (kh - 1) // 2, d * (k - 1) // 2
+    got = zoo._layer("conv2d", [x], [wt, b], [c, kh, k, s, s, ph, pw, ph, pw, d, d, c],
+                     activation, reference)
+    want = ref.conv2d(x, wt, b, (s, s), (ph, pw, ph, pw), (d, d), c, activation)
+    nn_close(got, want, kh * k)
 
 
 @pytest.mark.parametrize("reference", IMPLS)

@@ -338,6 +338,6 @@ void gaba_nn_dwconv_f32_avx2(const gaba_nn_conv_geom *g, const float *x, const f
     case GABA_NN_ACT_HSWISH: dw_run(g, &mk, f, x, w, b, y, GABA_NN_ACT_HSWISH); break;
     default:
         dw_run(g, &mk, f, x, w, b, y, GABA_NN_ACT_NONE);
-        gaba_nn_act_f32_ref(y, g->co * g->ho * g->wo, act);
+        gaba_nn_act_pass_f32_avx2(y, g->co * g->ho * g->wo, act);
     }
 }

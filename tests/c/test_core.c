@@ -1,13 +1,17 @@
 // test_core.c - C tests of the core runtime without Python: thread pool,
-// arena, RNG, CPU probe and dispatch, status strings, and the GEMM front end
-// (reference vs OpenBLAS). Built and run by tests/test_c_core.py, under
-// AddressSanitizer + UBSan with leak detection in the GABA_DEBUG=1 run.
+// arena, RNG, CPU probe and dispatch, status strings, the GEMM front end
+// (reference vs OpenBLAS), and the int8 attention's fast kernels against
+// its reference on shapes no zoo model has (odd lengths and d_k). Built and
+// run by tests/test_c_core.py, under AddressSanitizer + UBSan with leak
+// detection in the GABA_DEBUG=1 run.
 //
 // Usage: test_core OPENBLAS_LIBRARY_PATH | none
 // With "none", checks that a missing OpenBLAS is an error, not a crash.
 #include "gaba/gaba.h"
 #include "gaba/gemm.h"
+#include "../../csrc/core/dispatch.h"
 #include "../../csrc/core/openblas.h"
+#include "../../csrc/nn/qnn_kernels.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -205,6 +209,79 @@ static void test_gemm(int have_openblas) {
                         NULL, GABA_ACT_NONE) == GABA_ERR_ARG);
 }
 
+// ---- int8 attention: every ISA level's kernel == the reference ----------------------------
+
+static uint32_t lcg = 12345;
+
+static int32_t draw(int32_t lo, int32_t hi) {
+    lcg = lcg * 1103515245u + 12345u;
+    return lo + (int32_t)((lcg >> 8) % (uint32_t)(hi - lo + 1));
+}
+
+// A projection (co, k) with random int8 weights, bias and requantization;
+// its buffers are appended to keep (freed by the caller).
+static void random_projection(gaba_qnn_layer *q, int64_t co, int64_t k, int32_t in_zp,
+                              void **keep, int *n_keep) {
+    int8_t *w = malloc((size_t)(co * k));
+    int32_t *b = malloc(4 * (size_t)co), *be = malloc(4 * (size_t)co);
+    int32_t *mult = malloc(4 * (size_t)co), *shift = malloc(4 * (size_t)co);
+    for (int64_t i = 0; i < co * k; i++) w[i] = (int8_t)draw(-127, 127);
+    for (int64_t c = 0; c < co; c++) {
+        int64_t sum_w = 0;
+        for (int64_t i = 0; i < k; i++) sum_w += w[c * k + i];
+        b[c] = draw(-3000, 3000);
+        be[c] = (int32_t)(b[c] - (in_zp + 128) * sum_w);
+        mult[c] = draw(1 << 30, 0x7fffffff), shift[c] = -draw(6, 11);
+    }
+    memset(q, 0, sizeof *q);
+    q->w = w, q->bias = b, q->bias_eff = be, q->mult = mult, q->shift = shift;
+    q->in_zp[0] = in_zp, q->out_zp = draw(-20, 20), q->act_min = -128, q->act_max = 127;
+    keep[(*n_keep)++] = w, keep[(*n_keep)++] = b, keep[(*n_keep)++] = be;
+    keep[(*n_keep)++] = mult, keep[(*n_keep)++] = shift;
+}
+
+static void test_qnn_attention(void) {
+    static const int64_t shapes[][3] = {{12, 7, 5}, {9, 1, 1}, {20, 33, 17}, {8, 9, 3},
+                                        {24, 64, 31}, {5, 2, 2}, {40, 127, 13}};
+    const gaba_cpu_info *cpu = gaba_cpu();
+    for (int isa = GABA_ISA_REF; isa <= (int)cpu->best_isa; isa++) {
+        gaba_nn_dispatch_init((gaba_isa)isa);
+        for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+            int64_t d = shapes[si][0], l = shapes[si][1], dk = shapes[si][2];
+            for (int rep = 0; rep < 4; rep++) { // rep 2: inputs at both ends; rep 3: flat softmax
+                void *keep[24];
+                int n_keep = 0;
+                gaba_qnn_attention a;
+                memset(&a, 0, sizeof a);
+                int32_t zx = draw(-10, 10), zc = draw(-10, 10);
+                for (int i = 0; i < 3; i++) random_projection(&a.proj[i], dk, d, zx, keep, &n_keep);
+                random_projection(&a.proj[3], d, dk, zc, keep, &n_keep);
+                int32_t *table = malloc(256 * sizeof(int32_t));
+                gaba_qnn_build_exp_table(rep == 3 ? 0.0f : 0.02f * (float)(rep + 1), table);
+                a.exp_table = table;
+                a.score_zp = draw(-20, 20), a.score_mult = draw(1 << 30, 0x7fffffff);
+                a.score_shift = -draw(7, 12);
+                a.ctx_mult = draw(1 << 30, 0x7fffffff), a.ctx_shift = -draw(8, 14);
+                gaba_qnn_layer q;
+                memset(&q, 0, sizeof q);
+                q.attn = &a;
+                int8_t *x = malloc((size_t)(d * l)), *y_ref = malloc((size_t)(d * l));
+                int8_t *y = malloc((size_t)(d * l));
+                for (int64_t i = 0; i < d * l; i++)
+                    x[i] = rep == 2 ? (i % 2 ? 127 : -128) : (int8_t)draw(-128, 127);
+                size_t ws_bytes = (size_t)gaba_qnn_attention_workspace(d, l, dk);
+                void *ws_ref = malloc(ws_bytes), *ws = malloc(ws_bytes);
+                gaba_qnn_attn_ref(d, l, dk, &q, x, y_ref, ws_ref);
+                gaba_nn_table.qattn(d, l, dk, &q, x, y, ws);
+                CHECK(memcmp(y, y_ref, (size_t)(d * l)) == 0);
+                free(x), free(y_ref), free(y), free(ws_ref), free(ws), free(table);
+                for (int i = 0; i < n_keep; i++) free(keep[i]);
+            }
+        }
+    }
+    gaba_nn_dispatch_init(gaba_isa_active());
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s OPENBLAS_LIBRARY_PATH|none\n", argv[0]);
@@ -217,6 +294,7 @@ int main(int argc, char **argv) {
     test_arena();
     test_rng();
     test_gemm(have_openblas);
+    test_qnn_attention();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -288,6 +288,39 @@ def test_binary_int8(op, act, bcast):
 
 
 @pytest.mark.kernels
+@pytest.mark.parametrize("op", ["add", "sub"])
+@pytest.mark.parametrize("bcast", [False, True])
+def test_addsub_int8_rows(op, bcast):
+    """The add/sub row kernels' vector body and tail (row lengths around 8 and
+    16), saturation at both clamp ends and extreme input scale ratios (one
+    input rescaled by up to 2^-31 of the other's), against the NumPy reference."""
+    rng = np.random.default_rng(9)
+    cases = [  # (a scale, zp), (b scale, zp), (y scale, zp), act
+        ((f32(0.05), -4), (f32(0.13), 10), (f32(0.11), -9), "none"),
+        ((f32(0.5), 127), (f32(0.5), -128), (f32(0.002), 0), "none"),  # saturates both ends
+        ((f32(1.0), -128), (f32(3e-10), 127), (f32(0.01), 5), "relu"),  # b: ratio near 2^-31
+        ((f32(2e-6), 0), (f32(40.0), -1), (f32(0.3), -100), "none"),
+        ((f32(0.02), 3), (f32(0.02), 3), (f32(0.5), -128), "relu"),  # equal scales: ratio 0.5
+    ]
+    for s in (1, 7, 8, 9, 15, 16, 17, 203):
+        for qa, qb, qy, act in cases:
+            a = q8(rng, 2, 3, s)
+            b = q8(rng, 2, 3) if bcast else q8(rng, 2, 3, s)
+            y = both(op, act, [0], [a, b], [qa, qb], qy)
+            lo, hi = R.clamp_for(act, *qy)
+            for n in range(2):
+                bn = np.broadcast_to(b[n][:, None], a[n].shape) if bcast else b[n]
+                want = R.add(a[n], qa[1], qa[0], bn, qb[1], qb[0], qy[1], qy[0], lo, hi,
+                             subtract=op == "sub")
+                np.testing.assert_array_equal(y[n], want, err_msg=f"{s} {qa} {qb} {qy}")
+    # both clamp ends reached: a +- b = +-255 and +-256
+    a = np.array([[[127] * 9 + [-128] * 9]], np.int8)
+    b = a if op == "add" else a[:, :, ::-1].copy()
+    y = both(op, "none", [0], [a, b], [(f32(0.5), 0), (f32(0.5), 0)], (f32(0.001), 0))
+    assert y.min() == -128 and y.max() == 127
+
+
+@pytest.mark.kernels
 def test_concat_clamp_reshape_int8():
     rng = np.random.default_rng(5)
     xs = [q8(rng, 2, 3, 300), q8(rng, 2, 2, 300), q8(rng, 2, 1, 300)]

@@ -151,6 +151,8 @@ typedef void (*gaba_qnn_addsub_row_fn)(int op, int64_t n, const int8_t *a, const
                                        int32_t bc, const gaba_qnn_layer *q, int8_t *y);
 void gaba_qnn_addsub_row_generic(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
                                  const gaba_qnn_layer *q, int8_t *y);
+void gaba_qnn_addsub_row_avx2(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
+                              const gaba_qnn_layer *q, int8_t *y);
 void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
                                 const gaba_qnn_layer *q, int8_t *y);
 // Fast add/sub/mul (op 0/1/2) over (c, s), b (c, s) or per channel (c).

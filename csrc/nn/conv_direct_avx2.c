@@ -4,13 +4,14 @@
 // is read in place, a unit is 8 outputs of a row, rows in the padding read a
 // zero row. DIRECT_UNITS units x DIRECT_CO output channels accumulate in
 // registers: per tap, one input vector per unit feeds DIRECT_CO FMAs with
-// broadcast weights (copied tap-major per pass, one pointer for them all). Stride 2 builds the input vector from two loads and one
-// in-lane shuffle, stride 4 from four loads and three, so the lanes hold the
+// broadcast weights (copied tap-major per pass, one pointer for them all).
+// Stride 2 builds the input vector from two loads and one in-lane
+// shuffle, stride 4 from four loads and three, so the lanes hold the
 // outputs in a fixed permuted order that one permute undoes in the store.
 // Units whose taps all lie inside the row load plainly; the others mask
-// their loads to the row. The bias starts the sums, the activation is applied
-// in the store. groups == 1, strides 1, 2 or 4 across, kw <= DIRECT_MAX_KW
-// (conv.c checks).
+// their loads to the row. The bias starts the sums, the activation is
+// applied in the store. groups == 1, strides 1, 2 or 4 across, kw <=
+// DIRECT_MAX_KW (conv.c checks).
 #include "act_avx2.h"
 
 #include <immintrin.h>

@@ -1,12 +1,13 @@
 // conv_pw_avx2.c - the conv GEMM with its epilogue fused, AVX2 + FMA, for
 // the zoo's small shapes: Y (m, n) = act(W (m, k) x X (k, n) + b[row]), all
-// row-major, X read as it lies (a pointwise conv's input, or im2col's
-// columns). The AVX2 counterpart of conv_pw_avx512.c: no packing, a tile of
-// PW_MR rows x 8 * PW_NV columns starts from the bias, takes per k one
-// broadcast weight per row and PW_NV loads of X, and leaves through the
-// activation in the stores (the last vector of a row masked). The column
-// tiles run outermost so the X panel stays in L1 while every row tile passes
-// over it. Sigmoid and tanh run as a pass after the stores.
+// row-major, X a pointwise conv's input or im2col's columns. The AVX2
+// counterpart of conv_pw_avx512.c, with X copied into contiguous panels
+// (below): a tile of PW_MR rows x 8 * PW_NV columns starts from the bias,
+// takes per k one broadcast weight per row and PW_NV loads of the panel, and
+// leaves through the activation in the stores (the last vector of a row
+// masked). The column tiles run outermost so the panel stays in L1 while
+// every row tile passes over it. Sigmoid and tanh run as a pass after the
+// stores.
 #include "act_avx2.h"
 
 #include <immintrin.h>

@@ -30,10 +30,8 @@ static inline __m256i input_rescale_apply(const input_rescale *c, const int8_t *
     const __m256i half = _mm256_set1_epi32(1 << 10);
     __m256i d = _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q)), zp);
     __m256i lo = _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(d, c->ml), half), 11);
-    __m256i h = _mm256_add_epi32(_mm256_mullo_epi32(d, c->mh), lo);
-    __m256i rem = _mm256_and_si256(h, c->vmask);
-    __m256i thr = _mm256_sub_epi32(c->vthr, _mm256_cmpgt_epi32(_mm256_setzero_si256(), h));
-    return _mm256_sub_epi32(_mm256_sra_epi32(h, c->rsh), _mm256_cmpgt_epi32(rem, thr));
+    return gaba_qnn_v8_rdivpot(_mm256_add_epi32(_mm256_mullo_epi32(d, c->mh), lo), c->vmask,
+                               c->vthr, c->rsh);
 }
 
 void gaba_qnn_addsub_row_avx2(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,

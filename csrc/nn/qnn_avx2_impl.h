@@ -14,7 +14,7 @@
 
 typedef struct gaba_qnn_v8 {
     __m128i lsh, rsh;
-    __m256i vm, nudge, vmask, vthr, zero;
+    __m256i vm, nudge, vmask, vthr;
 } gaba_qnn_v8;
 
 static inline gaba_qnn_v8 gaba_qnn_v8_init(int32_t mult, int32_t shift) {
@@ -25,8 +25,15 @@ static inline gaba_qnn_v8 gaba_qnn_v8_init(int32_t mult, int32_t shift) {
     c.nudge = _mm256_set1_epi64x((int64_t)1 << 30);
     c.vmask = _mm256_set1_epi32((int32_t)(((int64_t)1 << right) - 1));
     c.vthr = _mm256_set1_epi32((int32_t)((((int64_t)1 << right) - 1) >> 1));
-    c.zero = _mm256_setzero_si256();
     return c;
+}
+
+// Rounding right shift of h by rsh bits, half away from zero (TFLite's
+// RoundingDivideByPOT): vmask = 2^rsh - 1, vthr = vmask >> 1.
+static inline __m256i gaba_qnn_v8_rdivpot(__m256i h, __m256i vmask, __m256i vthr, __m128i rsh) {
+    __m256i rem = _mm256_and_si256(h, vmask);
+    __m256i thr = _mm256_sub_epi32(vthr, _mm256_cmpgt_epi32(_mm256_setzero_si256(), h));
+    return _mm256_sub_epi32(_mm256_sra_epi32(h, rsh), _mm256_cmpgt_epi32(rem, thr));
 }
 
 // MBQM(x) per lane.
@@ -36,11 +43,7 @@ static inline __m256i gaba_qnn_v8_mbqm(const gaba_qnn_v8 *c, __m256i x) {
     __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), c->vm), c->nudge);
     even = _mm256_srli_epi64(even, 31);                     // low dword of each lane
     odd = _mm256_slli_epi64(_mm256_srli_epi64(odd, 31), 32); // high dword
-    __m256i h = _mm256_blend_epi32(even, odd, 0xAA);
-    // Rounding right shift, half away from zero.
-    __m256i rem = _mm256_and_si256(h, c->vmask);
-    __m256i thr = _mm256_sub_epi32(c->vthr, _mm256_cmpgt_epi32(c->zero, h));
-    return _mm256_sub_epi32(_mm256_sra_epi32(h, c->rsh), _mm256_cmpgt_epi32(rem, thr));
+    return gaba_qnn_v8_rdivpot(_mm256_blend_epi32(even, odd, 0xAA), c->vmask, c->vthr, c->rsh);
 }
 
 // clamp(zp + MBQM(acc + bias), lo, hi) as 8 int8 in the low half.

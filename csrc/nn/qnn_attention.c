@@ -1,10 +1,91 @@
 // qnn_attention.c - the fast int8 attention's entry point (the ISA table's
-// kernel) and the baseline build of qnn_attention_impl.h.
-#include "qnn_attention_impl.h"
+// kernel) and its baseline kernel: the four projections through the int8
+// conv's packed GEMM (gaba_qnn_conv, pointwise), the two attention products
+// as row accumulations (contiguous inner loops, no horizontal sums) into the
+// row output stage, and the softmax with one reciprocal per row. Same
+// integers as qnn_attention_ref.c. The AVX2 kernel (qnn_attention_avx2.c)
+// also serves the AVX-512 level: built with AVX-512 flags this file's row
+// loops took twice its time on the zoo's attention nodes.
+
+#include "qnn_kernels.h"
+
+#define ALIGN64(v) (((v) + 63) / 64 * 64)
+
+// acc[i] += a * (x[i] + off) over n values: blocks of 16 (a fixed trip count the
+// compiler turns into whole vectors; a plain loop over L = 50 left an 18-value
+// scalar tail that took most of the time) and a short tail.
+static inline void axpy_s8(int64_t n, int32_t a, const int8_t *restrict x, int32_t off,
+                           int32_t *restrict acc) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int t = 0; t < 16; t++) acc[i + t] += a * (x[i + t] + off);
+    for (; i < n; i++) acc[i] += a * (x[i] + off);
+}
+
+// gaba_qnn_softmax_ref's integers in place, without its division per value:
+// the quotient floor(num / den), num = 512 e + sum, den = 2 sum, is estimated
+// as num * (1 / den) in double (off by at most one when num / den is within
+// rounding of an integer) and then corrected exactly in integers. e: n int32.
+static inline void attn_softmax(int64_t rows, int64_t n, const int32_t *exp_table, int8_t *x,
+                                int32_t *e) {
+    for (int64_t r = 0; r < rows; r++) {
+        int8_t *s = x + r * n;
+        int32_t mx = -128;
+        for (int64_t j = 0; j < n; j++) mx = s[j] > mx ? s[j] : mx;
+        int64_t sum = 0;
+        for (int64_t j = 0; j < n; j++) sum += e[j] = exp_table[mx - s[j]];
+        const int64_t den = 2 * sum;
+        const double inv = 1.0 / (double)den;
+        for (int64_t j = 0; j < n; j++) {
+            int64_t num = 512 * (int64_t)e[j] + sum, quo = (int64_t)((double)num * inv);
+            quo += (quo + 1) * den <= num;
+            quo -= quo * den > num;
+            quo -= 128;
+            s[j] = (int8_t)(quo > 127 ? 127 : quo);
+        }
+    }
+}
 
 void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                            const int8_t *x, int8_t *y, void *ws) {
-    gaba_qnn_attn_body(d, l, dk, q, x, y, ws);
+    const gaba_qnn_attention *a = q->attn;
+    int8_t *qkv = ws, *sc = qkv + 3 * dk * l, *ctx = sc + l * l;
+    int32_t *acc = (int32_t *)((char *)ws + ALIGN64(4 * dk * l + l * l));
+    void *cws = (char *)acc + ALIGN64(4 * l);
+    gaba_nn_conv_geom gx, gc;
+    gaba_qnn_attention_geom(d, dk, l, &gx);
+    gaba_qnn_attention_geom(dk, d, l, &gc);
+    for (int i = 0; i < 3; i++) gaba_qnn_conv(&gx, &a->proj[i], x, qkv + i * dk * l, cws);
+    const int8_t *qm = qkv, *km = qkv + dk * l, *vm = qkv + 2 * dk * l;
+    const int32_t zq = a->proj[0].out_zp, zk = a->proj[1].out_zp, zv = a->proj[2].out_zp;
+    for (int64_t p = 0; p < l; p++) { // scores row p: sum over k of (q_kp - zq) (k_k. - zk)
+        for (int64_t j = 0; j < l; j++) acc[j] = 0;
+        for (int64_t k = 0; k < dk; k++) {
+            const int32_t qv = qm[k * l + p] - zq;
+            axpy_s8(l, qv, km + k * l, -zk, acc);
+        }
+        gaba_nn_table.qrequant_row(l, acc, 0, a->score_mult, a->score_shift, a->score_zp, -128,
+                                   127, sc + p * l);
+    }
+    attn_softmax(l, l, a->exp_table, sc, acc);
+    // ctx (dk, L) = v probs^T: with probs transposed in place (it is square), each
+    // ctx row is a sum of contiguous probs rows scaled by v's values, as the scores.
+    for (int64_t p = 0; p < l; p++)
+        for (int64_t j = p + 1; j < l; j++) {
+            int8_t t = sc[p * l + j];
+            sc[p * l + j] = sc[j * l + p], sc[j * l + p] = t;
+        }
+    for (int64_t k = 0; k < dk; k++) {
+        const int8_t *restrict vr = vm + k * l;
+        for (int64_t p = 0; p < l; p++) acc[p] = 0;
+        for (int64_t j = 0; j < l; j++) {
+            const int32_t vv = vr[j] - zv;
+            axpy_s8(l, vv, sc + j * l, 128, acc); // probs[., j]
+        }
+        gaba_nn_table.qrequant_row(l, acc, 0, a->ctx_mult, a->ctx_shift, a->proj[3].in_zp[0],
+                                   -128, 127, ctx + k * l);
+    }
+    gaba_qnn_conv(&gc, &a->proj[3], ctx, y, cws);
 }
 
 void gaba_qnn_attn(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,

@@ -590,10 +590,12 @@ class QuantizedModel:
         return arrays, batch
 
     def quantize_input(self, x, name=None):
-        """float32 -> the int8 the model's input edge makes (for ``raw=True``)."""
+        """float32 -> the int8 the model's input edge makes (for ``raw=True``):
+        ``clamp(round(x / scale) + zero_point)``, rounding half away from zero
+        (NaN -> the zero point), by the same kernel as ``qm(x)``'s edge."""
         name = name or next(iter(self.input_qparams))
         s, z = self.input_qparams[name]
-        return np.clip(np.round(np.asarray(x, np.float32) / np.float32(s)) + z, -128, 127).astype(np.int8)
+        return _gaba.qnn_quantize(np.asarray(x, np.float32), s, z)
 
     def dequantize_output(self, q, name=None):
         """int8 output -> float32 with the output's parameters."""

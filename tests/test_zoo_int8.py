@@ -480,6 +480,50 @@ def test_raw_int8_edges(name):
         np.testing.assert_array_equal(qm.dequantize_output(yr[k], k), y[k])
 
 
+def _quantize_edge(x, scale, zp):
+    """The float edge in NumPy: round half away from zero of x / scale (in
+    float32, as the kernel divides), + zp, clamped; NaN -> zp."""
+    v = np.asarray(x, np.float32) / np.float32(scale)
+    a = np.abs(v)
+    with np.errstate(invalid="ignore"):
+        r = np.sign(v) * np.where(a - np.floor(a) >= 0.5, np.ceil(a), np.floor(a))
+    return np.where(np.isnan(v), zp, np.clip(np.nan_to_num(r) + zp, -128, 127)).astype(np.int8)
+
+
+@pytest.mark.kernels
+def test_quantize_edge_kernel():
+    """The float -> int8 edge (qm(x)'s and quantize_input's kernel) against NumPy:
+    exact ties in both signs round away from zero, values past the int8 range
+    clamp, NaN gives the zero point, +-inf clamp; lengths around the 8- and
+    16-lane bodies."""
+    rng = np.random.default_rng(21)
+    scale = f32(0.25)  # a power of two: x / scale is exact, so the ties are real ties
+    ties = (np.arange(-300, 300) + 0.5).astype(np.float32) * np.float32(scale)
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e30, -1e30, 3e-39], np.float32)
+    for n in (1, 7, 8, 9, 15, 16, 17, 33, 1000):
+        for zp in (-128, -3, 0, 127):
+            x = rng.choice(np.concatenate([ties, special, rng.normal(0, 20, 64).astype(np.float32)]), n)
+            got = _gaba.qnn_quantize(x, scale, zp)
+            np.testing.assert_array_equal(got, _quantize_edge(x, scale, zp), err_msg=f"{n} {zp}")
+            assert got.dtype == np.int8 and got.shape == x.shape
+    # a scale that is not a power of two: the float32 quotient decides, as in NumPy
+    x = rng.normal(0, 3, 4097).astype(np.float32)
+    np.testing.assert_array_equal(_gaba.qnn_quantize(x, f32(0.0371), 5), _quantize_edge(x, f32(0.0371), 5))
+    # quantize_input is that kernel, on values next to the model scale's ties
+    m, qm = quantized("KeywordSpotMicro")
+    s, z = qm.input_qparams["mfcc"]
+    shape = (1,) + tuple(m.inputs["mfcc"]["shape"])
+    k = rng.integers(-140, 140, shape) + 0.5
+    x = (k * s).astype(np.float32) + rng.integers(-2, 3, shape) * np.spacing(np.float32(140 * s))
+    np.testing.assert_array_equal(qm.quantize_input(x), _quantize_edge(x, s, z))
+    with pytest.raises(ValueError, match="scale"):
+        _gaba.qnn_quantize(x, 0.0, 0)
+    with pytest.raises(ValueError, match="zero_point"):
+        _gaba.qnn_quantize(x, 1.0, 300)
+    with pytest.raises(TypeError):
+        _gaba.qnn_quantize(x.astype(np.float64), 1.0, 0)
+
+
 def test_fully_int8_models_listed():
     """The models docs/zoo.md lists as fully int8 have no float layer."""
     full = [n for n in ALL if quantized(n)[1].fully_int8]

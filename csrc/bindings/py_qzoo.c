@@ -502,9 +502,13 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         }
         q.w = PyArray_DATA(wa[0]);
     }
-    int8_t lut[256];
+    int8_t lut[256 * GABA_NN_MAX_INPUTS];
     if (q.layer.op == GABA_NN_ACT && gaba_qnn_is_lut_act(q.layer.act)) {
         gaba_qnn_build_lut(q.layer.act, q.in_scale[0], q.in_zp[0], q.out_scale, q.out_zp, lut);
+        q.lut = lut;
+    }
+    if (st == GABA_OK && q.layer.op == GABA_NN_CONCAT && gaba_qnn_concat_rescales(&q, n_in)) {
+        gaba_qnn_build_concat_luts(&q, n_in, lut);
         q.lut = lut;
     }
     gaba_nn_shape oshape;
@@ -547,7 +551,32 @@ done:
     return result;
 }
 
+// qnn_quantize(x float32, scale, zp) -> int8: the float edge of the int8 models
+// (gaba_qnn_quantize_f32, the ISA table's kernel), for QuantizedModel.quantize_input.
+static PyObject *py_qnn_quantize(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "quantize_input";
+    if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.qnn_quantize takes 3 arguments");
+    double scale = PyFloat_AsDouble(args[1]);
+    long zp = PyLong_AsLong(args[2]);
+    if (PyErr_Occurred()) return NULL;
+    if (!(scale > 0.0) || zp < -128 || zp > 127)
+        return PyErr_Format(PyExc_ValueError, "%s(): scale must be > 0 and zero_point in [-128, 127], "
+                            "got %g and %ld", func, scale, zp);
+    PyArrayObject *x = gaba_py_array(args[0], func, "x", NPY_FLOAT32, 0, NPY_MAXDIMS, GABA_PY_CONTIGUOUS);
+    if (!x) return NULL;
+    PyArrayObject *q = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), NPY_INT8);
+    if (q) {
+        Py_BEGIN_ALLOW_THREADS
+        gaba_qnn_quantize_f32(PyArray_SIZE(x), PyArray_DATA(x), (float)scale, (int32_t)zp, PyArray_DATA(q));
+        Py_END_ALLOW_THREADS
+    }
+    Py_DECREF(x);
+    return (PyObject *)q;
+}
+
 PyMethodDef gaba_py_qzoo_methods[] = {
+    {"qnn_quantize", (PyCFunction)(void (*)(void))py_qnn_quantize, METH_FASTCALL,
+     "See gaba.zoo.QuantizedModel.quantize_input."},
     {"qnn_layer", (PyCFunction)(void (*)(void))py_qnn_layer, METH_FASTCALL, "One int8 layer over a batch (tests)."},
     {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL, "See gaba.zoo.Model.quantize."},
     {"zoo_qdescribe", py_zoo_qdescribe, METH_O, "See gaba.zoo.QuantizedModel."},

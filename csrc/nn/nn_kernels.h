@@ -187,8 +187,6 @@ typedef struct gaba_nn_kernels {
     void (*qdwconv)(const gaba_nn_conv_geom *g, const struct gaba_qnn_layer *q,
                     const int8_t *x, int8_t *y, void *ws);
     void (*qquantize)(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
-    void (*qadd_input)(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int32_t shift,
-                       int32_t *x);
     void (*qgemm)(const struct gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
                   const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
     void (*qaddsub_row)(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,

@@ -194,6 +194,26 @@ void gaba_qnn_build_lut(gaba_nn_act act, float in_scale, int32_t in_zp, float ou
     }
 }
 
+int gaba_qnn_concat_rescales(const gaba_qnn_layer *q, int n_in) {
+    for (int i = 0; i < n_in; i++)
+        if (q->in_zp[i] != q->out_zp || q->in_scale[i] != q->out_scale) return 1;
+    return 0;
+}
+
+// Each input's 256 codes through the reference concat, as a one-input concat.
+void gaba_qnn_build_concat_luts(const gaba_qnn_layer *q, int n_in, int8_t *luts) {
+    int8_t codes[256];
+    for (int v = 0; v < 256; v++) codes[v] = (int8_t)(v - 128);
+    const int8_t *x[1] = {codes};
+    const int64_t count = 256;
+    for (int i = 0; i < n_in; i++) {
+        gaba_qnn_layer one = *q;
+        one.in_scale[0] = q->in_scale[i], one.in_zp[0] = q->in_zp[i];
+        one.q_mult[0] = q->q_mult[i], one.q_shift[0] = q->q_shift[i];
+        gaba_qnn_concat_ref(1, &count, &one, x, luts + 256 * i);
+    }
+}
+
 void gaba_qnn_build_exp_table(float score_scale, int32_t *table) {
     for (int d = 0; d < 256; d++) table[d] = (int32_t)round(65536.0 * exp(-(double)score_scale * d));
 }
@@ -337,7 +357,15 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
     case GABA_NN_CONCAT: {
         int64_t counts[GABA_NN_MAX_INPUTS];
         for (int i = 0; i < n_in; i++) counts[i] = gaba_nn_numel(&in[i]);
-        gaba_qnn_concat_ref(n_in, counts, q, x, y);
+        if (ref || !q->lut) {
+            gaba_qnn_concat_ref(n_in, counts, q, x, y);
+            return GABA_OK;
+        }
+        for (int i = 0; i < n_in; y += counts[i], i++) {
+            if (q->in_zp[i] == q->out_zp && q->in_scale[i] == q->out_scale)
+                memcpy(y, x[i], (size_t)counts[i]);
+            else gaba_nn_table.qlut(counts[i], x[i], q->lut + 256 * i, y);
+        }
         return GABA_OK;
     }
     case GABA_NN_ADD:
@@ -428,8 +456,9 @@ gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in) {
     }
 }
 
-void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t mult,
-                                int32_t shift, int32_t *x) {
+// x[i] = MBQM((q[i] - zp) << 20, mult, shift): the first step of the int8 add.
+static void add_input(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int32_t shift,
+                      int32_t *x) {
     for (int64_t i = 0; i < n; i++) x[i] = gaba_qnn_mbqm((q[i] - zp) * (1 << 20), mult, shift);
 }
 
@@ -438,8 +467,8 @@ void gaba_qnn_addsub_row_generic(int op, int64_t n, const int8_t *a, const int8_
     int32_t ta[256], tb[256];
     for (int64_t j = 0; j < n; j += 256) {
         int64_t m = n - j < 256 ? n - j : 256;
-        gaba_nn_table.qadd_input(m, a + j, q->in_zp[0], q->q_mult[0], q->q_shift[0], ta);
-        if (b) gaba_nn_table.qadd_input(m, b + j, q->in_zp[1], q->q_mult[1], q->q_shift[1], tb);
+        add_input(m, a + j, q->in_zp[0], q->q_mult[0], q->q_shift[0], ta);
+        if (b) add_input(m, b + j, q->in_zp[1], q->q_mult[1], q->q_shift[1], tb);
         for (int64_t k = 0; k < m; k++) {
             int32_t v = b ? tb[k] : bc;
             ta[k] = op == 0 ? ta[k] + v : ta[k] - v;

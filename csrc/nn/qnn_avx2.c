@@ -20,20 +20,6 @@ void gaba_qnn_requant_row_avx2(int64_t n, const int32_t *acc, int32_t bias, int3
                               lo, hi);
 }
 
-// x[i] = MBQM((q[i] - zp) << 20, mult, shift): the first step of the int8 add.
-void gaba_qnn_add_input_avx2(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int32_t shift,
-                             int32_t *x) {
-    const gaba_qnn_v8 c = gaba_qnn_v8_init(mult, shift);
-    const __m256i vzp = _mm256_set1_epi32(zp);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + i)));
-        v = _mm256_slli_epi32(_mm256_sub_epi32(v, vzp), 20);
-        _mm256_storeu_si256((__m256i *)(x + i), gaba_qnn_v8_mbqm(&c, v));
-    }
-    for (; i < n; i++) x[i] = gaba_qnn_mbqm((q[i] - zp) * (1 << 20), mult, shift);
-}
-
 void gaba_qnn_dwconv_s8_padded_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                     const int8_t *x, int8_t *y, void *ws) {
     gaba_qnn_dwconv_body(g, q, x, y, ws, gaba_qnn_requant_row_avx2);

@@ -94,14 +94,12 @@ int64_t gaba_qnn_attention_workspace(int64_t d, int64_t l, int64_t dk);
 void gaba_qnn_attention_geom(int64_t c, int64_t co, int64_t l, gaba_nn_conv_geom *g);
 void gaba_qnn_attn_ref(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                        const int8_t *x, int8_t *y, void *ws);
-// The fast one through the ISA table, its baseline and AVX-512 builds
-// (qnn_attention_impl.h) and the AVX2 one (qnn_attention_avx2.c).
+// The fast one through the ISA table, its baseline kernel (qnn_attention.c)
+// and the AVX2 one (qnn_attention_avx2.c, also the AVX-512 level's).
 void gaba_qnn_attn(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
                    int8_t *y, void *ws);
 void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                            const int8_t *x, int8_t *y, void *ws);
-void gaba_qnn_attn_avx512(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
-                          const int8_t *x, int8_t *y, void *ws);
 void gaba_qnn_attn_avx2(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                         const int8_t *x, int8_t *y, void *ws);
 // The AVX2 attention's int16 operands, in the conv scratch between the
@@ -137,13 +135,8 @@ void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_la
 
 void gaba_qnn_quantize_f32_generic(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
 void gaba_qnn_quantize_f32_avx2(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
+void gaba_qnn_quantize_f32_avx512(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
 
-void gaba_qnn_add_input_generic(int64_t n, const int8_t *q, int32_t zp, int32_t mult,
-                                int32_t shift, int32_t *x);
-void gaba_qnn_add_input_avx2(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int32_t shift,
-                             int32_t *x);
-void gaba_qnn_add_input_avx512(int64_t n, const int8_t *q, int32_t zp, int32_t mult,
-                               int32_t shift, int32_t *x);
 // One row of the int8 add/sub (op 0/1): y = requant(A(a) +- B(b)) with A, B
 // TFLite's input rescaling (q_mult/q_shift[0], [1]) and the output's [2];
 // b NULL: every element's B(b) is bc.

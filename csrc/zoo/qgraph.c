@@ -219,6 +219,7 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
     if (gaba_qnn_supported(&nd->layer) || lut_split(&nd->layer)) {
         int64_t lut = gaba_qnn_is_lut_act(nd->layer.act) ? ALIGN64(256) : 0;
         if (nd->layer.op == GABA_NN_EMBEDDING) return ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0]));
+        if (nd->layer.op == GABA_NN_CONCAT) return 256 * nd->n_in; // at most: the rescale tables
         if (nd->layer.op == GABA_NN_ATTENTION) { // four projections (+ pads), the exp table
             int64_t d = nd->plan.weight_shapes[3].d[0], dk = nd->layer.p[0];
             return 4 * (2 * 16) + ALIGN64(3 * dk * d) + ALIGN64(d * dk) + 16 * (3 * dk + d) +
@@ -389,6 +390,11 @@ static gaba_status add_layer(builder *b, int n) {
             st = nd->w_scale ? quantize_attention(b, n, ql, nd->w_scale) : GABA_ERR_NOMEM;
         } else {
             st = embed ? quantize_table(b, fn, q, out, ql) : gaba_qnn_set_rescale(ql, fn->n_in);
+            if (st == GABA_OK && fn->layer.op == GABA_NN_CONCAT && gaba_qnn_concat_rescales(ql, fn->n_in)) {
+                int8_t *luts = take(b, 256 * fn->n_in, 16);
+                gaba_qnn_build_concat_luts(ql, fn->n_in, luts);
+                ql->lut = luts;
+            }
         }
         if (st != GABA_OK) return st;
         gaba_nn_shape shape;

@@ -42,6 +42,8 @@ typedef struct gaba_qnn_layer {
     int32_t q_mult[GABA_QNN_MAX_Q], q_shift[GABA_QNN_MAX_Q];
     // ACT with sigmoid, tanh or hard-swish: y = lut[x + 128], the table
     // gaba_qnn_build_lut makes (TFLite's int8 lookup-table activations).
+    // CONCAT (optional, the fast kernel's): n_in tables, input i's at lut + 256 i,
+    // entry x + 128 its code x rescaled (gaba_qnn_build_concat_luts).
     const int8_t *lut;
     // ATTENTION: its projections and the requantization between them.
     const struct gaba_qnn_attention *attn;
@@ -73,6 +75,13 @@ int gaba_qnn_is_lut_act(gaba_nn_act act);
 // for every int8 q, f evaluated in double (round half away from zero).
 void gaba_qnn_build_lut(gaba_nn_act act, float in_scale, int32_t in_zp, float out_scale,
                         int32_t out_zp, int8_t *lut);
+
+// 1 when a CONCAT rescales any input (its parameters differ from the output's);
+// then luts[256 i + x + 128] = the reference's rescaled value of input i's code x,
+// for the n_in inputs (after gaba_qnn_set_rescale). A rescaled value depends on
+// the code alone, so the fast concat looks every one up.
+int gaba_qnn_concat_rescales(const gaba_qnn_layer *q, int n_in);
+void gaba_qnn_build_concat_luts(const gaba_qnn_layer *q, int n_in, int8_t *luts);
 
 // 1 when the op (with its activation) has an int8 kernel: conv, dense (act none,
 // relu, relu6), max/avg/global pooling, add/sub/mul (none/relu/relu6), concat,

@@ -289,7 +289,7 @@ class Model:
                 "share", "inputs", "output", "params")
         return [dict(zip(keys, row)) for row in self._desc["layers"]]
 
-    def quantize(self, calibration, *, threads=None):
+    def quantize(self, calibration, *, threads=None, requant="double"):
         """Post-training int8 quantization (TFLite's scheme), calibrated on a batch.
 
         Activations become asymmetric int8 with one scale and zero point per
@@ -306,6 +306,12 @@ class Model:
             A representative input batch, as for :meth:`forward`.
         threads : int, optional
             Thread slots of the int8 model (default: gaba's thread count).
+        requant : {"double", "fp32"}
+            How conv and dense layers requantize their int32 accumulators:
+            ``"double"`` (default) TFLite's Q31 multiplier and shift with
+            double rounding; ``"fp32"`` a float32 scale per channel and one
+            rounding half to even (XNNPACK's and ONNX Runtime's QLinearConv
+            scheme; cheaper per output). Other ops are the same in both.
 
         Returns
         -------
@@ -321,7 +327,10 @@ class Model:
         if batch == 0:
             raise ValueError(f"{self.name}.quantize(): the calibration batch is empty")
         n_threads = gaba.get_num_threads() if threads is None else int(threads)
-        return QuantizedModel(_gaba.zoo_quantize(self._cap, tuple(arrays), n_threads), self)
+        modes = {"double": 0, "fp32": 1}
+        if requant not in modes:
+            raise ValueError(f"{self.name}.quantize(): requant must be 'double' or 'fp32', got {requant!r}")
+        return QuantizedModel(_gaba.zoo_quantize(self._cap, tuple(arrays), n_threads, modes[requant]), self)
 
     def to_onnx(self, path):
         """Write the float32 graph (same weights, batch norms folded) as an ONNX model
@@ -450,7 +459,8 @@ class QuantizedModel:
     takes and returns the int8 edge tensors themselves, whose parameters are
     ``qm.input_qparams`` / ``qm.output_qparams`` (name -> (scale, zero_point);
     real = scale * (q - zero_point)). It owns its weights (the float model may
-    change or go away afterwards).
+    change or go away afterwards). ``qm.requant`` says how its conv and dense
+    layers requantize ("double" or "fp32", :meth:`Model.quantize`).
     """
 
     def __init__(self, capsule, model):
@@ -461,6 +471,7 @@ class QuantizedModel:
         self.params, self.macs = model.params, model.macs
         self.weight_bytes = d["weight_bytes"]
         self.arena_bytes = d["arena_bytes"]
+        self.requant = d["requant"]
         self._node_kinds = list(d["layers"])
         self.layer_dtypes = [(n, k) for n, k in d["layers"] if k in ("int8", "float32")]
         self.float_layers = [n for n, k in self.layer_dtypes if k == "float32"]

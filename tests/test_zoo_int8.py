@@ -40,12 +40,21 @@ def both(*args, **kw):
     return fast
 
 
-def weights(rng, co, per, in_scale, out_scale):
+def weights(rng, co, per, in_scale, out_scale, requant="double"):
     w = rng.integers(-127, 128, (co, per)).astype(np.int8)
     wsc = rng.uniform(0.002, 0.02, co)
     b = rng.integers(-3000, 3000, co).astype(np.int32)
-    ms = [quantize_multiplier(in_scale * f32(x) / out_scale) for x in wsc]
-    return w, b, np.array([a for a, _ in ms], np.int32), np.array([c for _, c in ms], np.int32)
+    ms = multipliers([np.float32(in_scale) * np.float32(x) / np.float32(out_scale) for x in wsc], requant)
+    return (w, b) + ms
+
+
+def multipliers(scales, requant):
+    """Per-channel (mult, shift) int32 arrays: TFLite's Q31 pairs or fp32 scales (qnn.h)."""
+    ms = [quantize_multiplier(float(v)) if requant == "double" else R.fp32_multiplier(v) for v in scales]
+    return np.array([a for a, _ in ms], np.int32), np.array([c for _, c in ms], np.int32)
+
+
+REQUANT = pytest.mark.parametrize("requant", ["double", "fp32"])
 
 
 CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups}, act
@@ -79,8 +88,9 @@ CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g
 
 
 @pytest.mark.kernels
+@REQUANT
 @pytest.mark.parametrize("case", range(len(CONVS)))
-def test_conv_int8(case):
+def test_conv_int8(case, requant):
     shape, p, act = CONVS[case]
     rng = np.random.default_rng(case)
     x = q8(rng, 2, *shape)
@@ -89,7 +99,7 @@ def test_conv_int8(case):
         x = x[:, :, 0, :].copy()
     co, kh, kw, g = p[0], p[1], p[2], p[11]
     s_in, s_out, zx, zy = f32(0.05), f32(0.1), 7, -3
-    w, b, m, s = weights(rng, co, shape[0] // g * kh * kw, s_in, s_out)
+    w, b, m, s = weights(rng, co, shape[0] // g * kh * kw, s_in, s_out, requant)
     op = "conv1d" if is1d else "conv2d"
     y = both(op, act, p, [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
     lo, hi = R.clamp_for(act, s_out, zy)
@@ -109,8 +119,9 @@ def extreme_weights(rng, co, per):
 
 
 @pytest.mark.kernels
+@REQUANT
 @pytest.mark.parametrize("x_fill", [127, None])
-def test_conv_int8_extremes(x_fill):
+def test_conv_int8_extremes(x_fill, requant):
     """All-255 packed activations (x = 127, zx = -128) against +-127 weights with
     K = 603 (K % 4 = 3): the pairwise int16 products overflow int16, the sums
     need int32. 7 channels (not a multiple of the tile rows), 15 pixels."""
@@ -120,8 +131,7 @@ def test_conv_int8_extremes(x_fill):
         np.where(rng.random((1, c, 3, 5)) < 0.5, 127, -128).astype(np.int8)
     w = extreme_weights(rng, co, c * 9)
     b = rng.integers(-3000, 3000, co).astype(np.int32)
-    ms = [quantize_multiplier(v) for v in rng.uniform(2e-6, 5e-6, co)]
-    m, s = np.array([a for a, _ in ms], np.int32), np.array([e for _, e in ms], np.int32)
+    m, s = multipliers(rng.uniform(2e-6, 5e-6, co).astype(np.float32), requant)
     p = (co, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)
     y = both("conv2d", "none", p, [x], [(1.0, zx)], (1.0, zy), w, b, m, s)
     want = R.conv(x[0], zx, w.reshape(co, c, 3, 3), b, m, s, zy, -128, 127, pad=(1, 1, 1, 1))
@@ -130,7 +140,8 @@ def test_conv_int8_extremes(x_fill):
 
 
 @pytest.mark.kernels
-def test_dense_int8_extremes():
+@REQUANT
+def test_dense_int8_extremes(requant):
     """Dense with x = 127 (255 after + 128, zx = -128) and +-127 weights over
     1007 inputs (not a multiple of the 16-step dot product), 6 outputs."""
     rng = np.random.default_rng(12)
@@ -138,8 +149,7 @@ def test_dense_int8_extremes():
     x = np.full((1, f), 127, np.int8)
     w = extreme_weights(rng, n_out, f)
     b = rng.integers(-3000, 3000, n_out).astype(np.int32)
-    ms = [quantize_multiplier(v) for v in rng.uniform(2e-6, 3e-6, n_out)]
-    m, s = np.array([a for a, _ in ms], np.int32), np.array([e for _, e in ms], np.int32)
+    m, s = multipliers(rng.uniform(2e-6, 3e-6, n_out).astype(np.float32), requant)
     y = both("dense", "none", [n_out], [x], [(1.0, -128)], (1.0, 0), w, b, m, s)
     np.testing.assert_array_equal(y[0], R.dense(x[0], -128, w, b, m, s, 0, -128, 127))
     assert np.any((y > -128) & (y < 127)), "the case must not only clamp"
@@ -167,8 +177,9 @@ DEPTHWISE = [  # (C, H, W), params as CONVS (groups = C = c_out), input zero poi
 
 
 @pytest.mark.kernels
+@REQUANT
 @pytest.mark.parametrize("case", range(len(DEPTHWISE)))
-def test_depthwise_int8(case):
+def test_depthwise_int8(case, requant):
     """The in-place depthwise kernel's edges: widths off the 16-output chunk,
     pads on every side, strides, dilation, thin planes, the input zero point
     at both ends, weights at both ends (and zero), accumulators at the
@@ -180,7 +191,7 @@ def test_depthwise_int8(case):
     x[0, 0] = -128  # a plane of the extreme value either side
     x[0, -1] = 127
     s_in, s_out, zy = f32(0.05), f32(0.1), -3
-    w, b, m, s = weights(rng, c, kh * kw, s_in, s_out)
+    w, b, m, s = weights(rng, c, kh * kw, s_in, s_out, requant)
     w[0] = -128
     w[-1] = 127
     w[-1, ::2] = 0
@@ -195,12 +206,13 @@ def test_depthwise_int8(case):
 
 
 @pytest.mark.kernels
+@REQUANT
 @pytest.mark.parametrize("act", ["none", "relu", "relu6"])
-def test_dense_int8(act):
+def test_dense_int8(act, requant):
     rng = np.random.default_rng(1)
     x = q8(rng, 3, 4, 10)
     s_in, s_out, zx, zy = f32(0.03), f32(0.07), -20, 5
-    w, b, m, s = weights(rng, 13, 40, s_in, s_out)
+    w, b, m, s = weights(rng, 13, 40, s_in, s_out, requant)
     y = both("dense", act, [13], [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
     lo, hi = R.clamp_for(act, s_out, zy)
     for n in range(3):
@@ -208,13 +220,14 @@ def test_dense_int8(act):
 
 
 @pytest.mark.kernels
+@REQUANT
 @pytest.mark.parametrize("n_out,n_in", [(7, 130), (1, 64), (9, 3)])
-def test_dense_int8_shapes(n_out, n_in):
+def test_dense_int8_shapes(n_out, n_in, requant):
     """Dense widths around the 64-byte dot product and outputs around its 4 rows."""
     rng = np.random.default_rng(n_in)
     x = q8(rng, 2, n_in)
     s_in, s_out, zx, zy = f32(0.04), f32(0.09), 3, -7
-    w, b, m, s = weights(rng, n_out, n_in, s_in, s_out)
+    w, b, m, s = weights(rng, n_out, n_in, s_in, s_out, requant)
     y = both("dense", "relu", [n_out], [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
     lo, hi = R.clamp_for("relu", s_out, zy)
     for k in range(2):
@@ -234,6 +247,31 @@ def test_requantize_extremes():
     s = rng.integers(-20, 3, 40).astype(np.int32)
     y = both("dense", "none", [40], [x], [(1.0, 0)], (1.0, 0), w, b, m, s)
     np.testing.assert_array_equal(y[0], R.dense(x[0], 0, w, b, m, s, 0, -128, 127))
+
+
+@pytest.mark.kernels
+def test_fp32_requantize():
+    """The fp32 output stage (qnn.h) against its definition in float64: the
+    accumulator's conversion to float32 and the float32 product are single
+    roundings, then rint half to even: exact ties (accumulators (2j + 1)
+    2^(k-1) by scales 2^-k) go to even; products past int32 (scales up to
+    2^40) saturate at the clamp without wrapping; zero points at both ends."""
+    rng = np.random.default_rng(3)
+    x = np.zeros((1, 64), np.int8)  # acc = bias: the accumulators are chosen exactly
+    w = rng.integers(-127, 128, (48, 64)).astype(np.int8)
+    k = rng.integers(8, 24, 16)
+    b = np.concatenate([(2 * rng.integers(-60, 60, 16) + 1) << (k - 1),
+                        rng.integers(-(1 << 30), 1 << 30, 32)]).astype(np.int32)
+    scales = np.concatenate([np.float32(2.0) ** -k, rng.uniform(1e-7, 1e-3, 16),
+                             np.float32(2.0) ** rng.integers(10, 40, 16)]).astype(np.float32)
+    m, s = multipliers(scales, "fp32")
+    prod = np.float64(b.astype(np.float32)) * np.float64(scales)
+    assert np.all(prod[:16] % 1 == 0.5)  # the ties are exact
+    for zy in (-128, 0, 127):
+        y = both("dense", "none", [48], [x], [(1.0, 0)], (1.0, zy), w, b, m, s)
+        want = np.clip(np.rint(prod.astype(np.float32).astype(np.float64)) + zy, -128, 127)
+        np.testing.assert_array_equal(y[0], want)
+        np.testing.assert_array_equal(y[0], R.dense(x[0], 0, w, b, m, s, zy, -128, 127))
 
 
 @pytest.mark.kernels
@@ -464,6 +502,32 @@ def test_model_int8(name):
     # the memory target: int8 weights + arena within 100 KB for audio and sensor models
     if m.category in ("audio", "sensor"):
         assert qm.weight_bytes + qm.arena_bytes <= 100 * 1024, (qm.weight_bytes, qm.arena_bytes)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_model_int8_fp32(name):
+    """quantize(requant="fp32"): the same graph and parameters as the default
+    but conv/dense requantizing by float32 scales; fast == reference bit for
+    bit, batch 1 == batch N, the same SQNR floor, and the weights' scales as
+    the default model's (only the multiplier slots differ)."""
+    m, qd = quantized(name)
+    qm = m.quantize(make_inputs(m, 8, 1), requant="fp32")
+    assert (qm.requant, qd.requant) == ("fp32", "double")
+    assert (qm.weight_bytes, qm.arena_bytes) == (qd.weight_bytes, qd.arena_bytes)
+    x = make_inputs(m, 3, 2)
+    y = as_dict(m, qm(x))
+    qm._use_reference(True)
+    try:
+        yr = as_dict(m, qm(x))
+    finally:
+        qm._use_reference(False)
+    y1 = as_dict(m, qm({k: v[1:2] for k, v in x.items()}))
+    for k in y:
+        np.testing.assert_array_equal(y[k], yr[k])
+        np.testing.assert_array_equal(y1[k][0], y[k][1])
+    assert zoo.compare(m, qm, x)["sqnr_db"] >= SQNR_FLOOR[m.category]
+    with pytest.raises(ValueError, match="requant"):
+        m.quantize(make_inputs(m, 2, 1), requant="single")
 
 
 @pytest.mark.parametrize("name", ["KeywordSpotMicro", "ObjectTrackNano", "SentimentAnalysisMicro"])

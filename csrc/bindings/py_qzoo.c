@@ -54,14 +54,17 @@ static void io_indices(const gaba_zoo_tensor *tensors, int n_tensors, int kind, 
         if (tensors[i].kind == kind && tensors[i].io_index < n) idx[tensors[i].io_index] = i;
 }
 
-// zoo_quantize(float capsule, inputs tuple, threads) -> int8 capsule
+// zoo_quantize(float capsule, inputs tuple, threads, requant) -> int8 capsule
+// (requant: gaba_qnn_requant_mode, 0 double rounding, 1 fp32)
 static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "zoo.quantize";
-    if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_quantize takes 3 arguments");
+    if (nargs != 4) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_quantize takes 4 arguments");
     gaba_zoo_model *m = PyCapsule_GetPointer(args[0], "gaba.zoo.model");
     if (!m) return NULL;
-    long threads = PyLong_AsLong(args[2]);
-    if (threads == -1 && PyErr_Occurred()) return NULL;
+    long threads = PyLong_AsLong(args[2]), requant = PyLong_AsLong(args[3]);
+    if (PyErr_Occurred()) return NULL;
+    if (requant != GABA_QNN_REQUANT_DOUBLE && requant != GABA_QNN_REQUANT_FP32)
+        return PyErr_Format(PyExc_ValueError, "%s: requant must be 0 (double) or 1 (fp32), got %ld", func, requant);
     int idx[8];
     void *in[8];
     if (m->def->n_inputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
@@ -75,7 +78,7 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
     gaba_status st = tmin && tmax && q ? GABA_OK : GABA_ERR_NOMEM;
     Py_BEGIN_ALLOW_THREADS
     if (st == GABA_OK) st = gaba_zoo_calibrate(m, batch, (const void *const *)in, tmin, tmax);
-    if (st == GABA_OK) st = gaba_zoo_quantize(q, m, tmin, tmax, (int)threads);
+    if (st == GABA_OK) st = gaba_zoo_quantize(q, m, tmin, tmax, (int)threads, (gaba_qnn_requant_mode)requant);
     Py_END_ALLOW_THREADS
     free(tmin);
     free(tmax);
@@ -127,9 +130,10 @@ static PyObject *py_zoo_qdescribe(PyObject *self, PyObject *cap) {
         Py_XDECREF(layers), Py_XDECREF(ins), Py_XDECREF(outs);
         return NULL;
     }
-    return Py_BuildValue("{sLsLsisisNsNsN}", "weight_bytes", (long long)q->weight_bytes,
+    return Py_BuildValue("{sLsLsisisNsNsNss}", "weight_bytes", (long long)q->weight_bytes,
                          "arena_bytes", (long long)q->arena_bytes, "n_int8", q->n_int8, "n_float",
-                         q->n_float, "layers", layers, "raw_inputs", ins, "raw_outputs", outs);
+                         q->n_float, "layers", layers, "raw_inputs", ins, "raw_outputs", outs,
+                         "requant", q->requant == GABA_QNN_REQUANT_FP32 ? "fp32" : "double");
 }
 
 // A new C-contiguous array of `ndim` dims holding a copy of `src`.

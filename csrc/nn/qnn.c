@@ -194,6 +194,11 @@ void gaba_qnn_build_lut(gaba_nn_act act, float in_scale, int32_t in_zp, float ou
     }
 }
 
+void gaba_qnn_fp32_multiplier(float scale, int32_t *mult, int32_t *shift) {
+    memcpy(mult, &scale, sizeof *mult);
+    *shift = GABA_QNN_SHIFT_FP32;
+}
+
 int gaba_qnn_concat_rescales(const gaba_qnn_layer *q, int n_in) {
     for (int i = 0; i < n_in; i++)
         if (q->in_zp[i] != q->out_zp || q->in_scale[i] != q->out_scale) return 1;

@@ -15,11 +15,18 @@
 typedef struct gaba_qnn_v8 {
     __m128i lsh, rsh;
     __m256i vm, nudge, vmask, vthr;
+    __m256 fscale; // fp32 requantization (qnn.h) when fp32
+    int fp32;
 } gaba_qnn_v8;
 
 static inline gaba_qnn_v8 gaba_qnn_v8_init(int32_t mult, int32_t shift) {
-    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     gaba_qnn_v8 c;
+    c.fp32 = shift == GABA_QNN_SHIFT_FP32;
+    float fs;
+    memcpy(&fs, &mult, sizeof fs);
+    c.fscale = _mm256_set1_ps(c.fp32 ? fs : 0.0f);
+    if (c.fp32) shift = 0;
+    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     c.lsh = _mm_cvtsi32_si128(left), c.rsh = _mm_cvtsi32_si128(right);
     c.vm = _mm256_set1_epi32(mult);
     c.nudge = _mm256_set1_epi64x((int64_t)1 << 30);
@@ -36,8 +43,14 @@ static inline __m256i gaba_qnn_v8_rdivpot(__m256i h, __m256i vmask, __m256i vthr
     return _mm256_sub_epi32(_mm256_sra_epi32(h, rsh), _mm256_cmpgt_epi32(rem, thr));
 }
 
-// MBQM(x) per lane.
+// MBQM(x) per lane (or the fp32 requantization, as gaba_qnn_fp32_requant).
 static inline __m256i gaba_qnn_v8_mbqm(const gaba_qnn_v8 *c, __m256i x) {
+    if (c->fp32) {
+        const __m256 bound = _mm256_set1_ps(GABA_QNN_FP32_BOUND);
+        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(x), c->fscale);
+        v = _mm256_min_ps(_mm256_max_ps(v, _mm256_sub_ps(_mm256_setzero_ps(), bound)), bound);
+        return _mm256_cvtps_epi32(v); // the default rounding mode: half to even
+    }
     x = _mm256_sll_epi32(x, c->lsh);
     __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, c->vm), c->nudge);
     __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), c->vm), c->nudge);

@@ -13,12 +13,19 @@
 typedef struct gaba_qnn_v16 {
     __m128i lsh, rsh;
     __m512i bias, vm, nudge, vmask, vthr, one, zp, lo, hi;
+    __m512 fscale, fbound; // fp32 requantization (qnn.h) when fp32
+    int fp32;
 } gaba_qnn_v16;
 
 static inline gaba_qnn_v16 gaba_qnn_v16_init(int32_t bias, int32_t mult, int32_t shift,
                                              int32_t zp, int32_t lo, int32_t hi) {
-    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     gaba_qnn_v16 c;
+    c.fp32 = shift == GABA_QNN_SHIFT_FP32;
+    float fs;
+    memcpy(&fs, &mult, sizeof fs);
+    c.fscale = _mm512_set1_ps(c.fp32 ? fs : 0.0f), c.fbound = _mm512_set1_ps(GABA_QNN_FP32_BOUND);
+    if (c.fp32) shift = 0;
+    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     c.lsh = _mm_cvtsi32_si128(left), c.rsh = _mm_cvtsi32_si128(right);
     c.bias = _mm512_set1_epi32(bias);
     c.vm = _mm512_set1_epi32(mult);
@@ -30,8 +37,13 @@ static inline gaba_qnn_v16 gaba_qnn_v16_init(int32_t bias, int32_t mult, int32_t
     return c;
 }
 
-// MBQM(x) per lane.
+// MBQM(x) per lane (or the fp32 requantization, as gaba_qnn_fp32_requant).
 static inline __m512i gaba_qnn_v16_mbqm(const gaba_qnn_v16 *c, __m512i x) {
+    if (c->fp32) {
+        __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(x), c->fscale);
+        v = _mm512_min_ps(_mm512_max_ps(v, _mm512_sub_ps(_mm512_setzero_ps(), c->fbound)), c->fbound);
+        return _mm512_cvtps_epi32(v); // the default rounding mode: half to even
+    }
     x = _mm512_sll_epi32(x, c->lsh);
     __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, c->vm), c->nudge);
     __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), c->vm), c->nudge);

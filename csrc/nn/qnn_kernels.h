@@ -8,6 +8,7 @@
 #include "gaba/qnn.h"
 #include "nn_kernels.h"
 
+#include <math.h>
 #include <string.h>
 
 // The first `bytes` (1..4) weights at p as one little-endian int32, the rest
@@ -28,16 +29,29 @@ static inline int8_t gaba_qnn_clamp(int64_t v, int32_t lo, int32_t hi) {
     return (int8_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
-// zp + MBQM(acc, mult, shift), clamped: TFLite's output stage.
+// fp32 requantization (qnn.h): rint(float(x) * scale), the product clamped first
+// to +-(2^31 - 128) so that the conversion and a later + zp cannot overflow.
+#define GABA_QNN_FP32_BOUND 2147483520.0f
+static inline int32_t gaba_qnn_fp32_requant(int32_t x, int32_t scale_bits) {
+    float s, v;
+    memcpy(&s, &scale_bits, sizeof s);
+    v = (float)x * s;
+    v = v < -GABA_QNN_FP32_BOUND ? -GABA_QNN_FP32_BOUND : v > GABA_QNN_FP32_BOUND ? GABA_QNN_FP32_BOUND : v;
+    return (int32_t)lrintf(v); // the default rounding mode: half to even
+}
+
+// zp + MBQM(acc, mult, shift), clamped: TFLite's output stage (or the fp32 one).
 static inline int8_t gaba_qnn_requant(int32_t acc, int32_t mult, int32_t shift, int32_t zp,
                                       int32_t lo, int32_t hi) {
-    return gaba_qnn_clamp((int64_t)gaba_gemm_multiply_by_quantized_multiplier(acc, mult, shift) + zp,
-                          lo, hi);
+    int32_t r = shift == GABA_QNN_SHIFT_FP32 ? gaba_qnn_fp32_requant(acc, mult)
+                                             : gaba_gemm_multiply_by_quantized_multiplier(acc, mult, shift);
+    return gaba_qnn_clamp((int64_t)r + zp, lo, hi);
 }
 
 // The same MultiplyByQuantizedMultiplier, inlined for the fast kernels'
 // output loops (the tests hold it bit-exact to the library's).
 static inline int32_t gaba_qnn_mbqm(int32_t x, int32_t mult, int32_t shift) {
+    if (shift == GABA_QNN_SHIFT_FP32) return gaba_qnn_fp32_requant(x, mult);
     int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     int32_t a = (int32_t)((uint32_t)x << left);
     int32_t hm;

@@ -261,6 +261,10 @@ static gaba_status quantize_channels(builder *b, int64_t co, int64_t per, const 
         bq = bq != bq ? 0 : bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq;
         bias[c] = (int32_t)bq;
         beff[c] = (int32_t)((uint32_t)bias[c] - (uint32_t)((int64_t)(ql->in_zp[0] + 128) * sum));
+        if (b->q->requant == GABA_QNN_REQUANT_FP32) { // in float32, as ONNX Runtime computes it
+            gaba_qnn_fp32_multiplier(ql->in_scale[0] * wscale[c] / ql->out_scale, &mult[c], &shift[c]);
+            continue;
+        }
         gaba_status st = multiplier(bs / ql->out_scale, &mult[c], &shift[c]);
         if (st != GABA_OK) return st;
     }
@@ -528,10 +532,12 @@ static gaba_status build(builder *b, const float *tmin, const float *tmax) {
 }
 
 gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
-                              const float *tmax, int n_threads) {
+                              const float *tmax, int n_threads, gaba_qnn_requant_mode requant) {
     if (!q || !m || !m->def || !tmin || !tmax) return GABA_ERR_ARG;
+    if (requant != GABA_QNN_REQUANT_DOUBLE && requant != GABA_QNN_REQUANT_FP32) return GABA_ERR_ARG;
     memset(q, 0, sizeof *q);
     q->def = m->def;
+    q->requant = requant;
     builder b = {q, m, NULL, NULL, 4 * m->n_tensors + 3 * m->n_nodes + 16,
                  4 * m->n_nodes + 2 * m->n_tensors + 16, NULL, tmin, tmax};
     int64_t wbytes = 64;

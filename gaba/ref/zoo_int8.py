@@ -1,9 +1,34 @@
 """Integer NumPy references of the zoo's int8 ops (docs/zoo.md, "INT8"):
 TFLite's integer kernels written from their formulas in int64 arithmetic,
-with TFLite's requantization (gaba.ref.gemm.requantize)."""
+with TFLite's requantization (gaba.ref.gemm.requantize), or for conv and
+dense the fp32 one (qnn.h: a float32 scale per channel, one rounding)."""
 import numpy as np
 
 from .gemm import _divide_pot, _high_mul, quantize_multiplier, requantize
+
+SHIFT_FP32 = 127  # qnn.h's GABA_QNN_SHIFT_FP32: the channel's mult holds a float32 scale
+_FP32_BOUND = np.float32(2147483520.0)
+
+
+def fp32_multiplier(scale):
+    """(mult, shift) of a channel with fp32 requantization by `scale`."""
+    return int(np.float32(scale).view(np.int32)), SHIFT_FP32
+
+
+def requant_channels(acc, mult, shift, zy, lo, hi):
+    """acc (..., co) int64 with the bias added -> int8, channel c by (mult[c],
+    shift[c]): TFLite's MBQM, or where shift[c] is SHIFT_FP32,
+    rint(float32(acc) * float32 scale) (half to even) + zy, clamped."""
+    mult, shift = np.atleast_1d(np.asarray(mult, np.int64)), np.atleast_1d(np.asarray(shift, np.int64))
+    fp32 = shift == SHIFT_FP32
+    out = requantize(acc, np.where(fp32, 0, mult), np.where(fp32, 0, shift), zy, None, lo, hi)
+    if fp32.any():
+        x = ((np.asarray(acc, np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.float32)
+        scale = np.broadcast_to(mult.astype(np.int32).view(np.float32), x.shape[-1:])
+        v = np.clip(x * scale, -_FP32_BOUND, _FP32_BOUND)  # one float32 product per value
+        y = np.clip(np.rint(v).astype(np.int64) + zy, lo, hi).astype(np.int8)
+        out = np.where(np.broadcast_to(fp32, out.shape), y, out)
+    return out
 
 
 def mbqm(x, multiplier, shift):
@@ -49,13 +74,13 @@ def conv(x, zx, w, bias, mult, shift, zy, lo, hi, stride=(1, 1), pad=(0, 0, 0, 0
     acc += np.asarray(bias, np.int64)[:, None, None]
     out = np.empty((co, ho, wo), np.int8)
     for o in range(co):
-        out[o] = requantize(acc[o].reshape(-1, 1), [mult[o]], [shift[o]], zy, None, lo, hi).reshape(ho, wo)
+        out[o] = requant_channels(acc[o].reshape(-1, 1), [mult[o]], [shift[o]], zy, lo, hi).reshape(ho, wo)
     return out
 
 
 def dense(x, zx, w, bias, mult, shift, zy, lo, hi):
     acc = w.astype(np.int64) @ (x.reshape(-1).astype(np.int64) - zx) + np.asarray(bias, np.int64)
-    return requantize(acc[None, :], mult, shift, zy, None, lo, hi)[0]
+    return requant_channels(acc[None, :], mult, shift, zy, lo, hi)[0]
 
 
 def maxpool(x, k, s):

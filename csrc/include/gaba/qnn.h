@@ -19,6 +19,19 @@
 extern "C" {
 #endif
 
+// How conv and dense (attention projections included) requantize.
+// DOUBLE: TFLite's Q31 multiplier and shift with double rounding (above).
+// FP32: XNNPACK's and ONNX Runtime's (QLinearConv) scheme: the scale
+// s_c = in_scale * w_scale[c] / out_scale computed in float32, then
+// y = clamp(zp + rint(float(acc) * s_c)): the int32 accumulator converted to
+// float32, one float32 product, rounded once, half to even. A channel's
+// fp32 scale is stored in its mult/shift slots: shift GABA_QNN_SHIFT_FP32 and
+// mult the float's bits (gaba_qnn_fp32_multiplier), so every kernel's output
+// stage reads either scheme from the same arrays. The elementwise ops,
+// concat, pooling and the attention's inner products keep TFLite's arithmetic.
+typedef enum gaba_qnn_requant_mode { GABA_QNN_REQUANT_DOUBLE = 0, GABA_QNN_REQUANT_FP32 = 1 } gaba_qnn_requant_mode;
+#define GABA_QNN_SHIFT_FP32 127
+
 // Per-input requantization slots of the elementwise ops.
 #define GABA_QNN_MAX_Q (GABA_NN_MAX_INPUTS + 1)
 
@@ -105,6 +118,9 @@ void gaba_qnn_set_clamp(gaba_qnn_layer *q);
 // left by 20 bits; mul s_a s_b / s_out; concat s_i / s_out, inputs shifted
 // left by 20 bits too, so the double rounding stays fine).
 gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in);
+
+// mult/shift of one channel with fp32 requantization by `scale` (float32).
+void gaba_qnn_fp32_multiplier(float scale, int32_t *mult, int32_t *shift);
 
 // The edges: q = clamp(round(x / scale) + zp) (round half away from zero, as
 // TFLite) and x = scale * (q - zp).

@@ -51,6 +51,7 @@ typedef struct gaba_zoo_qmodel {
     int64_t weight_bytes; // int8 weights, int32 bias/multipliers/shifts, float weights
     int64_t arena_bytes;  // per thread
     int n_int8, n_float;  // layers run in int8 / float32
+    gaba_qnn_requant_mode requant; // how conv/dense requantize (qnn.h)
     int n_arenas;
     unsigned char **arenas;
     void ***ptrs;
@@ -70,9 +71,10 @@ typedef struct gaba_zoo_qmodel {
 gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
                                float *tmin, float *tmax);
 
-// Builds the int8 model of `m` from the ranges of gaba_zoo_calibrate.
+// Builds the int8 model of `m` from the ranges of gaba_zoo_calibrate, its
+// conv/dense layers requantizing as `requant` says.
 gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
-                              const float *tmax, int n_threads);
+                              const float *tmax, int n_threads, gaba_qnn_requant_mode requant);
 void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q);
 
 // The weights of an INT8 conv/dense node as an exporter reads them: *c_out and *k

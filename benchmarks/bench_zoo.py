@@ -7,10 +7,12 @@ weights (benchmarks/zoo_torch.py) are timed in the same run, one thread, and
 the ratio torch/gaba is printed; likewise ONNX Runtime (the graph exported by
 Model.to_onnx, one intra-op thread, no spinning) when onnx and onnxruntime are
 installed. Each model runs in float32 and, quantized to int8 (Model.quantize
-on a calibration batch of 8 random samples), in int8: rows carry a `dtype`
-field, and a summary line gives the int8 vs float32 speed ratio per batch
-size and the int8 weights+arena of the audio and sensor models against the
-100 KB target. The peers run the float32 graphs only.
+on a calibration batch of 8 random samples), in int8 twice: "int8" with
+TFLite's double-rounding requantization (the default of Model.quantize) and
+"int8-fp32" with requant="fp32". Rows carry a `dtype` field, and a summary
+line per int8 kind gives the int8 vs float32 speed ratio per batch size and
+the int8 weights+arena of the audio and sensor models against the 100 KB
+target. The peers run the float32 graphs only.
 """
 import argparse
 import csv
@@ -93,16 +95,21 @@ def ort_session(m, threads):
         return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
 
 
+# The int8 kinds and their Model.quantize requantization.
+INT8_KINDS = {"int8": "double", "int8-fp32": "fp32"}
+
+
 def bench_model(name, batches, threads, warmup, runs, max_seconds, with_torch, with_ort=False,
-                dtypes=("float32", "int8")):
+                dtypes=("float32", "int8", "int8-fp32")):
     from gaba import zoo
 
     m = zoo.create(name, seed=0, threads=threads)
     sess = ort_session(m, threads) if with_ort and "float32" in dtypes else None
-    qm = m.quantize(make_inputs(m, 8, seed=1), threads=threads) if "int8" in dtypes else None
+    qms = {d: m.quantize(make_inputs(m, 8, seed=1), threads=threads, requant=INT8_KINDS[d])
+           for d in dtypes if d in INT8_KINDS}
     rows = []
     for dtype in dtypes:
-        model = m if dtype == "float32" else qm
+        model = qms.get(dtype, m)
         for batch in batches:
             x = make_inputs(m, batch)
             outs = {k: np.empty((batch,) + tuple(s["shape"]), np.float32)
@@ -117,11 +124,12 @@ def bench_model(name, batches, threads, warmup, runs, max_seconds, with_torch, w
                    "arena_bytes": model.arena_bytes,
                    "mem_kb": (model.weight_bytes + model.arena_bytes) / 1024,
                    "runs": s["samples"]}
-            if dtype == "int8":
-                r = zoo.compare(m, qm, x)
+            if dtype in INT8_KINDS:
+                r = zoo.compare(m, model, x)
                 row["sqnr_db"] = r["sqnr_db"]
                 row["top1"] = r["top1"]
-                row["fully_int8"] = qm.fully_int8
+                row["fully_int8"] = model.fully_int8
+                row["requant"] = model.requant
             if dtype == "float32" and with_torch:
                 import torch
 
@@ -143,11 +151,12 @@ def bench_model(name, batches, threads, warmup, runs, max_seconds, with_torch, w
     return rows
 
 
-def int8_summary(rows, batch):
-    """int8 vs float32 at one batch size: float p50 / int8 p50 per model (mean and
-    geomean), worst SQNR, and int8 weights+arena of audio/sensor models vs 100 KB."""
+def int8_summary(rows, batch, dtype="int8"):
+    """An int8 kind (INT8_KINDS) vs float32 at one batch size: float p50 / int8 p50
+    per model (mean and geomean), worst SQNR, and int8 weights+arena of audio/sensor
+    models vs 100 KB."""
     f = {r["model"]: r for r in rows if r["batch"] == batch and r["dtype"] == "float32"}
-    q = {r["model"]: r for r in rows if r["batch"] == batch and r["dtype"] == "int8"}
+    q = {r["model"]: r for r in rows if r["batch"] == batch and r["dtype"] == dtype}
     both = [n for n in f if n in q and f[n]["category"] != "reference"] or [n for n in f if n in q]
     if not both:
         return None
@@ -244,9 +253,11 @@ def main(argv=None, default_set="zoo"):
     parser.add_argument("--max-seconds", type=float, default=5.0,
                         help="stop timing a configuration after this long (>= 10 runs; "
                              "the runs column says how many were taken)")
-    parser.add_argument("--dtype", default="float32,int8",
-                        help="comma-separated: float32, int8 (default: both)")
-    parser.add_argument("--int8", action="store_true", help="int8 only (same as --dtype int8)")
+    parser.add_argument("--dtype", default="float32,int8,int8-fp32",
+                        help="comma-separated: float32, int8 (TFLite's double-rounding "
+                             "requantization), int8-fp32 (requant='fp32') (default: all three)")
+    parser.add_argument("--int8", action="store_true",
+                        help="int8 only (same as --dtype int8,int8-fp32)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peer")
     parser.add_argument("--no-ort", action="store_true", help="skip the ONNX Runtime peer")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
@@ -262,9 +273,9 @@ def main(argv=None, default_set="zoo"):
     if unknown:
         parser.error(f"unknown model(s): {', '.join(unknown)}")
     batches = [int(b) for b in args.batch.split(",")]
-    dtypes = ["int8"] if args.int8 else [d.strip() for d in args.dtype.split(",") if d.strip()]
-    if not dtypes or any(d not in ("float32", "int8") for d in dtypes):
-        parser.error(f"--dtype: expected float32 and/or int8, got {args.dtype!r}")
+    dtypes = list(INT8_KINDS) if args.int8 else [d.strip() for d in args.dtype.split(",") if d.strip()]
+    if not dtypes or any(d not in ("float32", *INT8_KINDS) for d in dtypes):
+        parser.error(f"--dtype: expected float32, int8 and/or int8-fp32, got {args.dtype!r}")
     with_torch = False
     if not args.no_torch:
         try:
@@ -301,8 +312,8 @@ def main(argv=None, default_set="zoo"):
             and (with_ort or not c[0].startswith("ort"))]
     int8_cols = [("sqnr_db", "SQNR dB", "{:.1f}")]
     for dtype in dtypes:
-        dcols = [c for c in cols if dtype == "int8" or c not in int8_cols]
-        if dtype == "int8":
+        dcols = [c for c in cols if dtype in INT8_KINDS or c not in int8_cols]
+        if dtype in INT8_KINDS:
             dcols = [c for c in dcols if not c[0].startswith(("torch", "ort"))]
         for batch in batches:
             missing = [p for p, ok in (("PyTorch", with_torch), ("ONNX Runtime", with_ort))
@@ -316,10 +327,10 @@ def main(argv=None, default_set="zoo"):
                                        [c for c in SUMMARY_COLUMNS
                                         if (with_torch and dtype == "float32" or c[0] != "torch_ratio")
                                         and (with_ort and dtype == "float32" or c[0] != "ort_ratio")]))
-    for batch in batches:
-        s8 = int8_summary(rows, batch)
+    for dtype, batch in [(d, b) for d in INT8_KINDS for b in batches]:
+        s8 = int8_summary(rows, batch, dtype)
         if s8:
-            print(f"\nint8 vs float32, batch {batch}, {args.threads} thread(s): "
+            print(f"\n{dtype} vs float32, batch {batch}, {args.threads} thread(s): "
                   f"{s8['mean_speedup']:.2f}x mean speed ratio (geomean {s8['geomean_speedup']:.2f}x, "
                   f"float32 p50 / int8 p50 over {s8['models']} models); worst SQNR "
                   f"{s8['worst_sqnr_db']:.1f} dB ({s8['worst_sqnr_model']}); int8 weights+arena "
@@ -330,6 +341,7 @@ def main(argv=None, default_set="zoo"):
     if args.json:
         extra = {"summary": {b: summary(rows, b) for b in batches},
                  "int8_summary": {b: int8_summary(rows, b) for b in batches},
+                 "int8_fp32_summary": {b: int8_summary(rows, b, "int8-fp32") for b in batches},
                  "threads": args.threads, "warmup": args.warmup, "runs": args.runs}
         if profiles:
             extra["profiles"] = profiles

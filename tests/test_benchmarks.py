@@ -81,9 +81,11 @@ def test_zoo_bench_profile_json(tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     data = _zoo_bench(tmp_path, "--profile")
     jsonschema.validate(data, SCHEMA)
-    # all30 measures float32 and int8 by default
-    assert sorted((r["model"], r["dtype"]) for r in data["rows"]) == [
-        ("AnomalyDetectEdge", "float32"), ("AnomalyDetectEdge", "int8")]
+    # all30 measures float32 and both int8 kinds by default
+    assert sorted((r["model"], r["dtype"], r.get("requant")) for r in data["rows"]) == [
+        ("AnomalyDetectEdge", "float32", None), ("AnomalyDetectEdge", "int8", "double"),
+        ("AnomalyDetectEdge", "int8-fp32", "fp32")]
+    assert data["int8_fp32_summary"]["1"]["models"] == 1
     layers = data["profiles"]["AnomalyDetectEdge"]
     assert layers and all(r["p50_us"] > 0 for r in layers)
 

@@ -1,0 +1,71 @@
+// qnn_im2col_avx512vbmi.c - the packed int8 im2col (gaba_qnn_im2col_fn)
+// with AVX-512 VBMI, every column in vectors: per group of 4 k steps and 16
+// output columns of a row, each tap is one masked 64-byte load of its input
+// row (16 columns at width stride up to 4 span at most 61 bytes; the
+// masked-off bytes, the padding, are the zero point: a real 0) and one
+// vpermb merging byte j sw into byte q of lane j. A group's taps may come
+// from different kernel rows and channels (K = 27 groups cross them), so the
+// short reductions of image stems need no scalar columns or rows.
+#include "qnn_impl.h"
+
+#include <immintrin.h>
+
+static inline __mmask64 mask_below(int64_t n) {
+    return n <= 0 ? 0 : n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+}
+
+// Bytes [lo, hi) of 64 set (clamped).
+static inline __mmask64 byte_span(int64_t lo, int64_t hi) {
+    return mask_below(hi) & ~mask_below(lo);
+}
+
+void gaba_qnn_im2col_u8_avx512vbmi(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
+                                   int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows,
+                                   int64_t ox0, int64_t nx, uint8_t *xp) {
+    if (g->sw > 4) {
+        gaba_qnn_im2col_u8_generic(g, x, c0, cig, zx, oy0, n_rows, ox0, nx, xp);
+        return;
+    }
+    const int64_t k = cig * g->kh * g->kw, n = n_rows * nx, np = gaba_qnn_round16(n);
+    const __m512i vzx = _mm512_set1_epi8(zx), flip = _mm512_set1_epi8((char)0x80);
+    int8_t b[64]; // every byte of lane j <- byte j sw (vpermb's mask picks the tap's byte)
+    for (int j = 0; j < 64; j++) b[j] = (int8_t)(j / 4 * g->sw);
+    const __m512i idx = _mm512_loadu_si512(b);
+    const __mmask64 lane_byte = 0x1111111111111111ull; // byte 0 of every lane
+    gaba_qnn_tap next = {0, 0, 0};
+    for (int64_t g4 = 0; g4 < (k + 3) / 4; g4++) {
+        const int nt = k - 4 * g4 < 4 ? (int)(k - 4 * g4) : 4;
+        gaba_qnn_tap tap[4];
+        for (int q = 0; q < nt; q++) tap[q] = next, gaba_qnn_tap_next(g, &next);
+        __mmask64 real = 0; // the group's k steps past k stay 0
+        for (int q = 0; q < nt; q++) real |= lane_byte << q;
+        const __m512i flip_real = _mm512_maskz_mov_epi8(real, flip);
+        uint8_t *xg = xp + g4 * np * 4;
+        for (int64_t oy = oy0; oy < oy0 + n_rows; oy++) {
+            const int8_t *row[4];
+            int64_t off[4]; // column of tap q at output column 0: ox sw + off
+            int inside[4];
+            for (int q = 0; q < nt; q++) {
+                int64_t iy = oy * g->sh - g->pt + tap[q].ky * g->dh;
+                inside[q] = iy >= 0 && iy < g->h;
+                row[q] = x + ((c0 + tap[q].ci) * g->h + (inside[q] ? iy : 0)) * g->w;
+                off[q] = tap[q].kx * g->dw - g->pl;
+            }
+            uint8_t *r = xg + (oy - oy0) * nx * 4;
+            for (int64_t j = 0; j < nx; j += 16) {
+                __m512i v = _mm512_setzero_si512();
+                for (int q = 0; q < nt; q++) {
+                    int64_t ix = (ox0 + j) * g->sw + off[q];
+                    __mmask64 m = inside[q] ? byte_span(-ix, g->w - ix) : 0;
+                    // masked-off bytes are neither read nor faulted
+                    __m512i t = _mm512_mask_loadu_epi8(vzx, m, row[q] + ix);
+                    v = _mm512_mask_permutexvar_epi8(v, lane_byte << q, idx, t);
+                }
+                v = _mm512_xor_si512(v, flip_real);
+                _mm512_mask_storeu_epi8(r + 4 * j, mask_below(4 * (nx - j)), v);
+            }
+        }
+        for (int64_t p = n; p < np; p += 16) // lanes past n are 0
+            _mm512_mask_storeu_epi8(xg + 4 * p, mask_below(4 * (np - p)), _mm512_setzero_si512());
+    }
+}

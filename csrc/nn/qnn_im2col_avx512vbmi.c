@@ -20,6 +20,19 @@ static inline __mmask64 byte_span(int64_t lo, int64_t hi) {
     return mask_below(hi) & ~mask_below(lo);
 }
 
+// Every byte of lane j: j sw (the input byte of output column j).
+static inline __m512i lane_columns(int64_t sw) {
+    int8_t b[64];
+    for (int j = 0; j < 64; j++) b[j] = (int8_t)(j / 4 * sw);
+    return _mm512_loadu_si512(b);
+}
+
+// The lanes [n, np) of one group are 0.
+static inline void zero_tail(uint8_t *xg, int64_t n, int64_t np) {
+    for (int64_t p = n; p < np; p += 16)
+        _mm512_mask_storeu_epi8(xg + 4 * p, mask_below(4 * (np - p)), _mm512_setzero_si512());
+}
+
 // Short reductions (K <= 64) with kernels at least 3 wide whose 16 columns
 // of taps span at most 64 input bytes (3x3 at stride 1 or 2, 4x4 at stride
 // 4): 4 consecutive taps lie in at most 2 kernel rows, so one masked load
@@ -41,9 +54,7 @@ static void im2col_rows(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
     int64_t ra[16], rb[16];
     __m512i idx[16], flip_real[16];
     __mmask64 real[16];
-    int8_t lane[64];
-    for (int j = 0; j < 64; j++) lane[j] = (int8_t)(j / 4 * g->sw);
-    const __m512i vlane = _mm512_loadu_si512(lane);
+    const __m512i vlane = lane_columns(g->sw);
     gaba_qnn_tap t = {0, 0, 0};
     for (int64_t g4 = 0; g4 < ng; g4++) {
         uint32_t quad = 0;
@@ -80,9 +91,7 @@ static void im2col_rows(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
             }
         }
     }
-    for (int64_t g4 = 0; g4 < ng; g4++) // lanes past n are 0
-        for (int64_t p = n; p < np; p += 16)
-            _mm512_mask_storeu_epi8(xp + (g4 * np + p) * 4, mask_below(4 * (np - p)), _mm512_setzero_si512());
+    for (int64_t g4 = 0; g4 < ng; g4++) zero_tail(xp + g4 * np * 4, n, np);
 }
 
 void gaba_qnn_im2col_u8_avx512vbmi(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
@@ -98,9 +107,7 @@ void gaba_qnn_im2col_u8_avx512vbmi(const gaba_nn_conv_geom *g, const int8_t *x, 
     }
     const int64_t k = cig * g->kh * g->kw, n = n_rows * nx, np = gaba_qnn_round16(n);
     const __m512i vzx = _mm512_set1_epi8(zx), flip = _mm512_set1_epi8((char)0x80);
-    int8_t b[64]; // every byte of lane j <- byte j sw (vpermb's mask picks the tap's byte)
-    for (int j = 0; j < 64; j++) b[j] = (int8_t)(j / 4 * g->sw);
-    const __m512i idx = _mm512_loadu_si512(b);
+    const __m512i idx = lane_columns(g->sw); // vpermb's mask picks the tap's byte
     const __mmask64 lane_byte = 0x1111111111111111ull; // byte 0 of every lane
     gaba_qnn_tap next = {0, 0, 0};
     for (int64_t g4 = 0; g4 < (k + 3) / 4; g4++) {
@@ -135,7 +142,6 @@ void gaba_qnn_im2col_u8_avx512vbmi(const gaba_nn_conv_geom *g, const int8_t *x, 
                 _mm512_mask_storeu_epi8(r + 4 * j, mask_below(4 * (nx - j)), v);
             }
         }
-        for (int64_t p = n; p < np; p += 16) // lanes past n are 0
-            _mm512_mask_storeu_epi8(xg + 4 * p, mask_below(4 * (np - p)), _mm512_setzero_si512());
+        zero_tail(xg, n, np);
     }
 }

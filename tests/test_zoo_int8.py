@@ -84,6 +84,28 @@ CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g
     # between blocks): K = 1107 (K % 4 = 3) and a pointwise K = 1030
     ((123, 5, 7), (7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu"),
     ((1030, 2, 9), (13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), "none"),
+    # short reductions (K <= 64, the image stems) at the zoo's geometries on widths
+    # not a multiple of 16: 3x3 stride 2 and 1 (K = 27), the 4x4 stride-4 patch stem
+    # (K = 48), 5x5 stride 4 (K = 25), 1 channel (K = 9), grouped (K = 9, 8 groups)
+    ((3, 33, 37), (8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1), "relu"),
+    ((3, 20, 45), (16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu6"),
+    ((3, 16, 36), (24, 4, 4, 4, 4, 0, 0, 0, 0, 1, 1, 1), "none"),
+    ((1, 22, 50), (16, 5, 5, 4, 4, 2, 2, 2, 2, 1, 1, 1), "relu"),
+    ((1, 9, 40), (16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu"),
+    ((8, 13, 19), (32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 8), "relu"),
+    # padding on all sides, unequal; c_out not a multiple of the tile; strides 3, 4;
+    # dilation; kernels narrower than 3 and strides past 4 (the per-tap and generic
+    # paths); a row longer than the slab; an input smaller than the kernel's reach
+    ((3, 18, 38), (13, 4, 4, 4, 4, 1, 2, 2, 1, 1, 1, 1), "relu6"),
+    ((3, 11, 29), (13, 3, 3, 2, 2, 0, 1, 2, 1, 1, 1, 1), "none"),
+    ((2, 17, 70), (5, 3, 3, 4, 4, 1, 1, 1, 1, 1, 1, 1), "relu"),
+    ((3, 14, 50), (7, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1), "none"),
+    ((2, 12, 40), (6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1), "relu"),
+    ((4, 9, 35), (6, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1), "none"),
+    ((3, 10, 33), (5, 2, 2, 2, 2, 0, 1, 1, 0, 1, 1, 1), "relu"),
+    ((2, 8, 60), (4, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1, 1), "none"),
+    ((3, 4, 300), (8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu"),
+    ((1, 2, 3), (4, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1, 1), "none"),
 ]
 
 
@@ -137,6 +159,32 @@ def test_conv_int8_extremes(x_fill, requant):
     want = R.conv(x[0], zx, w.reshape(co, c, 3, 3), b, m, s, zy, -128, 127, pad=(1, 1, 1, 1))
     np.testing.assert_array_equal(y[0], want)
     assert np.any((y > -128) & (y < 127)), "the case must not only clamp"
+
+
+@pytest.mark.kernels
+@REQUANT
+@pytest.mark.parametrize("x_fill", [127, -128, None])
+@pytest.mark.parametrize("shape,p", [
+    ((3, 9, 21), (9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1)),
+    ((3, 8, 20), (7, 4, 4, 4, 4, 0, 0, 0, 0, 1, 1, 1)),
+    ((1, 9, 23), (5, 5, 5, 4, 4, 2, 2, 2, 2, 1, 1, 1)),
+])
+def test_conv_int8_short_extremes(x_fill, shape, p, requant):
+    """Short reductions (K = 27, 48, 25) on inputs of all 127 (255 after + 128),
+    all -128 (0), or a random mix, zero point -128 (the padding is 0 after + 128)
+    or 127, with +-127 weights."""
+    rng = np.random.default_rng(13)
+    co, kh, kw = p[0], p[1], p[2]
+    x = np.full((1,) + shape, x_fill, np.int8) if x_fill is not None else \
+        np.where(rng.random((1,) + shape) < 0.5, 127, -128).astype(np.int8)
+    w = extreme_weights(rng, co, shape[0] * kh * kw)
+    b = rng.integers(-3000, 3000, co).astype(np.int32)
+    m, s = multipliers(rng.uniform(2e-4, 5e-4, co).astype(np.float32), requant)
+    for zx in (-128, 127):
+        y = both("conv2d", "none", p, [x], [(1.0, zx)], (1.0, 3), w, b, m, s)
+        want = R.conv(x[0], zx, w.reshape(co, shape[0], kh, kw), b, m, s, 3, -128, 127,
+                      stride=(p[3], p[4]), pad=(p[5], p[6], p[7], p[8]))
+        np.testing.assert_array_equal(y[0], want)
 
 
 @pytest.mark.kernels

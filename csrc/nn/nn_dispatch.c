@@ -65,5 +65,8 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
         gaba_nn_table.qdwconv = gaba_qnn_dwconv_s8_avx512vnni;
         gaba_nn_table.qgemv = gaba_qnn_gemv_avx512vnni;
     }
-    if (isa >= GABA_ISA_AVX512 && gaba_cpu()->avx512vbmi) gaba_nn_table.qlut = gaba_qnn_lut_avx512vbmi;
+    if (isa >= GABA_ISA_AVX512 && gaba_cpu()->avx512vbmi) {
+        gaba_nn_table.qlut = gaba_qnn_lut_avx512vbmi;
+        gaba_nn_table.qim2col = gaba_qnn_im2col_u8_avx512vbmi;
+    }
 }

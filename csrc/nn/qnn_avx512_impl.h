@@ -56,10 +56,15 @@ static inline __m512i gaba_qnn_v16_mbqm(const gaba_qnn_v16 *c, __m512i x) {
     return _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, c->one);
 }
 
+// clamp(zp + MBQM(acc)) of accumulators that started at the bias, still in int32 lanes.
+static inline __m512i gaba_qnn_v16_requant_biased(const gaba_qnn_v16 *c, __m512i acc) {
+    __m512i r = _mm512_add_epi32(gaba_qnn_v16_mbqm(c, acc), c->zp);
+    return _mm512_min_epi32(_mm512_max_epi32(r, c->lo), c->hi);
+}
+
 // clamp(zp + MBQM(acc + bias)), still in int32 lanes.
 static inline __m512i gaba_qnn_v16_requant(const gaba_qnn_v16 *c, __m512i acc) {
-    __m512i r = _mm512_add_epi32(gaba_qnn_v16_mbqm(c, _mm512_add_epi32(acc, c->bias)), c->zp);
-    return _mm512_min_epi32(_mm512_max_epi32(r, c->lo), c->hi);
+    return gaba_qnn_v16_requant_biased(c, _mm512_add_epi32(acc, c->bias));
 }
 
 #endif

@@ -5,8 +5,9 @@
 // vector operand of vpdpbusd; each weight row's 4 signed bytes are
 // broadcast straight from the plain (c_out, K) weights, so nothing is
 // repacked per call. A tile with fewer than 8 channels repeats its last row
-// (computed, not stored). The tile is requantized in registers and stored
-// as int8 rows (no int32 buffer). Dense (one column) is a dot product per
+// (computed, not stored). The accumulators start at the bias; the tile is
+// requantized in registers (each row's output stage set up once per call)
+// and stored as int8 rows (no int32 buffer). Dense (one column) is a dot product per
 // output instead: 64 k steps of x + 128 and of a weight row per vpdpbusd,
 // four rows at a time sharing the x loads.
 #include "qnn_avx512_impl.h"
@@ -31,12 +32,13 @@ static inline __m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) {
 
 // nv (1..3) vectors of 16 pixels; the named accumulators stay in registers.
 static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, int64_t c0,
-                                                       int64_t mr, const int nv, int64_t k,
+                                                       int64_t mr, const gaba_qnn_v16 *rq,
+                                                       const int nv, int64_t k,
                                                        const uint8_t *xp, int64_t np, int64_t n,
                                                        int8_t *y, int64_t rs_y) {
 #define ROWPTR(i) const int8_t *w##i = q->w + (c0 + (i < mr ? i : mr - 1)) * k;
     ROWS(ROWPTR)
-#define DECL(i) __m512i a##i##0 = _mm512_setzero_si512(), a##i##1 = a##i##0, a##i##2 = a##i##0;
+#define DECL(i) __m512i a##i##0 = rq[i].bias, a##i##1 = a##i##0, a##i##2 = a##i##0;
     ROWS(DECL)
 #define DOT_FROM(i, src, bytes)                                                             \
     {                                                                                       \
@@ -68,13 +70,10 @@ static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, 
     __mmask16 m2 = n >= 48 ? 0xffff : n <= 32 ? 0 : (__mmask16)((1u << (n - 32)) - 1);
 #define STORE(i)                                                                            \
     if (i < mr) {                                                                           \
-        int64_t c = c0 + i;                                                                 \
-        const gaba_qnn_v16 rq = gaba_qnn_v16_init(q->bias_eff[c], q->mult[c], q->shift[c],  \
-                                                  q->out_zp, q->act_min, q->act_max);       \
         int8_t *yr = y + i * rs_y;                                                          \
-        _mm512_mask_cvtsepi32_storeu_epi8(yr, m0, gaba_qnn_v16_requant(&rq, a##i##0));       \
-        if (nv > 1) _mm512_mask_cvtsepi32_storeu_epi8(yr + 16, m1, gaba_qnn_v16_requant(&rq, a##i##1)); \
-        if (nv > 2) _mm512_mask_cvtsepi32_storeu_epi8(yr + 32, m2, gaba_qnn_v16_requant(&rq, a##i##2)); \
+        _mm512_mask_cvtsepi32_storeu_epi8(yr, m0, gaba_qnn_v16_requant_biased(&rq[i], a##i##0)); \
+        if (nv > 1) _mm512_mask_cvtsepi32_storeu_epi8(yr + 16, m1, gaba_qnn_v16_requant_biased(&rq[i], a##i##1)); \
+        if (nv > 2) _mm512_mask_cvtsepi32_storeu_epi8(yr + 32, m2, gaba_qnn_v16_requant_biased(&rq[i], a##i##2)); \
     }
     ROWS(STORE)
 }
@@ -82,15 +81,22 @@ static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, 
 void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
                               int64_t n, const uint8_t *xp, int64_t np, int8_t *y,
                               int64_t rs_y) {
-    for (int64_t j = 0; j < n; j += 48) {
-        int64_t nj = n - j < 48 ? n - j : 48;
-        const uint8_t *xj = xp + 4 * j;
-        for (int64_t i = 0; i < co; i += MR) {
-            int64_t mr = co - i < MR ? co - i : MR;
+    for (int64_t i = 0; i < co; i += MR) {
+        int64_t mr = co - i < MR ? co - i : MR;
+        gaba_qnn_v16 rq[MR]; // the rows' output stages, set up once for all their pixels
+        for (int64_t r = 0; r < mr; r++) {
+            int64_t c = c0 + i + r;
+            rq[r] = gaba_qnn_v16_init(q->bias_eff[c], q->mult[c], q->shift[c], q->out_zp,
+                                      q->act_min, q->act_max);
+        }
+        for (int64_t r = mr; r < MR; r++) rq[r] = rq[mr - 1];
+        for (int64_t j = 0; j < n; j += 48) {
+            int64_t nj = n - j < 48 ? n - j : 48;
+            const uint8_t *xj = xp + 4 * j;
             int8_t *yi = y + i * rs_y + j;
-            if (nj > 32) tile(q, c0 + i, mr, 3, k, xj, np, nj, yi, rs_y);
-            else if (nj > 16) tile(q, c0 + i, mr, 2, k, xj, np, nj, yi, rs_y);
-            else tile(q, c0 + i, mr, 1, k, xj, np, nj, yi, rs_y);
+            if (nj > 32) tile(q, c0 + i, mr, rq, 3, k, xj, np, nj, yi, rs_y);
+            else if (nj > 16) tile(q, c0 + i, mr, rq, 2, k, xj, np, nj, yi, rs_y);
+            else tile(q, c0 + i, mr, rq, 1, k, xj, np, nj, yi, rs_y);
         }
     }
 }

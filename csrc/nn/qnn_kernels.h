@@ -193,6 +193,11 @@ void gaba_qnn_im2col_u8_generic(const gaba_nn_conv_geom *g, const int8_t *x, int
 void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
                              int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
                              int64_t nx, uint8_t *xp);
+// Every column in vectors: a masked load and a vpermb per tap and 16 columns
+// (width stride up to 4; larger strides take the generic one).
+void gaba_qnn_im2col_u8_avx512vbmi(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
+                                   int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows,
+                                   int64_t ox0, int64_t nx, uint8_t *xp);
 
 // Dense y (n) = requant(bias_eff + W (n, f) x) with the plain weights; ws:
 // gaba_qnn_prepare's scratch (the generic one packs x there).

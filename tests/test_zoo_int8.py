@@ -28,9 +28,10 @@ def f32(v):
     return float(np.float32(v))
 
 
-def run(op, act, params, inputs, in_q, out_q, w=None, b=None, m=None, s=None, ref=False):
+def run(op, act, params, inputs, in_q, out_q, w=None, b=None, m=None, s=None, ref=False,
+        requant="double"):
     return _gaba.qnn_layer(zoo.OPS[op], zoo.ACTS[act], list(params), list(inputs), list(in_q),
-                           out_q, w, b, m, s, 1 if ref else 0)
+                           out_q, w, b, m, s, 1 if ref else 0, requant == "fp32")
 
 
 def both(*args, **kw):
@@ -353,30 +354,38 @@ def test_maxpool_int8_rows(shape, k, s):
 
 
 @pytest.mark.kernels
+@REQUANT
 @pytest.mark.parametrize("op", ["add", "sub", "mul"])
 @pytest.mark.parametrize("act", ["none", "relu"])
 @pytest.mark.parametrize("bcast", [False, True])
-def test_binary_int8(op, act, bcast):
+def test_binary_int8(op, act, bcast, requant):
     rng = np.random.default_rng(4)
     a = q8(rng, 2, 5, 12)
     b = q8(rng, 2, 5) if bcast else q8(rng, 2, 5, 12)
     qa, qb, qy = (f32(0.05), -4), (f32(0.13), 10), (f32(0.11), -9)
-    y = both(op, act, [0], [a, b], [qa, qb], qy)
+    y = both(op, act, [0], [a, b], [qa, qb], qy, requant=requant)
     lo, hi = R.clamp_for(act, *qy)
     for n in range(2):
         bn = np.broadcast_to(b[n][:, None], a[n].shape) if bcast else b[n]
         if op == "mul":
-            want = R.mul(a[n], qa[1], qa[0], bn, qb[1], qb[0], qy[1], qy[0], lo, hi)
+            want = R.mul(a[n], qa[1], qa[0], bn, qb[1], qb[0], qy[1], qy[0], lo, hi, requant)
         else:
             want = R.add(a[n], qa[1], qa[0], bn, qb[1], qb[0], qy[1], qy[0], lo, hi,
-                         subtract=op == "sub")
+                         subtract=op == "sub", requant=requant)
         np.testing.assert_array_equal(y[n], want)
+    if requant == "fp32":  # against the real arithmetic: within 1 LSB of the exact rounding
+        fa, fb = qa[0] * (a.astype(np.float64) - qa[1]), qb[0] * (b.astype(np.float64) - qb[1])
+        fb = fb[:, :, None] if bcast else fb
+        real = fa * fb if op == "mul" else fa - fb if op == "sub" else fa + fb
+        exact = np.clip(np.rint(real / qy[0]) + qy[1], lo, hi)
+        assert np.abs(y - exact).max() <= 1
 
 
 @pytest.mark.kernels
+@REQUANT
 @pytest.mark.parametrize("op", ["add", "sub"])
 @pytest.mark.parametrize("bcast", [False, True])
-def test_addsub_int8_rows(op, bcast):
+def test_addsub_int8_rows(op, bcast, requant):
     """The add/sub row kernels' vector body and tail (row lengths around 8 and
     16), saturation at both clamp ends and extreme input scale ratios (one
     input rescaled by up to 2^-31 of the other's), against the NumPy reference."""
@@ -392,17 +401,18 @@ def test_addsub_int8_rows(op, bcast):
         for qa, qb, qy, act in cases:
             a = q8(rng, 2, 3, s)
             b = q8(rng, 2, 3) if bcast else q8(rng, 2, 3, s)
-            y = both(op, act, [0], [a, b], [qa, qb], qy)
+            y = both(op, act, [0], [a, b], [qa, qb], qy, requant=requant)
             lo, hi = R.clamp_for(act, *qy)
             for n in range(2):
                 bn = np.broadcast_to(b[n][:, None], a[n].shape) if bcast else b[n]
                 want = R.add(a[n], qa[1], qa[0], bn, qb[1], qb[0], qy[1], qy[0], lo, hi,
-                             subtract=op == "sub")
+                             subtract=op == "sub", requant=requant)
                 np.testing.assert_array_equal(y[n], want, err_msg=f"{s} {qa} {qb} {qy}")
     # both clamp ends reached: a +- b = +-255 and +-256
     a = np.array([[[127] * 9 + [-128] * 9]], np.int8)
     b = a if op == "add" else a[:, :, ::-1].copy()
-    y = both(op, "none", [0], [a, b], [(f32(0.5), 0), (f32(0.5), 0)], (f32(0.001), 0))
+    y = both(op, "none", [0], [a, b], [(f32(0.5), 0), (f32(0.5), 0)], (f32(0.001), 0),
+             requant=requant)
     assert y.min() == -128 and y.max() == 127
 
 

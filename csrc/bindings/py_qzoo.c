@@ -419,13 +419,15 @@ static PyObject *py_zoo_qnode_seconds(PyObject *self, PyObject *cap) {
     return out;
 }
 
-// qnn_layer(op, act, params, inputs, in_q, out_q, w, bias, mult, shift, impl) -> int8
+// qnn_layer(op, act, params, inputs, in_q, out_q, w, bias, mult, shift, impl[, requant]) -> int8
 // One int8 layer over a batch (tests): inputs int8 (batch, ...), in_q a list of
 // (scale, zp) per input, out_q (scale, zp); conv/dense: w int8 (co, per),
-// bias/mult/shift int32 (co) (else None); impl 1 = reference.
+// bias/mult/shift int32 (co) (else None); impl 1 = reference; requant 1: add/sub/mul
+// rescale in fp32 (gaba_qnn_set_rescale_fp32; conv/dense take it from mult/shift).
 static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "qnn_layer";
-    if (nargs != 11) return PyErr_Format(PyExc_TypeError, "_gaba.qnn_layer takes 11 arguments");
+    if (nargs != 11 && nargs != 12)
+        return PyErr_Format(PyExc_TypeError, "_gaba.qnn_layer takes 11 or 12 arguments");
     gaba_qnn_layer q;
     memset(&q, 0, sizeof q);
     q.layer.op = (gaba_nn_op)PyLong_AsLong(args[0]);
@@ -472,6 +474,7 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
     q.out_scale = (float)osc, q.out_zp = ozp;
     gaba_qnn_set_clamp(&q);
     gaba_status st = gaba_qnn_set_rescale(&q, n_in);
+    if (nargs == 12 && PyObject_IsTrue(args[11])) gaba_qnn_set_rescale_fp32(&q);
     int weighted = q.layer.op == GABA_NN_CONV2D || q.layer.op == GABA_NN_CONV1D || q.layer.op == GABA_NN_DENSE;
     if (weighted) {
         static const char *const names[4] = {"w", "bias", "mult", "shift"};

@@ -195,8 +195,19 @@ void gaba_qnn_build_lut(gaba_nn_act act, float in_scale, int32_t in_zp, float ou
 }
 
 void gaba_qnn_fp32_multiplier(float scale, int32_t *mult, int32_t *shift) {
-    memcpy(mult, &scale, sizeof *mult);
+    *mult = gaba_qnn_float_bits(scale);
     *shift = GABA_QNN_SHIFT_FP32;
+}
+
+void gaba_qnn_set_rescale_fp32(gaba_qnn_layer *q) {
+    if (q->layer.op == GABA_NN_MUL) {
+        gaba_qnn_fp32_multiplier(q->in_scale[0] * q->in_scale[1] / q->out_scale, &q->q_mult[0],
+                                 &q->q_shift[0]);
+    } else if (q->layer.op == GABA_NN_ADD || q->layer.op == GABA_NN_SUB) {
+        for (int i = 0; i < 2; i++)
+            gaba_qnn_fp32_multiplier(q->in_scale[i] / q->out_scale, &q->q_mult[i], &q->q_shift[i]);
+        q->q_mult[2] = q->q_shift[2] = 0;
+    }
 }
 
 int gaba_qnn_concat_rescales(const gaba_qnn_layer *q, int n_in) {
@@ -469,6 +480,14 @@ static void add_input(int64_t n, const int8_t *q, int32_t zp, int32_t mult, int3
 
 void gaba_qnn_addsub_row_generic(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
                                  const gaba_qnn_layer *q, int8_t *y) {
+    if (q->q_shift[0] == GABA_QNN_SHIFT_FP32) {
+        const float ra = gaba_qnn_bits_float(q->q_mult[0]), rb = gaba_qnn_bits_float(q->q_mult[1]);
+        for (int64_t j = 0; j < n; j++)
+            y[j] = gaba_qnn_fp32_addsub(op, (float)(a[j] - q->in_zp[0]) * ra,
+                                        b ? (float)(b[j] - q->in_zp[1]) * rb : gaba_qnn_bits_float(bc),
+                                        q->out_zp, q->act_min, q->act_max);
+        return;
+    }
     int32_t ta[256], tb[256];
     for (int64_t j = 0; j < n; j += 256) {
         int64_t m = n - j < 256 ? n - j : 256;
@@ -489,7 +508,11 @@ void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, cons
     for (int64_t i = 0; i < c; i++) {
         const int8_t *ai = a + i * s, *bi = b_per_channel ? NULL : b + i * s;
         if (op != 2) {
-            int32_t bc = b_per_channel ? gaba_qnn_mbqm((b[i] - zb) * (1 << 20), q->q_mult[1], q->q_shift[1]) : 0;
+            // a per-channel b's rescaled value (fp32: the float's bits, as the rows read it)
+            int32_t bc = !b_per_channel ? 0
+                         : q->q_shift[1] == GABA_QNN_SHIFT_FP32
+                             ? gaba_qnn_float_bits((float)(b[i] - zb) * gaba_qnn_bits_float(q->q_mult[1]))
+                             : gaba_qnn_mbqm((b[i] - zb) * (1 << 20), q->q_mult[1], q->q_shift[1]);
             gaba_nn_table.qaddsub_row(op, s, ai, bi, bc, q, y + i * s);
             continue;
         }

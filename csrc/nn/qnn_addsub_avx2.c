@@ -34,11 +34,35 @@ static inline __m256i input_rescale_apply(const input_rescale *c, const int8_t *
                                c->vthr, c->rsh);
 }
 
+// gaba_qnn_fp32_addsub 8 lanes at a time (pa, pb: 8 readable bytes).
+static inline __m128i addsub8_fp32(int op, const int8_t *pa, const int8_t *pb, __m256 vbc,
+                                   const gaba_qnn_layer *q) {
+    const __m256 ra = _mm256_set1_ps(gaba_qnn_bits_float(q->q_mult[0])),
+                 rb = _mm256_set1_ps(gaba_qnn_bits_float(q->q_mult[1])),
+                 lo = _mm256_set1_ps((float)(q->act_min - q->out_zp)),
+                 hi = _mm256_set1_ps((float)(q->act_max - q->out_zp));
+    __m256i da = _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)pa)),
+                                  _mm256_set1_epi32(q->in_zp[0]));
+    __m256 va = _mm256_mul_ps(_mm256_cvtepi32_ps(da), ra), vb = vbc;
+    if (pb) {
+        __m256i db = _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)pb)),
+                                      _mm256_set1_epi32(q->in_zp[1]));
+        vb = _mm256_mul_ps(_mm256_cvtepi32_ps(db), rb);
+    }
+    __m256 v = op == 0 ? _mm256_add_ps(va, vb) : _mm256_sub_ps(va, vb);
+    __m256i r = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, lo), hi)),
+                                 _mm256_set1_epi32(q->out_zp));
+    __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+    return _mm_packs_epi16(p16, p16);
+}
+
 void gaba_qnn_addsub_row_avx2(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
                               const gaba_qnn_layer *q, int8_t *y) {
-    const input_rescale ca = input_rescale_init(q->q_mult[0], q->q_shift[0]);
-    const input_rescale cb = input_rescale_init(q->q_mult[1], q->q_shift[1]);
-    const gaba_qnn_v8 co = gaba_qnn_v8_init(q->q_mult[2], q->q_shift[2]);
+    const int fp32 = q->q_shift[0] == GABA_QNN_SHIFT_FP32;
+    const __m256 fbc = _mm256_set1_ps(gaba_qnn_bits_float(bc));
+    const input_rescale ca = input_rescale_init(q->q_mult[0], fp32 ? 0 : q->q_shift[0]);
+    const input_rescale cb = input_rescale_init(q->q_mult[1], fp32 ? 0 : q->q_shift[1]);
+    const gaba_qnn_v8 co = gaba_qnn_v8_init(q->q_mult[2], fp32 ? 0 : q->q_shift[2]);
     const __m256i za = _mm256_set1_epi32(q->in_zp[0]), zb = _mm256_set1_epi32(q->in_zp[1]);
     const __m256i zero = _mm256_setzero_si256(), vzp = _mm256_set1_epi32(q->out_zp),
                   vlo = _mm256_set1_epi32(q->act_min), vhi = _mm256_set1_epi32(q->act_max);
@@ -52,10 +76,15 @@ void gaba_qnn_addsub_row_avx2(int op, int64_t n, const int8_t *a, const int8_t *
             if (pb) memcpy(tb, pb, (size_t)m);
             pa = ta, pb = pb ? tb : NULL;
         }
-        __m256i va = input_rescale_apply(&ca, pa, za);
-        __m256i vb = pb ? input_rescale_apply(&cb, pb, zb) : vbc;
-        __m256i s = op == 0 ? _mm256_add_epi32(va, vb) : _mm256_sub_epi32(va, vb);
-        __m128i r = gaba_qnn_v8_requant(&co, s, zero, vzp, vlo, vhi);
+        __m128i r;
+        if (fp32) {
+            r = addsub8_fp32(op, pa, pb, fbc, q);
+        } else {
+            __m256i va = input_rescale_apply(&ca, pa, za);
+            __m256i vb = pb ? input_rescale_apply(&cb, pb, zb) : vbc;
+            __m256i s = op == 0 ? _mm256_add_epi32(va, vb) : _mm256_sub_epi32(va, vb);
+            r = gaba_qnn_v8_requant(&co, s, zero, vzp, vlo, vhi);
+        }
         if (m == 8) _mm_storel_epi64((__m128i *)(y + i), r);
         else _mm_storel_epi64((__m128i *)ty, r), memcpy(y + i, ty, (size_t)m);
     }

@@ -18,8 +18,36 @@ void gaba_qnn_requant_row_avx512(int64_t n, const int32_t *acc, int32_t bias, in
     }
 }
 
+// gaba_qnn_fp32_addsub 16 lanes at a time.
+static void addsub_row_fp32(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
+                            const gaba_qnn_layer *q, int8_t *y) {
+    const __m512 ra = _mm512_set1_ps(gaba_qnn_bits_float(q->q_mult[0])),
+                 rb = _mm512_set1_ps(gaba_qnn_bits_float(q->q_mult[1])),
+                 vbc = _mm512_set1_ps(gaba_qnn_bits_float(bc)),
+                 lo = _mm512_set1_ps((float)(q->act_min - q->out_zp)),
+                 hi = _mm512_set1_ps((float)(q->act_max - q->out_zp));
+    const __m512i za = _mm512_set1_epi32(q->in_zp[0]), zb = _mm512_set1_epi32(q->in_zp[1]),
+                  zy = _mm512_set1_epi32(q->out_zp);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        __m512i da = _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, a + i)), za);
+        __m512 va = _mm512_mul_ps(_mm512_cvtepi32_ps(da), ra), vb = vbc;
+        if (b) {
+            __m512i db = _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, b + i)), zb);
+            vb = _mm512_mul_ps(_mm512_cvtepi32_ps(db), rb);
+        }
+        __m512 v = op == 0 ? _mm512_add_ps(va, vb) : _mm512_sub_ps(va, vb);
+        v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+        _mm512_mask_cvtsepi32_storeu_epi8(y + i, m, _mm512_add_epi32(_mm512_cvtps_epi32(v), zy));
+    }
+}
+
 void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
                                 const gaba_qnn_layer *q, int8_t *y) {
+    if (q->q_shift[0] == GABA_QNN_SHIFT_FP32) {
+        addsub_row_fp32(op, n, a, b, bc, q, y);
+        return;
+    }
     const gaba_qnn_v16 ca = gaba_qnn_v16_init(0, q->q_mult[0], q->q_shift[0], 0, 0, 0);
     const gaba_qnn_v16 cb = gaba_qnn_v16_init(0, q->q_mult[1], q->q_shift[1], 0, 0, 0);
     const gaba_qnn_v16 co = gaba_qnn_v16_init(0, q->q_mult[2], q->q_shift[2], q->out_zp,

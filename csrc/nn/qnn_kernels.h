@@ -29,15 +29,35 @@ static inline int8_t gaba_qnn_clamp(int64_t v, int32_t lo, int32_t hi) {
     return (int8_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
+static inline float gaba_qnn_bits_float(int32_t bits) {
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static inline int32_t gaba_qnn_float_bits(float f) {
+    int32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return bits;
+}
+
 // fp32 requantization (qnn.h): rint(float(x) * scale), the product clamped first
 // to +-(2^31 - 128) so that the conversion and a later + zp cannot overflow.
 #define GABA_QNN_FP32_BOUND 2147483520.0f
 static inline int32_t gaba_qnn_fp32_requant(int32_t x, int32_t scale_bits) {
-    float s, v;
-    memcpy(&s, &scale_bits, sizeof s);
-    v = (float)x * s;
+    float v = (float)x * gaba_qnn_bits_float(scale_bits);
     v = v < -GABA_QNN_FP32_BOUND ? -GABA_QNN_FP32_BOUND : v > GABA_QNN_FP32_BOUND ? GABA_QNN_FP32_BOUND : v;
     return (int32_t)lrintf(v); // the default rounding mode: half to even
+}
+
+// The fp32 add/sub (qnn.h) of the rescaled inputs va = (a - za) r_a and
+// vb = (b - zb) r_b: their sum or difference, clamped in float, rounded once.
+static inline int8_t gaba_qnn_fp32_addsub(int op, float va, float vb, int32_t zp, int32_t lo,
+                                          int32_t hi) {
+    float v = op == 0 ? va + vb : va - vb;
+    float flo = (float)(lo - zp), fhi = (float)(hi - zp);
+    v = v < flo ? flo : v > fhi ? fhi : v;
+    return (int8_t)(lrintf(v) + zp);
 }
 
 // zp + MBQM(acc, mult, shift), clamped: TFLite's output stage (or the fp32 one).
@@ -153,7 +173,9 @@ void gaba_qnn_quantize_f32_avx512(int64_t n, const float *x, float scale, int32_
 
 // One row of the int8 add/sub (op 0/1): y = requant(A(a) +- B(b)) with A, B
 // TFLite's input rescaling (q_mult/q_shift[0], [1]) and the output's [2];
-// b NULL: every element's B(b) is bc.
+// b NULL: every element's B(b) is bc. With fp32 (q_shift[0] ==
+// GABA_QNN_SHIFT_FP32) A and B are the float32 products (x - zp) r and bc the
+// bits of that float (gaba_qnn_fp32_addsub).
 typedef void (*gaba_qnn_addsub_row_fn)(int op, int64_t n, const int8_t *a, const int8_t *b,
                                        int32_t bc, const gaba_qnn_layer *q, int8_t *y);
 void gaba_qnn_addsub_row_generic(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,

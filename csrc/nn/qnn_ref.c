@@ -102,6 +102,12 @@ void gaba_qnn_binary_ref(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, 
             int32_t va = a[i * s + j] - q->in_zp[0];
             int32_t vb = b[b_per_channel ? i : i * s + j] - q->in_zp[1];
             int32_t r;
+            if (op != 2 && q->q_shift[0] == GABA_QNN_SHIFT_FP32) {
+                y[i * s + j] = gaba_qnn_fp32_addsub(op, (float)va * gaba_qnn_bits_float(q->q_mult[0]),
+                                                    (float)vb * gaba_qnn_bits_float(q->q_mult[1]),
+                                                    q->out_zp, q->act_min, q->act_max);
+                continue;
+            }
             if (op == 2) {
                 r = gaba_qnn_mbqm(va * vb, q->q_mult[0], q->q_shift[0]);
             } else {

@@ -394,6 +394,7 @@ static gaba_status add_layer(builder *b, int n) {
             st = nd->w_scale ? quantize_attention(b, n, ql, nd->w_scale) : GABA_ERR_NOMEM;
         } else {
             st = embed ? quantize_table(b, fn, q, out, ql) : gaba_qnn_set_rescale(ql, fn->n_in);
+            if (st == GABA_OK && q->requant == GABA_QNN_REQUANT_FP32) gaba_qnn_set_rescale_fp32(ql);
             if (st == GABA_OK && fn->layer.op == GABA_NN_CONCAT && gaba_qnn_concat_rescales(ql, fn->n_in)) {
                 int8_t *luts = take(b, 256 * fn->n_in, 16);
                 gaba_qnn_build_concat_luts(ql, fn->n_in, luts);

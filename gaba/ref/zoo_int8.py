@@ -115,8 +115,16 @@ def global_pool(x, is_max):
     return x.max(1).astype(np.int8) if is_max else _round_div(x.sum(1), x.shape[1])
 
 
-def add(a, za, sa, b, zb, sb, zy, sy, lo, hi, subtract=False):
-    """TFLite's int8 add: inputs shifted left by 20, rescaled to 2 max(sa, sb), summed."""
+def add(a, za, sa, b, zb, sb, zy, sy, lo, hi, subtract=False, requant="double"):
+    """TFLite's int8 add: inputs shifted left by 20, rescaled to 2 max(sa, sb), summed.
+    requant="fp32": (a - za) sa/sy +- (b - zb) sb/sy in float32 (each ratio, product
+    and the sum rounded once), clamped, rint half to even (qnn.h)."""
+    if requant == "fp32":
+        f = np.float32
+        va = (np.asarray(a, np.int64) - za).astype(f) * (f(sa) / f(sy))
+        vb = (np.asarray(b, np.int64) - zb).astype(f) * (f(sb) / f(sy))
+        v = np.clip(va - vb if subtract else va + vb, f(lo - zy), f(hi - zy))
+        return (np.rint(v).astype(np.int64) + zy).astype(np.int8)
     twice = 2.0 * max(sa, sb)
     ma, sha = quantize_multiplier(sa / twice)
     mb, shb = quantize_multiplier(sb / twice)
@@ -127,10 +135,12 @@ def add(a, za, sa, b, zb, sb, zy, sy, lo, hi, subtract=False):
     return np.clip(mbqm(raw, mo, sho) + zy, lo, hi).astype(np.int8)
 
 
-def mul(a, za, sa, b, zb, sb, zy, sy, lo, hi):
-    m, s = quantize_multiplier(sa * sb / sy)
+def mul(a, za, sa, b, zb, sb, zy, sy, lo, hi, requant="double"):
+    """The product (a - za)(b - zb) requantized by sa sb / sy (fp32: that ratio in float32)."""
+    m, s = fp32_multiplier(np.float32(sa) * np.float32(sb) / np.float32(sy)) if requant == "fp32" \
+        else quantize_multiplier(sa * sb / sy)
     prod = (a.astype(np.int64) - za) * (b.astype(np.int64) - zb)
-    return np.clip(mbqm(prod, m, s) + zy, lo, hi).astype(np.int8)
+    return requant_channels(prod.reshape(-1, 1), [m], [s], zy, lo, hi).reshape(prod.shape)
 
 
 def concat(xs, qs, zy, sy):

@@ -27,8 +27,12 @@ extern "C" {
 // float32, one float32 product, rounded once, half to even. A channel's
 // fp32 scale is stored in its mult/shift slots: shift GABA_QNN_SHIFT_FP32 and
 // mult the float's bits (gaba_qnn_fp32_multiplier), so every kernel's output
-// stage reads either scheme from the same arrays. The elementwise ops,
-// concat, pooling and the attention's inner products keep TFLite's arithmetic.
+// stage reads either scheme from the same arrays. With FP32, add/sub rescale
+// in float32 too: y = clamp(zp + rint((a - za) r_a +- (b - zb) r_b)), r_i =
+// s_i / s_y in float32, each product and the sum rounded once; mul
+// requantizes its integer product by s_a s_b / s_y as conv does
+// (gaba_qnn_set_rescale_fp32). Concat, pooling and the attention's inner
+// products keep TFLite's arithmetic.
 typedef enum gaba_qnn_requant_mode { GABA_QNN_REQUANT_DOUBLE = 0, GABA_QNN_REQUANT_FP32 = 1 } gaba_qnn_requant_mode;
 #define GABA_QNN_SHIFT_FP32 127
 
@@ -118,6 +122,9 @@ void gaba_qnn_set_clamp(gaba_qnn_layer *q);
 // left by 20 bits; mul s_a s_b / s_out; concat s_i / s_out, inputs shifted
 // left by 20 bits too, so the double rounding stays fine).
 gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in);
+// ADD/SUB/MUL with fp32 requantization: q_mult/q_shift[0] (and [1] for add/sub)
+// become the float32 ratios (gaba_qnn_fp32_multiplier); other ops are left as they are.
+void gaba_qnn_set_rescale_fp32(gaba_qnn_layer *q);
 
 // mult/shift of one channel with fp32 requantization by `scale` (float32).
 void gaba_qnn_fp32_multiplier(float scale, int32_t *mult, int32_t *shift);

@@ -358,10 +358,11 @@ def test_maxpool_int8_rows(shape, k, s):
 @pytest.mark.parametrize("op", ["add", "sub", "mul"])
 @pytest.mark.parametrize("act", ["none", "relu"])
 @pytest.mark.parametrize("bcast", [False, True])
-def test_binary_int8(op, act, bcast, requant):
+@pytest.mark.parametrize("c,s", [(5, 12), (7, 100)])  # 700 values: mul's 256-value chunks cross channels
+def test_binary_int8(op, act, bcast, requant, c, s):
     rng = np.random.default_rng(4)
-    a = q8(rng, 2, 5, 12)
-    b = q8(rng, 2, 5) if bcast else q8(rng, 2, 5, 12)
+    a = q8(rng, 2, c, s)
+    b = q8(rng, 2, c) if bcast else q8(rng, 2, c, s)
     qa, qb, qy = (f32(0.05), -4), (f32(0.13), 10), (f32(0.11), -9)
     y = both(op, act, [0], [a, b], [qa, qb], qy, requant=requant)
     lo, hi = R.clamp_for(act, *qy)

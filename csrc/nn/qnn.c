@@ -505,24 +505,27 @@ void gaba_qnn_addsub_row_generic(int op, int64_t n, const int8_t *a, const int8_
 void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                      const int8_t *b, int b_per_channel, int8_t *y) {
     const int32_t za = q->in_zp[0], zb = q->in_zp[1];
+    if (op == 2) { // mul: the products, requantized by q_mult[0] 256 at a time across channels
+        int32_t t[256];
+        int64_t i = 0, j = 0; // the channel and position of the next value
+        for (int64_t k0 = 0; k0 < c * s; k0 += 256) {
+            int64_t n = c * s - k0 < 256 ? c * s - k0 : 256;
+            for (int64_t k = 0; k < n; k++) {
+                t[k] = (a[k0 + k] - za) * ((b_per_channel ? b[i] : b[k0 + k]) - zb);
+                if (++j == s) j = 0, i++;
+            }
+            gaba_nn_table.qrequant_row(n, t, 0, q->q_mult[0], q->q_shift[0], q->out_zp,
+                                       q->act_min, q->act_max, y + k0);
+        }
+        return;
+    }
     for (int64_t i = 0; i < c; i++) {
         const int8_t *ai = a + i * s, *bi = b_per_channel ? NULL : b + i * s;
-        if (op != 2) {
-            // a per-channel b's rescaled value (fp32: the float's bits, as the rows read it)
-            int32_t bc = !b_per_channel ? 0
-                         : q->q_shift[1] == GABA_QNN_SHIFT_FP32
-                             ? gaba_qnn_float_bits((float)(b[i] - zb) * gaba_qnn_bits_float(q->q_mult[1]))
-                             : gaba_qnn_mbqm((b[i] - zb) * (1 << 20), q->q_mult[1], q->q_shift[1]);
-            gaba_nn_table.qaddsub_row(op, s, ai, bi, bc, q, y + i * s);
-            continue;
-        }
-        int32_t t[256]; // mul: the product itself, requantized by q_mult[0]
-        for (int64_t j = 0; j < s; j += 256) {
-            int64_t n = s - j < 256 ? s - j : 256;
-            for (int64_t k = 0; k < n; k++)
-                t[k] = (ai[j + k] - za) * (b_per_channel ? b[i] - zb : bi[j + k] - zb);
-            gaba_nn_table.qrequant_row(n, t, 0, q->q_mult[0], q->q_shift[0], q->out_zp,
-                                       q->act_min, q->act_max, y + i * s + j);
-        }
+        // a per-channel b's rescaled value (fp32: the float's bits, as the rows read it)
+        int32_t bc = !b_per_channel ? 0
+                     : q->q_shift[1] == GABA_QNN_SHIFT_FP32
+                         ? gaba_qnn_float_bits((float)(b[i] - zb) * gaba_qnn_bits_float(q->q_mult[1]))
+                         : gaba_qnn_mbqm((b[i] - zb) * (1 << 20), q->q_mult[1], q->q_shift[1]);
+        gaba_nn_table.qaddsub_row(op, s, ai, bi, bc, q, y + i * s);
     }
 }

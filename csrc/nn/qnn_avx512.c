@@ -42,6 +42,14 @@ static void addsub_row_fp32(int op, int64_t n, const int8_t *a, const int8_t *b,
     }
 }
 
+// An add input's rescaling MBQM((x - zp) << 20, M, shift) with 32-bit products,
+// exact for d = x - zp in [-255, 255] and shift <= 0 (as qnn_addsub_avx2.c's):
+// the high multiply is d Mh + floor((d Ml + 2^10) / 2^11), M = Mh 2^11 + Ml.
+static inline __m512i add_input(const gaba_qnn_v16 *c, __m512i mh, __m512i ml, __m512i d) {
+    __m512i lo = _mm512_srai_epi32(_mm512_add_epi32(_mm512_mullo_epi32(d, ml), _mm512_set1_epi32(1 << 10)), 11);
+    return gaba_qnn_v16_rdivpot(c, _mm512_add_epi32(_mm512_mullo_epi32(d, mh), lo));
+}
+
 void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
                                 const gaba_qnn_layer *q, int8_t *y) {
     if (q->q_shift[0] == GABA_QNN_SHIFT_FP32) {
@@ -53,15 +61,17 @@ void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t
     const gaba_qnn_v16 co = gaba_qnn_v16_init(0, q->q_mult[2], q->q_shift[2], q->out_zp,
                                               q->act_min, q->act_max);
     const __m512i za = _mm512_set1_epi32(q->in_zp[0]), zb = _mm512_set1_epi32(q->in_zp[1]);
+    const __m512i mha = _mm512_set1_epi32(q->q_mult[0] >> 11), mla = _mm512_set1_epi32(q->q_mult[0] & 2047);
+    const __m512i mhb = _mm512_set1_epi32(q->q_mult[1] >> 11), mlb = _mm512_set1_epi32(q->q_mult[1] & 2047);
     const __m512i vbc = _mm512_set1_epi32(bc);
     for (int64_t i = 0; i < n; i += 16) {
         __mmask16 m = tail_mask(n - i);
-        __m512i va = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, a + i));
-        va = gaba_qnn_v16_mbqm(&ca, _mm512_slli_epi32(_mm512_sub_epi32(va, za), 20));
+        __m512i va = _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, a + i)), za);
+        va = add_input(&ca, mha, mla, va);
         __m512i vb = vbc;
         if (b) {
-            vb = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, b + i));
-            vb = gaba_qnn_v16_mbqm(&cb, _mm512_slli_epi32(_mm512_sub_epi32(vb, zb), 20));
+            vb = _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, b + i)), zb);
+            vb = add_input(&cb, mhb, mlb, vb);
         }
         __m512i s = op == 0 ? _mm512_add_epi32(va, vb) : _mm512_sub_epi32(va, vb);
         _mm512_mask_cvtsepi32_storeu_epi8(y + i, m, gaba_qnn_v16_requant(&co, s));

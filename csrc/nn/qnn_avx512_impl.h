@@ -37,6 +37,15 @@ static inline gaba_qnn_v16 gaba_qnn_v16_init(int32_t bias, int32_t mult, int32_t
     return c;
 }
 
+// Rounding right shift of h by the right shift of c, half away from zero (TFLite's
+// RoundingDivideByPOT).
+static inline __m512i gaba_qnn_v16_rdivpot(const gaba_qnn_v16 *c, __m512i h) {
+    __m512i rem = _mm512_and_si512(h, c->vmask);
+    __m512i thr = _mm512_mask_add_epi32(c->vthr, _mm512_movepi32_mask(h), c->vthr, c->one);
+    __m512i r = _mm512_sra_epi32(h, c->rsh);
+    return _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, c->one);
+}
+
 // MBQM(x) per lane (or the fp32 requantization, as gaba_qnn_fp32_requant).
 static inline __m512i gaba_qnn_v16_mbqm(const gaba_qnn_v16 *c, __m512i x) {
     if (c->fp32) {
@@ -49,11 +58,7 @@ static inline __m512i gaba_qnn_v16_mbqm(const gaba_qnn_v16 *c, __m512i x) {
     __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), c->vm), c->nudge);
     even = _mm512_srli_epi64(even, 31);
     odd = _mm512_slli_epi64(_mm512_srli_epi64(odd, 31), 32);
-    __m512i h = _mm512_mask_blend_epi32(0xAAAA, even, odd);
-    __m512i rem = _mm512_and_si512(h, c->vmask);
-    __m512i thr = _mm512_mask_add_epi32(c->vthr, _mm512_movepi32_mask(h), c->vthr, c->one);
-    __m512i r = _mm512_sra_epi32(h, c->rsh);
-    return _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, c->one);
+    return gaba_qnn_v16_rdivpot(c, _mm512_mask_blend_epi32(0xAAAA, even, odd));
 }
 
 // clamp(zp + MBQM(acc)) of accumulators that started at the bias, still in int32 lanes.

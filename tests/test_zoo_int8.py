@@ -340,6 +340,23 @@ def test_pools_int8():
 
 
 @pytest.mark.kernels
+@pytest.mark.parametrize("s", [1, 31, 32, 33, 64, 100, 1024])
+def test_global_pools_int8(s):
+    """Global pooling around the 32-value step, on random values, all -128, all
+    127 and exact ties of the mean (+-0.5 rounds away from zero)."""
+    rng = np.random.default_rng(s)
+    x = np.concatenate([q8(rng, 1, 3, s), np.full((1, 2, s), -128, np.int8),
+                        np.full((1, 2, s), 127, np.int8)], axis=1)
+    if s % 2 == 0:  # means of -0.5 and 0.5: half the values one more than the rest
+        x[0, 0] = np.resize([0, -1], s)
+        x[0, 1] = np.resize([0, 1], s)
+    q = [(f32(0.1), 3)]
+    for op, is_max in (("global_maxpool", True), ("global_avgpool", False)):
+        y = both(op, "none", [], [x], q, q[0])
+        np.testing.assert_array_equal(y[0], R.global_pool(x[0], is_max))
+
+
+@pytest.mark.kernels
 # rows of 16-output vector blocks and a tail, 3-row windows, a 1-D row, odd widths
 @pytest.mark.parametrize("shape,k,s", [((3, 5, 70), (3, 2), (2, 2)), ((4, 1, 101), (1, 2), (1, 2)),
                                        ((2, 4, 33), (2, 2), (1, 2)), ((2, 3, 40), (1, 3), (1, 3))])

@@ -197,6 +197,7 @@ typedef struct gaba_nn_kernels {
                     int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0, int64_t nx, uint8_t *xp);
     void (*qlut)(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);
     void (*qpool)(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
+    void (*qgpool)(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
     void (*qupsample)(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, const int8_t *x,
                       int8_t *y);
     void (*qattn)(int64_t d, int64_t l, int64_t dk, const struct gaba_qnn_layer *q,

@@ -262,7 +262,7 @@ void gaba_qnn_pool_s8_generic(const gaba_nn_pool_geom *g, const int8_t *x, int8_
                 if (!is_max)
                     for (int64_t i = 0; i < n; i++) {
                         int32_t t = sum[i];
-                        yr[i] = (int8_t)(t > 0 ? (t + count / 2) / count : (t - count / 2) / count);
+                        yr[i] = gaba_qnn_round_mean(t, count);
                     }
             }
 }
@@ -361,8 +361,8 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
     }
     case GABA_NN_GLOBAL_AVGPOOL:
     case GABA_NN_GLOBAL_MAXPOOL:
-        gaba_qnn_global_pool_ref(in[0].d[0], numel / in[0].d[0], x[0], y,
-                                 l->op == GABA_NN_GLOBAL_MAXPOOL);
+        (ref ? gaba_qnn_global_pool_ref : gaba_nn_table.qgpool)(in[0].d[0], numel / in[0].d[0], x[0],
+                                                                y, l->op == GABA_NN_GLOBAL_MAXPOOL);
         return GABA_OK;
     case GABA_NN_UPSAMPLE: {
         int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, w = in[0].d[in[0].ndim - 1];

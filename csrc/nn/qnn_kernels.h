@@ -60,6 +60,11 @@ static inline int8_t gaba_qnn_fp32_addsub(int op, float va, float vb, int32_t zp
     return (int8_t)(lrintf(v) + zp);
 }
 
+// TFLite's rounded mean of n int8 values summing to sum: half away from zero.
+static inline int8_t gaba_qnn_round_mean(int64_t sum, int64_t n) {
+    return (int8_t)(sum > 0 ? (sum + n / 2) / n : (sum - n / 2) / n);
+}
+
 // zp + MBQM(acc, mult, shift), clamped: TFLite's output stage (or the fp32 one).
 static inline int8_t gaba_qnn_requant(int32_t acc, int32_t mult, int32_t shift, int32_t zp,
                                       int32_t lo, int32_t hi) {
@@ -95,6 +100,8 @@ void gaba_qnn_dense_ref(int64_t n, int64_t f, const gaba_qnn_layer *q, const int
 void gaba_qnn_maxpool_ref(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y);
 void gaba_qnn_avgpool_ref(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y);
 void gaba_qnn_global_pool_ref(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
+// The table's qgpool: the reference, and AVX2 (32 values a step: vpmaxsb, vpsadbw sums).
+void gaba_qnn_global_pool_avx2(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
 // Unpadded pooling, the table's qpool: plain loops, and AVX2 (2-wide stride-2 max).
 void gaba_qnn_pool_s8_generic(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y,
                               int is_max);

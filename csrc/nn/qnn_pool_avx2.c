@@ -2,7 +2,9 @@
 // stride-2 windows across (the zoo's pools, 1-D and 2-D) takes 16 outputs
 // per step: the window's rows reduced with vpmaxsb, then each byte pair
 // with its neighbour shifted down, the even bytes packed. Other windows
-// and average pooling run the plain kernel. Same results as the reference.
+// and average pooling run the plain kernel. Global pooling reduces 32
+// values a step (vpmaxsb; vpsadbw sums of x + 128). Same results as the
+// reference.
 #include "qnn_kernels.h"
 
 #include <immintrin.h>
@@ -37,4 +39,32 @@ void gaba_qnn_pool_s8_avx2(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *
     for (int64_t c = 0; c < g->c; c++)
         for (int64_t oy = 0; oy < g->ho; oy++)
             max_row_k2s2(g, x + (c * g->h + oy * g->sh) * g->w, y + (c * g->ho + oy) * g->wo);
+}
+
+void gaba_qnn_global_pool_avx2(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max) {
+    const __m256i flip = _mm256_set1_epi8((char)0x80), zero = _mm256_setzero_si256();
+    for (int64_t i = 0; i < c; i++) {
+        const int8_t *xi = x + i * s;
+        __m256i vmax = _mm256_set1_epi8(-128), vsum = zero; // vsum: 4 sums of x + 128
+        int64_t j = 0;
+        for (; j + 32 <= s; j += 32) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(xi + j));
+            vmax = _mm256_max_epi8(vmax, v);
+            vsum = _mm256_add_epi64(vsum, _mm256_sad_epu8(_mm256_xor_si256(v, flip), zero));
+        }
+        int64_t lanes[4];
+        _mm256_storeu_si256((__m256i *)lanes, vsum);
+        int64_t sum = lanes[0] + lanes[1] + lanes[2] + lanes[3] - 128 * j;
+        __m128i m = _mm_max_epi8(_mm256_castsi256_si128(vmax), _mm256_extracti128_si256(vmax, 1));
+        m = _mm_max_epi8(m, _mm_srli_si128(m, 8));
+        m = _mm_max_epi8(m, _mm_srli_si128(m, 4));
+        m = _mm_max_epi8(m, _mm_srli_si128(m, 2));
+        m = _mm_max_epi8(m, _mm_srli_si128(m, 1));
+        int8_t mx = (int8_t)_mm_cvtsi128_si32(m);
+        for (; j < s; j++) {
+            mx = xi[j] > mx ? xi[j] : mx;
+            sum += xi[j];
+        }
+        y[i] = is_max ? mx : gaba_qnn_round_mean(sum, s);
+    }
 }

@@ -67,9 +67,8 @@ static void pool(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_
                         count++;
                     }
                 }
-                // TFLite's rounded average: half away from zero.
-                int32_t avg = count ? (s > 0 ? (s + count / 2) / count : (s - count / 2) / count) : 0;
-                y[(c * g->ho + oy) * g->wo + ox] = (int8_t)(is_max ? m : avg);
+                int8_t avg = count ? gaba_qnn_round_mean(s, count) : 0;
+                y[(c * g->ho + oy) * g->wo + ox] = is_max ? (int8_t)m : avg;
             }
 }
 
@@ -90,8 +89,7 @@ void gaba_qnn_global_pool_ref(int64_t c, int64_t s, const int8_t *x, int8_t *y, 
             m = v > m ? v : m;
             sum += v;
         }
-        int64_t avg = sum > 0 ? (sum + s / 2) / s : (sum - s / 2) / s;
-        y[i] = (int8_t)(is_max ? m : avg);
+        y[i] = is_max ? (int8_t)m : gaba_qnn_round_mean(sum, s);
     }
 }
 

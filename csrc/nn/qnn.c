@@ -510,9 +510,17 @@ void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, cons
         int64_t i = 0, j = 0; // the channel and position of the next value
         for (int64_t k0 = 0; k0 < c * s; k0 += 256) {
             int64_t n = c * s - k0 < 256 ? c * s - k0 : 256;
-            for (int64_t k = 0; k < n; k++) {
-                t[k] = (a[k0 + k] - za) * ((b_per_channel ? b[i] : b[k0 + k]) - zb);
-                if (++j == s) j = 0, i++;
+            for (int64_t k = 0; k < n;) { // runs within one channel (vector loops)
+                int64_t run = n - k < s - j ? n - k : s - j;
+                const int8_t *ak = a + k0 + k, *bk = b + k0 + k;
+                if (b_per_channel) {
+                    const int32_t bi = b[i] - zb;
+                    for (int64_t r = 0; r < run; r++) t[k + r] = (ak[r] - za) * bi;
+                } else {
+                    for (int64_t r = 0; r < run; r++) t[k + r] = (ak[r] - za) * (bk[r] - zb);
+                }
+                k += run, j += run;
+                if (j == s) j = 0, i++;
             }
             gaba_nn_table.qrequant_row(n, t, 0, q->q_mult[0], q->q_shift[0], q->out_zp,
                                        q->act_min, q->act_max, y + k0);

@@ -143,7 +143,9 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
     """Op by op: each int8 tensor ORT computes, from ORT's own inputs, is within
     1 LSB of what gaba's int8 kernel makes of those inputs, and differs on at most
     1% of values (TFLite's double rounding vs ORT's single rounding of a value
-    within 2^shift of a half); float layers agree with gaba's float op to 1e-4."""
+    within 2^shift of a half; average pooling and bilinear upsampling only at exact
+    ties, which gaba rounds away from zero and ORT to even); float layers agree
+    with gaba's float op to 1e-4."""
     m, qm, proto, path, nodes, tensors, names = qdq(name, tmp_path_factory)
     probe = onnx.ModelProto()
     probe.CopyFrom(proto)
@@ -203,6 +205,12 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
             # Only at exact ties: gaba rounds the mean half away from zero, ORT to even.
             mean = zoo._layer(ops[op], [value(ins[0], False).astype(np.float32)], (), params)
             assert (np.abs(mean[diff > 0] % 1) == 0.5).all(), where
+        elif ops.get(op) == "upsample" and params[2] == 1:
+            # Bilinear: the same, at exact ties of the interpolated codes (gaba's
+            # integer weights are exact: multiples of 1/16 at the zoo's factor 2).
+            zp = tensors[ins[0]]["zp"]
+            blend = zoo._layer("upsample", [value(ins[0], False).astype(np.float32) - zp], (), params)
+            assert (np.abs(blend[diff > 0] % 1) == 0.5).all(), where
         elif "weight" in w:
             # Only where TFLite's double rounding (a rounding high multiply, then a
             # rounding shift by -shift bits) can move a value across a half: within

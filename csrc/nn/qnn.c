@@ -278,8 +278,6 @@ gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_sh
         *ws_bytes = packed_bytes(gaba_nn_numel(&in[0]), 1);
     } else if (q->layer.op == GABA_NN_ATTENTION) {
         *ws_bytes = gaba_qnn_attention_workspace(in[0].d[0], in[0].d[1], q->layer.p[0]);
-    } else if (q->layer.op == GABA_NN_UPSAMPLE && q->layer.p[2] == 1) {
-        *ws_bytes = gaba_qnn_upsample_bilinear_workspace(in[0].d[in[0].ndim - 1]);
     }
     return GABA_OK;
 }
@@ -333,7 +331,7 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, w = in[0].d[in[0].ndim - 1];
         if (l->p[2] == 1)
             (ref ? gaba_qnn_upsample_bilinear_ref : gaba_nn_table.qbilinear)(
-                c, h, w, l->p[0], l->p[1], q->in_zp[0], x[0], y, ws);
+                c, h, w, l->p[0], l->p[1], q->in_zp[0], x[0], y);
         else
             (ref ? gaba_qnn_upsample_nearest_ref : gaba_nn_table.qupsample)(c, h, w, l->p[0],
                                                                              l->p[1], x[0], y);

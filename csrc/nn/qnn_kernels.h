@@ -83,20 +83,11 @@ void gaba_qnn_upsample_nearest_ref(int64_t c, int64_t h, int64_t w, int64_t sh, 
 void gaba_qnn_upsample_nearest_avx2(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                                     const int8_t *x, int8_t *y);
 // Bilinear (half-pixel) with the input's parameters for the output: any factors in the
-// reference, by 2 across and 1 or 2 down in the AVX2 kernel (others: the reference),
-// whose ws holds a block of int16 rows, each with its two edge copies (the
-// reference's is unused): about 4 KB, so that a row is read back long after it
-// was stored (an unaligned load of a row still in the store buffer stalls).
+// reference, by 2 across and 1 or 2 down in the AVX2 kernel (others: the reference).
 void gaba_qnn_upsample_bilinear_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
-                                    int32_t zp, const int8_t *x, int8_t *y, void *ws);
+                                    int32_t zp, const int8_t *x, int8_t *y);
 void gaba_qnn_upsample_bilinear_avx2(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
-                                     int32_t zp, const int8_t *x, int8_t *y, void *ws);
-static inline int64_t gaba_qnn_upsample_bilinear_rows(int64_t w) {
-    return 2048 / (w + 2) > 2 ? 2048 / (w + 2) / 2 * 2 : 2;
-}
-static inline int64_t gaba_qnn_upsample_bilinear_workspace(int64_t w) {
-    return 2 * (w + 2) * gaba_qnn_upsample_bilinear_rows(w);
-}
+                                     int32_t zp, const int8_t *x, int8_t *y);
 void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y);
 // The int8 softmax of each of `rows` rows of n scores (gaba_qnn_attention);
 // the fast attention runs it too.

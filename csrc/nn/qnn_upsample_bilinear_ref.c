@@ -20,7 +20,7 @@ static void taps(int64_t o, int64_t n, int64_t s, int64_t *i0, int64_t *i1, int6
 }
 
 void gaba_qnn_upsample_bilinear_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
-                                    int32_t zp, const int8_t *x, int8_t *y, void *ws) {
+                                    int32_t zp, const int8_t *x, int8_t *y) {
     int64_t ho = h * sh, wo = w * sw, d = 4 * sh * sw;
     for (int64_t ch = 0; ch < c; ch++) {
         const int8_t *xc = x + ch * h * w;

@@ -84,7 +84,9 @@ def round_half_away(v):
 def test_qdq_graph_and_weights(name, tmp_path_factory):
     """The file is valid ONNX with the model's edges; every int8 tensor is a
     QuantizeLinear with gaba's parameters; the int8 weights, weight scales and
-    int32 biases are TFLite's quantization of the float weights (NumPy here)."""
+    int32 biases are TFLite's quantization of the float weights (NumPy here); an
+    int8 bilinear upsample is a half-pixel linear Resize between a DequantizeLinear
+    and a QuantizeLinear with the same parameters."""
     m, qm, proto, path, nodes, tensors, names = qdq(name, tmp_path_factory)
     loaded = onnx.load(path)
     onnx.checker.check_model(loaded, full_check=True)
@@ -135,6 +137,20 @@ def test_qdq_graph_and_weights(name, tmp_path_factory):
         assert wdq.op_type == "DequantizeLinear" and wdq.attribute[0].name == "axis"
         assert wdq.attribute[0].i == 0
     assert n_weighted > 0
+    by_out = {n.output[0]: n for n in loaded.graph.node}
+    ups = {v: k for k, v in zoo.OPS.items()}
+    for lname, kind, op, act, params, ins, out, w in nodes:
+        if kind != "int8" or ups[op] != "upsample" or params[2] != 1:
+            continue
+        qn = q_of[names[out]]
+        rs = by_out[qn.input[0]]
+        attrs = {a.name: a.s for a in rs.attribute}
+        assert rs.op_type == "Resize", lname
+        assert attrs["mode"] == b"linear" and attrs["coordinate_transformation_mode"] == b"half_pixel"
+        dq = by_out[rs.input[0]]
+        assert dq.op_type == "DequantizeLinear" and dq.input[0] == names[ins[0]], lname
+        for i in (1, 2):
+            assert init[dq.input[i]] == init[qn.input[i]], lname
 
 
 @pytest.mark.parametrize("level", LEVELS)

@@ -27,7 +27,7 @@
                 .qaddsub_row = gaba_qnn_addsub_row_avx512, .qim2col = gaba_qnn_im2col_u8_avx2, \
                 .qgemv = gaba_qnn_gemv_avx2, .qlut = gaba_qnn_lut_avx2, \
                 .qupsample = gaba_qnn_upsample_nearest_avx2, \
-              .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx2, \
+                .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx2, \
                 .qattn = gaba_qnn_attn_avx512
 
 gaba_nn_kernels gaba_nn_table = {

@@ -484,6 +484,57 @@ def test_upsample_nearest_int8(sh, sw):
         np.testing.assert_array_equal(y2, np.repeat(np.repeat(x2, sh, axis=2), sw, axis=3))
 
 
+def _bilinear_inputs(rng, n, c, h, w):
+    """Random codes, then the extremes: all -128, all 127, alternating -128/127."""
+    x = q8(rng, n, c, h, w)
+    x[0, 0], x[0, -1] = -128, 127
+    x[-1, 0] = np.where((np.arange(h)[:, None] + np.arange(w)) % 2, 127, -128)
+    return x
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("sh, sw", [(2, 2), (1, 2), (3, 3), (2, 3), (4, 1), (1, 1)])
+def test_upsample_bilinear_int8(sh, sw):
+    """Bilinear upsampling with exact integer weights: fast == C reference == the
+    NumPy reference bit for bit, for 1x1, 1xN and Nx1 planes, widths around the
+    fast kernel's 8- and 16-column steps, random and extreme codes and zero points
+    at both ends; 1-D (C, L) inputs for the factors across."""
+    rng = np.random.default_rng(10 * sh + sw)
+    for h, w in [(1, 1), (1, 9), (6, 1), (2, 2), (3, 7), (8, 8), (5, 15), (4, 16), (3, 17),
+                 (2, 33), (7, 40), (2, 64)]:
+        for zp in (-128, -1, 0, 37, 127):
+            q = (f32(0.05), zp)
+            x = _bilinear_inputs(rng, 3, 2, h, w)
+            y = both("upsample", "none", [sh, sw, 1], [x], [q], q)
+            for n in range(3):
+                np.testing.assert_array_equal(y[n], R.upsample_bilinear(x[n], zp, sh, sw))
+            if sh == 1:
+                y1 = both("upsample", "none", [1, sw, 1], [x[:, :, 0].copy()], [q], q)
+                np.testing.assert_array_equal(y1, y[:, :, 0])
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("s", [2, 3])
+def test_upsample_bilinear_int8_vs_float(s):
+    """Against the float op on the dequantized input, quantized (half away from
+    zero) with the input's parameters: at most 1 LSB off, and only where the exact
+    value is a tie the float sums round to either side."""
+    rng = np.random.default_rng(s)
+    for zp in (-128, -20, 0, 90):
+        q = (f32(0.0371), zp)
+        x = _bilinear_inputs(rng, 2, 3, 9, 13)
+        got = both("upsample", "none", [s, s, 1], [x], [q], q).astype(np.int64)
+        real = zoo._layer("upsample", [np.float32(q[0]) * (x.astype(np.float32) - zp)],
+                          params=[s, s, 1])
+        v = real / np.float32(q[0])
+        want = np.clip(np.sign(v) * np.floor(np.abs(v) + 0.5) + zp, -128, 127)
+        diff = np.abs(got - want)
+        assert diff.max() <= 1, (zp, diff.max())
+        exact = np.stack([R._bilinear_weights(9, s) @ (x[n].astype(np.int64) - zp)
+                          @ R._bilinear_weights(13, s).T for n in range(2)]) / (4 * s * s)
+        assert (np.abs(np.abs(exact[diff > 0]) % 1 - 0.5) < 1e-3).all(), zp
+
+
 @pytest.mark.kernels
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "hard_swish"])
 def test_lut_activation_int8(act):
@@ -670,6 +721,8 @@ def test_fully_int8_models_listed():
     assert "KeywordSpotMicro" in full and "MicroYOLONano" in full
     # the attention models run their attention in int8 too
     assert {"EmotionRecogNano", "TextSummarizeNano", "NamedEntityMicro"} <= set(full)
+    # and the bilinear decoders their upsampling
+    assert {"SegmentMicro", "PoseEstimateMicro", "DepthEstimateLite"} <= set(full)
 
 
 def test_quantize_errors():

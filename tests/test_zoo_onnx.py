@@ -85,7 +85,9 @@ def round_half_away(v):
 def test_qdq_graph_and_weights(name, tmp_path_factory):
     """The file is valid ONNX with the model's edges; every int8 tensor is a
     QuantizeLinear with gaba's parameters; the int8 weights, weight scales and
-    int32 biases are TFLite's quantization of the float weights (NumPy here)."""
+    int32 biases are TFLite's quantization of the float weights (NumPy here); an
+    int8 bilinear upsample is a half-pixel linear Resize between a DequantizeLinear
+    and a QuantizeLinear with the same parameters."""
     m, qm, proto, path, nodes, tensors, names = qdq(name, tmp_path_factory)
     loaded = onnx.load(path)
     onnx.checker.check_model(loaded, full_check=True)
@@ -136,6 +138,20 @@ def test_qdq_graph_and_weights(name, tmp_path_factory):
         assert wdq.op_type == "DequantizeLinear" and wdq.attribute[0].name == "axis"
         assert wdq.attribute[0].i == 0
     assert n_weighted > 0
+    by_out = {n.output[0]: n for n in loaded.graph.node}
+    ups = {v: k for k, v in zoo.OPS.items()}
+    for lname, kind, op, act, params, ins, out, w in nodes:
+        if kind != "int8" or ups[op] != "upsample" or params[2] != 1:
+            continue
+        qn = q_of[names[out]]
+        rs = by_out[qn.input[0]]
+        attrs = {a.name: a.s for a in rs.attribute}
+        assert rs.op_type == "Resize", lname
+        assert attrs["mode"] == b"linear" and attrs["coordinate_transformation_mode"] == b"half_pixel"
+        dq = by_out[rs.input[0]]
+        assert dq.op_type == "DequantizeLinear" and dq.input[0] == names[ins[0]], lname
+        for i in (1, 2):
+            assert init[dq.input[i]] == init[qn.input[i]], lname
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -144,7 +160,9 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
     """Op by op: each int8 tensor ORT computes, from ORT's own inputs, is within
     1 LSB of what gaba's int8 kernel makes of those inputs, and differs on at most
     1% of values (TFLite's double rounding vs ORT's single rounding of a value
-    within 2^shift of a half); float layers agree with gaba's float op to 1e-4."""
+    within 2^shift of a half; average pooling and bilinear upsampling only at exact
+    ties, which gaba rounds away from zero and ORT to even); float layers agree
+    with gaba's float op to 1e-4."""
     m, qm, proto, path, nodes, tensors, names = qdq(name, tmp_path_factory)
     probe = onnx.ModelProto()
     probe.CopyFrom(proto)
@@ -204,6 +222,12 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
             # Only at exact ties: gaba rounds the mean half away from zero, ORT to even.
             mean = zoo._layer(ops[op], [value(ins[0], False).astype(np.float32)], (), params)
             assert (np.abs(mean[diff > 0] % 1) == 0.5).all(), where
+        elif ops.get(op) == "upsample" and params[2] == 1:
+            # Bilinear: the same, at exact ties of the interpolated codes (gaba's
+            # integer weights are exact: multiples of 1/16 at the zoo's factor 2).
+            zp = tensors[ins[0]]["zp"]
+            blend = zoo._layer("upsample", [value(ins[0], False).astype(np.float32) - zp], (), params)
+            assert (np.abs(blend[diff > 0] % 1) == 0.5).all(), where
         elif "weight" in w:
             # Only where TFLite's double rounding (a rounding high multiply, then a
             # rounding shift by -shift bits) can move a value across a half: within

@@ -200,6 +200,8 @@ typedef struct gaba_nn_kernels {
     void (*qgpool)(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
     void (*qupsample)(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, const int8_t *x,
                       int8_t *y);
+    void (*qbilinear)(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int32_t zp,
+                      const int8_t *x, int8_t *y);
     void (*qattn)(int64_t d, int64_t l, int64_t dk, const struct gaba_qnn_layer *q,
                   const int8_t *x, int8_t *y, void *ws);
 } gaba_nn_kernels;

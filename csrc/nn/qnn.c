@@ -286,9 +286,8 @@ int gaba_qnn_supported(const gaba_nn_layer *l) {
     case GABA_NN_RESHAPE:
     case GABA_NN_FLATTEN:
     case GABA_NN_TRANSPOSE:
-        return 1;
     case GABA_NN_UPSAMPLE:
-        return l->p[2] == 0;
+        return 1;
     case GABA_NN_EMBEDDING: // int32 ids, an int8 table in the output's parameters
     case GABA_NN_ATTENTION:
         return l->act == GABA_NN_ACT_NONE;
@@ -366,8 +365,12 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         return GABA_OK;
     case GABA_NN_UPSAMPLE: {
         int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, w = in[0].d[in[0].ndim - 1];
-        (ref ? gaba_qnn_upsample_nearest_ref : gaba_nn_table.qupsample)(c, h, w, l->p[0], l->p[1],
-                                                                         x[0], y);
+        if (l->p[2] == 1)
+            (ref ? gaba_qnn_upsample_bilinear_ref : gaba_nn_table.qbilinear)(
+                c, h, w, l->p[0], l->p[1], q->in_zp[0], x[0], y);
+        else
+            (ref ? gaba_qnn_upsample_nearest_ref : gaba_nn_table.qupsample)(c, h, w, l->p[0],
+                                                                             l->p[1], x[0], y);
         return GABA_OK;
     }
     case GABA_NN_CONCAT: {

@@ -123,6 +123,12 @@ void gaba_qnn_upsample_nearest_ref(int64_t c, int64_t h, int64_t w, int64_t sh, 
                                    const int8_t *x, int8_t *y);
 void gaba_qnn_upsample_nearest_avx2(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                                     const int8_t *x, int8_t *y);
+// Bilinear (half-pixel) with the input's parameters for the output: any factors in the
+// reference, by 2 across and 1 or 2 down in the AVX2 kernel (others: the reference).
+void gaba_qnn_upsample_bilinear_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                    int32_t zp, const int8_t *x, int8_t *y);
+void gaba_qnn_upsample_bilinear_avx2(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                     int32_t zp, const int8_t *x, int8_t *y);
 void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y);
 // The int8 softmax of each of `rows` rows of n scores (gaba_qnn_attention);
 // the fast attention runs it too.

@@ -205,7 +205,8 @@ static void *take(builder *b, int64_t bytes, int64_t align) {
     return p;
 }
 
-// Ops whose int8 output keeps the input's parameters (values are moved, not computed).
+// Ops whose int8 output keeps the input's parameters (values are moved, or
+// blended with weights summing to 1 as bilinear upsampling's, not computed anew).
 static int passes_params(const gaba_nn_layer *l) {
     gaba_nn_op op = l->op;
     return op == GABA_NN_MAXPOOL || op == GABA_NN_AVGPOOL || op == GABA_NN_GLOBAL_AVGPOOL ||

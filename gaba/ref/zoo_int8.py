@@ -115,6 +115,28 @@ def global_pool(x, is_max):
     return x.max(1).astype(np.int8) if is_max else _round_div(x.sum(1), x.shape[1])
 
 
+def _bilinear_weights(n, s):
+    """(n s, n) integer weights of the half-pixel taps of an axis of n scaled by s, in
+    units of 1 / (2s): output o reads src = (o + 1/2) / s - 1/2, taps clamped to the axis."""
+    o = np.arange(n * s)
+    num = 2 * (o % s) + 1 - s  # 2s (src - o // s)
+    i0 = np.where(num < 0, o // s - 1, o // s)
+    w1 = np.where(num < 0, 2 * s + num, num)
+    m = np.zeros((n * s, n), np.int64)
+    np.add.at(m, (o, np.clip(i0, 0, n - 1)), 2 * s - w1)
+    np.add.at(m, (o, np.clip(i0 + 1, 0, n - 1)), w1)
+    return m
+
+
+def upsample_bilinear(x, zp, sh, sw):
+    """x (C, H, W) int8 -> (C, H sh, W sw), bilinear with half-pixel centres, the output
+    with x's parameters: zp + (sum wy wx (x - zp)) / (4 sh sw) rounded half away from zero."""
+    c, h, w = x.shape
+    v = _bilinear_weights(h, sh) @ (x.astype(np.int64) - zp) @ _bilinear_weights(w, sw).T
+    d = 4 * sh * sw
+    return (np.sign(v) * ((np.abs(v) + d // 2) // d) + zp).astype(np.int8)
+
+
 def add(a, za, sa, b, zb, sb, zy, sy, lo, hi, subtract=False, requant="double"):
     """TFLite's int8 add: inputs shifted left by 20, rescaled to 2 max(sa, sb), summed.
     requant="fp32": (a - za) sa/sy +- (b - zb) sb/sy in float32 (each ratio, product

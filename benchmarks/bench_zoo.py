@@ -15,6 +15,7 @@ the int8 weights+arena of the audio and sensor models against the 100 KB
 target. The peers run the float32 graphs only.
 """
 import argparse
+import contextlib
 import csv
 import sys
 import time
@@ -62,18 +63,31 @@ def make_inputs(m, batch, seed=0):
     return out
 
 
-def time_runs(fn, warmup, runs, max_seconds):
-    """Per-call times in seconds: `warmup` untimed calls, then up to `runs` timed
-    calls (fewer when they would exceed max_seconds; the count is reported)."""
-    for _ in range(warmup):
-        fn()
-    times = []
+BLOCK = 25  # timed calls of one candidate in a row
+
+
+def time_runs(fns, warmup, runs, max_seconds):
+    """Per-call times in seconds of each of `fns`: `warmup` untimed calls each,
+    then up to `runs` timed calls each (fewer when they would exceed
+    max_seconds, at least BLOCK; the count is reported), taken in blocks of
+    BLOCK calls that visit the candidates in turn, each block after one untimed
+    call. Within a block a candidate runs warm, as in a loop; across blocks
+    every candidate sees the same drift of the machine (clock, neighbours'
+    load), so their ratios hold on a noisy machine."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
     deadline = time.perf_counter() + max_seconds
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        if time.perf_counter() > deadline and len(times) >= 10:
+    while len(times[0]) < runs:
+        n = min(BLOCK, runs - len(times[0]))
+        for i, fn in enumerate(fns):
+            fn()
+            for _ in range(n):
+                t0 = time.perf_counter()
+                fn()
+                times[i].append(time.perf_counter() - t0)
+        if time.perf_counter() > deadline and len(times[0]) >= BLOCK:
             break
     return times
 
@@ -107,16 +121,31 @@ def bench_model(name, batches, threads, warmup, runs, max_seconds, with_torch, w
     sess = ort_session(m, threads) if with_ort and "float32" in dtypes else None
     qms = {d: m.quantize(make_inputs(m, 8, seed=1), threads=threads, requant=INT8_KINDS[d])
            for d in dtypes if d in INT8_KINDS}
+    torch_fn = None
+    if with_torch and "float32" in dtypes:
+        import torch
+
+        from gaba.benchmarks import zoo_torch
+
+        torch_fn = zoo_torch.build(m)
     rows = []
-    for dtype in dtypes:
-        model = qms.get(dtype, m)
-        for batch in batches:
-            x = make_inputs(m, batch)
-            outs = {k: np.empty((batch,) + tuple(s["shape"]), np.float32)
-                    for k, s in m.outputs.items()}
-            out = outs if len(outs) > 1 else next(iter(outs.values()))
-            s = harness.summarize(time_runs(lambda: model.forward(x, out=out, threads=threads),
-                                            warmup, runs, max_seconds))
+    for batch in batches:
+        x = make_inputs(m, batch)
+        outs = {k: np.empty((batch,) + tuple(s["shape"]), np.float32) for k, s in m.outputs.items()}
+        out = outs if len(outs) > 1 else next(iter(outs.values()))
+        calls = {d: (lambda model=qms.get(d, m): model.forward(x, out=out, threads=threads))
+                 for d in dtypes}
+        if torch_fn is not None:
+            tx = [torch.from_numpy(v) for v in x.values()]
+            calls["torch"] = lambda: torch_fn(*tx)
+        if sess is not None:
+            names = list(m.outputs)
+            calls["ort"] = lambda: sess.run(names, x)
+        with torch.inference_mode() if torch_fn is not None else contextlib.nullcontext():
+            times = time_runs(list(calls.values()), warmup, runs, max_seconds * len(calls))
+        stats = {k: harness.summarize(t) for k, t in zip(calls, times)}
+        for dtype in dtypes:
+            model, s = qms.get(dtype, m), stats[dtype]
             row = {"model": name, "category": m.category, "dtype": dtype, "batch": batch,
                    "threads": threads, "p50_ms": 1e3 * s["p50"], "p95_ms": 1e3 * s["p95"],
                    "p99_ms": 1e3 * s["p99"], "fps": batch / s["p50"], "params": m.params,
@@ -130,23 +159,10 @@ def bench_model(name, batches, threads, warmup, runs, max_seconds, with_torch, w
                 row["top1"] = r["top1"]
                 row["fully_int8"] = model.fully_int8
                 row["requant"] = model.requant
-            if dtype == "float32" and with_torch:
-                import torch
-
-                from gaba.benchmarks import zoo_torch
-
-                f = zoo_torch.build(m)
-                tx = [torch.from_numpy(v) for v in x.values()]
-                with torch.inference_mode():
-                    ts = harness.summarize(time_runs(lambda: f(*tx), warmup, runs, max_seconds))
-                row["torch_p50_ms"] = 1e3 * ts["p50"]
-                row["torch_ratio"] = ts["p50"] / s["p50"]
-            if dtype == "float32" and sess is not None:
-                names = list(m.outputs)
-                os_ = harness.summarize(time_runs(lambda: sess.run(names, x), warmup, runs,
-                                                  max_seconds))
-                row["ort_p50_ms"] = 1e3 * os_["p50"]
-                row["ort_ratio"] = os_["p50"] / s["p50"]
+            for peer in ("torch", "ort") if dtype == "float32" else ():
+                if peer in stats:
+                    row[f"{peer}_p50_ms"] = 1e3 * stats[peer]["p50"]
+                    row[f"{peer}_ratio"] = stats[peer]["p50"] / s["p50"]
             rows.append(row)
     return rows
 

@@ -12,7 +12,8 @@ TFLite's double-rounding requantization (the default of Model.quantize) and
 "int8-fp32" with requant="fp32". Rows carry a `dtype` field, and a summary
 line per int8 kind gives the int8 vs float32 speed ratio per batch size and
 the int8 weights+arena of the audio and sensor models against the 100 KB
-target. The peers run the float32 graphs only.
+target. The peers run the float32 graphs only. All candidates of a model are
+timed in interleaved blocks of warm calls (time_runs).
 """
 import argparse
 import contextlib

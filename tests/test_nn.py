@@ -156,9 +156,16 @@ def test_activations_at_range_ends(activation):
     assert np.isnan(nan).all()
 
 
-def test_softmax():
-    x = rand((2, 5, 9), seed=12, low=-30, high=30)
-    got = zoo._layer("softmax", [x])
+@pytest.mark.parametrize("reference", IMPLS)
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 15, 16, 17, 50])
+def test_softmax(n, reference):
+    """Row lengths around the 8- and 16-lane bodies (the tails masked); rows
+    spread over 60 units (exp of -60 is still normal) and rows with one value
+    far above the rest (the others underflow to 0)."""
+    x = rand((2, 5, n), seed=12 + n, low=-30, high=30)
+    x[1, 0] = -1e4
+    x[1, 0, 0] = 50.0
+    got = zoo._layer("softmax", [x], reference=reference)
     nn_close(got, ref.softmax(x), 9)
     np.testing.assert_allclose(got.sum(-1), 1.0, rtol=1e-5)
 

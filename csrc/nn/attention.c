@@ -1,7 +1,7 @@
 // attention.c - the fast single-head self-attention: four GEMMs (QKV
 // projection, scores with the 1/sqrt(d_k) scale as alpha, weighted values,
 // output projection written straight into the (D, L) layout through
-// strides) around the reference softmax. Same formulas as attention_ref.c.
+// strides) around the ISA table's softmax. Same formulas as attention_ref.c.
 #include "nn_kernels.h"
 
 #include "gaba/gemm.h"
@@ -22,7 +22,7 @@ gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float 
     st = gaba_gemm_f32(GABA_GEMM_AUTO, l, l, dk, 1.0f / sqrtf((float)dk), qkv, d3, 1, qkv + dk,
                        1, d3, 0.0f, sc, l, 1, NULL, GABA_ACT_NONE);
     if (st != GABA_OK) return st;
-    gaba_nn_softmax_f32_ref(l, l, sc, sc);
+    gaba_nn_table.softmax(l, l, sc, sc);
     st = gaba_gemm_f32(GABA_GEMM_AUTO, l, dk, l, 1.0f, sc, l, 1, qkv + 2 * dk, d3, 1, 0.0f, ctx,
                        dk, 1, NULL, GABA_ACT_NONE);
     if (st != GABA_OK) return st;

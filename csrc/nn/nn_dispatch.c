@@ -1,7 +1,7 @@
 // nn_dispatch.c - fills the layer library's kernel table for the ISA level
 // core/dispatch.c picked (the depthwise and the short-reduction direct
 // convolution kernels, the conv GEMM, upsampling, the GRU's gates,
-// pooling, the activation pass).
+// pooling, the activation pass, the softmax).
 #include "qnn_kernels.h"
 #include "../core/dispatch.h"
 
@@ -34,7 +34,8 @@ gaba_nn_kernels gaba_nn_table = {
     .dwconv = gaba_nn_dwconv_f32_generic, .conv_gemm = gaba_nn_conv_gemm_f32_generic,
     .upsample = gaba_nn_upsample_f32_generic, .gru_matvec = gaba_nn_gru_matvec_f32_generic,
     .gru_gates = gaba_nn_gru_gates_f32_generic,
-    .pool = gaba_nn_pool_f32_generic, .act_pass = gaba_nn_act_f32_ref, QGEN,
+    .pool = gaba_nn_pool_f32_generic, .act_pass = gaba_nn_act_f32_ref,
+    .softmax = gaba_nn_softmax_f32_ref, QGEN,
 };
 
 void gaba_nn_dispatch_init(gaba_isa isa) {
@@ -45,7 +46,8 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
                           .gru_matvec = gaba_nn_gru_matvec_f32_generic,
                           .gru_gates = gaba_nn_gru_gates_f32_generic,
                           .pool = gaba_nn_pool_f32_generic,
-                          .act_pass = gaba_nn_act_f32_ref, QGEN},
+                          .act_pass = gaba_nn_act_f32_ref,
+                          .softmax = gaba_nn_softmax_f32_ref, QGEN},
         [GABA_ISA_AVX2] = {.dwconv = gaba_nn_dwconv_f32_avx2,
                            .conv_direct = gaba_nn_conv_direct_f32_avx2,
                            .conv_gemm = gaba_nn_conv_gemm_f32_avx2,
@@ -53,7 +55,8 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
                            .gru_matvec = gaba_nn_gru_matvec_f32_avx2,
                            .gru_gates = gaba_nn_gru_gates_f32_avx2,
                            .pool = gaba_nn_pool_f32_avx2,
-                           .act_pass = gaba_nn_act_pass_f32_avx2, QAVX2},
+                           .act_pass = gaba_nn_act_pass_f32_avx2,
+                           .softmax = gaba_nn_softmax_f32_avx2, QAVX2},
         [GABA_ISA_AVX512] = {.dwconv = gaba_nn_dwconv_f32_avx512,
                              .conv_direct = gaba_nn_conv_direct_f32_avx512,
                              .conv_gemm = gaba_nn_conv_gemm_f32_avx512,
@@ -62,7 +65,8 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
                              .gru_matvec = gaba_nn_gru_matvec_f32_avx2,
                              .gru_gates = gaba_nn_gru_gates_f32_avx512,
                              .pool = gaba_nn_pool_f32_avx512,
-                             .act_pass = gaba_nn_act_pass_f32_avx512, QAVX512},
+                             .act_pass = gaba_nn_act_pass_f32_avx512,
+                             .softmax = gaba_nn_softmax_f32_avx512, QAVX512},
     };
     gaba_nn_table = by_level[isa];
     // VNNI is a feature beyond the AVX-512 level (vpdpbusd, vpdpwssd).

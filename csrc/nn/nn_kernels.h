@@ -28,6 +28,11 @@ void gaba_nn_act_f32_ref(float *y, int64_t n, gaba_nn_act act);
 typedef void (*gaba_nn_act_pass_fn)(float *y, int64_t n, gaba_nn_act act);
 void gaba_nn_act_pass_f32_avx2(float *y, int64_t n, gaba_nn_act act);
 void gaba_nn_act_pass_f32_avx512(float *y, int64_t n, gaba_nn_act act);
+// The softmax over the rows of x (rows, n): the reference (libm's expf), and
+// the ISA table's (vector expf); y may be x.
+typedef void (*gaba_nn_softmax_fn)(int64_t rows, int64_t n, const float *x, float *y);
+void gaba_nn_softmax_f32_avx2(int64_t rows, int64_t n, const float *x, float *y);
+void gaba_nn_softmax_f32_avx512(int64_t rows, int64_t n, const float *x, float *y);
 // y (rows, n) = act(y + b[row]) in place; b may be NULL.
 void gaba_nn_bias_act_f32(int64_t rows, int64_t n, float *y, const float *b, gaba_nn_act act);
 
@@ -181,6 +186,7 @@ typedef struct gaba_nn_kernels {
     gaba_nn_gru_gates_fn gru_gates;
     gaba_nn_pool_fn pool;
     gaba_nn_act_pass_fn act_pass;
+    gaba_nn_softmax_fn softmax;
     // int8 (qnn_kernels.h): the output stage over a row, and the depthwise loop.
     void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                          int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);

@@ -289,7 +289,7 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
         return GABA_OK;
     case GABA_NN_SOFTMAX: {
         int64_t n = in[0].d[in[0].ndim - 1];
-        gaba_nn_softmax_f32_ref(numel / n, n, x, y);
+        (ref ? gaba_nn_softmax_f32_ref : gaba_nn_table.softmax)(numel / n, n, x, y);
         return GABA_OK;
     }
     case GABA_NN_MAXPOOL:

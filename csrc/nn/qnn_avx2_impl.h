@@ -1,6 +1,7 @@
 // qnn_avx2_impl.h - internal: the int8 output stage on 8 int32 lanes with
 // AVX2, for the files compiled with the AVX2 flags: TFLite's
-// MultiplyByQuantizedMultiplier, bit-exact with the scalar gaba_qnn_mbqm.
+// MultiplyByQuantizedMultiplier (or, for a channel marked fp32, the fp32
+// requantization of qnn.h), bit-exact with the scalar gaba_qnn_mbqm.
 // The rounding doubling high multiply of a Q31 multiplier M >= 0 is
 // floor((x * M + 2^30) / 2^31) (gemmlowp's nudge and truncation fold into
 // that when M >= 0; the saturating case needs M = INT32_MIN), taken from
@@ -22,9 +23,7 @@ typedef struct gaba_qnn_v8 {
 static inline gaba_qnn_v8 gaba_qnn_v8_init(int32_t mult, int32_t shift) {
     gaba_qnn_v8 c;
     c.fp32 = shift == GABA_QNN_SHIFT_FP32;
-    float fs;
-    memcpy(&fs, &mult, sizeof fs);
-    c.fscale = _mm256_set1_ps(c.fp32 ? fs : 0.0f);
+    c.fscale = _mm256_set1_ps(c.fp32 ? gaba_qnn_bits_float(mult) : 0.0f);
     if (c.fp32) shift = 0;
     int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     c.lsh = _mm_cvtsi32_si128(left), c.rsh = _mm_cvtsi32_si128(right);

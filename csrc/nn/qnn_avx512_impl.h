@@ -3,6 +3,7 @@
 // scalar gaba_qnn_mbqm for multipliers M >= 0 (all the quantizer makes):
 // the rounding doubling high multiply is then floor((x * M + 2^30) / 2^31)
 // (see qnn_avx2_impl.h), then the rounding right shift, half away from zero.
+// A channel marked fp32 (qnn.h) takes the fp32 requantization instead.
 #ifndef GABA_QNN_AVX512_IMPL_H
 #define GABA_QNN_AVX512_IMPL_H
 
@@ -21,9 +22,8 @@ static inline gaba_qnn_v16 gaba_qnn_v16_init(int32_t bias, int32_t mult, int32_t
                                              int32_t zp, int32_t lo, int32_t hi) {
     gaba_qnn_v16 c;
     c.fp32 = shift == GABA_QNN_SHIFT_FP32;
-    float fs;
-    memcpy(&fs, &mult, sizeof fs);
-    c.fscale = _mm512_set1_ps(c.fp32 ? fs : 0.0f), c.fbound = _mm512_set1_ps(GABA_QNN_FP32_BOUND);
+    c.fscale = _mm512_set1_ps(c.fp32 ? gaba_qnn_bits_float(mult) : 0.0f);
+    c.fbound = _mm512_set1_ps(GABA_QNN_FP32_BOUND);
     if (c.fp32) shift = 0;
     int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     c.lsh = _mm_cvtsi32_si128(left), c.rsh = _mm_cvtsi32_si128(right);

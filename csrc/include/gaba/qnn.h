@@ -102,7 +102,8 @@ void gaba_qnn_build_concat_luts(const gaba_qnn_layer *q, int n_in, int8_t *luts)
 
 // 1 when the op (with its activation) has an int8 kernel: conv, dense (act none,
 // relu, relu6), max/avg/global pooling, add/sub/mul (none/relu/relu6), concat,
-// reshape/flatten/transpose, act relu/relu6/none, nearest upsample, attention.
+// reshape/flatten/transpose, act relu/relu6/none, nearest and bilinear upsample,
+// attention.
 int gaba_qnn_supported(const gaba_nn_layer *layer);
 
 // The shape checks and output shape are the float op's (gaba_nn_prepare);

@@ -212,7 +212,7 @@ void gaba_qnn_set_rescale_fp32(gaba_qnn_layer *q) {
 
 int gaba_qnn_concat_rescales(const gaba_qnn_layer *q, int n_in) {
     for (int i = 0; i < n_in; i++)
-        if (q->in_zp[i] != q->out_zp || q->in_scale[i] != q->out_scale) return 1;
+        if (!gaba_qnn_concat_copies(q, i)) return 1;
     return 0;
 }
 
@@ -381,7 +381,7 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
             return GABA_OK;
         }
         for (int i = 0; i < n_in; y += counts[i], i++) {
-            if (q->in_zp[i] == q->out_zp && q->in_scale[i] == q->out_scale)
+            if (gaba_qnn_concat_copies(q, i))
                 memcpy(y, x[i], (size_t)counts[i]);
             else gaba_nn_table.qlut(counts[i], x[i], q->lut + 256 * i, y);
         }

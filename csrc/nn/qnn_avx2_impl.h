@@ -45,9 +45,9 @@ static inline __m256i gaba_qnn_v8_rdivpot(__m256i h, __m256i vmask, __m256i vthr
 // MBQM(x) per lane (or the fp32 requantization, as gaba_qnn_fp32_requant).
 static inline __m256i gaba_qnn_v8_mbqm(const gaba_qnn_v8 *c, __m256i x) {
     if (c->fp32) {
-        const __m256 bound = _mm256_set1_ps(GABA_QNN_FP32_BOUND);
         __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(x), c->fscale);
-        v = _mm256_min_ps(_mm256_max_ps(v, _mm256_sub_ps(_mm256_setzero_ps(), bound)), bound);
+        v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-GABA_QNN_FP32_BOUND)),
+                          _mm256_set1_ps(GABA_QNN_FP32_BOUND));
         return _mm256_cvtps_epi32(v); // the default rounding mode: half to even
     }
     x = _mm256_sll_epi32(x, c->lsh);

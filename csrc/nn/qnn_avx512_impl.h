@@ -14,7 +14,7 @@
 typedef struct gaba_qnn_v16 {
     __m128i lsh, rsh;
     __m512i bias, vm, nudge, vmask, vthr, one, zp, lo, hi;
-    __m512 fscale, fbound; // fp32 requantization (qnn.h) when fp32
+    __m512 fscale, flo, fhi; // fp32 requantization (qnn.h) when fp32
     int fp32;
 } gaba_qnn_v16;
 
@@ -23,7 +23,7 @@ static inline gaba_qnn_v16 gaba_qnn_v16_init(int32_t bias, int32_t mult, int32_t
     gaba_qnn_v16 c;
     c.fp32 = shift == GABA_QNN_SHIFT_FP32;
     c.fscale = _mm512_set1_ps(c.fp32 ? gaba_qnn_bits_float(mult) : 0.0f);
-    c.fbound = _mm512_set1_ps(GABA_QNN_FP32_BOUND);
+    c.flo = _mm512_set1_ps(-GABA_QNN_FP32_BOUND), c.fhi = _mm512_set1_ps(GABA_QNN_FP32_BOUND);
     if (c.fp32) shift = 0;
     int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     c.lsh = _mm_cvtsi32_si128(left), c.rsh = _mm_cvtsi32_si128(right);
@@ -50,7 +50,7 @@ static inline __m512i gaba_qnn_v16_rdivpot(const gaba_qnn_v16 *c, __m512i h) {
 static inline __m512i gaba_qnn_v16_mbqm(const gaba_qnn_v16 *c, __m512i x) {
     if (c->fp32) {
         __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(x), c->fscale);
-        v = _mm512_min_ps(_mm512_max_ps(v, _mm512_sub_ps(_mm512_setzero_ps(), c->fbound)), c->fbound);
+        v = _mm512_min_ps(_mm512_max_ps(v, c->flo), c->fhi);
         return _mm512_cvtps_epi32(v); // the default rounding mode: half to even
     }
     x = _mm512_sll_epi32(x, c->lsh);

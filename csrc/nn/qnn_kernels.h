@@ -60,6 +60,11 @@ static inline int8_t gaba_qnn_fp32_addsub(int op, float va, float vb, int32_t zp
     return (int8_t)(lrintf(v) + zp);
 }
 
+// 1 when concat input i shares the output's parameters (it is copied, not rescaled).
+static inline int gaba_qnn_concat_copies(const gaba_qnn_layer *q, int i) {
+    return q->in_zp[i] == q->out_zp && q->in_scale[i] == q->out_scale;
+}
+
 // TFLite's rounded mean of n int8 values summing to sum: half away from zero.
 static inline int8_t gaba_qnn_round_mean(int64_t sum, int64_t n) {
     return (int8_t)(sum > 0 ? (sum + n / 2) / n : (sum - n / 2) / n);

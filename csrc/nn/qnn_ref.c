@@ -121,7 +121,7 @@ void gaba_qnn_binary_ref(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, 
 void gaba_qnn_concat_ref(int n_in, const int64_t *numel, const gaba_qnn_layer *q,
                          const int8_t *const *x, int8_t *y) {
     for (int i = 0; i < n_in; i++) {
-        if (q->in_zp[i] == q->out_zp && q->in_scale[i] == q->out_scale) {
+        if (gaba_qnn_concat_copies(q, i)) {
             memcpy(y, x[i], (size_t)numel[i]);
         } else { // rescaled: (x - zp_i) << 20 through the row output stage, in chunks
             int32_t buf[256];

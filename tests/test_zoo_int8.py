@@ -222,6 +222,15 @@ DEPTHWISE = [  # (C, H, W), params as CONVS (groups = C = c_out), input zero poi
     ((2, 1, 123), (2, 1, 5, 1, 1, 0, 16, 0, 16, 1, 8), 100),  # 1xN, dilation 8, 5 taps
     ((2, 3, 60), (2, 3, 3, 1, 1, 1, 20, 1, 20, 1, 1), -1),  # pads past a chunk: several strips
     ((2, 2, 8), (2, 2, 3, 1, 2, 0, 1, 1, 1, 1, 3), 4),  # stride 2, dilation 3, 8 wide
+    # kernels 5 to 8 wide read in place as two quadruples per row: the zoo's
+    # conv1d (5 taps: stride 2, dilation 2), 7 and 8 taps, stride 3, 5x5, 3x7 dilated
+    ((3, 1, 49), (3, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1), -128),
+    ((2, 1, 49), (2, 1, 5, 1, 2, 0, 2, 0, 2, 1, 1), 17),
+    ((2, 1, 25), (2, 1, 5, 1, 1, 0, 4, 0, 4, 1, 2), 127),
+    ((2, 1, 40), (2, 1, 7, 1, 1, 0, 6, 0, 0, 1, 1), -5),
+    ((2, 1, 70), (2, 1, 8, 1, 3, 0, 3, 0, 4, 1, 1), 0),
+    ((2, 11, 23), (2, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1), 8),
+    ((2, 9, 37), (2, 3, 7, 1, 1, 1, 6, 1, 6, 1, 2), -77),
 ]
 
 
@@ -252,6 +261,50 @@ def test_depthwise_int8(case, requant):
                           stride=(p[3], p[4]), pad=(p[5], p[6], p[7], p[8]),
                           dilation=(p[9], p[10]), groups=c)
             np.testing.assert_array_equal(y[n], want)
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("op_kind", ["pointwise", "depthwise"])
+def test_requant_ties(op_kind):
+    """The output stage at and next to its rounding ties: multipliers 2^30 and
+    2^30 +- 1 (Q31 0.5) with right shifts 0..31 put acc M / 2^(31 + r) on a
+    half integer (TFLite rounds the high product half up, the shift half away
+    from zero) or within 2^-31 of one, where the AVX-512 float estimate of
+    the double rounding must hand over to the integer path."""
+    rng = np.random.default_rng(77)
+    shifts = [0, -1, -2, -3, -5, -8, -11, -12, -13, -16, -20, -24, -30, -31]
+    mults = [1 << 30, (1 << 30) + 1, (1 << 30) - 1, 3 << 28, (1 << 31) - 1]
+    pairs = [(mm, sh) for sh in shifts for mm in mults]
+    co = len(pairs)
+    m = np.array([a for a, _ in pairs], np.int32)
+    s = np.array([c for _, c in pairs], np.int32)
+    zx, zy = 3, -5
+    if op_kind == "pointwise":
+        c_in, kh = 4, 1
+        x = q8(rng, 1, c_in, 3, 41)
+        w = rng.integers(-3, 4, (co, c_in)).astype(np.int8)  # small sums: few clamp
+        p, groups = (co, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), 1
+    else:
+        c_in, kh = co, 3
+        x = q8(rng, 1, co, 5, 37)
+        w = rng.integers(-3, 4, (co, 9)).astype(np.int8)
+        p, groups = (co, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, co), co
+    b = rng.integers(-100, 100, co).astype(np.int32)
+    w4 = w.reshape(co, c_in // groups, kh, kh)
+    geom = dict(pad=(kh // 2,) * 4, groups=groups)
+    want = R.conv(x[0], zx, w4, b, m, s, zy, -128, 127, **geom)
+    for act in ("none", "relu"):
+        lo, hi = R.clamp_for(act, 1.0, zy)
+        y = both("conv2d", act, p, [x], [(1.0, zx)], (1.0, zy), w, b, m, s)
+        np.testing.assert_array_equal(y[0], np.clip(want, lo, hi))
+    # the case must reach the ties: with M = 2^30, acc M / 2^(31 + r) is a
+    # half integer where acc = 2^r mod 2^(r + 1), and the output not clamped
+    acc = R.conv_acc(x[0], zx, w4, b, **geom)
+    for i, (mm, sh) in enumerate(pairs):
+        if mm == 1 << 30 and -sh <= 5:
+            r = -sh
+            tie = (acc[i] % (1 << (r + 1)) == (1 << r)) & (np.abs(acc[i]) < (100 << (r + 1)))
+            assert np.count_nonzero(tie) > 0, r
 
 
 @pytest.mark.kernels

@@ -1,10 +1,11 @@
 // qnn_dw_avx512vnni.c - the int8 depthwise conv with AVX-512 VNNI.
-// Kernels up to 4 taps wide (3x3, 1x3, any height, stride up to 4,
-// dilation while the taps fit a 16-byte lane): the input is read in place,
-// one masked 64-byte load per kernel row and 16 outputs (the masked-off
-// bytes, the padding, are the zero point: a real 0), flipped to x + 128 and
-// shuffled (vpermd, vpshufb) into 16 quadruples (x[j sw], x[j sw + dw],
-// x[j sw + 2 dw], ...) that one vpdpbusd multiplies by the row's 4 weights.
+// Kernels up to 8 taps wide (3x3, 1x3, 1x5, any height, stride up to 4,
+// dilation while 4 taps fit a 16-byte lane): the input is read in place,
+// one masked 64-byte load per kernel row, 4 of its taps and 16 outputs (the
+// masked-off bytes, the padding, are the zero point: a real 0), flipped to
+// x + 128 and shuffled (vpermd, vpshufb) into 16 quadruples (x[j sw],
+// x[j sw + dw], x[j sw + 2 dw], ...) that one vpdpbusd multiplies by those
+// 4 weights.
 // Each loaded row serves every output row that reads it (stride 1 along the
 // height: DW_ROWS output rows at once). Other kernels (stride 1 or 2 along
 // the width, up to MAX_TAPS taps): each channel is copied into a
@@ -63,9 +64,14 @@ static void dw_global(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const
 
 #define DW_ROWS 4     // output rows per pass of the in-place kernel
 #define DW_MAX_KH 16  // its kernel heights
+#define DW_MAX_QUADS 2 // and widths: up to 4 taps per quadruple
 
+static int64_t quads(const gaba_nn_conv_geom *g) { return (g->kw + 3) / 4; }
+
+// The 16 outputs' taps of one quadruple must lie in a 16-byte lane.
 static int quads_fit(const gaba_nn_conv_geom *g) {
-    return g->kw <= 4 && g->kh <= DW_MAX_KH && g->sw <= 4 && 3 * g->sw + (g->kw - 1) * g->dw <= 15;
+    int64_t span = quads(g) > 1 ? 3 * g->dw : (g->kw - 1) * g->dw;
+    return quads(g) <= DW_MAX_QUADS && g->kh <= DW_MAX_KH && g->sw <= 4 && 3 * g->sw + span <= 15;
 }
 
 // Bytes [lo, hi) of 64 set (clamped).
@@ -78,7 +84,8 @@ static inline __mmask64 byte_mask(int64_t lo, int64_t hi) {
 
 // The quadruples of 16 outputs from 64 input bytes: 128-bit lane L (outputs
 // 4L..4L+3) first gets the bytes from 4 L sw (vpermd), then each output its
-// taps (vpshufb; the unused fourth byte is 0).
+// taps (vpshufb; a single quadruple's unused bytes are 0, those of a
+// kernel's second one meet zero weights).
 typedef struct dw_shuffle {
     __m512i dwords, bytes;
 } dw_shuffle;
@@ -86,11 +93,12 @@ typedef struct dw_shuffle {
 static dw_shuffle dw_shuffle_init(const gaba_nn_conv_geom *g) {
     int32_t d[16];
     int8_t b[64];
+    int64_t taps = quads(g) > 1 ? 4 : g->kw;
     for (int l = 0; l < 4; l++)
         for (int i = 0; i < 4; i++) {
             d[4 * l + i] = (int32_t)(l * g->sw + i);
             for (int k = 0; k < 4; k++)
-                b[16 * l + 4 * i + k] = k < g->kw ? (int8_t)(i * g->sw + k * g->dw) : (int8_t)-128;
+                b[16 * l + 4 * i + k] = k < taps ? (int8_t)(i * g->sw + k * g->dw) : (int8_t)-128;
         }
     return (dw_shuffle){_mm512_loadu_si512(d), _mm512_loadu_si512(b)};
 }
@@ -99,63 +107,78 @@ static inline __m512i dw_quads(const dw_shuffle *s, __m512i v) {
     return _mm512_shuffle_epi8(_mm512_permutexvar_epi32(s->dwords, v), s->bytes);
 }
 
-// Output rows [oy0, oy0 + DW_ROWS) (those past ho are computed, not stored)
-// of 16 outputs from column ix; kh a constant where inlined for 3, so that
+// Output rows [oy0, oy0 + rows) (those past ho are computed, not stored) of
+// 16 outputs from column ix; quadruple t of a kernel row reads from ix + 4 t dw
+// (under mask m[t]) and has the weights wq[ky nq + t]. kh, rows and nq are
+// constants where inlined (3 x DW_ROWS, the conv1d's single row), so that
 // the loops unroll and the accumulators stay in registers.
 static inline __attribute__((always_inline)) void
-dw_block(const gaba_nn_conv_geom *g, const int64_t kh, const __m512i *wq, const dw_shuffle *sq,
-         __m512i zx, const int8_t *xc, int64_t ix, __mmask64 m, int64_t oy0, __m512i *acc) {
+dw_block(const gaba_nn_conv_geom *g, const int64_t kh, const int rows, const int64_t nq,
+         const __m512i *wq, const dw_shuffle *sq, __m512i zx, const int8_t *xc, int64_t ix,
+         const __mmask64 *m, int64_t oy0, __m512i *acc) {
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     const int64_t h = g->h, w = g->w;
-    _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++) acc[j] = _mm512_setzero_si512();
+    _Pragma("GCC unroll 4") for (int j = 0; j < rows; j++) acc[j] = _mm512_setzero_si512();
     if (g->sh == 1 && g->dh == 1) { // input row oy0 - pt + r feeds output row oy0 + r - ky
-        _Pragma("GCC unroll 8") for (int64_t r = 0; r < DW_ROWS + kh - 1; r++) {
+        _Pragma("GCC unroll 8") for (int64_t r = 0; r < rows + kh - 1; r++) {
             int64_t iy = oy0 - g->pt + r;
-            // masked-off bytes are neither read nor faulted
-            __m512i v = iy >= 0 && iy < h ? _mm512_mask_loadu_epi8(zx, m, xc + iy * w + ix) : zx;
-            v = dw_quads(sq, _mm512_xor_si512(v, flip));
-            _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++) if (r - j >= 0 && r - j < kh)
-                acc[j] = _mm512_dpbusd_epi32(acc[j], v, wq[r - j]);
+            _Pragma("GCC unroll 2") for (int64_t t = 0; t < nq; t++) {
+                // masked-off bytes are neither read nor faulted
+                const int8_t *src = xc + iy * w + ix + 4 * t * g->dw;
+                __m512i v = iy >= 0 && iy < h ? _mm512_mask_loadu_epi8(zx, m[t], src) : zx;
+                v = dw_quads(sq, _mm512_xor_si512(v, flip));
+                _Pragma("GCC unroll 4") for (int j = 0; j < rows; j++) if (r - j >= 0 && r - j < kh)
+                    acc[j] = _mm512_dpbusd_epi32(acc[j], v, wq[(r - j) * nq + t]);
+            }
         }
         return;
     }
-    _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++)
+    _Pragma("GCC unroll 4") for (int j = 0; j < rows; j++)
         _Pragma("GCC unroll 3") for (int64_t ky = 0; ky < kh; ky++) {
             int64_t iy = (oy0 + j) * g->sh - g->pt + ky * g->dh;
-            __m512i v = iy >= 0 && iy < h ? _mm512_mask_loadu_epi8(zx, m, xc + iy * w + ix) : zx;
-            v = dw_quads(sq, _mm512_xor_si512(v, flip));
-            acc[j] = _mm512_dpbusd_epi32(acc[j], v, wq[ky]);
+            _Pragma("GCC unroll 2") for (int64_t t = 0; t < nq; t++) {
+                const int8_t *src = xc + iy * w + ix + 4 * t * g->dw;
+                __m512i v = iy >= 0 && iy < h ? _mm512_mask_loadu_epi8(zx, m[t], src) : zx;
+                v = dw_quads(sq, _mm512_xor_si512(v, flip));
+                acc[j] = _mm512_dpbusd_epi32(acc[j], v, wq[ky * nq + t]);
+            }
         }
 }
 
 static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
                        int8_t *y) {
-    const int64_t kh = g->kh, kw = g->kw;
+    const int64_t kh = g->kh, kw = g->kw, nq = quads(g);
     const dw_shuffle sq = dw_shuffle_init(g);
     const __m512i zx = _mm512_set1_epi8((char)q->in_zp[0]);
     for (int64_t c = 0; c < g->c; c++) {
         const int8_t *wc = q->w + c * kh * kw, *xc = x + c * g->h * g->w;
-        __m512i wq[DW_MAX_KH];
-        for (int64_t ky = 0; ky < kh; ky++) {
-            int8_t b[4] = {0, 0, 0, 0};
-            for (int64_t k = 0; k < kw; k++) b[k] = wc[ky * kw + k];
-            int32_t v;
-            memcpy(&v, b, 4);
-            wq[ky] = _mm512_set1_epi32(v);
-        }
+        __m512i wq[DW_MAX_KH * DW_MAX_QUADS];
+        for (int64_t ky = 0; ky < kh; ky++)
+            for (int64_t t = 0; t < nq; t++) {
+                int8_t b[4] = {0, 0, 0, 0};
+                for (int64_t k = 0; k < 4 && 4 * t + k < kw; k++) b[k] = wc[ky * kw + 4 * t + k];
+                int32_t v;
+                memcpy(&v, b, 4);
+                wq[ky * nq + t] = _mm512_set1_epi32(v);
+            }
         const gaba_qnn_v16 rq = gaba_qnn_v16_init(q->bias_eff[c], q->mult[c], q->shift[c],
                                                   q->out_zp, q->act_min, q->act_max);
         int8_t *yc = y + c * g->ho * g->wo;
         for (int64_t ox = 0; ox < g->wo; ox += 16) {
             const int64_t ix = ox * g->sw - g->pl; // input column of byte 0
-            const __mmask64 m = byte_mask(-ix, g->w - ix);
+            __mmask64 m[DW_MAX_QUADS];
+            for (int64_t t = 0; t < nq; t++) m[t] = byte_mask(-ix - 4 * t * g->dw, g->w - ix - 4 * t * g->dw);
             const __mmask16 mout = (__mmask16)byte_mask(0, g->wo - ox);
             for (int64_t oy0 = 0; oy0 < g->ho; oy0 += DW_ROWS) {
                 __m512i acc[DW_ROWS];
-                if (kh == 3)
-                    dw_block(g, 3, wq, &sq, zx, xc, ix, m, oy0, acc);
+                if (kh == 3 && nq == 1)
+                    dw_block(g, 3, DW_ROWS, 1, wq, &sq, zx, xc, ix, m, oy0, acc);
+                else if (g->ho == 1 && nq == 1)
+                    dw_block(g, kh, 1, 1, wq, &sq, zx, xc, ix, m, oy0, acc);
+                else if (g->ho == 1)
+                    dw_block(g, kh, 1, 2, wq, &sq, zx, xc, ix, m, oy0, acc);
                 else
-                    dw_block(g, kh, wq, &sq, zx, xc, ix, m, oy0, acc);
+                    dw_block(g, kh, DW_ROWS, nq, wq, &sq, zx, xc, ix, m, oy0, acc);
                 for (int64_t j = 0; j < DW_ROWS && oy0 + j < g->ho; j++)
                     _mm512_mask_cvtsepi32_storeu_epi8(yc + (oy0 + j) * g->wo + ox, mout,
                                                       gaba_qnn_v16_requant(&rq, acc[j]));

@@ -35,6 +35,9 @@ static inline float gaba_qnn_bits_float(int32_t bits) {
     return f;
 }
 
+// 2^e for a normal float exponent e (-126..127), without a libm call.
+static inline float gaba_qnn_pow2f(int e) { return gaba_qnn_bits_float((127 + e) << 23); }
+
 static inline int32_t gaba_qnn_float_bits(float f) {
     int32_t bits;
     memcpy(&bits, &f, sizeof bits);

@@ -52,6 +52,15 @@ def clamp_for(act, out_scale, out_zp):
 def conv(x, zx, w, bias, mult, shift, zy, lo, hi, stride=(1, 1), pad=(0, 0, 0, 0),
          dilation=(1, 1), groups=1):
     """x (C, H, W) int8, w (co, C/g, kh, kw) int8; pad (top, left, bottom, right) with zx."""
+    acc = conv_acc(x, zx, w, bias, stride, pad, dilation, groups)
+    out = np.empty(acc.shape, np.int8)
+    for o in range(acc.shape[0]):
+        out[o] = requant_channels(acc[o].reshape(-1, 1), [mult[o]], [shift[o]], zy, lo, hi).reshape(acc.shape[1:])
+    return out
+
+
+def conv_acc(x, zx, w, bias, stride=(1, 1), pad=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    """conv's int64 accumulators (co, Ho, Wo), bias included, before the output stage."""
     c, h, wd = x.shape
     co, cig, kh, kw = w.shape
     pt, pl, pb, pr = pad
@@ -71,11 +80,7 @@ def conv(x, zx, w, bias, mult, shift, zy, lo, hi, stride=(1, 1), pad=(0, 0, 0, 0
                     patch = xp[g * cig + ci, ys:ys + stride[0] * (ho - 1) + 1:stride[0],
                                xs:xs + stride[1] * (wo - 1) + 1:stride[1]]
                     acc[o] += (patch - zx) * int(w[o, ci, ky, kx])
-    acc += np.asarray(bias, np.int64)[:, None, None]
-    out = np.empty((co, ho, wo), np.int8)
-    for o in range(co):
-        out[o] = requant_channels(acc[o].reshape(-1, 1), [mult[o]], [shift[o]], zy, lo, hi).reshape(ho, wo)
-    return out
+    return acc + np.asarray(bias, np.int64)[:, None, None]
 
 
 def dense(x, zx, w, bias, mult, shift, zy, lo, hi):

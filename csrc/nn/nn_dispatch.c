@@ -8,6 +8,7 @@
 #define QGEN .qrequant_row = gaba_qnn_requant_row_generic, .qdwconv = gaba_qnn_dwconv_s8_generic, \
              .qquantize = gaba_qnn_quantize_f32_generic, .qgemm = gaba_qnn_gemm_generic, \
              .qaddsub_row = gaba_qnn_addsub_row_generic, .qim2col = gaba_qnn_im2col_u8_generic, \
+             .qpack = gaba_qnn_pack_u8_generic, \
              .qgemv = gaba_qnn_gemv_generic, .qlut = gaba_qnn_lut_ref, \
              .qupsample = gaba_qnn_upsample_nearest_ref, \
              .qbilinear = gaba_qnn_upsample_bilinear_ref, .qpool = gaba_qnn_pool_s8_generic, \
@@ -16,6 +17,7 @@
 #define QAVX2 .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
               .qquantize = gaba_qnn_quantize_f32_avx2, .qgemm = gaba_qnn_gemm_avx2, \
               .qaddsub_row = gaba_qnn_addsub_row_avx2, .qim2col = gaba_qnn_im2col_u8_avx2, \
+              .qpack = gaba_qnn_pack_u8_generic, \
               .qgemv = gaba_qnn_gemv_avx2, .qlut = gaba_qnn_lut_avx2, \
               .qupsample = gaba_qnn_upsample_nearest_avx2, \
               .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx2, \
@@ -24,6 +26,7 @@
 #define QAVX512 .qrequant_row = gaba_qnn_requant_row_avx512, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
                 .qquantize = gaba_qnn_quantize_f32_avx512, .qgemm = gaba_qnn_gemm_avx2, \
                 .qaddsub_row = gaba_qnn_addsub_row_avx512, .qim2col = gaba_qnn_im2col_u8_avx2, \
+                .qpack = gaba_qnn_pack_u8_avx512, \
                 .qgemv = gaba_qnn_gemv_avx2, .qlut = gaba_qnn_lut_avx2, \
                 .qupsample = gaba_qnn_upsample_nearest_avx2, \
                 .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx2, \

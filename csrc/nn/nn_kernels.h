@@ -199,6 +199,7 @@ typedef struct gaba_nn_kernels {
                         const struct gaba_qnn_layer *q, int8_t *y);
     void (*qgemv)(int64_t n, int64_t f, const struct gaba_qnn_layer *q, const int8_t *x,
                   int8_t *y, void *ws);
+    void (*qpack)(int64_t k, int64_t n, const int8_t *src, int64_t rs, uint8_t *xp);
     void (*qim2col)(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
                     int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0, int64_t nx, uint8_t *xp);
     void (*qlut)(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);

@@ -67,9 +67,7 @@ int64_t gaba_qnn_conv_workspace(const gaba_nn_conv_geom *g) {
     return packed_bytes(k, cw);
 }
 
-// src (k, n) int8 with rows rs apart -> xp: per group of 4 rows, n (padded to
-// 16) lanes of 4 bytes x + 128; rows past k and lanes past n are 0.
-static void pack_u8(int64_t k, int64_t n, const int8_t *src, int64_t rs, uint8_t *xp) {
+void gaba_qnn_pack_u8_generic(int64_t k, int64_t n, const int8_t *src, int64_t rs, uint8_t *xp) {
     int64_t np = gaba_qnn_round16(n);
     for (int64_t g = 0; g < (k + 3) / 4; g++) {
         uint8_t *restrict d = xp + g * np * 4;
@@ -149,7 +147,7 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
             int64_t n = nr * nx, p0 = oy0 * g->wo + ox0; // the slab's pixels are contiguous
             for (int64_t grp = 0; grp < g->groups; grp++) {
                 if (is_pointwise(g)) {
-                    pack_u8(k, n, x + grp * cig * hw + p0, hw, xp);
+                    gaba_nn_table.qpack(k, n, x + grp * cig * hw + p0, hw, xp);
                 } else {
                     gaba_nn_table.qim2col(g, x, grp * cig, cig, (int8_t)q->in_zp[0], oy0, nr, ox0,
                                           nx, xp);
@@ -164,7 +162,7 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
 // Dense through the conv product with one column (the table's plain and AVX2 levels).
 void gaba_qnn_gemv_generic(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
                            int8_t *y, void *ws) {
-    pack_u8(f, 1, x, 1, ws);
+    gaba_qnn_pack_u8_generic(f, 1, x, 1, ws);
     gaba_nn_table.qgemm(q, 0, n, f, 1, ws, 16, y, 1);
 }
 

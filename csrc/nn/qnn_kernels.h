@@ -224,6 +224,13 @@ void gaba_qnn_gemm_avx2(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t
 void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
                               int64_t n, const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
 
+// A pointwise conv's slab src (k rows of n pixels, rows rs apart) packed as
+// gaba_qnn_gemm_fn reads it: per group of 4 rows, np (n rounded up to 16)
+// lanes of 4 bytes x + 128; rows past k and lanes past n are 0.
+typedef void (*gaba_qnn_pack_fn)(int64_t k, int64_t n, const int8_t *src, int64_t rs, uint8_t *xp);
+void gaba_qnn_pack_u8_generic(int64_t k, int64_t n, const int8_t *src, int64_t rs, uint8_t *xp);
+void gaba_qnn_pack_u8_avx512(int64_t k, int64_t n, const int8_t *src, int64_t rs, uint8_t *xp);
+
 // The im2col matrix of output rows [oy0, oy0 + n_rows), columns [ox0, ox0 +
 // nx) of channels [c0, c0 + cig), written straight into the packed layout
 // of gaba_qnn_gemm_fn (np = n rounded up to 16), outside cells zx.

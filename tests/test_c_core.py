@@ -2,7 +2,9 @@
 
 Under GABA_DEBUG=1 the binary is built with AddressSanitizer + UBSan and runs
 with leak detection on, so the core's memory handling is checked without the
-noise of an uninstrumented interpreter.
+noise of an uninstrumented interpreter. The binary checks every ISA level's
+kernels itself, so it is not a `kernels` test for tests/test_isa_levels.py
+to rerun.
 """
 import os
 import subprocess
@@ -16,8 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
 sys.path.insert(0, str(CSRC))
 from build_flags import SANITIZE, base_flags, debug_build, isa_flags  # noqa: E402
-
-pytestmark = pytest.mark.kernels
 
 
 @pytest.fixture(scope="module")

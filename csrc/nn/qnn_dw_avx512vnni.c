@@ -118,7 +118,8 @@ dw_block(const gaba_nn_conv_geom *g, const int64_t kh, const int rows, const int
          const __mmask64 *m, int64_t oy0, __m512i *acc) {
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     const int64_t h = g->h, w = g->w;
-    _Pragma("GCC unroll 4") for (int j = 0; j < rows; j++) acc[j] = _mm512_setzero_si512();
+    // all DW_ROWS zeroed: the caller's store loop is bounded by ho, not rows
+    _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++) acc[j] = _mm512_setzero_si512();
     if (g->sh == 1 && g->dh == 1) { // input row oy0 - pt + r feeds output row oy0 + r - ky
         _Pragma("GCC unroll 8") for (int64_t r = 0; r < rows + kh - 1; r++) {
             int64_t iy = oy0 - g->pt + r;

@@ -2,9 +2,10 @@
 
 Under GABA_DEBUG=1 the binary is built with AddressSanitizer + UBSan and runs
 with leak detection on, so the core's memory handling is checked without the
-noise of an uninstrumented interpreter. The binary checks every ISA level's
-kernels itself, so it is not a `kernels` test for tests/test_isa_levels.py
-to rerun.
+noise of an uninstrumented interpreter. It runs without GABA_ISA (it checks
+the default dispatch; its int8 attention check walks every level itself), so
+a rerun per level by tests/test_isa_levels.py would repeat it: it is not a
+`kernels` test.
 """
 import os
 import subprocess

@@ -58,6 +58,8 @@ CONV2D_CASES = [
     (3, 7, 70, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1),     # direct: stride 2, units inside the row
     (3, 5, 35, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    # direct: stride 1, two channel passes
     (1, 4, 90, 8, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1, 1),     # direct: 1-D stem, 5 taps
+    (4, 1, 96, 4, 1, 96, 1, 1, 0, 0, 0, 0, 1, 1, 4),    # depthwise over the whole row (a pooling)
+    (3, 5, 7, 3, 5, 7, 1, 1, 0, 0, 0, 0, 1, 1, 3),      # depthwise over the whole plane, 35 taps
 ]
 
 
@@ -193,10 +195,11 @@ def test_batchnorm_alone_and_fold():
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize("k,s,pad", [((2, 2), (2, 2), (0, 0, 0, 0)), ((3, 3), (2, 2), (1, 1, 1, 1)),
-                                     ((3, 2), (1, 2), (0, 1, 2, 0)), ((24, 5), (24, 5), (0, 0, 0, 0))])
+                                     ((3, 2), (1, 2), (0, 1, 2, 0)), ((24, 5), (24, 5), (0, 0, 0, 0)),
+                                     ((25, 5), (25, 5), (0, 0, 0, 0))])  # one window: the plane
 def test_pool2d(kind, k, s, pad):
     x = rand((2, 3, 25, 11), seed=23)
-    if k[0] == 24:
+    if k[0] >= 24:
         x = rand((2, 3, 25, 5), seed=23)
     got = zoo._layer(kind + "pool", [x], params=[*k, *s, *pad])
     nn_close(got, ref.pool2d(x, kind, k, s, pad), k[0] * k[1])
@@ -218,6 +221,16 @@ def test_pool1d_and_global():
     x4 = rand((3, 5, 6, 7), seed=25)
     nn_close(zoo._layer("global_avgpool", [x4]), ref.global_pool(x4, "avg"), 42)
     nn_close(zoo._layer("global_maxpool", [x4]), ref.global_pool(x4, "max"), 1)
+    # planes shorter than the 16 partial results, and longer with a NaN to keep
+    for shape in ((2, 3, 5), (2, 3, 100)):
+        xs = rand(shape, seed=26)
+        xs[1, 2, -1] = np.nan
+        for kind in ("avg", "max"):
+            got = zoo._layer(f"global_{kind}pool", [xs])
+            want = ref.global_pool(xs, kind)
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+            assert np.isnan(want[1, 2]) and np.isnan(want).sum() == 1
+            nn_close(np.nan_to_num(got), np.nan_to_num(want), shape[-1])
 
 
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])

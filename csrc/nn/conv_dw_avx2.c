@@ -313,7 +313,7 @@ dw_run(const gaba_nn_conv_geom *g, const dw_masks *mk, const dw_flat *f,
 void gaba_nn_dwconv_f32_avx2(const gaba_nn_conv_geom *g, const float *x, const float *w,
                              const float *b, float *y, gaba_nn_act act) {
     const int64_t nch = (g->wo + 7) / 8;
-    if (g->sw > 2 || nch * g->kw > DW_MAX_TAB) {
+    if (g->sw > 2 || nch * g->kw > DW_MAX_TAB || gaba_nn_dw_is_global(g)) {
         gaba_nn_dwconv_body(g, x, w, b, y);
         gaba_nn_bias_act_f32(1, g->co * g->ho * g->wo, y, NULL, act);
         return;

@@ -255,7 +255,7 @@ static void dw_run(const gaba_nn_conv_geom *g, const dw_masks *mk, const float *
 void gaba_nn_dwconv_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
                                const float *b, float *y, gaba_nn_act act) {
     const int64_t nch = (g->wo + 15) / 16;
-    if (g->sw > 2 || nch * g->kw > DW_MAX_TAB) {
+    if (g->sw > 2 || nch * g->kw > DW_MAX_TAB || gaba_nn_dw_is_global(g)) {
         gaba_nn_dwconv_body(g, x, w, b, y);
         gaba_nn_bias_act_f32(1, g->co * g->ho * g->wo, y, NULL, act);
         return;

@@ -13,8 +13,37 @@ static inline int64_t dw_ceil_div(int64_t a, int64_t b) {
     return a >= 0 ? (a + b - 1) / b : -((-a) / b);
 }
 
+// The kernel covers the whole unpadded input: one output per channel (a
+// learned temporal pooling).
+static inline int gaba_nn_dw_is_global(const gaba_nn_conv_geom *g) {
+    return g->ho == 1 && g->wo == 1 && g->pt == 0 && g->pl == 0 && g->kh == g->h &&
+           g->kw == g->w && g->dh == 1 && g->dw == 1;
+}
+
+// Its dot product per channel with 16 partial sums, so that the loop
+// vectorises (one output lane would leave the row loop below scalar).
+static inline void dw_global(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                             const float *b, float *y) {
+    const int64_t n = g->kh * g->kw;
+    for (int64_t c = 0; c < g->c; c++) {
+        const float *restrict xc = x + c * n, *restrict wc = w + c * n;
+        float part[16] = {0};
+        int64_t j = 0;
+        for (; j + 16 <= n; j += 16)
+            for (int l = 0; l < 16; l++) part[l] += xc[j + l] * wc[j + l];
+        for (int l = 0; j + l < n; l++) part[l] += xc[j + l] * wc[j + l];
+        float acc = b ? b[c] : 0.0f;
+        for (int l = 0; l < 16; l++) acc += part[l];
+        y[c] = acc;
+    }
+}
+
 static inline void gaba_nn_dwconv_body(const gaba_nn_conv_geom *g, const float *x,
                                        const float *w, const float *b, float *y) {
+    if (gaba_nn_dw_is_global(g)) {
+        dw_global(g, x, w, b, y);
+        return;
+    }
     const int64_t ho = g->ho, wo = g->wo, sw = g->sw;
     for (int64_t c = 0; c < g->c; c++) {
         const float *xc = x + c * g->h * g->w;

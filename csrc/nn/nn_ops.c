@@ -303,10 +303,16 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
         return GABA_OK;
     }
     case GABA_NN_GLOBAL_AVGPOOL:
-    case GABA_NN_GLOBAL_MAXPOOL:
-        gaba_nn_global_pool_f32_ref(in[0].d[0], numel / in[0].d[0], x, y,
-                                    l->op == GABA_NN_GLOBAL_MAXPOOL);
+    case GABA_NN_GLOBAL_MAXPOOL: {
+        int64_t c = in[0].d[0], s = numel / c;
+        int is_max = l->op == GABA_NN_GLOBAL_MAXPOOL;
+        // the fast pooling's one window over each plane, seen as a 1 x s row
+        gaba_nn_pool_geom g = {.c = c, .h = 1, .w = s, .ho = 1, .wo = 1, .kh = 1, .kw = s,
+                               .sh = 1, .sw = s};
+        if (ref) gaba_nn_global_pool_f32_ref(c, s, x, y, is_max);
+        else gaba_nn_pool_f32(&g, x, y, is_max);
         return GABA_OK;
+    }
     case GABA_NN_UPSAMPLE: {
         int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, wd = in[0].d[in[0].ndim - 1];
         if (ref) gaba_nn_upsample_f32_ref(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);

@@ -10,6 +10,8 @@
 
 #include "nn_kernels.h"
 
+#include <math.h>
+
 static inline float max_nan(float m, float v) { return v > m || v != v ? v : m; }
 
 // One window row of outputs: yr (wo) = op(yr, the row's kw taps); first: yr is not read.
@@ -45,8 +47,40 @@ static inline void pool_row_sum(const float *restrict xr, int64_t wo, int64_t sw
         }
 }
 
+// One window over each whole plane of s values (a global pool, or a pool
+// whose window covers its input): 16 partial results a channel, so that the
+// loop vectorises (one output would leave the row loops above scalar).
+static inline void pool_global(int64_t c, int64_t s, const float *x, float *y, int is_max) {
+    for (int64_t i = 0; i < c; i++) {
+        const float *restrict row = x + i * s;
+        float part[16];
+        int64_t j = 0;
+        if (is_max) {
+            for (int l = 0; l < 16; l++) part[l] = -INFINITY;
+            for (; j + 16 <= s; j += 16)
+                for (int l = 0; l < 16; l++) part[l] = max_nan(part[l], row[j + l]);
+            for (int l = 0; j + l < s; l++) part[l] = max_nan(part[l], row[j + l]);
+            float m = part[0];
+            for (int l = 1; l < 16; l++) m = max_nan(m, part[l]);
+            y[i] = m;
+        } else {
+            for (int l = 0; l < 16; l++) part[l] = 0.0f;
+            for (; j + 16 <= s; j += 16)
+                for (int l = 0; l < 16; l++) part[l] += row[j + l];
+            for (int l = 0; j + l < s; l++) part[l] += row[j + l];
+            float acc = 0.0f;
+            for (int l = 0; l < 16; l++) acc += part[l];
+            y[i] = acc / (float)s;
+        }
+    }
+}
+
 static inline void gaba_nn_pool_body(const gaba_nn_pool_geom *g, const float *x, float *y,
                                      int is_max) {
+    if (g->ho == 1 && g->wo == 1 && !g->pt && !g->pl && g->kh == g->h && g->kw == g->w) {
+        pool_global(g->c, g->h * g->w, x, y, is_max);
+        return;
+    }
     if (g->pt || g->pl || (g->ho - 1) * g->sh + g->kh > g->h ||
         (g->wo - 1) * g->sw + g->kw > g->w) {
         if (is_max) gaba_nn_maxpool_f32_ref(g, x, y);

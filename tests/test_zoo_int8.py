@@ -740,7 +740,8 @@ def test_raw_int8_edges(name):
 def _quantize_edge(x, scale, zp):
     """The float edge in NumPy: round half away from zero of x / scale (in
     float32, as the kernel divides), + zp, clamped; NaN -> zp."""
-    v = np.asarray(x, np.float32) / np.float32(scale)
+    with np.errstate(over="ignore"):  # past float32: +-inf, which clamps
+        v = np.asarray(x, np.float32) / np.float32(scale)
     a = np.abs(v)
     with np.errstate(invalid="ignore"):
         r = np.sign(v) * np.where(a - np.floor(a) >= 0.5, np.ceil(a), np.floor(a))
@@ -766,6 +767,18 @@ def test_quantize_edge_kernel():
     # a scale that is not a power of two: the float32 quotient decides, as in NumPy
     x = rng.normal(0, 3, 4097).astype(np.float32)
     np.testing.assert_array_equal(_gaba.qnn_quantize(x, f32(0.0371), 5), _quantize_edge(x, f32(0.0371), 5))
+    # scales that are not powers of two, on the float32 values next to each
+    # tie: the quotient's own rounding decides
+    for scale in (f32(0.0371), f32(0.1), f32(1 / 3), f32(7.77e-3), f32(0.913)):
+        k = np.arange(-135, 135) + 0.5
+        x = (k * np.float64(scale)).astype(np.float32)
+        x = np.concatenate([x + d * np.spacing(x) for d in range(-3, 4)])
+        for zp in (-7, 0):
+            np.testing.assert_array_equal(_gaba.qnn_quantize(x, scale, zp),
+                                          _quantize_edge(x, scale, zp), err_msg=f"{scale}")
+    # a subnormal scale: quotients past float32 clamp, small ones stay exact
+    x = np.array([0.0, 1e-45, 3e-45, -4e-45, 1e-44, 1.0, np.nan] * 3, np.float32)
+    np.testing.assert_array_equal(_gaba.qnn_quantize(x, f32(1.4e-45), 1), _quantize_edge(x, f32(1.4e-45), 1))
     # quantize_input is that kernel, on values next to the model scale's ties
     m, qm = quantized("KeywordSpotMicro")
     s, z = qm.input_qparams["mfcc"]

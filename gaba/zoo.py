@@ -114,13 +114,17 @@ def _io_spec(inputs, outputs):
             tuple(tuple(s["shape"]) for s in outputs.values()), tuple(outputs))
 
 
-def _fast_forward(spec, run, args, kwargs):
+def _fast_forward(spec, run, args, kwargs, out, threads):
     """forward's common case with only the checks C does not make: exactly
-    the inputs (positional or by name), arrays of the per-sample shapes, into
-    new outputs; run(arrays, outputs) calls the executor. None when the call is
-    anything else or the executor refuses the arrays (dtype, layout, token
-    ids): the checked path then converts them or says what is wrong."""
+    the inputs (positional, by name or one dict), arrays of the per-sample
+    shapes, into new outputs or an ``out=`` of the right shapes that shares
+    no memory with them; run(arrays, outputs, threads) calls the executor.
+    None when the call is anything else or the executor refuses the arrays
+    (dtype, layout, token ids): the checked path then converts them or says
+    what is wrong."""
     names, shapes, out_shapes, out_names = spec
+    if len(args) == 1 and not kwargs and isinstance(args[0], dict):
+        args, kwargs = (), args[0]
     if args:
         if kwargs or len(args) != len(names):
             return None
@@ -136,10 +140,25 @@ def _fast_forward(spec, run, args, kwargs):
         if not isinstance(x, np.ndarray) or x.shape[1:] != shape:
             return None
     batch = arrays[0].shape[0]
-    outs = tuple([np.empty((batch,) + s, np.float32) for s in out_shapes])
+    if out is None:
+        outs = tuple([np.empty((batch,) + s, np.float32) for s in out_shapes])
+    else:
+        if isinstance(out, dict):
+            try:
+                outs = tuple(map(out.__getitem__, out_names))
+            except KeyError:
+                return None
+        elif len(out_names) == 1:
+            outs = (out,)
+        else:
+            return None
+        for o, s in zip(outs, out_shapes):
+            if not isinstance(o, np.ndarray) or o.shape != (batch,) + s or \
+                    any(np.may_share_memory(o, x) for x in arrays):
+                return None
     try:
-        run(arrays, outs)
-    except (TypeError, ValueError):
+        run(arrays, outs, _gaba.get_num_threads() if threads is None else threads)
+    except (TypeError, ValueError, OverflowError):
         return None
     return outs[0] if len(outs) == 1 else dict(zip(out_names, outs))
 
@@ -241,11 +260,10 @@ class Model:
         -------
         numpy.ndarray, or a dict name -> array for multi-output models.
         """
-        if out is None and threads is None:
-            got = _fast_forward(self._io, lambda a, o: _gaba.zoo_forward(
-                self._cap, a, o, _gaba.get_num_threads()), args, inputs)
-            if got is not None:
-                return got
+        got = _fast_forward(self._io, lambda a, o, t: _gaba.zoo_forward(self._cap, a, o, t),
+                            args, inputs, out, threads)
+        if got is not None:
+            return got
         import gaba
 
         arrays, batch = self._gather_inputs(args, inputs)
@@ -549,9 +567,9 @@ class QuantizedModel:
         numpy.ndarray, or a dict name -> array for multi-output models
         (float32, or int8 with ``raw=True``).
         """
-        if not raw and out is None and threads is None:
-            got = _fast_forward(self._model._io, lambda a, o: _gaba.zoo_qforward(
-                self._cap, a, o, False, _gaba.get_num_threads()), args, inputs)
+        if not raw:
+            got = _fast_forward(self._model._io, lambda a, o, t: _gaba.zoo_qforward(
+                self._cap, a, o, False, t), args, inputs, out, threads)
             if got is not None:
                 return got
         import gaba

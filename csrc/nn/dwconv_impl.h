@@ -13,15 +13,9 @@ static inline int64_t dw_ceil_div(int64_t a, int64_t b) {
     return a >= 0 ? (a + b - 1) / b : -((-a) / b);
 }
 
-// The kernel covers the whole unpadded input: one output per channel (a
-// learned temporal pooling).
-static inline int gaba_nn_dw_is_global(const gaba_nn_conv_geom *g) {
-    return g->ho == 1 && g->wo == 1 && g->pt == 0 && g->pl == 0 && g->kh == g->h &&
-           g->kw == g->w && g->dh == 1 && g->dw == 1;
-}
-
-// Its dot product per channel with 16 partial sums, so that the loop
-// vectorises (one output lane would leave the row loop below scalar).
+// A kernel over the whole input (gaba_nn_dw_is_global): its dot product per
+// channel with 16 partial sums, so that the loop vectorises (one output lane
+// would leave the row loop below scalar).
 static inline void dw_global(const gaba_nn_conv_geom *g, const float *x, const float *w,
                              const float *b, float *y) {
     const int64_t n = g->kh * g->kw;

@@ -12,6 +12,13 @@ typedef struct gaba_nn_conv_geom {
     int64_t kh, kw, sh, sw, pt, pl, dh, dw, groups;
 } gaba_nn_conv_geom;
 
+// The kernel covers the whole unpadded input: one output per channel (a
+// learned temporal pooling); the depthwise kernels run it as a dot product.
+static inline int gaba_nn_dw_is_global(const gaba_nn_conv_geom *g) {
+    return g->ho == 1 && g->wo == 1 && g->pt == 0 && g->pl == 0 && g->kh == g->h &&
+           g->kw == g->w && g->dh == 1 && g->dw == 1;
+}
+
 typedef struct gaba_nn_pool_geom {
     int64_t c, h, w, ho, wo, kh, kw, sh, sw, pt, pl;
 } gaba_nn_pool_geom;

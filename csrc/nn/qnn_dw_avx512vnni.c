@@ -191,8 +191,7 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
 void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                    const int8_t *x, int8_t *y, void *ws) {
     int64_t taps = g->kh * g->kw;
-    if (g->ho == 1 && g->wo == 1 && g->pt == 0 && g->pl == 0 && g->kh == g->h && g->kw == g->w &&
-        g->dh == 1 && g->dw == 1) {
+    if (gaba_nn_dw_is_global(g)) {
         dw_global(g, q, x, y);
         return;
     }

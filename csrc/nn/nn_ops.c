@@ -306,11 +306,13 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
     case GABA_NN_GLOBAL_MAXPOOL: {
         int64_t c = in[0].d[0], s = numel / c;
         int is_max = l->op == GABA_NN_GLOBAL_MAXPOOL;
-        // the fast pooling's one window over each plane, seen as a 1 x s row
-        gaba_nn_pool_geom g = {.c = c, .h = 1, .w = s, .ho = 1, .wo = 1, .kh = 1, .kw = s,
-                               .sh = 1, .sw = s};
-        if (ref) gaba_nn_global_pool_f32_ref(c, s, x, y, is_max);
-        else gaba_nn_pool_f32(&g, x, y, is_max);
+        if (ref) {
+            gaba_nn_global_pool_f32_ref(c, s, x, y, is_max);
+        } else { // the fast pooling's one window over each plane, seen as a 1 x s row
+            gaba_nn_pool_geom g = {.c = c, .h = 1, .w = s, .ho = 1, .wo = 1, .kh = 1, .kw = s,
+                                   .sh = 1, .sw = s};
+            gaba_nn_pool_f32(&g, x, y, is_max);
+        }
         return GABA_OK;
     }
     case GABA_NN_UPSAMPLE: {

@@ -7,12 +7,13 @@
 //
 // The clamped output stage of a right shift r >= 0 (gaba_qnn_v16_requant_biased)
 // first takes a float32 estimate: the two roundings fold into one,
-//   zp + MBQM(x) = floor(x M / 2^(31+r) + zp + 1/2 + d), d = +-2^-(r+1) by the
-// sign of x (0 when r = 0), since TFLite rounds the high product half up and
-// the shift half away from zero. One FMA gives that sum within 2^-13 (clamped
-// first to [lo - 1/4, hi + 1/4], where the output is still exact), and
-// rounding it to nearest is exact unless it lies within 2^-11 of a half
-// integer; those rare vectors take the integer path.
+//   zp + MBQM(x) = floor(v), v = x M / 2^(31+r) + zp + 1/2 + d, d = +-2^-(r+1)
+// by the sign of x (0 when r = 0), since TFLite rounds the high product half
+// up and the shift half away from zero. One FMA gives f = v + E + err with
+// |err| < 2^-13 and E = 2^-11, so v lies in (f - 2E, f): floor(f) is floor(v)
+// unless f - floor(f) < 2E (vreduceps, one compare), and those rare vectors
+// take the integer path. f is clamped to [lo + 1/2, hi + 1/2] first, where
+// floor(f) is the clamped output and never near the check.
 #ifndef GABA_QNN_AVX512_IMPL_H
 #define GABA_QNN_AVX512_IMPL_H
 
@@ -20,11 +21,15 @@
 
 #include <immintrin.h>
 
+#define GABA_QNN_EST_E 0x1p-11f // the estimate's offset E (above)
+
+// One output channel's stage as scalars: set up per channel and call in a few
+// scalar instructions (the kernels set it up for every row of every slab);
+// the vectors are broadcast where they are used, mostly as memory operands.
 typedef struct gaba_qnn_v16 {
-    __m128i lsh, rsh;
-    __m512i bias, vm, nudge, vmask, vthr, one, zp, lo, hi;
-    __m512 fscale, flo, fhi; // fp32 requantization (qnn.h) when fp32
-    __m512 em, epos, eneg, elo, ehi; // the float32 estimate when est
+    int32_t bias, mult, left, right, zp, lo, hi;
+    float fscale;                         // fp32 requantization (qnn.h) when fp32
+    float em, epos, eneg, elo, ehi;       // the float32 estimate f when est
     int fp32, est;
 } gaba_qnn_v16;
 
@@ -32,45 +37,43 @@ static inline gaba_qnn_v16 gaba_qnn_v16_init(int32_t bias, int32_t mult, int32_t
                                              int32_t zp, int32_t lo, int32_t hi) {
     gaba_qnn_v16 c;
     c.fp32 = shift == GABA_QNN_SHIFT_FP32;
-    c.fscale = _mm512_set1_ps(c.fp32 ? gaba_qnn_bits_float(mult) : 0.0f);
-    c.flo = _mm512_set1_ps(-GABA_QNN_FP32_BOUND), c.fhi = _mm512_set1_ps(GABA_QNN_FP32_BOUND);
+    c.fscale = c.fp32 ? gaba_qnn_bits_float(mult) : 0.0f;
     if (c.fp32) shift = 0;
-    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-    c.est = !c.fp32 && left == 0 && mult >= 0;
-    float d = right ? gaba_qnn_pow2f(-right - 1) : 0.0f;
-    c.em = _mm512_set1_ps((float)mult * gaba_qnn_pow2f(-31 - right));
-    c.epos = _mm512_set1_ps((float)zp + d), c.eneg = _mm512_set1_ps((float)zp - d);
-    c.elo = _mm512_set1_ps((float)lo - 0.25f), c.ehi = _mm512_set1_ps((float)hi + 0.25f);
-    c.lsh = _mm_cvtsi32_si128(left), c.rsh = _mm_cvtsi32_si128(right);
-    c.bias = _mm512_set1_epi32(bias);
-    c.vm = _mm512_set1_epi32(mult);
-    c.nudge = _mm512_set1_epi64((int64_t)1 << 30);
-    c.vmask = _mm512_set1_epi32((int32_t)(((int64_t)1 << right) - 1));
-    c.vthr = _mm512_set1_epi32((int32_t)((((int64_t)1 << right) - 1) >> 1));
-    c.one = _mm512_set1_epi32(1);
-    c.zp = _mm512_set1_epi32(zp), c.lo = _mm512_set1_epi32(lo), c.hi = _mm512_set1_epi32(hi);
+    c.left = shift > 0 ? shift : 0, c.right = shift > 0 ? 0 : -shift;
+    c.est = !c.fp32 && c.left == 0 && mult >= 0;
+    double d = c.right ? (double)gaba_qnn_pow2f(-c.right - 1) : 0.0,
+           base = zp + 0.5 + GABA_QNN_EST_E;
+    c.em = (float)mult * gaba_qnn_pow2f(-31 - c.right);
+    c.epos = (float)(base + d), c.eneg = (float)(base - d);
+    c.elo = (float)lo + 0.5f, c.ehi = (float)hi + 0.5f;
+    c.bias = bias, c.mult = mult, c.zp = zp, c.lo = lo, c.hi = hi;
     return c;
 }
 
 // Rounding right shift of h by the right shift of c, half away from zero (TFLite's
 // RoundingDivideByPOT).
 static inline __m512i gaba_qnn_v16_rdivpot(const gaba_qnn_v16 *c, __m512i h) {
-    __m512i rem = _mm512_and_si512(h, c->vmask);
-    __m512i thr = _mm512_mask_add_epi32(c->vthr, _mm512_movepi32_mask(h), c->vthr, c->one);
-    __m512i r = _mm512_sra_epi32(h, c->rsh);
-    return _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, c->one);
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i vmask = _mm512_set1_epi32((int32_t)(((int64_t)1 << c->right) - 1));
+    const __m512i vthr = _mm512_set1_epi32((int32_t)((((int64_t)1 << c->right) - 1) >> 1));
+    __m512i rem = _mm512_and_si512(h, vmask);
+    __m512i thr = _mm512_mask_add_epi32(vthr, _mm512_movepi32_mask(h), vthr, one);
+    __m512i r = _mm512_sra_epi32(h, _mm_cvtsi32_si128(c->right));
+    return _mm512_mask_add_epi32(r, _mm512_cmpgt_epi32_mask(rem, thr), r, one);
 }
 
 // MBQM(x) per lane (or the fp32 requantization, as gaba_qnn_fp32_requant).
 static inline __m512i gaba_qnn_v16_mbqm(const gaba_qnn_v16 *c, __m512i x) {
     if (c->fp32) {
-        __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(x), c->fscale);
-        v = _mm512_min_ps(_mm512_max_ps(v, c->flo), c->fhi);
+        __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(x), _mm512_set1_ps(c->fscale));
+        v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-GABA_QNN_FP32_BOUND)),
+                          _mm512_set1_ps(GABA_QNN_FP32_BOUND));
         return _mm512_cvtps_epi32(v); // the default rounding mode: half to even
     }
-    x = _mm512_sll_epi32(x, c->lsh);
-    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, c->vm), c->nudge);
-    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), c->vm), c->nudge);
+    const __m512i vm = _mm512_set1_epi32(c->mult), nudge = _mm512_set1_epi64((int64_t)1 << 30);
+    x = _mm512_sll_epi32(x, _mm_cvtsi32_si128(c->left));
+    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, vm), nudge);
+    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), vm), nudge);
     even = _mm512_srli_epi64(even, 31);
     odd = _mm512_slli_epi64(_mm512_srli_epi64(odd, 31), 32);
     return gaba_qnn_v16_rdivpot(c, _mm512_mask_blend_epi32(0xAAAA, even, odd));
@@ -80,21 +83,22 @@ static inline __m512i gaba_qnn_v16_mbqm(const gaba_qnn_v16 *c, __m512i x) {
 static inline __attribute__((always_inline)) __m512i
 gaba_qnn_v16_requant_biased(const gaba_qnn_v16 *c, __m512i acc) {
     if (c->est) {
-        __m512 add = _mm512_mask_blend_ps(_mm512_movepi32_mask(acc), c->epos, c->eneg);
-        __m512 e = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), c->em, add);
-        e = _mm512_min_ps(_mm512_max_ps(e, c->elo), c->ehi);
-        __m512 n = _mm512_roundscale_ps(e, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        __mmask16 near_half = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(e, n)),
-                                                 _mm512_set1_ps(0.5f - 0x1p-11f), _CMP_GT_OQ);
-        if (__builtin_expect(near_half == 0, 1)) return _mm512_cvtps_epi32(n);
+        __m512 add = _mm512_mask_blend_ps(_mm512_movepi32_mask(acc), _mm512_set1_ps(c->epos),
+                                          _mm512_set1_ps(c->eneg));
+        __m512 f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(c->em), add);
+        f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(c->elo)), _mm512_set1_ps(c->ehi));
+        __m512 frac = _mm512_reduce_ps(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        __mmask16 near = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(2 * GABA_QNN_EST_E), _CMP_LT_OQ);
+        if (__builtin_expect(near == 0, 1))
+            return _mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
     }
-    __m512i r = _mm512_add_epi32(gaba_qnn_v16_mbqm(c, acc), c->zp);
-    return _mm512_min_epi32(_mm512_max_epi32(r, c->lo), c->hi);
+    __m512i r = _mm512_add_epi32(gaba_qnn_v16_mbqm(c, acc), _mm512_set1_epi32(c->zp));
+    return _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(c->lo)), _mm512_set1_epi32(c->hi));
 }
 
 // clamp(zp + MBQM(acc + bias)), still in int32 lanes.
 static inline __m512i gaba_qnn_v16_requant(const gaba_qnn_v16 *c, __m512i acc) {
-    return gaba_qnn_v16_requant_biased(c, _mm512_add_epi32(acc, c->bias));
+    return gaba_qnn_v16_requant_biased(c, _mm512_add_epi32(acc, _mm512_set1_epi32(c->bias)));
 }
 
 #endif

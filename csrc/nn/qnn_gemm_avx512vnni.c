@@ -38,7 +38,7 @@ static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, 
                                                        int8_t *y, int64_t rs_y) {
 #define ROWPTR(i) const int8_t *w##i = q->w + (c0 + (i < mr ? i : mr - 1)) * k;
     ROWS(ROWPTR)
-#define DECL(i) __m512i a##i##0 = rq[i].bias, a##i##1 = a##i##0, a##i##2 = a##i##0;
+#define DECL(i) __m512i a##i##0 = _mm512_set1_epi32(rq[i].bias), a##i##1 = a##i##0, a##i##2 = a##i##0;
     ROWS(DECL)
 #define DOT_FROM(i, src, bytes)                                                             \
     {                                                                                       \

@@ -79,21 +79,48 @@ static inline __m512i gaba_qnn_v16_mbqm(const gaba_qnn_v16 *c, __m512i x) {
     return gaba_qnn_v16_rdivpot(c, _mm512_mask_blend_epi32(0xAAAA, even, odd));
 }
 
-// clamp(zp + MBQM(acc)) of accumulators that started at the bias, still in int32 lanes.
+// clamp(zp + MBQM(acc)), the integer path, out of line: it is rare after the
+// estimate, and inlined it would double the kernels' loops in size.
+static __attribute__((noinline, cold)) __m512i gaba_qnn_v16_requant_exact(const gaba_qnn_v16 *c,
+                                                                          __m512i acc) {
+    __m512i r = _mm512_add_epi32(gaba_qnn_v16_mbqm(c, acc), _mm512_set1_epi32(c->zp));
+    return _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(c->lo)), _mm512_set1_epi32(c->hi));
+}
+
+// The estimate's vectors, for a kernel that keeps them in registers over a
+// channel's outputs.
+typedef struct gaba_qnn_v16_est {
+    __m512 em, epos, eneg, elo, ehi;
+} gaba_qnn_v16_est;
+
+static inline __attribute__((always_inline)) gaba_qnn_v16_est
+gaba_qnn_v16_est_init(const gaba_qnn_v16 *c) {
+    return (gaba_qnn_v16_est){_mm512_set1_ps(c->em), _mm512_set1_ps(c->epos),
+                              _mm512_set1_ps(c->eneg), _mm512_set1_ps(c->elo),
+                              _mm512_set1_ps(c->ehi)};
+}
+
+// clamp(zp + MBQM(acc)) of accumulators that started at the bias, still in
+// int32 lanes, with the estimate's vectors e of c.
 static inline __attribute__((always_inline)) __m512i
-gaba_qnn_v16_requant_biased(const gaba_qnn_v16 *c, __m512i acc) {
+gaba_qnn_v16_requant_est(const gaba_qnn_v16 *c, const gaba_qnn_v16_est *e, __m512i acc) {
     if (c->est) {
-        __m512 add = _mm512_mask_blend_ps(_mm512_movepi32_mask(acc), _mm512_set1_ps(c->epos),
-                                          _mm512_set1_ps(c->eneg));
-        __m512 f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(c->em), add);
-        f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(c->elo)), _mm512_set1_ps(c->ehi));
+        __m512 add = _mm512_mask_blend_ps(_mm512_movepi32_mask(acc), e->epos, e->eneg);
+        __m512 f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), e->em, add);
+        f = _mm512_min_ps(_mm512_max_ps(f, e->elo), e->ehi);
         __m512 frac = _mm512_reduce_ps(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
         __mmask16 near = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(2 * GABA_QNN_EST_E), _CMP_LT_OQ);
         if (__builtin_expect(near == 0, 1))
             return _mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
     }
-    __m512i r = _mm512_add_epi32(gaba_qnn_v16_mbqm(c, acc), _mm512_set1_epi32(c->zp));
-    return _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(c->lo)), _mm512_set1_epi32(c->hi));
+    return gaba_qnn_v16_requant_exact(c, acc);
+}
+
+// The same, broadcasting the estimate's vectors where they are used.
+static inline __attribute__((always_inline)) __m512i
+gaba_qnn_v16_requant_biased(const gaba_qnn_v16 *c, __m512i acc) {
+    const gaba_qnn_v16_est e = gaba_qnn_v16_est_init(c);
+    return gaba_qnn_v16_requant_est(c, &e, acc);
 }
 
 // clamp(zp + MBQM(acc + bias)), still in int32 lanes.

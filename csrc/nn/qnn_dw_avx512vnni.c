@@ -164,6 +164,8 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
             }
         const gaba_qnn_v16 rq = gaba_qnn_v16_init(q->bias_eff[c], q->mult[c], q->shift[c],
                                                   q->out_zp, q->act_min, q->act_max);
+        const gaba_qnn_v16_est re = gaba_qnn_v16_est_init(&rq);
+        const __m512i bias = _mm512_set1_epi32(rq.bias);
         int8_t *yc = y + c * g->ho * g->wo;
         for (int64_t ox = 0; ox < g->wo; ox += 16) {
             const int64_t ix = ox * g->sw - g->pl; // input column of byte 0
@@ -181,8 +183,9 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
                 else
                     dw_block(g, kh, DW_ROWS, nq, wq, &sq, zx, xc, ix, m, oy0, acc);
                 for (int64_t j = 0; j < DW_ROWS && oy0 + j < g->ho; j++)
-                    _mm512_mask_cvtsepi32_storeu_epi8(yc + (oy0 + j) * g->wo + ox, mout,
-                                                      gaba_qnn_v16_requant(&rq, acc[j]));
+                    _mm512_mask_cvtsepi32_storeu_epi8(
+                        yc + (oy0 + j) * g->wo + ox, mout,
+                        gaba_qnn_v16_requant_est(&rq, &re, _mm512_add_epi32(acc[j], bias)));
             }
         }
     }

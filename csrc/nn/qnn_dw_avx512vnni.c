@@ -146,6 +146,31 @@ dw_block(const gaba_nn_conv_geom *g, const int64_t kh, const int rows, const int
         }
 }
 
+// A kernel one row high on a one-row input (conv1d): 16 outputs from nq
+// (a constant: 1 or 2) quadruples, the accumulator started at the bias. The
+// quadruples read 12 sw + 16 bytes from a block's first input byte (the
+// last lane's vpermd dwords): blocks whose bytes all lie in the row take that
+// mask as it is, the others clip it to the row.
+static inline __attribute__((always_inline)) void
+dw_row(const gaba_nn_conv_geom *g, const int64_t nq, const __m512i *wq, const dw_shuffle *sq,
+       __m512i zx, const gaba_qnn_v16 *rq, const gaba_qnn_v16_est *re, const int8_t *xc,
+       int8_t *yc) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80), bias = _mm512_set1_epi32(rq->bias);
+    const int64_t span = 12 * g->sw + 16, w = g->w;
+    const __mmask64 full = byte_mask(0, span);
+    for (int64_t ox = 0; ox < g->wo; ox += 16) {
+        __m512i acc = bias;
+        _Pragma("GCC unroll 2") for (int64_t t = 0; t < nq; t++) {
+            const int64_t at = ox * g->sw - g->pl + 4 * t * g->dw; // the block's first byte
+            const __mmask64 m = at >= 0 && at + span <= w ? full : byte_mask(-at, w - at) & full;
+            __m512i v = _mm512_mask_loadu_epi8(zx, m, xc + at);
+            acc = _mm512_dpbusd_epi32(acc, dw_quads(sq, _mm512_xor_si512(v, flip)), wq[t]);
+        }
+        const __mmask16 mout = g->wo - ox >= 16 ? 0xffff : (__mmask16)byte_mask(0, g->wo - ox);
+        _mm512_mask_cvtsepi32_storeu_epi8(yc + ox, mout, gaba_qnn_v16_requant_est(rq, re, acc));
+    }
+}
+
 static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
                        int8_t *y) {
     const int64_t kh = g->kh, kw = g->kw, nq = quads(g);
@@ -167,6 +192,11 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
         const gaba_qnn_v16_est re = gaba_qnn_v16_est_init(&rq);
         const __m512i bias = _mm512_set1_epi32(rq.bias);
         int8_t *yc = y + c * g->ho * g->wo;
+        if (kh == 1 && g->h == 1) {
+            if (nq == 1) dw_row(g, 1, wq, &sq, zx, &rq, &re, xc, yc);
+            else dw_row(g, 2, wq, &sq, zx, &rq, &re, xc, yc);
+            continue;
+        }
         for (int64_t ox = 0; ox < g->wo; ox += 16) {
             const int64_t ix = ox * g->sw - g->pl; // input column of byte 0
             __mmask64 m[DW_MAX_QUADS];
@@ -176,7 +206,7 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
                 __m512i acc[DW_ROWS];
                 if (kh == 3 && nq == 1)
                     dw_block(g, 3, DW_ROWS, 1, wq, &sq, zx, xc, ix, m, oy0, acc);
-                else if (g->ho == 1 && nq == 1)
+                else if (g->ho == 1 && nq == 1) // a taller kernel on a padded row
                     dw_block(g, kh, 1, 1, wq, &sq, zx, xc, ix, m, oy0, acc);
                 else if (g->ho == 1)
                     dw_block(g, kh, 1, 2, wq, &sq, zx, xc, ix, m, oy0, acc);

@@ -146,6 +146,66 @@ dw_block(const gaba_nn_conv_geom *g, const int64_t kh, const int rows, const int
         }
 }
 
+// The column blocks of 16 outputs, the same for every channel: block b reads
+// from input column ix[b] under m[b] (the 12 sw + 16 bytes its quadruples
+// read, clipped to the row: dw_row) and stores under mout[b].
+#define DW_MAX_BLOCKS 64
+typedef struct dw_cols {
+    int64_t n, ix[DW_MAX_BLOCKS];
+    __mmask64 m[DW_MAX_BLOCKS];
+    __mmask16 mout[DW_MAX_BLOCKS];
+} dw_cols;
+
+static void dw_cols_init(const gaba_nn_conv_geom *g, dw_cols *c) {
+    const int64_t span = 12 * g->sw + 16;
+    c->n = (g->wo + 15) / 16;
+    for (int64_t b = 0; b < c->n; b++) {
+        c->ix[b] = 16 * b * g->sw - g->pl;
+        c->m[b] = byte_mask(-c->ix[b], g->w - c->ix[b]) & byte_mask(0, span);
+        c->mout[b] = (__mmask16)byte_mask(0, g->wo - 16 * b);
+    }
+}
+
+// A 3-tap-wide kernel, 3 rows high, on one channel (one quadruple per kernel
+// row; sh and dh constants): DW_ROWS output rows at a time, whose kernel
+// rows read input rows at offsets sh j + dh ky from the first, so each row
+// is loaded once (6 loads for 12 products at stride 1). A row above or below
+// the input loads nothing (mask 0) and is the zero point.
+static inline __attribute__((always_inline)) void
+dw_plane3(const gaba_nn_conv_geom *g, const int sh, const int dh, const __m512i *wq,
+          const dw_shuffle *sq, const dw_cols *cols, __m512i zx, const gaba_qnn_v16 *rq,
+          const gaba_qnn_v16_est *re, const int8_t *xc, int8_t *yc) {
+    enum { KH = 3 };
+    const int n_off = sh * (DW_ROWS - 1) + dh * (KH - 1) + 1;
+    const __m512i flip = _mm512_set1_epi8((char)0x80), zxf = _mm512_xor_si512(zx, flip);
+    const __m512i bias = _mm512_set1_epi32(rq->bias);
+    const int64_t h = g->h, w = g->w, ho = g->ho, wo = g->wo;
+    for (int64_t b = 0; b < cols->n; b++) {
+        const __mmask64 m = cols->m[b];
+        const __mmask16 mout = cols->mout[b];
+        for (int64_t oy0 = 0; oy0 < ho; oy0 += DW_ROWS) {
+            const int64_t iy0 = oy0 * sh - g->pt;
+            const int8_t *src = xc + iy0 * w + cols->ix[b];
+            __m512i acc[DW_ROWS];
+            _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++) acc[j] = bias;
+            _Pragma("GCC unroll 10") for (int o = 0; o < n_off; o++) {
+                const __mmask64 mr = (uint64_t)(iy0 + o) < (uint64_t)h ? m : 0;
+                __m512i v = _mm512_maskz_loadu_epi8(mr, src + o * w);
+                v = dw_quads(sq, _mm512_mask_mov_epi8(zxf, mr, _mm512_xor_si512(v, flip)));
+                _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++)
+                    _Pragma("GCC unroll 3") for (int ky = 0; ky < KH; ky++)
+                        if (sh * j + dh * ky == o) acc[j] = _mm512_dpbusd_epi32(acc[j], v, wq[ky]);
+            }
+            int8_t *yr = yc + oy0 * wo + 16 * b;
+            _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++) {
+                if (oy0 + j >= ho) break;
+                _mm512_mask_cvtsepi32_storeu_epi8(yr + j * wo, mout,
+                                                  gaba_qnn_v16_requant_est(rq, re, acc[j]));
+            }
+        }
+    }
+}
+
 // A kernel one row high on a one-row input (conv1d): 16 outputs from nq
 // (a constant: 1 or 2) quadruples, the accumulator started at the bias. The
 // quadruples read 12 sw + 16 bytes from a block's first input byte (the
@@ -176,6 +236,11 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
     const int64_t kh = g->kh, kw = g->kw, nq = quads(g);
     const dw_shuffle sq = dw_shuffle_init(g);
     const __m512i zx = _mm512_set1_epi8((char)q->in_zp[0]);
+    // the 3 x 3 kernels of the zoo: stride 1 or 2, dilation 1 or 2 at stride 1
+    const int plane3 = kh == 3 && kw == 3 && g->wo <= 16 * DW_MAX_BLOCKS &&
+                       ((g->sh == 1 && (g->dh == 1 || g->dh == 2)) || (g->sh == 2 && g->dh == 1));
+    dw_cols cols;
+    if (plane3) dw_cols_init(g, &cols);
     for (int64_t c = 0; c < g->c; c++) {
         const int8_t *wc = q->w + c * kh * kw, *xc = x + c * g->h * g->w;
         __m512i wq[DW_MAX_KH * DW_MAX_QUADS];
@@ -195,6 +260,12 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
         if (kh == 1 && g->h == 1) {
             if (nq == 1) dw_row(g, 1, wq, &sq, zx, &rq, &re, xc, yc);
             else dw_row(g, 2, wq, &sq, zx, &rq, &re, xc, yc);
+            continue;
+        }
+        if (plane3) {
+            if (g->sh == 2) dw_plane3(g, 2, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+            else if (g->dh == 2) dw_plane3(g, 1, 2, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+            else dw_plane3(g, 1, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
             continue;
         }
         for (int64_t ox = 0; ox < g->wo; ox += 16) {

@@ -501,6 +501,34 @@ def test_addsub_int8_rows(op, bcast, requant):
 
 
 @pytest.mark.kernels
+@pytest.mark.parametrize("op", ["add", "sub"])
+@pytest.mark.parametrize("bcast", [False, True])
+def test_addsub_int8_all_pairs(op, bcast):
+    """Every (a, b) pair of codes through the default add/sub, whose AVX-512 row
+    estimates the output in float32 and takes the integer path near a rounding
+    tie (or for the whole row where the estimate's error bound is too wide: the
+    output scale 500x finer than the inputs', where only near-cancelling sums
+    do not saturate), against the NumPy reference."""
+    codes = np.arange(-128, 128, dtype=np.int8)
+    a = np.broadcast_to(codes, (256, 256)).copy()[None]  # a[0, i, j] = j - 128
+    b = codes[None].copy() if bcast else a.transpose(0, 2, 1).copy()  # b = i - 128
+    cases = [((f32(0.05), -4), (f32(0.13), 10), (f32(0.11), -9)),
+             ((f32(0.02), 3), (f32(0.021), -3), (f32(0.04), 0)),
+             ((f32(0.3), -128), (f32(0.007), 127), (f32(0.29), 1)),
+             ((f32(1.0), 0), (f32(1.0), 0), (f32(0.05), 0)),
+             ((f32(1.0), 0), (f32(0.5), 0), (f32(0.01), 0)),
+             ((f32(1.0), 0), (f32(0.9), 0), (f32(0.002), 0))]  # near-cancelling sums
+    for qa, qb, qy in cases:
+        for act in ("none", "relu"):
+            y = both(op, act, [0], [a, b], [qa, qb], qy)
+            lo, hi = R.clamp_for(act, *qy)
+            bn = np.broadcast_to(b[0][:, None], a[0].shape) if bcast else b[0]
+            want = R.add(a[0], qa[1], qa[0], bn, qb[1], qb[0], qy[1], qy[0], lo, hi,
+                         subtract=op == "sub")
+            np.testing.assert_array_equal(y[0], want, err_msg=f"{qa} {qb} {qy} {act}")
+
+
+@pytest.mark.kernels
 def test_concat_clamp_reshape_int8():
     rng = np.random.default_rng(5)
     xs = [q8(rng, 2, 3, 300), q8(rng, 2, 2, 300), q8(rng, 2, 1, 300)]

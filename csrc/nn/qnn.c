@@ -528,13 +528,15 @@ void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, cons
         }
         return;
     }
+    if (!b_per_channel) { // one row over all channels: the row's setup once
+        gaba_nn_table.qaddsub_row(op, c * s, a, b, 0, q, y);
+        return;
+    }
     for (int64_t i = 0; i < c; i++) {
-        const int8_t *ai = a + i * s, *bi = b_per_channel ? NULL : b + i * s;
         // a per-channel b's rescaled value (fp32: the float's bits, as the rows read it)
-        int32_t bc = !b_per_channel ? 0
-                     : q->q_shift[1] == GABA_QNN_SHIFT_FP32
+        int32_t bc = q->q_shift[1] == GABA_QNN_SHIFT_FP32
                          ? gaba_qnn_float_bits((float)(b[i] - zb) * gaba_qnn_bits_float(q->q_mult[1]))
                          : gaba_qnn_mbqm((b[i] - zb) * (1 << 20), q->q_mult[1], q->q_shift[1]);
-        gaba_nn_table.qaddsub_row(op, s, ai, bi, bc, q, y + i * s);
+        gaba_nn_table.qaddsub_row(op, s, a + i * s, NULL, bc, q, y + i * s);
     }
 }

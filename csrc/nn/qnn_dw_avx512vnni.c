@@ -240,6 +240,7 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
     const int plane3 = kh == 3 && kw == 3 && g->wo <= 16 * DW_MAX_BLOCKS &&
                        ((g->sh == 1 && (g->dh == 1 || g->dh == 2)) || (g->sh == 2 && g->dh == 1));
     dw_cols cols;
+    cols.n = 0; // (not the whole struct: a zeroed kilobyte per call shows on small layers)
     if (plane3) dw_cols_init(g, &cols);
     for (int64_t c = 0; c < g->c; c++) {
         const int8_t *wc = q->w + c * kh * kw, *xc = x + c * g->h * g->w;

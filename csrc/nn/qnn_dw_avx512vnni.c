@@ -236,6 +236,8 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
     const int64_t kh = g->kh, kw = g->kw, nq = quads(g);
     const dw_shuffle sq = dw_shuffle_init(g);
     const __m512i zx = _mm512_set1_epi8((char)q->in_zp[0]);
+    __mmask16 quad_taps[DW_MAX_QUADS]; // the taps of each quadruple of a kernel row
+    for (int64_t t = 0; t < nq; t++) quad_taps[t] = (__mmask16)byte_mask(0, kw - 4 * t < 4 ? kw - 4 * t : 4);
     // the 3 x 3 kernels of the zoo: stride 1 or 2, dilation 1 or 2 at stride 1
     const int plane3 = kh == 3 && kw == 3 && g->wo <= 16 * DW_MAX_BLOCKS &&
                        ((g->sh == 1 && (g->dh == 1 || g->dh == 2)) || (g->sh == 2 && g->dh == 1));
@@ -244,15 +246,11 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
     if (plane3) dw_cols_init(g, &cols);
     for (int64_t c = 0; c < g->c; c++) {
         const int8_t *wc = q->w + c * kh * kw, *xc = x + c * g->h * g->w;
-        __m512i wq[DW_MAX_KH * DW_MAX_QUADS];
+        __m512i wq[DW_MAX_KH * DW_MAX_QUADS]; // quadruple t of row ky: its taps, then 0
         for (int64_t ky = 0; ky < kh; ky++)
-            for (int64_t t = 0; t < nq; t++) {
-                int8_t b[4] = {0, 0, 0, 0};
-                for (int64_t k = 0; k < 4 && 4 * t + k < kw; k++) b[k] = wc[ky * kw + 4 * t + k];
-                int32_t v;
-                memcpy(&v, b, 4);
-                wq[ky * nq + t] = _mm512_set1_epi32(v);
-            }
+            for (int64_t t = 0; t < nq; t++)
+                wq[ky * nq + t] = _mm512_broadcastd_epi32(
+                    _mm_maskz_loadu_epi8(quad_taps[t], wc + ky * kw + 4 * t));
         const gaba_qnn_v16 rq = gaba_qnn_v16_init(q->bias_eff[c], q->mult[c], q->shift[c],
                                                   q->out_zp, q->act_min, q->act_max);
         const gaba_qnn_v16_est re = gaba_qnn_v16_est_init(&rq);

@@ -277,7 +277,7 @@ def test_depthwise_int8(case, requant):
 
 
 @pytest.mark.kernels
-@pytest.mark.parametrize("op_kind", ["pointwise", "depthwise"])
+@pytest.mark.parametrize("op_kind", ["pointwise", "depthwise", "dense"])
 def test_requant_ties(op_kind):
     """The output stage at and next to its rounding ties: multipliers 2^30 and
     2^30 +- 1 (Q31 0.5) with right shifts 0..31 put acc M / 2^(31 + r) on a
@@ -292,6 +292,18 @@ def test_requant_ties(op_kind):
     m = np.array([a for a, _ in pairs], np.int32)
     s = np.array([c for _, c in pairs], np.int32)
     zx, zy = 3, -5
+    b = rng.integers(-100, 100, co).astype(np.int32)
+    if op_kind == "dense":  # 16 outputs a vector: 300 samples give each channel 300 sums
+        x = q8(rng, 300, 4)
+        w = rng.integers(-3, 4, (co, 4)).astype(np.int8)
+        for act in ("none", "relu"):
+            lo, hi = R.clamp_for(act, 1.0, zy)
+            y = both("dense", act, [co], [x], [(1.0, zx)], (1.0, zy), w, b, m, s)
+            for n in range(len(x)):
+                np.testing.assert_array_equal(y[n], R.dense(x[n], zx, w, b, m, s, zy, lo, hi))
+        acc = (x.astype(np.int64) - zx) @ w.T.astype(np.int64) + b  # (samples, co)
+        _assert_ties_reached(acc.T, pairs)
+        return
     if op_kind == "pointwise":
         c_in, kh = 4, 1
         x = q8(rng, 1, c_in, 3, 41)
@@ -302,7 +314,6 @@ def test_requant_ties(op_kind):
         x = q8(rng, 1, co, 5, 37)
         w = rng.integers(-3, 4, (co, 9)).astype(np.int8)
         p, groups = (co, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, co), co
-    b = rng.integers(-100, 100, co).astype(np.int32)
     w4 = w.reshape(co, c_in // groups, kh, kh)
     geom = dict(pad=(kh // 2,) * 4, groups=groups)
     want = R.conv(x[0], zx, w4, b, m, s, zy, -128, 127, **geom)
@@ -310,9 +321,13 @@ def test_requant_ties(op_kind):
         lo, hi = R.clamp_for(act, 1.0, zy)
         y = both("conv2d", act, p, [x], [(1.0, zx)], (1.0, zy), w, b, m, s)
         np.testing.assert_array_equal(y[0], np.clip(want, lo, hi))
-    # the case must reach the ties: with M = 2^30, acc M / 2^(31 + r) is a
-    # half integer where acc = 2^r mod 2^(r + 1), and the output not clamped
-    acc = R.conv_acc(x[0], zx, w4, b, **geom)
+    _assert_ties_reached(R.conv_acc(x[0], zx, w4, b, **geom).reshape(co, -1), pairs)
+
+
+def _assert_ties_reached(acc, pairs):
+    """The case must reach the ties: with M = 2^30, acc M / 2^(31 + r) is a
+    half integer where acc = 2^r mod 2^(r + 1), and the output not clamped
+    (acc: channels x values)."""
     for i, (mm, sh) in enumerate(pairs):
         if mm == 1 << 30 and -sh <= 5:
             r = -sh

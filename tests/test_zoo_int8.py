@@ -421,9 +421,9 @@ def test_pools_int8():
 
 
 @pytest.mark.kernels
-@pytest.mark.parametrize("s", [1, 31, 32, 33, 64, 100, 1024])
+@pytest.mark.parametrize("s", [1, 31, 32, 33, 63, 64, 65, 100, 128, 1024])
 def test_global_pools_int8(s):
-    """Global pooling around the 32-value step, on random values, all -128, all
+    """Global pooling around the 32- and 64-value steps, on random values, all -128, all
     127 and exact ties of the mean (+-0.5 rounds away from zero)."""
     rng = np.random.default_rng(s)
     x = np.concatenate([q8(rng, 1, 3, s), np.full((1, 2, s), -128, np.int8),
@@ -438,9 +438,10 @@ def test_global_pools_int8(s):
 
 
 @pytest.mark.kernels
-# rows of 16-output vector blocks and a tail, 3-row windows, a 1-D row, odd widths
+# rows of 16- and 32-output vector blocks and a tail, 3-row windows, 1-D rows, odd widths
 @pytest.mark.parametrize("shape,k,s", [((3, 5, 70), (3, 2), (2, 2)), ((4, 1, 101), (1, 2), (1, 2)),
-                                       ((2, 4, 33), (2, 2), (1, 2)), ((2, 3, 40), (1, 3), (1, 3))])
+                                       ((2, 4, 33), (2, 2), (1, 2)), ((2, 3, 40), (1, 3), (1, 3)),
+                                       ((2, 2, 64), (2, 2), (2, 2)), ((2, 1, 129), (1, 2), (1, 2))])
 def test_maxpool_int8_rows(shape, k, s):
     rng = np.random.default_rng(5)
     x = q8(rng, 2, *shape)

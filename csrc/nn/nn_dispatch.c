@@ -29,8 +29,8 @@
                 .qpack = gaba_qnn_pack_u8_avx512, \
                 .qgemv = gaba_qnn_gemv_avx2, .qlut = gaba_qnn_lut_avx2, \
                 .qupsample = gaba_qnn_upsample_nearest_avx2, \
-                .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx2, \
-                .qgpool = gaba_qnn_global_pool_avx2, \
+                .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx512, \
+                .qgpool = gaba_qnn_global_pool_avx512, \
                 .qattn = gaba_qnn_attn_avx2
 
 gaba_nn_kernels gaba_nn_table = {

@@ -108,12 +108,15 @@ void gaba_qnn_dense_ref(int64_t n, int64_t f, const gaba_qnn_layer *q, const int
 void gaba_qnn_maxpool_ref(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y);
 void gaba_qnn_avgpool_ref(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y);
 void gaba_qnn_global_pool_ref(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
-// The table's qgpool: the reference, and AVX2 (32 values a step: vpmaxsb, vpsadbw sums).
+// The table's qgpool: the reference, AVX2 (32 values a step: vpmaxsb, vpsadbw
+// sums) and AVX-512 (64 a step, masked tails).
 void gaba_qnn_global_pool_avx2(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
-// Unpadded pooling, the table's qpool: plain loops, and AVX2 (2-wide stride-2 max).
+void gaba_qnn_global_pool_avx512(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
+// Unpadded pooling, the table's qpool: plain loops, AVX2 and AVX-512 (2-wide stride-2 max).
 void gaba_qnn_pool_s8_generic(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y,
                               int is_max);
 void gaba_qnn_pool_s8_avx2(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
+void gaba_qnn_pool_s8_avx512(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
 // op 0 add, 1 sub, 2 mul; b (C, S) or per channel (C).
 void gaba_qnn_binary_ref(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                          const int8_t *b, int b_per_channel, int8_t *y);

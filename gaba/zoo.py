@@ -115,12 +115,12 @@ def _io_spec(inputs, outputs):
 
 
 def _fast_forward(spec, run, args, kwargs, out, threads):
-    """forward's common case with only the checks C does not make: exactly
-    the inputs (positional, by name or one dict), arrays of the per-sample
-    shapes, into new outputs or an ``out=`` of the right shapes that shares
-    no memory with them; run(arrays, outputs, threads) calls the executor.
-    None when the call is anything else or the executor refuses the arrays
-    (dtype, layout, token ids): the checked path then converts them or says
+    """forward's common case: exactly the inputs (positional, by name or one
+    dict), arrays of the per-sample shapes, into new outputs or an ``out=``;
+    run(arrays, outputs, threads) calls the executor, which checks the rest
+    (dtypes, layout, the outputs' shapes and that they share no memory with
+    another array, token ids). None when the call is anything else or the
+    executor refuses it: the checked path then converts the arrays or says
     what is wrong."""
     names, shapes, out_shapes, out_names = spec
     if len(args) == 1 and not kwargs and isinstance(args[0], dict):
@@ -139,23 +139,18 @@ def _fast_forward(spec, run, args, kwargs, out, threads):
     for x, shape in zip(arrays, shapes):
         if not isinstance(x, np.ndarray) or x.shape[1:] != shape:
             return None
-    batch = arrays[0].shape[0]
     if out is None:
+        batch = arrays[0].shape[0]
         outs = tuple([np.empty((batch,) + s, np.float32) for s in out_shapes])
-    else:
-        if isinstance(out, dict):
-            try:
-                outs = tuple(map(out.__getitem__, out_names))
-            except KeyError:
-                return None
-        elif len(out_names) == 1:
-            outs = (out,)
-        else:
+    elif isinstance(out, dict):
+        try:
+            outs = tuple(map(out.__getitem__, out_names))
+        except KeyError:
             return None
-        for o, s in zip(outs, out_shapes):
-            if not isinstance(o, np.ndarray) or o.shape != (batch,) + s or \
-                    any(np.may_share_memory(o, x) for x in arrays):
-                return None
+    elif len(out_names) == 1:
+        outs = (out,)
+    else:
+        return None
     try:
         run(arrays, outs, _gaba.get_num_threads() if threads is None else threads)
     except (TypeError, ValueError, OverflowError):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gaba import zoo
+from gaba._ext import _gaba
 from gaba.benchmarks.bench_zoo import make_inputs
 
 ALL = zoo.names()
@@ -166,6 +167,30 @@ def test_multi_input_forms_and_out():
     assert set(r) == {"hr", "hrv", "spo2", "stress"} and r["stress"] is outs["stress"]
 
 
+def test_executor_checks_call_arrays():
+    """The executor's own checks, which the call's fast path relies on: exact
+    shapes (not only sizes), dtypes, and outputs apart from the other arrays."""
+    m = zoo.create("KeywordSpotMicro")
+    x, y = np.zeros((2, 40, 49), np.float32), np.zeros((2, 10), np.float32)
+    _gaba.zoo_forward(m._cap, (x,), (y,), 1)
+    with pytest.raises(ValueError, match="wrong shape"):
+        _gaba.zoo_forward(m._cap, (x.reshape(2, 49, 40),), (y,), 1)
+    with pytest.raises(ValueError, match="wrong shape"):
+        _gaba.zoo_forward(m._cap, (x,), (y.reshape(2, 5, 2),), 1)
+    with pytest.raises(TypeError, match="float32"):
+        _gaba.zoo_forward(m._cap, (x.astype(np.float64),), (y,), 1)
+    with pytest.raises(ValueError, match="shares memory"):
+        _gaba.zoo_forward(m._cap, (x,), (x.reshape(-1)[:20].reshape(2, 10),), 1)
+    qm = m.quantize(x)
+    with pytest.raises(ValueError, match="shares memory"):
+        _gaba.zoo_qforward(qm._cap, (x,), (x.reshape(-1)[-20:].reshape(2, 10),), False, 1)
+    h = zoo.create("HealthMonitorNano")
+    xs = (np.zeros((1, 1, 250), np.float32), np.zeros((1, 1, 100), np.float32))
+    o = np.zeros((1, 6), np.float32)
+    with pytest.raises(ValueError, match="'hrv' shares memory with tensor 'hr'"):
+        _gaba.zoo_forward(h._cap, xs, (o[:, :1], o[:, :1], o[:, 2:3], o[:, 3:]), 1)
+
+
 def test_clear_errors():
     m = zoo.create("KeywordSpotMicro")
     with pytest.raises(ValueError, match=r"shape \(batch, 40, 49\)"):
@@ -178,9 +203,13 @@ def test_clear_errors():
         m(nope=np.zeros((2, 40, 49), np.float32))
     with pytest.raises(ValueError, match="out"):
         m(np.zeros((2, 40, 49), np.float32), out=np.zeros((3, 10), np.float32))
+    with pytest.raises(ValueError, match="out"):  # the right size, not the right shape
+        m(np.zeros((2, 40, 49), np.float32), out=np.zeros((2, 5, 2), np.float32))
     buf = np.zeros((2, 40, 49), np.float32)
     with pytest.raises(ValueError, match="shares memory"):
         m(buf, out=buf.reshape(-1)[:20].reshape(2, 10))
+    with pytest.raises(ValueError, match="shares memory"):
+        m.quantize(buf)(buf, out=buf.reshape(-1)[-20:].reshape(2, 10))
     t = zoo.create("IntentClassifyNano")
     with pytest.raises(ValueError, match="outside the vocabulary"):
         t(np.full((1, 30), 256, np.int64))

@@ -1,7 +1,7 @@
 // py_qzoo.c - bindings of int8 zoo inference (qzoo.h): calibrate + quantize
 // a float model's capsule into an int8 model's capsule, describe it, run it
 // (float or raw int8 edges) with the GIL released. Glue only.
-#include "py_common.h"
+#include "py_zoo_io.h"
 
 #include "gaba/qzoo.h"
 
@@ -20,40 +20,6 @@ static void qcapsule_free(PyObject *cap) {
 
 // The data pointers of a tuple of arrays: the tensors `idx` (dtype from the
 // tensor table), each (batch, numel) C-contiguous; returns the batch or -1.
-static npy_intp collect(const char *func, PyObject *tuple, int n, const gaba_zoo_tensor *tensors,
-                        const int *idx, int writeable, void **ptrs, npy_intp batch) {
-    if (!PyTuple_Check(tuple) || PyTuple_GET_SIZE(tuple) != n) {
-        PyErr_Format(PyExc_TypeError, "%s: expected a tuple of %d arrays", func, n);
-        return -1;
-    }
-    for (int k = 0; k < n; k++) {
-        const gaba_zoo_tensor *t = &tensors[idx[k]];
-        int dtype = t->dtype == GABA_NN_I32 ? NPY_INT32 : t->dtype == GABA_NN_I8 ? NPY_INT8 : NPY_FLOAT32;
-        PyObject *obj = PyTuple_GET_ITEM(tuple, k);
-        if (!PyArray_Check(obj) || PyArray_TYPE((PyArrayObject *)obj) != dtype ||
-            !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)obj) ||
-            !PyArray_ISALIGNED((PyArrayObject *)obj) || PyArray_NDIM((PyArrayObject *)obj) < 1 ||
-            (writeable && !PyArray_ISWRITEABLE((PyArrayObject *)obj))) {
-            PyErr_Format(PyExc_TypeError, "%s: tensor '%s' must be a C-contiguous %s array", func,
-                         t->name, dtype == NPY_INT32 ? "int32" : dtype == NPY_INT8 ? "int8" : "float32");
-            return -1;
-        }
-        PyArrayObject *a = (PyArrayObject *)obj;
-        if (batch < 0) batch = PyArray_DIM(a, 0);
-        if (PyArray_DIM(a, 0) != batch || PyArray_SIZE(a) != batch * gaba_nn_numel(&t->shape)) {
-            PyErr_Format(PyExc_ValueError, "%s: tensor '%s' has the wrong size", func, t->name);
-            return -1;
-        }
-        ptrs[k] = PyArray_DATA(a);
-    }
-    return batch;
-}
-
-static void io_indices(const gaba_zoo_tensor *tensors, int n_tensors, int kind, int n, int *idx) {
-    for (int i = 0; i < n_tensors; i++)
-        if (tensors[i].kind == kind && tensors[i].io_index < n) idx[tensors[i].io_index] = i;
-}
-
 // zoo_quantize(float capsule, inputs tuple, threads, requant) -> int8 capsule
 // (requant: gaba_qnn_requant_mode, 0 double rounding, 1 fp32)
 static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -68,8 +34,8 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
     int idx[8];
     void *in[8];
     if (m->def->n_inputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
-    io_indices(m->tensors, m->n_tensors, 1, m->def->n_inputs, idx);
-    npy_intp batch = collect(func, args[1], m->def->n_inputs, m->tensors, idx, 0, in, -1);
+    gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 1, m->def->n_inputs, idx);
+    npy_intp batch = gaba_py_zoo_collect(func, args[1], m->def->n_inputs, m->tensors, idx, 0, in, -1);
     if (batch < 0) return NULL;
     if (batch < 1) return PyErr_Format(PyExc_ValueError, "%s: the calibration batch is empty", func);
     float *tmin = malloc((size_t)(m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes) * sizeof(float));
@@ -304,11 +270,13 @@ static PyObject *py_zoo_qforward(PyObject *self, PyObject *const *args, Py_ssize
         for (int i = 0; i < n_in; i++) iin[i] = q->raw_in[i];
         for (int i = 0; i < n_out; i++) iout[i] = q->raw_out[i];
     } else {
-        io_indices(q->tensors, q->n_tensors, 1, n_in, iin);
-        io_indices(q->tensors, q->n_tensors, 2, n_out, iout);
+        gaba_py_zoo_io_indices(q->tensors, q->n_tensors, 1, n_in, iin);
+        gaba_py_zoo_io_indices(q->tensors, q->n_tensors, 2, n_out, iout);
     }
-    npy_intp batch = collect(func, args[1], n_in, q->tensors, iin, 0, in, -1);
-    if (batch < 0 || collect(func, args[2], n_out, q->tensors, iout, 1, out, batch) < 0) return NULL;
+    npy_intp batch = gaba_py_zoo_collect(func, args[1], n_in, q->tensors, iin, 0, in, -1);
+    if (batch < 0 || gaba_py_zoo_collect(func, args[2], n_out, q->tensors, iout, 1, out, batch) < 0 ||
+        gaba_py_zoo_outputs_apart(func, args[1], n_in, iin, args[2], n_out, iout, q->tensors) < 0)
+        return NULL;
     gaba_status st;
     Py_BEGIN_ALLOW_THREADS
     st = gaba_zoo_qmodel_forward(q, batch, (const void *const *)in, out, raw, (int)threads);

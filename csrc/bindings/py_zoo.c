@@ -3,7 +3,7 @@
 // block is exposed as one float32 array whose base is the capsule (gaba/zoo.py
 // slices it into named, writable, zero-copy views); forward checks the
 // arrays and runs with the GIL released.
-#include "py_common.h"
+#include "py_zoo_io.h"
 
 #include "gaba/zoo.h"
 
@@ -176,52 +176,31 @@ static PyObject *py_zoo_set_impl(PyObject *self, PyObject *const *args, Py_ssize
 }
 
 // zoo_forward(capsule, inputs tuple, outputs tuple, threads): arrays C-contiguous with a
-// leading batch axis; gaba/zoo.py checks shapes and dtypes with the user's names, this
-// re-checks sizes so no call can run past a buffer.
+// leading batch axis, exactly the tensors' shapes, no output sharing memory with another
+// array (py_zoo_io.h); gaba/zoo.py converts other arrays and words the errors with the
+// user's names.
 static PyObject *py_zoo_forward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "zoo.forward";
     if (nargs != 4) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_forward takes 4 arguments");
     gaba_zoo_model *m = get_model(args[0]);
     if (!m) return NULL;
     const gaba_zoo_def *d = m->def;
-    if (!PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) != d->n_inputs ||
-        !PyTuple_Check(args[2]) || PyTuple_GET_SIZE(args[2]) != d->n_outputs)
-        return PyErr_Format(PyExc_TypeError, "%s: wrong number of inputs or outputs", func);
     long threads = PyLong_AsLong(args[3]);
     if (threads == -1 && PyErr_Occurred()) return NULL;
-    const void *in_ptr[8];
-    void *out_ptr[8];
+    int iin[8], iout[8];
+    void *in_ptr[8], *out_ptr[8];
     if (d->n_inputs > 8 || d->n_outputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
-    npy_intp batch = -1;
-    for (int k = 0; k < d->n_inputs + d->n_outputs; k++) {
-        int is_in = k < d->n_inputs;
-        PyObject *obj = is_in ? PyTuple_GET_ITEM(args[1], k) : PyTuple_GET_ITEM(args[2], k - d->n_inputs);
-        const gaba_zoo_tensor *t = NULL;
-        for (int i = 0; i < m->n_tensors; i++)
-            if (m->tensors[i].kind == (is_in ? 1 : 2) &&
-                m->tensors[i].io_index == (is_in ? k : k - d->n_inputs))
-                t = &m->tensors[i];
-        if (!t) return gaba_py_raise(GABA_ERR_INTERNAL, func);
-        int dtype = t->dtype == GABA_NN_I32 ? NPY_INT32 : NPY_FLOAT32;
-        if (!PyArray_Check(obj) || PyArray_TYPE((PyArrayObject *)obj) != dtype ||
-            !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)obj) ||
-            !PyArray_ISALIGNED((PyArrayObject *)obj) ||
-            (!is_in && !PyArray_ISWRITEABLE((PyArrayObject *)obj)) ||
-            PyArray_NDIM((PyArrayObject *)obj) < 1)
-            return PyErr_Format(PyExc_TypeError, "%s: tensor '%s' must be a C-contiguous %s array",
-                                func, t->name, dtype == NPY_INT32 ? "int32" : "float32");
-        PyArrayObject *a = (PyArrayObject *)obj;
-        npy_intp b = PyArray_DIM(a, 0);
-        if (batch < 0) batch = b;
-        if (b != batch || PyArray_SIZE(a) != b * gaba_nn_numel(&t->shape))
-            return PyErr_Format(PyExc_ValueError, "%s: tensor '%s' has the wrong size", func,
-                                t->name);
-        if (is_in) in_ptr[k] = PyArray_DATA(a);
-        else out_ptr[k - d->n_inputs] = PyArray_DATA(a);
-    }
+    gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 1, d->n_inputs, iin);
+    gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 2, d->n_outputs, iout);
+    npy_intp batch = gaba_py_zoo_collect(func, args[1], d->n_inputs, m->tensors, iin, 0, in_ptr, -1);
+    if (batch < 0 ||
+        gaba_py_zoo_collect(func, args[2], d->n_outputs, m->tensors, iout, 1, out_ptr, batch) < 0 ||
+        gaba_py_zoo_outputs_apart(func, args[1], d->n_inputs, iin, args[2], d->n_outputs, iout,
+                                  m->tensors) < 0)
+        return NULL;
     gaba_status st;
     Py_BEGIN_ALLOW_THREADS
-    st = gaba_zoo_model_forward(m, batch, in_ptr, out_ptr, (int)threads);
+    st = gaba_zoo_model_forward(m, batch, (const void *const *)in_ptr, out_ptr, (int)threads);
     Py_END_ALLOW_THREADS
     if (st == GABA_ERR_ARG)
         return PyErr_Format(PyExc_ValueError,

@@ -1,0 +1,28 @@
+// py_zoo_io.h - the checks of a zoo call's arrays, shared by the float and
+// the int8 models' bindings (py_zoo.c, py_qzoo.c).
+#ifndef GABA_PY_ZOO_IO_H
+#define GABA_PY_ZOO_IO_H
+
+#include "py_common.h"
+
+#include "gaba/zoo.h"
+
+// idx[io_index] = the tensor of kind (1 input, 2 output) and that io_index, for the first n.
+void gaba_py_zoo_io_indices(const gaba_zoo_tensor *tensors, int n_tensors, int kind, int n,
+                            int *idx);
+
+// The n arrays of `tuple` for tensors idx[0..n): each C-contiguous, aligned, of the
+// tensor's dtype (writeable when `writeable`), of shape (batch, the tensor's per-sample
+// shape) with one batch for all (batch < 0: the first array's); their data into ptrs.
+// The batch, or -1 with TypeError (the tuple, an array's type, dtype or layout) or
+// ValueError (a shape) set.
+npy_intp gaba_py_zoo_collect(const char *func, PyObject *tuple, int n, const gaba_zoo_tensor *tensors,
+                             const int *idx, int writeable, void **ptrs, npy_intp batch);
+
+// 0 when no array of `outs` (collected) shares memory with an array of `ins` or another
+// of `outs`; else -1 with ValueError naming both tensors.
+int gaba_py_zoo_outputs_apart(const char *func, PyObject *ins, int n_in, const int *idx_in,
+                              PyObject *outs, int n_out, const int *idx_out,
+                              const gaba_zoo_tensor *tensors);
+
+#endif

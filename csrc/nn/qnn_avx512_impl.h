@@ -100,14 +100,26 @@ gaba_qnn_v16_est_init(const gaba_qnn_v16 *c) {
                               _mm512_set1_ps(c->ehi)};
 }
 
+// Whether the estimate of c may skip its clamp (gaba_qnn_v16_requant_est's
+// `clamp` 0): the clamp is int8's whole range, which the saturating int8
+// stores apply, and with a right shift f stays below 2^30 + 128 (M / 2^(31+r)
+// < 1/2), inside int32. Unclamped, an f far out of range (2^13 and beyond)
+// may take the integer path, which clamps.
+static inline int gaba_qnn_v16_unclamped_ok(const gaba_qnn_v16 *c) {
+    return c->lo == -128 && c->hi == 127 && c->right >= 1;
+}
+
 // clamp(zp + MBQM(acc)) of accumulators that started at the bias, still in
-// int32 lanes, with the estimate's vectors e of c.
+// int32 lanes, with the estimate's vectors e of c; with `clamp` 0 (a constant,
+// where gaba_qnn_v16_unclamped_ok) the lanes are not clamped to [-128, 127]
+// and the caller's store saturates them.
 static inline __attribute__((always_inline)) __m512i
-gaba_qnn_v16_requant_est(const gaba_qnn_v16 *c, const gaba_qnn_v16_est *e, __m512i acc) {
+gaba_qnn_v16_requant_est(const gaba_qnn_v16 *c, const gaba_qnn_v16_est *e, __m512i acc,
+                         const int clamp) {
     if (c->est) {
         __m512 add = _mm512_mask_blend_ps(_mm512_movepi32_mask(acc), e->epos, e->eneg);
         __m512 f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), e->em, add);
-        f = _mm512_min_ps(_mm512_max_ps(f, e->elo), e->ehi);
+        if (clamp) f = _mm512_min_ps(_mm512_max_ps(f, e->elo), e->ehi);
         __m512 frac = _mm512_reduce_ps(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
         __mmask16 near = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(2 * GABA_QNN_EST_E), _CMP_LT_OQ);
         if (__builtin_expect(near == 0, 1))
@@ -118,14 +130,14 @@ gaba_qnn_v16_requant_est(const gaba_qnn_v16 *c, const gaba_qnn_v16_est *e, __m51
 
 // The same, broadcasting the estimate's vectors where they are used.
 static inline __attribute__((always_inline)) __m512i
-gaba_qnn_v16_requant_biased(const gaba_qnn_v16 *c, __m512i acc) {
+gaba_qnn_v16_requant_biased(const gaba_qnn_v16 *c, __m512i acc, const int clamp) {
     const gaba_qnn_v16_est e = gaba_qnn_v16_est_init(c);
-    return gaba_qnn_v16_requant_est(c, &e, acc);
+    return gaba_qnn_v16_requant_est(c, &e, acc, clamp);
 }
 
 // clamp(zp + MBQM(acc + bias)), still in int32 lanes.
 static inline __m512i gaba_qnn_v16_requant(const gaba_qnn_v16 *c, __m512i acc) {
-    return gaba_qnn_v16_requant_biased(c, _mm512_add_epi32(acc, _mm512_set1_epi32(c->bias)));
+    return gaba_qnn_v16_requant_biased(c, _mm512_add_epi32(acc, _mm512_set1_epi32(c->bias)), 1);
 }
 
 #endif

@@ -200,7 +200,7 @@ dw_plane3(const gaba_nn_conv_geom *g, const int sh, const int dh, const __m512i 
             _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++) {
                 if (oy0 + j >= ho) break;
                 _mm512_mask_cvtsepi32_storeu_epi8(yr + j * wo, mout,
-                                                  gaba_qnn_v16_requant_est(rq, re, acc[j]));
+                                                  gaba_qnn_v16_requant_est(rq, re, acc[j], 1));
             }
         }
     }
@@ -227,7 +227,7 @@ dw_row(const gaba_nn_conv_geom *g, const int64_t nq, const __m512i *wq, const dw
             acc = _mm512_dpbusd_epi32(acc, dw_quads(sq, _mm512_xor_si512(v, flip)), wq[t]);
         }
         const __mmask16 mout = g->wo - ox >= 16 ? 0xffff : (__mmask16)byte_mask(0, g->wo - ox);
-        _mm512_mask_cvtsepi32_storeu_epi8(yc + ox, mout, gaba_qnn_v16_requant_est(rq, re, acc));
+        _mm512_mask_cvtsepi32_storeu_epi8(yc + ox, mout, gaba_qnn_v16_requant_est(rq, re, acc, 1));
     }
 }
 
@@ -285,7 +285,7 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
                 for (int64_t j = 0; j < DW_ROWS && oy0 + j < g->ho; j++)
                     _mm512_mask_cvtsepi32_storeu_epi8(
                         yc + (oy0 + j) * g->wo + ox, mout,
-                        gaba_qnn_v16_requant_est(&rq, &re, _mm512_add_epi32(acc[j], bias)));
+                        gaba_qnn_v16_requant_est(&rq, &re, _mm512_add_epi32(acc[j], bias), 1));
             }
         }
     }

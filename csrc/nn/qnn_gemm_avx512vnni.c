@@ -34,7 +34,7 @@ static inline __m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) {
 // nv (1..3) vectors of 16 pixels; the named accumulators stay in registers.
 static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, int64_t c0,
                                                        int64_t mr, const gaba_qnn_v16 *rq,
-                                                       const int nv, int64_t k,
+                                                       const int nv, const int clamp, int64_t k,
                                                        const uint8_t *xp, int64_t np, int64_t n,
                                                        int8_t *y, int64_t rs_y) {
 #define ROWPTR(i) const int8_t *w##i = q->w + (c0 + (i < mr ? i : mr - 1)) * k;
@@ -72,9 +72,9 @@ static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, 
 #define STORE(i)                                                                            \
     if (i < mr) {                                                                           \
         int8_t *yr = y + i * rs_y;                                                          \
-        _mm512_mask_cvtsepi32_storeu_epi8(yr, m0, gaba_qnn_v16_requant_biased(&rq[i], a##i##0)); \
-        if (nv > 1) _mm512_mask_cvtsepi32_storeu_epi8(yr + 16, m1, gaba_qnn_v16_requant_biased(&rq[i], a##i##1)); \
-        if (nv > 2) _mm512_mask_cvtsepi32_storeu_epi8(yr + 32, m2, gaba_qnn_v16_requant_biased(&rq[i], a##i##2)); \
+        _mm512_mask_cvtsepi32_storeu_epi8(yr, m0, gaba_qnn_v16_requant_biased(&rq[i], a##i##0, clamp)); \
+        if (nv > 1) _mm512_mask_cvtsepi32_storeu_epi8(yr + 16, m1, gaba_qnn_v16_requant_biased(&rq[i], a##i##1, clamp)); \
+        if (nv > 2) _mm512_mask_cvtsepi32_storeu_epi8(yr + 32, m2, gaba_qnn_v16_requant_biased(&rq[i], a##i##2, clamp)); \
     }
     ROWS(STORE)
 }
@@ -85,19 +85,24 @@ void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, i
     for (int64_t i = 0; i < co; i += MR) {
         int64_t mr = co - i < MR ? co - i : MR;
         gaba_qnn_v16 rq[MR]; // the rows' output stages, set up once for all their pixels
-        for (int64_t r = 0; r < mr; r++) {
-            int64_t c = c0 + i + r;
+        int unclamped = 1;   // every row's stage may skip the clamp: the stores saturate
+        for (int64_t r = 0; r < MR; r++) {
+            int64_t c = c0 + i + (r < mr ? r : mr - 1);
             rq[r] = gaba_qnn_v16_init(q->bias_eff[c], q->mult[c], q->shift[c], q->out_zp,
                                       q->act_min, q->act_max);
+            unclamped &= gaba_qnn_v16_unclamped_ok(&rq[r]);
         }
-        for (int64_t r = mr; r < MR; r++) rq[r] = rq[mr - 1];
         for (int64_t j = 0; j < n; j += 48) {
             int64_t nj = n - j < 48 ? n - j : 48;
             const uint8_t *xj = xp + 4 * j;
             int8_t *yi = y + i * rs_y + j;
-            if (nj > 32) tile(q, c0 + i, mr, rq, 3, k, xj, np, nj, yi, rs_y);
-            else if (nj > 16) tile(q, c0 + i, mr, rq, 2, k, xj, np, nj, yi, rs_y);
-            else tile(q, c0 + i, mr, rq, 1, k, xj, np, nj, yi, rs_y);
+            if (unclamped) {
+                if (nj > 32) tile(q, c0 + i, mr, rq, 3, 0, k, xj, np, nj, yi, rs_y);
+                else if (nj > 16) tile(q, c0 + i, mr, rq, 2, 0, k, xj, np, nj, yi, rs_y);
+                else tile(q, c0 + i, mr, rq, 1, 0, k, xj, np, nj, yi, rs_y);
+            } else if (nj > 32) tile(q, c0 + i, mr, rq, 3, 1, k, xj, np, nj, yi, rs_y);
+            else if (nj > 16) tile(q, c0 + i, mr, rq, 2, 1, k, xj, np, nj, yi, rs_y);
+            else tile(q, c0 + i, mr, rq, 1, 1, k, xj, np, nj, yi, rs_y);
         }
     }
 }

@@ -107,57 +107,6 @@ def create(name, seed=0, *, threads=None):
     return Model(_gaba.zoo_create(_check_name(name), int(seed), n_threads), seed=int(seed))
 
 
-def _io_spec(inputs, outputs):
-    """What forward's fast path compares a call against: the input names, their
-    per-sample shapes, the outputs' per-sample shapes and names."""
-    return (tuple(inputs), tuple(tuple(s["shape"]) for s in inputs.values()),
-            tuple(tuple(s["shape"]) for s in outputs.values()), tuple(outputs))
-
-
-def _fast_forward(spec, run, args, kwargs, out, threads):
-    """forward's common case: exactly the inputs (positional, by name or one
-    dict), arrays of the per-sample shapes, into new outputs or an ``out=``;
-    run(arrays, outputs, threads) calls the executor, which checks the rest
-    (dtypes, layout, the outputs' shapes and that they share no memory with
-    another array, token ids). None when the call is anything else or the
-    executor refuses it: the checked path then converts the arrays or says
-    what is wrong."""
-    names, shapes, out_shapes, out_names = spec
-    if len(args) == 1 and not kwargs and isinstance(args[0], dict):
-        args, kwargs = (), args[0]
-    if args:
-        if kwargs or len(args) != len(names):
-            return None
-        arrays = args
-    elif len(kwargs) == len(names):
-        try:
-            arrays = tuple(map(kwargs.__getitem__, names))
-        except KeyError:
-            return None
-    else:
-        return None
-    for x, shape in zip(arrays, shapes):
-        if not isinstance(x, np.ndarray) or x.shape[1:] != shape:
-            return None
-    if out is None:
-        batch = arrays[0].shape[0]
-        outs = tuple([np.empty((batch,) + s, np.float32) for s in out_shapes])
-    elif isinstance(out, dict):
-        try:
-            outs = tuple(map(out.__getitem__, out_names))
-        except KeyError:
-            return None
-    elif len(out_names) == 1:
-        outs = (out,)
-    else:
-        return None
-    try:
-        run(arrays, outs, _gaba.get_num_threads() if threads is None else threads)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return outs[0] if len(outs) == 1 else dict(zip(out_names, outs))
-
-
 class Model:
     """A built zoo model. Call it on a batch: ``m(x)``, ``m(a=..., b=...)`` or ``m({...})``."""
 
@@ -167,7 +116,6 @@ class Model:
         self.seed = seed
         for key in _INFO_KEYS:
             setattr(self, key, self._desc[key])
-        self._io = _io_spec(self.inputs, self.outputs)
         self._weights = None
 
     def __repr__(self):
@@ -255,9 +203,9 @@ class Model:
         -------
         numpy.ndarray, or a dict name -> array for multi-output models.
         """
-        got = _fast_forward(self._io, lambda a, o, t: _gaba.zoo_forward(self._cap, a, o, t),
-                            args, inputs, out, threads)
-        if got is not None:
+        # the common case (exactly the inputs, as arrays the executor reads) matched in C
+        got = _gaba.zoo_call(self._cap, args, inputs, out, threads)
+        if got is not NotImplemented:
             return got
         import gaba
 
@@ -563,9 +511,8 @@ class QuantizedModel:
         (float32, or int8 with ``raw=True``).
         """
         if not raw:
-            got = _fast_forward(self._model._io, lambda a, o, t: _gaba.zoo_qforward(
-                self._cap, a, o, False, t), args, inputs, out, threads)
-            if got is not None:
+            got = _gaba.zoo_qcall(self._cap, args, inputs, out, threads)
+            if got is not NotImplemented:
                 return got
         import gaba
 

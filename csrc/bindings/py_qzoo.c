@@ -254,6 +254,36 @@ static PyObject *py_zoo_qgraph(PyObject *self, PyObject *cap) {
     return Py_BuildValue("{sNsN}", "tensors", tensors, "nodes", nodes);
 }
 
+// zoo_qcall(capsule, args, kwargs, out, threads) -> the float output(s), or
+// NotImplemented where the call is not forward's common case (py_zoo_io.h).
+static PyObject *py_zoo_qcall(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "zoo.QuantizedModel.forward";
+    if (nargs != 5 || !PyTuple_Check(args[1]) || (args[2] != Py_None && !PyDict_Check(args[2])))
+        return PyErr_Format(PyExc_TypeError, "_gaba.zoo_qcall(capsule, tuple, dict, out, threads)");
+    gaba_zoo_qmodel *q = PyCapsule_GetPointer(args[0], QCAPSULE);
+    long threads;
+    if (!q || gaba_py_zoo_threads(args[4], &threads) < 0) return NULL;
+    int n_in = q->def->n_inputs, n_out = q->def->n_outputs, iin[8], iout[8];
+    void *in[8], *out[8];
+    if (n_in > 8 || n_out > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
+    gaba_py_zoo_io_indices(q->tensors, q->n_tensors, 1, n_in, iin);
+    gaba_py_zoo_io_indices(q->tensors, q->n_tensors, 2, n_out, iout);
+    npy_intp batch;
+    PyObject *outs;
+    int got = gaba_py_zoo_call_arrays(func, q->tensors, n_in, iin, n_out, iout, args[1],
+                                      args[2] == Py_None ? NULL : args[2], args[3], in, out,
+                                      &batch, &outs);
+    if (got <= 0) return got < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    gaba_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = gaba_zoo_qmodel_forward(q, batch, (const void *const *)in, out, 0, (int)threads);
+    Py_END_ALLOW_THREADS
+    PyObject *r = st == GABA_OK ? gaba_py_zoo_call_result(outs, n_out, iout, q->tensors)
+                                : Py_NewRef(Py_NotImplemented); // the checked path words it
+    Py_DECREF(outs);
+    return r;
+}
+
 // zoo_qforward(capsule, inputs, outputs, raw, threads)
 static PyObject *py_zoo_qforward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "zoo.QuantizedModel.forward";
@@ -558,6 +588,7 @@ PyMethodDef gaba_py_qzoo_methods[] = {
     {"zoo_qnode_eval", (PyCFunction)(void (*)(void))py_zoo_qnode_eval, METH_FASTCALL,
      "One int8 node of the graph on one sample (the op tests)."},
     {"zoo_qgraph", py_zoo_qgraph, METH_O, "The int8 graph for export (gaba.zoo.QuantizedModel.to_onnx)."},
+    {"zoo_qcall", (PyCFunction)(void (*)(void))py_zoo_qcall, METH_FASTCALL, "See gaba.zoo.QuantizedModel.forward."},
     {"zoo_qforward", (PyCFunction)(void (*)(void))py_zoo_qforward, METH_FASTCALL, "See gaba.zoo.QuantizedModel.forward."},
     {"zoo_qprofile", (PyCFunction)(void (*)(void))py_zoo_qprofile, METH_FASTCALL, "See gaba.zoo.QuantizedModel.profile."},
     {"zoo_qnode_seconds", py_zoo_qnode_seconds, METH_O, "See gaba.zoo.QuantizedModel.profile."},

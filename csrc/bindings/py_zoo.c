@@ -210,6 +210,38 @@ static PyObject *py_zoo_forward(PyObject *self, PyObject *const *args, Py_ssize_
     Py_RETURN_NONE;
 }
 
+// zoo_call(capsule, args, kwargs, out, threads) -> the output(s), or NotImplemented
+// where the call is not forward's common case (py_zoo_io.h): gaba/zoo.py then takes
+// the checked path.
+static PyObject *py_zoo_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "zoo.forward";
+    if (nargs != 5 || !PyTuple_Check(args[1]) || (args[2] != Py_None && !PyDict_Check(args[2])))
+        return PyErr_Format(PyExc_TypeError, "_gaba.zoo_call(capsule, tuple, dict, out, threads)");
+    gaba_zoo_model *m = get_model(args[0]);
+    long threads;
+    if (!m || gaba_py_zoo_threads(args[4], &threads) < 0) return NULL;
+    const gaba_zoo_def *d = m->def;
+    int iin[8], iout[8];
+    void *in_ptr[8], *out_ptr[8];
+    if (d->n_inputs > 8 || d->n_outputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
+    gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 1, d->n_inputs, iin);
+    gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 2, d->n_outputs, iout);
+    npy_intp batch;
+    PyObject *outs;
+    int got = gaba_py_zoo_call_arrays(func, m->tensors, d->n_inputs, iin, d->n_outputs, iout,
+                                      args[1], args[2] == Py_None ? NULL : args[2], args[3],
+                                      in_ptr, out_ptr, &batch, &outs);
+    if (got <= 0) return got < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    gaba_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = gaba_zoo_model_forward(m, batch, (const void *const *)in_ptr, out_ptr, (int)threads);
+    Py_END_ALLOW_THREADS
+    PyObject *r = st == GABA_OK ? gaba_py_zoo_call_result(outs, d->n_outputs, iout, m->tensors)
+                                : Py_NewRef(Py_NotImplemented); // the checked path words it
+    Py_DECREF(outs);
+    return r;
+}
+
 // zoo_profile(capsule, on): turn per-node timing on or off (gaba.zoo.Model.profile).
 static PyObject *py_zoo_profile(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_profile takes 2 arguments");
@@ -369,6 +401,7 @@ PyMethodDef gaba_py_zoo_methods[] = {
     {"zoo_describe", py_zoo_describe, METH_O, "See gaba.zoo.info."},
     {"zoo_weights", py_zoo_weights, METH_O, "See gaba.zoo.Model.weights."},
     {"zoo_set_impl", (PyCFunction)(void (*)(void))py_zoo_set_impl, METH_FASTCALL, "Reference or fast kernels."},
+    {"zoo_call", (PyCFunction)(void (*)(void))py_zoo_call, METH_FASTCALL, "See gaba.zoo.Model.forward."},
     {"zoo_forward", (PyCFunction)(void (*)(void))py_zoo_forward, METH_FASTCALL, "See gaba.zoo.Model.forward."},
     {"zoo_profile", (PyCFunction)(void (*)(void))py_zoo_profile, METH_FASTCALL, "See gaba.zoo.Model.profile."},
     {"zoo_node_seconds", py_zoo_node_seconds, METH_O, "See gaba.zoo.Model.profile."},

@@ -62,3 +62,98 @@ int gaba_py_zoo_outputs_apart(const char *func, PyObject *ins, int n_in, const i
     }
     return 0;
 }
+
+// The arrays of dict d for tensors idx[0..n) by name as a new tuple, or NULL
+// (no error) unless d holds exactly those names.
+static PyObject *by_name(const gaba_zoo_tensor *tensors, int n, const int *idx, PyObject *d) {
+    if (PyDict_GET_SIZE(d) != n) return NULL;
+    PyObject *t = PyTuple_New(n);
+    for (int k = 0; t && k < n; k++) {
+        PyObject *x = PyDict_GetItemString(d, tensors[idx[k]].name); // borrowed
+        if (!x) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        Py_INCREF(x);
+        PyTuple_SET_ITEM(t, k, x);
+    }
+    return t;
+}
+
+// The inputs of a call as a new tuple in input order, or NULL (no error) when
+// they are not exactly the n inputs.
+static PyObject *match_inputs(const gaba_zoo_tensor *tensors, int n, const int *idx,
+                              PyObject *args, PyObject *kwargs) {
+    Py_ssize_t n_args = PyTuple_GET_SIZE(args), n_kw = kwargs ? PyDict_GET_SIZE(kwargs) : 0;
+    if (n_args == 1 && n_kw == 0 && PyDict_Check(PyTuple_GET_ITEM(args, 0)))
+        return by_name(tensors, n, idx, PyTuple_GET_ITEM(args, 0));
+    if (n_args) {
+        if (n_kw || n_args != n) return NULL;
+        Py_INCREF(args);
+        return args;
+    }
+    return kwargs ? by_name(tensors, n, idx, kwargs) : NULL;
+}
+
+int gaba_py_zoo_call_arrays(const char *func, const gaba_zoo_tensor *tensors, int n_in,
+                            const int *iin, int n_out, const int *iout, PyObject *args,
+                            PyObject *kwargs, PyObject *out, void **in, void **outp,
+                            npy_intp *batch, PyObject **outs) {
+    PyObject *ins = match_inputs(tensors, n_in, iin, args, kwargs);
+    if (!ins) return PyErr_Occurred() ? -1 : 0;
+    PyObject *o = NULL;
+    *batch = gaba_py_zoo_collect(func, ins, n_in, tensors, iin, 0, in, -1);
+    if (*batch < 0) goto not_this_case;
+    if (out == Py_None) {
+        o = PyTuple_New(n_out);
+        for (int k = 0; o && k < n_out; k++) {
+            const gaba_nn_shape *s = &tensors[iout[k]].shape;
+            npy_intp dims[GABA_NN_MAX_DIMS + 1] = {*batch};
+            for (int j = 0; j < s->ndim; j++) dims[1 + j] = s->d[j];
+            PyObject *a = PyArray_SimpleNew(1 + s->ndim, dims, NPY_FLOAT32);
+            if (!a) {
+                Py_CLEAR(o);
+                break;
+            }
+            PyTuple_SET_ITEM(o, k, a);
+        }
+        if (!o) {
+            Py_DECREF(ins);
+            return -1;
+        }
+    } else if (PyDict_Check(out)) {
+        o = by_name(tensors, n_out, iout, out);
+    } else if (n_out == 1 && PyArray_Check(out)) {
+        o = PyTuple_Pack(1, out);
+    }
+    if (!o || gaba_py_zoo_collect(func, o, n_out, tensors, iout, 1, outp, *batch) < 0 ||
+        gaba_py_zoo_outputs_apart(func, ins, n_in, iin, o, n_out, iout, tensors) < 0)
+        goto not_this_case;
+    Py_DECREF(ins);
+    *outs = o;
+    return 1;
+not_this_case: // the checked path converts the arrays or words the error
+    PyErr_Clear();
+    Py_DECREF(ins);
+    Py_XDECREF(o);
+    return 0;
+}
+
+PyObject *gaba_py_zoo_call_result(PyObject *outs, int n_out, const int *iout,
+                                  const gaba_zoo_tensor *tensors) {
+    if (n_out == 1) {
+        PyObject *a = PyTuple_GET_ITEM(outs, 0);
+        Py_INCREF(a);
+        return a;
+    }
+    PyObject *d = PyDict_New();
+    for (int k = 0; d && k < n_out; k++)
+        if (PyDict_SetItemString(d, tensors[iout[k]].name, PyTuple_GET_ITEM(outs, k)) < 0)
+            Py_CLEAR(d);
+    return d;
+}
+
+int gaba_py_zoo_threads(PyObject *threads, long *n) {
+    *n = threads == Py_None ? gaba_threads_get() : PyLong_AsLong(threads);
+    return *n == -1 && PyErr_Occurred() ? -1 : 0;
+}

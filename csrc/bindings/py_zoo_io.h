@@ -25,4 +25,23 @@ int gaba_py_zoo_outputs_apart(const char *func, PyObject *ins, int n_in, const i
                               PyObject *outs, int n_out, const int *idx_out,
                               const gaba_zoo_tensor *tensors);
 
+// forward's common case (gaba/zoo.py), matched in C: exactly the n_in inputs,
+// positional (`args`), by name (`kwargs`) or as one dict, arrays the executor
+// reads (gaba_py_zoo_collect), into new float32 outputs (`out` None) or `out`
+// (an array for one output, a dict by name) collected as well and apart from
+// the other arrays. 1: *outs is a new tuple of the outputs, the pointers and
+// *batch set; 0: not that case, no error set (the caller takes the checked
+// path); -1: an error (memory).
+int gaba_py_zoo_call_arrays(const char *func, const gaba_zoo_tensor *tensors, int n_in,
+                            const int *iin, int n_out, const int *iout, PyObject *args,
+                            PyObject *kwargs, PyObject *out, void **in, void **outp,
+                            npy_intp *batch, PyObject **outs);
+
+// The call's result: its one output, or a dict name -> output in output order.
+PyObject *gaba_py_zoo_call_result(PyObject *outs, int n_out, const int *iout,
+                                  const gaba_zoo_tensor *tensors);
+
+// The thread count of a call: the library's (threads None) or an int.
+int gaba_py_zoo_threads(PyObject *threads, long *n);
+
 #endif

@@ -109,6 +109,8 @@ void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t
                                              q->act_min, q->act_max)};
     const addsub_est ce = addsub_est_init(op, q, &ci.out, bc, b != NULL);
     const gaba_qnn_v16_est re = gaba_qnn_v16_est_init(&ci.out);
+    // the clamp int8's whole range: the saturating store applies it (|g| stays far inside int32)
+    const int clamp = q->act_min != -128 || q->act_max != 127;
     for (int64_t i = 0; i < n; i += 16) {
         __mmask16 m = tail_mask(n - i);
         __m512i xa = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, a + i));
@@ -118,7 +120,7 @@ void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t
             if (b) g = _mm512_fmadd_ps(_mm512_cvtepi32_ps(xb), ce.kb, g);
             __mmask16 neg = _mm512_movepi32_mask(_mm512_castps_si512(g));
             __m512 f = _mm512_add_ps(g, _mm512_mask_blend_ps(neg, re.epos, re.eneg));
-            f = _mm512_min_ps(_mm512_max_ps(f, re.elo), re.ehi);
+            if (clamp) f = _mm512_min_ps(_mm512_max_ps(f, re.elo), re.ehi);
             __m512 frac = _mm512_reduce_ps(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
             if (__builtin_expect(!_mm512_cmp_ps_mask(frac, _mm512_set1_ps(2 * GABA_QNN_EST_E), _CMP_LT_OQ), 1)) {
                 _mm512_mask_cvtsepi32_storeu_epi8(

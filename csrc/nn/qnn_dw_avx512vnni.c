@@ -172,9 +172,9 @@ static void dw_cols_init(const gaba_nn_conv_geom *g, dw_cols *c) {
 // is loaded once (6 loads for 12 products at stride 1). A row above or below
 // the input loads nothing (mask 0) and is the zero point.
 static inline __attribute__((always_inline)) void
-dw_plane3(const gaba_nn_conv_geom *g, const int sh, const int dh, const __m512i *wq,
-          const dw_shuffle *sq, const dw_cols *cols, __m512i zx, const gaba_qnn_v16 *rq,
-          const gaba_qnn_v16_est *re, const int8_t *xc, int8_t *yc) {
+dw_plane3(const gaba_nn_conv_geom *g, const int sh, const int dh, const int clamp,
+          const __m512i *wq, const dw_shuffle *sq, const dw_cols *cols, __m512i zx,
+          const gaba_qnn_v16 *rq, const gaba_qnn_v16_est *re, const int8_t *xc, int8_t *yc) {
     enum { KH = 3 };
     const int n_off = sh * (DW_ROWS - 1) + dh * (KH - 1) + 1;
     const __m512i flip = _mm512_set1_epi8((char)0x80), zxf = _mm512_xor_si512(zx, flip);
@@ -200,7 +200,7 @@ dw_plane3(const gaba_nn_conv_geom *g, const int sh, const int dh, const __m512i 
             _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++) {
                 if (oy0 + j >= ho) break;
                 _mm512_mask_cvtsepi32_storeu_epi8(yr + j * wo, mout,
-                                                  gaba_qnn_v16_requant_est(rq, re, acc[j], 1));
+                                                  gaba_qnn_v16_requant_est(rq, re, acc[j], clamp));
             }
         }
     }
@@ -212,9 +212,9 @@ dw_plane3(const gaba_nn_conv_geom *g, const int sh, const int dh, const __m512i 
 // last lane's vpermd dwords): blocks whose bytes all lie in the row take that
 // mask as it is, the others clip it to the row.
 static inline __attribute__((always_inline)) void
-dw_row(const gaba_nn_conv_geom *g, const int64_t nq, const __m512i *wq, const dw_shuffle *sq,
-       __m512i zx, const gaba_qnn_v16 *rq, const gaba_qnn_v16_est *re, const int8_t *xc,
-       int8_t *yc) {
+dw_row(const gaba_nn_conv_geom *g, const int64_t nq, const int clamp, const __m512i *wq,
+       const dw_shuffle *sq, __m512i zx, const gaba_qnn_v16 *rq, const gaba_qnn_v16_est *re,
+       const int8_t *xc, int8_t *yc) {
     const __m512i flip = _mm512_set1_epi8((char)0x80), bias = _mm512_set1_epi32(rq->bias);
     const int64_t span = 12 * g->sw + 16, w = g->w;
     const __mmask64 full = byte_mask(0, span);
@@ -227,7 +227,7 @@ dw_row(const gaba_nn_conv_geom *g, const int64_t nq, const __m512i *wq, const dw
             acc = _mm512_dpbusd_epi32(acc, dw_quads(sq, _mm512_xor_si512(v, flip)), wq[t]);
         }
         const __mmask16 mout = g->wo - ox >= 16 ? 0xffff : (__mmask16)byte_mask(0, g->wo - ox);
-        _mm512_mask_cvtsepi32_storeu_epi8(yc + ox, mout, gaba_qnn_v16_requant_est(rq, re, acc, 1));
+        _mm512_mask_cvtsepi32_storeu_epi8(yc + ox, mout, gaba_qnn_v16_requant_est(rq, re, acc, clamp));
     }
 }
 
@@ -256,15 +256,31 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
         const gaba_qnn_v16_est re = gaba_qnn_v16_est_init(&rq);
         const __m512i bias = _mm512_set1_epi32(rq.bias);
         int8_t *yc = y + c * g->ho * g->wo;
+        // the stores saturate: the estimate's clamp only where it is not int8's range
+        const int clamp = !gaba_qnn_v16_unclamped_ok(&rq);
         if (kh == 1 && g->h == 1) {
-            if (nq == 1) dw_row(g, 1, wq, &sq, zx, &rq, &re, xc, yc);
-            else dw_row(g, 2, wq, &sq, zx, &rq, &re, xc, yc);
+            if (nq == 1) {
+                if (clamp) dw_row(g, 1, 1, wq, &sq, zx, &rq, &re, xc, yc);
+                else dw_row(g, 1, 0, wq, &sq, zx, &rq, &re, xc, yc);
+            } else if (clamp) {
+                dw_row(g, 2, 1, wq, &sq, zx, &rq, &re, xc, yc);
+            } else {
+                dw_row(g, 2, 0, wq, &sq, zx, &rq, &re, xc, yc);
+            }
             continue;
         }
         if (plane3) {
-            if (g->sh == 2) dw_plane3(g, 2, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
-            else if (g->dh == 2) dw_plane3(g, 1, 2, wq, &sq, &cols, zx, &rq, &re, xc, yc);
-            else dw_plane3(g, 1, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+            if (g->sh == 2) {
+                if (clamp) dw_plane3(g, 2, 1, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+                else dw_plane3(g, 2, 1, 0, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+            } else if (g->dh == 2) {
+                if (clamp) dw_plane3(g, 1, 2, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+                else dw_plane3(g, 1, 2, 0, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+            } else if (clamp) {
+                dw_plane3(g, 1, 1, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+            } else {
+                dw_plane3(g, 1, 1, 0, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+            }
             continue;
         }
         for (int64_t ox = 0; ox < g->wo; ox += 16) {

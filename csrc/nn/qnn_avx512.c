@@ -1,7 +1,8 @@
-// qnn_avx512.c - the int8 output stage, a whole add/sub row (both rescalings, the sum and the output stage in
-// registers; qnn_kernels.h) and the float edge's quantization 16 lanes at a
-// time with AVX-512, the tail masked; bit-exact with the scalar versions
-// (qnn_avx512_impl.h).
+// qnn_avx512.c - the int8 output stage, a whole add/sub row (the double-rounded
+// sum from a float32 estimate, or both rescalings, the sum and the output
+// stage in registers; qnn_kernels.h) and the float edge's quantization 16
+// lanes at a time with AVX-512, the tail masked; bit-exact with the scalar
+// versions (qnn_avx512_impl.h).
 #include "qnn_avx512_impl.h"
 
 #include <math.h>

@@ -103,8 +103,9 @@ gaba_qnn_v16_est_init(const gaba_qnn_v16 *c) {
 // Whether the estimate of c may skip its clamp (gaba_qnn_v16_requant_est's
 // `clamp` 0): the clamp is int8's whole range, which the saturating int8
 // stores apply, and with a right shift f stays below 2^30 + 128 (M / 2^(31+r)
-// < 1/2), inside int32. Unclamped, an f far out of range (2^13 and beyond)
-// may take the integer path, which clamps.
+// < 1/2), inside int32. Far out of range (|f| beyond 2^9) the estimate's
+// error may pass E, but the output saturates either way; from 2^13 on f may
+// land on the check and take the integer path, which clamps.
 static inline int gaba_qnn_v16_unclamped_ok(const gaba_qnn_v16 *c) {
     return c->lo == -128 && c->hi == 127 && c->right >= 1;
 }

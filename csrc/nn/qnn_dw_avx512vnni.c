@@ -6,8 +6,9 @@
 // x + 128 and shuffled (vpermd, vpshufb) into 16 quadruples (x[j sw],
 // x[j sw + dw], x[j sw + 2 dw], ...) that one vpdpbusd multiplies by those
 // 4 weights.
-// Each loaded row serves every output row that reads it (stride 1 along the
-// height: DW_ROWS output rows at once). Other kernels (stride 1 or 2 along
+// Each loaded row serves every output row that reads it (DW_ROWS output
+// rows at once: any 3x3 kernel at stride 1 or 2, dilation 1 or 2, and other
+// heights at stride 1); a one-row conv1d runs its own tight loop. Other kernels (stride 1 or 2 along
 // the width, up to MAX_TAPS taps): each channel is copied into a
 // zero-point-padded plane as in qnn_impl.h; a load of 32 input bytes
 // widened to int16 holds 16 pairs (x[2j], x[2j+1]), and vpdpwssd with a

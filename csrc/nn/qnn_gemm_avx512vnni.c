@@ -6,8 +6,9 @@
 // broadcast straight from the plain (c_out, K) weights, so nothing is
 // repacked per call. A tile with fewer than 8 channels repeats its last row
 // (computed, not stored). The accumulators start at the bias; the tile is
-// requantized in registers (each row's output stage set up once per call)
-// and stored as int8 rows (no int32 buffer). Dense (one column) is a dot product per
+// requantized in registers (each row's output stage set up once per call;
+// no float clamp where it is int8's range: the stores saturate) and stored
+// as int8 rows (no int32 buffer). Dense (one column) is a dot product per
 // output instead: 64 k steps of x + 128 and of a weight row per vpdpbusd,
 // 16 rows at a time sharing the x loads, their sums gathered into one vector
 // for the output stage.

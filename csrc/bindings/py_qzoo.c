@@ -261,8 +261,9 @@ static PyObject *py_zoo_qcall(PyObject *self, PyObject *const *args, Py_ssize_t 
     if (nargs != 5 || !PyTuple_Check(args[1]) || (args[2] != Py_None && !PyDict_Check(args[2])))
         return PyErr_Format(PyExc_TypeError, "_gaba.zoo_qcall(capsule, tuple, dict, out, threads)");
     gaba_zoo_qmodel *q = PyCapsule_GetPointer(args[0], QCAPSULE);
+    if (!q) return NULL;
     long threads;
-    if (!q || gaba_py_zoo_threads(args[4], &threads) < 0) return NULL;
+    if (gaba_py_zoo_threads(args[4], &threads) < 0) return Py_NewRef(Py_NotImplemented);
     int n_in = q->def->n_inputs, n_out = q->def->n_outputs, iin[8], iout[8];
     void *in[8], *out[8];
     if (n_in > 8 || n_out > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);

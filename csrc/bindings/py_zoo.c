@@ -218,8 +218,9 @@ static PyObject *py_zoo_call(PyObject *self, PyObject *const *args, Py_ssize_t n
     if (nargs != 5 || !PyTuple_Check(args[1]) || (args[2] != Py_None && !PyDict_Check(args[2])))
         return PyErr_Format(PyExc_TypeError, "_gaba.zoo_call(capsule, tuple, dict, out, threads)");
     gaba_zoo_model *m = get_model(args[0]);
+    if (!m) return NULL;
     long threads;
-    if (!m || gaba_py_zoo_threads(args[4], &threads) < 0) return NULL;
+    if (gaba_py_zoo_threads(args[4], &threads) < 0) return Py_NewRef(Py_NotImplemented);
     const gaba_zoo_def *d = m->def;
     int iin[8], iout[8];
     void *in_ptr[8], *out_ptr[8];

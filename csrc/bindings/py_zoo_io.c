@@ -154,6 +154,8 @@ PyObject *gaba_py_zoo_call_result(PyObject *outs, int n_out, const int *iout,
 }
 
 int gaba_py_zoo_threads(PyObject *threads, long *n) {
-    *n = threads == Py_None ? gaba_threads_get() : PyLong_AsLong(threads);
-    return *n == -1 && PyErr_Occurred() ? -1 : 0;
+    *n = threads == Py_None ? gaba_threads_get() : PyLong_Check(threads) ? PyLong_AsLong(threads) : -1;
+    if (*n >= 1) return 0;
+    PyErr_Clear(); // the checked path converts or words it
+    return -1;
 }

@@ -41,7 +41,8 @@ int gaba_py_zoo_call_arrays(const char *func, const gaba_zoo_tensor *tensors, in
 PyObject *gaba_py_zoo_call_result(PyObject *outs, int n_out, const int *iout,
                                   const gaba_zoo_tensor *tensors);
 
-// The thread count of a call: the library's (threads None) or an int.
+// The thread count of a call: the library's (threads None) or an int >= 1;
+// -1 (no error set) for anything else, which the checked path handles.
 int gaba_py_zoo_threads(PyObject *threads, long *n);
 
 #endif

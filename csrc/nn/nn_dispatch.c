@@ -77,6 +77,7 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
         gaba_nn_table.qgemm = gaba_qnn_gemm_avx512vnni;
         gaba_nn_table.qdwconv = gaba_qnn_dwconv_s8_avx512vnni;
         gaba_nn_table.qgemv = gaba_qnn_gemv_avx512vnni;
+        gaba_nn_table.qattn = gaba_qnn_attn_avx512vnni;
     }
     if (isa >= GABA_ISA_AVX512 && gaba_cpu()->avx512vbmi) {
         gaba_nn_table.qlut = gaba_qnn_lut_avx512vbmi;

@@ -194,8 +194,8 @@ static void softmax_pairs(int64_t l, const int32_t *exp_table, const int8_t *s, 
     }
 }
 
-void gaba_qnn_attn_avx2(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
-                        const int8_t *x, int8_t *y, void *ws) {
+void gaba_qnn_attn_pairs(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
+                         const int8_t *x, int8_t *y, void *ws, gaba_qnn_pair_product_fn product) {
     const gaba_qnn_attention *a = q->attn;
     int8_t *qkv = ws, *sc = qkv + 3 * dk * l, *ctx = sc + l * l;
     void *cws = (char *)ws + ALIGN64(4 * dk * l + l * l) + ALIGN64(4 * l);
@@ -211,12 +211,17 @@ void gaba_qnn_attn_avx2(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *
     pack_row_pairs(dk, l, qkv + dk * l, a->proj[1].out_zp, kp);
     pack_col_pairs(dk, l, qkv + 2 * dk * l, a->proj[2].out_zp, vp);
     // scores (l, l): row p, lane j = sum_k (q_kp - zq) (k_kj - zk)
-    pair_product(l, l, kt, qp, 1, l8, kp, l8, a->score_mult, a->score_shift, a->score_zp, sc, l);
+    product(l, l, kt, qp, 1, l8, kp, l8, a->score_mult, a->score_shift, a->score_zp, sc, l);
     for (int64_t t = 0; t < lt; t++) // lanes past l of the probs' pair rows
         for (int64_t p = l; p < l8; p++) pp[t * l8 + p] = 0;
     softmax_pairs(l, a->exp_table, sc, pp, e);
     // ctx (dk, l): row k, lane p = sum_j (v_kj - zv) (probs_pj + 128)
-    pair_product(dk, l, lt, vp, lt, 1, pp, l8, a->ctx_mult, a->ctx_shift, a->proj[3].in_zp[0],
+    product(dk, l, lt, vp, lt, 1, pp, l8, a->ctx_mult, a->ctx_shift, a->proj[3].in_zp[0],
                  ctx, l);
     gaba_qnn_conv(&gc, &a->proj[3], ctx, y, cws);
+}
+
+void gaba_qnn_attn_avx2(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
+                        const int8_t *x, int8_t *y, void *ws) {
+    gaba_qnn_attn_pairs(d, l, dk, q, x, y, ws, pair_product);
 }

@@ -160,6 +160,19 @@ void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_laye
                            const int8_t *x, int8_t *y, void *ws);
 void gaba_qnn_attn_avx2(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                         const int8_t *x, int8_t *y, void *ws);
+// Y (m, n), rows rs_y apart, = requant(A B) with a zero bias, zero point zp and
+// the int8 range: A(i, t) the int32 at a[i a_ms + t a_ts], B kt pair rows (ldb
+// apart) of >= n lanes rounded up to 8 (qnn_attention_avx2.c).
+typedef void (*gaba_qnn_pair_product_fn)(int64_t m, int64_t n, int64_t kt, const int32_t *a,
+                                         int64_t a_ms, int64_t a_ts, const int32_t *b,
+                                         int64_t ldb, int32_t mult, int32_t shift, int32_t zp,
+                                         int8_t *y, int64_t rs_y);
+// The AVX2 attention with its two products by `product`; with AVX-512 VNNI's
+// (qnn_attention_avx512vnni.c: vpdpwssd, 32 lanes a row) at that level.
+void gaba_qnn_attn_pairs(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
+                         const int8_t *x, int8_t *y, void *ws, gaba_qnn_pair_product_fn product);
+void gaba_qnn_attn_avx512vnni(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
+                              const int8_t *x, int8_t *y, void *ws);
 // The AVX2 attention's int16 operands, in the conv scratch between the
 // projections: q, k as (dk + 1) / 2 pair rows and the probs as (l + 1) / 2,
 // each of l rounded up to 8 lanes, v's dk rows of (l + 1) / 2 pairs, and the

@@ -153,7 +153,8 @@ void gaba_qnn_attention_geom(int64_t c, int64_t co, int64_t l, gaba_nn_conv_geom
 void gaba_qnn_attn_ref(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                        const int8_t *x, int8_t *y, void *ws);
 // The fast one through the ISA table, its baseline kernel (qnn_attention.c)
-// and the AVX2 one (qnn_attention_avx2.c, also the AVX-512 level's).
+// and the AVX2 one (qnn_attention_avx2.c, also the AVX-512 level's, whose
+// two products take AVX-512 VNNI where the CPU has it).
 void gaba_qnn_attn(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
                    int8_t *y, void *ws);
 void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,

@@ -216,8 +216,7 @@ void gaba_qnn_attn_pairs(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer 
         for (int64_t p = l; p < l8; p++) pp[t * l8 + p] = 0;
     softmax_pairs(l, a->exp_table, sc, pp, e);
     // ctx (dk, l): row k, lane p = sum_j (v_kj - zv) (probs_pj + 128)
-    product(dk, l, lt, vp, lt, 1, pp, l8, a->ctx_mult, a->ctx_shift, a->proj[3].in_zp[0],
-                 ctx, l);
+    product(dk, l, lt, vp, lt, 1, pp, l8, a->ctx_mult, a->ctx_shift, a->proj[3].in_zp[0], ctx, l);
     gaba_qnn_conv(&gc, &a->proj[3], ctx, y, cws);
 }
 

@@ -89,8 +89,9 @@ static addsub_est addsub_est_init(int op, const gaba_qnn_layer *q, const gaba_qn
     double ka = q->q_mult[0] * (double)gaba_qnn_pow2f(-11 + q->q_shift[0]) * em;
     double kb = sign * q->q_mult[1] * (double)gaba_qnn_pow2f(-11 + q->q_shift[1]) * em;
     double c0 = -q->in_zp[0] * ka + (has_b ? -q->in_zp[1] * kb : sign * bc * em);
-    // |g| and every partial sum stay below 255 |ka| + 255 |kb| + |c0|, each of the four
-    // float32 roundings (ka, kb, c0 and the two FMAs) within 2^-24 of that
+    // |g| and every partial sum stay below 255 |ka| + 255 |kb| + |c0|, and f below that
+    // plus |epos|: each of the six float32 roundings (ka, kb, c0, the two FMAs and
+    // the add) within 2^-24 of it
     double span = 255.0 * (fabs(ka) + fabs(kb)) + fabs(c0) + fabs((double)out->epos) + 1.0;
     double err = (has_b ? 2.0 : 1.0) * em + 2.0 * ((double)out->epos - out->eneg) + 6.0 * span * 0x1p-24;
     e.ok = err < GABA_QNN_EST_E;
@@ -119,13 +120,11 @@ void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t
         if (ce.ok) {
             __m512 g = _mm512_fmadd_ps(_mm512_cvtepi32_ps(xa), ce.ka, ce.c0);
             if (b) g = _mm512_fmadd_ps(_mm512_cvtepi32_ps(xb), ce.kb, g);
-            __mmask16 neg = _mm512_movepi32_mask(_mm512_castps_si512(g));
-            __m512 f = _mm512_add_ps(g, _mm512_mask_blend_ps(neg, re.epos, re.eneg));
-            if (clamp) f = _mm512_min_ps(_mm512_max_ps(f, re.elo), re.ehi);
-            __m512 frac = _mm512_reduce_ps(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-            if (__builtin_expect(!_mm512_cmp_ps_mask(frac, _mm512_set1_ps(2 * GABA_QNN_EST_E), _CMP_LT_OQ), 1)) {
-                _mm512_mask_cvtsepi32_storeu_epi8(
-                    y + i, m, _mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+            __mmask16 neg = _mm512_movepi32_mask(_mm512_castps_si512(g)), near;
+            __m512i r = gaba_qnn_est_floor(
+                &re, _mm512_add_ps(g, _mm512_mask_blend_ps(neg, re.epos, re.eneg)), clamp, &near);
+            if (__builtin_expect(near == 0, 1)) {
+                _mm512_mask_cvtsepi32_storeu_epi8(y + i, m, r);
                 continue;
             }
         }

@@ -110,6 +110,17 @@ static inline int gaba_qnn_v16_unclamped_ok(const gaba_qnn_v16 *c) {
     return c->lo == -128 && c->hi == 127 && c->right >= 1;
 }
 
+// The output of an estimate f (f = v + E + err above, per lane): clamped to
+// [lo + 1/2, hi + 1/2] of e (`clamp`, a constant) and floored; *near the lanes
+// less than 2E above an integer, which need the integer path.
+static inline __attribute__((always_inline)) __m512i
+gaba_qnn_est_floor(const gaba_qnn_v16_est *e, __m512 f, const int clamp, __mmask16 *near) {
+    if (clamp) f = _mm512_min_ps(_mm512_max_ps(f, e->elo), e->ehi);
+    __m512 frac = _mm512_reduce_ps(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    *near = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(2 * GABA_QNN_EST_E), _CMP_LT_OQ);
+    return _mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+}
+
 // clamp(zp + MBQM(acc)) of accumulators that started at the bias, still in
 // int32 lanes, with the estimate's vectors e of c; with `clamp` 0 (a constant,
 // where gaba_qnn_v16_unclamped_ok) the lanes are not clamped to [-128, 127]
@@ -119,12 +130,10 @@ gaba_qnn_v16_requant_est(const gaba_qnn_v16 *c, const gaba_qnn_v16_est *e, __m51
                          const int clamp) {
     if (c->est) {
         __m512 add = _mm512_mask_blend_ps(_mm512_movepi32_mask(acc), e->epos, e->eneg);
-        __m512 f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), e->em, add);
-        if (clamp) f = _mm512_min_ps(_mm512_max_ps(f, e->elo), e->ehi);
-        __m512 frac = _mm512_reduce_ps(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-        __mmask16 near = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(2 * GABA_QNN_EST_E), _CMP_LT_OQ);
-        if (__builtin_expect(near == 0, 1))
-            return _mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        __mmask16 near;
+        __m512i r = gaba_qnn_est_floor(e, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), e->em, add),
+                                       clamp, &near);
+        if (__builtin_expect(near == 0, 1)) return r;
     }
     return gaba_qnn_v16_requant_exact(c, acc);
 }

@@ -145,15 +145,15 @@ static inline int requant16(const gaba_qnn_layer *q, int64_t r0, __mmask16 m, __
     const __m512 d = _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(right, _mm512_setzero_ps(), _CMP_GT_OQ),
                                             one, _mm512_sub_ps(_mm512_set1_ps(-1.0f), right));
     const __m512 base = _mm512_set1_ps((float)q->out_zp + 0.5f + GABA_QNN_EST_E);
+    const gaba_qnn_v16_est e = {em, _mm512_add_ps(base, d), _mm512_sub_ps(base, d),
+                                _mm512_set1_ps((float)q->act_min + 0.5f),
+                                _mm512_set1_ps((float)q->act_max + 0.5f)};
     acc = _mm512_add_epi32(acc, _mm512_maskz_loadu_epi32(m, q->bias_eff + r0));
-    __mmask16 neg = _mm512_movepi32_mask(acc);
-    __m512 f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), em,
-                               _mm512_mask_sub_ps(_mm512_add_ps(base, d), neg, base, d));
-    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps((float)q->act_min + 0.5f)),
-                      _mm512_set1_ps((float)q->act_max + 0.5f));
-    __m512 frac = _mm512_reduce_ps(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-    if (_mm512_mask_cmp_ps_mask(m, frac, _mm512_set1_ps(2 * GABA_QNN_EST_E), _CMP_LT_OQ)) return 0;
-    _mm512_mask_cvtsepi32_storeu_epi8(y + r0, m, _mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+    __m512 add = _mm512_mask_blend_ps(_mm512_movepi32_mask(acc), e.epos, e.eneg);
+    __mmask16 near;
+    __m512i r = gaba_qnn_est_floor(&e, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), em, add), 1, &near);
+    if (near & m) return 0;
+    _mm512_mask_cvtsepi32_storeu_epi8(y + r0, m, r);
     return 1;
 }
 

@@ -464,6 +464,10 @@ class QuantizedModel:
     real = scale * (q - zero_point)). It owns its weights (the float model may
     change or go away afterwards). ``qm.requant`` says how its conv and dense
     layers requantize ("double" or "fp32", :meth:`Model.quantize`).
+    ``qm.layer_dtypes`` lists (layer, "int8" | "float32" | "int8+float32")
+    in execution order: the last is the GRU, int8 in its input projections
+    and float32 in its recurrence; ``qm.float_layers`` names the layers that
+    compute in float32 wholly or in part, ``qm.fully_int8`` says there are none.
     """
 
     def __init__(self, capsule, model):
@@ -476,8 +480,8 @@ class QuantizedModel:
         self.arena_bytes = d["arena_bytes"]
         self.requant = d["requant"]
         self._node_kinds = list(d["layers"])
-        self.layer_dtypes = [(n, k) for n, k in d["layers"] if k in ("int8", "float32")]
-        self.float_layers = [n for n, k in self.layer_dtypes if k == "float32"]
+        self.layer_dtypes = [(n, k) for n, k in d["layers"] if k not in ("quantize", "dequantize")]
+        self.float_layers = [n for n, k in self.layer_dtypes if k != "int8"]
         self.fully_int8 = not self.float_layers
         self.input_qparams = {n: (s, z) for n, s, z, t in d["raw_inputs"] if t == "int8"}
         self.output_qparams = {n: (s, z) for n, s, z, t in d["raw_outputs"]}
@@ -485,7 +489,7 @@ class QuantizedModel:
         self._model = model  # for input checks only; the weights are copied
 
     def __repr__(self):
-        kind = "fully int8" if self.fully_int8 else f"{len(self.float_layers)} float32 layers"
+        kind = "fully int8" if self.fully_int8 else f"{len(self.float_layers)} layers in float32"
         return (f"<gaba.zoo.QuantizedModel {self.name} ({kind}), weights {self.weight_bytes:,} B, "
                 f"arena {self.arena_bytes:,} B>")
 
@@ -544,7 +548,8 @@ class QuantizedModel:
 
         The nodes are the int8 layers (op ``"<op> int8"``; a conv/dense with a
         sigmoid, tanh or hard-swish is two nodes, the second ``"<act> int8"``, its
-        lookup table), the float32 layers of a mixed model (``"<op> float32"``) and
+        lookup table), the GRU (``"gru int8+float32"``), the float32 layers of a
+        mixed model (``"<op> float32"``) and
         the quantize / dequantize edges the quantizer inserted (layer and op
         ``quantize`` / ``dequantize``, no MACs).
         Inputs are float32 as for :meth:`forward` (the float edges are timed too).

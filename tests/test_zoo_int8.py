@@ -872,23 +872,35 @@ def test_quantized_profile():
         qm.profile(make_inputs(m, 1, 4), runs=0)
 
 
+def model_node(name, op):
+    """Model `name` (seed 3) quantized, its int8 graph and its one int8 `op` node
+    (index, zoo_qgraph row)."""
+    m = zoo.create(name, seed=3)
+    qm = m.quantize(make_inputs(m, 8, seed=0))
+    g = _gaba.zoo_qgraph(qm._cap)
+    (index, node), = [(i, nd) for i, nd in enumerate(g["nodes"])
+                      if nd[1] == "int8" and nd[2] == zoo.OPS[op]]
+    return m, qm, g, index, node
+
+
+def extreme_inputs(rng, shape):
+    """Random int8 codes, all 127, all -128, and a random mix of the two."""
+    return (q8(rng, *shape), np.full(shape, 127, np.int8), np.full(shape, -128, np.int8),
+            np.where(rng.random(shape) < 0.5, 127, -128).astype(np.int8))
+
+
 @pytest.mark.kernels
 @pytest.mark.parametrize("name", ["EmotionRecogNano", "NamedEntityMicro", "TextSummarizeNano"])
 def test_attention_int8(name):
     """A model's int8 attention node (L = 50, d_k = 32) on random and extreme int8
     inputs: fast == C reference == the integer NumPy reference, bit for bit; and
     the softmax rows of the reference sum to about 1 (256 steps of 1/256)."""
-    m = zoo.create(name, seed=3)
-    qm = m.quantize(make_inputs(m, 8, seed=0))
-    g = _gaba.zoo_qgraph(qm._cap)
+    m, qm, g, index, node = model_node(name, "attention")
     tensors = g["tensors"]
-    (index, node), = [(i, nd) for i, nd in enumerate(g["nodes"])
-                      if nd[1] == "int8" and nd[2] == zoo.OPS["attention"]]
     p = node[7]
     shape = tuple(tensors[node[5][0]][2])
     rng = np.random.default_rng(7)
-    for x in (q8(rng, *shape), np.full(shape, 127, np.int8), np.full(shape, -128, np.int8),
-              np.where(rng.random(shape) < 0.5, 127, -128).astype(np.int8)):
+    for x in extreme_inputs(rng, shape):
         fast = _gaba.zoo_qnode_eval(qm._cap, index, [x], False)
         ref = _gaba.zoo_qnode_eval(qm._cap, index, [x], True)
         np.testing.assert_array_equal(fast, ref)
@@ -900,3 +912,70 @@ def test_attention_int8(name):
         _gaba.zoo_qnode_eval(qm._cap, index, [np.zeros((shape[0], shape[1] + 1), np.int8)], False)
     with pytest.raises(ValueError, match="int8 node"):
         _gaba.zoo_qnode_eval(qm._cap, len(g["nodes"]), [x], False)
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("f,t,h,seq", [
+    (64, 50, 32, 0),  # VoiceActivityMicro's shape
+    (7, 9, 5, 1),     # F % 4 = 3, T % 4 = 1, 3H = 15: one partial vector of gate rows
+    (30, 13, 37, 1),  # F % 4 = 2, 3H = 111: a full tile of 6 vectors, then 1
+    (5, 4, 16, 0)])
+def test_gru_int8_layer(f, t, h, seq):
+    """The int8 GRU (int8 input projections, float32 recurrence) with any input
+    zero point and random biases, over shapes that leave every tail of the fast
+    projection: fast == C reference bit for bit, and within 1 LSB of the NumPy
+    reference (exact projections, the recurrence in float64), equal on >= 97%."""
+    rng = np.random.default_rng(f * 100 + h)
+    x, zx = q8(rng, 3, f, t), int(rng.integers(-128, 128))
+    p = {"w_ih_int8": rng.integers(-127, 128, (3 * h, f)).astype(np.int8),
+         "b_ih_int32": rng.integers(-20000, 20000, 3 * h).astype(np.int32),
+         "acc_scale": (rng.uniform(0.5, 1.5, 3 * h) / (60.0 * 74 * np.sqrt(f))).astype(np.float32),
+         "w_hh": (rng.standard_normal((3 * h, h)) / np.sqrt(h)).astype(np.float32),
+         "b_hh": (rng.standard_normal(3 * h) * 0.3).astype(np.float32)}
+    sy, zy = f32(2.0 / 255), int(rng.integers(-3, 4))
+    gru = (p["acc_scale"], p["w_hh"], p["b_hh"])
+    fast = _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h, seq], [x], [(0.02, zx)], (sy, zy),
+                           p["w_ih_int8"], p["b_ih_int32"], None, None, 0, False, gru)
+    ref = _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h, seq], [x], [(0.02, zx)], (sy, zy),
+                          p["w_ih_int8"], p["b_ih_int32"], None, None, 1, False, gru)
+    np.testing.assert_array_equal(fast, ref)
+    want = np.stack([R.gru(s, zx, p, seq, zy, sy) for s in x])
+    assert fast.shape == want.shape == ((3, h, t) if seq else (3, h))
+    diff = np.abs(fast.astype(np.int32) - want)
+    assert diff.max() <= 1 and (diff > 0).mean() <= 0.03, (diff.max(), (diff > 0).mean())
+    assert len(np.unique(fast)) > 20  # the states spread over the codes (not saturated)
+    with pytest.raises(ValueError, match="GRU weights"):
+        _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h + 1, seq], [x], [(0.02, zx)], (sy, zy),
+                        p["w_ih_int8"], p["b_ih_int32"], None, None, 0, False, gru)
+    with pytest.raises(TypeError, match="gru"):
+        _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h, seq], [x], [(0.02, zx)], (sy, zy),
+                        p["w_ih_int8"], p["b_ih_int32"], None, None, 0, False)
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("name", ["VoiceActivityMicro", "FallDetectMicro", "OCRNano"])
+def test_gru_int8(name):
+    """A model's int8 GRU node (int8 input projections, float32 recurrence; H 32
+    and 64, the last state and every state) on random and extreme int8 inputs:
+    fast == C reference bit for bit; against the NumPy reference (exact
+    projections, the recurrence in float64) within 1 LSB and equal on >= 97% of
+    the outputs; the dequantized weights the ONNX export reads are the int8 ones."""
+    m, qm, g, index, node = model_node(name, "gru")
+    tensors = g["tensors"]
+    p, (hd, seq) = node[7], node[4][:2]
+    xt, yt = tensors[node[5][0]], tensors[node[6]]
+    shape = tuple(xt[2])
+    rng = np.random.default_rng(11)
+    for x in extreme_inputs(rng, shape):
+        fast = _gaba.zoo_qnode_eval(qm._cap, index, [x], False)
+        ref = _gaba.zoo_qnode_eval(qm._cap, index, [x], True)
+        np.testing.assert_array_equal(fast, ref)
+        want = R.gru(x, xt[4], p, seq, yt[4], yt[3])
+        assert fast.shape == want.shape == ((hd, shape[1]) if seq else (hd,))
+        diff = np.abs(fast.astype(np.int32) - want)
+        assert diff.max() <= 1 and (diff > 0).mean() <= 0.03, (diff.max(), (diff > 0).mean())
+    scale = np.abs(p["w_ih"]).max(axis=1) / 127  # the rows' scales: their largest weight is +-127
+    np.testing.assert_allclose(p["w_ih"], p["w_ih_int8"] * scale[:, None], rtol=1e-6, atol=0)
+    np.testing.assert_allclose(p["b_ih"], p["b_ih_int32"] * p["acc_scale"], rtol=1e-6)
+    np.testing.assert_array_equal(p["w_hh"], m.weights["gru.w_hh"])
+    np.testing.assert_array_equal(p["b_hh"], m.weights["gru.b_hh"])

@@ -185,7 +185,7 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
 
     ops = {v: k for k, v in zoo.OPS.items()}
     acts = {v: k for k, v in zoo.ACTS.items()}
-    for lname, kind, op, act, params, ins, out, w in nodes:
+    for index, (lname, kind, op, act, params, ins, out, w) in enumerate(nodes):
         if kind == "dequantize":
             continue
         got = ran[names[out]]
@@ -207,12 +207,17 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
                 floats = [w[k] for k in ("w_qkv", "b_qkv", "w_o", "b_o")]
                 f = zoo._layer("attention", [value(i, True) for i in ins], floats, params, acts[act])
                 want = np.clip(round_half_away(f / np.float32(out_q[0])) + out_q[1], -128, 127)
+            elif ops[op] == "gru":
+                # exported as the float GRU on its dequantized W_ih: gaba's int8 node
+                # itself (int8 projections, float recurrence) on ORT's int8 input
+                want = np.stack([_gaba.zoo_qnode_eval(qm._cap, index, [s], False)
+                                 for s in value(ins[0], False)]).reshape(got.shape)
             elif "weight" in w:
                 real = np.float64(in_q[0][0]) * w["w_scale"].astype(np.float64) / out_q[0]
                 wargs = (w["weight"], w["bias"], *gaba.quantize_multiplier(real))
             elif "table" in w:
                 wargs = (w["table"], None, None, None)
-            if ops[op] != "attention":
+            if ops[op] not in ("attention", "gru"):
                 want = _gaba.qnn_layer(op, act, list(params), [value(i, False) for i in ins], in_q,
                                        out_q, *wargs, 0).reshape(got.shape)
         diff = np.abs(got.astype(np.int32) - want.astype(np.int32))

@@ -86,7 +86,9 @@ static PyObject *py_zoo_qdescribe(PyObject *self, PyObject *cap) {
     PyObject *layers = PyList_New(0);
     for (int n = 0; layers && n < q->n_nodes; n++) {
         const gaba_zoo_qnode *nd = &q->nodes[n];
-        PyObject *row = Py_BuildValue("(ss)", nd->name, kinds[nd->kind]);
+        // the int8 GRU's recurrence runs in float32 (qnn.h)
+        int hybrid = nd->kind == GABA_ZOO_Q_INT8 && nd->q.layer.op == GABA_NN_GRU;
+        PyObject *row = Py_BuildValue("(ss)", nd->name, hybrid ? "int8+float32" : kinds[nd->kind]);
         if (!row || PyList_Append(layers, row)) Py_CLEAR(layers);
         Py_XDECREF(row);
     }
@@ -137,10 +139,43 @@ static int attention_params(const gaba_qnn_attention *a, int64_t d0, int64_t dk,
     return st;
 }
 
+// An int8 GRU's arrays into d: the float GRU's four weights as the int8 node
+// computes with them ("w_ih", "b_ih" dequantized: q * w_scale[j], bias[j] *
+// acc_scale[j]; "w_hh", "b_hh" as they are), and its integer ones ("w_ih_int8"
+// (3H, F) unpacked, "b_ih_int32", "acc_scale" float32).
+static int gru_weights(const gaba_zoo_qnode *nd, PyObject *d) {
+    const gaba_qnn_layer *q = &nd->q;
+    npy_intp f = nd->in_shape[0].d[0], hd = q->layer.p[0], g3 = 3 * hd, ld = gaba_qnn_gru_ld(hd);
+    npy_intp dih[2] = {g3, f}, dhh[2] = {g3, hd};
+    PyObject *arr[7] = {PyArray_SimpleNew(2, dih, NPY_FLOAT32), PyArray_SimpleNew(1, &g3, NPY_FLOAT32),
+                        PyArray_SimpleNew(2, dhh, NPY_FLOAT32), array_copy(1, &g3, NPY_FLOAT32, q->gru_b_hh),
+                        PyArray_SimpleNew(2, dih, NPY_INT8), array_copy(1, &g3, NPY_INT32, q->bias),
+                        array_copy(1, &g3, NPY_FLOAT32, q->acc_scale)};
+    static const char *names[7] = {"w_ih", "b_ih", "w_hh", "b_hh", "w_ih_int8", "b_ih_int32", "acc_scale"};
+    int bad = 0;
+    for (int i = 0; i < 7; i++) bad |= !arr[i];
+    if (!bad) {
+        float *w_ih = PyArray_DATA((PyArrayObject *)arr[0]), *b_ih = PyArray_DATA((PyArrayObject *)arr[1]);
+        float *w_hh = PyArray_DATA((PyArrayObject *)arr[2]);
+        int8_t *wq = PyArray_DATA((PyArrayObject *)arr[4]);
+        for (npy_intp j = 0; j < g3; j++) {
+            for (npy_intp k = 0; k < f; k++) {
+                wq[j * f + k] = q->w[((k / 4) * ld + j) * 4 + k % 4];
+                w_ih[j * f + k] = (float)wq[j * f + k] * nd->w_scale[j];
+            }
+            for (npy_intp i = 0; i < hd; i++) w_hh[j * hd + i] = q->gru_wt[i * ld + j];
+            b_ih[j] = (float)q->bias[j] * q->acc_scale[j];
+        }
+    }
+    for (int i = 0; i < 7 && !bad; i++) bad = PyDict_SetItemString(d, names[i], arr[i]) < 0;
+    for (int i = 0; i < 7; i++) Py_XDECREF(arr[i]);
+    return bad ? -1 : 0;
+}
+
 // {"weight": int8 (c_out, K), "bias": int32 (c_out), "w_scale": float32 (c_out)} of an
 // int8 conv/dense node, {"table": int8 (vocab, dim), in the output's parameters} of an
 // int8 embedding, the four float32 weights, dequantized, of an int8 attention
-// (with attention_params' entries),
+// (with attention_params' entries), gru_weights' of an int8 GRU,
 // {weight name: float32 array} of a float node, else {}.
 static PyObject *node_weights(const gaba_zoo_qnode *nd) {
     PyObject *d = PyDict_New();
@@ -191,6 +226,13 @@ static PyObject *node_weights(const gaba_zoo_qnode *nd) {
         for (int i = 0; i < 4; i++) Py_XDECREF(arr[i]);
         if (!bad) bad = attention_params(a, d0, dk, d) < 0;
         if (bad) {
+            if (!PyErr_Occurred()) PyErr_NoMemory();
+            Py_CLEAR(d);
+        }
+        return d;
+    }
+    if (nd->kind == GABA_ZOO_Q_INT8 && nd->q.layer.op == GABA_NN_GRU) {
+        if (gru_weights(nd, d) < 0) {
             if (!PyErr_Occurred()) PyErr_NoMemory();
             Py_CLEAR(d);
         }
@@ -418,15 +460,34 @@ static PyObject *py_zoo_qnode_seconds(PyObject *self, PyObject *cap) {
     return out;
 }
 
-// qnn_layer(op, act, params, inputs, in_q, out_q, w, bias, mult, shift, impl[, requant]) -> int8
-// One int8 layer over a batch (tests): inputs int8 (batch, ...), in_q a list of
-// (scale, zp) per input, out_q (scale, zp); conv/dense: w int8 (co, per),
-// bias/mult/shift int32 (co) (else None); impl 1 = reference; requant 1: add/sub/mul
-// rescale in fp32 (gaba_qnn_set_rescale_fp32; conv/dense take it from mult/shift).
+// bias - (zp + 128) sum_k w[c, k] of co rows of per int8 weights (qnn.h's bias_eff),
+// malloc'd; NULL with MemoryError set.
+static int32_t *effective_biases(const int8_t *w, const int32_t *bias, npy_intp co, npy_intp per,
+                                 int32_t zp) {
+    int32_t *beff = malloc((size_t)(co ? co : 1) * sizeof(int32_t));
+    if (!beff) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (npy_intp c = 0; c < co; c++) {
+        int64_t sum = 0;
+        for (npy_intp k = 0; k < per; k++) sum += w[c * per + k];
+        beff[c] = (int32_t)((uint32_t)bias[c] - (uint32_t)((zp + 128) * sum));
+    }
+    return beff;
+}
+
+// qnn_layer(op, act, params, inputs, in_q, out_q, w, bias, mult, shift, impl[, requant[, gru]])
+// -> int8. One int8 layer over a batch (tests): inputs int8 (batch, ...), in_q a list
+// of (scale, zp) per input, out_q (scale, zp); conv/dense: w int8 (co, per),
+// bias/mult/shift int32 (co) (else None); GRU: w int8 W_ih (3H, F) unpacked, bias
+// int32 (3H), mult/shift None, gru the float32 (acc_scale (3H), w_hh (3H, H), b_hh
+// (3H)); impl 1 = reference; requant 1: add/sub/mul rescale in fp32
+// (gaba_qnn_set_rescale_fp32; conv/dense take it from mult/shift).
 static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "qnn_layer";
-    if (nargs != 11 && nargs != 12)
-        return PyErr_Format(PyExc_TypeError, "_gaba.qnn_layer takes 11 or 12 arguments");
+    if (nargs < 11 || nargs > 13)
+        return PyErr_Format(PyExc_TypeError, "_gaba.qnn_layer takes 11 to 13 arguments");
     gaba_qnn_layer q;
     memset(&q, 0, sizeof q);
     q.layer.op = (gaba_nn_op)PyLong_AsLong(args[0]);
@@ -441,8 +502,10 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         q.layer.p[i] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(params, i));
     Py_DECREF(params);
     if (PyErr_Occurred()) return NULL;
-    PyArrayObject *xa[GABA_NN_MAX_INPUTS] = {0}, *wa[4] = {0}, *out = NULL;
+    PyArrayObject *xa[GABA_NN_MAX_INPUTS] = {0}, *wa[4] = {0}, *ga[3] = {0}, *out = NULL;
     int32_t *beff = NULL;
+    int8_t *packed = NULL;
+    float *wt = NULL;
     void *scratch = NULL;
     PyObject *result = NULL, *ins = PySequence_Fast(args[3], "inputs must be a sequence");
     PyObject *inq = ins ? PySequence_Fast(args[4], "in_q must be a sequence") : NULL;
@@ -486,19 +549,48 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
             PyErr_Format(PyExc_ValueError, "%s: w, bias, mult, shift disagree on c_out", func);
             goto done;
         }
-        beff = malloc((size_t)(co ? co : 1) * sizeof(int32_t));
-        if (!beff) {
+        const int8_t *w = PyArray_DATA(wa[0]);
+        if (!(beff = effective_biases(w, PyArray_DATA(wa[1]), co, per, q.in_zp[0]))) goto done;
+        q.w = w, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
+        q.mult = PyArray_DATA(wa[2]), q.shift = PyArray_DATA(wa[3]);
+    }
+    if (st == GABA_OK && q.layer.op == GABA_NN_GRU) {
+        npy_intp f = shapes[0].ndim == 2 ? shapes[0].d[0] : 0, hd = q.layer.p[0], g3 = 3 * hd;
+        PyObject *gru = nargs == 13 ? PySequence_Fast(args[12], "gru must be a sequence") : NULL;
+        if (!gru && !PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "%s: the GRU takes gru = (acc_scale, w_hh, b_hh)", func);
+        if (!gru) goto done;
+        static const char *const gnames[3] = {"acc_scale", "w_hh", "b_hh"};
+        int bad = PySequence_Fast_GET_SIZE(gru) != 3;
+        for (int i = 0; i < 3 && !bad; i++)
+            bad = !(ga[i] = gaba_py_array(PySequence_Fast_GET_ITEM(gru, i), func, gnames[i],
+                                          NPY_FLOAT32, 1, 2, GABA_PY_CONTIGUOUS));
+        Py_DECREF(gru);
+        if (!bad) bad = !(wa[0] = gaba_py_array(args[6], func, "w", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS)) ||
+                        !(wa[1] = gaba_py_array(args[7], func, "bias", NPY_INT32, 1, 1, GABA_PY_CONTIGUOUS));
+        if (bad) {
+            if (!PyErr_Occurred()) PyErr_Format(PyExc_ValueError, "%s: gru must hold 3 arrays", func);
+            goto done;
+        }
+        if (hd < 1 || PyArray_DIM(wa[0], 0) != g3 || PyArray_DIM(wa[0], 1) != f ||
+            PyArray_SIZE(wa[1]) != g3 || PyArray_SIZE(ga[0]) != g3 || PyArray_SIZE(ga[1]) != g3 * hd ||
+            PyArray_SIZE(ga[2]) != g3) {
+            PyErr_Format(PyExc_ValueError, "%s: GRU weights must be w (3H, F), bias, acc_scale, "
+                         "b_hh (3H) and w_hh (3H, H)", func);
+            goto done;
+        }
+        packed = gaba_aligned_alloc((size_t)gaba_qnn_gru_packed_bytes(f, hd));
+        wt = gaba_aligned_alloc((size_t)(hd * gaba_qnn_gru_ld(hd)) * sizeof(float));
+        if (!packed || !wt) {
             PyErr_NoMemory();
             goto done;
         }
-        const int8_t *w = PyArray_DATA(wa[0]);
-        for (npy_intp c = 0; c < co; c++) {
-            int64_t sum = 0;
-            for (npy_intp k = 0; k < per; k++) sum += w[c * per + k];
-            beff[c] = (int32_t)((uint32_t)((int32_t *)PyArray_DATA(wa[1]))[c] - (uint32_t)((q.in_zp[0] + 128) * sum));
-        }
-        q.w = w, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
-        q.mult = PyArray_DATA(wa[2]), q.shift = PyArray_DATA(wa[3]);
+        gaba_qnn_gru_pack(f, hd, PyArray_DATA(wa[0]), packed);
+        gaba_qnn_gru_transpose(hd, PyArray_DATA(ga[1]), wt);
+        if (!(beff = effective_biases(PyArray_DATA(wa[0]), PyArray_DATA(wa[1]), g3, f, q.in_zp[0])))
+            goto done;
+        q.w = packed, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
+        q.acc_scale = PyArray_DATA(ga[0]), q.gru_wt = wt, q.gru_b_hh = PyArray_DATA(ga[2]);
     }
     if (st == GABA_OK && q.layer.op == GABA_NN_EMBEDDING) { // w: the int8 table
         if (!(wa[0] = gaba_py_array(args[6], func, "w", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS))) goto done;
@@ -548,7 +640,10 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
     else result = Py_NewRef((PyObject *)out);
 done:
     gaba_aligned_free(scratch);
+    gaba_aligned_free(packed);
+    gaba_aligned_free(wt);
     free(beff);
+    for (int i = 0; i < 3; i++) Py_XDECREF(ga[i]);
     Py_XDECREF(out);
     for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) Py_XDECREF(xa[i]);
     for (int i = 0; i < 4; i++) Py_XDECREF(wa[i]);

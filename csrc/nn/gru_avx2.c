@@ -1,12 +1,12 @@
-// gru_avx2.c - one GRU step on AVX2 (gru.c's generic loops, gru_ref.c's
-// formulas): the recurrent product, and the gate arithmetic on 8 hidden
-// units at a time, as gru_avx512.c: the sigmoid and tanh of
-// core/exp_avx2.h, a few ulps from libm's (absolute error, for tanh near
-// 0). Tails through maskload/maskstore.
+// gru_avx2.c - the GRU's recurrence on AVX2 (gru.c's step loop, gru_ref.c's
+// formulas): per step the recurrent product, and the gate arithmetic on 8
+// hidden units at a time: the sigmoid and tanh of core/exp_avx2.h, a few
+// ulps from libm's (absolute error, for tanh near 0). Tails through
+// maskload/maskstore.
 #include "nn_kernels.h"
 #include "../core/exp_avx2.h"
 
-void gaba_nn_gru_gates_f32_avx2(int64_t hd, const float *gi, const float *hp, float *h) {
+static void gates(int64_t hd, const float *gi, const float *hp, float *h) {
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (int64_t j = 0; j < hd; j += 8) {
@@ -21,36 +21,29 @@ void gaba_nn_gru_gates_f32_avx2(int64_t hd, const float *gi, const float *hp, fl
     }
 }
 
-// hp (3H) = w_hh (3H, H) h + b_hh: four rows at a time, 8-lane partial sums
-// of each reduced together at the end (a GEMM call per step cost more than
-// the product itself at these sizes).
-static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+// hp (3H) = b_hh + wt^T h: broadcasts of h[i] into up to four 8-lane sums
+// at a time (wt's rows are padded to 16 lanes, b_hh is read masked).
+static void matvec(int64_t hd, const float *wt, const float *b_hh, const float *h, float *hp) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const int64_t ld = gaba_nn_gru_ld(hd), g3 = 3 * hd;
+    for (int64_t j0 = 0; j0 < ld; j0 += 32) {
+        int nb = ld - j0 >= 32 ? 4 : 2;
+        __m256 a[4];
+        for (int v = 0; v < nb; v++) {
+            int64_t left = g3 - j0 - 8 * v;
+            __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(left > 8 ? 8 : (int)left), lane);
+            a[v] = _mm256_maskload_ps(b_hh + j0 + 8 * v, m);
+        }
+        for (int64_t i = 0; i < hd; i++) {
+            const __m256 hb = _mm256_set1_ps(h[i]);
+            for (int v = 0; v < nb; v++)
+                a[v] = _mm256_fmadd_ps(_mm256_loadu_ps(wt + i * ld + j0 + 8 * v), hb, a[v]);
+        }
+        for (int v = 0; v < nb; v++) _mm256_storeu_ps(hp + j0 + 8 * v, a[v]);
+    }
 }
 
-void gaba_nn_gru_matvec_f32_avx2(int64_t hd, const float *w_hh, const float *b_hh,
-                                 const float *h, float *hp) {
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    int64_t rows = 3 * hd, j = 0;
-    for (; j + 4 <= rows; j += 4) {
-        const float *w0 = w_hh + j * hd, *w1 = w0 + hd, *w2 = w1 + hd, *w3 = w2 + hd;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int64_t i = 0; i < hd; i += 8) {
-            __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(hd - i >= 8 ? 8 : (int)(hd - i)), lane);
-            __m256 hv = _mm256_maskload_ps(h + i, m);
-            a0 = _mm256_fmadd_ps(_mm256_maskload_ps(w0 + i, m), hv, a0);
-            a1 = _mm256_fmadd_ps(_mm256_maskload_ps(w1 + i, m), hv, a1);
-            a2 = _mm256_fmadd_ps(_mm256_maskload_ps(w2 + i, m), hv, a2);
-            a3 = _mm256_fmadd_ps(_mm256_maskload_ps(w3 + i, m), hv, a3);
-        }
-        hp[j] = b_hh[j] + hsum8(a0), hp[j + 1] = b_hh[j + 1] + hsum8(a1);
-        hp[j + 2] = b_hh[j + 2] + hsum8(a2), hp[j + 3] = b_hh[j + 3] + hsum8(a3);
-    }
-    for (; j < rows; j++) {
-        float acc = 0.0f;
-        for (int64_t i = 0; i < hd; i++) acc += w_hh[j * hd + i] * h[i];
-        hp[j] = b_hh[j] + acc;
-    }
+void gaba_nn_gru_recur_f32_avx2(int64_t hd, int64_t t, int seq, const float *xp,
+                                const float *wt, const float *b_hh, float *y, float *ws) {
+    gaba_nn_gru_steps(hd, t, seq, xp, wt, b_hh, y, ws, matvec, gates);
 }

@@ -6,10 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-int64_t gaba_nn_gru_workspace(int64_t f, int64_t t, int64_t hidden) {
-    return t * 3 * hidden + 3 * hidden + 2 * hidden;
-}
-
 static float sigm(float v) { return 1.0f / (1.0f + expf(-v)); }
 
 void gaba_nn_gru_f32_ref(int64_t f, int64_t t, int64_t hd, int seq, const float *x,

@@ -1,6 +1,6 @@
 // nn_dispatch.c - fills the layer library's kernel table for the ISA level
 // core/dispatch.c picked (the depthwise and the short-reduction direct
-// convolution kernels, the conv GEMM, upsampling, the GRU's gates,
+// convolution kernels, the conv GEMM, upsampling, the GRU's recurrence,
 // pooling, the activation pass, the softmax).
 #include "qnn_kernels.h"
 #include "../core/dispatch.h"
@@ -13,7 +13,7 @@
              .qupsample = gaba_qnn_upsample_nearest_ref, \
              .qbilinear = gaba_qnn_upsample_bilinear_ref, .qpool = gaba_qnn_pool_s8_generic, \
              .qgpool = gaba_qnn_global_pool_ref, \
-             .qattn = gaba_qnn_attn_generic
+             .qattn = gaba_qnn_attn_generic, .qgru_proj = gaba_qnn_gru_proj_ref
 #define QAVX2 .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
               .qquantize = gaba_qnn_quantize_f32_avx2, .qgemm = gaba_qnn_gemm_avx2, \
               .qaddsub_row = gaba_qnn_addsub_row_avx2, .qim2col = gaba_qnn_im2col_u8_avx2, \
@@ -22,7 +22,7 @@
               .qupsample = gaba_qnn_upsample_nearest_avx2, \
               .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx2, \
               .qgpool = gaba_qnn_global_pool_avx2, \
-              .qattn = gaba_qnn_attn_avx2
+              .qattn = gaba_qnn_attn_avx2, .qgru_proj = gaba_qnn_gru_proj_ref
 #define QAVX512 .qrequant_row = gaba_qnn_requant_row_avx512, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
                 .qquantize = gaba_qnn_quantize_f32_avx512, .qgemm = gaba_qnn_gemm_avx2, \
                 .qaddsub_row = gaba_qnn_addsub_row_avx512, .qim2col = gaba_qnn_im2col_u8_avx2, \
@@ -31,13 +31,13 @@
                 .qupsample = gaba_qnn_upsample_nearest_avx2, \
                 .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx512, \
                 .qgpool = gaba_qnn_global_pool_avx512, \
-                .qattn = gaba_qnn_attn_avx2
+                .qattn = gaba_qnn_attn_avx2, .qgru_proj = gaba_qnn_gru_proj_ref
 
 gaba_nn_kernels gaba_nn_table = {
     .dwconv = gaba_nn_dwconv_f32_generic, .conv_gemm = gaba_nn_conv_gemm_f32_generic,
-    .upsample = gaba_nn_upsample_f32_generic, .gru_matvec = gaba_nn_gru_matvec_f32_generic,
-    .gru_gates = gaba_nn_gru_gates_f32_generic,
-    .pool = gaba_nn_pool_f32_generic, .act_pass = gaba_nn_act_f32_ref,
+    .upsample = gaba_nn_upsample_f32_generic, .gru_transpose = gaba_nn_gru_transpose_f32_generic,
+    .gru_recur = gaba_nn_gru_recur_f32_generic, .pool = gaba_nn_pool_f32_generic,
+    .act_pass = gaba_nn_act_f32_ref,
     .softmax = gaba_nn_softmax_f32_ref, QGEN,
 };
 
@@ -46,8 +46,8 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
         [GABA_ISA_REF] = {.dwconv = gaba_nn_dwconv_f32_generic,
                           .conv_gemm = gaba_nn_conv_gemm_f32_generic,
                           .upsample = gaba_nn_upsample_f32_generic,
-                          .gru_matvec = gaba_nn_gru_matvec_f32_generic,
-                          .gru_gates = gaba_nn_gru_gates_f32_generic,
+                          .gru_transpose = gaba_nn_gru_transpose_f32_generic,
+                          .gru_recur = gaba_nn_gru_recur_f32_generic,
                           .pool = gaba_nn_pool_f32_generic,
                           .act_pass = gaba_nn_act_f32_ref,
                           .softmax = gaba_nn_softmax_f32_ref, QGEN},
@@ -55,8 +55,8 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
                            .conv_direct = gaba_nn_conv_direct_f32_avx2,
                            .conv_gemm = gaba_nn_conv_gemm_f32_avx2,
                            .upsample = gaba_nn_upsample_f32_avx2,
-                           .gru_matvec = gaba_nn_gru_matvec_f32_avx2,
-                           .gru_gates = gaba_nn_gru_gates_f32_avx2,
+                           .gru_transpose = gaba_nn_gru_transpose_f32_generic,
+                           .gru_recur = gaba_nn_gru_recur_f32_avx2,
                            .pool = gaba_nn_pool_f32_avx2,
                            .act_pass = gaba_nn_act_pass_f32_avx2,
                            .softmax = gaba_nn_softmax_f32_avx2, QAVX2},
@@ -64,9 +64,8 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
                              .conv_direct = gaba_nn_conv_direct_f32_avx512,
                              .conv_gemm = gaba_nn_conv_gemm_f32_avx512,
                              .upsample = gaba_nn_upsample_f32_avx512,
-                             // the AVX2 product runs here too (there is no 16-lane variant)
-                             .gru_matvec = gaba_nn_gru_matvec_f32_avx2,
-                             .gru_gates = gaba_nn_gru_gates_f32_avx512,
+                             .gru_transpose = gaba_nn_gru_transpose_f32_avx512,
+                             .gru_recur = gaba_nn_gru_recur_f32_avx512,
                              .pool = gaba_nn_pool_f32_avx512,
                              .act_pass = gaba_nn_act_pass_f32_avx512,
                              .softmax = gaba_nn_softmax_f32_avx512, QAVX512},
@@ -78,6 +77,7 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
         gaba_nn_table.qdwconv = gaba_qnn_dwconv_s8_avx512vnni;
         gaba_nn_table.qgemv = gaba_qnn_gemv_avx512vnni;
         gaba_nn_table.qattn = gaba_qnn_attn_avx512vnni;
+        gaba_nn_table.qgru_proj = gaba_qnn_gru_proj_avx512vnni;
     }
     if (isa >= GABA_ISA_AVX512 && gaba_cpu()->avx512vbmi) {
         gaba_nn_table.qlut = gaba_qnn_lut_avx512vbmi;

@@ -124,19 +124,36 @@ gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hidden, int seq, const
                             const float *w_ih, const float *w_hh, const float *b_ih,
                             const float *b_hh, float *y, float *ws);
 
-// One step's recurrent product: hp (3H) = w_hh (3H, H) h + b_hh.
-typedef void (*gaba_nn_gru_matvec_fn)(int64_t hd, const float *w_hh, const float *b_hh,
+// The recurrence once the input projections are made: xp (T, 3H) holds
+// W_ih x_t + b_ih of every step (gates r, z, n), h0 = 0; wt (H, ld) is W_hh
+// transposed (the table's gru_transpose), ld = gaba_nn_gru_ld(H) (3H rounded
+// up to 16 lanes, the columns past 3H zero); y (H) the last state or (H, T)
+// every state (seq). ws: gru_recur_workspace floats, 64-byte aligned. The
+// int8 GRU (qnn_gru.c) runs it on its dequantized int8 projections, with wt
+// made once when the model is quantized.
+int64_t gaba_nn_gru_ld(int64_t hidden);
+int64_t gaba_nn_gru_recur_workspace(int64_t hidden);
+typedef void (*gaba_nn_gru_transpose_fn)(int64_t hd, const float *w_hh, float *wt);
+void gaba_nn_gru_transpose_f32_generic(int64_t hd, const float *w_hh, float *wt);
+void gaba_nn_gru_transpose_f32_avx512(int64_t hd, const float *w_hh, float *wt);
+typedef void (*gaba_nn_gru_recur_fn)(int64_t hd, int64_t t, int seq, const float *xp,
+                                     const float *wt, const float *b_hh, float *y, float *ws);
+void gaba_nn_gru_recur_f32_generic(int64_t hd, int64_t t, int seq, const float *xp,
+                                   const float *wt, const float *b_hh, float *y, float *ws);
+void gaba_nn_gru_recur_f32_avx2(int64_t hd, int64_t t, int seq, const float *xp,
+                                const float *wt, const float *b_hh, float *y, float *ws);
+void gaba_nn_gru_recur_f32_avx512(int64_t hd, int64_t t, int seq, const float *xp,
+                                  const float *wt, const float *b_hh, float *y, float *ws);
+
+// The step loop of the generic and AVX2 recurrences: per step the recurrent
+// product hp (3H) = b_hh + wt^T h, then the gates (gi, hp (3H) the input and
+// recurrent projections (r, z, n), h (H) updated in place).
+typedef void (*gaba_nn_gru_matvec_fn)(int64_t hd, const float *wt, const float *b_hh,
                                       const float *h, float *hp);
-void gaba_nn_gru_matvec_f32_generic(int64_t hd, const float *w_hh, const float *b_hh,
-                                    const float *h, float *hp);
-void gaba_nn_gru_matvec_f32_avx2(int64_t hd, const float *w_hh, const float *b_hh,
-                                 const float *h, float *hp);
-// One step's gates: gi, hp (3H) the input and recurrent projections (r, z, n),
-// h (H) updated in place.
 typedef void (*gaba_nn_gru_gates_fn)(int64_t hd, const float *gi, const float *hp, float *h);
-void gaba_nn_gru_gates_f32_generic(int64_t hd, const float *gi, const float *hp, float *h);
-void gaba_nn_gru_gates_f32_avx2(int64_t hd, const float *gi, const float *hp, float *h);
-void gaba_nn_gru_gates_f32_avx512(int64_t hd, const float *gi, const float *hp, float *h);
+void gaba_nn_gru_steps(int64_t hd, int64_t t, int seq, const float *xp, const float *wt,
+                       const float *b_hh, float *y, float *ws, gaba_nn_gru_matvec_fn matvec,
+                       gaba_nn_gru_gates_fn gates);
 
 // attention: x (D, L) -> y (D, L). ws: attention_workspace floats. Both kernels
 // leave in ws qkv (L, 3dk) (rows [q k v] of each position), then the softmax
@@ -189,8 +206,8 @@ typedef struct gaba_nn_kernels {
     gaba_nn_conv_direct_fn conv_direct;
     gaba_nn_conv_gemm_fn conv_gemm;
     gaba_nn_upsample_fn upsample;
-    gaba_nn_gru_matvec_fn gru_matvec;
-    gaba_nn_gru_gates_fn gru_gates;
+    gaba_nn_gru_transpose_fn gru_transpose;
+    gaba_nn_gru_recur_fn gru_recur;
     gaba_nn_pool_fn pool;
     gaba_nn_act_pass_fn act_pass;
     gaba_nn_softmax_fn softmax;
@@ -218,6 +235,8 @@ typedef struct gaba_nn_kernels {
                       const int8_t *x, int8_t *y);
     void (*qattn)(int64_t d, int64_t l, int64_t dk, const struct gaba_qnn_layer *q,
                   const int8_t *x, int8_t *y, void *ws);
+    void (*qgru_proj)(const struct gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
+                      float *xp, void *scratch);
 } gaba_nn_kernels;
 extern gaba_nn_kernels gaba_nn_table;
 

@@ -288,6 +288,7 @@ int gaba_qnn_supported(const gaba_nn_layer *l) {
         return 1;
     case GABA_NN_EMBEDDING: // int32 ids, an int8 table in the output's parameters
     case GABA_NN_ATTENTION:
+    case GABA_NN_GRU:
         return l->act == GABA_NN_ACT_NONE;
     default:
         return 0;
@@ -312,6 +313,8 @@ gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_sh
         *ws_bytes = packed_bytes(gaba_nn_numel(&in[0]), 1);
     } else if (q->layer.op == GABA_NN_ATTENTION) {
         *ws_bytes = gaba_qnn_attention_workspace(in[0].d[0], in[0].d[1], q->layer.p[0]);
+    } else if (q->layer.op == GABA_NN_GRU) {
+        *ws_bytes = gaba_qnn_gru_workspace(in[0].d[0], in[0].d[1], q->layer.p[0], q->layer.p[1]);
     }
     return GABA_OK;
 }
@@ -410,6 +413,8 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         (ref ? gaba_qnn_attn_ref : gaba_qnn_attn)(in[0].d[0], in[0].d[1], l->p[0], q, x[0], y,
                                                   ws);
         return GABA_OK;
+    case GABA_NN_GRU:
+        return gaba_qnn_gru(q, in[0].d[0], in[0].d[1], x[0], y, ws, ref);
     default:
         return GABA_ERR_NO_IMPL;
     }

@@ -23,6 +23,14 @@
 
 #define GABA_QNN_EST_E 0x1p-11f // the estimate's offset E (above)
 
+// acc += u8 x s8 (vpdpbusd, for the AVX-512 VNNI files) accumulating in place:
+// with the intrinsic, GCC copies every accumulator between two registers each
+// step (and spills).
+static inline __m512i gaba_qnn_dpbusd(__m512i acc, __m512i u8, __m512i s8) {
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
+    return acc;
+}
+
 // One output channel's stage as scalars: set up per channel and call in a few
 // scalar instructions (the kernels set it up for every row of every slab);
 // the vectors are broadcast where they are used, mostly as memory operands.

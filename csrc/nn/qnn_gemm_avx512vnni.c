@@ -25,12 +25,7 @@ static inline __m512i bcast(const int8_t *p, int64_t bytes) {
     return _mm512_set1_epi32(gaba_qnn_load_k4(p, bytes));
 }
 
-// acc += u8 x s8 (vpdpbusd) accumulating in place: with the intrinsic, GCC
-// copies every accumulator between two registers each step (and spills).
-static inline __m512i dpbusd(__m512i acc, __m512i u8, __m512i s8) {
-    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
-    return acc;
-}
+#define dpbusd gaba_qnn_dpbusd
 
 // nv (1..3) vectors of 16 pixels; the named accumulators stay in registers.
 static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, int64_t c0,

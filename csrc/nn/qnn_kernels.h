@@ -183,6 +183,22 @@ static inline int64_t gaba_qnn_attn_pair_bytes(int64_t l, int64_t dk) {
     return 4 * ((2 * kt + lt) * l8 + dk * lt + l8);
 }
 
+// The int8 GRU (qnn.h, qnn_gru.c): the workspace bytes, laid out xp (T, 3H)
+// float32, the recurrence's scratch, the float states, then the fast
+// projection's packed input.
+int64_t gaba_qnn_gru_workspace(int64_t f, int64_t t, int64_t hd, int seq);
+// xp (T, 3H) = the float32 input projections of x (F, T) (qnn.h's formula);
+// scratch: the packed input's bytes. The reference (plain loops, also the
+// table's plain and AVX2 entry) and AVX-512 VNNI's (qnn_gru_avx512vnni.c).
+typedef void (*gaba_qnn_gru_proj_fn)(const gaba_qnn_layer *q, int64_t f, int64_t t,
+                                     const int8_t *x, float *xp, void *scratch);
+void gaba_qnn_gru_proj_ref(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
+                           float *xp, void *scratch);
+void gaba_qnn_gru_proj_avx512vnni(const gaba_qnn_layer *q, int64_t f, int64_t t,
+                                  const int8_t *x, float *xp, void *scratch);
+gaba_status gaba_qnn_gru(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
+                         int8_t *y, void *ws, int ref);
+
 // The output stage over one row: y[i] = clamp(zp + MBQM(acc[i] + bias, mult, shift)).
 typedef void (*gaba_qnn_requant_row_fn)(int64_t n, const int32_t *acc, int32_t bias,
                                         int32_t mult, int32_t shift, int32_t zp, int32_t lo,

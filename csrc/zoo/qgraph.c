@@ -226,6 +226,11 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
             return 4 * (2 * 16) + ALIGN64(3 * dk * d) + ALIGN64(d * dk) + 16 * (3 * dk + d) +
                    256 * 4;
         }
+        if (nd->layer.op == GABA_NN_GRU) { // packed W_ih, bias, bias_eff, acc_scale, b_hh, W_hh^T (+ pads)
+            int64_t f = nd->in_shape[0].d[0], hd = nd->layer.p[0];
+            return gaba_qnn_gru_packed_bytes(f, hd) + 4 * (4 * 3 * hd) +
+                   4 * hd * gaba_qnn_gru_ld(hd) + 4 * 64;
+        }
         if (!is_weighted(nd->layer.op)) return lut;
         int64_t co = nd->plan.weight_shapes[1].d[0];
         return lut + ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + ALIGN64(4 * co * 4);
@@ -233,6 +238,30 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
     for (int w = 0; w < nd->plan.n_weights; w++)
         bytes += ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[w]) * 4);
     return bytes;
+}
+
+// One output channel: its per weights fw quantized symmetrically into w (the
+// largest magnitude maps to 127; scale 1 for a zero row), its bias fb as int32
+// in units of in_scale * w_scale, and bias_eff = bias - (zp + 128) sum w, what
+// the fast kernels add as they read x + 128 (qnn.h). Returns in_scale * w_scale.
+static double quantize_row(const gaba_qnn_layer *ql, const float *fw, float fb, int64_t per,
+                           int8_t *w, int32_t *bias, int32_t *beff, float *w_scale) {
+    float amax = 0.0f;
+    for (int64_t k = 0; k < per; k++) {
+        float a = fabsf(fw[k]);
+        amax = a > amax ? a : amax;
+    }
+    double ws = amax > 0.0f && isfinite(amax) ? amax / 127.0 : 1.0;
+    *w_scale = (float)ws;
+    int64_t sum = 0;
+    for (int64_t k = 0; k < per; k++) {
+        double v = round(fw[k] / ws);
+        sum += w[k] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v != v ? 0 : v);
+    }
+    double bs = (double)ql->in_scale[0] * ws, bq = round(fb / bs);
+    *bias = (int32_t)(bq != bq ? 0 : bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq);
+    *beff = (int32_t)((uint32_t)*bias - (uint32_t)((int64_t)(ql->in_zp[0] + 128) * sum));
+    return bs;
 }
 
 // co channels of per weights each (fw, fb) into ql's int8 arrays, with ql's
@@ -243,25 +272,7 @@ static gaba_status quantize_channels(builder *b, int64_t co, int64_t per, const 
     // the four per-channel int32 arrays in one block (one alignment pad, not four)
     int32_t *bias = take(b, 4 * co * 4, 16), *beff = bias + co, *mult = beff + co, *shift = mult + co;
     for (int64_t c = 0; c < co; c++) {
-        float amax = 0.0f;
-        for (int64_t k = 0; k < per; k++) {
-            float a = fabsf(fw[c * per + k]);
-            amax = a > amax ? a : amax;
-        }
-        double ws = amax > 0.0f && isfinite(amax) ? amax / 127.0 : 1.0;
-        wscale[c] = (float)ws;
-        int64_t sum = 0;
-        for (int64_t k = 0; k < per; k++) {
-            double v = round(fw[c * per + k] / ws);
-            v = v < -127 ? -127 : v > 127 ? 127 : v != v ? 0 : v;
-            w[c * per + k] = (int8_t)v;
-            sum += (int8_t)v;
-        }
-        double bs = (double)ql->in_scale[0] * ws;
-        double bq = round(fb[c] / bs);
-        bq = bq != bq ? 0 : bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq;
-        bias[c] = (int32_t)bq;
-        beff[c] = (int32_t)((uint32_t)bias[c] - (uint32_t)((int64_t)(ql->in_zp[0] + 128) * sum));
+        double bs = quantize_row(ql, fw + c * per, fb[c], per, w + c * per, &bias[c], &beff[c], &wscale[c]);
         if (b->q->requant == GABA_QNN_REQUANT_FP32) { // in float32, as ONNX Runtime computes it
             gaba_qnn_fp32_multiplier(ql->in_scale[0] * wscale[c] / ql->out_scale, &mult[c], &shift[c]);
             continue;
@@ -270,6 +281,30 @@ static gaba_status quantize_channels(builder *b, int64_t co, int64_t per, const 
         if (st != GABA_OK) return st;
     }
     ql->w = w, ql->bias = bias, ql->bias_eff = beff, ql->mult = mult, ql->shift = shift;
+    return GABA_OK;
+}
+
+// The int8 GRU (qnn.h): W_ih's rows as conv channels (packed), the float
+// recurrence's W_hh transposed and b_hh; w_scale gets W_ih's 3H row scales.
+static gaba_status quantize_gru(builder *b, const gaba_zoo_node *fn, gaba_qnn_layer *ql,
+                                float *w_scale) {
+    const int64_t f = fn->in_shape[0].d[0], hd = fn->layer.p[0], g3 = 3 * hd;
+    const float *w_ih = fn->w[0], *b_ih = fn->w[2];
+    int8_t *plain = malloc((size_t)(g3 * f));
+    if (!plain) return GABA_ERR_NOMEM;
+    int8_t *w = take(b, gaba_qnn_gru_packed_bytes(f, hd), 64);
+    int32_t *bias = take(b, 2 * g3 * 4, 16), *beff = bias + g3;
+    float *acc_scale = take(b, 2 * g3 * 4, 16), *b_hh = acc_scale + g3;
+    float *wt = take(b, hd * gaba_qnn_gru_ld(hd) * 4, 64);
+    for (int64_t j = 0; j < g3; j++)
+        acc_scale[j] = (float)quantize_row(ql, w_ih + j * f, b_ih[j], f, plain + j * f, &bias[j],
+                                           &beff[j], &w_scale[j]);
+    gaba_qnn_gru_pack(f, hd, plain, w);
+    free(plain);
+    memcpy(b_hh, fn->w[3], (size_t)g3 * sizeof(float));
+    gaba_qnn_gru_transpose(hd, fn->w[1], wt);
+    ql->w = w, ql->bias = bias, ql->bias_eff = beff;
+    ql->acc_scale = acc_scale, ql->gru_wt = wt, ql->gru_b_hh = b_hh;
     return GABA_OK;
 }
 
@@ -393,6 +428,9 @@ static gaba_status add_layer(builder *b, int n) {
         } else if (fn->layer.op == GABA_NN_ATTENTION) {
             nd->w_scale = malloc((size_t)(3 * fn->layer.p[0] + fn->in_shape[0].d[0]) * sizeof(float));
             st = nd->w_scale ? quantize_attention(b, n, ql, nd->w_scale) : GABA_ERR_NOMEM;
+        } else if (fn->layer.op == GABA_NN_GRU) {
+            nd->w_scale = malloc((size_t)(3 * fn->layer.p[0]) * sizeof(float));
+            st = nd->w_scale ? quantize_gru(b, fn, ql, nd->w_scale) : GABA_ERR_NOMEM;
         } else {
             st = embed ? quantize_table(b, fn, q, out, ql) : gaba_qnn_set_rescale(ql, fn->n_in);
             if (st == GABA_OK && q->requant == GABA_QNN_REQUANT_FP32) gaba_qnn_set_rescale_fp32(ql);

@@ -4,6 +4,7 @@ with TFLite's requantization (gaba.ref.gemm.requantize), or for conv and
 dense the fp32 one (qnn.h: a float32 scale per channel, one rounding)."""
 import numpy as np
 
+from . import nn
 from .gemm import _divide_pot, _high_mul, quantize_multiplier, requantize
 
 SHIFT_FP32 = 127  # qnn.h's GABA_QNN_SHIFT_FP32: the channel's mult holds a float32 scale
@@ -235,3 +236,23 @@ def attention(x, p):
     mult, shift = p["ctx"]
     ctx = np.clip(mbqm(vm @ probs.T, mult, shift) + p["proj"][3]["in_zp"], -128, 127)  # (dk, L)
     return project(3, ctx.astype(np.int8))
+
+
+def gru_projections(x, zx, w, bias, acc_scale):
+    """The int8 GRU's input projections (gaba/qnn.h) of x (F, T) int8 as (T, 3H)
+    float32: float32(bias[j] + sum_k w[j, k] (x[k, t] - zx)) * acc_scale[j], the
+    sums exact in int64."""
+    acc = bias.astype(np.int64) + (x.astype(np.int64) - zx).T @ w.astype(np.int64).T
+    return acc.astype(np.float32) * np.asarray(acc_scale, np.float32)
+
+
+def gru(x, zx, p, seq, zy, sy):
+    """The int8 GRU of x (F, T) from its node's weights `p` (_gaba.zoo_qgraph's):
+    the exact projections, the float recurrence in float64 (gaba.ref.nn.gru, fed
+    the projections through an identity W_ih), every state quantized to (sy, zy)
+    with rounding half away from zero."""
+    xp = gru_projections(x, zx, p["w_ih_int8"], p["b_ih_int32"], p["acc_scale"])
+    g3 = xp.shape[1]
+    h = nn.gru(xp.T[None], np.eye(g3), p["w_hh"], np.zeros(g3), p["b_hh"], bool(seq))[0]
+    v = h / np.float64(np.float32(sy))
+    return np.clip(np.sign(v) * np.floor(np.abs(v) + 0.5) + zy, -128, 127).astype(np.int8)

@@ -64,6 +64,17 @@ typedef struct gaba_qnn_layer {
     const int8_t *lut;
     // ATTENTION: its projections and the requantization between them.
     const struct gaba_qnn_attention *attn;
+    // GRU (x (F, T) int8 -> y (H) or (H, T) int8): the input projections of
+    // all steps in int8, the recurrence in float32 (TFLite's hybrid RNN
+    // scheme). w is W_ih (3H, F) with per-row scales, packed as
+    // [ceil(F / 4)][ld][4] (row j, input k at ((k / 4) ld + j) 4 + k % 4, zero
+    // padded; ld = 3H rounded up to 16), bias/bias_eff as conv's; row j of
+    // step t's projection is (float)(bias[j] + sum_k w(j, k) (x[k, t] - in_zp))
+    // * acc_scale[j] (acc_scale = in_scale * w_scale[j] in float32); then the
+    // float recurrence (PyTorch's gates, h0 = 0) on gru_wt, W_hh transposed to
+    // (H, ld), and gru_b_hh (3H), and every state quantized to the output
+    // (gaba_qnn_quantize_f32).
+    const float *acc_scale, *gru_wt, *gru_b_hh;
 } gaba_qnn_layer;
 
 // The int8 single-head self-attention (x (D, L) -> y (D, L), nn.h), TFLite's
@@ -85,6 +96,14 @@ typedef struct gaba_qnn_attention {
 
 void gaba_qnn_build_exp_table(float score_scale, int32_t *table);
 
+// The int8 GRU's layouts (gaba_qnn_layer): W_ih packed (bytes) for f inputs,
+// W_ih (3H, f) int8 packed into them, the gate rows' stride ld, and W_hh
+// (3H, H) transposed into wt (H, ld).
+int64_t gaba_qnn_gru_packed_bytes(int64_t f, int64_t hidden);
+void gaba_qnn_gru_pack(int64_t f, int64_t hidden, const int8_t *w_ih, int8_t *packed);
+int64_t gaba_qnn_gru_ld(int64_t hidden);
+void gaba_qnn_gru_transpose(int64_t hidden, const float *w_hh, float *wt);
+
 // Activations an int8 ACT runs as a 256-entry table (sigmoid, tanh, hard-swish).
 int gaba_qnn_is_lut_act(gaba_nn_act act);
 
@@ -103,7 +122,7 @@ void gaba_qnn_build_concat_luts(const gaba_qnn_layer *q, int n_in, int8_t *luts)
 // 1 when the op (with its activation) has an int8 kernel: conv, dense (act none,
 // relu, relu6), max/avg/global pooling, add/sub/mul (none/relu/relu6), concat,
 // reshape/flatten/transpose, act relu/relu6/none, nearest and bilinear upsample,
-// attention.
+// attention, GRU (its recurrence in float32).
 int gaba_qnn_supported(const gaba_nn_layer *layer);
 
 // The shape checks and output shape are the float op's (gaba_nn_prepare);

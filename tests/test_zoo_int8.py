@@ -244,6 +244,14 @@ DEPTHWISE = [  # (C, H, W), params as CONVS (groups = C = c_out), input zero poi
     ((2, 6, 12), (2, 3, 5, 1, 1, 1, 0, 1, 0, 1, 1), -50),  # 12 wide in, 8 out
     ((2, 6, 4), (2, 3, 3, 1, 1, 2, 2, 0, 0, 1, 1), 77),  # pads top and left only
     ((2, 9, 9), (2, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1), 2),  # 4x4 out of rows 9 wide
+    # 3x3 "same" planes of up to 64 values, 8 wide, run as one flat row: the
+    # zoo's 5x5, 7x9 (4 blocks), one row, one column (both of a row's edges
+    # in a lane), and 9 x 7 (65 values: the row passes)
+    ((3, 5, 5), (3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), 11),
+    ((2, 8, 7), (2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), -100),
+    ((2, 1, 8), (2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), 40),
+    ((2, 9, 1), (2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), -9),
+    ((2, 9, 7), (2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), 6),
 ]
 
 

@@ -8,7 +8,8 @@
 // 4 weights.
 // Each loaded row serves every output row that reads it (DW_ROWS output
 // rows at once: any 3x3 kernel at stride 1 or 2, dilation 1 or 2, and other
-// heights at stride 1); a one-row conv1d runs its own tight loop. Other kernels (stride 1 or 2 along
+// heights at stride 1); a 3x3 "same" plane of up to 8 x 8 runs as one flat
+// row; a one-row conv1d runs its own tight loop. Other kernels (stride 1 or 2 along
 // the width, up to MAX_TAPS taps): each channel is copied into a
 // zero-point-padded plane as in qnn_impl.h; a load of 32 input bytes
 // widened to int16 holds 16 pairs (x[2j], x[2j+1]), and vpdpwssd with a
@@ -207,6 +208,68 @@ dw_plane3(const gaba_nn_conv_geom *g, const int sh, const int dh, const int clam
     }
 }
 
+// A 3 x 3 kernel at stride 1, dilation 1 and padding 1 on a plane of at
+// most 8 x 8 (ho = h, wo = w), where rows of 16 lanes would leave most idle
+// (at 10 x 10 and wider the row passes, which reuse each loaded row, measure
+// faster): the plane runs as one flat row of h w outputs. Output f = oy w + ox reads,
+// for kernel row ky, the input bytes f + (ky - 1) w - 1 + kx (kx 0..2),
+// contiguous in the flat plane, so one load per kernel row serves 16
+// outputs; the rows above and below the plane lie outside it (the load's
+// mask: the zero point), and the taps past a row's ends, which land on the
+// neighbouring row, are set to the zero point per lane (edge: the same
+// columns in every channel).
+#define DW_FLAT_MAX_BLOCKS 4
+typedef struct dw_flat {
+    int64_t n; // blocks of 16 outputs
+    __mmask64 m[DW_FLAT_MAX_BLOCKS][3], edge[DW_FLAT_MAX_BLOCKS];
+    __mmask16 mout[DW_FLAT_MAX_BLOCKS];
+} dw_flat;
+
+static int flat3_fits(const gaba_nn_conv_geom *g) {
+    return g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 &&
+           g->pt == 1 && g->pl == 1 && g->ho == g->h && g->wo == g->w && g->wo <= 8 &&
+           g->ho * g->wo <= 16 * DW_FLAT_MAX_BLOCKS;
+}
+
+static void dw_flat_init(const gaba_nn_conv_geom *g, dw_flat *c) {
+    const int64_t w = g->w, hw = g->h * w;
+    c->n = (hw + 15) / 16;
+    for (int64_t b = 0; b < c->n; b++) {
+        for (int64_t ky = 0; ky < 3; ky++) {
+            int64_t at = 16 * b + (ky - 1) * w - 1; // the block's first byte
+            c->m[b][ky] = byte_mask(-at, hw - at) & byte_mask(0, 16 + 2);
+        }
+        __mmask64 edge = 0;
+        for (int64_t i = 0; i < 16 && 16 * b + i < hw; i++) {
+            int64_t ox = (16 * b + i) % w;
+            if (ox == 0) edge |= (__mmask64)1 << (4 * i); // kx 0 left of the row
+            if (ox == w - 1) edge |= (__mmask64)1 << (4 * i + 2); // kx 2 right of it
+        }
+        c->edge[b] = edge;
+        c->mout[b] = (__mmask16)byte_mask(0, hw - 16 * b);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+dw_flat3(const gaba_nn_conv_geom *g, const int clamp, const __m512i *wq, const dw_shuffle *sq,
+         const dw_flat *c, __m512i zx, const gaba_qnn_v16 *rq, const gaba_qnn_v16_est *re,
+         const int8_t *xc, int8_t *yc) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80), zxf = _mm512_xor_si512(zx, flip);
+    const __m512i bias = _mm512_set1_epi32(rq->bias);
+    const int64_t w = g->w;
+    for (int64_t b = 0; b < c->n; b++) {
+        __m512i acc = bias;
+        _Pragma("GCC unroll 3") for (int ky = 0; ky < 3; ky++) {
+            const __mmask64 m = c->m[b][ky];
+            __m512i v = _mm512_maskz_loadu_epi8(m, xc + 16 * b + (ky - 1) * w - 1);
+            v = dw_quads(sq, _mm512_mask_mov_epi8(zxf, m, _mm512_xor_si512(v, flip)));
+            acc = _mm512_dpbusd_epi32(acc, _mm512_mask_mov_epi8(v, c->edge[b], zxf), wq[ky]);
+        }
+        _mm512_mask_cvtsepi32_storeu_epi8(yc + 16 * b, c->mout[b],
+                                          gaba_qnn_v16_requant_est(rq, re, acc, clamp));
+    }
+}
+
 // A kernel one row high on a one-row input (conv1d): 16 outputs from nq
 // (a constant: 1 or 2) quadruples, the accumulator started at the bias. The
 // quadruples read 12 sw + 16 bytes from a block's first input byte (the
@@ -242,9 +305,13 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
     // the 3 x 3 kernels of the zoo: stride 1 or 2, dilation 1 or 2 at stride 1
     const int plane3 = kh == 3 && kw == 3 && g->wo <= 16 * DW_MAX_BLOCKS &&
                        ((g->sh == 1 && (g->dh == 1 || g->dh == 2)) || (g->sh == 2 && g->dh == 1));
+    const int flat3 = flat3_fits(g);
     dw_cols cols;
-    cols.n = 0; // (not the whole struct: a zeroed kilobyte per call shows on small layers)
-    if (plane3) dw_cols_init(g, &cols);
+    dw_flat flat;
+    // (not the whole structs: a zeroed kilobyte per call shows on small layers)
+    cols.n = flat.n = 0;
+    if (flat3) dw_flat_init(g, &flat);
+    else if (plane3) dw_cols_init(g, &cols);
     for (int64_t c = 0; c < g->c; c++) {
         const int8_t *wc = q->w + c * kh * kw, *xc = x + c * g->h * g->w;
         __m512i wq[DW_MAX_KH * DW_MAX_QUADS]; // quadruple t of row ky: its taps, then 0
@@ -268,6 +335,11 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
             } else {
                 dw_row(g, 2, 0, wq, &sq, zx, &rq, &re, xc, yc);
             }
+            continue;
+        }
+        if (flat3) {
+            if (clamp) dw_flat3(g, 1, wq, &sq, &flat, zx, &rq, &re, xc, yc);
+            else dw_flat3(g, 0, wq, &sq, &flat, zx, &rq, &re, xc, yc);
             continue;
         }
         if (plane3) {

@@ -880,6 +880,64 @@ def test_quantized_profile():
         qm.profile(make_inputs(m, 1, 4), runs=0)
 
 
+@pytest.mark.kernels
+@pytest.mark.parametrize("l", [1, 7, 16, 50, 63, 64, 65, 100])
+def test_attention_softmax_int8(l):
+    """The attention's integer softmax alone, at lengths around the vector
+    widths and past 64 (where a row of equal scores sums to 2^22 and more, the
+    16-lane kernel's fallback): random rows, rows of equal scores, rows of one
+    peak; fast == C reference == NumPy bit for bit."""
+    from gaba._ext import _gaba as g
+    rng = np.random.default_rng(l)
+    table = np.empty(256, np.int32)
+    for scale in (0.02, 0.3):
+        table[:] = np.round(65536 * np.exp(-scale * np.arange(256)))
+        s = q8(rng, l, l)
+        s[0] = 127  # all equal: the largest sum
+        if l > 1:
+            s[1] = -128
+            s[1, l // 2] = 127  # one peak
+        fast, ref = g.qnn_softmax(s, table, False), g.qnn_softmax(s, table, True)
+        np.testing.assert_array_equal(fast, ref)
+        np.testing.assert_array_equal(ref, R.softmax(s, table))
+    # exact quotients: with one peak of e = (513 - l) b and the other l - 1 at b,
+    # sum = 512 b and the others' floor((512 b + sum) / (2 sum)) is exactly 1,
+    # which a float estimate can put just below 1 (the kernels correct it)
+    s = np.zeros((l, l), np.int8)
+    s[np.arange(l), np.arange(l)] = 1
+    for b in range(97, 160, 3):
+        table[:] = b
+        table[0] = (513 - l) * b
+        fast = g.qnn_softmax(s, table, False)
+        np.testing.assert_array_equal(fast, R.softmax(s, table))
+        assert l == 1 or (fast[~np.eye(l, dtype=bool)] == 1 - 128).all()
+    with pytest.raises(ValueError, match="scores"):
+        g.qnn_softmax(np.zeros((3, 4), np.int8), table, False)
+
+
+@pytest.mark.kernels
+def test_attention_softmax_quotient_estimate():
+    """Two-position rows whose quotient floor((512 e + sum) / (2 sum)) a float32
+    estimate, trunc(float(num) * (1 / float(den))), puts one too high (found by
+    emulating it in NumPy; one too low happens at exact quotients,
+    test_attention_softmax_int8's): the fast softmax's correction gives the
+    exact probs."""
+    from gaba._ext import _gaba as g
+    rng = np.random.default_rng(5)
+    a = rng.integers(1, 65537, 2_000_000)
+    b = rng.integers(1, 65537, 2_000_000)
+    tot = a + b
+    num, den = 512 * a + tot, 2 * tot
+    est = np.trunc(num.astype(np.float32) * (np.float32(1) / den.astype(np.float32))).astype(np.int64)
+    cases = np.flatnonzero(est - num // den == 1)[:20]
+    assert len(cases) > 0
+    s = np.array([[127, 126], [126, 127]], np.int8)  # row 0 reads (a, b), row 1 (b, a)
+    table = np.zeros(256, np.int32)
+    for i in cases:
+        table[0], table[1] = a[i], b[i]
+        np.testing.assert_array_equal(g.qnn_softmax(s, table, False), R.softmax(s, table))
+
+
 def model_node(name, op):
     """Model `name` (seed 3) quantized, its int8 graph and its one int8 `op` node
     (index, zoo_qgraph row)."""

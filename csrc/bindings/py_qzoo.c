@@ -675,10 +675,38 @@ static PyObject *py_qnn_quantize(PyObject *self, PyObject *const *args, Py_ssize
     return (PyObject *)q;
 }
 
+// qnn_softmax(scores int8 (l, l), exp_table int32 (256), ref) -> int8 probs (l, l):
+// the attention's integer softmax alone (tests).
+static PyObject *py_qnn_softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "qnn_softmax";
+    if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.qnn_softmax takes 3 arguments");
+    int ref = PyObject_IsTrue(args[2]);
+    if (ref < 0) return NULL;
+    PyArrayObject *s = gaba_py_array(args[0], func, "scores", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS);
+    PyArrayObject *t = s ? gaba_py_array(args[1], func, "exp_table", NPY_INT32, 1, 1, GABA_PY_CONTIGUOUS) : NULL;
+    PyArrayObject *y = NULL;
+    if (t && (PyArray_DIM(s, 0) != PyArray_DIM(s, 1) || PyArray_DIM(s, 0) < 1 || PyArray_SIZE(t) != 256))
+        PyErr_Format(PyExc_ValueError, "%s(): scores must be (l, l), l >= 1, and exp_table 256 values", func);
+    else if (t)
+        y = (PyArrayObject *)PyArray_SimpleNew(2, PyArray_DIMS(s), NPY_INT8);
+    if (y) {
+        gaba_status st = gaba_qnn_attention_softmax(PyArray_DIM(s, 0), PyArray_DATA(t), PyArray_DATA(s),
+                                                    PyArray_DATA(y), ref);
+        if (st != GABA_OK) {
+            gaba_py_raise(st, func);
+            Py_CLEAR(y);
+        }
+    }
+    Py_XDECREF(s);
+    Py_XDECREF(t);
+    return (PyObject *)y;
+}
+
 PyMethodDef gaba_py_qzoo_methods[] = {
     {"qnn_quantize", (PyCFunction)(void (*)(void))py_qnn_quantize, METH_FASTCALL,
      "See gaba.zoo.QuantizedModel.quantize_input."},
     {"qnn_layer", (PyCFunction)(void (*)(void))py_qnn_layer, METH_FASTCALL, "One int8 layer over a batch (tests)."},
+    {"qnn_softmax", (PyCFunction)(void (*)(void))py_qnn_softmax, METH_FASTCALL, "The int8 attention's softmax (tests)."},
     {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL, "See gaba.zoo.Model.quantize."},
     {"zoo_qdescribe", py_zoo_qdescribe, METH_O, "See gaba.zoo.QuantizedModel."},
     {"zoo_qnode_eval", (PyCFunction)(void (*)(void))py_zoo_qnode_eval, METH_FASTCALL,

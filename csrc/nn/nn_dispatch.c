@@ -22,7 +22,8 @@
               .qupsample = gaba_qnn_upsample_nearest_avx2, \
               .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx2, \
               .qgpool = gaba_qnn_global_pool_avx2, \
-              .qattn = gaba_qnn_attn_avx2, .qgru_proj = gaba_qnn_gru_proj_ref
+              .qattn = gaba_qnn_attn_avx2, .qgru_proj = gaba_qnn_gru_proj_ref, \
+              .qsoftmax_pairs = gaba_qnn_softmax_pairs_avx2
 #define QAVX512 .qrequant_row = gaba_qnn_requant_row_avx512, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
                 .qquantize = gaba_qnn_quantize_f32_avx512, .qgemm = gaba_qnn_gemm_avx2, \
                 .qaddsub_row = gaba_qnn_addsub_row_avx512, .qim2col = gaba_qnn_im2col_u8_avx2, \
@@ -31,7 +32,8 @@
                 .qupsample = gaba_qnn_upsample_nearest_avx2, \
                 .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx512, \
                 .qgpool = gaba_qnn_global_pool_avx512, \
-                .qattn = gaba_qnn_attn_avx2, .qgru_proj = gaba_qnn_gru_proj_ref
+                .qattn = gaba_qnn_attn_avx2, .qgru_proj = gaba_qnn_gru_proj_ref, \
+              .qsoftmax_pairs = gaba_qnn_softmax_pairs_avx2
 
 gaba_nn_kernels gaba_nn_table = {
     .dwconv = gaba_nn_dwconv_f32_generic, .conv_gemm = gaba_nn_conv_gemm_f32_generic,
@@ -78,6 +80,7 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
         gaba_nn_table.qgemv = gaba_qnn_gemv_avx512vnni;
         gaba_nn_table.qattn = gaba_qnn_attn_avx512vnni;
         gaba_nn_table.qgru_proj = gaba_qnn_gru_proj_avx512vnni;
+        gaba_nn_table.qsoftmax_pairs = gaba_qnn_softmax_pairs_avx512vnni;
     }
     if (isa >= GABA_ISA_AVX512 && gaba_cpu()->avx512vbmi) {
         gaba_nn_table.qlut = gaba_qnn_lut_avx512vbmi;

@@ -237,6 +237,8 @@ typedef struct gaba_nn_kernels {
                   const int8_t *x, int8_t *y, void *ws);
     void (*qgru_proj)(const struct gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
                       float *xp, void *scratch);
+    void (*qsoftmax_pairs)(int64_t l, int64_t p0, int64_t p1, const int32_t *exp_table,
+                           const int8_t *s, int32_t *pp, int32_t *e);
 } gaba_nn_kernels;
 extern gaba_nn_kernels gaba_nn_table;
 

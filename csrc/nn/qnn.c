@@ -312,6 +312,7 @@ gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_sh
     } else if (q->layer.op == GABA_NN_DENSE) {
         *ws_bytes = packed_bytes(gaba_nn_numel(&in[0]), 1);
     } else if (q->layer.op == GABA_NN_ATTENTION) {
+        if (in[0].d[1] > GABA_QNN_ATTN_MAX_L) return GABA_ERR_SHAPE;
         *ws_bytes = gaba_qnn_attention_workspace(in[0].d[0], in[0].d[1], q->layer.p[0]);
     } else if (q->layer.op == GABA_NN_GRU) {
         *ws_bytes = gaba_qnn_gru_workspace(in[0].d[0], in[0].d[1], q->layer.p[0], q->layer.p[1]);

@@ -9,6 +9,8 @@
 
 #include "qnn_kernels.h"
 
+#include <stdlib.h>
+
 #define ALIGN64(v) (((v) + 63) / 64 * 64)
 
 // acc[i] += a * (x[i] + off) over n values: blocks of 16 (a fixed trip count the
@@ -91,4 +93,28 @@ void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_laye
 void gaba_qnn_attn(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
                    int8_t *y, void *ws) {
     gaba_nn_table.qattn(d, l, dk, q, x, y, ws);
+}
+
+gaba_status gaba_qnn_attention_softmax(int64_t l, const int32_t *exp_table, const int8_t *s,
+                                       int8_t *y, int ref) {
+    if (l < 1 || l > GABA_QNN_ATTN_MAX_L || !exp_table || !s || !y) return GABA_ERR_ARG;
+    if (ref) {
+        gaba_qnn_softmax_ref(l, l, exp_table, s, y);
+        return GABA_OK;
+    }
+    const int64_t l8 = (l + 7) / 8 * 8, lt = (l + 1) / 2;
+    int32_t *e = malloc((size_t)(l8 + lt * l8) * sizeof(int32_t)), *pp = e + l8;
+    if (!e) return GABA_ERR_NOMEM;
+    if (!gaba_nn_table.qsoftmax_pairs) { // the plain build: this file's row loop
+        memcpy(y, s, (size_t)(l * l));
+        attn_softmax(l, l, exp_table, y, e);
+        free(e);
+        return GABA_OK;
+    }
+    gaba_nn_table.qsoftmax_pairs(l, 0, l, exp_table, s, pp, e);
+    for (int64_t p = 0; p < l; p++) // pair t of row p: lane p of pair row t, two int16 halves
+        for (int64_t j = 0; j < l; j++)
+            y[p * l + j] = (int8_t)((((uint32_t)pp[(j / 2) * l8 + p] >> (16 * (j % 2))) & 0xffff) - 128);
+    free(e);
+    return GABA_OK;
 }

@@ -144,16 +144,13 @@ static inline __m128i quotient4(__m256d num, __m256d den, __m256d inv) {
     return _mm256_cvttpd_epi32(q);
 }
 
-// gaba_qnn_softmax_ref of the l rows of s (l, l), as probs + 128 =
-// min(floor((512 e + sum) / (2 sum)), 255) into the pair rows pp (lt rows of
-// l8 lanes, lane p row p's pair t); e: l8 int32 of scratch.
-static void softmax_pairs(int64_t l, const int32_t *exp_table, const int8_t *s, int32_t *pp,
-                          int32_t *e) {
+void gaba_qnn_softmax_pairs_avx2(int64_t l, int64_t p0, int64_t p1, const int32_t *exp_table,
+                                 const int8_t *s, int32_t *pp, int32_t *e) {
     const int64_t l8 = lanes(l), lt = (l + 1) / 2;
     const __m256i cap = _mm256_set1_epi32(255), evens = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
     // lanes past l stay 0: an odd l's last pair takes its missing value as 0
     for (int64_t j = l; j < l8; j++) e[j] = 0;
-    for (int64_t p = 0; p < l; p++) {
+    for (int64_t p = p0; p < p1; p++) {
         const int8_t *sr = s + p * l;
         __m128i vmx = _mm_set1_epi8(-128);
         int64_t j = 0;
@@ -214,7 +211,7 @@ void gaba_qnn_attn_pairs(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer 
     product(l, l, kt, qp, 1, l8, kp, l8, a->score_mult, a->score_shift, a->score_zp, sc, l);
     for (int64_t t = 0; t < lt; t++) // lanes past l of the probs' pair rows
         for (int64_t p = l; p < l8; p++) pp[t * l8 + p] = 0;
-    softmax_pairs(l, a->exp_table, sc, pp, e);
+    gaba_nn_table.qsoftmax_pairs(l, 0, l, a->exp_table, sc, pp, e);
     // ctx (dk, l): row k, lane p = sum_j (v_kj - zv) (probs_pj + 128)
     product(dk, l, lt, vp, lt, 1, pp, l8, a->ctx_mult, a->ctx_shift, a->proj[3].in_zp[0], ctx, l);
     gaba_qnn_conv(&gc, &a->proj[3], ctx, y, cws);

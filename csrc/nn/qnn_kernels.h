@@ -145,6 +145,9 @@ void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y);
 // the fast attention runs it too.
 void gaba_qnn_softmax_ref(int64_t rows, int64_t n, const int32_t *exp_table, const int8_t *x,
                           int8_t *y);
+// The int8 attention's longest sequence: l positions of score 2^16 sum below 2^29
+// (the 16-lane softmax's int32 remainder, qnn_attention_avx512vnni.c).
+#define GABA_QNN_ATTN_MAX_L 8192
 // The int8 attention (gaba_qnn_attention) over x (d, l); ws: gaba_qnn_attention_workspace
 // bytes, laid out qkv (3dk, l), scores/probs (l, l), ctx (dk, l), then the fast path's scratch.
 int64_t gaba_qnn_attention_workspace(int64_t d, int64_t l, int64_t dk);
@@ -168,8 +171,20 @@ typedef void (*gaba_qnn_pair_product_fn)(int64_t m, int64_t n, int64_t kt, const
                                          int64_t a_ms, int64_t a_ts, const int32_t *b,
                                          int64_t ldb, int32_t mult, int32_t shift, int32_t zp,
                                          int8_t *y, int64_t rs_y);
-// The AVX2 attention with its two products by `product`; with AVX-512 VNNI's
-// (qnn_attention_avx512vnni.c: vpdpwssd, 32 lanes a row) at that level.
+// gaba_qnn_softmax_ref of rows [p0, p1) of the scores s (l, l), as probs + 128
+// = min(floor((512 e + sum) / (2 sum)), 255), into the pair rows pp (lt rows of
+// l8 lanes, lane p row p's pair t); e: l8 int32 of scratch. The ISA table's
+// qsoftmax_pairs (NULL in the plain build): AVX2 8 lanes, the quotient in
+// double (qnn_attention_avx2.c); AVX-512 VNNI 16 lanes, the quotient from a
+// float estimate (qnn_attention_avx512vnni.c).
+void gaba_qnn_softmax_pairs_avx2(int64_t l, int64_t p0, int64_t p1, const int32_t *exp_table,
+                                 const int8_t *s, int32_t *pp, int32_t *e);
+void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1,
+                                       const int32_t *exp_table, const int8_t *s, int32_t *pp,
+                                       int32_t *e);
+// The AVX2 attention with its two products by `product` (AVX-512 VNNI's at
+// that level: qnn_attention_avx512vnni.c, vpdpwssd, 32 lanes a row) and the
+// table's softmax.
 void gaba_qnn_attn_pairs(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                          const int8_t *x, int8_t *y, void *ws, gaba_qnn_pair_product_fn product);
 void gaba_qnn_attn_avx512vnni(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,

@@ -96,6 +96,13 @@ typedef struct gaba_qnn_attention {
 
 void gaba_qnn_build_exp_table(float score_scale, int32_t *table);
 
+// The attention's integer softmax alone (tests): the l rows of the scores s
+// (l, l) to probs y (l, l, zero point -128), by the fast kernel the attention
+// runs at this ISA level, or the reference (ref 1); l at most 8192 (the int8
+// attention's bound).
+gaba_status gaba_qnn_attention_softmax(int64_t l, const int32_t *exp_table, const int8_t *s,
+                                       int8_t *y, int ref);
+
 // The int8 GRU's layouts (gaba_qnn_layer): W_ih packed (bytes) for f inputs,
 // W_ih (3H, f) int8 packed into them, the gate rows' stride ld, and W_hh
 // (3H, H) transposed into wt (H, ld).

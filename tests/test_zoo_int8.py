@@ -465,7 +465,8 @@ def test_maxpool_int8_rows(shape, k, s):
 @pytest.mark.parametrize("op", ["add", "sub", "mul"])
 @pytest.mark.parametrize("act", ["none", "relu"])
 @pytest.mark.parametrize("bcast", [False, True])
-@pytest.mark.parametrize("c,s", [(5, 12), (7, 100)])  # 700 values: mul's 256-value chunks cross channels
+# 700 values: mul's 256-value chunks cross channels; s 1: a per-channel b is elementwise
+@pytest.mark.parametrize("c,s", [(5, 12), (7, 100), (33, 1)])
 def test_binary_int8(op, act, bcast, requant, c, s):
     rng = np.random.default_rng(4)
     a = q8(rng, 2, c, s)

@@ -13,7 +13,8 @@
              .qupsample = gaba_qnn_upsample_nearest_ref, \
              .qbilinear = gaba_qnn_upsample_bilinear_ref, .qpool = gaba_qnn_pool_s8_generic, \
              .qgpool = gaba_qnn_global_pool_ref, \
-             .qattn = gaba_qnn_attn_generic, .qgru_proj = gaba_qnn_gru_proj_ref
+             .qattn = gaba_qnn_attn_generic, .qgru_proj = gaba_qnn_gru_proj_ref, \
+             .qmul = gaba_qnn_mul_generic
 #define QAVX2 .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
               .qquantize = gaba_qnn_quantize_f32_avx2, .qgemm = gaba_qnn_gemm_avx2, \
               .qaddsub_row = gaba_qnn_addsub_row_avx2, .qim2col = gaba_qnn_im2col_u8_avx2, \
@@ -23,7 +24,7 @@
               .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx2, \
               .qgpool = gaba_qnn_global_pool_avx2, \
               .qattn = gaba_qnn_attn_avx2, .qgru_proj = gaba_qnn_gru_proj_ref, \
-              .qsoftmax_pairs = gaba_qnn_softmax_pairs_avx2
+              .qsoftmax_pairs = gaba_qnn_softmax_pairs_avx2, .qmul = gaba_qnn_mul_generic
 #define QAVX512 .qrequant_row = gaba_qnn_requant_row_avx512, .qdwconv = gaba_qnn_dwconv_s8_avx2, \
                 .qquantize = gaba_qnn_quantize_f32_avx512, .qgemm = gaba_qnn_gemm_avx2, \
                 .qaddsub_row = gaba_qnn_addsub_row_avx512, .qim2col = gaba_qnn_im2col_u8_avx2, \
@@ -33,7 +34,7 @@
                 .qbilinear = gaba_qnn_upsample_bilinear_avx2, .qpool = gaba_qnn_pool_s8_avx512, \
                 .qgpool = gaba_qnn_global_pool_avx512, \
                 .qattn = gaba_qnn_attn_avx2, .qgru_proj = gaba_qnn_gru_proj_ref, \
-              .qsoftmax_pairs = gaba_qnn_softmax_pairs_avx2
+                .qsoftmax_pairs = gaba_qnn_softmax_pairs_avx2, .qmul = gaba_qnn_mul_avx512
 
 gaba_nn_kernels gaba_nn_table = {
     .dwconv = gaba_nn_dwconv_f32_generic, .conv_gemm = gaba_nn_conv_gemm_f32_generic,

@@ -239,6 +239,8 @@ typedef struct gaba_nn_kernels {
                       float *xp, void *scratch);
     void (*qsoftmax_pairs)(int64_t l, int64_t p0, int64_t p1, const int32_t *exp_table,
                            const int8_t *s, int32_t *pp, int32_t *e);
+    void (*qmul)(int64_t c, int64_t s, const struct gaba_qnn_layer *q, const int8_t *a,
+                 const int8_t *b, int b_per_channel, int8_t *y);
 } gaba_nn_kernels;
 extern gaba_nn_kernels gaba_nn_table;
 

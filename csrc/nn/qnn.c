@@ -509,31 +509,38 @@ void gaba_qnn_addsub_row_generic(int op, int64_t n, const int8_t *a, const int8_
     }
 }
 
+// The products, requantized by q_mult[0] 256 at a time across channels.
+void gaba_qnn_mul_generic(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+                          const int8_t *b, int b_per_channel, int8_t *y) {
+    const int32_t za = q->in_zp[0], zb = q->in_zp[1];
+    int32_t t[256];
+    int64_t i = 0, j = 0; // the channel and position of the next value
+    for (int64_t k0 = 0; k0 < c * s; k0 += 256) {
+        int64_t n = c * s - k0 < 256 ? c * s - k0 : 256;
+        for (int64_t k = 0; k < n;) { // runs within one channel (vector loops)
+            int64_t run = n - k < s - j ? n - k : s - j;
+            const int8_t *ak = a + k0 + k, *bk = b + k0 + k;
+            if (b_per_channel) {
+                const int32_t bi = b[i] - zb;
+                for (int64_t r = 0; r < run; r++) t[k + r] = (ak[r] - za) * bi;
+            } else {
+                for (int64_t r = 0; r < run; r++) t[k + r] = (ak[r] - za) * (bk[r] - zb);
+            }
+            k += run, j += run;
+            if (j == s) j = 0, i++;
+        }
+        gaba_nn_table.qrequant_row(n, t, 0, q->q_mult[0], q->q_shift[0], q->out_zp, q->act_min,
+                                   q->act_max, y + k0);
+    }
+}
+
 void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                      const int8_t *b, int b_per_channel, int8_t *y) {
-    const int32_t za = q->in_zp[0], zb = q->in_zp[1];
-    if (op == 2) { // mul: the products, requantized by q_mult[0] 256 at a time across channels
-        int32_t t[256];
-        int64_t i = 0, j = 0; // the channel and position of the next value
-        for (int64_t k0 = 0; k0 < c * s; k0 += 256) {
-            int64_t n = c * s - k0 < 256 ? c * s - k0 : 256;
-            for (int64_t k = 0; k < n;) { // runs within one channel (vector loops)
-                int64_t run = n - k < s - j ? n - k : s - j;
-                const int8_t *ak = a + k0 + k, *bk = b + k0 + k;
-                if (b_per_channel) {
-                    const int32_t bi = b[i] - zb;
-                    for (int64_t r = 0; r < run; r++) t[k + r] = (ak[r] - za) * bi;
-                } else {
-                    for (int64_t r = 0; r < run; r++) t[k + r] = (ak[r] - za) * (bk[r] - zb);
-                }
-                k += run, j += run;
-                if (j == s) j = 0, i++;
-            }
-            gaba_nn_table.qrequant_row(n, t, 0, q->q_mult[0], q->q_shift[0], q->out_zp,
-                                       q->act_min, q->act_max, y + k0);
-        }
+    if (op == 2) {
+        gaba_nn_table.qmul(c, s, q, a, b, b_per_channel, y);
         return;
     }
+    const int32_t zb = q->in_zp[1];
     if (!b_per_channel) { // one row over all channels: the row's setup once
         gaba_nn_table.qaddsub_row(op, c * s, a, b, 0, q, y);
         return;

@@ -1,8 +1,9 @@
 // qnn_avx512.c - the int8 output stage, a whole add/sub row (the double-rounded
 // sum from a float32 estimate, or both rescalings, the sum and the output
-// stage in registers; qnn_kernels.h) and the float edge's quantization 16
-// lanes at a time with AVX-512, the tail masked; bit-exact with the scalar
-// versions (qnn_avx512_impl.h).
+// stage in registers; qnn_kernels.h), the mul (the products and their output
+// stage in registers) and the float edge's quantization 16 lanes at a time
+// with AVX-512, the tail masked; bit-exact with the scalar versions
+// (qnn_avx512_impl.h).
 #include "qnn_avx512_impl.h"
 
 #include <math.h>
@@ -130,6 +131,37 @@ void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t
         }
         _mm512_mask_cvtsepi32_storeu_epi8(y + i, m, addsub16_int(op, &ci, q, xa, xb, bc, b != NULL));
     }
+}
+
+// gaba_qnn_mul_generic's integers: (a - za) (b - zb) in int32 lanes, requantized
+// by q_mult[0] in registers; a per-channel b runs channel by channel (one
+// value per element where s = 1), the output stage set up once.
+void gaba_qnn_mul_avx512(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+                         const int8_t *b, int b_per_channel, int8_t *y) {
+    const gaba_qnn_v16 rq = gaba_qnn_v16_init(0, q->q_mult[0], q->q_shift[0], q->out_zp,
+                                              q->act_min, q->act_max);
+    const __m512i za = _mm512_set1_epi32(q->in_zp[0]), zb = _mm512_set1_epi32(q->in_zp[1]);
+#define LOAD(p, m) _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p))
+    if (!b_per_channel || s == 1) {
+        for (int64_t i = 0; i < c * s; i += 16) {
+            const __mmask16 m = tail_mask(c * s - i);
+            __m512i p = _mm512_mullo_epi32(_mm512_sub_epi32(LOAD(a + i, m), za),
+                                           _mm512_sub_epi32(LOAD(b + i, m), zb));
+            _mm512_mask_cvtsepi32_storeu_epi8(y + i, m, gaba_qnn_v16_requant(&rq, p));
+        }
+        return;
+    }
+    for (int64_t ch = 0; ch < c; ch++) {
+        const __m512i bv = _mm512_set1_epi32(b[ch] - q->in_zp[1]);
+        const int8_t *ac = a + ch * s;
+        int8_t *yc = y + ch * s;
+        for (int64_t i = 0; i < s; i += 16) {
+            const __mmask16 m = tail_mask(s - i);
+            __m512i p = _mm512_mullo_epi32(_mm512_sub_epi32(LOAD(ac + i, m), za), bv);
+            _mm512_mask_cvtsepi32_storeu_epi8(yc + i, m, gaba_qnn_v16_requant(&rq, p));
+        }
+    }
+#undef LOAD
 }
 
 // gaba_qnn_quantize_f32: the same division, round half away from zero, zero

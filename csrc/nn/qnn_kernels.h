@@ -253,6 +253,14 @@ void gaba_qnn_addsub_row_avx2(int op, int64_t n, const int8_t *a, const int8_t *
                               const gaba_qnn_layer *q, int8_t *y);
 void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
                                 const gaba_qnn_layer *q, int8_t *y);
+// The int8 mul over (c, s), b (c, s) or per channel (c): y = requant((a - za)
+// (b - zb)) by q_mult/q_shift[0] (the ISA table's qmul).
+typedef void (*gaba_qnn_mul_fn)(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+                                const int8_t *b, int b_per_channel, int8_t *y);
+void gaba_qnn_mul_generic(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+                          const int8_t *b, int b_per_channel, int8_t *y);
+void gaba_qnn_mul_avx512(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
+                         const int8_t *b, int b_per_channel, int8_t *y);
 // Fast add/sub/mul (op 0/1/2) over (c, s), b (c, s) or per channel (c).
 void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                      const int8_t *b, int b_per_channel, int8_t *y);

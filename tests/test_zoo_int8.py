@@ -85,7 +85,7 @@ CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g
     # between blocks): K = 1107 (K % 4 = 3) and a pointwise K = 1030
     ((123, 5, 7), (7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu"),
     ((1030, 2, 9), (13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1), "none"),
-    # short reductions (K <= 64, the image stems) at the zoo's geometries on widths
+    # short reductions (the image stems, K <= 64) at the zoo's geometries on widths
     # not a multiple of 16: 3x3 stride 2 and 1 (K = 27), the 4x4 stride-4 patch stem
     # (K = 48), 5x5 stride 4 (K = 25), 1 channel (K = 9), grouped (K = 9, 8 groups)
     ((3, 33, 37), (8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1), "relu"),
@@ -94,6 +94,13 @@ CONVS = [  # (C, H, W), params {c_out, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g
     ((1, 22, 50), (16, 5, 5, 4, 4, 2, 2, 2, 2, 1, 1, 1), "relu"),
     ((1, 9, 40), (16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu"),
     ((8, 13, 19), (32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 8), "relu"),
+    # the same path up to K = 256 and 64 kernel rows: a conv1d of k 5 over 24
+    # channels (K = 120), a causal dilated TCN layer (K = 96), 3x3 over 21
+    # channels (K = 189, 63 kernel rows), k 4 over 64 channels (K = 256)
+    ((24, 1, 150), (8, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1, 1), "none"),
+    ((32, 1, 64), (32, 1, 3, 1, 1, 0, 8, 0, 0, 1, 4, 1), "relu"),
+    ((21, 6, 40), (9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), "relu"),
+    ((64, 1, 70), (5, 1, 4, 1, 1, 0, 3, 0, 0, 1, 1, 1), "relu6"),
     # padding on all sides, unequal; c_out not a multiple of the tile; strides 3, 4;
     # dilation; kernels narrower than 3 and strides past 4 (the per-tap and generic
     # paths); a row longer than the slab; an input smaller than the kernel's reach

@@ -11,6 +11,9 @@
 
 #include <immintrin.h>
 
+#define ROWS_MAX_K 256   // im2col_rows: its reductions (groups of 4 k steps set up per call)
+#define ROWS_MAX_ROWS 64 // and kernel rows (one load each per 16 columns)
+
 static inline __mmask64 mask_below(int64_t n) {
     return n <= 0 ? 0 : n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
 }
@@ -33,13 +36,14 @@ static inline void zero_tail(uint8_t *xg, int64_t n, int64_t np) {
         _mm512_mask_storeu_epi8(xg + 4 * p, mask_below(4 * (np - p)), _mm512_setzero_si512());
 }
 
-// Short reductions (K <= 64) with kernels at least 3 wide whose 16 columns
+// Reductions of up to ROWS_MAX_K with kernels at least 3 wide whose 16 columns
 // of taps span at most 64 input bytes (3x3 at stride 1 or 2, 4x4 at stride
 // 4): 4 consecutive taps lie in at most 2 kernel rows, so one masked load
 // per kernel row and 16 columns, and per group one vpermt2b over its two
 // rows' bytes.
 static int rows_fit(const gaba_nn_conv_geom *g, int64_t cig) {
-    return cig * g->kh * g->kw <= 64 && g->kw >= 3 && 15 * g->sw + (g->kw - 1) * g->dw < 64;
+    return cig * g->kh * g->kw <= ROWS_MAX_K && cig * g->kh <= ROWS_MAX_ROWS && g->kw >= 3 &&
+           15 * g->sw + (g->kw - 1) * g->dw < 64;
 }
 
 static void im2col_rows(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
@@ -51,9 +55,9 @@ static void im2col_rows(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
     // per group: the two kernel rows (ci kh + ky) it reads, its vpermt2b
     // indices (byte q of lane j <- j sw + kx dw of row a, or + 64: of row b)
     // and the mask of its real k steps (the rest stay 0)
-    int64_t ra[16], rb[16];
-    __m512i idx[16], flip_real[16];
-    __mmask64 real[16];
+    int64_t ra[ROWS_MAX_K / 4], rb[ROWS_MAX_K / 4];
+    __m512i idx[ROWS_MAX_K / 4], flip_real[ROWS_MAX_K / 4];
+    __mmask64 real[ROWS_MAX_K / 4];
     const __m512i vlane = lane_columns(g->sw);
     gaba_qnn_tap t = {0, 0, 0};
     for (int64_t g4 = 0; g4 < ng; g4++) {
@@ -70,9 +74,9 @@ static void im2col_rows(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
         idx[g4] = _mm512_add_epi8(vlane, _mm512_set1_epi32((int32_t)quad));
         flip_real[g4] = _mm512_maskz_mov_epi8(real[g4], flip);
     }
-    __m512i win[64];
+    __m512i win[ROWS_MAX_ROWS];
     for (int64_t oy = oy0; oy < oy0 + n_rows; oy++) {
-        const int8_t *rows[64]; // kernel row r's input row, NULL when outside
+        const int8_t *rows[ROWS_MAX_ROWS]; // kernel row r's input row, NULL when outside
         for (int64_t r = 0; r < nkr; r++) {
             int64_t iy = oy * g->sh - g->pt + r % g->kh * g->dh;
             rows[r] = iy >= 0 && iy < g->h ? x + ((c0 + r / g->kh) * g->h + iy) * g->w : NULL;

@@ -433,6 +433,17 @@ def test_pools_int8():
         np.testing.assert_array_equal(a[n], R.avgpool(x[n], (3, 2), (2, 2)))
         np.testing.assert_array_equal(gm[n], R.global_pool(x[n], True))
         np.testing.assert_array_equal(ga[n], R.global_pool(x[n], False))
+    # average pooling at width stride 1 (OCRNano's 4x1 collapse; 16 outputs a step):
+    # rows off 16, windows of 3 and 25 (ties of the mean at +-1/2), the extremes
+    x = q8(rng, 2, 5, 8, 37)
+    x[0, 0] = 127
+    x[0, 1] = -128
+    x[1, 2, :, ::2] = 1  # means of 4 (and 2 x 2) values at exact halves
+    x[1, 2, :, 1::2] = 2
+    for k, s in [((4, 1), (4, 1)), ((1, 3), (1, 1)), ((2, 2), (2, 1)), ((5, 5), (3, 1))]:
+        a = both("avgpool", "none", [*k, *s, 0, 0, 0, 0], [x], q, q[0])
+        for n in range(2):
+            np.testing.assert_array_equal(a[n], R.avgpool(x[n], k, s))
 
 
 @pytest.mark.kernels

@@ -3,8 +3,9 @@
 // tail (no scalar tails: the zoo's rows are 5 to 64 values). Max pooling
 // with 2-wide, stride-2 windows takes 32 outputs per step (the window's rows
 // reduced with vpmaxsb, each byte pair with its neighbour, vpmovwb packs the
-// even bytes); global pooling 64 values a step (vpmaxsb; vpsadbw sums of
-// x + 128, the masked-off bytes 0). Same results as the reference.
+// even bytes); average pooling at width stride 1 16 outputs a step; global
+// pooling 64 values a step (vpmaxsb; vpsadbw sums of x + 128, the
+// masked-off bytes 0). Same results as the reference.
 #include "qnn_kernels.h"
 
 #include <immintrin.h>
@@ -13,7 +14,39 @@ static inline __mmask64 mask_below(int64_t n) {
     return n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
 }
 
+// Average pooling at width stride 1, 16 outputs a step: the window's sums in
+// int32 lanes, then gaba_qnn_round_mean's trunc((|sum| + n / 2) / n) with the
+// sign, the quotient a float32 division: exact for n <= AVG_MAX_N (sums below
+// 2^24, and a quotient within 1/n of an integer stays below it).
+#define AVG_MAX_N 4096
+static void avg_rows(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y) {
+    const int32_t n = (int32_t)(g->kh * g->kw);
+    const __m512 vn = _mm512_set1_ps((float)n);
+    const __m512i half = _mm512_set1_epi32(n / 2);
+    for (int64_t c = 0; c < g->c; c++)
+        for (int64_t oy = 0; oy < g->ho; oy++) {
+            const int8_t *x0 = x + (c * g->h + oy * g->sh) * g->w;
+            int8_t *yr = y + (c * g->ho + oy) * g->wo;
+            for (int64_t ox = 0; ox < g->wo; ox += 16) {
+                const __mmask16 m = (__mmask16)mask_below(g->wo - ox);
+                __m512i sum = _mm512_setzero_si512();
+                for (int64_t ky = 0; ky < g->kh; ky++)
+                    for (int64_t kx = 0; kx < g->kw; kx++)
+                        sum = _mm512_add_epi32(sum, _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(
+                                                        m, x0 + ky * g->w + ox + kx)));
+                __m512i a = _mm512_add_epi32(_mm512_abs_epi32(sum), half);
+                __m512i q = _mm512_cvttps_epi32(_mm512_div_ps(_mm512_cvtepi32_ps(a), vn));
+                q = _mm512_mask_sub_epi32(q, _mm512_movepi32_mask(sum), _mm512_setzero_si512(), q);
+                _mm512_mask_cvtsepi32_storeu_epi8(yr + ox, m, q);
+            }
+        }
+}
+
 void gaba_qnn_pool_s8_avx512(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max) {
+    if (!is_max && g->sw == 1 && g->kh * g->kw <= AVG_MAX_N) {
+        avg_rows(g, x, y);
+        return;
+    }
     if (!is_max || g->kw != 2 || g->sw != 2) {
         gaba_qnn_pool_s8_generic(g, x, y, is_max);
         return;

@@ -88,7 +88,8 @@ void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1,
             __mmask64 m = l - j >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (l - j)) - 1);
             vmx = _mm512_max_epi8(vmx, _mm512_mask_loadu_epi8(vmx, m, sr + j));
         }
-        const __m256i m8 = _mm256_max_epi8(_mm512_castsi512_si256(vmx), _mm512_extracti64x4_epi64(vmx, 1));
+        const __m256i m8 =
+            _mm256_max_epi8(_mm512_castsi512_si256(vmx), _mm512_extracti64x4_epi64(vmx, 1));
         __m128i m4 = _mm_max_epi8(_mm256_castsi256_si128(m8), _mm256_extracti128_si256(m8, 1));
         m4 = _mm_max_epi8(m4, _mm_srli_si128(m4, 8));
         m4 = _mm_max_epi8(m4, _mm_srli_si128(m4, 4));
@@ -104,7 +105,8 @@ void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1,
             vs = _mm512_add_epi32(vs, ev);
         }
         const int64_t sum = _mm512_reduce_add_epi32(vs);
-        const __m512i vsum = _mm512_set1_epi32((int32_t)sum), den = _mm512_set1_epi32((int32_t)(2 * sum));
+        const __m512i vsum = _mm512_set1_epi32((int32_t)sum);
+        const __m512i den = _mm512_set1_epi32((int32_t)(2 * sum));
         const __m512 inv = _mm512_set1_ps(1.0f / (float)(2 * sum));
         for (int64_t j = 0; j < l8; j += 16) {
             const __m512i num = _mm512_add_epi32(

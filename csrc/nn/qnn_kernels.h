@@ -145,8 +145,9 @@ void gaba_qnn_transpose_ref(int64_t a, int64_t b, const int8_t *x, int8_t *y);
 // the fast attention runs it too.
 void gaba_qnn_softmax_ref(int64_t rows, int64_t n, const int32_t *exp_table, const int8_t *x,
                           int8_t *y);
-// The int8 attention's longest sequence: l positions of score 2^16 sum below 2^29
-// (the 16-lane softmax's int32 remainder, qnn_attention_avx512vnni.c).
+// The int8 attention's longest sequence: a row's l exp values (each at most
+// 2^16) then sum below 2^29, as the 16-lane softmax's int32 remainder needs
+// (qnn_attention_avx512vnni.c).
 #define GABA_QNN_ATTN_MAX_L 8192
 // The int8 attention (gaba_qnn_attention) over x (d, l); ws: gaba_qnn_attention_workspace
 // bytes, laid out qkv (3dk, l), scores/probs (l, l), ctx (dk, l), then the fast path's scratch.
@@ -255,8 +256,6 @@ void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t
                                 const gaba_qnn_layer *q, int8_t *y);
 // The int8 mul over (c, s), b (c, s) or per channel (c): y = requant((a - za)
 // (b - zb)) by q_mult/q_shift[0] (the ISA table's qmul).
-typedef void (*gaba_qnn_mul_fn)(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
-                                const int8_t *b, int b_per_channel, int8_t *y);
 void gaba_qnn_mul_generic(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                           const int8_t *b, int b_per_channel, int8_t *y);
 void gaba_qnn_mul_avx512(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,

@@ -464,10 +464,10 @@ class QuantizedModel:
     real = scale * (q - zero_point)). It owns its weights (the float model may
     change or go away afterwards). ``qm.requant`` says how its conv and dense
     layers requantize ("double" or "fp32", :meth:`Model.quantize`).
-    ``qm.layer_dtypes`` lists (layer, "int8" | "float32" | "int8+float32")
-    in execution order: the last is the GRU, int8 in its input projections
-    and float32 in its recurrence; ``qm.float_layers`` names the layers that
-    compute in float32 wholly or in part, ``qm.fully_int8`` says there are none.
+    ``qm.layer_dtypes`` lists (layer, kind) in execution order, kind "int8",
+    "float32", or "int8+float32" for the GRU (int8 input projections, float32
+    recurrence); ``qm.float_layers`` names the layers that compute in float32
+    wholly or in part, ``qm.fully_int8`` says there are none.
     """
 
     def __init__(self, capsule, model):

@@ -391,8 +391,10 @@ def export_qdq(qm, path):
             W = int8_weights(name, L["op"], params, w, tensors[ins[0]]["scale"])
         elif L["op"] == "embedding":
             W = int8_table(name, w["table"], out)
-        elif L["op"] in ("attention", "gru"):  # the float op on the dequantized int8 weights;
-            W = g.weights(name, w.__getitem__)  # the attention's internal q/k/v/scores/probs/ctx points are not exported
+        elif L["op"] in ("attention", "gru"):
+            # the float op on the dequantized int8 weights (the attention's internal
+            # q/k/v/scores/probs/ctx points are not exported)
+            W = g.weights(name, w.__getitem__)
         else:
             W = None
         y = _emit(g, L, [read(i) for i in ins], in_shapes, None, W)

@@ -6,13 +6,10 @@
 // distill_ref.c only by expf rounding (about 2 ulp).
 #include "distill_kernels.h"
 #include "../core/exp_avx512.h"
+#include "../core/lanes_avx512.h"
 
 #include <immintrin.h>
 #include <math.h>
-
-static inline __mmask16 tail_mask(int64_t left) {
-    return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
-}
 
 static inline double hsum(__m512 v) {
     __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
@@ -26,7 +23,7 @@ double gaba_distill_row_f32_avx512(const float *s, const float *t, int64_t label
     const __m512 ninf = _mm512_set1_ps(-INFINITY);
     __m512 vms = ninf, vmt = ninf;
     for (int64_t j = 0; j < c; j += 16) {
-        __mmask16 m = tail_mask(c - j);
+        __mmask16 m = gaba_lanes16(c - j);
         vms = _mm512_max_ps(vms, _mm512_mask_loadu_ps(ninf, m, s + j));
         vmt = _mm512_max_ps(vmt, _mm512_mask_loadu_ps(ninf, m, t + j));
     }
@@ -37,7 +34,7 @@ double gaba_distill_row_f32_avx512(const float *s, const float *t, int64_t label
     __m512 acc_s = zero, acc_t = zero, acc_dot = zero, acc_1 = zero;
     const int need_1 = label >= 0 && !p->unit_t;
     for (int64_t j = 0; j < c; j += 16) {
-        __mmask16 m = tail_mask(c - j);
+        __mmask16 m = gaba_lanes16(c - j);
         __m512 vs = _mm512_maskz_loadu_ps(m, s + j), vt = _mm512_maskz_loadu_ps(m, t + j);
         __m512 ds = _mm512_sub_ps(vs, bms);
         __m512 xs = _mm512_mul_ps(ds, inv_t);
@@ -61,7 +58,7 @@ double gaba_distill_row_f32_avx512(const float *s, const float *t, int64_t label
         const __m512 gp = _mm512_set1_ps(p->g_soft * (float)(1.0 / sum_t));
         const __m512 g1 = _mm512_set1_ps(label >= 0 ? p->g_hard * (float)exp(-lse_1) : 0.0f);
         for (int64_t j = 0; j < c; j += 16) {
-            __mmask16 m = tail_mask(c - j);
+            __mmask16 m = gaba_lanes16(c - j);
             __m512 vs = _mm512_maskz_loadu_ps(m, s + j), vt = _mm512_maskz_loadu_ps(m, t + j);
             __m512 ds = _mm512_sub_ps(vs, bms);
             __m512 es = gaba_exp512(_mm512_mul_ps(ds, inv_t));

@@ -7,15 +7,12 @@
 // two aligned loads per 24 FMAs. Edge columns use masks, edge rows are
 // simply not stored; only the epilogue looks at strides.
 #include "gemm_kernels.h"
+#include "../core/lanes_avx512.h"
 
 #include <immintrin.h>
 
 #define MR GABA_GEMM_MR_AVX512
 #define NR GABA_GEMM_NR_AVX512
-
-static inline __mmask16 lanes(int64_t n) {
-    return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
-}
 
 // act(alpha * acc + beta * C + bias) on 16 lanes of a unit-stride row.
 // max/min take the NaN operand second so NaN passes, as in the reference.
@@ -36,8 +33,8 @@ static inline void store_row(float *c, int64_t cs_c, int64_t nr, __m512 lo, __m5
                              const gaba_gemm_epi *e) {
     const float *bias = e->last ? e->bias : NULL;
     if (cs_c == 1) {
-        store16(c, lanes(nr), lo, e, bias);
-        if (nr > 16) store16(c + 16, lanes(nr - 16), hi, e, bias ? bias + 16 : NULL);
+        store16(c, gaba_lanes16(nr), lo, e, bias);
+        if (nr > 16) store16(c + 16, gaba_lanes16(nr - 16), hi, e, bias ? bias + 16 : NULL);
         return;
     }
     float t[NR];
@@ -109,13 +106,13 @@ void gaba_gemm_ukr_f32_avx512(int64_t k, const float *a, const float *b, float *
         const float *ar[NROWS];                                                             \
         for (int i = 0; i < NROWS; i++) ar[i] = a + (i < mr ? i : mr - 1) * rs_a;           \
         if (nr > 16) {                                                                      \
-            __mmask16 m1 = lanes(nr - 16);                                                  \
+            __mmask16 m1 = gaba_lanes16(nr - 16);                                                  \
             for (int64_t p = 0, off = 0; p < k; p++, off += cs_a, b += rs_b) {              \
                 __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);     \
                 ROWS(DIRECT_FMA2)                                                           \
             }                                                                               \
         } else {                                                                            \
-            __mmask16 m0 = lanes(nr);                                                       \
+            __mmask16 m0 = gaba_lanes16(nr);                                                       \
             for (int64_t p = 0, off = 0; p < k; p++, off += cs_a, b += rs_b) {              \
                 __m512 b0 = _mm512_maskz_loadu_ps(m0, b);                                   \
                 ROWS(DIRECT_FMA1)                                                           \
@@ -193,7 +190,7 @@ void gaba_gemm_gemv_f32_avx512(int64_t n, int64_t k, const float *x, int64_t inc
         // four registers, even and odd k in separate sums (eight FMA chains).
         for (int64_t j = 0; j < n; j += 64) {
             __mmask16 m[4];
-            for (int q = 0; q < 4; q++) m[q] = lanes(n - j - 16 * q);
+            for (int q = 0; q < 4; q++) m[q] = gaba_lanes16(n - j - 16 * q);
             __m512 s[8];
             for (int q = 0; q < 8; q++) s[q] = _mm512_setzero_ps();
             const float *col = b + j * cs_b;
@@ -224,7 +221,7 @@ void gaba_gemm_gemv_f32_avx512(int64_t n, int64_t k, const float *x, int64_t inc
             const float *b0 = b + j * cs_b, *b1 = b0 + cs_b, *b2 = b1 + cs_b, *b3 = b2 + cs_b;
             __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
             for (int64_t p = 0; p < k; p += 16) {
-                __mmask16 mask = lanes(k - p);
+                __mmask16 mask = gaba_lanes16(k - p);
                 __m512 xv = _mm512_maskz_loadu_ps(mask, x + p);
                 s0 = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(mask, b0 + p), s0);
                 s1 = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(mask, b1 + p), s1);
@@ -239,7 +236,7 @@ void gaba_gemm_gemv_f32_avx512(int64_t n, int64_t k, const float *x, int64_t inc
         for (; j < n; j++) {
             __m512 s = _mm512_setzero_ps();
             for (int64_t p = 0; p < k; p += 16) {
-                __mmask16 mask = lanes(k - p);
+                __mmask16 mask = gaba_lanes16(k - p);
                 s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, x + p),
                                     _mm512_maskz_loadu_ps(mask, b + j * cs_b + p), s);
             }

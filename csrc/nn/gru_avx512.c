@@ -8,15 +8,12 @@
 // error, for tanh near 0).
 #include "nn_kernels.h"
 #include "../core/exp_avx512.h"
+#include "../core/lanes_avx512.h"
 
 #include <string.h>
 
 #define ROUND16(v) (((v) + 15) / 16 * 16)
 #define BLOCK 6 // vectors of the product per pass: 12 accumulators
-
-static inline __mmask16 lanes(int64_t n) {
-    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-}
 
 // 16 rows of r, each 16 floats, transposed in place.
 static inline void transpose16(__m512 r[16]) {
@@ -49,7 +46,7 @@ void gaba_nn_gru_transpose_f32_avx512(int64_t hd, const float *w_hh, float *wt) 
     __m512 r[16];
     for (int64_t j0 = 0; j0 < ld; j0 += 16)
         for (int64_t i0 = 0; i0 < hd; i0 += 16) {
-            __mmask16 m = lanes(hd - i0);
+            __mmask16 m = gaba_lanes16(hd - i0);
             for (int k = 0; k < 16; k++)
                 r[k] = j0 + k < 3 * hd ? _mm512_maskz_loadu_ps(m, w_hh + (j0 + k) * hd + i0)
                                        : _mm512_setzero_ps();
@@ -83,7 +80,7 @@ static inline __attribute__((always_inline)) void product(int nb, int64_t hd, in
 static void gates(int64_t hd, const float *gi, const float *hp, float *h) {
     const __m512 one = _mm512_set1_ps(1.0f);
     for (int64_t j = 0; j < hd; j += 16) {
-        __mmask16 m = lanes(hd - j);
+        __mmask16 m = gaba_lanes16(hd - j);
 #define LD(p) _mm512_maskz_loadu_ps(m, (p) + j)
         __m512 r = gaba_sigmoid512(_mm512_add_ps(LD(gi), LD(hp)));
         __m512 z = gaba_sigmoid512(_mm512_add_ps(LD(gi + hd), LD(hp + hd)));

@@ -6,6 +6,7 @@
 // 12 zmm accumulators, the lanes past n masked (the pair rows are rounded
 // to 8 lanes only), the output stage on the registers (qnn_avx512_impl.h).
 #include "qnn_avx512_impl.h"
+#include "../core/lanes_avx512.h"
 
 #define MR 6
 
@@ -66,10 +67,6 @@ static void pair_product(int64_t m, int64_t n, int64_t kt, const int32_t *a, int
     }
 }
 
-static inline __mmask16 mask16(int64_t n) {
-    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
-}
-
 // The softmax pairs (qnn_kernels.h) on 16 lanes: the exp values by one
 // 16-lane gather, the quotient q = floor(num / den), num = 512 e + sum, den =
 // 2 sum, from a float32 estimate (relative error below 2^-22 and q <= 256.5,
@@ -98,10 +95,10 @@ void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1,
         const __m512i vm = _mm512_set1_epi32((int8_t)_mm_cvtsi128_si32(m4));
         __m512i vs = _mm512_setzero_si512();
         for (int64_t j = 0; j < l8; j += 16) { // lanes past l: e = 0
-            const __mmask16 m = mask16(l - j);
+            const __mmask16 m = gaba_lanes16(l - j);
             __m512i idx = _mm512_sub_epi32(vm, _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, sr + j)));
             __m512i ev = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, exp_table, 4);
-            _mm512_mask_storeu_epi32(e + j, mask16(l8 - j), ev);
+            _mm512_mask_storeu_epi32(e + j, gaba_lanes16(l8 - j), ev);
             vs = _mm512_add_epi32(vs, ev);
         }
         const int64_t sum = _mm512_reduce_add_epi32(vs);
@@ -110,7 +107,7 @@ void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1,
         const __m512 inv = _mm512_set1_ps(1.0f / (float)(2 * sum));
         for (int64_t j = 0; j < l8; j += 16) {
             const __m512i num = _mm512_add_epi32(
-                _mm512_slli_epi32(_mm512_maskz_loadu_epi32(mask16(l8 - j), e + j), 9), vsum);
+                _mm512_slli_epi32(_mm512_maskz_loadu_epi32(gaba_lanes16(l8 - j), e + j), 9), vsum);
             __m512i q = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(num), inv));
             const __m512i r = _mm512_sub_epi32(num, _mm512_mullo_epi32(q, den));
             q = _mm512_mask_sub_epi32(q, _mm512_cmplt_epi32_mask(r, _mm512_setzero_si512()), q, one);

@@ -5,18 +5,15 @@
 // with AVX-512, the tail masked; bit-exact with the scalar versions
 // (qnn_avx512_impl.h).
 #include "qnn_avx512_impl.h"
+#include "../core/lanes_avx512.h"
 
 #include <math.h>
-
-static inline __mmask16 tail_mask(int64_t left) {
-    return left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
-}
 
 void gaba_qnn_requant_row_avx512(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                                  int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y) {
     const gaba_qnn_v16 c = gaba_qnn_v16_init(bias, mult, shift, zp, lo, hi);
     for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 m = tail_mask(n - i);
+        __mmask16 m = gaba_lanes16(n - i);
         __m512i r = gaba_qnn_v16_requant(&c, _mm512_maskz_loadu_epi32(m, acc + i));
         _mm512_mask_cvtsepi32_storeu_epi8(y + i, m, r);
     }
@@ -33,7 +30,7 @@ static void addsub_row_fp32(int op, int64_t n, const int8_t *a, const int8_t *b,
     const __m512i za = _mm512_set1_epi32(q->in_zp[0]), zb = _mm512_set1_epi32(q->in_zp[1]),
                   zy = _mm512_set1_epi32(q->out_zp);
     for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 m = tail_mask(n - i);
+        __mmask16 m = gaba_lanes16(n - i);
         __m512i da = _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, a + i)), za);
         __m512 va = _mm512_mul_ps(_mm512_cvtepi32_ps(da), ra), vb = vbc;
         if (b) {
@@ -115,7 +112,7 @@ void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t
     // the clamp int8's whole range: the saturating store applies it (|g| stays far inside int32)
     const int clamp = q->act_min != -128 || q->act_max != 127;
     for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 m = tail_mask(n - i);
+        __mmask16 m = gaba_lanes16(n - i);
         __m512i xa = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, a + i));
         __m512i xb = b ? _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, b + i)) : xa;
         if (ce.ok) {
@@ -144,7 +141,7 @@ void gaba_qnn_mul_avx512(int64_t c, int64_t s, const gaba_qnn_layer *q, const in
 #define LOAD(p, m) _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p))
     if (!b_per_channel || s == 1) {
         for (int64_t i = 0; i < c * s; i += 16) {
-            const __mmask16 m = tail_mask(c * s - i);
+            const __mmask16 m = gaba_lanes16(c * s - i);
             __m512i p = _mm512_mullo_epi32(_mm512_sub_epi32(LOAD(a + i, m), za),
                                            _mm512_sub_epi32(LOAD(b + i, m), zb));
             _mm512_mask_cvtsepi32_storeu_epi8(y + i, m, gaba_qnn_v16_requant(&rq, p));
@@ -156,7 +153,7 @@ void gaba_qnn_mul_avx512(int64_t c, int64_t s, const gaba_qnn_layer *q, const in
         const int8_t *ac = a + ch * s;
         int8_t *yc = y + ch * s;
         for (int64_t i = 0; i < s; i += 16) {
-            const __mmask16 m = tail_mask(s - i);
+            const __mmask16 m = gaba_lanes16(s - i);
             __m512i p = _mm512_mullo_epi32(_mm512_sub_epi32(LOAD(ac + i, m), za), bv);
             _mm512_mask_cvtsepi32_storeu_epi8(yc + i, m, gaba_qnn_v16_requant(&rq, p));
         }
@@ -172,7 +169,7 @@ void gaba_qnn_quantize_f32_avx512(int64_t n, const float *x, float scale, int32_
                  vzp = _mm512_set1_ps((float)zp), lo = _mm512_set1_ps(-128.0f),
                  hi = _mm512_set1_ps(127.0f);
     for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 m = tail_mask(n - i);
+        __mmask16 m = gaba_lanes16(n - i);
         __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(m, x + i), vs);
         __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
         __mmask16 away = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, t)), half, _CMP_GE_OQ);

@@ -8,13 +8,10 @@
 // (sum + bias_eff) * acc_scale.
 #include "qnn_avx512_impl.h"
 #include "qnn_impl.h"
+#include "../core/lanes_avx512.h"
 
 #define NB 6 // vectors of gate rows per tile
 #define NS 4 // steps per tile
-
-static inline __mmask16 lanes(int64_t n) {
-    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
-}
 
 // Steps s0 .. s0 + ns of gate rows 16 v0 .. 16 (v0 + nb); ns, nb constants where inlined.
 static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, int ns, int nb,
@@ -39,7 +36,7 @@ static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, 
     }
     for (int v = 0; v < nb; v++) {
         const int64_t j = 16 * (v0 + v);
-        const __mmask16 m = lanes(g3 - j);
+        const __mmask16 m = gaba_lanes16(g3 - j);
         const __m512i beff = _mm512_maskz_loadu_epi32(m, q->bias_eff + j);
         const __m512 scale = _mm512_maskz_loadu_ps(m, q->acc_scale + j);
         for (int u = 0; u < ns; u++)

@@ -5,6 +5,7 @@
 // other step is one IEEE float32 operation in the same order.
 #include "quant_kernels.h"
 #include "quant_simd.h"
+#include "../core/lanes_avx512.h"
 
 #include <immintrin.h>
 
@@ -44,10 +45,6 @@ fq_block(const float *x, float *y, uint8_t *mask, __mmask16 lanes, fq_vecs p, __
     _mm512_mask_storeu_ps(y, lanes, out);
 }
 
-static inline __mmask16 tail_lanes(int64_t left) {
-    return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-}
-
 static inline __attribute__((always_inline)) void
 fq_span(int64_t n, const float *x, float *y, uint8_t *mask, const gaba_quant_span_params *p,
         const int away, const int with_mask) {
@@ -63,7 +60,7 @@ fq_span(int64_t n, const float *x, float *y, uint8_t *mask, const gaba_quant_spa
                  away, with_mask);
     }
     for (; i < n; i += 16)
-        fq_block(x + i, y + i, with_mask ? mask + i : NULL, tail_lanes(n - i), v, lo, hi, away,
+        fq_block(x + i, y + i, with_mask ? mask + i : NULL, gaba_lanes16(n - i), v, lo, hi, away,
                  with_mask);
 }
 
@@ -72,7 +69,7 @@ fq_lanes(int64_t n, const float *x, float *y, uint8_t *mask, const gaba_quant_la
          const int away, const int with_mask) {
     const __m512 lo = _mm512_set1_ps(p->qmin), hi = _mm512_set1_ps(p->qmax);
     for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 lanes = tail_lanes(n - i);
+        __mmask16 lanes = gaba_lanes16(n - i);
         // Masked-off lanes load 0 as scale: their results are never stored.
         fq_vecs v = {_mm512_maskz_loadu_ps(lanes, p->scale + i),
                      _mm512_maskz_loadu_ps(lanes, p->inv_scale + i),
@@ -94,7 +91,7 @@ void gaba_quant_fake_quantize_lanes_f32_avx512(int64_t n, const float *x, float 
 void gaba_quant_minmax_lanes_f32_avx512(int64_t n, const float *x, float *lo, float *hi) {
     const __m512 inf = _mm512_set1_ps(__builtin_inff());
     for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 lanes = tail_lanes(n - i);
+        __mmask16 lanes = gaba_lanes16(n - i);
         __m512 a = _mm512_maskz_loadu_ps(lanes, x + i);
         __mmask16 fa = lanes & _mm512_cmp_ps_mask(_mm512_abs_ps(a), inf, _CMP_LT_OQ);
         __m512 mn = _mm512_maskz_loadu_ps(lanes, lo + i), mx = _mm512_maskz_loadu_ps(lanes, hi + i);
@@ -118,7 +115,7 @@ void gaba_quant_minmax_span_f32_avx512(int64_t n, const float *x, float *lo, flo
         mx1 = _mm512_mask_max_ps(mx1, fb, mx1, b);
     }
     for (; i < n; i += 16) {
-        __mmask16 lanes = tail_lanes(n - i);
+        __mmask16 lanes = gaba_lanes16(n - i);
         __m512 a = _mm512_maskz_loadu_ps(lanes, x + i);
         __mmask16 fa = lanes & _mm512_cmp_ps_mask(_mm512_abs_ps(a), inf, _CMP_LT_OQ);
         mn0 = _mm512_mask_min_ps(mn0, fa, mn0, a);

@@ -7,6 +7,7 @@
 // read-modify-writes the shared byte).
 #include "quant_kernels.h"
 #include "quant_simd.h"
+#include "../core/lanes_avx512.h"
 
 #include <immintrin.h>
 
@@ -66,10 +67,6 @@ static void dequantize_ref_at(q_source s, int64_t i, int64_t n, const void *q, i
     }
 }
 
-static inline __mmask16 tail_lanes(int64_t left) {
-    return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-}
-
 // The clamped level as an exact integer-valued float; NaN stores zero_point.
 static inline __m512 level(__m512 v, q_vecs p, int away) {
     __m512 r;
@@ -102,7 +99,7 @@ quantize_run(int64_t n, const float *x, void *q, int64_t first, gaba_quant_stora
     case GABA_QUANT_S8:
     case GABA_QUANT_U8:
         for (; i < n; i += 16) {
-            __mmask16 lanes = tail_lanes(n - i);
+            __mmask16 lanes = gaba_lanes16(n - i);
             _mm512_mask_cvtepi32_storeu_epi8((int8_t *)q + first + i, lanes,
                                              level_i32(x, i, lanes, s, away));
         }
@@ -110,7 +107,7 @@ quantize_run(int64_t n, const float *x, void *q, int64_t first, gaba_quant_stora
     case GABA_QUANT_S16:
     case GABA_QUANT_U16:
         for (; i < n; i += 16) {
-            __mmask16 lanes = tail_lanes(n - i);
+            __mmask16 lanes = gaba_lanes16(n - i);
             _mm512_mask_cvtepi32_storeu_epi16((int16_t *)q + first + i, lanes,
                                               level_i32(x, i, lanes, s, away));
         }
@@ -142,7 +139,7 @@ dequantize_run(int64_t n, const void *q, int64_t first, gaba_quant_storage stora
     case GABA_QUANT_S8:
     case GABA_QUANT_U8:
         for (; i < n; i += 16) {
-            __mmask16 lanes = tail_lanes(n - i);
+            __mmask16 lanes = gaba_lanes16(n - i);
             __m128i b = _mm_maskz_loadu_epi8(lanes, (const int8_t *)q + first + i);
             __m512i v =
                 storage == GABA_QUANT_S8 ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b);
@@ -152,7 +149,7 @@ dequantize_run(int64_t n, const void *q, int64_t first, gaba_quant_storage stora
     case GABA_QUANT_S16:
     case GABA_QUANT_U16:
         for (; i < n; i += 16) {
-            __mmask16 lanes = tail_lanes(n - i);
+            __mmask16 lanes = gaba_lanes16(n - i);
             __m256i b = _mm256_maskz_loadu_epi16(lanes, (const int16_t *)q + first + i);
             __m512i v =
                 storage == GABA_QUANT_S16 ? _mm512_cvtepi16_epi32(b) : _mm512_cvtepu16_epi32(b);

@@ -1019,10 +1019,13 @@ def test_gru_int8_layer(f, t, h, seq):
          "b_hh": (rng.standard_normal(3 * h) * 0.3).astype(np.float32)}
     sy, zy = f32(2.0 / 255), int(rng.integers(-3, 4))
     gru = (p["acc_scale"], p["w_hh"], p["b_hh"])
-    fast = _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h, seq], [x], [(0.02, zx)], (sy, zy),
-                           p["w_ih_int8"], p["b_ih_int32"], None, None, 0, False, gru)
-    ref = _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h, seq], [x], [(0.02, zx)], (sy, zy),
-                          p["w_ih_int8"], p["b_ih_int32"], None, None, 1, False, gru)
+
+    def layer(hidden, impl, *extra):
+        return _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [hidden, seq], [x], [(0.02, zx)],
+                               (sy, zy), p["w_ih_int8"], p["b_ih_int32"], None, None, impl, False,
+                               *extra)
+
+    fast, ref = layer(h, 0, gru), layer(h, 1, gru)
     np.testing.assert_array_equal(fast, ref)
     want = np.stack([R.gru(s, zx, p, seq, zy, sy) for s in x])
     assert fast.shape == want.shape == ((3, h, t) if seq else (3, h))
@@ -1030,11 +1033,12 @@ def test_gru_int8_layer(f, t, h, seq):
     assert diff.max() <= 1 and (diff > 0).mean() <= 0.03, (diff.max(), (diff > 0).mean())
     assert len(np.unique(fast)) > 20  # the states spread over the codes (not saturated)
     with pytest.raises(ValueError, match="GRU weights"):
-        _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h + 1, seq], [x], [(0.02, zx)], (sy, zy),
-                        p["w_ih_int8"], p["b_ih_int32"], None, None, 0, False, gru)
+        layer(h + 1, 0, gru)
     with pytest.raises(TypeError, match="gru"):
-        _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h, seq], [x], [(0.02, zx)], (sy, zy),
-                        p["w_ih_int8"], p["b_ih_int32"], None, None, 0, False)
+        layer(h, 0)
+    with pytest.raises(ValueError, match="GRU's input"):
+        _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h, seq], [x[:, 0]], [(0.02, zx)], (sy, zy),
+                        p["w_ih_int8"], p["b_ih_int32"], None, None, 0, False, gru)
 
 
 @pytest.mark.kernels

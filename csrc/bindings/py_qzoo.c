@@ -555,7 +555,11 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         q.mult = PyArray_DATA(wa[2]), q.shift = PyArray_DATA(wa[3]);
     }
     if (st == GABA_OK && q.layer.op == GABA_NN_GRU) {
-        npy_intp f = shapes[0].ndim == 2 ? shapes[0].d[0] : 0, hd = q.layer.p[0], g3 = 3 * hd;
+        if (shapes[0].ndim != 2) {
+            PyErr_Format(PyExc_ValueError, "%s: the GRU's input must be (batch, F, T)", func);
+            goto done;
+        }
+        npy_intp f = shapes[0].d[0], hd = q.layer.p[0], g3 = 3 * hd;
         PyObject *gru = nargs == 13 ? PySequence_Fast(args[12], "gru must be a sequence") : NULL;
         if (!gru && !PyErr_Occurred())
             PyErr_Format(PyExc_TypeError, "%s: the GRU takes gru = (acc_scale, w_hh, b_hh)", func);

@@ -7,6 +7,7 @@
 // pooling 64 values a step (vpmaxsb; vpsadbw sums of x + 128, the
 // masked-off bytes 0). Same results as the reference.
 #include "qnn_kernels.h"
+#include "../core/lanes_avx512.h"
 
 #include <immintrin.h>
 
@@ -28,7 +29,7 @@ static void avg_rows(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y) {
             const int8_t *x0 = x + (c * g->h + oy * g->sh) * g->w;
             int8_t *yr = y + (c * g->ho + oy) * g->wo;
             for (int64_t ox = 0; ox < g->wo; ox += 16) {
-                const __mmask16 m = (__mmask16)mask_below(g->wo - ox);
+                const __mmask16 m = gaba_lanes16(g->wo - ox);
                 __m512i sum = _mm512_setzero_si512();
                 for (int64_t ky = 0; ky < g->kh; ky++)
                     for (int64_t kx = 0; kx < g->kw; kx++)

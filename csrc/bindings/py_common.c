@@ -151,6 +151,32 @@ PyObject *gaba_py_raise(gaba_status status, const char *func) {
     return NULL;
 }
 
+int gaba_py_long(PyObject *obj, const char *func, const char *name, long lo, long hi,
+                 long *value) {
+    if (PyBool_Check(obj) || PyFloat_Check(obj) || !PyIndex_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be an int, got %s", func, name,
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    PyObject *index = PyNumber_Index(obj);
+    if (!index) return -1;
+    int overflow = 0;
+    long v = PyLong_AsLongAndOverflow(index, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        Py_DECREF(index);
+        return -1;
+    }
+    if (overflow || v < lo || v > hi) {
+        PyErr_Format(PyExc_ValueError, "%s(): argument '%s' must be in %ld..%ld, got %S", func,
+                     name, lo, hi, index);
+        Py_DECREF(index);
+        return -1;
+    }
+    Py_DECREF(index);
+    *value = v;
+    return 0;
+}
+
 int gaba_py_choice(PyObject *obj, const char *func, const char *name,
                    const char *const *choices) {
     if (obj == Py_None) return 0;

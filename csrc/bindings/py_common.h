@@ -50,6 +50,13 @@ PyObject *gaba_py_shape(const gaba_nn_shape *s);
 // "gemm(): out of memory". Always returns NULL for `return gaba_py_raise(...)`.
 PyObject *gaba_py_raise(gaba_status status, const char *func);
 
+// Reads `obj` (an int, or an object with __index__; not a bool, not a float)
+// as a C long in lo..hi, the one way every binding narrows an integer
+// argument. Returns 0, or -1 with TypeError (not an integer) or ValueError
+// ("func(): argument 'name' must be in lo..hi, got v") set.
+int gaba_py_long(PyObject *obj, const char *func, const char *name, long lo, long hi,
+                 long *value);
+
 // Parses an optional str argument among `choices` (NULL-terminated); None
 // means choices[0]. Returns the index, or -1 with ValueError/TypeError set.
 int gaba_py_choice(PyObject *obj, const char *func, const char *name,

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import gaba
+from gaba._ext import _gaba
 from gaba.ref import quant as ref
 from arrays import EDGE_SIZES, SIZES, layouts, rand, with_specials
 
@@ -260,7 +261,7 @@ def test_per_channel_threaded_matches_serial():
     (dict(symmetric=False, scale=0.1, zero_point=1.5), ValueError, "must hold integers"),
     (dict(zero_point=0), ValueError, "without scale"),
     (dict(symmetric=False, narrow_range=True), ValueError, "narrow_range"),
-    (dict(axis=2), ValueError, "axis 2 is out of range"),
+    (dict(axis=2), ValueError, r"'axis' must be in -2\.\.1, got 2"),
     (dict(axis=0, scale=[0.1, 0.2]), ValueError, "one value per channel"),
     (dict(rounding="up"), ValueError, "'half_even', 'half_away'"),
 ])
@@ -290,6 +291,70 @@ def test_validation_arrays():
         gaba.fake_quantize_backward(np.ones(3, F32), np.ones(4, bool))
     with pytest.raises(TypeError, match="QTensor"):
         gaba.dequantize(x)
+
+
+def test_dequantize_out_must_have_the_tensors_rank():
+    """An `out` of another rank is refused, 0-D included (it crashed the
+    interpreter: its dims pointer is NULL), and so is one with extra axes."""
+    q = gaba.quantize(np.ones((2, 3), F32), 8)
+    for out in (np.empty((), F32), np.empty((2, 3, 1), F32), np.empty((6,), F32),
+                np.empty((2,), F32)):
+        with pytest.raises(ValueError, match=r"'out' must have the tensor's shape \(2, 3\)"):
+            gaba.dequantize(q, out=out)
+        with pytest.raises(ValueError, match="shape"):
+            q.dequantize(out)
+    scalar = gaba.quantize(np.array(0.5, F32), 8)
+    with pytest.raises(ValueError, match="shape"):
+        gaba.dequantize(scalar, out=np.empty(1, F32))
+    out = np.empty((), F32)
+    assert gaba.dequantize(scalar, out=out) is out
+    assert out == gaba.fake_quantize(np.array(0.5, F32), 8)
+
+
+def test_dequantize_checks_data_before_allocating():
+    """A shape the data cannot fill is refused before `out` is allocated (a
+    2**31-value shape over 8 bytes asked for 8 GiB first)."""
+    s, z = np.ones(1, F32), np.zeros(1, np.int32)
+    data = np.zeros(8, np.int8)
+    for shape, error, text in [((2**31,), ValueError, "holds 8 values"),
+                               ((2**40, 2**40), ValueError, "too many values"),
+                               ((-1, 8), ValueError, "negative"),
+                               (b"bytes", TypeError, "tuple"),
+                               ([8], TypeError, "tuple")]:
+        with pytest.raises(error, match=text):
+            _gaba.dequantize(data, 0, shape, None, s, z, None)
+    with pytest.raises(ValueError, match="'storage' must be in"):
+        _gaba.dequantize(data, 2**63, (8,), None, s, z, None)
+    np.testing.assert_array_equal(_gaba.dequantize(data, 0, (2, 4), None, s, z, None),
+                                  np.zeros((2, 4), F32))
+
+
+@pytest.mark.parametrize("value", [2**63, -2**63 - 1, 10**100])
+def test_huge_ints_are_value_errors(value):
+    """Integers past C's range are ValueErrors naming the argument, not
+    OverflowError."""
+    x = rand((3, 4), seed=12)
+    with pytest.raises(ValueError, match="'axis' must be in -2..1"):
+        gaba.fake_quantize(x, 8, axis=value)
+    with pytest.raises(ValueError, match="axis"):
+        gaba.quant_params(x, 8, axis=value)
+    with pytest.raises(ValueError, match="'qmin'"):
+        _gaba.fake_quantize(x, None, None, None, None, value, 127, True, None, False)
+    with pytest.raises(ValueError, match="'count'"):
+        _gaba.observe(np.zeros(1, F32), np.zeros(1, F32), value, 0.0, x, None)
+
+
+def test_observer_range_overflow_is_a_value_error():
+    """The observer words a range too wide for float32 as quant_params does."""
+    x = np.array([-3.4e38, 3.4e38], F32)
+    obs = gaba.MinMaxObserver()
+    obs.update(x)
+    with pytest.raises(ValueError, match="overflows float32"):
+        obs.qparams(8, False)
+    with pytest.raises(ValueError, match="overflows float32"):
+        gaba.quant_params(x, 8, False)
+    scale, zp = obs.qparams(8, True)
+    assert (scale, zp) == gaba.quant_params(x, 8, True)
 
 
 def test_refcounts_and_inputs_unchanged():

@@ -8,6 +8,7 @@
 
 #include "gaba/quant.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -16,28 +17,26 @@
 
 static const char *const rounding_names[] = {"half_even", "half_away", NULL};
 
-// (outer, channels, inner) of `array` split at `axis_obj` (None: per-tensor).
-static int split_axis(PyArrayObject *array, PyObject *axis_obj, const char *func, int *axis,
-                      int64_t *outer, int64_t *channels, int64_t *inner) {
-    int ndim = PyArray_NDIM(array);
+// (outer, channels, inner) of a shape split at `axis_obj` (None: per-tensor).
+static int split_dims(int ndim, const npy_intp *dims, PyObject *axis_obj, const char *func,
+                      int *axis, int64_t *outer, int64_t *channels, int64_t *inner) {
     *axis = -1;
     *outer = 1;
     *channels = 1;
     *inner = 1;
     if (axis_obj != Py_None) {
-        long a = PyLong_AsLong(axis_obj);
-        if (a == -1 && PyErr_Occurred()) return -1;
-        if (a < -ndim || a >= ndim) {
+        if (ndim == 0) {
             PyErr_Format(PyExc_ValueError,
-                         "%s(): axis %ld is out of range for a %d-D array (use -%d..%d, or None "
-                         "for one scale per tensor)",
-                         func, a, ndim, ndim, ndim - 1);
+                         "%s(): argument 'axis' must be None for a 0-D array (it has no axes)",
+                         func);
             return -1;
         }
+        long a;
+        if (gaba_py_long(axis_obj, func, "axis", -ndim, ndim - 1, &a)) return -1;
         *axis = (int)(a < 0 ? a + ndim : a);
     }
     for (int i = 0; i < ndim; i++) {
-        int64_t d = PyArray_DIM(array, i);
+        int64_t d = dims[i];
         if (*axis < 0 || i > *axis) *inner *= d;
         else if (i < *axis) *outer *= d;
         else *channels = d;
@@ -47,6 +46,12 @@ static int split_axis(PyArrayObject *array, PyObject *axis_obj, const char *func
         *outer = 0;
     }
     return 0;
+}
+
+static int split_axis(PyArrayObject *array, PyObject *axis_obj, const char *func, int *axis,
+                      int64_t *outer, int64_t *channels, int64_t *inner) {
+    return split_dims(PyArray_NDIM(array), PyArray_DIMS(array), axis_obj, func, axis, outer,
+                      channels, inner);
 }
 
 // A 1-D C-contiguous parameter array of `dtype` and length `channels`.
@@ -154,6 +159,15 @@ static int given_qparams(PyObject *scale_obj, PyObject *zp_obj, int64_t channels
     return 0;
 }
 
+// The error of a failed gaba_quant_qparams_f32: its only numerical failure is
+// a range whose width overflows float32: a ValueError with the caller's `hint`.
+static void qparams_raise(gaba_status status, const char *func, const char *hint) {
+    if (status == GABA_ERR_NUMERIC)
+        PyErr_Format(PyExc_ValueError, "%s(): the data's range (max - min) overflows float32; %s",
+                     func, hint);
+    else gaba_py_raise(status, func);
+}
+
 // scale, zero_point (new references) from the arguments or, when scale is
 // None, from the data by PyTorch's observer rule.
 static int get_qparams(PyArrayObject *x, PyObject *scale_obj, PyObject *zp_obj, int64_t outer,
@@ -191,12 +205,7 @@ static int get_qparams(PyArrayObject *x, PyObject *scale_obj, PyObject *zp_obj, 
     if (release) PyEval_RestoreThread(state);
     Py_DECREF(bounds);
     if (status != GABA_OK) {
-        if (status == GABA_ERR_NUMERIC)
-            PyErr_Format(PyExc_ValueError,
-                         "%s(): the data's range (max - min) overflows float32; pass scale= "
-                         "and zero_point= explicitly",
-                         func);
-        else gaba_py_raise(status, func);
+        qparams_raise(status, func, "pass scale= and zero_point= explicitly");
         goto fail;
     }
     return 0;
@@ -207,9 +216,11 @@ fail:
 }
 
 static int parse_grid(PyObject *const *args, const char *func, int32_t *qmin, int32_t *qmax) {
-    long lo = PyLong_AsLong(args[0]), hi = PyLong_AsLong(args[1]);
-    if ((lo == -1 || hi == -1) && PyErr_Occurred()) return -1;
-    if (!(lo < hi && lo <= 0 && hi >= 0 && lo >= -(1L << 16) && hi <= (1L << 16))) {
+    long lo, hi;
+    if (gaba_py_long(args[0], func, "qmin", -(1L << 16), 0, &lo) ||
+        gaba_py_long(args[1], func, "qmax", 0, 1L << 16, &hi))
+        return -1;
+    if (lo >= hi) {
         PyErr_Format(PyExc_ValueError, "%s(): invalid integer range [%ld, %ld]", func, lo, hi);
         return -1;
     }
@@ -310,12 +321,11 @@ static PyObject *py_quantize(PyObject *self, PyObject *const *args, Py_ssize_t n
     int32_t qmin, qmax;
     int axis, symmetric = PyObject_IsTrue(args[6]);
     int rounding = gaba_py_choice(args[7], func, "rounding", rounding_names);
-    long storage = PyLong_AsLong(args[8]);
-    if (symmetric < 0 || rounding < 0 || (storage == -1 && PyErr_Occurred()) ||
+    long storage;
+    if (symmetric < 0 || rounding < 0 ||
+        gaba_py_long(args[8], func, "storage", GABA_QUANT_S8, GABA_QUANT_U4, &storage) ||
         parse_grid(args + 4, func, &qmin, &qmax))
         return NULL;
-    if (storage < GABA_QUANT_S8 || storage > GABA_QUANT_U4)
-        return PyErr_Format(PyExc_ValueError, "%s(): unknown storage kind %ld", func, storage);
     PyArrayObject *x = NULL, *scale = NULL, *zp = NULL, *data = NULL;
     PyObject *result = NULL;
     int64_t outer, channels, inner;
@@ -351,32 +361,37 @@ done:
     return result;
 }
 
-// dequantize(data, storage, shape, axis, scale, zero_point, out) -> float32 array of `shape`
+// dequantize(data, storage, shape, axis, scale, zero_point, out) -> float32 array of `shape`.
+// Everything is checked against `data` before `out` is allocated, so a shape
+// that `data` cannot fill costs nothing.
 static PyObject *py_dequantize(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "dequantize";
     if (nargs != 7) return PyErr_Format(PyExc_TypeError, "_gaba.dequantize takes 7 arguments");
-    long storage = PyLong_AsLong(args[1]);
-    if (storage == -1 && PyErr_Occurred()) return NULL;
-    if (storage < GABA_QUANT_S8 || storage > GABA_QUANT_U4)
-        return PyErr_Format(PyExc_ValueError, "%s(): unknown storage kind %ld", func, storage);
+    long storage;
+    if (gaba_py_long(args[1], func, "storage", GABA_QUANT_S8, GABA_QUANT_U4, &storage))
+        return NULL;
+    if (!PyTuple_Check(args[2]))
+        return PyErr_Format(PyExc_TypeError, "%s(): argument 'shape' must be a tuple, got %s",
+                            func, Py_TYPE(args[2])->tp_name);
     PyArray_Dims shape = {NULL, 0};
     if (!PyArray_IntpConverter(args[2], &shape)) return NULL;
     PyArrayObject *data = NULL, *scale = NULL, *zp = NULL, *out = NULL;
     PyObject *result = NULL;
     int axis;
-    int64_t outer, channels, inner;
-    if (args[6] == Py_None) {
-        out = (PyArrayObject *)PyArray_SimpleNew(shape.len, shape.ptr, NPY_FLOAT32);
-    } else {
-        out = gaba_py_array(args[6], func, "out", NPY_FLOAT32, 0, NPY_MAXDIMS,
-                            GABA_PY_OUTPUT | GABA_PY_CONTIGUOUS);
-        if (out && !PyArray_CompareLists(PyArray_DIMS(out), shape.ptr, shape.len)) {
-            PyErr_Format(PyExc_ValueError, "%s(): 'out' must have the tensor's shape", func);
-            Py_CLEAR(out);
+    int64_t n = 1, outer, channels, inner;
+    for (int i = 0; i < shape.len; i++) {
+        if (shape.ptr[i] < 0) {
+            PyErr_Format(PyExc_ValueError, "%s(): 'shape' has a negative dimension", func);
+            goto done;
+        }
+        n = shape.ptr[i] && n > INT64_MAX / shape.ptr[i] ? -1 : n * shape.ptr[i];
+        if (n < 0) {
+            PyErr_Format(PyExc_ValueError, "%s(): 'shape' holds too many values", func);
+            goto done;
         }
     }
-    if (!out || split_axis(out, args[3], func, &axis, &outer, &channels, &inner)) goto done;
-    int64_t n = PyArray_SIZE(out);
+    if (split_dims(shape.len, shape.ptr, args[3], func, &axis, &outer, &channels, &inner))
+        goto done;
     data = gaba_py_array(args[0], func, "data", storage_dtypes[storage], 0, NPY_MAXDIMS,
                          GABA_PY_CONTIGUOUS);
     if (!data) goto done;
@@ -384,12 +399,27 @@ static PyObject *py_dequantize(PyObject *self, PyObject *const *args, Py_ssize_t
     if (storage == GABA_QUANT_S16 || storage == GABA_QUANT_U16) values /= 2;
     if (PyArray_SIZE(data) != values) {
         PyErr_Format(PyExc_ValueError, "%s(): 'data' holds %ld values, the shape needs %ld", func,
-                     (long)PyArray_SIZE(data), (long)n);
+                     (long)PyArray_SIZE(data), (long)values);
         goto done;
     }
     if (!(scale = param_array(args[4], func, "scale", NPY_FLOAT32, channels)) ||
         !(zp = param_array(args[5], func, "zero_point", NPY_INT32, channels)))
         goto done;
+    if (args[6] == Py_None) {
+        out = (PyArrayObject *)PyArray_SimpleNew(shape.len, shape.ptr, NPY_FLOAT32);
+        if (!out) goto done;
+    } else {
+        out = gaba_py_array(args[6], func, "out", NPY_FLOAT32, 0, NPY_MAXDIMS,
+                            GABA_PY_OUTPUT | GABA_PY_CONTIGUOUS);
+        if (!out) goto done;
+        if (PyArray_NDIM(out) != shape.len ||
+            !PyArray_CompareLists(PyArray_DIMS(out), shape.ptr, shape.len)) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s(): 'out' must have the tensor's shape %S (%d-D), got a %d-D array",
+                         func, args[2], shape.len, PyArray_NDIM(out));
+            goto done;
+        }
+    }
     int release = n >= GIL_RELEASE_ELEMS;
     PyThreadState *state = release ? PyEval_SaveThread() : NULL;
     gaba_status status =
@@ -416,9 +446,10 @@ done:
 static PyObject *py_observe(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "update";
     if (nargs != 6) return PyErr_Format(PyExc_TypeError, "_gaba.observe takes 6 arguments");
-    long long count = PyLong_AsLongLong(args[2]);
+    long count;
+    if (gaba_py_long(args[2], func, "count", 0, LONG_MAX, &count)) return NULL;
     double c = PyFloat_AsDouble(args[3]);
-    if ((count == -1 || c == -1.0) && PyErr_Occurred()) return NULL;
+    if (c == -1.0 && PyErr_Occurred()) return NULL;
     PyArrayObject *lo = NULL, *hi = NULL, *x = NULL;
     PyObject *result = NULL;
     int axis;
@@ -477,7 +508,8 @@ static PyObject *py_qparams(PyObject *self, PyObject *const *args, Py_ssize_t na
         gaba_status status = gaba_quant_qparams_f32(PyArray_DATA(scale), PyArray_DATA(zp), channels,
                                                     PyArray_DATA(lo), PyArray_DATA(hi), qmin, qmax,
                                                     symmetric);
-        if (status != GABA_OK) gaba_py_raise(status, func);
+        if (status != GABA_OK)
+            qparams_raise(status, func, "use symmetric=True or clip the data");
         else result = PyTuple_Pack(2, scale, zp);
     }
     Py_XDECREF(lo);

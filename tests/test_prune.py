@@ -181,6 +181,23 @@ def test_errors():
         gaba.magnitude_prune(w, None)
 
 
+def test_private_geometry_is_checked_before_allocating():
+    """The structured kernel's (outer, d, inner) must split w's shape: a d of
+    2**31 over an empty w was allocated for before anything was checked."""
+    from gaba._ext import _gaba
+    with pytest.raises(ValueError, match="split the shape"):
+        _gaba.prune_structured(np.zeros((0, 0), np.float32), 1, 2**31, 0, 0)
+    with pytest.raises(ValueError, match="split the shape"):
+        _gaba.prune_structured(rand((4, 8)), 8, 4, 1, 1)
+    with pytest.raises(ValueError, match="'k' must be in"):
+        _gaba.prune_magnitude(rand((4, 8)), 2**63)
+    with pytest.raises(ValueError, match="'m' must be in"):
+        _gaba.prune_nm(rand((4, 8)), 1, -4)
+    w = rand((4, 8))
+    np.testing.assert_array_equal(_gaba.prune_structured(w, 1, 4, 8, 2)[1],
+                                  gaba.magnitude_prune(w, 0.5, structured=True, axis=0)[1])
+
+
 def test_seed_call():
     """The user's document calls magnitude_prune(weights, sparsity)."""
     pruned, mask = gaba.magnitude_prune(rand((10, 10), seed=12), 0.3)

@@ -6,13 +6,28 @@
 
 #include "gaba/prune.h"
 
+#include <limits.h>
+
 #define GIL_RELEASE_ELEMENTS (1 << 14)
 
-// Parses `count` int64 arguments starting at args[first].
-static int int_args(PyObject *const *args, int first, int count, int64_t *values) {
+// Parses `count` integer arguments starting at args[first], each 0..LONG_MAX.
+static int int_args(const char *func, PyObject *const *args, int first, int count,
+                    const char *const *names, int64_t *values) {
     for (int i = 0; i < count; i++) {
-        values[i] = PyLong_AsLongLong(args[first + i]);
-        if (values[i] == -1 && PyErr_Occurred()) return -1;
+        long v;
+        if (gaba_py_long(args[first + i], func, names[i], 0, LONG_MAX, &v)) return -1;
+        values[i] = v;
+    }
+    return 0;
+}
+
+// 1 when (outer, d, inner) splits the shape of `w` at one of its axes.
+static int splits_shape(PyArrayObject *w, const int64_t *v) {
+    for (int axis = 0; axis < PyArray_NDIM(w); axis++) {
+        int64_t outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= PyArray_DIM(w, i);
+        for (int i = axis + 1; i < PyArray_NDIM(w); i++) inner *= PyArray_DIM(w, i);
+        if (outer == v[0] && PyArray_DIM(w, axis) == v[1] && inner == v[2]) return 1;
     }
     return 0;
 }
@@ -23,11 +38,19 @@ static PyObject *prune_common(const char *func, prune_kind kind, PyObject *const
                               Py_ssize_t nargs, Py_ssize_t want) {
     if (nargs != want)
         return PyErr_Format(PyExc_TypeError, "_gaba.%s takes %d arguments", func, (int)want);
+    static const char *const names[3][4] = {
+        {"k"}, {"outer", "d", "inner", "k"}, {"keep_n", "m"}};
     int64_t v[4];
-    if (int_args(args, 1, (int)want - 1, v)) return NULL;
+    if (int_args(func, args, 1, (int)want - 1, names[kind], v)) return NULL;
     PyArrayObject *w = gaba_py_array(args[0], "magnitude_prune", "w", NPY_FLOAT32, 0,
                                      NPY_MAXDIMS, GABA_PY_INPUT | GABA_PY_CONTIGUOUS);
     if (!w) return NULL;
+    if (kind == STRUCTURED && !splits_shape(w, v)) {
+        Py_DECREF(w);
+        return PyErr_Format(PyExc_ValueError,
+                            "%s(): (outer, d, inner) must split the shape of 'w' at one axis",
+                            func);
+    }
     PyObject *result = NULL;
     PyArrayObject *out = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(w), PyArray_DIMS(w),
                                                             NPY_FLOAT32);
@@ -43,9 +66,7 @@ static PyObject *prune_common(const char *func, prune_kind kind, PyObject *const
     switch (kind) {
     case UNSTRUCTURED: status = gaba_prune_magnitude_f32(size, v[0], x, o, mk); break;
     case STRUCTURED:
-        status = v[0] * v[1] * v[2] == size
-                     ? gaba_prune_structured_f32(v[0], v[1], v[2], v[3], x, o, mk, NULL)
-                     : GABA_ERR_SHAPE;
+        status = gaba_prune_structured_f32(v[0], v[1], v[2], v[3], x, o, mk, NULL);
         break;
     case NM:
         status = v[1] > 0 && size % v[1] == 0

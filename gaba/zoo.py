@@ -13,6 +13,7 @@ another (or split over threads), so any batch size works. See docs/zoo.md.
 """
 import numpy as np
 
+from ._args import int_arg, threads_arg
 from ._ext import _gaba
 
 __all__ = ["names", "info", "create", "load", "compare", "Model", "QuantizedModel", "CATEGORIES",
@@ -99,12 +100,9 @@ def create(name, seed=0, *, threads=None):
     -------
     Model
     """
-    import gaba
-
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"zoo.create(): seed must be a non-negative int, got {seed!r}")
-    n_threads = gaba.get_num_threads() if threads is None else int(threads)
-    return Model(_gaba.zoo_create(_check_name(name), int(seed), n_threads), seed=int(seed))
+    seed = int_arg(seed, "zoo.create", "seed", 0, 2**64 - 1)
+    n_threads = threads_arg(threads, "zoo.create")
+    return Model(_gaba.zoo_create(_check_name(name), seed, n_threads), seed=seed)
 
 
 class Model:
@@ -165,6 +163,7 @@ class Model:
                     raise TypeError(f"{self.name}: input {n!r} holds token ids and must be an "
                                     f"integer array, got {x.dtype}")
                 vocab = spec.get("vocab", 0)
+                x = np.array(x)  # checked and run as one snapshot, whatever other threads write
                 if x.size and vocab:
                     lo, hi = int(x.min()), int(x.max())
                     if lo < 0 or hi >= vocab:
@@ -172,7 +171,7 @@ class Model:
                         where = tuple(int(i) for i in np.argwhere(x == bad)[0])
                         raise ValueError(f"{self.name}: token id {bad} at {where} of input "
                                          f"{n!r} is outside the vocabulary [0, {vocab})")
-                x = np.ascontiguousarray(x, np.int32)
+                x = x.astype(np.int32, copy=False)
             else:
                 if x.dtype != np.float32:
                     raise TypeError(f"{self.name}: input {n!r} must be float32, got {x.dtype} "
@@ -207,8 +206,6 @@ class Model:
         got = _gaba.zoo_call(self._cap, args, inputs, out, threads)
         if got is not NotImplemented:
             return got
-        import gaba
-
         arrays, batch = self._gather_inputs(args, inputs)
         outs = {}
         onames = list(self.outputs)
@@ -229,7 +226,7 @@ class Model:
         else:
             for n in onames:
                 outs[n] = np.empty((batch,) + tuple(self.outputs[n]["shape"]), np.float32)
-        n_threads = gaba.get_num_threads() if threads is None else int(threads)
+        n_threads = threads_arg(threads, f"{self.name}.forward")
         _gaba.zoo_forward(self._cap, tuple(arrays), tuple(outs[n] for n in onames), n_threads)
         return outs[onames[0]] if len(onames) == 1 else outs
 
@@ -320,8 +317,6 @@ class Model:
         -------
         QuantizedModel
         """
-        import gaba
-
         if isinstance(calibration, dict):
             arrays, batch = self._gather_inputs((calibration,), {})
         else:
@@ -329,7 +324,7 @@ class Model:
                 calibration, (tuple, list)) else self._gather_inputs(tuple(calibration), {})
         if batch == 0:
             raise ValueError(f"{self.name}.quantize(): the calibration batch is empty")
-        n_threads = gaba.get_num_threads() if threads is None else int(threads)
+        n_threads = threads_arg(threads, f"{self.name}.quantize")
         modes = {"double": 0, "fp32": 1}
         if requant not in modes:
             raise ValueError(f"{self.name}.quantize(): requant must be 'double' or 'fp32', got {requant!r}")
@@ -518,8 +513,6 @@ class QuantizedModel:
             got = _gaba.zoo_qcall(self._cap, args, inputs, out, threads)
             if got is not NotImplemented:
                 return got
-        import gaba
-
         if raw:
             arrays, batch = self._gather_raw(args, inputs)
         else:
@@ -536,7 +529,7 @@ class QuantizedModel:
                 if not isinstance(o, np.ndarray) or o.dtype != dt or o.shape != shape:
                     raise ValueError(f"{self.name}: out[{n!r}] must be a {np.dtype(dt)} array "
                                      f"of shape {shape}")
-        n_threads = gaba.get_num_threads() if threads is None else int(threads)
+        n_threads = threads_arg(threads, f"{self.name}.forward")
         _gaba.zoo_qforward(self._cap, tuple(arrays), tuple(outs), bool(raw), n_threads)
         return outs[0] if len(onames) == 1 else dict(zip(onames, outs))
 
@@ -611,19 +604,39 @@ class QuantizedModel:
             arrays.append(np.ascontiguousarray(x))
         return arrays, batch
 
+    def _edge(self, qparams, name, func, kind):
+        """(scale, zero_point) of the float edge `name` (None: the first)."""
+        if not qparams:
+            raise ValueError(f"{self.name}.{func}(): the model has no float32 {kind} "
+                             f"(its {kind} are token ids)")
+        if name is None:
+            name = next(iter(qparams))
+        if not isinstance(name, str):
+            raise TypeError(f"{self.name}.{func}(): name must be a str or None, "
+                            f"got {type(name).__name__}")
+        if name not in qparams:
+            raise ValueError(f"{self.name}.{func}(): no float32 {kind[:-1]} named {name!r}; "
+                             f"they are {list(qparams)}")
+        return qparams[name]
+
     def quantize_input(self, x, name=None):
         """float32 -> the int8 the model's input edge makes (for ``raw=True``):
         ``clamp(round(x / scale) + zero_point)``, rounding half away from zero
-        (NaN -> the zero point), by the same kernel as ``qm(x)``'s edge."""
-        name = name or next(iter(self.input_qparams))
-        s, z = self.input_qparams[name]
+        (NaN -> the zero point), by the same kernel as ``qm(x)``'s edge.
+
+        `name` picks the input (default: the first float32 one); ValueError
+        for an unknown name or a model whose inputs are all token ids."""
+        s, z = self._edge(self.input_qparams, name, "quantize_input", "inputs")
         return _gaba.qnn_quantize(np.asarray(x, np.float32), s, z)
 
     def dequantize_output(self, q, name=None):
-        """int8 output -> float32 with the output's parameters."""
-        name = name or next(iter(self.output_qparams))
-        s, z = self.output_qparams[name]
-        return np.float32(s) * (np.asarray(q, np.int32) - z).astype(np.float32)
+        """int8 output -> float32 with the output's parameters (`name` as in
+        :meth:`quantize_input`). `q` must be an int8 array."""
+        s, z = self._edge(self.output_qparams, name, "dequantize_output", "outputs")
+        q = np.asarray(q)
+        if q.dtype != np.int8:
+            raise TypeError(f"{self.name}.dequantize_output(): q must be int8, got {q.dtype}")
+        return np.float32(s) * (q.astype(np.int32) - z).astype(np.float32)
 
     def to_onnx(self, path):
         """Write the int8 graph as a standard ONNX QDQ model (opset 17).

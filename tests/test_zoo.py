@@ -3,6 +3,8 @@ consistency, fast-vs-reference agreement, save/load, parameter budget and
 recorded arena size; plus the Python API's contracts and errors."""
 import json
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -297,3 +299,127 @@ def test_profile_rejects_bad_runs():
         m.profile(x, runs=0)
     with pytest.raises(ValueError, match="wrong|shape|expected"):
         m.profile(np.zeros((1, 4, 32), np.float32))
+
+
+# ---- concurrency and argument ranges ------------------------------------------
+
+def _race(seconds, body, spoiler):
+    """Runs body() repeatedly for `seconds` while spoiler() loops in another thread."""
+    stop = threading.Event()
+
+    def spoil():
+        while not stop.is_set():
+            spoiler()
+
+    t = threading.Thread(target=spoil, daemon=True)
+    t.start()
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            body()
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_dict_inputs_dropped_by_another_thread():
+    """The call owns its input arrays while it runs: another thread emptying the
+    dict the caller passed frees nothing the model still reads (under ASan this
+    was a heap-use-after-free)."""
+    m = zoo.create("EmotionRecogNano", threads=1)
+    (name, spec), = m.inputs.items()
+    x = np.random.default_rng(0).standard_normal((64, *spec["shape"])).astype(np.float32)
+    want = m(x, threads=1)
+    for _ in range(40):
+        d = {name: x.copy()}
+        t = threading.Timer(0.001, d.clear)
+        t.start()
+        try:
+            np.testing.assert_array_equal(m(d, threads=1), want)
+        except TypeError as e:  # emptied before the call read it
+            assert "missing input" in str(e)
+        t.join()
+
+
+@pytest.mark.parametrize("quantized", [False, True])
+def test_token_ids_rewritten_by_another_thread(quantized):
+    """Each id is checked and used as one read: ids flipping between 0 and
+    invalid values give the all-zero ids' output or a ValueError, never an
+    out-of-bounds read or another output."""
+    m = zoo.create("IntentClassifyNano", threads=1)
+    ids = np.zeros((256, 30), np.int32)
+    if quantized:
+        m = m.quantize(ids)
+    want = m(ids, threads=1)
+    vocab = m.inputs["tokens"]["vocab"] if not quantized else 256
+
+    def flip():
+        ids[...] = 2**31 - 1
+        ids[...] = vocab
+        ids[...] = 0
+
+    outcomes = set()
+
+    def call():
+        try:
+            np.testing.assert_array_equal(m(ids, threads=1), want)
+            outcomes.add("ok")
+        except ValueError as e:
+            assert "vocabulary" in str(e)
+            outcomes.add("rejected")
+
+    _race(1.0, call, flip)
+    assert outcomes  # at least one call ran
+
+
+def test_busy_model_says_so():
+    """Two threads calling one model: each call runs or raises ValueError saying
+    the model is busy, worded apart from a bad token id."""
+    m = zoo.create("ResNet8", threads=1)
+    x = np.zeros((64, *m.inputs["image"]["shape"]), np.float32)
+    errors = []
+
+    def call():
+        try:
+            m(x, threads=1)
+        except ValueError as e:
+            errors.append(str(e))
+
+    _race(1.0, call, call)
+    assert errors and all("already running in another thread" in e for e in errors)
+    assert not any("token" in e for e in errors)
+    t = zoo.create("IntentClassifyNano")
+    with pytest.raises(ValueError, match="vocabulary") as info:
+        _gaba.zoo_forward(t._cap, (np.full((1, 30), 256, np.int32),),
+                          (np.empty((1, 20), np.float32),), 1)
+    assert "another thread" not in str(info.value)
+
+
+@pytest.mark.parametrize("threads", [-5, 0, 257, 2**31 - 1, 2**32 + 1, -2**31 - 1, 2**63])
+def test_thread_counts_are_range_checked(threads):
+    m = model("KeywordSpotMicro")
+    x = np.zeros((2, 40, 49), np.float32)
+    for call in (lambda: zoo.create("KeywordSpotMicro", threads=threads),
+                 lambda: m(x, threads=threads),
+                 lambda: m.quantize(x, threads=threads),
+                 lambda: _gaba.zoo_forward(m._cap, (x,), (np.empty((2, 10), np.float32),),
+                                           threads)):
+        with pytest.raises(ValueError, match=r"'threads' must be in 1\.\.256"):
+            call()
+
+
+@pytest.mark.parametrize("value, error", [(2**64, ValueError), (-1, ValueError),
+                                          (1.5, TypeError), ("1", TypeError)])
+def test_seed_is_range_checked(value, error):
+    with pytest.raises(error, match="seed"):
+        zoo.create("KeywordSpotMicro", seed=value)
+
+
+def test_threads_of_other_types():
+    m = model("KeywordSpotMicro")
+    x = np.zeros((2, 40, 49), np.float32)
+    for bad in (float("inf"), 2.0, "2"):
+        with pytest.raises(TypeError, match="threads"):
+            m(x, threads=bad)
+    np.testing.assert_array_equal(m(x, threads=np.int64(2)), m(x, threads=1))
+    assert zoo.create("KeywordSpotMicro", seed=np.uint64(2**64 - 1)).seed == 2**64 - 1

@@ -995,7 +995,7 @@ def test_attention_int8(name):
     assert np.all(np.abs(sums - 256) <= 50 / 2 + 1)
     with pytest.raises(ValueError, match="input shape"):
         _gaba.zoo_qnode_eval(qm._cap, index, [np.zeros((shape[0], shape[1] + 1), np.int8)], False)
-    with pytest.raises(ValueError, match="int8 node"):
+    with pytest.raises(ValueError, match=r"'node' must be in 0\.\."):
         _gaba.zoo_qnode_eval(qm._cap, len(g["nodes"]), [x], False)
 
 

@@ -138,7 +138,8 @@ PyObject *gaba_py_raise(gaba_status status, const char *func) {
     PyObject *type;
     switch (status) {
     case GABA_ERR_ARG:
-    case GABA_ERR_SHAPE: type = PyExc_ValueError; break;
+    case GABA_ERR_SHAPE:
+    case GABA_ERR_BUSY: type = PyExc_ValueError; break;
     case GABA_ERR_NOMEM: type = PyExc_MemoryError; break;
     case GABA_ERR_NO_IMPL: type = PyExc_NotImplementedError; break;
     case GABA_ERR_NUMERIC: type = PyExc_ArithmeticError; break;

@@ -27,10 +27,11 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
     if (nargs != 4) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_quantize takes 4 arguments");
     gaba_zoo_model *m = PyCapsule_GetPointer(args[0], "gaba.zoo.model");
     if (!m) return NULL;
-    long threads = PyLong_AsLong(args[2]), requant = PyLong_AsLong(args[3]);
-    if (PyErr_Occurred()) return NULL;
-    if (requant != GABA_QNN_REQUANT_DOUBLE && requant != GABA_QNN_REQUANT_FP32)
-        return PyErr_Format(PyExc_ValueError, "%s: requant must be 0 (double) or 1 (fp32), got %ld", func, requant);
+    long threads, requant;
+    if (gaba_py_long(args[2], func, "threads", 1, GABA_MAX_THREADS, &threads) ||
+        gaba_py_long(args[3], func, "requant", GABA_QNN_REQUANT_DOUBLE, GABA_QNN_REQUANT_FP32,
+                     &requant))
+        return NULL;
     int idx[8];
     void *in[8];
     if (m->def->n_inputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
@@ -50,10 +51,7 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
     free(tmax);
     if (st != GABA_OK) {
         free(q);
-        if (st == GABA_ERR_ARG)
-            return PyErr_Format(PyExc_ValueError, "%s: invalid calibration input (a token id out "
-                                "of range) or the model is running in another thread", func);
-        return gaba_py_raise(st, func);
+        return gaba_py_zoo_raise(st, func);
     }
     PyObject *cap = PyCapsule_New(q, QCAPSULE, qcapsule_free);
     if (!cap) {
@@ -312,10 +310,10 @@ static PyObject *py_zoo_qcall(PyObject *self, PyObject *const *args, Py_ssize_t 
     gaba_py_zoo_io_indices(q->tensors, q->n_tensors, 1, n_in, iin);
     gaba_py_zoo_io_indices(q->tensors, q->n_tensors, 2, n_out, iout);
     npy_intp batch;
-    PyObject *outs;
+    PyObject *ins, *outs;
     int got = gaba_py_zoo_call_arrays(func, q->tensors, n_in, iin, n_out, iout, args[1],
                                       args[2] == Py_None ? NULL : args[2], args[3], in, out,
-                                      &batch, &outs);
+                                      &batch, &ins, &outs);
     if (got <= 0) return got < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     gaba_status st;
     Py_BEGIN_ALLOW_THREADS
@@ -323,6 +321,7 @@ static PyObject *py_zoo_qcall(PyObject *self, PyObject *const *args, Py_ssize_t 
     Py_END_ALLOW_THREADS
     PyObject *r = st == GABA_OK ? gaba_py_zoo_call_result(outs, n_out, iout, q->tensors)
                                 : Py_NewRef(Py_NotImplemented); // the checked path words it
+    Py_DECREF(ins);
     Py_DECREF(outs);
     return r;
 }
@@ -334,8 +333,9 @@ static PyObject *py_zoo_qforward(PyObject *self, PyObject *const *args, Py_ssize
     gaba_zoo_qmodel *q = PyCapsule_GetPointer(args[0], QCAPSULE);
     if (!q) return NULL;
     int raw = PyObject_IsTrue(args[3]);
-    long threads = PyLong_AsLong(args[4]);
-    if (raw < 0 || (threads == -1 && PyErr_Occurred())) return NULL;
+    long threads;
+    if (raw < 0 || gaba_py_long(args[4], func, "threads", 1, GABA_MAX_THREADS, &threads))
+        return NULL;
     int n_in = q->def->n_inputs, n_out = q->def->n_outputs, iin[8], iout[8];
     void *in[8], *out[8];
     if (n_in > 8 || n_out > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
@@ -354,10 +354,7 @@ static PyObject *py_zoo_qforward(PyObject *self, PyObject *const *args, Py_ssize
     Py_BEGIN_ALLOW_THREADS
     st = gaba_zoo_qmodel_forward(q, batch, (const void *const *)in, out, raw, (int)threads);
     Py_END_ALLOW_THREADS
-    if (st == GABA_ERR_ARG)
-        return PyErr_Format(PyExc_ValueError, "%s: invalid input (a token id out of range) or "
-                            "the model is already running in another thread", func);
-    if (st != GABA_OK) return gaba_py_raise(st, func);
+    if (st != GABA_OK) return gaba_py_zoo_raise(st, func);
     Py_RETURN_NONE;
 }
 
@@ -369,10 +366,10 @@ static PyObject *py_zoo_qnode_eval(PyObject *self, PyObject *const *args, Py_ssi
     if (nargs != 4) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_qnode_eval takes 4 arguments");
     gaba_zoo_qmodel *q = PyCapsule_GetPointer(args[0], QCAPSULE);
     if (!q) return NULL;
-    long n = PyLong_AsLong(args[1]);
+    long n;
     int ref = PyObject_IsTrue(args[3]);
-    if ((n == -1 && PyErr_Occurred()) || ref < 0) return NULL;
-    if (n < 0 || n >= q->n_nodes || q->nodes[n].kind != GABA_ZOO_Q_INT8)
+    if (ref < 0 || gaba_py_long(args[1], func, "node", 0, q->n_nodes - 1, &n)) return NULL;
+    if (q->nodes[n].kind != GABA_ZOO_Q_INT8)
         return PyErr_Format(PyExc_ValueError, "%s(): node must index an int8 node, got %ld", func, n);
     const gaba_zoo_qnode *nd = &q->nodes[n];
     PyObject *ins = PySequence_Fast(args[2], "zoo.qnode_eval(): inputs must be a sequence");
@@ -442,9 +439,7 @@ static PyObject *py_zoo_qprofile(PyObject *self, PyObject *const *args, Py_ssize
     int on = q ? PyObject_IsTrue(args[1]) : -1;
     if (on < 0) return NULL;
     gaba_status st = gaba_zoo_qmodel_profile(q, on);
-    if (st == GABA_ERR_ARG)
-        return PyErr_Format(PyExc_ValueError, "zoo.profile: the model is running in another thread");
-    if (st != GABA_OK) return gaba_py_raise(st, "zoo.profile");
+    if (st != GABA_OK) return gaba_py_zoo_raise(st, "zoo.profile");
     Py_RETURN_NONE;
 }
 

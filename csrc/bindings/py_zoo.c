@@ -45,10 +45,18 @@ static PyObject *py_zoo_create(PyObject *self, PyObject *const *args, Py_ssize_t
     if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_create takes 3 arguments");
     const char *name = PyUnicode_AsUTF8(args[0]);
     if (!name) return NULL;
+    if (!PyLong_Check(args[1]))
+        return PyErr_Format(PyExc_TypeError, "zoo.create(): argument 'seed' must be an int, got %s",
+                            Py_TYPE(args[1])->tp_name);
     unsigned long long seed = PyLong_AsUnsignedLongLong(args[1]);
-    if (PyErr_Occurred()) return NULL;
-    long threads = PyLong_AsLong(args[2]);
-    if (threads == -1 && PyErr_Occurred()) return NULL;
+    if (seed == (unsigned long long)-1 && PyErr_Occurred()) {
+        PyErr_Format(PyExc_ValueError, "zoo.create(): argument 'seed' must be in 0..2**64-1, got %S",
+                     args[1]);
+        return NULL;
+    }
+    long threads;
+    if (gaba_py_long(args[2], "zoo.create", "threads", 1, GABA_MAX_THREADS, &threads))
+        return NULL;
     const gaba_zoo_def *def = gaba_zoo_find(name);
     if (!def) return PyErr_Format(PyExc_KeyError, "no zoo model named %R", args[0]);
     gaba_zoo_model *m = calloc(1, sizeof *m);
@@ -169,9 +177,9 @@ static PyObject *py_zoo_set_impl(PyObject *self, PyObject *const *args, Py_ssize
     if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_set_impl takes 2 arguments");
     gaba_zoo_model *m = get_model(args[0]);
     if (!m) return NULL;
-    long impl = PyLong_AsLong(args[1]);
-    if (impl == -1 && PyErr_Occurred()) return NULL;
-    m->impl = impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST;
+    int ref = PyObject_IsTrue(args[1]);
+    if (ref < 0) return NULL;
+    m->impl = ref ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST;
     Py_RETURN_NONE;
 }
 
@@ -185,8 +193,8 @@ static PyObject *py_zoo_forward(PyObject *self, PyObject *const *args, Py_ssize_
     gaba_zoo_model *m = get_model(args[0]);
     if (!m) return NULL;
     const gaba_zoo_def *d = m->def;
-    long threads = PyLong_AsLong(args[3]);
-    if (threads == -1 && PyErr_Occurred()) return NULL;
+    long threads;
+    if (gaba_py_long(args[3], func, "threads", 1, GABA_MAX_THREADS, &threads)) return NULL;
     int iin[8], iout[8];
     void *in_ptr[8], *out_ptr[8];
     if (d->n_inputs > 8 || d->n_outputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
@@ -202,11 +210,7 @@ static PyObject *py_zoo_forward(PyObject *self, PyObject *const *args, Py_ssize_
     Py_BEGIN_ALLOW_THREADS
     st = gaba_zoo_model_forward(m, batch, (const void *const *)in_ptr, out_ptr, (int)threads);
     Py_END_ALLOW_THREADS
-    if (st == GABA_ERR_ARG)
-        return PyErr_Format(PyExc_ValueError,
-                            "%s: invalid input (a token id out of range) or the model is "
-                            "already running in another thread", func);
-    if (st != GABA_OK) return gaba_py_raise(st, func);
+    if (st != GABA_OK) return gaba_py_zoo_raise(st, func);
     Py_RETURN_NONE;
 }
 
@@ -228,10 +232,10 @@ static PyObject *py_zoo_call(PyObject *self, PyObject *const *args, Py_ssize_t n
     gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 1, d->n_inputs, iin);
     gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 2, d->n_outputs, iout);
     npy_intp batch;
-    PyObject *outs;
+    PyObject *ins, *outs;
     int got = gaba_py_zoo_call_arrays(func, m->tensors, d->n_inputs, iin, d->n_outputs, iout,
                                       args[1], args[2] == Py_None ? NULL : args[2], args[3],
-                                      in_ptr, out_ptr, &batch, &outs);
+                                      in_ptr, out_ptr, &batch, &ins, &outs);
     if (got <= 0) return got < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     gaba_status st;
     Py_BEGIN_ALLOW_THREADS
@@ -239,6 +243,7 @@ static PyObject *py_zoo_call(PyObject *self, PyObject *const *args, Py_ssize_t n
     Py_END_ALLOW_THREADS
     PyObject *r = st == GABA_OK ? gaba_py_zoo_call_result(outs, d->n_outputs, iout, m->tensors)
                                 : Py_NewRef(Py_NotImplemented); // the checked path words it
+    Py_DECREF(ins);
     Py_DECREF(outs);
     return r;
 }
@@ -250,9 +255,7 @@ static PyObject *py_zoo_profile(PyObject *self, PyObject *const *args, Py_ssize_
     int on = m ? PyObject_IsTrue(args[1]) : -1;
     if (on < 0) return NULL;
     gaba_status st = gaba_zoo_model_profile(m, on);
-    if (st == GABA_ERR_ARG)
-        return PyErr_Format(PyExc_ValueError, "zoo.profile: the model is running in another thread");
-    if (st != GABA_OK) return gaba_py_raise(st, "zoo.profile");
+    if (st != GABA_OK) return gaba_py_zoo_raise(st, "zoo.profile");
     Py_RETURN_NONE;
 }
 

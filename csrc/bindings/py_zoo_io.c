@@ -98,7 +98,7 @@ static PyObject *match_inputs(const gaba_zoo_tensor *tensors, int n, const int *
 int gaba_py_zoo_call_arrays(const char *func, const gaba_zoo_tensor *tensors, int n_in,
                             const int *iin, int n_out, const int *iout, PyObject *args,
                             PyObject *kwargs, PyObject *out, void **in, void **outp,
-                            npy_intp *batch, PyObject **outs) {
+                            npy_intp *batch, PyObject **ins_held, PyObject **outs) {
     PyObject *ins = match_inputs(tensors, n_in, iin, args, kwargs);
     if (!ins) return PyErr_Occurred() ? -1 : 0;
     PyObject *o = NULL;
@@ -129,7 +129,7 @@ int gaba_py_zoo_call_arrays(const char *func, const gaba_zoo_tensor *tensors, in
     if (!o || gaba_py_zoo_collect(func, o, n_out, tensors, iout, 1, outp, *batch) < 0 ||
         gaba_py_zoo_outputs_apart(func, ins, n_in, iin, o, n_out, iout, tensors) < 0)
         goto not_this_case;
-    Py_DECREF(ins);
+    *ins_held = ins;
     *outs = o;
     return 1;
 not_this_case: // the checked path converts the arrays or words the error
@@ -155,7 +155,18 @@ PyObject *gaba_py_zoo_call_result(PyObject *outs, int n_out, const int *iout,
 
 int gaba_py_zoo_threads(PyObject *threads, long *n) {
     *n = threads == Py_None ? gaba_threads_get() : PyLong_Check(threads) ? PyLong_AsLong(threads) : -1;
-    if (*n >= 1) return 0;
+    if (*n >= 1 && *n <= GABA_MAX_THREADS) return 0;
     PyErr_Clear(); // the checked path converts or words it
     return -1;
+}
+
+PyObject *gaba_py_zoo_raise(gaba_status status, const char *func) {
+    if (status == GABA_ERR_ARG)
+        return PyErr_Format(PyExc_ValueError,
+                            "%s: a token id is outside its input's vocabulary", func);
+    if (status == GABA_ERR_BUSY)
+        return PyErr_Format(PyExc_ValueError,
+                            "%s: the model is already running in another thread (a model runs "
+                            "one call at a time; use one model per thread)", func);
+    return gaba_py_raise(status, func);
 }

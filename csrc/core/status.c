@@ -17,6 +17,7 @@ const char *gaba_status_str(gaba_status status) {
     case GABA_ERR_ISA: return "instruction set not available on this CPU";
     case GABA_ERR_NUMERIC: return "numerical routine did not converge";
     case GABA_ERR_INTERNAL: return "internal error";
+    case GABA_ERR_BUSY: return "already running in another thread";
     }
     return "unknown status";
 }

@@ -28,6 +28,7 @@ typedef enum gaba_status {
     GABA_ERR_ISA = -5,      // the requested ISA level is not available
     GABA_ERR_NUMERIC = -6,  // a numerical routine did not converge
     GABA_ERR_INTERNAL = -7, // a bug in gaba: please report it
+    GABA_ERR_BUSY = -8,     // the object is running in another thread
 } gaba_status;
 
 // A short static English description, e.g. "invalid argument".

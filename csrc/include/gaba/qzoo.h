@@ -68,6 +68,7 @@ typedef struct gaba_zoo_qmodel {
 // m->tensors, then GABA_ZOO_NODE_RANGES per node: the range before a
 // conv/dense's sigmoid, tanh or hard-swish, which the int8 model runs as a
 // separate table op; an attention's q, k, v, scores (before the softmax) and ctx).
+// GABA_ERR_ARG for a token id outside its vocabulary, GABA_ERR_BUSY while `m` runs.
 gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
                                float *tmin, float *tmax);
 
@@ -88,11 +89,13 @@ gaba_status gaba_zoo_qnode_weights(const gaba_zoo_qnode *nd, int64_t *c_out, int
 // raw == 0: float32 inputs/outputs (token inputs int32), quantized and
 // dequantized at the edges. raw == 1: int8 inputs and outputs with the
 // parameters of tensors raw_in / raw_out (token inputs stay int32).
+// GABA_ERR_ARG for a token id outside its vocabulary, GABA_ERR_BUSY while `q` runs.
 gaba_status gaba_zoo_qmodel_forward(gaba_zoo_qmodel *q, int64_t batch, const void *const *inputs,
                                     void *const *outputs, int raw, int max_threads);
 
 // Profiling on: forward runs on one thread and records each node's time
 // for the last sample it ran in node_seconds. Off frees the record.
+// GABA_ERR_BUSY while the model runs in another thread.
 gaba_status gaba_zoo_qmodel_profile(gaba_zoo_qmodel *q, int on);
 
 #ifdef __cplusplus

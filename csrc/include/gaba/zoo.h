@@ -98,10 +98,13 @@ void gaba_zoo_model_free(gaba_zoo_model *m);
 
 // Profiling: while on, forward runs on one thread and records each node's time
 // for the last sample it ran in node_seconds. Off frees the record.
+// GABA_ERR_BUSY while the model runs in another thread.
 gaba_status gaba_zoo_model_profile(gaba_zoo_model *m, int on);
 
 // inputs[i]: (batch, input i's shape) C-contiguous; outputs[i]: (batch, output i's shape).
 // max_threads (0 = the pool's size, at most the arenas made at init) split the batch.
+// GABA_ERR_ARG for a token id outside its vocabulary; GABA_ERR_BUSY (nothing run)
+// while the model runs in another thread.
 gaba_status gaba_zoo_model_forward(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
                                    void *const *outputs, int max_threads);
 

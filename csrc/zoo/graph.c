@@ -307,7 +307,7 @@ static void forward_task(void *vctx, int64_t task, int64_t n_tasks) {
 gaba_status gaba_zoo_model_forward(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
                                    void *const *outputs, int max_threads) {
     if (!m || !m->def || batch < 0 || !inputs || !outputs) return GABA_ERR_ARG;
-    if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG; // in use
+    if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_BUSY;
     int threads = max_threads > 0 ? max_threads : gaba_threads_get();
     if (threads > m->n_arenas) threads = m->n_arenas;
     if (m->node_seconds) threads = 1;
@@ -327,7 +327,7 @@ gaba_status gaba_zoo_model_forward(gaba_zoo_model *m, int64_t batch, const void 
 
 gaba_status gaba_zoo_model_profile(gaba_zoo_model *m, int on) {
     if (!m || !m->def) return GABA_ERR_ARG;
-    if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG; // in use
+    if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_BUSY;
     gaba_status st = GABA_OK;
     if (on && !m->node_seconds) {
         m->node_seconds = calloc((size_t)(m->n_nodes ? m->n_nodes : 1), sizeof(double));

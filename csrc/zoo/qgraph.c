@@ -60,7 +60,7 @@ static void attention_ranges(int64_t l, int64_t dk, const float *ws, float *lo, 
 gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
                                float *tmin, float *tmax) {
     if (!m || !inputs || !tmin || !tmax || batch < 1) return GABA_ERR_ARG;
-    if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG;
+    if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_BUSY;
     gaba_status st = GABA_OK;
     void **ptr = m->ptrs[0];
     for (int i = 0; i < m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes; i++)
@@ -719,7 +719,7 @@ static void qforward_task(void *vctx, int64_t task, int64_t n_tasks) {
 gaba_status gaba_zoo_qmodel_forward(gaba_zoo_qmodel *q, int64_t batch, const void *const *inputs,
                                     void *const *outputs, int raw, int max_threads) {
     if (!q || !q->def || batch < 0 || !inputs || !outputs) return GABA_ERR_ARG;
-    if (__atomic_exchange_n(&q->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG;
+    if (__atomic_exchange_n(&q->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_BUSY;
     int threads = max_threads > 0 ? max_threads : gaba_threads_get();
     if (threads > q->n_arenas) threads = q->n_arenas;
     if (q->node_seconds) threads = 1;
@@ -739,7 +739,7 @@ gaba_status gaba_zoo_qmodel_forward(gaba_zoo_qmodel *q, int64_t batch, const voi
 
 gaba_status gaba_zoo_qmodel_profile(gaba_zoo_qmodel *q, int on) {
     if (!q || !q->def) return GABA_ERR_ARG;
-    if (__atomic_exchange_n(&q->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_ARG; // in use
+    if (__atomic_exchange_n(&q->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_BUSY;
     gaba_status st = GABA_OK;
     if (on && !q->node_seconds) {
         q->node_seconds = calloc((size_t)(q->n_nodes ? q->n_nodes : 1), sizeof(double));

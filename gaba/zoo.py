@@ -15,6 +15,7 @@ import numpy as np
 
 from ._args import int_arg, threads_arg
 from ._ext import _gaba
+from .errors import ModelFileError
 
 __all__ = ["names", "info", "create", "load", "compare", "Model", "QuantizedModel", "CATEGORIES",
            "FORMAT_VERSION"]
@@ -733,32 +734,184 @@ def _sqnr(signal, noise):
     return 10.0 * float(np.log10(signal / noise))
 
 
+# Bounds of a model file, checked from zip and .npy headers before any payload is read.
+_META = "__gaba_meta__"
+_META_MAX_BYTES = 1 << 20  # the metadata's UTF-32 payload; the largest zoo record is 5.5 KB
+_NPY_HEADER_MAX = 10000  # numpy's limit on a .npy header's text (read_array_header_*)
+_NPY_PREFIX = 12  # the .npy magic and version (8 bytes), a version 2.0 header length (4)
+_SEED_MAX = 2**64 - 1  # zoo.create's seed is a uint64 in C
+_META_TYPES = {"format": str, "version": int, "model": str, "seed": int, "gaba": str,
+               "weights": dict}
+
+
 def load(path):
-    """Read a model written by :meth:`Model.save`; checks format, version, keys and shapes."""
+    """Read a model written by :meth:`Model.save`.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or binary file object
+        The .npz file (a file object must be readable and seekable).
+
+    Returns
+    -------
+    Model
+        The model named in the file, built with its seed, holding the file's weights.
+
+    Raises
+    ------
+    gaba.ModelFileError
+        (a ValueError) when the file is not one that ``save`` writes: truncated or not a
+        zip archive, bad or missing metadata, a format version or model this gaba does
+        not know, a weight whose dtype (float32, little-endian, C order), shape or size
+        differs from the model's, missing or unexpected entries, or an entry larger than
+        the model allows. Every size is checked from the zip and .npy headers before the
+        data is read, and nothing larger than the model's own weights is decompressed.
+    OSError
+        From opening `path`, as ``open()`` raises it (FileNotFoundError for a missing
+        file).
+    """
+    if hasattr(path, "read"):
+        return _load_zip(path, repr(getattr(path, "name", path)))
+    with open(path, "rb") as fp:
+        return _load_zip(fp, repr(fp.name))
+
+
+def _load_zip(fp, where):
+    import zipfile
+
+    with _reading(where, "not a readable zip archive (truncated or damaged)"):
+        zf = zipfile.ZipFile(fp)
+    with zf:
+        members = {}
+        for info in zf.infolist():
+            if info.filename in members:
+                raise ModelFileError(f"zoo.load(): {where} holds entry {info.filename!r} twice")
+            members[info.filename] = info
+        meta = members.pop(_META + ".npy", None)
+        if meta is None:
+            raise ModelFileError(f"zoo.load(): {where} is not a gaba.zoo file (no {_META})")
+        meta = _read_meta(zf, meta, where)
+        m = create(meta["model"], seed=meta["seed"])
+        w = m.weights
+        expected = {k: list(v.shape) for k, v in w.items()}
+        if meta["weights"] != expected:
+            raise ModelFileError(f"zoo.load(): {where}: the metadata's weights differ from "
+                                 f"{m.name}'s in this gaba version")
+        names_ = {k + ".npy": k for k in w}
+        for what, diff in (("missing", names_.keys() - members.keys()),
+                           ("unexpected", members.keys() - names_.keys())):
+            if diff:
+                raise ModelFileError(f"zoo.load(): {where} has {what} entries "
+                                     f"{sorted(diff)[:5]} ({len(diff)} in all)")
+        for entry, key in names_.items():
+            data = _read_npy(zf, members[entry], where, f"weight {key!r}", np.dtype("<f4"),
+                             w[key].shape)
+            w[key][...] = np.frombuffer(data, "<f4").reshape(w[key].shape)
+    return m
+
+
+def _reading(where, what):
+    """Context turning what zipfile and numpy's header parser raise on a damaged archive or
+    member (bad offsets, unknown methods, encryption, a bad CRC, a header that is no
+    Python literal) into ModelFileError."""
+    import contextlib
+    import tokenize
+    import zipfile
+    import zlib
+
+    # (MemoryError: Python's parser reports a too deeply nested header so, within the
+    # header's 10,000 characters; every size is checked before this runs)
+    damage = (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError,
+              RuntimeError, ValueError, TypeError, SyntaxError, OverflowError, RecursionError,
+              MemoryError, tokenize.TokenError)
+
+    @contextlib.contextmanager
+    def guard():
+        try:
+            yield
+        except ModelFileError:
+            raise
+        except damage as e:
+            raise ModelFileError(f"zoo.load(): {where}: {what} ({type(e).__name__}: {e})") from e
+    return guard()
+
+
+def _read_npy(zf, info, where, label, dtype, shape):
+    """The payload of .npy member `info`, checked from its zip and .npy headers against
+    `dtype` (kind and byte order; itemsize too unless it is a str) and `shape` before it is
+    read. Reads at most the payload's size plus one byte."""
+    import zipfile
+
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ModelFileError(f"zoo.load(): {where}: {label} uses zip compression method "
+                             f"{info.compress_type}; expected stored or deflated")
+    limit = _META_MAX_BYTES if dtype.kind == "U" else int(np.prod(shape)) * dtype.itemsize
+    if info.file_size > limit + _NPY_HEADER_MAX + _NPY_PREFIX:
+        raise ModelFileError(f"zoo.load(): {where}: {label} declares {info.file_size:,} bytes; "
+                             f"too large for at most {limit:,} bytes of data")
+    fmt = np.lib.format
+    with _reading(where, f"{label} is damaged"), zf.open(info) as f:
+        version = fmt.read_magic(f)
+        if version not in ((1, 0), (2, 0)):
+            raise ModelFileError(f"zoo.load(): {where}: {label} is .npy version {version}; "
+                                 "expected 1.0 or 2.0")
+        read_header = (fmt.read_array_header_1_0 if version == (1, 0)
+                       else fmt.read_array_header_2_0)
+        got_shape, fortran, got = read_header(f, max_header_size=_NPY_HEADER_MAX)
+        if (got.kind != dtype.kind or got.byteorder not in ("<", "=") or got.fields
+                or got.subdtype or (dtype.kind != "U" and got != dtype)):
+            want = "<U (a str)" if dtype.kind == "U" else dtype.str
+            raise ModelFileError(f"zoo.load(): {where}: {label} has dtype {got.str}, "
+                                 f"expected {want}")
+        if got_shape != tuple(shape) or fortran:
+            order = " in Fortran order" if fortran else ""
+            raise ModelFileError(f"zoo.load(): {where}: {label} has shape {got_shape}{order}, "
+                                 f"expected {tuple(shape)} in C order")
+        size = got.itemsize * int(np.prod(shape))
+        if size > limit or info.file_size != f.tell() + size:
+            raise ModelFileError(f"zoo.load(): {where}: {label} declares {info.file_size:,} "
+                                 f"bytes; expected {f.tell() + size:,}")
+        data = f.read(size)
+        if len(data) != size or f.read(1):
+            raise ModelFileError(f"zoo.load(): {where}: {label} holds {len(data):,} bytes or "
+                                 f"more; expected {size:,}")
+    return data
+
+
+def _read_meta(zf, info, where):
+    """The metadata record, checked: a JSON object with the keys and types save writes."""
     import json
 
-    with np.load(path, allow_pickle=False) as f:
-        if "__gaba_meta__" not in f.files:
-            raise ValueError(f"zoo.load(): {path!r} is not a gaba.zoo file (no __gaba_meta__)")
-        meta = json.loads(str(f["__gaba_meta__"]))
-        if meta.get("format") != _FORMAT:
-            raise ValueError(f"zoo.load(): {path!r} has format {meta.get('format')!r}, "
+    data = _read_npy(zf, info, where, _META, np.dtype("<U1"), ())
+    try:  # (numpy's str would accept code points past U+10FFFF; the codec does not)
+        meta = json.loads(data.decode("utf-32-le").rstrip("\0"))
+    except (ValueError, RecursionError) as e:  # (UnicodeDecodeError is a ValueError)
+        raise ModelFileError(f"zoo.load(): {where}: {_META} is not JSON text "
+                             f"({type(e).__name__}: {e})") from e
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"zoo.load(): {where}: {_META} is a JSON {type(meta).__name__}, "
+                             "expected an object")
+    # format and version first: another version may have other keys
+    if meta.get("format") != _FORMAT:
+        raise ModelFileError(f"zoo.load(): {where} has format {repr(meta.get('format'))[:40]}, "
                              f"expected {_FORMAT!r}")
-        if meta.get("version") != FORMAT_VERSION:
-            raise ValueError(f"zoo.load(): {path!r} is format version {meta.get('version')}; "
-                             f"this gaba reads version {FORMAT_VERSION}")
-        m = create(meta["model"], seed=int(meta.get("seed", 0)))
-        w = m.weights
-        if set(meta["weights"]) != set(w):
-            raise ValueError(f"zoo.load(): {path!r} does not hold the weights of "
-                             f"{meta['model']} in this gaba version")
-        for k, view in w.items():
-            arr = f[k]
-            if arr.shape != view.shape:
-                raise ValueError(f"zoo.load(): weight {k!r} has shape {arr.shape}, "
-                                 f"expected {view.shape}")
-            view[...] = arr
-    return m
+    if type(meta.get("version")) is not int or meta["version"] != FORMAT_VERSION:
+        raise ModelFileError(f"zoo.load(): {where} is format version "
+                             f"{repr(meta.get('version'))[:40]}; this gaba reads version "
+                             f"{FORMAT_VERSION}")
+    wrong = [f"no {k!r}" for k in _META_TYPES if k not in meta]
+    wrong += [f"unexpected {k[:40]!r}" for k in meta if k not in _META_TYPES]
+    wrong += [f"{k!r} is {type(meta[k]).__name__}, expected {t.__name__}"
+              for k, t in _META_TYPES.items() if k in meta and type(meta[k]) is not t]
+    if wrong:
+        raise ModelFileError(f"zoo.load(): {where}: bad {_META}: {'; '.join(wrong[:4])}")
+    if meta["model"] not in names():
+        raise ModelFileError(f"zoo.load(): {where} holds unknown model {meta['model'][:40]!r}; "
+                             "see gaba.zoo.names()")
+    if not 0 <= meta["seed"] <= _SEED_MAX:
+        raise ModelFileError(f"zoo.load(): {where} has seed {meta['seed']}; expected 0 to "
+                             "2**64-1")
+    return meta
 
 
 def _layer(op, inputs, weights=(), params=(), activation="none", reference=False):

@@ -12,7 +12,7 @@ defined in C, and benchmarks whose every number is measured.
 from ._version import __version__
 from ._ext import _gaba
 from ._runtime import info, set_num_threads, get_num_threads
-from .errors import ModelFileError
+from .errors import ModelFileError, UnknownModelError
 from .gemm import gemm, gemm_s8, peak_gflops, quantize_multiplier, requantize
 from .tuning import tune, load_cache as _load_tuning
 from .quant import (fake_quantize, fake_quantize_backward, fake_quantize_lsq_backward,
@@ -32,4 +32,4 @@ __all__ += ["fake_quantize", "fake_quantize_backward", "fake_quantize_lsq_backwa
 __all__ += ["low_rank_factorization", "low_rank_conv2d", "singular_values"]
 __all__ += ["distillation_loss"]
 __all__ += ["magnitude_prune", "PolynomialDecay"]
-__all__ += ["zoo", "ModelFileError"]
+__all__ += ["zoo", "ModelFileError", "UnknownModelError"]

@@ -1,6 +1,6 @@
 """gaba's own exception classes, each a subclass of the built-in one it refines."""
 
-__all__ = ["ModelFileError"]
+__all__ = ["ModelFileError", "UnknownModelError"]
 
 
 class ModelFileError(ValueError):
@@ -31,3 +31,25 @@ class ModelFileError(ValueError):
     ...     print(str(e).split(": ", 2)[2])
     not a readable zip archive (truncated or damaged) (BadZipFile: File is not a zip file)
     """
+
+
+class UnknownModelError(KeyError, ValueError):
+    """:func:`gaba.zoo.create` or :func:`gaba.zoo.info` was given a name that is not
+    one of :func:`gaba.zoo.names`.
+
+    The message names the closest model names. It is a ValueError (a bad argument)
+    and, as before, a KeyError (a failed lookup by name), so either ``except``
+    catches it.
+
+    Examples
+    --------
+    >>> import gaba
+    >>> try:
+    ...     gaba.zoo.create("KeywordSpot")
+    ... except gaba.UnknownModelError as e:
+    ...     print(e)
+    zoo: no model named 'KeywordSpot' (did you mean 'KeywordSpotMicro'?); see gaba.zoo.names()
+    """
+
+    def __str__(self):  # the message as given, not KeyError's repr of it
+        return str(self.args[0]) if self.args else ""

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._args import int_arg, threads_arg
 from ._ext import _gaba
-from .errors import ModelFileError
+from .errors import ModelFileError, UnknownModelError
 
 __all__ = ["names", "info", "create", "load", "compare", "Model", "QuantizedModel", "CATEGORIES",
            "FORMAT_VERSION"]
@@ -80,7 +80,11 @@ def _check_name(name):
         raise TypeError(f"zoo: a model name must be a str, got {type(name).__name__}")
     known = names()
     if name not in known:
-        raise KeyError(f"zoo: no model named {name!r}; see gaba.zoo.names()")
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        raise UnknownModelError(f"zoo: no model named {name!r}{hint}; see gaba.zoo.names()")
     return name
 
 

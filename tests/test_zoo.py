@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+import gaba
 from gaba import zoo
 from gaba._ext import _gaba
 from gaba.benchmarks.bench_zoo import make_inputs
@@ -228,6 +229,10 @@ def test_clear_errors():
           template=np.zeros((2, 3, 32, 32), np.float32))
     with pytest.raises(KeyError):
         zoo.create("NoSuchModel")
+    for call in (zoo.create, zoo.info):  # a bad argument: a ValueError too, with close names
+        with pytest.raises(ValueError, match=r"did you mean 'ResNet8'\?"):
+            call("ResNet9")
+    assert issubclass(gaba.UnknownModelError, KeyError)
     with pytest.raises(ValueError):
         zoo.create("ResNet8", seed=-1)
 

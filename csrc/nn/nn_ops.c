@@ -54,6 +54,10 @@ static gaba_status conv_geom(const gaba_nn_layer *l, const gaba_nn_shape *in,
     int64_t ew = g->w + g->pl + p[8] - g->dw * (g->kw - 1) - 1;
     if (eh < 0 || ew < 0) return GABA_ERR_SHAPE;
     g->ho = eh / g->sh + 1, g->wo = ew / g->sw + 1;
+    // the output and a weight row fit int32 shapes (so the MACs and workspaces fit int64)
+    if (g->ho > INT32_MAX || g->wo > INT32_MAX || g->ho * g->wo > INT32_MAX / g->co ||
+        g->kh * g->kw > INT32_MAX / (g->c / g->groups))
+        return GABA_ERR_ARG;
     return GABA_OK;
 }
 
@@ -68,6 +72,7 @@ static gaba_status pool_geom(const gaba_nn_layer *l, const gaba_nn_shape *in,
     int64_t eh = g->h + g->pt + p[6] - g->kh, ew = g->w + g->pl + p[7] - g->kw;
     if (eh < 0 || ew < 0) return GABA_ERR_SHAPE;
     g->ho = eh / g->sh + 1, g->wo = ew / g->sw + 1;
+    if (g->ho > INT32_MAX || g->wo > INT32_MAX || g->kh * g->kw > INT32_MAX) return GABA_ERR_ARG;
     return GABA_OK;
 }
 
@@ -133,7 +138,7 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shap
         return GABA_OK;
     }
     case GABA_NN_DENSE:
-        if (p[0] <= 0) return GABA_ERR_ARG;
+        if (p[0] <= 0 || numel > INT32_MAX) return GABA_ERR_ARG;
         pl->out = shp(1, p[0], 0, 0);
         add_weight(pl, "weight", shp(2, p[0], (int32_t)numel, 0), (int32_t)numel);
         add_weight(pl, "bias", shp(1, p[0], 0, 0), 0);
@@ -174,7 +179,8 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shap
     case GABA_NN_UPSAMPLE: {
         int64_t c, h, w;
         if (!spatial(x, &c, &h, &w)) return GABA_ERR_SHAPE;
-        if (p[0] <= 0 || p[1] <= 0 || p[2] < 0 || p[2] > 1 || (x->ndim == 2 && p[0] != 1))
+        if (p[0] <= 0 || p[1] <= 0 || p[2] < 0 || p[2] > 1 || (x->ndim == 2 && p[0] != 1) ||
+            h * p[0] > INT32_MAX || w * p[1] > INT32_MAX)
             return GABA_ERR_ARG;
         pl->out = x->ndim == 2 ? shp(2, (int32_t)c, (int32_t)(w * p[1]), 0)
                                : shp(3, (int32_t)c, (int32_t)(h * p[0]), (int32_t)(w * p[1]));
@@ -223,7 +229,7 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shap
         pl->out = shp(2, x->d[1], x->d[0], 0);
         return GABA_OK;
     case GABA_NN_GRU: {
-        if (x->ndim != 2 || p[0] <= 0) return GABA_ERR_ARG;
+        if (x->ndim != 2 || p[0] <= 0 || p[0] > INT32_MAX / 3) return GABA_ERR_ARG;
         int32_t f = x->d[0], t = x->d[1], h = p[0];
         pl->out = p[1] ? shp(2, h, t, 0) : shp(1, h, 0, 0);
         add_weight(pl, "w_ih", shp(2, 3 * h, f, 0), -f); // negative fan: Glorot-like 1/fan
@@ -235,7 +241,7 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shap
         return GABA_OK;
     }
     case GABA_NN_ATTENTION: {
-        if (x->ndim != 2 || p[0] <= 0) return GABA_ERR_ARG;
+        if (x->ndim != 2 || p[0] <= 0 || p[0] > INT32_MAX / 3) return GABA_ERR_ARG;
         int32_t d = x->d[0], len = x->d[1], dk = p[0];
         pl->out = *x;
         add_weight(pl, "w_qkv", shp(2, 3 * dk, d, 0), -d);

@@ -302,6 +302,94 @@ def test_prepare_rejects_bad_layers():
         zoo._layer("dense", [x], [w], [4])
 
 
+# One well-formed call per op with weights (op, per-sample input shapes, params, weight
+# shapes): the base that test_layer_rejects_inconsistent_arrays breaks one way at a time.
+LAYERS = [
+    ("conv2d", [(3, 6, 6)], [4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1], [(4, 3, 3, 3), (4,)]),
+    ("conv1d", [(3, 9)], [5, 1, 3, 1, 1, 0, 2, 0, 0, 1, 1, 1], [(5, 3, 3), (5,)]),
+    ("dense", [(2, 5)], [7], [(7, 10), (7,)]),
+    ("batchnorm", [(3, 4)], [0], [(3,), (3,)]),
+    ("gru", [(5, 4)], [6, 1], [(18, 5), (18, 6), (18,), (18,)]),
+    ("attention", [(6, 5)], [4], [(12, 6), (12,), (6, 4), (6,)]),
+    ("add", [(3, 4), (3, 4)], [], []),
+    ("mul", [(3, 4), (3,)], [], []),
+    ("concat", [(2, 5), (3, 5), (1, 5)], [], []),
+]
+
+
+@pytest.mark.parametrize("op,shapes,params,wshapes", LAYERS, ids=[c[0] for c in LAYERS])
+def test_layer_rejects_inconsistent_arrays(op, shapes, params, wshapes):
+    """Inputs whose batches differ and weights one value too long or short raise
+    ValueError naming the array, before any kernel reads past an array's end (the
+    ASan build checks that)."""
+    xs = [rand((2,) + s, seed=50 + i) for i, s in enumerate(shapes)]
+    ws = [rand(s, seed=60 + i) for i, s in enumerate(wshapes)]
+    assert zoo._layer(op, xs, ws, params).shape[0] == 2
+    for i in range(1, len(xs)):  # a later input with more or fewer samples than inputs[0]
+        for batch in (1, 3, 1000):
+            bad = list(xs)
+            bad[i] = rand((batch,) + shapes[i], seed=70)
+            with pytest.raises(ValueError, match=rf"'inputs\[{i}\]'.*one batch"):
+                zoo._layer(op, bad, ws, params)
+    for j, s in enumerate(wshapes):
+        for size in (int(np.prod(s)) - 1, int(np.prod(s)) + 1):
+            bad = list(ws)
+            bad[j] = rand((size,), seed=71)
+            with pytest.raises(ValueError, match="values, op .* needs"):
+                zoo._layer(op, xs, bad, params)
+    if wshapes:
+        with pytest.raises(ValueError, match="holds"):
+            zoo._layer(op, xs, ws[:-1], params)
+
+
+def test_layer_reproducers_and_argument_ranges():
+    """The reproducers: input 0 of one sample beside an input of 1000 (rows 1..999 were read
+    past input 0's end); op, act, impl and params out of range or of the wrong type."""
+    from gaba import _gaba
+    one, many = np.ones((1, 64), np.float32), np.ones((1000, 64), np.float32)
+    with pytest.raises(ValueError, match="one batch"):
+        _gaba.nn_layer(zoo.OPS["add"], 0, [0], [one, many], [], 1)
+    x = [rand((2, 4), seed=72)]
+    for op, act, params, impl, err, what in [
+            (len(zoo.OPS), 0, [], 0, ValueError, "'op' must be in 0..20"),
+            (-1, 0, [], 0, ValueError, "'op'"),
+            (2**63, 0, [], 0, ValueError, "'op'"),
+            (zoo.OPS["act"], len(zoo.ACTS), [], 0, ValueError, "'act' must be in 0..5"),
+            (zoo.OPS["act"], 0, [], 2, ValueError, "'impl'"),
+            (zoo.OPS["act"], 0, [1] * 13, 0, ValueError, "'params' holds at most 12"),
+            (zoo.OPS["dense"], 0, [2**31], 0, ValueError, "'params' must be in"),
+            (zoo.OPS["dense"], 0, [1.0], 0, TypeError, "'params' must be an int"),
+            (zoo.OPS["dense"], 0, 4, 0, TypeError, "params"),
+            (zoo.OPS["act"], 0, [], None, TypeError, "'impl'"),
+            ("act", 0, [], 0, TypeError, "'op'"),
+            (zoo.OPS["act"], 0.5, [], 0, TypeError, "'act'")]:
+        with pytest.raises(err, match=what):
+            _gaba.nn_layer(op, act, params, x, [], impl)
+    # float32 inputs only (int32 ids for the embedding)
+    with pytest.raises(TypeError, match=r"'inputs\[0\]' must have dtype float32"):
+        _gaba.nn_layer(zoo.OPS["act"], 0, [], [np.ones((2, 4), np.int32)], [], 0)
+    with pytest.raises(ValueError, match="1 to 4 arrays"):
+        _gaba.nn_layer(zoo.OPS["concat"], 0, [], x * 5, [], 0)
+    with pytest.raises(ValueError, match="does not take"):  # conv2d on a 1-D sample
+        _gaba.nn_layer(zoo.OPS["conv2d"], 0, [1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1], x, [], 0)
+    with pytest.raises(TypeError, match="'eps'"):
+        _gaba.nn_batchnorm_fold(*[rand((2, 3), seed=73)] + [rand((2,), seed=74)] * 5, "1e-5")
+
+
+@pytest.mark.parametrize("op,params,shape", [
+    ("upsample", [3, 2**30, 0], (2, 9, 4)),  # 4 * 2^30 columns, truncated to 0
+    ("upsample", [1, 2**30 + 1, 0], (2, 4)),  # 4 (2^30 + 1) = 2^32 + 4: truncated to 4
+    ("conv2d", [1, 1, 1, 1, 1, 2**31 - 1, 0, 2**31 - 1, 0, 1, 1, 1], (2, 9, 4)),
+    ("maxpool", [1, 1, 1, 1, 0, 0, 2**31 - 1, 2**31 - 1], (2, 9, 4)),
+    ("gru", [2**30, 0], (2, 9)),  # 3 hidden overflows int32
+    ("attention", [2**30], (2, 9))])
+def test_layer_rejects_sizes_past_int32(op, params, shape):
+    """Parameters that make an output or weight dimension leave int32 raise ValueError
+    (an output dimension was truncated, so the kernel wrote past a smaller output)."""
+    with pytest.raises(ValueError, match="does not take these params"):
+        zoo._layer(op, [rand((1,) + shape, seed=75)], [], params)
+
+
 def test_conv_matches_torch():
     torch = pytest.importorskip("torch")
     x = rand((2, 8, 12, 12), seed=48)

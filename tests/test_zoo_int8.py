@@ -865,6 +865,155 @@ def test_quantize_edge_kernel():
         _gaba.qnn_quantize(x.astype(np.float64), 1.0, 0)
 
 
+# One well-formed int8 call per op with per-channel vectors: op, per-sample input shapes,
+# params, act.
+QLAYERS = [
+    ("conv2d", [(3, 6, 6)], [4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1], "relu"),
+    ("conv1d", [(3, 9)], [5, 1, 3, 1, 1, 0, 2, 0, 0, 1, 1, 1], "none"),
+    ("dense", [(2, 5)], [7], "relu6"),
+    ("add", [(3, 4), (3, 4)], [], "none"),
+    ("sub", [(3, 4), (3,)], [], "relu"),
+    ("mul", [(3, 4), (3, 4)], [], "none"),
+    ("concat", [(2, 5), (3, 5), (1, 5)], [], "none"),
+    ("act", [(3, 4)], [], "tanh"),
+]
+
+
+def qlayer_args(op, shapes, params, rng):
+    xs = [q8(rng, 2, *s) for s in shapes]
+    in_q = [(f32(0.05 * (i + 1)), i - 1) for i in range(len(xs))]
+    if op not in ("conv2d", "conv1d", "dense"):
+        return xs, in_q, []
+    per = int(np.prod(shapes[0])) if op == "dense" else shapes[0][0] * params[1] * params[2]
+    return xs, in_q, list(weights(rng, params[0], per, 0.05, 0.1))
+
+
+@pytest.mark.parametrize("op,shapes,params,act", QLAYERS, ids=[c[0] for c in QLAYERS])
+def test_layer_int8_rejects_inconsistent_arrays(op, shapes, params, act):
+    """Inputs whose batches differ, and w / bias / mult / shift that agree with each other
+    but not with the layer's c_out (params[0]) and input, raise ValueError naming the
+    array, before any kernel reads past an array's end (the ASan build checks that)."""
+    rng = np.random.default_rng(80)
+    xs, in_q, wbms = qlayer_args(op, shapes, params, rng)
+    out_q = (f32(0.1), 3)
+    want = both(op, act, params, xs, in_q, out_q, *wbms)
+    assert want.shape[0] == 2
+    for i in range(1, len(xs)):
+        for batch in (1, 3, 1000):
+            bad = list(xs)
+            bad[i] = q8(rng, batch, *shapes[i])
+            with pytest.raises(ValueError, match=rf"'inputs\[{i}\]'.*one batch"):
+                run(op, act, params, bad, in_q, out_q, *wbms)
+    if wbms:
+        w, b, m, s = wbms
+        co = params[0]
+        for c in (co - 1, co + 1):  # all four for c channels: w's rows of the right length
+            per = w.shape[1]
+            ok = (np.resize(w, (c, per)), np.resize(b, c), np.resize(m, c), np.resize(s, c))
+            with pytest.raises(ValueError, match="'w' has .* c_out"):
+                run(op, act, params, xs, in_q, out_q, *ok)
+        for j, name in enumerate(["w", "bias", "mult", "shift"]):
+            for d in (-1, 1):
+                bad = list(wbms)
+                bad[j] = np.resize(wbms[j], wbms[j].size + d)
+                with pytest.raises(ValueError, match=f"'{name}' has .* c_out"):
+                    run(op, act, params, xs, in_q, out_q, *bad)
+        for j, v in [(2, -1), (3, 32), (3, -32), (3, 126)]:  # a mult / shift no kernel takes
+            bad = list(wbms)
+            bad[j] = wbms[j].copy()
+            bad[j][-1] = v
+            with pytest.raises(ValueError, match=f"channel {co - 1}'s mult"):
+                run(op, act, params, xs, in_q, out_q, *bad)
+    # (scale, zero point) pairs: any 2-sequence; the same result as tuples
+    np.testing.assert_array_equal(run(op, act, params, xs, [list(p) for p in in_q], list(out_q),
+                                      *wbms), want)
+    np.testing.assert_array_equal(run(op, act, params, xs, [np.array(p, object) for p in in_q],
+                                      np.array(out_q, object), *wbms), want)
+    for pair, err, what in [
+            ([0.1], TypeError, "pair"), ((0.1, 0, 1), TypeError, "pair"), (0.1, TypeError, "pair"),
+            (None, TypeError, "pair"), (("a", 0), TypeError, "scale"),
+            ((0.1, 0.5), TypeError, "int"),
+            ((0.0, 0), ValueError, "positive"), ((np.nan, 0), ValueError, "positive"),
+            ((1e300, 0), ValueError, "finite"), ((1e-50, 0), ValueError, "positive"),
+            ((0.1, 128), ValueError, "-128..127"), ((0.1, 2**63), ValueError, "-128")]:
+        with pytest.raises(err, match=what):
+            run(op, act, params, xs, in_q[:-1] + [pair], out_q, *wbms)
+        with pytest.raises(err, match=what):
+            run(op, act, params, xs, in_q, pair, *wbms)
+    with pytest.raises(ValueError, match="'in_q' holds"):
+        run(op, act, params, xs, in_q + in_q[:1], out_q, *wbms)
+
+
+def test_layer_int8_reproducers_and_argument_ranges():
+    """The reproducers: a (2, 16) weight (the 32 values of a (4, 8) one) with two-value
+    bias/mult/shift for 4 outputs (bias, mult, shift were read at [2], [3]); an in_q item
+    that is a list (SystemError); op, act, impl and params out of range or with no int8
+    kernel."""
+    x = np.ones((1, 8), np.int8)
+    with pytest.raises(ValueError, match="'bias' has 2 values, the layer's c_out"):
+        _gaba.qnn_layer(zoo.OPS["dense"], 0, [4], [x], [(0.1, 0)], (0.1, 0),
+                        np.ones((2, 16), np.int8), np.zeros(2, np.int32),
+                        np.full(2, 1 << 30, np.int32), np.zeros(2, np.int32), 1)
+    x4 = np.array([[-3, 0, 5, 120]], np.int8)
+    got = _gaba.qnn_layer(zoo.OPS["act"], 1, [], [x4], [[0.1, 0]], (0.1, 0), None, None, None,
+                          None, 1)
+    np.testing.assert_array_equal(got, np.maximum(x4, 0))
+    for op, act, params, impl, err, what in [
+            (len(zoo.OPS), 0, [], 0, ValueError, "'op' must be in 0..20"),
+            (zoo.OPS["act"], -1, [], 0, ValueError, "'act'"),
+            (zoo.OPS["act"], 0, [], 2**64, ValueError, "'impl'"),
+            (zoo.OPS["dense"], 0, [-2**31 - 1], 0, ValueError, "'params' must be in"),
+            (zoo.OPS["dense"], 0, [None], 0, TypeError, "'params'"),
+            (zoo.OPS["softmax"], 0, [], 0, ValueError, "no int8 kernel"),
+            (zoo.OPS["dense"], zoo.ACTS["sigmoid"], [4], 0, ValueError, "no int8 kernel"),
+            (zoo.OPS["attention"], 0, [4], 0, ValueError, "no int8 kernel here")]:
+        with pytest.raises(err, match=what):
+            _gaba.qnn_layer(op, act, params, [x4], [(0.1, 0)], (0.1, 0), None, None, None, None,
+                            impl)
+    with pytest.raises(ValueError, match="token id"):
+        _gaba.qnn_layer(zoo.OPS["embedding"], 0, [2, 3], [np.array([[0, 3]], np.int32)], [(0.1, 0)],
+                        (0.1, 0), np.zeros((3, 2), np.int8), None, None, None, 0)
+    with pytest.raises(ValueError, match="vocab"):
+        _gaba.qnn_layer(zoo.OPS["embedding"], 0, [2, 3], [np.array([[0, 2]], np.int32)], [(0.1, 0)],
+                        (0.1, 0), np.zeros((2, 2), np.int8), None, None, None, 0)
+
+
+@pytest.mark.parametrize("ref", [False, True])
+def test_attention_softmax_int8_rejects_bad_tables(ref):
+    """The softmax divides by a row's sum of table entries, exp_table[0] among them, and
+    forms 512 e + 3 sum in int32: an all-zero table (a division by zero, SIGFPE), a
+    negative entry, exp_table[0] = 0 or entries too large for the row length raise
+    ValueError; the largest table the bound allows gives the NumPy reference's probs."""
+    from gaba._ext import _gaba as g
+    s = np.zeros((2, 2), np.int8)
+    for table in (np.zeros(256, np.int32), np.full(256, -1, np.int32),
+                  np.r_[0, np.ones(255)].astype(np.int32),
+                  np.r_[1, -1, np.ones(254)].astype(np.int32),
+                  np.full(256, 2**31 // 518 + 1, np.int32)):
+        with pytest.raises(ValueError, match="exp_table"):
+            g.qnn_softmax(s, table, ref)
+    top = np.full(256, (2**31 - 1) // 518, np.int32)
+    s = np.array([[5, -100], [3, 3]], np.int8)
+    np.testing.assert_array_equal(g.qnn_softmax(s, top, ref), R.softmax(s, top))
+    with pytest.raises(ValueError, match="256 values"):
+        g.qnn_softmax(s, top[:255], ref)
+    with pytest.raises(ValueError, match="at most"):
+        g.qnn_softmax(np.zeros((8193, 8193), np.int8), np.ones(256, np.int32), ref)
+
+
+def test_quantize_input_argument_types():
+    """zero_point past the int range is ValueError (was OverflowError), a scale that is not
+    a number TypeError naming it."""
+    x = np.ones(3, np.float32)
+    for zp in (2**63, 2**64, -2**63 - 1):
+        with pytest.raises(ValueError, match="'zero_point' must be in -128..127"):
+            _gaba.qnn_quantize(x, 1.0, zp)
+    with pytest.raises(TypeError, match="'zero_point'"):
+        _gaba.qnn_quantize(x, 1.0, 1.0)
+    with pytest.raises(TypeError, match="'scale'"):
+        _gaba.qnn_quantize(x, "1", 0)
+
+
 def test_fully_int8_models_listed():
     """The models docs/zoo.md lists as fully int8 have no float layer."""
     full = [n for n in ALL if quantized(n)[1].fully_int8]
@@ -1036,7 +1185,7 @@ def test_gru_int8_layer(f, t, h, seq):
         layer(h + 1, 0, gru)
     with pytest.raises(TypeError, match="gru"):
         layer(h, 0)
-    with pytest.raises(ValueError, match="GRU's input"):
+    with pytest.raises(ValueError, match="input shapes"):
         _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h, seq], [x[:, 0]], [(0.02, zx)], (sy, zy),
                         p["w_ih_int8"], p["b_ih_int32"], None, None, 0, False, gru)
 

@@ -134,6 +134,62 @@ PyObject *gaba_py_shape(const gaba_nn_shape *s) {
     return t;
 }
 
+int gaba_py_nn_layer(PyObject *op, PyObject *act, PyObject *params, const char *func,
+                     gaba_nn_layer *layer) {
+    long v;
+    memset(layer, 0, sizeof *layer);
+    if (gaba_py_long(op, func, "op", 0, GABA_NN_OP_COUNT - 1, &v)) return -1;
+    layer->op = (gaba_nn_op)v;
+    if (gaba_py_long(act, func, "act", 0, GABA_NN_ACT_COUNT - 1, &v)) return -1;
+    layer->act = (gaba_nn_act)v;
+    PyObject *p = PySequence_Fast(params, "params must be a sequence of ints");
+    if (!p) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(p);
+    int bad = n > GABA_NN_MAX_PARAMS;
+    if (bad)
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'params' holds at most %d ints, got %zd",
+                     func, GABA_NN_MAX_PARAMS, n);
+    for (Py_ssize_t i = 0; i < n && !bad; i++) {
+        bad = gaba_py_long(PySequence_Fast_GET_ITEM(p, i), func, "params", INT32_MIN, INT32_MAX,
+                           &v);
+        layer->p[i] = (int32_t)v;
+    }
+    Py_DECREF(p);
+    return bad ? -1 : 0;
+}
+
+int gaba_py_nn_inputs(PyObject *inputs, const char *func, int dtype, PyArrayObject **x,
+                      gaba_nn_shape *shapes, npy_intp *batch) {
+    PyObject *seq = PySequence_Fast(inputs, "inputs must be a sequence of arrays");
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    int bad = n < 1 || n > GABA_NN_MAX_INPUTS;
+    if (bad)
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'inputs' must hold 1 to %d arrays, got %zd",
+                     func, GABA_NN_MAX_INPUTS, n);
+    for (int i = 0; i < n && !bad; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "inputs[%d]", i);
+        x[i] = gaba_py_array(PySequence_Fast_GET_ITEM(seq, i), func, name, dtype, 2,
+                             GABA_NN_MAX_DIMS + 1, GABA_PY_CONTIGUOUS);
+        bad = !x[i] || gaba_py_check_dim(x[i], func, name, 0, PyArray_DIM(x[0], 0),
+                                         "one batch for all inputs: inputs[0].shape[0]");
+        shapes[i].ndim = bad ? 0 : PyArray_NDIM(x[i]) - 1;
+        for (int j = 0; j < shapes[i].ndim && !bad; j++) {
+            npy_intp d = PyArray_DIM(x[i], j + 1);
+            if ((bad = d > INT32_MAX))
+                PyErr_Format(PyExc_ValueError, "%s(): '%s' has %ld values on axis %d, at most %ld",
+                             func, name, (long)d, j + 1, (long)INT32_MAX);
+            shapes[i].d[j] = (int32_t)d;
+        }
+    }
+    Py_DECREF(seq);
+    if (bad) return -1;
+    *batch = PyArray_DIM(x[0], 0);
+    return (int)n;
+}
+
+
 PyObject *gaba_py_raise(gaba_status status, const char *func) {
     PyObject *type;
     switch (status) {

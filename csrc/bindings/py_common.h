@@ -46,6 +46,21 @@ void gaba_py_strides(PyArrayObject *array, int64_t *strides);
 // A layer shape as a tuple of ints (new reference, NULL on error).
 PyObject *gaba_py_shape(const gaba_nn_shape *s);
 
+// The layer of a single-layer test binding from its op and act codes (nn.h's
+// enums) and params (a sequence of at most GABA_NN_MAX_PARAMS int32 values).
+// Returns 0, or -1 with TypeError/ValueError naming the argument set.
+int gaba_py_nn_layer(PyObject *op, PyObject *act, PyObject *params, const char *func,
+                     gaba_nn_layer *layer);
+
+// The arrays of `inputs` (a sequence of 1..GABA_NN_MAX_INPUTS arrays of
+// `dtype`, each (batch, per-sample shape of 1..GABA_NN_MAX_DIMS axes), one
+// batch for all) into x as C-contiguous new references and their per-sample
+// shapes into `shapes`. Returns their number, or -1 with TypeError/ValueError
+// naming the input set; either way the caller releases x[0..GABA_NN_MAX_INPUTS),
+// zeroed beforehand.
+int gaba_py_nn_inputs(PyObject *inputs, const char *func, int dtype, PyArrayObject **x,
+                      gaba_nn_shape *shapes, npy_intp *batch);
+
 // Sets the Python exception for a failed status, e.g.
 // "gemm(): out of memory". Always returns NULL for `return gaba_py_raise(...)`.
 PyObject *gaba_py_raise(gaba_status status, const char *func);

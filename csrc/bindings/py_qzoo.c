@@ -5,6 +5,8 @@
 
 #include "gaba/qzoo.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -472,88 +474,145 @@ static int32_t *effective_biases(const int8_t *w, const int32_t *bias, npy_intp 
     return beff;
 }
 
+// A (scale, zero point) pair of in_q/out_q: any 2-sequence of a positive finite
+// float32 scale and an int8 zero point. 0, or -1 with TypeError/ValueError naming it.
+static int qparams(PyObject *obj, const char *func, const char *name, float *scale,
+                   int32_t *zp) {
+    PyObject *pair = PySequence_Check(obj) ? PySequence_Fast(obj, "") : NULL;
+    if (!pair || PySequence_Fast_GET_SIZE(pair) != 2) {
+        Py_XDECREF(pair);
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be a (scale, zero_point) pair, "
+                     "got %s", func, name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    double sc = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(pair, 0));
+    long z;
+    int bad = sc == -1.0 && PyErr_Occurred();
+    if (bad) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s(): the scale of '%s' must be a float, got %s", func,
+                     name, Py_TYPE(PySequence_Fast_GET_ITEM(pair, 0))->tp_name);
+    }
+    bad = bad || gaba_py_long(PySequence_Fast_GET_ITEM(pair, 1), func, name, -128, 127, &z);
+    Py_DECREF(pair);
+    if (bad) return -1;
+    *scale = (float)sc, *zp = (int32_t)z;
+    if (isfinite(*scale) && *scale > 0.0f) return 0;
+    PyErr_Format(PyExc_ValueError, "%s(): the scale of '%s' must be a positive finite float32, "
+                 "got %g", func, name, sc);
+    return -1;
+}
+
+// The int8 weights of a conv/dense: w of the plan's size, bias/mult/shift one int32 per
+// output channel, each channel's requantization one the kernels take (mult >= 0, shift
+// in -31..31 or GABA_QNN_SHIFT_FP32). 0, or -1 with ValueError/TypeError set.
+static int conv_weights(PyObject *const *args, const char *func, const gaba_nn_plan *pl,
+                        PyArrayObject **wa) {
+    static const char *const names[4] = {"w", "bias", "mult", "shift"};
+    const npy_intp want[4] = {gaba_nn_numel(&pl->weight_shapes[0]), pl->weight_shapes[1].d[0],
+                              pl->weight_shapes[1].d[0], pl->weight_shapes[1].d[0]};
+    for (int i = 0; i < 4; i++) {
+        if (!(wa[i] = gaba_py_array(args[i], func, names[i], i ? NPY_INT32 : NPY_INT8, 1, 4,
+                                    GABA_PY_CONTIGUOUS)))
+            return -1;
+        if (PyArray_SIZE(wa[i]) != want[i]) {
+            PyErr_Format(PyExc_ValueError, "%s(): argument '%s' has %zd values, the layer's "
+                         "c_out (params[0]) and input need %zd", func, names[i],
+                         (Py_ssize_t)PyArray_SIZE(wa[i]), (Py_ssize_t)want[i]);
+            return -1;
+        }
+    }
+    const int32_t *mult = PyArray_DATA(wa[2]), *shift = PyArray_DATA(wa[3]);
+    for (npy_intp c = 0; c < want[1]; c++)
+        if (mult[c] < 0 || ((shift[c] < -31 || shift[c] > 31) && shift[c] != GABA_QNN_SHIFT_FP32)) {
+            PyErr_Format(PyExc_ValueError, "%s(): channel %zd's mult must be >= 0 and its shift "
+                         "in -31..31 or %d (fp32), got %d and %d", func, (Py_ssize_t)c,
+                         GABA_QNN_SHIFT_FP32, (int)mult[c], (int)shift[c]);
+            return -1;
+        }
+    return 0;
+}
+
 // qnn_layer(op, act, params, inputs, in_q, out_q, w, bias, mult, shift, impl[, requant[, gru]])
-// -> int8. One int8 layer over a batch (tests): inputs int8 (batch, ...), in_q a list
-// of (scale, zp) per input, out_q (scale, zp); conv/dense: w int8 (co, per),
-// bias/mult/shift int32 (co) (else None); GRU: w int8 W_ih (3H, F) unpacked, bias
-// int32 (3H), mult/shift None, gru the float32 (acc_scale (3H), w_hh (3H, H), b_hh
-// (3H)); impl 1 = reference; requant 1: add/sub/mul rescale in fp32
-// (gaba_qnn_set_rescale_fp32; conv/dense take it from mult/shift).
+// -> int8. One int8 layer over a batch (tests): inputs int8 (batch, ...), one batch for
+// all, in_q a sequence of (scale, zp) per input, out_q (scale, zp); conv/dense: w int8
+// (co, per), bias/mult/shift int32 (co), co = params[0] (else None); embedding: w the
+// int8 table (vocab, dim); GRU: w int8 W_ih (3H, F) unpacked, bias int32 (3H),
+// mult/shift None, gru the float32 (acc_scale (3H), w_hh (3H, H), b_hh (3H)); impl 1 =
+// reference; requant true: add/sub/mul rescale in fp32 (gaba_qnn_set_rescale_fp32;
+// conv/dense take it from mult/shift). The attention takes a model's parameters: its
+// test entry is zoo_qnode_eval.
 static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "qnn_layer";
     if (nargs < 11 || nargs > 13)
         return PyErr_Format(PyExc_TypeError, "_gaba.qnn_layer takes 11 to 13 arguments");
     gaba_qnn_layer q;
     memset(&q, 0, sizeof q);
-    q.layer.op = (gaba_nn_op)PyLong_AsLong(args[0]);
-    q.layer.act = (gaba_nn_act)PyLong_AsLong(args[1]);
-    long impl = PyLong_AsLong(args[10]);
-    if (PyErr_Occurred()) return NULL;
-    if ((unsigned)q.layer.op >= GABA_NN_OP_COUNT || (unsigned)q.layer.act >= GABA_NN_ACT_COUNT)
-        return PyErr_Format(PyExc_ValueError, "%s: bad op or activation", func);
-    PyObject *params = PySequence_Fast(args[2], "params must be a sequence");
-    if (!params) return NULL;
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(params) && i < GABA_NN_MAX_PARAMS; i++)
-        q.layer.p[i] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(params, i));
-    Py_DECREF(params);
-    if (PyErr_Occurred()) return NULL;
+    long impl;
+    if (gaba_py_nn_layer(args[0], args[1], args[2], func, &q.layer) ||
+        gaba_py_long(args[10], func, "impl", 0, 1, &impl))
+        return NULL;
+    int fp32 = nargs >= 12 ? PyObject_IsTrue(args[11]) : 0;
+    if (fp32 < 0) return NULL;
+    if (!gaba_qnn_supported(&q.layer) || q.layer.op == GABA_NN_ATTENTION)
+        return PyErr_Format(PyExc_ValueError, "%s(): op %d with act %d has no int8 kernel here",
+                            func, (int)q.layer.op, (int)q.layer.act);
     PyArrayObject *xa[GABA_NN_MAX_INPUTS] = {0}, *wa[4] = {0}, *ga[3] = {0}, *out = NULL;
     int32_t *beff = NULL;
     int8_t *packed = NULL;
     float *wt = NULL;
     void *scratch = NULL;
-    PyObject *result = NULL, *ins = PySequence_Fast(args[3], "inputs must be a sequence");
-    PyObject *inq = ins ? PySequence_Fast(args[4], "in_q must be a sequence") : NULL;
-    if (!inq) goto done;
-    int n_in = (int)PySequence_Fast_GET_SIZE(ins);
-    if (n_in < 1 || n_in > GABA_NN_MAX_INPUTS || PySequence_Fast_GET_SIZE(inq) != n_in) {
-        PyErr_Format(PyExc_ValueError, "%s: bad number of inputs", func);
+    PyObject *result = NULL, *inq = NULL;
+    gaba_nn_shape shapes[GABA_NN_MAX_INPUTS];
+    gaba_nn_dtype dts[GABA_NN_MAX_INPUTS];
+    npy_intp batch;
+    const int ids = q.layer.op == GABA_NN_EMBEDDING;
+    int n_in = gaba_py_nn_inputs(args[3], func, ids ? NPY_INT32 : NPY_INT8, xa, shapes, &batch);
+    if (n_in < 0 || !(inq = PySequence_Fast(args[4], "in_q must be a sequence of pairs")))
+        goto done;
+    if (PySequence_Fast_GET_SIZE(inq) != n_in) {
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'in_q' holds %zd pairs for %d inputs", func,
+                     PySequence_Fast_GET_SIZE(inq), n_in);
         goto done;
     }
-    gaba_nn_shape shapes[GABA_NN_MAX_INPUTS];
-    npy_intp batch = 0;
     for (int i = 0; i < n_in; i++) {
-        xa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ins, i), func, "inputs",
-                              q.layer.op == GABA_NN_EMBEDDING ? NPY_INT32 : NPY_INT8, 2,
-                              GABA_NN_MAX_DIMS + 1, GABA_PY_CONTIGUOUS);
-        if (!xa[i]) goto done;
-        batch = PyArray_DIM(xa[i], 0);
-        shapes[i].ndim = PyArray_NDIM(xa[i]) - 1;
-        for (int j = 0; j < shapes[i].ndim; j++) shapes[i].d[j] = (int32_t)PyArray_DIM(xa[i], j + 1);
-        double sc;
-        int zp;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(inq, i), "di", &sc, &zp)) goto done;
-        q.in_scale[i] = (float)sc, q.in_zp[i] = zp;
-    }
-    double osc;
-    int ozp;
-    if (!PyArg_ParseTuple(args[5], "di", &osc, &ozp)) goto done;
-    q.out_scale = (float)osc, q.out_zp = ozp;
-    gaba_qnn_set_clamp(&q);
-    gaba_status st = gaba_qnn_set_rescale(&q, n_in);
-    if (nargs == 12 && PyObject_IsTrue(args[11])) gaba_qnn_set_rescale_fp32(&q);
-    int weighted = q.layer.op == GABA_NN_CONV2D || q.layer.op == GABA_NN_CONV1D || q.layer.op == GABA_NN_DENSE;
-    if (weighted) {
-        static const char *const names[4] = {"w", "bias", "mult", "shift"};
-        for (int i = 0; i < 4; i++)
-            if (!(wa[i] = gaba_py_array(args[6 + i], func, names[i], i ? NPY_INT32 : NPY_INT8, 1, 4,
-                                        GABA_PY_CONTIGUOUS)))
-                goto done;
-        npy_intp co = PyArray_SIZE(wa[1]), per = co ? PyArray_SIZE(wa[0]) / co : 0;
-        if (PyArray_SIZE(wa[2]) != co || PyArray_SIZE(wa[3]) != co || per * co != PyArray_SIZE(wa[0])) {
-            PyErr_Format(PyExc_ValueError, "%s: w, bias, mult, shift disagree on c_out", func);
+        char name[24];
+        snprintf(name, sizeof name, "in_q[%d]", i);
+        if (qparams(PySequence_Fast_GET_ITEM(inq, i), func, name, &q.in_scale[i], &q.in_zp[i]))
             goto done;
-        }
+        dts[i] = ids ? GABA_NN_I32 : GABA_NN_F32; // gaba_nn_prepare's view of int8 edges
+    }
+    if (qparams(args[5], func, "out_q", &q.out_scale, &q.out_zp)) goto done;
+    gaba_qnn_set_clamp(&q);
+    if (gaba_qnn_set_rescale(&q, n_in) != GABA_OK) {
+        PyErr_Format(PyExc_ValueError, "%s(): the scales of in_q and out_q give no requantization "
+                     "multiplier", func);
+        goto done;
+    }
+    if (fp32) gaba_qnn_set_rescale_fp32(&q);
+    gaba_nn_plan pl;
+    gaba_nn_shape oshape;
+    int64_t ws_bytes = 0;
+    gaba_status st = gaba_nn_prepare(&q.layer, n_in, shapes, dts, &pl);
+    if (st == GABA_OK) st = gaba_qnn_prepare(&q, n_in, shapes, &oshape, &ws_bytes);
+    if (st != GABA_OK) {
+        PyErr_Format(PyExc_ValueError, "%s(): op %d does not take these params, act and input "
+                     "shapes (%s)", func, (int)q.layer.op, gaba_status_str(st));
+        goto done;
+    }
+    gaba_nn_op op = q.layer.op;
+    if (op == GABA_NN_CONV2D || op == GABA_NN_CONV1D || op == GABA_NN_DENSE) {
+        if (conv_weights(args + 6, func, &pl, wa)) goto done;
+        npy_intp co = PyArray_SIZE(wa[1]);
         const int8_t *w = PyArray_DATA(wa[0]);
-        if (!(beff = effective_biases(w, PyArray_DATA(wa[1]), co, per, q.in_zp[0]))) goto done;
+        if (!(beff = effective_biases(w, PyArray_DATA(wa[1]), co, PyArray_SIZE(wa[0]) / co,
+                                      q.in_zp[0])))
+            goto done;
         q.w = w, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
         q.mult = PyArray_DATA(wa[2]), q.shift = PyArray_DATA(wa[3]);
     }
-    if (st == GABA_OK && q.layer.op == GABA_NN_GRU) {
-        if (shapes[0].ndim != 2) {
-            PyErr_Format(PyExc_ValueError, "%s: the GRU's input must be (batch, F, T)", func);
-            goto done;
-        }
+    if (op == GABA_NN_GRU) {
         npy_intp f = shapes[0].d[0], hd = q.layer.p[0], g3 = 3 * hd;
         PyObject *gru = nargs == 13 ? PySequence_Fast(args[12], "gru must be a sequence") : NULL;
         if (!gru && !PyErr_Occurred())
@@ -571,7 +630,7 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
             if (!PyErr_Occurred()) PyErr_Format(PyExc_ValueError, "%s: gru must hold 3 arrays", func);
             goto done;
         }
-        if (hd < 1 || PyArray_DIM(wa[0], 0) != g3 || PyArray_DIM(wa[0], 1) != f ||
+        if (PyArray_DIM(wa[0], 0) != g3 || PyArray_DIM(wa[0], 1) != f ||
             PyArray_SIZE(wa[1]) != g3 || PyArray_SIZE(ga[0]) != g3 || PyArray_SIZE(ga[1]) != g3 * hd ||
             PyArray_SIZE(ga[2]) != g3) {
             PyErr_Format(PyExc_ValueError, "%s: GRU weights must be w (3H, F), bias, acc_scale, "
@@ -591,34 +650,21 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         q.w = packed, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
         q.acc_scale = PyArray_DATA(ga[0]), q.gru_wt = wt, q.gru_b_hh = PyArray_DATA(ga[2]);
     }
-    if (st == GABA_OK && q.layer.op == GABA_NN_EMBEDDING) { // w: the int8 table
-        if (!(wa[0] = gaba_py_array(args[6], func, "w", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS))) goto done;
-        if (PyArray_DIM(wa[0], 0) != q.layer.p[1] || PyArray_DIM(wa[0], 1) != q.layer.p[0]) {
-            PyErr_Format(PyExc_ValueError, "%s: the table must be (vocab, dim)", func);
+    if (ids) { // w: the int8 table
+        if (!(wa[0] = gaba_py_array(args[6], func, "w", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS)) ||
+            gaba_py_check_dim(wa[0], func, "w", 0, pl.weight_shapes[0].d[0], "vocab: params[1]") ||
+            gaba_py_check_dim(wa[0], func, "w", 1, pl.weight_shapes[0].d[1], "dim: params[0]"))
             goto done;
-        }
         q.w = PyArray_DATA(wa[0]);
     }
     int8_t lut[256 * GABA_NN_MAX_INPUTS];
-    if (q.layer.op == GABA_NN_ACT && gaba_qnn_is_lut_act(q.layer.act)) {
+    if (op == GABA_NN_ACT && gaba_qnn_is_lut_act(q.layer.act)) {
         gaba_qnn_build_lut(q.layer.act, q.in_scale[0], q.in_zp[0], q.out_scale, q.out_zp, lut);
         q.lut = lut;
     }
-    if (st == GABA_OK && q.layer.op == GABA_NN_CONCAT && gaba_qnn_concat_rescales(&q, n_in)) {
+    if (op == GABA_NN_CONCAT && gaba_qnn_concat_rescales(&q, n_in)) {
         gaba_qnn_build_concat_luts(&q, n_in, lut);
         q.lut = lut;
-    }
-    gaba_nn_shape oshape;
-    int64_t ws_bytes = 0;
-    if (st == GABA_OK) st = gaba_qnn_prepare(&q, n_in, shapes, &oshape, &ws_bytes);
-    if (st == GABA_OK && weighted) {
-        gaba_nn_plan pl;
-        st = gaba_nn_prepare(&q.layer, n_in, shapes, NULL, &pl);
-        if (st == GABA_OK && gaba_nn_numel(&pl.weight_shapes[0]) != PyArray_SIZE(wa[0])) st = GABA_ERR_SHAPE;
-    }
-    if (st != GABA_OK) {
-        gaba_py_raise(st, func);
-        goto done;
     }
     npy_intp dims[GABA_NN_MAX_DIMS + 1] = {batch};
     for (int j = 0; j < oshape.ndim; j++) dims[j + 1] = oshape.d[j];
@@ -635,7 +681,10 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         st = gaba_qnn_eval(&q, n_in, shapes, x, (int8_t *)PyArray_DATA(out) + b * gaba_nn_numel(&oshape),
                            scratch, impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
     }
-    if (st != GABA_OK) gaba_py_raise(st, func);
+    if (st == GABA_ERR_ARG && ids)
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'inputs' holds a token id outside "
+                     "[0, params[1])", func);
+    else if (st != GABA_OK) gaba_py_raise(st, func);
     else result = Py_NewRef((PyObject *)out);
 done:
     gaba_aligned_free(scratch);
@@ -646,7 +695,6 @@ done:
     Py_XDECREF(out);
     for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) Py_XDECREF(xa[i]);
     for (int i = 0; i < 4; i++) Py_XDECREF(wa[i]);
-    Py_XDECREF(ins);
     Py_XDECREF(inq);
     return result;
 }
@@ -657,11 +705,15 @@ static PyObject *py_qnn_quantize(PyObject *self, PyObject *const *args, Py_ssize
     static const char func[] = "quantize_input";
     if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.qnn_quantize takes 3 arguments");
     double scale = PyFloat_AsDouble(args[1]);
-    long zp = PyLong_AsLong(args[2]);
-    if (PyErr_Occurred()) return NULL;
-    if (!(scale > 0.0) || zp < -128 || zp > 127)
-        return PyErr_Format(PyExc_ValueError, "%s(): scale must be > 0 and zero_point in [-128, 127], "
-                            "got %g and %ld", func, scale, zp);
+    if (scale == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return PyErr_Format(PyExc_TypeError, "%s(): argument 'scale' must be a float, got %s", func,
+                            Py_TYPE(args[1])->tp_name);
+    }
+    long zp;
+    if (gaba_py_long(args[2], func, "zero_point", -128, 127, &zp)) return NULL;
+    if (!(scale > 0.0))
+        return PyErr_Format(PyExc_ValueError, "%s(): scale must be > 0, got %g", func, scale);
     PyArrayObject *x = gaba_py_array(args[0], func, "x", NPY_FLOAT32, 0, NPY_MAXDIMS, GABA_PY_CONTIGUOUS);
     if (!x) return NULL;
     PyArrayObject *q = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), NPY_INT8);
@@ -675,7 +727,10 @@ static PyObject *py_qnn_quantize(PyObject *self, PyObject *const *args, Py_ssize
 }
 
 // qnn_softmax(scores int8 (l, l), exp_table int32 (256), ref) -> int8 probs (l, l):
-// the attention's integer softmax alone (tests).
+// the attention's integer softmax alone (tests). The kernels divide by the sum of a
+// row's entries, exp_table[0] among them, and form 512 e + 3 sum in int32: the table
+// holds entries >= 0, exp_table[0] >= 1, max (512 + 3 l) < 2^31 (gaba_qnn_build_exp_table's
+// entries, at most 2^16, for any l up to the attention's bound).
 static PyObject *py_qnn_softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "qnn_softmax";
     if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.qnn_softmax takes 3 arguments");
@@ -684,18 +739,30 @@ static PyObject *py_qnn_softmax(PyObject *self, PyObject *const *args, Py_ssize_
     PyArrayObject *s = gaba_py_array(args[0], func, "scores", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS);
     PyArrayObject *t = s ? gaba_py_array(args[1], func, "exp_table", NPY_INT32, 1, 1, GABA_PY_CONTIGUOUS) : NULL;
     PyArrayObject *y = NULL;
-    if (t && (PyArray_DIM(s, 0) != PyArray_DIM(s, 1) || PyArray_DIM(s, 0) < 1 || PyArray_SIZE(t) != 256))
+    if (!t) goto done;
+    npy_intp l = PyArray_DIM(s, 0);
+    if (l != PyArray_DIM(s, 1) || l < 1 || PyArray_SIZE(t) != 256) {
         PyErr_Format(PyExc_ValueError, "%s(): scores must be (l, l), l >= 1, and exp_table 256 values", func);
-    else if (t)
-        y = (PyArrayObject *)PyArray_SimpleNew(2, PyArray_DIMS(s), NPY_INT8);
-    if (y) {
-        gaba_status st = gaba_qnn_attention_softmax(PyArray_DIM(s, 0), PyArray_DATA(t), PyArray_DATA(s),
-                                                    PyArray_DATA(y), ref);
-        if (st != GABA_OK) {
-            gaba_py_raise(st, func);
-            Py_CLEAR(y);
-        }
+        goto done;
     }
+    const int32_t *e = PyArray_DATA(t);
+    int32_t lo = e[0], hi = e[0];
+    for (int d = 1; d < 256; d++) lo = e[d] < lo ? e[d] : lo, hi = e[d] > hi ? e[d] : hi;
+    if (lo < 0 || e[0] < 1 || (int64_t)hi * (512 + 3 * l) >= (int64_t)1 << 31) {
+        PyErr_Format(PyExc_ValueError, "%s(): exp_table must hold values >= 0 with exp_table[0] "
+                     ">= 1 and max(exp_table) * (512 + 3 l) < 2^31, got min %d, exp_table[0] %d, "
+                     "max %d, l %zd", func, (int)lo, (int)e[0], (int)hi, (Py_ssize_t)l);
+        goto done;
+    }
+    y = (PyArrayObject *)PyArray_SimpleNew(2, PyArray_DIMS(s), NPY_INT8);
+    gaba_status st =
+        y ? gaba_qnn_attention_softmax(l, e, PyArray_DATA(s), PyArray_DATA(y), ref) : GABA_OK;
+    if (st == GABA_ERR_ARG)
+        PyErr_Format(PyExc_ValueError, "%s(): scores must be (l, l) with l at most the int8 "
+                     "attention's 8192, got l %zd", func, (Py_ssize_t)l);
+    else if (st != GABA_OK) gaba_py_raise(st, func);
+    if (st != GABA_OK) Py_CLEAR(y);
+done:
     Py_XDECREF(s);
     Py_XDECREF(t);
     return (PyObject *)y;

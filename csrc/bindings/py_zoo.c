@@ -273,68 +273,49 @@ static PyObject *py_zoo_node_seconds(PyObject *self, PyObject *cap) {
 }
 
 // nn_layer(op, act, params, inputs, weights, impl) -> output: one layer over a batch
-// (inputs: list of arrays with a leading batch axis; weights: list in plan order).
+// (inputs: list of arrays with a leading batch axis, one batch for all; weights: list in
+// plan order, each of the plan's size; impl 1 = reference).
 static PyObject *py_nn_layer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "nn_layer";
     if (nargs != 6) return PyErr_Format(PyExc_TypeError, "_gaba.nn_layer takes 6 arguments");
     gaba_nn_layer layer;
-    memset(&layer, 0, sizeof layer);
-    layer.op = (gaba_nn_op)PyLong_AsLong(args[0]);
-    layer.act = (gaba_nn_act)PyLong_AsLong(args[1]);
-    long impl = PyLong_AsLong(args[5]);
-    if (PyErr_Occurred()) return NULL;
-    PyObject *params = PySequence_Fast(args[2], "params must be a sequence");
-    if (!params) return NULL;
-    Py_ssize_t np_ = PySequence_Fast_GET_SIZE(params);
-    for (Py_ssize_t i = 0; i < np_ && i < GABA_NN_MAX_PARAMS; i++)
-        layer.p[i] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(params, i));
-    Py_DECREF(params);
-    if (PyErr_Occurred()) return NULL;
-    PyObject *ins = PySequence_Fast(args[3], "inputs must be a sequence");
-    PyObject *ws = ins ? PySequence_Fast(args[4], "weights must be a sequence") : NULL;
+    long impl;
+    if (gaba_py_nn_layer(args[0], args[1], args[2], func, &layer) ||
+        gaba_py_long(args[5], func, "impl", 0, 1, &impl))
+        return NULL;
     PyArrayObject *xa[GABA_NN_MAX_INPUTS] = {0}, *wa[GABA_NN_MAX_WEIGHTS] = {0}, *out = NULL;
     float *scratch = NULL;
-    PyObject *result = NULL;
-    if (!ws) goto done;
-    int n_in = (int)PySequence_Fast_GET_SIZE(ins), n_w = (int)PySequence_Fast_GET_SIZE(ws);
-    if (n_in < 1 || n_in > GABA_NN_MAX_INPUTS || n_w > GABA_NN_MAX_WEIGHTS) {
-        PyErr_SetString(PyExc_ValueError, "nn_layer: bad number of inputs or weights");
-        goto done;
-    }
+    PyObject *result = NULL, *ws = NULL;
     gaba_nn_shape shapes[GABA_NN_MAX_INPUTS];
     gaba_nn_dtype dts[GABA_NN_MAX_INPUTS];
-    npy_intp batch = 0;
-    for (int i = 0; i < n_in; i++) {
-        PyObject *o = PySequence_Fast_GET_ITEM(ins, i);
-        int is_int = PyArray_Check(o) && PyArray_TYPE((PyArrayObject *)o) == NPY_INT32;
-        xa[i] = gaba_py_array(o, func, "inputs", is_int ? NPY_INT32 : NPY_FLOAT32, 2,
-                              GABA_NN_MAX_DIMS + 1, GABA_PY_CONTIGUOUS);
-        if (!xa[i]) goto done;
-        batch = PyArray_DIM(xa[i], 0);
-        shapes[i].ndim = PyArray_NDIM(xa[i]) - 1;
-        for (int j = 0; j < shapes[i].ndim; j++) shapes[i].d[j] = (int32_t)PyArray_DIM(xa[i], j + 1);
-        dts[i] = is_int ? GABA_NN_I32 : GABA_NN_F32;
-    }
+    npy_intp batch;
+    const int ids = layer.op == GABA_NN_EMBEDDING;
+    int n_in = gaba_py_nn_inputs(args[3], func, ids ? NPY_INT32 : NPY_FLOAT32, xa, shapes, &batch);
+    if (n_in < 0) goto done;
+    for (int i = 0; i < n_in; i++) dts[i] = ids ? GABA_NN_I32 : GABA_NN_F32;
     gaba_nn_plan plan;
     gaba_status st = gaba_nn_prepare(&layer, n_in, shapes, dts, &plan);
     if (st != GABA_OK) {
-        gaba_py_raise(st, func);
+        PyErr_Format(PyExc_ValueError, "%s(): op %s does not take these params, act and input "
+                     "shapes (%s)", func, op_names[layer.op], gaba_status_str(st));
         goto done;
     }
+    if (!(ws = PySequence_Fast(args[4], "weights must be a sequence of arrays"))) goto done;
+    int n_w = (int)PySequence_Fast_GET_SIZE(ws);
     if (n_w != plan.n_weights) {
-        PyErr_Format(PyExc_ValueError, "nn_layer: %d weights given, the op needs %d", n_w,
-                     plan.n_weights);
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'weights' holds %d arrays, op %s needs %d",
+                     func, n_w, op_names[layer.op], plan.n_weights);
         goto done;
     }
     const float *wp[GABA_NN_MAX_WEIGHTS] = {0};
     for (int i = 0; i < n_w; i++) {
-        wa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ws, i), func, "weights", NPY_FLOAT32, 1,
-                              4, GABA_PY_CONTIGUOUS);
+        wa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ws, i), func, plan.weight_names[i],
+                              NPY_FLOAT32, 1, 4, GABA_PY_CONTIGUOUS);
         if (!wa[i]) goto done;
         if (PyArray_SIZE(wa[i]) != gaba_nn_numel(&plan.weight_shapes[i])) {
-            PyErr_Format(PyExc_ValueError, "nn_layer: weight %d has %zd values, expected %lld", i,
-                         (Py_ssize_t)PyArray_SIZE(wa[i]),
-                         (long long)gaba_nn_numel(&plan.weight_shapes[i]));
+            PyErr_Format(PyExc_ValueError, "%s(): weight '%s' has %zd values, op %s needs %lld",
+                         func, plan.weight_names[i], (Py_ssize_t)PyArray_SIZE(wa[i]),
+                         op_names[layer.op], (long long)gaba_nn_numel(&plan.weight_shapes[i]));
             goto done;
         }
         wp[i] = PyArray_DATA(wa[i]);
@@ -358,6 +339,11 @@ static PyObject *py_nn_layer(PyObject *self, PyObject *const *args, Py_ssize_t n
                           impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
     }
     Py_END_ALLOW_THREADS
+    if (st == GABA_ERR_ARG && ids) {
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'inputs' holds a token id outside "
+                     "[0, params[1])", func);
+        goto done;
+    }
     if (st != GABA_OK) {
         gaba_py_raise(st, func);
         goto done;
@@ -369,7 +355,6 @@ done:
     for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) Py_XDECREF(xa[i]);
     for (int i = 0; i < GABA_NN_MAX_WEIGHTS; i++) Py_XDECREF(wa[i]);
     Py_XDECREF(out);
-    Py_XDECREF(ins);
     Py_XDECREF(ws);
     return result;
 }
@@ -379,7 +364,11 @@ static PyObject *py_nn_batchnorm_fold(PyObject *self, PyObject *const *args, Py_
     static const char func[] = "nn_batchnorm_fold";
     if (nargs != 7) return PyErr_Format(PyExc_TypeError, "_gaba.nn_batchnorm_fold takes 7 arguments");
     double eps = PyFloat_AsDouble(args[6]);
-    if (PyErr_Occurred()) return NULL;
+    if (eps == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return PyErr_Format(PyExc_TypeError, "%s(): argument 'eps' must be a float, got %s", func,
+                            Py_TYPE(args[6])->tp_name);
+    }
     PyArrayObject *a[6] = {0};
     PyObject *res = NULL;
     static const char *const names[6] = {"w", "b", "gamma", "beta", "mean", "var"};

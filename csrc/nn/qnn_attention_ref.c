@@ -27,7 +27,7 @@ void gaba_qnn_softmax_ref(int64_t rows, int64_t n, const int32_t *exp_table, con
         const int8_t *s = x + r * n;
         int32_t mx = -128;
         for (int64_t j = 0; j < n; j++) mx = s[j] > mx ? s[j] : mx;
-        int64_t sum = 0; // exp_table[0] = 2^16 is in it: never 0
+        int64_t sum = 0; // exp_table[0] (> 0) is in it, no entry is < 0: never 0
         for (int64_t j = 0; j < n; j++) sum += exp_table[mx - s[j]];
         for (int64_t j = 0; j < n; j++) {
             int64_t p = ((int64_t)exp_table[mx - s[j]] * 512 + sum) / (2 * sum) - 128;

@@ -301,7 +301,7 @@ class Model:
         tensor, from the min/max this model's float run sees over
         `calibration` (widened to hold 0); conv and dense weights symmetric
         int8 per output channel in [-127, 127], biases int32, requantization a
-        Q31 multiplier and shift with double rounding (docs/zoo.md, "INT8").
+        Q31 multiplier and shift with double rounding (docs/int8.md).
         Ops without an int8 kernel run in float32 between a dequantize and a
         quantize node.
 
@@ -652,7 +652,7 @@ class QuantizedModel:
         QuantizeLinear / DequantizeLinear pair with gaba's scale and zero
         point; conv and dense weights are int8 initializers with
         per-output-channel scales and int32 biases; float layers of mixed
-        models are their float ops between the pairs. See docs/zoo.md, "ONNX
+        models are their float ops between the pairs. See docs/int8.md, "ONNX QDQ
         export", for the mapping and the measured agreement with ONNX Runtime.
 
         Parameters

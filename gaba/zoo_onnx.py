@@ -4,7 +4,7 @@ and ``QuantizedModel.to_onnx(path)``.
 Both write a standard ONNX model, opset 17, with a symbolic batch axis, so ONNX
 Runtime or any other runtime computes what gaba computes (int8: op by op to 1
 LSB, the rounding of ties aside, except the int8 attention, exported as its
-float op; docs/zoo.md), and both translate each layer
+float op; docs/int8.md), and both translate each layer
 through one op table (``_OPS``).
 
 Float32 (``export``): the built graph, batch norms folded, the same weights.

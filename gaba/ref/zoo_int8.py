@@ -1,4 +1,4 @@
-"""Integer NumPy references of the zoo's int8 ops (docs/zoo.md, "INT8"):
+"""Integer NumPy references of the zoo's int8 ops (docs/int8.md):
 TFLite's integer kernels written from their formulas in int64 arithmetic,
 with TFLite's requantization (gaba.ref.gemm.requantize), or for conv and
 dense the fp32 one (qnn.h: a float32 scale per channel, one rounding)."""

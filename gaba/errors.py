@@ -14,8 +14,8 @@ class ModelFileError(ValueError):
 
     Parameters
     ----------
-    *args
-        As for ValueError: the message.
+    message : str
+        What is wrong, naming the file.
 
     Raises
     ------
@@ -32,6 +32,9 @@ class ModelFileError(ValueError):
     not a readable zip archive (truncated or damaged) (BadZipFile: File is not a zip file)
     """
 
+    def __init__(self, message):
+        super().__init__(message)
+
 
 class UnknownModelError(KeyError, ValueError):
     """:func:`gaba.zoo.create` or :func:`gaba.zoo.info` was given a name that is not
@@ -40,6 +43,16 @@ class UnknownModelError(KeyError, ValueError):
     The message names the closest model names. It is a ValueError (a bad argument)
     and, as before, a KeyError (a failed lookup by name), so either ``except``
     catches it.
+
+    Parameters
+    ----------
+    message : str
+        The name that was given and the closest known ones.
+
+    Raises
+    ------
+    UnknownModelError
+        Raised by :func:`gaba.zoo.create` and :func:`gaba.zoo.info`.
 
     Examples
     --------
@@ -51,5 +64,8 @@ class UnknownModelError(KeyError, ValueError):
     zoo: no model named 'KeywordSpot' (did you mean 'KeywordSpotMicro'?); see gaba.zoo.names()
     """
 
+    def __init__(self, message):
+        super().__init__(message)
+
     def __str__(self):  # the message as given, not KeyError's repr of it
-        return str(self.args[0]) if self.args else ""
+        return str(self.args[0])

@@ -14,7 +14,7 @@ from gaba.ref.gemm import quantize_multiplier
 
 ALL = zoo.names()
 # SQNR floors (dB) of the int8 model against float on random inputs, per category
-# (docs/zoo.md): the lowest measured value of the category, rounded down, minus
+# (docs/int8.md): the lowest measured value of the category, rounded down, minus
 # a margin; the low ones are small regressors/classifiers whose outputs span
 # few quantization steps.
 SQNR_FLOOR = {"vision": 20.0, "audio": 8.0, "sensor": 8.0, "reference": 10.0}
@@ -1015,7 +1015,7 @@ def test_quantize_input_argument_types():
 
 
 def test_fully_int8_models_listed():
-    """The models docs/zoo.md lists as fully int8 have no float layer."""
+    """The models docs/int8.md lists as fully int8 have no float layer."""
     full = [n for n in ALL if quantized(n)[1].fully_int8]
     assert "KeywordSpotMicro" in full and "MicroYOLONano" in full
     # the attention models run their attention in int8 too

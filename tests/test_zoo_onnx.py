@@ -316,7 +316,7 @@ def test_qdq_end_to_end(name, level, tmp_path_factory):
     ties and double rounding are two samples of the same quantization noise, whose
     difference is at most sqrt(2) times it; a wrong scale, zero point or weight is
     many times it. Bit-level agreement end to end is not required: the per-op
-    1-LSB differences of test_qdq_every_op_matches_gaba propagate (docs/zoo.md)."""
+    1-LSB differences of test_qdq_every_op_matches_gaba propagate (docs/int8.md)."""
     m, qm, proto, path, nodes, tensors, names = qdq(name, tmp_path_factory)
     sess = session(path, level)
     for batch in (1, 3):

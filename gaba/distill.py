@@ -99,8 +99,11 @@ def distillation_loss(student_logits, teacher_logits, temperature=2.0, alpha=0.5
             raise TypeError("distillation_loss(): labels must be integers, got dtype "
                             f"{labels.dtype}")
         labels = labels.astype(np.int64, copy=False)
-    loss, grad = _gaba.distillation_loss(student_logits, teacher_logits, float(temperature),
-                                         float(alpha), labels, reduction, bool(return_grad))
+    # temperature and alpha go as given: the binding reads any real number and
+    # turns an int too large for a float into ValueError (float() would raise
+    # OverflowError).
+    loss, grad = _gaba.distillation_loss(student_logits, teacher_logits, temperature, alpha,
+                                         labels, reduction, bool(return_grad))
     if one_sample and grad is not None:
         grad = grad.reshape(-1)
     return (loss, grad) if return_grad else loss

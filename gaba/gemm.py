@@ -53,6 +53,9 @@ def gemm(a, b, out=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, b
     ValueError
         For wrong dimensions, mismatched shapes or batch sizes, a read-only or overlapping
         `out`, ``beta != 0`` without `out`, or an unknown option.
+    KeyboardInterrupt
+        On Ctrl-C during a long product (main thread), within a block of its work;
+        `out` is then partly written.
 
     Examples
     --------

@@ -8,6 +8,12 @@ from ._ext import _gaba
 
 _METHODS = ("auto", "exact", "randomized")
 
+#: Upper bounds of the randomized method's `oversample` and `n_iter`: more
+#: test vectors than the matrix has columns are never used, and power
+#: iterations beyond a few tens only cost time (scikit-learn uses 4 to 7).
+MAX_OVERSAMPLE = 10_000
+MAX_N_ITER = 100
+
 
 def singular_values(w):
     """Singular values of a float32 matrix, in descending order.
@@ -46,7 +52,10 @@ def rank_for_energy(sigma, energy):
     Energy is the share of the squared Frobenius norm, i.e. of sigma**2, not
     of sigma. ``energy=1`` keeps every non-zero singular value.
     """
-    energy = float(energy)
+    try:
+        energy = float(energy)
+    except OverflowError:  # an int beyond float range: outside (0, 1] as well
+        energy = float("inf")
     if not 0.0 < energy <= 1.0:
         raise ValueError(f"low_rank_factorization(): energy must be in (0, 1], got {energy}")
     sq = np.asarray(sigma, np.float64) ** 2
@@ -66,6 +75,15 @@ def _as_matrix(w):
     if w.ndim == 4:  # conv weight (out, in, kh, kw) -> (out, in*kh*kw)
         return w.reshape(w.shape[0], -1)
     return w
+
+
+def _int_in(value, name, lo, hi):
+    """`value` as an int in lo..hi: TypeError for a non-integer, ValueError naming `name` else."""
+    value = operator.index(value)
+    if not lo <= value <= hi:
+        raise ValueError(f"low_rank_factorization(): argument '{name}' must be in {lo}..{hi}, "
+                         f"got {value}")
+    return value
 
 
 def low_rank_factorization(w, rank=None, *, energy=None, method="auto", oversample=10,
@@ -99,13 +117,13 @@ def low_rank_factorization(w, rank=None, *, energy=None, method="auto", oversamp
         iterations on gaba's GEMM, then an exact SVD of the small projection.
         ``"auto"``: randomized when ``min(M, N) >= 256`` and
         ``rank + oversample <= min(M, N) // 4``, else exact.
-    oversample : int
+    oversample : int in [0, 10000]
         Extra test vectors of the randomized method (HMT's p; 10 is their
         recommendation).
-    n_iter : int or "auto"
+    n_iter : int in [0, 100], or "auto"
         Power iterations of the randomized method; "auto" is 7 when
         ``rank < 0.1 * min(M, N)`` and 4 otherwise (scikit-learn's rule).
-    seed : int
+    seed : int in [0, 2**63 - 1]
         Seed of the Gaussian test matrix (the result is reproducible).
     normalizer : {"lu", "qr", "none"}
         Renormalisation between power iterations (LU as scikit-learn; QR is
@@ -124,8 +142,15 @@ def low_rank_factorization(w, rank=None, *, energy=None, method="auto", oversamp
 
     Raises
     ------
+    TypeError
+        If `w` is not a float32 numpy.ndarray, or an integer argument is not an int.
+    ValueError
+        For an unknown option, or an integer argument outside its range.
     ArithmeticError
         If `w` holds NaN or Inf, or LAPACK does not converge.
+    KeyboardInterrupt
+        On Ctrl-C during the randomized method, within a block of its work
+        (the exact method is one LAPACK call: Ctrl-C takes effect after it).
 
     Examples
     --------
@@ -146,6 +171,10 @@ def low_rank_factorization(w, rank=None, *, energy=None, method="auto", oversamp
     k = min(m, n)
     if (rank is None) == (energy is None):
         raise ValueError("low_rank_factorization(): give exactly one of rank and energy")
+    oversample = _int_in(oversample, "oversample", 0, MAX_OVERSAMPLE)
+    if n_iter != "auto":
+        n_iter = _int_in(n_iter, "n_iter", 0, MAX_N_ITER)
+    seed = _int_in(seed, "seed", 0, 2**63 - 1)
     if energy is not None:
         if method == "randomized":
             raise ValueError("low_rank_factorization(): energy needs every singular value; "
@@ -156,14 +185,8 @@ def low_rank_factorization(w, rank=None, *, energy=None, method="auto", oversamp
     if rank < 0:
         raise ValueError(f"low_rank_factorization(): rank must be >= 0, got {rank}")
     rank = min(rank, k)
-    oversample = operator.index(oversample)
-    if oversample < 0:
-        raise ValueError(f"low_rank_factorization(): oversample must be >= 0, got {oversample}")
     if n_iter == "auto":
         n_iter = 7 if rank < 0.1 * k else 4
-    n_iter = operator.index(n_iter)
-    if n_iter < 0:
-        raise ValueError(f"low_rank_factorization(): n_iter must be >= 0, got {n_iter}")
     if method == "auto":
         method = "randomized" if k >= 256 and rank + oversample <= k // 4 else "exact"
     if rank > 0 and rank * (m + n) >= m * n:

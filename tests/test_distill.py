@@ -207,6 +207,14 @@ def test_errors():
         gaba.distillation_loss(s[:, :0], t[:, :0])
 
 
+def test_float_arguments_too_large():
+    """An int beyond float range is a ValueError naming the argument, not OverflowError."""
+    s = rand((2, 3))
+    for name in ("temperature", "alpha"):
+        with pytest.raises(ValueError, match=f"argument '{name}' is too large"):
+            gaba.distillation_loss(s, s, **{name: 10**400})
+
+
 @pytest.mark.parametrize("with_labels", [False, True])
 def test_vs_torch(with_labels):
     torch = pytest.importorskip("torch")

@@ -131,6 +131,49 @@ def test_large_against_numpy():
     check(gaba.gemm(a, b, backend="openblas"), a, b)
 
 
+@pytest.mark.parametrize("backend,m,n,k", [("openblas", 1100, 1030, 1024), ("ref", 300, 290, 64)])
+def test_long_call_in_pieces(backend, m, n, k):
+    """On the main thread a long product runs in interruptible pieces (OpenBLAS: chunks of K,
+    beta on the first, bias and activation on the last; the reference: tiles of C)."""
+    a, b = rand((m, k), seed=40), rand((k, n), seed=41)
+    c0, bias = rand((n, m), seed=42).T, rand((n,), seed=43)
+    out = c0.copy(order="F")
+    result = gaba.gemm(a, b, out=out, alpha=2.0, beta=0.5, bias=bias, activation="relu",
+                       backend=backend)
+    assert result is out
+    check(result, a, b, alpha=2.0, beta=0.5, c0=c0, bias=bias, activation="relu")
+    out[:] = np.nan  # beta == 0 reads no piece of it
+    check(gaba.gemm(a, b, out=out, backend=backend), a, b)
+
+
+def test_int_and_float_arguments_out_of_range():
+    """Out-of-range ints and floats raise TypeError/ValueError naming the argument,
+    never OverflowError (the fuzzer's 2**63 and 10**400)."""
+    a = rand((3, 4))
+    with pytest.raises(TypeError, match="'trans_a' must be a bool, got int"):
+        gaba.gemm(a, a.T, trans_a=2**63)
+    for name in ("alpha", "beta"):
+        with pytest.raises(ValueError, match=f"gemm\\(\\): argument '{name}' is too large"):
+            gaba.gemm(a, a.T, out=np.zeros((3, 3), np.float32), **{name: 10**400})
+    with pytest.raises(ValueError, match="'threads' must be in 1..256, got 9223372036854775808"):
+        gaba.peak_gflops(2**63)
+    acc = np.zeros((2, 3), np.int32)
+    m, s = gaba.quantize_multiplier([0.5, 0.5, 0.5])
+    for name in ("zero_point", "act_min", "act_max"):
+        with pytest.raises(ValueError, match=f"'{name}' must be in -128..127, got"):
+            gaba.requantize(acc, m, s, **{name: 2**63})
+    with pytest.raises(ValueError, match="'real' is too large"):
+        gaba._gaba.quantize_multiplier(10**400)
+    with pytest.raises(ValueError, match="'class' must be in 0..9"):
+        gaba._gaba.gemm_auto_get(2**63, 1)
+    with pytest.raises(ValueError, match="'threads' must be in 1..256"):
+        gaba._gaba.gemm_auto_set(0, 2**31 + 1, "native")
+    with pytest.raises(ValueError, match="'m' must be in 0.."):
+        gaba._gaba.gemm_auto_class(-1, 1, 1)
+    with pytest.raises(TypeError, match="'threads' must be an int, got float"):
+        gaba._gaba.gemm_native_set_threads(float("inf"))
+
+
 def test_releases_gil():
     """Two Python threads run GEMMs at once and both get correct results."""
     a, b = rand((192, 192), seed=17), rand((192, 192), seed=18)

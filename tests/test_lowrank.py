@@ -202,6 +202,65 @@ def test_errors():
         gaba.singular_values(bad)
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_values_near_float_max(method):
+    """Finite values up to FLT_MAX work with either method (the randomized one used to
+    overflow its products and raise SystemError)."""
+    w = np.random.default_rng(0).standard_normal((7, 33)).astype(np.float32)
+    w[0, 0] = 3.4e38
+    u, v = gaba.low_rank_factorization(w, 1, method=method)
+    uu, ss, vt = np.linalg.svd(w.astype(np.float64))
+    best = ss[0] * np.outer(uu[:, 0], vt[0])
+    assert np.all(np.isfinite(u)) and np.all(np.isfinite(v))
+    np.testing.assert_allclose(u.astype(np.float64) @ v, best, rtol=0, atol=1e-6 * ss[0])
+
+
+def test_plain_power_iterations_stay_in_range():
+    """normalizer="none" multiplies by (A A^T)^n_iter: sigma_max = 1e3 and 100 iterations
+    used to overflow float32 (1e600); the panels are rescaled by powers of two instead."""
+    w = decaying(60, 50, seed=6, decay=0.5) * np.float32(1e3)
+    u, v = gaba.low_rank_factorization(w, 1, method="randomized", n_iter=100, normalizer="none")
+    eu, ev = gaba.low_rank_factorization(w, 1, method="exact")
+    np.testing.assert_allclose(u @ v, eu @ ev, rtol=0, atol=1e-5 * np.abs(w).max())
+
+
+def test_iteration_caps():
+    """n_iter and oversample have documented upper bounds: the fuzzer's n_iter=10**6 ran
+    for minutes."""
+    w = rand((20, 10))
+    assert gaba.lowrank.MAX_N_ITER == 100 and gaba.lowrank.MAX_OVERSAMPLE == 10_000
+    with pytest.raises(ValueError, match=r"argument 'n_iter' must be in 0..100, got 1000000"):
+        gaba.low_rank_factorization(w, 1, method="randomized", n_iter=10**6)
+    with pytest.raises(ValueError, match=r"argument 'oversample' must be in 0..10000, got"):
+        gaba.low_rank_factorization(w, 1, method="randomized", oversample=10**6)
+    u, v = gaba.low_rank_factorization(w, 2, method="randomized", n_iter=100, oversample=10_000)
+    eu, ev = gaba.low_rank_factorization(w, 2, method="exact")
+    np.testing.assert_allclose(u @ v, eu @ ev, atol=1e-5)
+    # The binding checks the same bounds for callers of the private module.
+    for n_iter, oversample in ((101, 10), (4, 10_001)):
+        with pytest.raises(ValueError, match="must be in 0.."):
+            gaba._gaba.low_rank_factorization(w, 1, "randomized", oversample, n_iter, "lu", 0)
+
+
+def test_int_arguments_out_of_range():
+    """TypeError or ValueError naming the argument, never OverflowError or SystemError."""
+    w = rand((6, 5))
+    with pytest.warns(UserWarning, match="not smaller"):
+        u, v = gaba.low_rank_factorization(w, 2**63)  # clamped to min(M, N), as documented
+    assert u.shape == (6, 5)
+    for kwargs in (dict(rank=float("inf")), dict(rank=2, n_iter=float("nan")),
+                   dict(rank=2, oversample=1.0), dict(rank=2, seed=0.5)):
+        with pytest.raises(TypeError):
+            gaba.low_rank_factorization(w, **kwargs)
+    for name, value in (("seed", -1), ("seed", 2**64), ("oversample", 2**63), ("n_iter", -1)):
+        with pytest.raises(ValueError, match=f"argument '{name}' must be in 0.."):
+            gaba.low_rank_factorization(w, 2, method="randomized", **{name: value})
+    with pytest.raises(ValueError, match="energy must be in"):
+        gaba.low_rank_factorization(w, energy=10**400)
+    with pytest.raises(ValueError, match="argument 'rank' must be in 0.."):
+        gaba._gaba.low_rank_factorization(w, 2**63, "exact", 10, 4, "lu", 0)
+
+
 def test_empty():
     for shape in [(0, 5), (5, 0), (0, 0)]:
         w = np.zeros(shape, np.float32)

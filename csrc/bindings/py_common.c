@@ -191,6 +191,11 @@ int gaba_py_nn_inputs(PyObject *inputs, const char *func, int dtype, PyArrayObje
 
 
 PyObject *gaba_py_raise(gaba_status status, const char *func) {
+    if (status == GABA_ERR_INTERRUPTED) {
+        // Stopped for a signal (py_interrupt.c): raise what its handler raises.
+        if (PyErr_CheckSignals() == 0) PyErr_SetNone(PyExc_KeyboardInterrupt);
+        return NULL;
+    }
     PyObject *type;
     switch (status) {
     case GABA_ERR_ARG:
@@ -230,6 +235,18 @@ int gaba_py_long(PyObject *obj, const char *func, const char *name, long lo, lon
         return -1;
     }
     Py_DECREF(index);
+    *value = v;
+    return 0;
+}
+
+int gaba_py_double(PyObject *obj, const char *func, const char *name, double *value) {
+    double v = PyFloat_AsDouble(obj);
+    if (v == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return -1;
+        PyErr_Format(PyExc_ValueError, "%s(): argument '%s' is too large for a float", func,
+                     name);
+        return -1;
+    }
     *value = v;
     return 0;
 }

@@ -62,7 +62,9 @@ int gaba_py_nn_inputs(PyObject *inputs, const char *func, int dtype, PyArrayObje
                       gaba_nn_shape *shapes, npy_intp *batch);
 
 // Sets the Python exception for a failed status, e.g.
-// "gemm(): out of memory". Always returns NULL for `return gaba_py_raise(...)`.
+// "gemm(): out of memory"; for GABA_ERR_INTERRUPTED, the exception of the
+// signal's Python handler (KeyboardInterrupt for Ctrl-C, py_interrupt.h).
+// Always returns NULL for `return gaba_py_raise(...)`.
 PyObject *gaba_py_raise(gaba_status status, const char *func);
 
 // Reads `obj` (an int, or an object with __index__; not a bool, not a float)
@@ -71,6 +73,11 @@ PyObject *gaba_py_raise(gaba_status status, const char *func);
 // ("func(): argument 'name' must be in lo..hi, got v") set.
 int gaba_py_long(PyObject *obj, const char *func, const char *name, long lo, long hi,
                  long *value);
+
+// Reads `obj` (a float, or anything with __float__) as a double; an int
+// too large for a double gives ValueError naming the argument (not
+// OverflowError). Returns 0, or -1 with the exception set.
+int gaba_py_double(PyObject *obj, const char *func, const char *name, double *value);
 
 // Parses an optional str argument among `choices` (NULL-terminated); None
 // means choices[0]. Returns the index, or -1 with ValueError/TypeError set.

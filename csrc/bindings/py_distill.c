@@ -19,10 +19,10 @@ static PyObject *py_distillation_loss(PyObject *self, PyObject *const *args, Py_
     static const char func[] = "distillation_loss";
     if (nargs != 7)
         return PyErr_Format(PyExc_TypeError, "_gaba.distillation_loss takes 7 arguments");
-    double temperature = PyFloat_AsDouble(args[2]);
-    if (temperature == -1.0 && PyErr_Occurred()) return NULL;
-    double alpha = PyFloat_AsDouble(args[3]);
-    if (alpha == -1.0 && PyErr_Occurred()) return NULL;
+    double temperature, alpha;
+    if (gaba_py_double(args[2], func, "temperature", &temperature) ||
+        gaba_py_double(args[3], func, "alpha", &alpha))
+        return NULL;
     int reduction = gaba_py_choice(args[5], func, "reduction", reduction_names);
     if (reduction < 0) return NULL;
     int want_grad = PyObject_IsTrue(args[6]);

@@ -2,8 +2,10 @@
 // (dtype, ndim, shapes, writeable and non-overlapping out), convert NumPy
 // byte strides to element strides, release the GIL for real work, map the
 // status. C-ordered, F-ordered and strided views go to the kernel as they
-// are; only misaligned or byte-swapped inputs are copied.
+// are; only misaligned or byte-swapped inputs are copied. Long products can
+// be stopped with Ctrl-C (py_interrupt.h).
 #include "py_common.h"
+#include "py_interrupt.h"
 
 #include "gaba/gemm.h"
 
@@ -11,6 +13,10 @@
 
 // Below this many multiply-adds the GIL round trip costs more than it frees.
 #define GIL_RELEASE_MACS (1 << 16)
+// From this many multiply-adds on (a few ms; the reference runs 50x slower)
+// a Ctrl-C stops the product: watching for it costs about 2 us a call.
+#define INTERRUPTIBLE_MACS (1 << 26)
+#define INTERRUPTIBLE_MACS_REF (1 << 20)
 
 static const char *const activation_names[] = {"none", "relu", "relu6", NULL};
 static const char *const backend_names[] = {"auto", "ref", "openblas", "native", NULL};
@@ -19,8 +25,9 @@ static const char *const backend_names[] = {"auto", "ref", "openblas", "native",
 static int flag_arg(PyObject *obj, const char *func, const char *name) {
     if (obj == Py_True || obj == Py_False) return obj == Py_True;
     if (PyLong_Check(obj)) {
-        long v = PyLong_AsLong(obj);
-        if (v == 0 || v == 1) return (int)v;
+        int overflow;
+        long v = PyLong_AsLongAndOverflow(obj, &overflow);
+        if (!overflow && (v == 0 || v == 1)) return (int)v;
     }
     PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be a bool, got %s", func, name,
                  Py_TYPE(obj)->tp_name);
@@ -36,10 +43,10 @@ static PyObject *py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     if (nargs != 10) return PyErr_Format(PyExc_TypeError, "_gaba.gemm takes 10 arguments");
     PyArrayObject *a = NULL, *b = NULL, *out = NULL, *bias = NULL;
     PyObject *result = NULL;
-    double alpha = PyFloat_AsDouble(args[3]);
-    if (alpha == -1.0 && PyErr_Occurred()) return NULL;
-    double beta = PyFloat_AsDouble(args[4]);
-    if (beta == -1.0 && PyErr_Occurred()) return NULL;
+    double alpha, beta;
+    if (gaba_py_double(args[3], func, "alpha", &alpha) ||
+        gaba_py_double(args[4], func, "beta", &beta))
+        return NULL;
     int trans_a = flag_arg(args[5], func, "trans_a");
     if (trans_a < 0) return NULL;
     int trans_b = flag_arg(args[6], func, "trans_b");
@@ -121,14 +128,17 @@ static PyObject *py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         Py_SETREF(bias, dense);
         bias_data = (const float *)PyArray_DATA(bias);
     }
-    gaba_status status;
-    int release = (double)batch * (double)m * (double)n * (double)k >= GIL_RELEASE_MACS;
-    PyThreadState *state = release ? PyEval_SaveThread() : NULL;
-    status = gaba_gemm_f32_batched((gaba_gemm_backend)backend, batch, m, n, k, (float)alpha,
-                                   PyArray_DATA(a), bs_a, rs_a, cs_a, PyArray_DATA(b), bs_b,
-                                   rs_b, cs_b, (float)beta, PyArray_DATA(out), bs_c, rs_c, cs_c,
-                                   bias_data, (gaba_act)act);
-    if (release) PyEval_RestoreThread(state);
+    double macs = (double)batch * (double)m * (double)n * (double)k;
+    int release = macs >= GIL_RELEASE_MACS;
+    int interruptible =
+        macs >= (backend == GABA_GEMM_REF ? INTERRUPTIBLE_MACS_REF : INTERRUPTIBLE_MACS);
+    gaba_py_unlocked gil;
+    if (release && gaba_py_unlock(&gil, interruptible) < 0) goto done;
+    gaba_status status = gaba_gemm_f32_batched(
+        (gaba_gemm_backend)backend, batch, m, n, k, (float)alpha, PyArray_DATA(a), bs_a, rs_a,
+        cs_a, PyArray_DATA(b), bs_b, rs_b, cs_b, (float)beta, PyArray_DATA(out), bs_c, rs_c, cs_c,
+        bias_data, (gaba_act)act);
+    if (release) gaba_py_relock(&gil);
     if (status != GABA_OK) {
         gaba_py_raise(status, func);
         goto done;
@@ -146,14 +156,11 @@ done:
 // peak_gflops(threads, seconds) -> float
 static PyObject *py_peak_gflops(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.peak_gflops takes 2 arguments");
-    long threads = PyLong_AsLong(args[0]);
-    if (threads == -1 && PyErr_Occurred()) return NULL;
-    double seconds = PyFloat_AsDouble(args[1]);
-    if (seconds == -1.0 && PyErr_Occurred()) return NULL;
-    if (threads < 1 || threads > GABA_MAX_THREADS)
-        return PyErr_Format(PyExc_ValueError,
-                            "peak_gflops(): argument 'threads' must be in 1..%d, got %ld",
-                            GABA_MAX_THREADS, threads);
+    long threads;
+    double seconds;
+    if (gaba_py_long(args[0], "peak_gflops", "threads", 1, GABA_MAX_THREADS, &threads) ||
+        gaba_py_double(args[1], "peak_gflops", "seconds", &seconds))
+        return NULL;
     double gflops = 0.0;
     gaba_status status;
     Py_BEGIN_ALLOW_THREADS
@@ -165,24 +172,21 @@ static PyObject *py_peak_gflops(PyObject *self, PyObject *const *args, Py_ssize_
 
 // ---- the selector and tuning hooks (gaba/tune.py) ---------------------------------
 
-static int size_args(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t want, long long *out,
-                     const char *func) {
-    if (nargs != want) {
-        PyErr_Format(PyExc_TypeError, "_gaba.%s takes %zd arguments", func, want);
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < want; i++) {
-        out[i] = PyLong_AsLongLong(args[i]);
-        if (out[i] == -1 && PyErr_Occurred()) return -1;
-    }
-    return 0;
-}
-
 // gemm_auto_class(m, n, k) -> class name
 static PyObject *py_gemm_auto_class(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    long long v[3];
-    if (size_args(args, nargs, 3, v, "gemm_auto_class")) return NULL;
+    static const char *const names[3] = {"m", "n", "k"};
+    long v[3];
+    if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.gemm_auto_class takes 3 arguments");
+    for (int i = 0; i < 3; i++)
+        if (gaba_py_long(args[i], "gemm_auto_class", names[i], 0, LONG_MAX, &v[i])) return NULL;
     return PyUnicode_FromString(gaba_gemm_auto_class_name(gaba_gemm_auto_class(v[0], v[1], v[2])));
+}
+
+// (class index, threads), as gemm_auto_get/set take them.
+static int class_args(PyObject *const *args, const char *func, long *shape_class,
+                      long *threads) {
+    return gaba_py_long(args[0], func, "class", 0, GABA_GEMM_CLASSES - 1, shape_class) ||
+           gaba_py_long(args[1], func, "threads", 1, GABA_MAX_THREADS, threads);
 }
 
 // gemm_auto_classes() -> tuple of class names, in class order
@@ -201,31 +205,31 @@ static PyObject *py_gemm_auto_classes(PyObject *self, PyObject *unused) {
 
 // gemm_auto_get(class_index, threads) -> backend name
 static PyObject *py_gemm_auto_get(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    long long v[2];
-    if (size_args(args, nargs, 2, v, "gemm_auto_get")) return NULL;
-    return PyUnicode_FromString(backend_names[gaba_gemm_auto_get((int)v[0], (int)v[1])]);
+    long shape_class, threads;
+    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.gemm_auto_get takes 2 arguments");
+    if (class_args(args, "gemm_auto_get", &shape_class, &threads)) return NULL;
+    return PyUnicode_FromString(backend_names[gaba_gemm_auto_get((int)shape_class, (int)threads)]);
 }
 
 // gemm_auto_set(class_index, threads, backend name)
 static PyObject *py_gemm_auto_set(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    long long v[2];
+    long shape_class, threads;
     if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.gemm_auto_set takes 3 arguments");
-    if (size_args(args, 2, 2, v, "gemm_auto_set")) return NULL;
+    if (class_args(args, "tune", &shape_class, &threads)) return NULL;
     int backend = gaba_py_choice(args[2], "tune", "backend", backend_names);
     if (backend < 0) return NULL;
-    if (v[0] < 0 || v[0] >= GABA_GEMM_CLASSES || v[1] < 1 || v[1] > GABA_MAX_THREADS)
-        return PyErr_Format(PyExc_ValueError, "tune(): no shape class %lld for %lld threads",
-                            v[0], v[1]);
-    gaba_status status = gaba_gemm_auto_set((int)v[0], (int)v[1], (gaba_gemm_backend)backend);
+    gaba_status status =
+        gaba_gemm_auto_set((int)shape_class, (int)threads, (gaba_gemm_backend)backend);
     if (status != GABA_OK) return gaba_py_raise(status, "tune");
     Py_RETURN_NONE;
 }
 
 // gemm_native_set_threads(n): 0 = the built-in rule
 static PyObject *py_gemm_native_set_threads(PyObject *self, PyObject *arg) {
-    long n = PyLong_AsLong(arg);
-    if (n == -1 && PyErr_Occurred()) return NULL;
-    gaba_gemm_native_set_threads(n < 0 ? 0 : (int)n);
+    long n;
+    if (gaba_py_long(arg, "gemm_native_set_threads", "threads", 0, GABA_MAX_THREADS, &n))
+        return NULL;
+    gaba_gemm_native_set_threads((int)n);
     Py_RETURN_NONE;
 }
 
@@ -280,15 +284,18 @@ static PyObject *py_gemm_s8(PyObject *self, PyObject *const *args, Py_ssize_t na
     gaba_py_strides(b, sb);
     gaba_py_strides(out, sc);
     gaba_status status;
-    int release = (double)m * (double)n * (double)k >= 4 * GIL_RELEASE_MACS;
-    PyThreadState *state = release ? PyEval_SaveThread() : NULL;
+    // int8 runs about 4x the float32 rate.
+    double macs = (double)m * (double)n * (double)k;
+    int release = macs >= 4.0 * GIL_RELEASE_MACS;
+    gaba_py_unlocked gil;
+    if (release && gaba_py_unlock(&gil, macs >= 4.0 * INTERRUPTIBLE_MACS) < 0) goto done;
     if (a_type == NPY_UINT8)
         status = gaba_gemm_u8s8s32(m, n, k, PyArray_DATA(a), sa[0], sa[1], PyArray_DATA(b), sb[0],
                                    sb[1], PyArray_DATA(out), sc[0], sc[1]);
     else
         status = gaba_gemm_s8s8s32(m, n, k, PyArray_DATA(a), sa[0], sa[1], PyArray_DATA(b), sb[0],
                                    sb[1], PyArray_DATA(out), sc[0], sc[1]);
-    if (release) PyEval_RestoreThread(state);
+    if (release) gaba_py_relock(&gil);
     if (status != GABA_OK) {
         gaba_py_raise(status, func);
         goto done;
@@ -304,8 +311,8 @@ done:
 
 // quantize_multiplier(real) -> (multiplier, shift) for one float.
 static PyObject *py_quantize_multiplier(PyObject *self, PyObject *arg) {
-    double real = PyFloat_AsDouble(arg);
-    if (real == -1.0 && PyErr_Occurred()) return NULL;
+    double real;
+    if (gaba_py_double(arg, "quantize_multiplier", "real", &real)) return NULL;
     int32_t multiplier, shift;
     if (gaba_gemm_quantize_multiplier(real, &multiplier, &shift) != GABA_OK)
         return PyErr_Format(PyExc_ValueError,
@@ -320,14 +327,14 @@ static PyObject *py_requantize(PyObject *self, PyObject *const *args, Py_ssize_t
     if (nargs != 8) return PyErr_Format(PyExc_TypeError, "_gaba.requantize takes 8 arguments");
     PyArrayObject *acc = NULL, *mult = NULL, *shift = NULL, *bias = NULL, *out = NULL;
     PyObject *result = NULL;
-    long zero_point = PyLong_AsLong(args[3]);
-    long act_min = PyLong_AsLong(args[5]), act_max = PyLong_AsLong(args[6]);
-    if (PyErr_Occurred()) return NULL;
-    if (zero_point < -128 || zero_point > 127 || act_min < -128 || act_max > 127 || act_min > act_max)
-        return PyErr_Format(PyExc_ValueError,
-                            "%s(): need -128 <= zero_point <= 127 and -128 <= act_min <= act_max "
-                            "<= 127, got zero_point=%ld, act_min=%ld, act_max=%ld",
-                            func, zero_point, act_min, act_max);
+    long zero_point, act_min, act_max;
+    if (gaba_py_long(args[3], func, "zero_point", -128, 127, &zero_point) ||
+        gaba_py_long(args[5], func, "act_min", -128, 127, &act_min) ||
+        gaba_py_long(args[6], func, "act_max", -128, 127, &act_max))
+        return NULL;
+    if (act_min > act_max)
+        return PyErr_Format(PyExc_ValueError, "%s(): need act_min <= act_max, got %ld > %ld",
+                            func, act_min, act_max);
     if (!(acc = gaba_py_array(args[0], func, "acc", NPY_INT32, 2, 2, GABA_PY_INPUT))) goto done;
     npy_intp m = PyArray_DIM(acc, 0), n = PyArray_DIM(acc, 1);
     if (!(mult = gaba_py_array(args[1], func, "multiplier", NPY_INT32, 1, 1, GABA_PY_CONTIGUOUS)) ||

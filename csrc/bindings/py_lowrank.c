@@ -1,7 +1,9 @@
 // py_lowrank.c - bindings of the low-rank family (gaba/lowrank.h). Glue
-// only: check the matrix, allocate the outputs, release the GIL, map the
+// only: check the matrix, allocate the outputs, release the GIL (the
+// randomized method can be stopped with Ctrl-C, py_interrupt.h), map the
 // status. Any strides are read in place (LAPACK gets its own copy anyway).
 #include "py_common.h"
+#include "py_interrupt.h"
 
 #include "gaba/lowrank.h"
 
@@ -57,27 +59,28 @@ static PyObject *py_low_rank_factorization(PyObject *self, PyObject *const *args
     if (nargs != 7)
         return PyErr_Format(PyExc_TypeError, "_gaba.low_rank_factorization takes 7 arguments");
     gaba_lowrank_options opt;
-    long long rank = PyLong_AsLongLong(args[1]);
-    if (rank == -1 && PyErr_Occurred()) return NULL;
+    long rank, oversample, n_iter, seed;
+    if (gaba_py_long(args[1], func, "rank", 0, LONG_MAX, &rank) ||
+        gaba_py_long(args[3], func, "oversample", 0, GABA_LOWRANK_MAX_OVERSAMPLE, &oversample) ||
+        gaba_py_long(args[4], func, "n_iter", 0, GABA_LOWRANK_MAX_N_ITER, &n_iter) ||
+        gaba_py_long(args[6], func, "seed", 0, LONG_MAX, &seed))
+        return NULL;
     int method = gaba_py_choice(args[2], func, "method", method_names);
     if (method < 0) return NULL;
-    opt.method = (gaba_lowrank_method)method;
-    opt.oversample = PyLong_AsLongLong(args[3]);
-    if (opt.oversample == -1 && PyErr_Occurred()) return NULL;
-    opt.n_iter = PyLong_AsLongLong(args[4]);
-    if (opt.n_iter == -1 && PyErr_Occurred()) return NULL;
     int normalizer = gaba_py_choice(args[5], func, "normalizer", normalizer_names);
     if (normalizer < 0) return NULL;
+    opt.method = (gaba_lowrank_method)method;
+    opt.oversample = oversample;
+    opt.n_iter = n_iter;
     opt.normalizer = (gaba_lowrank_normalizer)normalizer;
-    opt.seed = PyLong_AsUnsignedLongLongMask(args[6]);
-    if (PyErr_Occurred()) return NULL;
+    opt.seed = (uint64_t)seed;
 
     PyArrayObject *w = gaba_py_array(args[0], func, "w", NPY_FLOAT32, 2, 2, GABA_PY_INPUT);
     if (!w) return NULL;
     npy_intp m = PyArray_DIM(w, 0), n = PyArray_DIM(w, 1), k = m < n ? m : n;
-    if (rank < 0 || rank > k) {
+    if (rank > k) {
         Py_DECREF(w);
-        return PyErr_Format(PyExc_ValueError, "%s(): rank must be in [0, %ld], got %lld", func,
+        return PyErr_Format(PyExc_ValueError, "%s(): rank must be in [0, %ld], got %ld", func,
                             (long)k, rank);
     }
     PyArrayObject *u = new_f32(2, m, (npy_intp)rank), *v = new_f32(2, (npy_intp)rank, n),
@@ -86,11 +89,13 @@ static PyObject *py_low_rank_factorization(PyObject *self, PyObject *const *args
     if (!u || !v || !s) goto done;
     int64_t sw[2];
     gaba_py_strides(w, sw);
-    gaba_status status;
-    Py_BEGIN_ALLOW_THREADS
-    status = gaba_lowrank_factorize_f32(&opt, m, n, rank, PyArray_DATA(w), sw[0], sw[1],
-                                        PyArray_DATA(u), PyArray_DATA(v), PyArray_DATA(s));
-    Py_END_ALLOW_THREADS
+    // Only the randomized method polls: an exact SVD is one LAPACK call.
+    gaba_py_unlocked gil;
+    if (gaba_py_unlock(&gil, opt.method == GABA_LOWRANK_RANDOMIZED) < 0) goto done;
+    gaba_status status = gaba_lowrank_factorize_f32(&opt, m, n, rank, PyArray_DATA(w), sw[0],
+                                                    sw[1], PyArray_DATA(u), PyArray_DATA(v),
+                                                    PyArray_DATA(s));
+    gaba_py_relock(&gil);
     if (status != GABA_OK) {
         raise_svd_status(status, func);
         goto done;

@@ -18,6 +18,7 @@ const char *gaba_status_str(gaba_status status) {
     case GABA_ERR_NUMERIC: return "numerical routine did not converge";
     case GABA_ERR_INTERNAL: return "internal error";
     case GABA_ERR_BUSY: return "already running in another thread";
+    case GABA_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown status";
 }

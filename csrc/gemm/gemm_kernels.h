@@ -18,6 +18,8 @@
 
 #include "gaba/gemm.h"
 
+#include <stdatomic.h>
+
 // What the tile's epilogue applies to alpha * A @ B.
 typedef struct gaba_gemm_epi {
     float alpha;
@@ -100,6 +102,16 @@ static inline float gaba_gemm_finish1(float acc, const float *c, const gaba_gemm
         else if (e->act == GABA_ACT_RELU6) v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
     }
     return v;
+}
+
+// Between two blocks of a product: the status another thread of it already
+// failed with (shared: its job's status, or NULL on one thread), else
+// GABA_ERR_INTERRUPTED when this thread's interrupt check asks to stop,
+// else GABA_OK.
+static inline gaba_status gaba_gemm_next_block(atomic_int *shared) {
+    int failed = shared ? atomic_load_explicit(shared, memory_order_relaxed) : GABA_OK;
+    if (failed != GABA_OK) return (gaba_status)failed;
+    return gaba_interrupt_poll() ? GABA_ERR_INTERRUPTED : GABA_OK;
 }
 
 #endif

@@ -6,8 +6,10 @@
 // memory-bound. Packing reads any strides, so transposes and strided views
 // cost no copy. Threads share each packed panel of B and take row blocks
 // of A dynamically (or, with few rows, one column slab each); small
-// problems stay on the caller's thread. The microkernels are per ISA
-// (gemm_ukr_*.c); this file has no intrinsics.
+// problems stay on the caller's thread. Every path polls for an interrupt
+// (gaba_interrupt_poll) once per block of rows, a few milliseconds of work,
+// and threads stop at their next block once one has failed. The
+// microkernels are per ISA (gemm_ukr_*.c); this file has no intrinsics.
 #define _GNU_SOURCE
 #include "gemm_kernels.h"
 
@@ -183,7 +185,8 @@ static problem slab(const problem *p, int64_t i0, int64_t m, int64_t j0, int64_t
 // BLIS's loops 5..1 on one thread: jc (NC) > pc (KC, pack B) > ic (MC, pack A)
 // > jr (NR) > ir (MR) > microkernel. beta applies on the first k block only,
 // bias and activation on the last, so C is written once per k block.
-static gaba_status run_blocked(const problem *p) {
+// `shared` is the status of a parallel product's job (NULL on one thread).
+static gaba_status run_blocked(const problem *p, atomic_int *shared) {
     const gaba_gemm_kernels *kt = &gaba_gemm_table;
     const int mr_t = kt->mr, nr_t = kt->nr;
     int64_t kc_max = p->k < blocks.kc ? p->k : blocks.kc;
@@ -201,6 +204,8 @@ static gaba_status run_blocked(const problem *p) {
             gaba_gemm_epi epi = {p->alpha, pc == 0 ? p->beta : 1.0f, NULL, p->act,
                                  pc + kc == p->k};
             for (int64_t ic = 0; ic < p->m; ic += blocks.mc) {
+                gaba_status status = gaba_gemm_next_block(shared);
+                if (status != GABA_OK) return status;
                 int64_t mc = p->m - ic < blocks.mc ? p->m - ic : blocks.mc;
                 pack_a(mc, kc, p->a + ic * p->rs_a + pc * p->cs_a, p->rs_a, p->cs_a, mr_t, apack);
                 for (int64_t jr = 0; jr < nc; jr += nr_t) {
@@ -219,9 +224,13 @@ static gaba_status run_blocked(const problem *p) {
     return GABA_OK;
 }
 
+// Rows between two interrupt polls of the direct path: a multiple of every
+// MR, so the tiles are those of one pass; 3072 x 384 x 64 is a few ms.
+#define DIRECT_POLL_ROWS 3072
+
 // Small problems: the microkernel reads A and B where they are. B needs a
 // unit column stride; otherwise it is first copied into a dense (K, N) block
-// (A's broadcasts take any stride).
+// (A's broadcasts take any stride). Only narrow N reaches here with many rows.
 static gaba_status run_direct(const problem *p) {
     const gaba_gemm_kernels *kt = &gaba_gemm_table;
     const float *b = p->b;
@@ -235,13 +244,18 @@ static gaba_status run_direct(const problem *p) {
         rs_b = p->n;
     }
     gaba_gemm_epi epi = {p->alpha, p->beta, NULL, p->act, 1};
-    for (int64_t jr = 0; jr < p->n; jr += kt->nr) {
-        int64_t nr = p->n - jr < kt->nr ? p->n - jr : kt->nr;
-        epi.bias = p->bias ? p->bias + jr : NULL;
-        for (int64_t ir = 0; ir < p->m; ir += kt->mr) {
-            int64_t mr = p->m - ir < kt->mr ? p->m - ir : kt->mr;
-            kt->ukr_direct(p->k, p->a + ir * p->rs_a, p->rs_a, p->cs_a, b + jr, rs_b,
-                           p->c + ir * p->rs_c + jr * p->cs_c, p->rs_c, p->cs_c, mr, nr, &epi);
+    for (int64_t i0 = 0; i0 < p->m; i0 += DIRECT_POLL_ROWS) {
+        if (gaba_interrupt_poll()) return GABA_ERR_INTERRUPTED;
+        int64_t i1 = p->m - i0 < DIRECT_POLL_ROWS ? p->m : i0 + DIRECT_POLL_ROWS;
+        for (int64_t jr = 0; jr < p->n; jr += kt->nr) {
+            int64_t nr = p->n - jr < kt->nr ? p->n - jr : kt->nr;
+            epi.bias = p->bias ? p->bias + jr : NULL;
+            for (int64_t ir = i0; ir < i1; ir += kt->mr) {
+                int64_t mr = i1 - ir < kt->mr ? i1 - ir : kt->mr;
+                kt->ukr_direct(p->k, p->a + ir * p->rs_a, p->rs_a, p->cs_a, b + jr, rs_b,
+                               p->c + ir * p->rs_c + jr * p->cs_c, p->rs_c, p->cs_c, mr, nr,
+                               &epi);
+            }
         }
     }
     return GABA_OK;
@@ -261,10 +275,16 @@ typedef struct gemv_job {
     const float *bias;
     int64_t inc_bias;
     gaba_act act;
+    atomic_int status;
 } gemv_job;
 
 static void gemv_chunk(void *ctx, int64_t task, int64_t n_tasks) {
-    const gemv_job *g = ctx;
+    gemv_job *g = ctx;
+    gaba_status status = gaba_gemm_next_block(&g->status);
+    if (status != GABA_OK) {
+        atomic_store(&g->status, status);
+        return;
+    }
     float t[GABA_GEMV_CHUNK];
     int64_t j0 = task * GABA_GEMV_CHUNK;
     int64_t nn = g->n - j0 < GABA_GEMV_CHUNK ? g->n - j0 : GABA_GEMV_CHUNK;
@@ -279,10 +299,11 @@ static void gemv_chunk(void *ctx, int64_t task, int64_t n_tasks) {
 // Two threads pay off once B no longer fits in one core's caches.
 #define GEMV_PARALLEL_FLOATS (1 << 20)
 
-static void run_gemv(gemv_job *g) {
+static gaba_status run_gemv(gemv_job *g) {
     int64_t chunks = (g->n + GABA_GEMV_CHUNK - 1) / GABA_GEMV_CHUNK;
     int threads = g->n * g->k >= GEMV_PARALLEL_FLOATS ? 0 : 1;
     gaba_parallel_for(chunks, threads, gemv_chunk, g);
+    return (gaba_status)atomic_load(&g->status);
 }
 
 // ---- threads ---------------------------------------------------------------------
@@ -305,7 +326,7 @@ static void slab_task(void *ctx, int64_t task, int64_t n_tasks) {
     if (lo >= total) return;
     int64_t len = total - lo < job->step ? total - lo : job->step;
     problem s = job->split_m ? slab(&job->p, lo, len, 0, job->p.n) : slab(&job->p, 0, job->p.m, lo, len);
-    gaba_status st = run_blocked(&s);
+    gaba_status st = run_blocked(&s, &job->status);
     if (st != GABA_OK) atomic_store(&job->status, st);
 }
 
@@ -341,6 +362,11 @@ static void row_block_task(void *ctx, int64_t task, int64_t n_tasks) {
     const gaba_gemm_kernels *kt = &gaba_gemm_table;
     int64_t ic = task * job->rows;
     if (ic >= p->m) return;
+    gaba_status status = gaba_gemm_next_block(&job->status);
+    if (status != GABA_OK) {
+        atomic_store(&job->status, status);
+        return;
+    }
     int64_t mc = p->m - ic < job->rows ? p->m - ic : job->rows;
     float *apack = scratch((size_t)(round_up(mc, kt->mr) * job->kc));
     if (!apack) {
@@ -415,22 +441,20 @@ gaba_status gaba_gemm_f32_native(int64_t m, int64_t n, int64_t k, float alpha,
                                  gaba_act act) {
     pthread_once(&blocks_once, blocks_init);
     if (m == 1) {
-        gemv_job g = {n, k, alpha, beta, a, cs_a, b, rs_b, cs_b, c, cs_c, bias, 1, act};
-        run_gemv(&g);
-        return GABA_OK;
+        gemv_job g = {n, k, alpha, beta, a, cs_a, b, rs_b, cs_b, c, cs_c, bias, 1, act, GABA_OK};
+        return run_gemv(&g);
     }
     if (n == 1) {
         // C^T = B^T A^T: a GEMV over the rows of A, one bias value for all.
-        gemv_job g = {m, k, alpha, beta, b, rs_b, a, cs_a, rs_a, c, rs_c, bias, 0, act};
-        run_gemv(&g);
-        return GABA_OK;
+        gemv_job g = {m, k, alpha, beta, b, rs_b, a, cs_a, rs_a, c, rs_c, bias, 0, act, GABA_OK};
+        return run_gemv(&g);
     }
     problem p = {m, n, k, alpha, beta, a, rs_a, cs_a, b, rs_b, cs_b, c, rs_c, cs_c, bias, act};
     double macs = (double)m * (double)n * (double)k;
     if (k <= DIRECT_K && (macs <= DIRECT_MACS || n <= 2 * gaba_gemm_table.nr))
         return run_direct(&p);
     int threads = pick_threads(&p);
-    if (threads <= 1) return run_blocked(&p);
+    if (threads <= 1) return run_blocked(&p, NULL);
     if (m >= (int64_t)threads * 4 * gaba_gemm_table.mr) return run_shared_panel(&p, threads);
     parallel_job job = {.p = p};
     atomic_init(&job.status, GABA_OK);

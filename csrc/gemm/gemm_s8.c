@@ -8,6 +8,7 @@
 // flip of the sign bit) and the driver adds -128 * sum_k B[k, j] to every
 // row, so both signednesses share one kernel. Arithmetic wraps modulo 2^32,
 // which makes every result exact whenever the true value fits in int32.
+// Like the float driver, it polls for an interrupt once per block of rows.
 // Requantization follows TFLite's reference ops bit for bit.
 #define _GNU_SOURCE
 #include "gemm_s8_kernels.h"
@@ -139,7 +140,8 @@ static void pack_b(int64_t kc, int64_t nc, const int8_t *b, int64_t rs_b, int64_
     }
 }
 
-static gaba_status s8_blocked(const s8_problem *p) {
+// `shared` is the status of a parallel product's job (NULL on one thread).
+static gaba_status s8_blocked(const s8_problem *p, atomic_int *shared) {
     const gaba_gemm_s8_kernels *kt = &gaba_gemm_s8_table;
     const int mr_t = kt->mr, nr_t = kt->nr;
     int64_t kc_max = p->k < KC ? (p->k + 3) / 4 * 4 : KC;
@@ -166,6 +168,8 @@ static gaba_status s8_blocked(const s8_problem *p) {
             int64_t kc = p->k - pc < KC ? p->k - pc : KC, kg = (kc + 3) / 4;
             pack_b(kc, nc, p->b + pc * p->rs_b + jc * p->cs_b, p->rs_b, p->cs_b, nr_t, bpack);
             for (int64_t ic = 0; ic < p->m; ic += MC) {
+                gaba_status status = gaba_gemm_next_block(shared);
+                if (status != GABA_OK) return status;
                 int64_t mc = p->m - ic < MC ? p->m - ic : MC;
                 pack_a(mc, kc, p->a + ic * p->rs_a + pc * p->cs_a, p->rs_a, p->cs_a, p->flip, mr_t,
                        apack);
@@ -207,7 +211,7 @@ static void s8_task(void *ctx, int64_t task, int64_t n_tasks) {
         s.b += lo * s.cs_b;
         s.c += lo * s.cs_c;
     }
-    gaba_status st = s8_blocked(&s);
+    gaba_status st = s8_blocked(&s, &job->status);
     if (st != GABA_OK) atomic_store(&job->status, st);
 }
 
@@ -228,7 +232,7 @@ static gaba_status gemm_s8(s8_problem *p) {
     }
     int threads = gaba_threads_get();
     if (threads <= 1 || (double)p->m * (double)p->n * (double)p->k < S8_PARALLEL_MACS)
-        return s8_blocked(p);
+        return s8_blocked(p, NULL);
     s8_job job = {.p = *p};
     atomic_init(&job.status, GABA_OK);
     int64_t mr = gaba_gemm_s8_table.mr, nr = gaba_gemm_s8_table.nr;

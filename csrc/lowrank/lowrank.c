@@ -7,6 +7,7 @@
 #include "lowrank_internal.h"
 #include "gaba/gemm.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ gaba_status gaba_lowrank_singular_values_f32(int64_t m, int64_t n, const float *
     if (status != GABA_OK || m == 0 || n == 0) return status;
     if (!s) return GABA_ERR_ARG;
     // NaN/Inf make LAPACK's iterations diverge (or spin): refuse them up front.
-    if (!gaba_lowrank_all_finite(m, n, a, rs_a, cs_a)) return GABA_ERR_NUMERIC;
+    if (!(gaba_lowrank_max_abs(m, n, a, rs_a, cs_a) <= FLT_MAX)) return GABA_ERR_NUMERIC;
     return gaba_lowrank_lapack_svd(n, m, a, cs_a, rs_a, s, NULL, NULL);
 }
 
@@ -77,13 +78,45 @@ static gaba_status normalize(gaba_lowrank_normalizer how, int64_t rows, int64_t 
     return GABA_ERR_ARG;
 }
 
+// x[i] *= 2^e for i < count: exact, barring underflow to subnormals.
+static void scale_pow2(int64_t count, float *x, int e) {
+    while (e != 0) {
+        int step = e > 127 ? 127 : e < -126 ? -126 : e;
+        float f = ldexpf(1.0f, step);
+        for (int64_t i = 0; i < count; i++) x[i] *= f;
+        e -= step;
+    }
+}
+
+// Scales the panel x (count floats) by a power of two so that its largest
+// magnitude is near 1, but no more than lets a product with A (largest
+// magnitude amax) over `inner` terms stay below FLT_MAX / 4. Plain power
+// iterations would overflow or underflow otherwise, and an A near FLT_MAX
+// overflows the products of even a renormalised panel (sgesdd scales such an
+// A itself; this is the randomized method's equivalent). Returns e, the
+// panel having been multiplied by 2^e; the range it spans is unchanged.
+static int fit_panel(int64_t count, float *x, float amax, int64_t inner) {
+    float xmax = 0.0f;
+    for (int64_t i = 0; i < count; i++) xmax = fmaxf(xmax, fabsf(x[i]));
+    if (xmax == 0.0f || !(xmax <= FLT_MAX)) return 0;
+    int ex, el;
+    frexpf(xmax, &ex); // xmax < 2^ex
+    int e = -ex;
+    if (amax > 0.0f) {
+        frexp((double)FLT_MAX / 4.0 / ((double)amax * (double)inner), &el); // limit >= 2^(el-1)
+        if (e > el - 1 - ex) e = el - 1 - ex;
+    }
+    scale_pow2(count, x, e);
+    return e;
+}
+
 #define GEMM(mm, nn, kk, a_, rsa, csa, b_, rsb, csb, c_, rsc, csc)                           \
     gaba_gemm_f32(GABA_GEMM_AUTO, mm, nn, kk, 1.0f, a_, rsa, csa, b_, rsb, csb, 0.0f, c_,  \
                   rsc, csc, NULL, GABA_ACT_NONE)
 
 static gaba_status svd_randomized(const gaba_lowrank_options *opt, int64_t m, int64_t n,
                                   int64_t r, const float *a, int64_t rs_a, int64_t cs_a,
-                                  float *u, float *s, float *vt) {
+                                  float amax, float *u, float *s, float *vt) {
     int64_t k = m < n ? m : n;
     int64_t l = r + opt->oversample;
     if (l > k) l = k;
@@ -102,17 +135,29 @@ static gaba_status svd_randomized(const gaba_lowrank_options *opt, int64_t m, in
     gaba_rng rng;
     gaba_rng_seed(&rng, opt->seed, 0x6c6f7772616e6bULL); // stream "lowrank"
     gaba_rng_fill_normal(&rng, z, n * l, 1.0f);
+    fit_panel(n * l, z, amax, n);
     if ((status = GEMM(m, l, n, a, rs_a, cs_a, z, 1, n, y, 1, m)) != GABA_OK) goto done;
     for (int64_t it = 0; it < opt->n_iter; it++) {
+        if (gaba_interrupt_poll()) {
+            status = GABA_ERR_INTERRUPTED;
+            goto done;
+        }
         if ((status = normalize(opt->normalizer, m, l, y)) != GABA_OK) goto done;
+        fit_panel(m * l, y, amax, m);
         if ((status = GEMM(n, l, m, a, cs_a, rs_a, y, 1, m, z, 1, n)) != GABA_OK) goto done;
         if ((status = normalize(opt->normalizer, n, l, z)) != GABA_OK) goto done;
+        fit_panel(n * l, z, amax, n);
         if ((status = GEMM(m, l, n, a, rs_a, cs_a, z, 1, n, y, 1, m)) != GABA_OK) goto done;
     }
     if ((status = gaba_lowrank_lapack_qr(m, l, y)) != GABA_OK) goto done;
+    // B = Q^T A carries Q's scale 2^e into its singular values: taken out
+    // of them, and of U = Q Ub, once they are back in range.
+    int e = fit_panel(m * l, y, amax, m);
     if ((status = GEMM(l, n, m, y, m, 1, a, rs_a, cs_a, b, 1, l)) != GABA_OK) goto done;
     if ((status = gaba_lowrank_lapack_svd(l, n, b, 1, l, sb, ub, vtb)) != GABA_OK) goto done;
     if ((status = GEMM(m, r, l, y, 1, m, ub, 1, l, uq, 1, m)) != GABA_OK) goto done;
+    scale_pow2(l, sb, -e);
+    scale_pow2(m * r, uq, -e);
     emit(m, n, r, uq, 1, m, sb, vtb, 1, l, u, s, vt);
 done:
     gaba_aligned_free(y);
@@ -131,14 +176,18 @@ gaba_status gaba_lowrank_svd_f32(const gaba_lowrank_options *options, int64_t m,
     gaba_status status = check(m, n, a);
     if (status != GABA_OK) return status;
     int64_t k = m < n ? m : n;
-    if (!options || r < 0 || r > k || options->oversample < 0 || options->n_iter < 0)
+    if (!options || r < 0 || r > k || options->oversample < 0 ||
+        options->oversample > GABA_LOWRANK_MAX_OVERSAMPLE || options->n_iter < 0 ||
+        options->n_iter > GABA_LOWRANK_MAX_N_ITER)
         return GABA_ERR_ARG;
     if (r == 0) return GABA_OK;
     if (!u || !vt) return GABA_ERR_ARG;
-    if (!gaba_lowrank_all_finite(m, n, a, rs_a, cs_a)) return GABA_ERR_NUMERIC;
+    float amax = gaba_lowrank_max_abs(m, n, a, rs_a, cs_a);
+    if (!(amax <= FLT_MAX)) return GABA_ERR_NUMERIC;
     switch (options->method) {
     case GABA_LOWRANK_EXACT: return svd_exact(m, n, r, a, rs_a, cs_a, u, s, vt);
-    case GABA_LOWRANK_RANDOMIZED: return svd_randomized(options, m, n, r, a, rs_a, cs_a, u, s, vt);
+    case GABA_LOWRANK_RANDOMIZED:
+        return svd_randomized(options, m, n, r, a, rs_a, cs_a, amax, u, s, vt);
     }
     return GABA_ERR_ARG;
 }

@@ -19,7 +19,8 @@ gaba_status gaba_lowrank_lapack_svd(int64_t rows, int64_t cols, const float *src
 gaba_status gaba_lowrank_lapack_qr(int64_t rows, int64_t cols, float *x);
 gaba_status gaba_lowrank_lapack_lu(int64_t rows, int64_t cols, float *x);
 
-// 1 when every element of the strided (m, n) matrix is finite.
-int gaba_lowrank_all_finite(int64_t m, int64_t n, const float *a, int64_t rs, int64_t cs);
+// The largest magnitude in the strided (m, n) matrix: +Inf when it holds an
+// Inf, NaN when it holds a NaN (so `max_abs <= FLT_MAX` means all finite).
+float gaba_lowrank_max_abs(int64_t m, int64_t n, const float *a, int64_t rs, int64_t cs);
 
 #endif

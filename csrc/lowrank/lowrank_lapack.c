@@ -174,14 +174,18 @@ gaba_status gaba_lowrank_lapack_lu(int64_t rows, int64_t cols, float *x) {
     return GABA_OK;
 }
 
-int gaba_lowrank_all_finite(int64_t m, int64_t n, const float *a, int64_t rs, int64_t cs) {
-    // An all-ones exponent is Inf or NaN; integer OR keeps the loop vectorisable.
-    uint32_t bad = 0;
+float gaba_lowrank_max_abs(int64_t m, int64_t n, const float *a, int64_t rs, int64_t cs) {
+    // Magnitudes compare as their bit patterns (NaN's above Inf's); integer
+    // max keeps the loop vectorisable.
+    uint32_t top = 0;
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
             uint32_t bits;
             memcpy(&bits, &a[i * rs + j * cs], sizeof bits);
-            bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+            bits &= 0x7fffffffu;
+            top = bits > top ? bits : top;
         }
-    return !bad;
+    float v;
+    memcpy(&v, &top, sizeof v);
+    return v;
 }

@@ -28,11 +28,34 @@ typedef enum gaba_status {
     GABA_ERR_ISA = -5,      // the requested ISA level is not available
     GABA_ERR_NUMERIC = -6,  // a numerical routine did not converge
     GABA_ERR_INTERNAL = -7, // a bug in gaba: please report it
-    GABA_ERR_BUSY = -8,     // the object is running in another thread
+    GABA_ERR_BUSY = -8,        // the object is running in another thread
+    GABA_ERR_INTERRUPTED = -9, // this thread's interrupt check asked to stop (below)
 } gaba_status;
 
 // A short static English description, e.g. "invalid argument".
 const char *gaba_status_str(gaba_status status);
+
+// ---- interruption ------------------------------------------------------------
+
+// Long calls (a large GEMM, the randomized SVD) poll between blocks of work,
+// every few milliseconds and never inside a kernel's inner loops. A poll
+// calls the check the calling thread set here (none by default: nothing is
+// interrupted); when it returns nonzero the call stops and returns
+// GABA_ERR_INTERRUPTED. Its outputs are then partly written; everything
+// else (thread pool, OpenBLAS, scratch memory) is as after a normal return.
+// The check runs only on the thread that set it, possibly while that thread
+// holds gaba's thread pool: it must return quickly and never wait for a
+// thread that may call gaba (the Python binding's takes no lock). Work the
+// call hands to the pool stops at its next block. One LAPACK call (an exact
+// SVD) is one block; gaba splits large GEMMs into several cblas_sgemm calls.
+typedef int (*gaba_interrupt_fn)(void *ctx);
+// Sets this thread's check (NULL: none) and its argument.
+void gaba_interrupt_set(gaba_interrupt_fn check, void *ctx);
+// 1 when this thread has a check and it asks to stop, else 0.
+int gaba_interrupt_poll(void);
+// 1 when this thread has a check: work that is faster in one piece (a
+// cblas_sgemm call) is then split into blocks, and only then.
+int gaba_interrupt_watched(void);
 
 // ---- version ---------------------------------------------------------------
 

@@ -13,6 +13,9 @@
 //
 // Signs are made deterministic: in every component the entry of largest
 // magnitude of U's column (the first such entry on ties) is positive.
+// The randomized method polls for an interrupt (gaba.h) in its iterations
+// and products (GABA_ERR_INTERRUPTED); an exact SVD is one LAPACK call,
+// which cannot be interrupted.
 // A may have any strides; outputs are dense row-major. OpenBLAS's thread
 // count follows gaba's (gaba_threads_set).
 #ifndef GABA_LOWRANK_H
@@ -35,10 +38,15 @@ typedef enum gaba_lowrank_normalizer {
     GABA_LOWRANK_NORM_NONE = 2, // plain power iterations (loses small components)
 } gaba_lowrank_normalizer;
 
+// Upper bounds of the randomized method's options: beyond them the work
+// grows without improving the result (GABA_ERR_ARG).
+#define GABA_LOWRANK_MAX_OVERSAMPLE 10000
+#define GABA_LOWRANK_MAX_N_ITER 100
+
 typedef struct gaba_lowrank_options {
     gaba_lowrank_method method;
-    int64_t oversample;                 // randomized: extra test vectors (>= 0)
-    int64_t n_iter;                     // randomized: power iterations (>= 0)
+    int64_t oversample;                 // randomized: extra test vectors, 0..MAX_OVERSAMPLE
+    int64_t n_iter;                     // randomized: power iterations, 0..MAX_N_ITER
     gaba_lowrank_normalizer normalizer; // randomized: between power iterations
     uint64_t seed;                      // randomized: PCG32 seed of the test matrix
 } gaba_lowrank_options;

@@ -1,0 +1,1 @@
+"""gaba's API fuzzer: see README.md and run.py."""

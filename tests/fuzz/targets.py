@@ -1,0 +1,677 @@
+"""One generator per public entry point of gaba.
+
+A generator takes a `Draw` and returns a `Call`: mostly valid arguments (small
+zoo models, real shapes, so that calls reach the kernels), some swapped for
+adversarial ones (see draw.py). Each says what it leaves out and why; the
+general rule: no valid request for large work (a 10^5 x 10^5 GEMM, 10^6 power
+iterations, a profile of 10^9 runs, a peak measurement of 10^30 seconds), since
+its cost is the caller's choice, not a defect. Out-of-range values that a
+check must reject (2**31, 2**63, 10**100, negative counts) stay in.
+
+`Call.allowed` names the exceptions besides TypeError and ValueError that the
+documentation promises for that call (see README.md, "What counts").
+"""
+import os
+
+import numpy as np
+
+import gaba
+from gaba import _gaba
+
+TARGETS = {}
+# Drawn a tenth as often: a peak measurement takes ~80 ms whatever `seconds` asks for.
+RARE = {"peak_gflops", "_gaba.peak_gflops"}
+
+
+class Call:
+    __slots__ = ("fn", "args", "kwargs", "allowed")
+
+    def __init__(self, fn, args=(), kwargs=None, allowed=()):
+        self.fn, self.args, self.kwargs, self.allowed = fn, tuple(args), kwargs or {}, allowed
+
+
+def target(name):
+    def register(gen):
+        TARGETS[name] = gen
+        return gen
+    return register
+
+
+F32 = np.float32
+LOWRANK_ERRORS = (ArithmeticError,)  # documented for NaN/Inf weights (exact class, not subclasses)
+
+
+# ---- zoo models, built once per process and reset before each use ------------------------
+
+_MODELS, _QMODELS = {}, {}
+
+
+def model(name):
+    m = _MODELS.get(name)
+    if m is None:
+        m = _MODELS[name] = gaba.zoo.create(name, threads=2)
+    _gaba.zoo_set_impl(m._cap, 0)
+    _gaba.zoo_profile(m._cap, False)
+    return m
+
+
+def qmodel(name):
+    qm = _QMODELS.get(name)
+    if qm is None:
+        m = model(name)
+        calib = {k: _valid_input(np.random.default_rng(0), v, 4) for k, v in m.inputs.items()}
+        qm = _QMODELS[name] = m.quantize(calib, threads=2)
+    _gaba.zoo_qset_impl(qm._cap, False)
+    _gaba.zoo_qprofile(qm._cap, False)
+    return qm
+
+
+def _valid_input(npr, spec, batch):
+    shape = (batch, *spec["shape"])
+    if spec["dtype"] == "int32":
+        return npr.integers(0, spec.get("vocab", 1), shape).astype(np.int32)
+    return npr.standard_normal(shape).astype(F32)
+
+
+def model_name(d):
+    return d.choice(gaba.zoo.names())
+
+
+def inputs(d, m, batch=None):
+    """A batch for `m` (a dict), with adversarial inputs and token ids at rate p."""
+    batch = d.choice((0, 1, 1, 2, 3)) if batch is None else batch
+    npr = np.random.default_rng(d.seed())
+    xs = {}
+    for k, spec in m.inputs.items():
+        x = _valid_input(npr, spec, batch)
+        if spec["dtype"] == "int32":
+            if d.chance():
+                x = x.astype(d.choice(("i8", "u1", "i2", "u4", "i8", "f4")))
+            if x.size and d.chance() and x.dtype.kind in "iu":
+                info = np.iinfo(x.dtype)
+                bad = d.choice((-1, spec.get("vocab", 1), 2**31 - 1, -2**31))
+                x.reshape(-1)[d.rng.randrange(x.size)] = min(max(bad, info.min), info.max)
+        elif d.chance(d.p / 2):
+            x = gaba_specials(d, x)
+        xs[k] = d.arg(x)
+    return xs
+
+
+def gaba_specials(d, x):
+    x = x.copy()
+    if x.size:
+        x.reshape(-1)[d.rng.randrange(x.size)] = d.choice((np.nan, np.inf, -np.inf, 3.4e38, 1e-45))
+    return x
+
+
+def pass_inputs(d, m, xs):
+    """(args, kwargs) for m(...): positional, by keyword or one dict, sometimes wrong."""
+    form = d.rng.randrange(3)
+    names = list(m.inputs)
+    if d.chance():
+        xs = dict(xs)
+        if d.chance(0.5) or not xs:
+            xs["nope"] = np.zeros(1, F32)
+        else:
+            xs.pop(d.choice(names))
+    if form == 0 and set(xs) == set(names):
+        return [xs[n] for n in names], {}
+    if form == 1:
+        return [], dict(xs)
+    return [xs], {}
+
+
+def out_for(d, m, xs, raw=False):
+    """None, a valid out (array or dict), or an out aliasing an input / of the wrong kind."""
+    if d.chance(0.6):
+        return None
+    batch = next(iter(xs.values())).shape[0] if xs and isinstance(
+        next(iter(xs.values())), np.ndarray) and next(iter(xs.values())).ndim else 1
+    dt = np.int8 if raw else F32
+    outs = {k: np.empty((batch, *v["shape"]), dt) for k, v in m.outputs.items()}
+    if d.chance():
+        k = d.choice(sorted(outs))
+        x = next(iter(xs.values()))
+        if isinstance(x, np.ndarray) and x.dtype == dt and x.size >= outs[k].size and d.chance(0.5):
+            outs[k] = x.reshape(-1)[:outs[k].size].reshape(outs[k].shape)  # aliases an input
+        else:
+            outs[k] = d.bad(outs[k])
+    return outs if len(outs) > 1 or d.chance(0.2) else next(iter(outs.values()))
+
+
+def threads_arg(d):
+    return d.arg(d.choice((None, None, 1, 2)))
+
+
+# ---- runtime --------------------------------------------------------------------------------
+
+
+@target("info")
+def _info(d):
+    return Call(gaba.info, d.args([]) if d.chance() else [])
+
+
+@target("set_num_threads")
+def _set_num_threads(d):
+    return Call(gaba.set_num_threads, [d.int(1, 4)])
+
+
+@target("get_num_threads")
+def _get_num_threads(d):
+    return Call(gaba.get_num_threads, d.args([]) if d.chance() else [])
+
+
+# ---- GEMM -----------------------------------------------------------------------------------
+
+
+def _gemm_operands(d):
+    m, k, n = d.dim(), d.dim(), d.dim()
+    batch = () if d.chance(0.7) else (d.choice((1, 2, 3)),)
+    ta, tb = d.rng.random() < 0.3, d.rng.random() < 0.3
+    a = d.values(batch + ((k, m) if ta else (m, k)))
+    b = d.values((() if d.chance(0.5) else batch) + ((n, k) if tb else (k, n)))
+    return a, b, batch, m, n, ta, tb
+
+
+@target("gemm")
+def _gemm(d):
+    """Sizes up to 33 per axis: a valid large GEMM is the caller's choice of work."""
+    a, b, batch, m, n, ta, tb = _gemm_operands(d)
+    kw = {"alpha": d.float(-2, 2), "trans_a": d.arg(ta), "trans_b": d.arg(tb)}
+    out = None
+    if d.chance(0.4):
+        out = d.values(batch + (m, n))
+        kw["beta"] = d.float(-1, 1)
+        if d.chance():  # the same memory as an input, or overlapping it
+            src = d.choice((a, b))
+            if src.size >= out.size and out.size:
+                off = d.choice((0, 1))
+                flat = src.reshape(-1)
+                out = flat[off:off + out.size].reshape(out.shape) if off + out.size <= flat.size \
+                    else flat[:out.size].reshape(out.shape)
+            else:
+                out = d.bad(out)
+    if d.chance(0.3):
+        kw["bias"] = d.array((n,))
+    if d.chance(0.3):
+        kw["activation"] = d.pick((None, "none", "relu", "relu6"))
+    kw["backend"] = d.pick(("auto", "native", "openblas", "ref"))
+    return Call(gaba.gemm, [d.arg(a), d.arg(b)] + ([out] if out is not None else []), kw)
+
+
+@target("gemm_s8")
+def _gemm_s8(d):
+    m, k, n = d.dim(), d.dim(), d.dim()
+    a = d.array((m, k), d.choice((np.int8, np.uint8)), -128, 255)
+    b = d.array((k, n), np.int8, -128, 127)
+    kw = {"out": d.array((m, n), np.int32)} if d.chance(0.3) else {}
+    return Call(gaba.gemm_s8, [a, b], kw)
+
+
+@target("quantize_multiplier")
+def _quantize_multiplier(d):
+    real = d.rng.uniform(0, 2) if d.chance(0.5) else d.values((d.dim(8),), np.float64, 0, 2)
+    return Call(gaba.quantize_multiplier, [d.arg(real)])
+
+
+@target("requantize")
+def _requantize(d):
+    m, n = d.dim(), d.dim()
+    per = n if d.chance(0.7) else 1
+    acc = d.array((m, n), np.int32, -2**31, 2**31 - 1)
+    mult = d.array((per,), np.int32, 2**30, 2**31 - 1)
+    shift = d.array((per,), np.int32, -31, 30)
+    kw = {"zero_point": d.int(-128, 127)}
+    if d.chance(0.3):
+        kw["bias"] = d.array((n,), np.int32, -2**20, 2**20)
+    lo = d.rng.randint(-128, 127)
+    kw["act_min"], kw["act_max"] = d.arg(lo), d.int(lo, 127)
+    if d.chance(0.3):
+        kw["out"] = d.array((m, n), np.int8)
+    return Call(gaba.requantize, [acc, mult, shift], kw)
+
+
+@target("peak_gflops")
+def _peak_gflops(d):
+    """seconds stays below 2 ms, and adversarial seconds leave out large finite values (a
+    valid request for that much work); NaN, +-Inf, 0 and negatives stay in."""
+    seconds = d.rng.uniform(1e-4, 2e-3)
+    if d.chance():
+        seconds = d.choice((np.nan, np.inf, -np.inf, 0.0, -0.0, -1.0, 5e-324, None, "0.001"))
+    return Call(gaba.peak_gflops, [d.int(1, 2), seconds])
+
+
+# ---- quantization ---------------------------------------------------------------------------
+
+
+def _qargs(d, x):
+    """bits, symmetric and the keywords fake_quantize/quantize share, mostly valid."""
+    bits = d.int(2, 16)
+    symmetric = d.flag()
+    kw = {}
+    if d.chance(0.5) and isinstance(x, np.ndarray) and x.ndim:
+        kw["axis"] = d.int(-x.ndim, x.ndim - 1)
+    if d.chance(0.3):
+        ch = x.shape[kw["axis"]] if "axis" in kw and isinstance(kw["axis"], int) and isinstance(
+            x, np.ndarray) and -x.ndim <= kw["axis"] < x.ndim else 1
+        kw["scale"] = d.arg(d.rng.uniform(1e-3, 1) if d.chance(0.5) else d.values((ch,), F32, 1e-3, 1))
+        if d.chance(0.7):
+            kw["zero_point"] = d.arg(0 if d.chance(0.5) else d.rng.randint(0, 3))
+    if d.chance(0.2):
+        kw["narrow_range"] = d.flag()
+    if d.chance(0.3):
+        kw["rounding"] = d.pick(("half_even", "half_away"))
+    return bits, symmetric, kw
+
+
+def _float_tensor(d):
+    return d.values(d.shape(d.choice((0, 1, 1, 2, 2, 3, 4))))
+
+
+@target("fake_quantize")
+def _fake_quantize(d):
+    x = _float_tensor(d)
+    bits, symmetric, kw = _qargs(d, x)
+    if d.chance(0.3):
+        kind = d.rng.randrange(3)
+        kw["out"] = x if kind == 0 else (  # in place (documented) or overlapping x
+            x.reshape(-1)[1:].reshape(-1) if kind == 1 and x.size > 1 else d.array(x.shape))
+    if d.chance(0.3):
+        kw["return_mask"] = d.flag()
+    return Call(gaba.fake_quantize, [d.arg(x), bits, symmetric], kw)
+
+
+@target("fake_quantize_backward")
+def _fake_quantize_backward(d):
+    shape = d.shape(d.choice((0, 1, 2, 3)))
+    return Call(gaba.fake_quantize_backward, [d.array(shape), d.array(shape, np.bool_)])
+
+
+@target("fake_quantize_lsq_backward")
+def _fake_quantize_lsq_backward(d):
+    x = _float_tensor(d)
+    bits, symmetric, kw = _qargs(d, x)
+    scale = kw.pop("scale", d.float(1e-3, 1))
+    zp = kw.pop("zero_point", 0.0)
+    kw.pop("rounding", None)
+    if d.chance(0.3):
+        kw["grad_factor"] = d.float(-1, 1)
+    return Call(gaba.fake_quantize_lsq_backward, [d.array(x.shape), d.arg(x), scale, zp, bits,
+                                                  symmetric], kw)
+
+
+@target("quant_params")
+def _quant_params(d):
+    x = _float_tensor(d)
+    bits, symmetric, kw = _qargs(d, x)
+    kw = {k: v for k, v in kw.items() if k in ("axis", "narrow_range")}
+    return Call(gaba.quant_params, [d.arg(x), bits, symmetric], kw)
+
+
+@target("quantize")
+def _quantize(d):
+    x = _float_tensor(d)
+    bits, symmetric, kw = _qargs(d, x)
+    return Call(gaba.quantize, [d.arg(x), bits, symmetric], kw)
+
+
+def _qtensor(d):
+    x = _float_tensor(d)
+    axis = d.rng.randrange(x.ndim) if x.ndim and d.chance(0.5) else None
+    return gaba.quantize(x, d.rng.randint(2, 16), d.rng.random() < 0.5, axis=axis), x
+
+
+@target("dequantize")
+def _dequantize(d):
+    """Also with a forged QTensor: the constructor takes its fields as they are."""
+    q, x = _qtensor(d)
+    if d.chance():
+        field = d.choice(("data", "shape", "axis", "scale", "zero_point", "_storage"))
+        value = getattr(q, field)
+        setattr(q, field, d.bad(value if not isinstance(value, tuple) else list(value)))
+    args = [q]
+    if d.chance(0.4):
+        args.append(d.array(q.shape if isinstance(q.shape, tuple) else x.shape))
+    return Call(gaba.dequantize, [d.arg(args[0])] + args[1:])
+
+
+@target("QTensor")
+def _qtensor_methods(d):
+    """The constructor with adversarial bits, then one method of a QTensor from quantize()
+    (methods other than dequantize read fields in Python; forged fields are dequantize's)."""
+    q, x = _qtensor(d)
+    method = d.choice(("dequantize", "int_repr", "size", "nbytes", "compression_ratio", "repr",
+                       "init"))
+    if method == "init":
+        args = d.args([q.data, q.shape, q.bits, q.symmetric, q.narrow_range, q.axis, q.scale,
+                       q.zero_point])
+        args[2] = d.int(2, 16)
+        return Call(gaba.QTensor, args)
+    if method == "dequantize":
+        return Call(q.dequantize, [d.array(x.shape)] if d.chance(0.5) else [])
+    if method == "repr":
+        return Call(repr, [q])
+    if method == "int_repr":
+        return Call(q.int_repr)
+    return Call(getattr, [q, method])
+
+
+def _observer(d, cls):
+    x = _float_tensor(d)
+    axis = d.int(-x.ndim, x.ndim - 1) if x.ndim and d.chance(0.5) else d.arg(None)
+    obs_args = [axis] if cls is gaba.MinMaxObserver else [d.float(0, 1), axis]
+    batches = [d.arg(x)] + [d.array(x.shape) for _ in range(d.rng.randrange(3))]
+    if d.chance(0.3) and batches:
+        batches[-1] = d.values(d.bad_shape(x).shape) if x.ndim else batches[-1]
+    qp = [d.int(2, 16), d.flag(), d.flag() if d.chance(0.3) else False]
+
+    def run(*_):
+        obs = cls(*obs_args)
+        for b in batches:
+            obs.update(b)
+        repr(obs)
+        return obs.qparams(*qp), obs.min_val, obs.max_val
+
+    return Call(run, [cls.__name__, obs_args, batches, qp])
+
+
+@target("MinMaxObserver")
+def _minmax(d):
+    return _observer(d, gaba.MinMaxObserver)
+
+
+@target("MovingAverageObserver")
+def _moving(d):
+    return _observer(d, gaba.MovingAverageObserver)
+
+
+# ---- low rank, distillation, pruning -----------------------------------------------------
+
+
+@target("low_rank_factorization")
+def _low_rank_factorization(d):
+    """Matrices up to 33 x 33 (4-D up to 4x3x3x3); n_iter up to 8 and oversample up to 16 when
+    valid: 10**6 power iterations is a valid request for a minute of work."""
+    w = d.values(d.shape(2, 33) if d.chance(0.8) else d.shape(4, 4))
+    kw = {}
+    k = min(w.shape[0], int(np.prod(w.shape[1:]))) if w.ndim else 0
+    if d.chance(0.8):
+        kw["rank"] = d.int(0, k + 1)
+    if d.chance(0.3) or "rank" not in kw:
+        kw["energy"] = d.float(0, 1)
+    kw["method"] = d.pick(("auto", "exact", "randomized"))
+    if d.chance(0.3):
+        kw["oversample"] = d.int(0, 16)
+    if d.chance(0.3):
+        kw["n_iter"] = d.arg(d.choice(("auto", 0, 1, 2, 8)))
+    if d.chance(0.3):
+        kw["seed"] = d.int(0, 2**32)
+    if d.chance(0.3):
+        kw["normalizer"] = d.pick(("lu", "qr", "none"))
+    return Call(gaba.low_rank_factorization, [d.arg(w)], kw, LOWRANK_ERRORS)
+
+
+@target("low_rank_conv2d")
+def _low_rank_conv2d(d):
+    w = d.values(d.shape(4, 5))
+    kw = {"method": d.pick(("auto", "exact", "randomized"))}
+    if d.chance(0.3):
+        kw["n_iter"] = d.arg(d.choice((0, 1, 2)))
+    return Call(gaba.low_rank_conv2d, [d.arg(w), d.int(0, 6)], kw, LOWRANK_ERRORS)
+
+
+@target("singular_values")
+def _singular_values(d):
+    return Call(gaba.singular_values, [d.array(d.shape(2, 33))], {}, LOWRANK_ERRORS)
+
+
+@target("distillation_loss")
+def _distillation_loss(d):
+    shape = d.shape(d.choice((1, 2, 2)))
+    s, t = d.array(shape, lo=-20, hi=20), d.array(shape, lo=-20, hi=20)
+    args = [s, t, d.float(0.1, 8), d.float(0, 1)]
+    kw = {}
+    if d.chance(0.4) and len(shape) == 2 and shape[1]:
+        kw["labels"] = d.array((shape[0],), d.choice((np.int64, np.int32, np.uint8)), 0,
+                               shape[1] - 1)
+    if d.chance(0.4):
+        kw["reduction"] = d.pick(("batchmean", "sum", "none"))
+    if d.chance(0.4):
+        kw["return_grad"] = d.flag()
+    return Call(gaba.distillation_loss, args, kw)
+
+
+@target("magnitude_prune")
+def _magnitude_prune(d):
+    w = _float_tensor(d)
+    kw = {}
+    sparsity = d.float(0, 1)
+    if d.chance(0.3) and w.ndim:
+        kw["structured"] = d.flag()
+        kw["axis"] = d.int(-w.ndim, w.ndim - 1)
+    elif d.chance(0.3):
+        m = d.choice((1, 2, 4, 8))
+        kw["pattern"] = d.arg((d.rng.randint(0, m), m))
+        sparsity = None if d.chance(0.7) else sparsity
+    return Call(gaba.magnitude_prune, [d.arg(w), sparsity], kw)
+
+
+@target("PolynomialDecay")
+def _polynomial_decay(d):
+    begin = d.rng.randint(0, 100)
+    args = d.args([d.rng.random(), d.rng.random(), begin, begin + d.rng.randint(1, 1000),
+                   d.rng.choice((1, 2, 3)), d.rng.randint(1, 100)])
+    step = d.int(-10, 1200)
+    method = d.choice(("sparsity", "should_prune", "__call__", "__repr__"))
+
+    def run(*_):
+        sched = gaba.PolynomialDecay(*args)
+        return getattr(sched, method)(*([] if method == "__repr__" else [step]))
+
+    return Call(run, [args, method, step])
+
+
+# ---- zoo ------------------------------------------------------------------------------------
+
+
+@target("zoo.names")
+def _zoo_names(d):
+    return Call(gaba.zoo.names, [d.arg(d.choice((None, "vision", "audio", "sensor",
+                                                   "reference", "all30")))])
+
+
+def _name_arg(d):
+    name = d.arg(model_name(d))
+    unknown = isinstance(name, str) and name not in gaba.zoo.names()
+    return name, (KeyError,) if unknown else ()  # the catalogue lookup's documented KeyError
+
+
+@target("zoo.info")
+def _zoo_info(d):
+    name, allowed = _name_arg(d)
+    return Call(gaba.zoo.info, [name], {}, allowed)
+
+
+@target("zoo.create")
+def _zoo_create(d):
+    """threads up to 2 when valid: 2**31 - 1 thread arenas is a request for 10^9 arenas."""
+    name, allowed = _name_arg(d)
+    kw = {}
+    if d.chance(0.5):
+        kw["seed"] = d.int(0, 2**32)
+    if d.chance(0.5):
+        kw["threads"] = threads_arg(d)
+    return Call(gaba.zoo.create, [name], kw, allowed)
+
+
+_SAVED = {}
+
+
+def saved_model(name):
+    """Path of a valid saved model file in the working directory (written once)."""
+    path = _SAVED.get(name)
+    if path is None:
+        path = _SAVED[name] = os.path.abspath(f"saved_{name}.npz")
+        model(name).save(path)
+    return path
+
+
+@target("zoo.load")
+def _zoo_load(d):
+    """Valid files, byte-mutated and truncated ones, missing paths and wrong types.
+    Left out: crafted zip bombs (seconds of work each; the file-format fuzzing covers them)."""
+    path = saved_model(model_name(d))
+    kind = d.rng.randrange(6) if d.p else 0
+    if kind in (1, 2):
+        data = bytearray(open(path, "rb").read())
+        if kind == 1:
+            for _ in range(d.rng.randint(1, 16)):
+                data[d.rng.randrange(len(data))] = d.rng.randrange(256)
+        else:
+            data = data[:d.rng.randrange(len(data))]
+        path = os.path.abspath("mutated.npz")
+        with open(path, "wb") as f:
+            f.write(data)
+    elif kind == 3:
+        return Call(gaba.zoo.load, ["no_such_dir/model.npz"], {}, (FileNotFoundError,))
+    elif kind == 4:
+        return Call(gaba.zoo.load, [os.getcwd()], {}, (IsADirectoryError,))
+    elif kind == 5:
+        path = d.bad(path)
+        if isinstance(path, (str, bytes)):  # "", "nope", b"x": no such file
+            return Call(gaba.zoo.load, [path], {}, (FileNotFoundError, IsADirectoryError))
+    return Call(gaba.zoo.load, [path])
+
+
+def _model_call(d, method):
+    m = model(model_name(d))
+    xs = inputs(d, m)
+    args, kw = pass_inputs(d, m, xs)
+    out = out_for(d, m, xs)
+    if out is not None:
+        kw["out"] = out
+    if d.chance(0.5):
+        kw["threads"] = threads_arg(d)
+    return Call(getattr(m, method), args, kw)
+
+
+@target("Model.__call__")
+def _model_call_(d):
+    return _model_call(d, "__call__")
+
+
+@target("Model.forward")
+def _model_forward(d):
+    return _model_call(d, "forward")
+
+
+@target("Model.quantize")
+def _model_quantize(d):
+    """Calibration batches of 1 to 3; threads up to 2 when valid (see zoo.create)."""
+    m = model(model_name(d))
+    xs = inputs(d, m, d.choice((0, 1, 2, 3)))
+    calib = xs if d.chance(0.5) or len(xs) > 1 else next(iter(xs.values()))
+    if d.chance(0.2):
+        calib = list(xs.values())
+    kw = {}
+    if d.chance(0.4):
+        kw["threads"] = threads_arg(d)
+    if d.chance(0.4):
+        kw["requant"] = d.pick(("double", "fp32"))
+    return Call(m.quantize, [d.arg(calib)], kw)
+
+
+def _runs(d):
+    """runs/warmup up to 3 when valid. Adversarial values are those a check must reject: a
+    profile of 2**31 runs is a valid request for days of work (and 272 GiB of timings)."""
+    kw = {}
+    for key, valid in (("runs", (1, 2, 3)), ("warmup", (0, 1))):
+        if d.chance(0.7):
+            kw[key] = d.choice(valid)
+            if d.chance():
+                kw[key] = d.choice((-1, -2**31 - 1, -10**100, 0 if key == "runs" else -5, 1.5,
+                                    float("nan"), float("inf"), "2", None, [1]))
+    return kw
+
+
+@target("Model.profile")
+def _model_profile(d):
+    m = model(model_name(d))
+    xs = inputs(d, m, d.choice((0, 1, 2)))
+    args, kw = pass_inputs(d, m, xs)
+    kw.update(_runs(d))
+    return Call(m.profile, args, kw)
+
+
+@target("Model.summary")
+def _model_summary(d):
+    m = model(model_name(d))
+    return Call(m.summary, d.args([]) if d.chance() else [])
+
+
+@target("Model.save")
+def _model_save(d):
+    m = model(model_name(d))
+    path = os.path.abspath("written.npz")
+    if d.chance():
+        bad = d.bad(path)
+        if isinstance(bad, (str, bytes, int, np.integer)) or bad is None:  # no stray files or fds
+            return Call(m.save, ["no_such_dir/model.npz"], {}, (FileNotFoundError,))
+        return Call(m.save, [bad])
+    return Call(m.save, [path])
+
+
+def _qmodel_call(d, method):
+    qm = qmodel(model_name(d))
+    raw = d.chance(0.3)
+    xs = inputs(d, qm._model)
+    if raw:
+        xs = {k: (qm.quantize_input(v, k) if k in qm.input_qparams and isinstance(v, np.ndarray)
+                  and v.dtype == F32 else v) for k, v in xs.items()}
+    args, kw = pass_inputs(d, qm, xs)
+    if raw:
+        kw["raw"] = d.arg(True)
+    out = out_for(d, qm, xs, raw)
+    if out is not None:
+        kw["out"] = out
+    if d.chance(0.5):
+        kw["threads"] = threads_arg(d)
+    return Call(getattr(qm, method), args, kw)
+
+
+@target("QuantizedModel.__call__")
+def _qmodel_call_(d):
+    return _qmodel_call(d, "__call__")
+
+
+@target("QuantizedModel.forward")
+def _qmodel_forward(d):
+    return _qmodel_call(d, "forward")
+
+
+@target("QuantizedModel.quantize_input")
+def _qmodel_quantize_input(d):
+    qm = qmodel(model_name(d))
+    names = list(qm.input_qparams) or list(qm.inputs)
+    name = d.choice(names)
+    x = d.array((d.dim(4), *qm.inputs[name]["shape"]))
+    kw = {"name": d.arg(name)} if d.chance(0.5) else {}
+    return Call(qm.quantize_input, [x], kw)
+
+
+@target("QuantizedModel.dequantize_output")
+def _qmodel_dequantize_output(d):
+    qm = qmodel(model_name(d))
+    name = d.choice(list(qm.outputs))
+    q = d.array((d.dim(4), *qm.outputs[name]["shape"]), np.int8, -128, 127)
+    kw = {"name": d.arg(name)} if d.chance(0.5) else {}
+    return Call(qm.dequantize_output, [q], kw)
+
+
+@target("QuantizedModel.profile")
+def _qmodel_profile(d):
+    qm = qmodel(model_name(d))
+    xs = inputs(d, qm._model, d.choice((0, 1, 2)))
+    args, kw = pass_inputs(d, qm, xs)
+    kw.update(_runs(d))
+    return Call(qm.profile, args, kw)

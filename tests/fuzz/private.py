@@ -39,7 +39,9 @@ def _x(d):
 
 def _grid(d):
     bits = d.rng.randint(2, 16)
-    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if d.rng.random() < 0.5 else (0, (1 << bits) - 1)
+    if d.rng.random() < 0.5:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
 
 
 def _axis(d, x):
@@ -114,8 +116,9 @@ private("gemm_s8", lambda d: (lambda m, k, n: [d.values((m, k), np.uint8, 0, 255
 
 def _requantize(d):
     m, n = d.dim(), d.dim()
-    return [d.values((m, n), np.int32, -2**31, 2**31 - 1), d.values((n,), np.int32, 2**30, 2**31 - 1),
-            d.values((n,), np.int32, -31, 30), d.rng.randint(-128, 127), None, -128, 127, None]
+    return [d.values((m, n), np.int32, -2**31, 2**31 - 1),
+            d.values((n,), np.int32, 2**30, 2**31 - 1), d.values((n,), np.int32, -31, 30),
+            d.rng.randint(-128, 127), None, -128, 127, None]
 
 
 private("requantize", _requantize)

@@ -86,7 +86,8 @@ def classify(call, exc):
 def summary_of(name, call):
     from fuzz.draw import describe
 
-    parts = [describe(a) for a in call.args] + [f"{k}={describe(v)}" for k, v in call.kwargs.items()]
+    parts = [describe(a) for a in call.args]
+    parts += [f"{k}={describe(v)}" for k, v in call.kwargs.items()]
     return f"{name}({', '.join(parts)})"
 
 
@@ -119,7 +120,7 @@ def child(args):
             try:
                 call.fn(*call.args, **call.kwargs)
                 outcome = "ok"
-            except Exception as exc:  # noqa: BLE001  (BaseException, e.g. KeyboardInterrupt, passes)
+            except Exception as exc:  # noqa: BLE001  (KeyboardInterrupt and SystemExit pass)
                 bad = classify(call, exc)
                 outcome = "raised" if bad is None else "wrong"
                 if bad:

@@ -254,7 +254,8 @@ def _qargs(d, x):
     if d.chance(0.3):
         ch = x.shape[kw["axis"]] if "axis" in kw and isinstance(kw["axis"], int) and isinstance(
             x, np.ndarray) and -x.ndim <= kw["axis"] < x.ndim else 1
-        kw["scale"] = d.arg(d.rng.uniform(1e-3, 1) if d.chance(0.5) else d.values((ch,), F32, 1e-3, 1))
+        scale = d.rng.uniform(1e-3, 1) if d.chance(0.5) else d.values((ch,), F32, 1e-3, 1)
+        kw["scale"] = d.arg(scale)
         if d.chance(0.7):
             kw["zero_point"] = d.arg(0 if d.chance(0.5) else d.rng.randint(0, 3))
     if d.chance(0.2):

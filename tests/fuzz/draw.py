@@ -88,7 +88,10 @@ class Draw:
         if code == "<U3":
             return x.astype("<U3")
         with np.errstate(all="ignore"):
-            return x.astype(code)
+            try:
+                return x.astype(code)
+            except (TypeError, ValueError):  # x holds strings already
+                return np.zeros(x.shape, code)
 
     def bad_shape(self, x):
         kind = self.rng.randrange(4)
@@ -129,12 +132,25 @@ class Draw:
             return np.broadcast_to(x[:1], x.shape)
         if kind == 6 and x.dtype.itemsize > 1:
             return x.astype(x.dtype.newbyteorder())
-        if kind == 7 and x.dtype.kind == "f":
-            y = x.copy()
-            if y.size:
-                y.reshape(-1)[self.rng.randrange(y.size)] = self.choice(BAD_FLOATS)
-            return y
+        if kind == 7:
+            return self.bad_values(x)
         return np.asfortranarray(x)
+
+    def bad_values(self, x):
+        """The same array with extreme values: all zeros, or one element at an extreme."""
+        y = x.copy()
+        if not y.size or y.dtype.kind not in "fiu":
+            return y
+        if self.chance(0.3):
+            y[...] = 0
+        elif y.dtype.kind == "f":
+            with np.errstate(over="ignore"):  # 1e300 in float32 is +Inf
+                y.reshape(-1)[self.rng.randrange(y.size)] = self.choice(BAD_FLOATS)
+        else:
+            info = np.iinfo(y.dtype)
+            y.reshape(-1)[self.rng.randrange(y.size)] = self.choice((info.min, info.max, 0, -1
+                                                                      if info.min else 1))
+        return y
 
     def bad_array(self, x):
         kind = self.rng.randrange(10)
@@ -256,5 +272,10 @@ def describe(value, depth=0):
     if depth < 2 and isinstance(value, dict):
         return "{" + ", ".join(f"{k!r}: {describe(v, depth + 1)}"
                                for k, v in list(value.items())[:6]) + "}"
-    text = repr(value) if not hasattr(value, "_cap") else f"<{type(value).__name__} {value.name}>"
+    if hasattr(value, "_cap"):
+        return f"<{type(value).__name__} {value.name}>"
+    try:
+        text = repr(value)
+    except Exception as exc:  # noqa: BLE001  (a forged QTensor)
+        text = f"<{type(value).__name__}: repr raised {type(exc).__name__}>"
     return text if len(text) <= 60 else text[:57] + "..."

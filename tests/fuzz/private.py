@@ -278,8 +278,8 @@ def _zoo_qforward(d):
     arrays = _arrays_for(d, qm._model)
     raw = d.rng.random() < 0.3
     if raw:
-        arrays = [qm.quantize_input(x, k) if k in qm.input_qparams else x
-                  for k, x in zip(qm.inputs, arrays)]
+        arrays = [qm.quantize_input(x, k) if k in qm.input_qparams and isinstance(x, np.ndarray)
+                  and x.dtype == F32 else x for k, x in zip(qm.inputs, arrays)]
     return [qm._cap, tuple(arrays), _outs_for(qm, arrays, np.int8 if raw else F32), raw,
             d.rng.randint(1, 2)]
 
@@ -353,7 +353,23 @@ def _nn_layer(d):
         xs = [d.values((b, 6, 11))]
         ws = [d.values((12, 6)), d.values((12,)), d.values((6, 4)), d.values((6,))]
         params = [4]
+    _mismatch(d, xs, ws)
     return [OPS[op], act, params, xs, ws, d.rng.randint(0, 1)]
+
+
+def _mismatch(d, xs, ws):
+    """Inputs that disagree on the batch, or weights on their output channels (in place)."""
+    if d.chance():
+        i = d.rng.randrange(len(xs))
+        x = xs[i]
+        xs[i] = d.values((max(0, x.shape[0] + d.choice((-1, 1, 5))), *x.shape[1:]), x.dtype,
+                         -128 if x.dtype.kind == "i" else -2, 127 if x.dtype.kind == "i" else 2)
+    if ws and d.chance():
+        i = d.rng.randrange(len(ws))
+        if ws[i] is not None and ws[i].ndim:
+            w = ws[i]
+            ws[i] = d.values((max(0, w.shape[0] + d.choice((-1, 1))), *w.shape[1:]), w.dtype,
+                             -128, 127)
 
 
 def _q(d):
@@ -397,6 +413,9 @@ def _qnn_layer(d):
         w = i8(40, 12)
     else:  # global pools
         xs, params = [i8(b, 3, 6, 6)], []
+    weights = [w, bias, mult, shift]
+    _mismatch(d, xs, weights)
+    w, bias, mult, shift = weights
     in_q = [_q(d) for _ in xs]
     out_q = in_q[0] if op in ("maxpool", "reshape", "transpose", "upsample") else _q(d)
     return [OPS[op], ACTS[act], params, xs, in_q, out_q, w, bias, mult, shift,
@@ -406,7 +425,7 @@ def _qnn_layer(d):
 def _softmax_table(d):
     t = np.empty(256, np.int32)
     t[:] = np.round(65536 * np.exp(-d.rng.uniform(0.02, 0.3) * np.arange(256)))
-    return t
+    return d.bad_values(t) if d.chance() else t  # all zeros: a division by the row's sum
 
 
 private("nn_layer", _nn_layer)

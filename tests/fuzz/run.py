@@ -190,7 +190,8 @@ def supervise(args, report):
             rc = proc.wait()
             os.close(fd)
             proc.stderr.close()
-        if why == "deadline":
+        if why == "deadline":  # the interrupted call is the next one to run
+            index = current[0] if current else index
             break
         if why == "hang" and current is not None:
             report.hangs.append((current[0], current[1], f"no progress for {HANG_SECONDS:.0f} s"))
@@ -281,7 +282,7 @@ def print_report(args, report, seconds):
     for name in sorted(report.per_target):
         print(f"  {name:<{width}}  {report.per_target[name]}")
     print(f"crashes {len(report.crashes)}, hangs {len(report.hangs)}, "
-          f"wrong exceptions {len(report.wrong)}")
+          f"wrong exceptions {len(report.wrong)}; next index {report.next_index}")
     for idx, name, what, _ in report.crashes:
         print(f"  CRASH {args.seed}:{idx} {name}: {what}")
     for idx, name, what in report.hangs:

@@ -92,12 +92,12 @@ def inputs(d, m, batch=None):
                 bad = d.choice((-1, spec.get("vocab", 1), 2**31 - 1, -2**31))
                 x.reshape(-1)[d.rng.randrange(x.size)] = min(max(bad, info.min), info.max)
         elif d.chance(d.p / 2):
-            x = gaba_specials(d, x)
+            x = _plant_special(d, x)
         xs[k] = d.arg(x)
     return xs
 
 
-def gaba_specials(d, x):
+def _plant_special(d, x):
     x = x.copy()
     if x.size:
         x.reshape(-1)[d.rng.randrange(x.size)] = d.choice((np.nan, np.inf, -np.inf, 3.4e38, 1e-45))
@@ -125,15 +125,15 @@ def out_for(d, m, xs, raw=False):
     """None, a valid out (array or dict), or an out aliasing an input / of the wrong kind."""
     if d.chance(0.6):
         return None
-    batch = next(iter(xs.values())).shape[0] if xs and isinstance(
-        next(iter(xs.values())), np.ndarray) and next(iter(xs.values())).ndim else 1
+    first = next(iter(xs.values()), None)
+    batch = first.shape[0] if isinstance(first, np.ndarray) and first.ndim else 1
     dt = np.int8 if raw else F32
     outs = {k: np.empty((batch, *v["shape"]), dt) for k, v in m.outputs.items()}
     if d.chance():
         k = d.choice(sorted(outs))
-        x = next(iter(xs.values()))
-        if isinstance(x, np.ndarray) and x.dtype == dt and x.size >= outs[k].size and d.chance(0.5):
-            outs[k] = x.reshape(-1)[:outs[k].size].reshape(outs[k].shape)  # aliases an input
+        if isinstance(first, np.ndarray) and first.dtype == dt and first.size >= outs[k].size \
+                and d.chance(0.5):
+            outs[k] = first.reshape(-1)[:outs[k].size].reshape(outs[k].shape)  # aliases an input
         else:
             outs[k] = d.bad(outs[k])
     return outs if len(outs) > 1 or d.chance(0.2) else next(iter(outs.values()))
@@ -252,9 +252,9 @@ def _qargs(d, x):
     if d.chance(0.5) and isinstance(x, np.ndarray) and x.ndim:
         kw["axis"] = d.int(-x.ndim, x.ndim - 1)
     if d.chance(0.3):
-        ch = x.shape[kw["axis"]] if "axis" in kw and isinstance(kw["axis"], int) and isinstance(
-            x, np.ndarray) and -x.ndim <= kw["axis"] < x.ndim else 1
-        scale = d.rng.uniform(1e-3, 1) if d.chance(0.5) else d.values((ch,), F32, 1e-3, 1)
+        axis = kw.get("axis")
+        per_channel = isinstance(axis, int) and -x.ndim <= axis < x.ndim and d.chance(0.5)
+        scale = d.values((x.shape[axis],), F32, 1e-3, 1) if per_channel else d.rng.uniform(1e-3, 1)
         kw["scale"] = d.arg(scale)
         if d.chance(0.7):
             kw["zero_point"] = d.arg(0 if d.chance(0.5) else d.rng.randint(0, 3))

@@ -78,7 +78,8 @@ def _generator_failure(exc):
 
 def classify(call, exc):
     """None when `exc` is an acceptable answer to `call`, else its 'Type: message'."""
-    if isinstance(exc, EXPECTED) or type(exc) in call.allowed:
+    if isinstance(exc, EXPECTED) or any(type(exc) is a or (a is OSError and isinstance(exc, a))
+                                        for a in call.allowed):
         return None
     return f"{type(exc).__name__}: {str(exc)[:300]}".replace("\n", " ")
 

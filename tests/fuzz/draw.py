@@ -85,12 +85,10 @@ class Draw:
         code = self.choice(BAD_DTYPES)
         if code == "structured":
             return np.zeros(x.shape, [("a", "<f4"), ("b", "<i4")])
-        if code == "<U3":
-            return x.astype("<U3")
         with np.errstate(all="ignore"):
             try:
                 return x.astype(code)
-            except (TypeError, ValueError):  # x holds strings already
+            except (TypeError, ValueError):  # x holds strings or records already
                 return np.zeros(x.shape, code)
 
     def bad_shape(self, x):

@@ -232,8 +232,7 @@ private("prune_nm", _nm)
 
 # ---- zoo ------------------------------------------------------------------------------------
 
-private("zoo_create", lambda d: [model_name(d), d.rng.randrange(2**32), d.rng.randint(1, 2)],
-        (KeyError,))  # an unknown name, as zoo.create
+private("zoo_create", lambda d: [model_name(d), d.rng.randrange(2**32), d.rng.randint(1, 2)])
 for _name in ("zoo_describe", "zoo_weights", "zoo_node_seconds"):
     private(_name, lambda d: [model(model_name(d))._cap])
 for _name in ("zoo_qdescribe", "zoo_qgraph", "zoo_qnode_seconds"):

@@ -126,6 +126,10 @@ def child(args):
                 outcome = "raised" if bad is None else "wrong"
                 if bad:
                     progress.write(f"W {index} {name} {bad}\n")
+            closed = _reopen_closed_std_fds()
+            if closed:  # e.g. a path argument of 1 opened as a file descriptor and closed
+                outcome = "wrong"
+                progress.write(f"W {index} {name} closed the process's fd {closed}\n")
             progress.write(f"R {outcome}\n")
             if gaba.get_num_threads() != threads:
                 gaba.set_num_threads(threads)
@@ -133,6 +137,21 @@ def child(args):
         index += 1
     progress.write(f"END {index}\n")
     return 0
+
+
+def _reopen_closed_std_fds():
+    """The standard fds (0, 1, 2) a call closed, each reopened on /dev/null."""
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(fd)
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    return closed
 
 
 # ---- the supervisor ---------------------------------------------------------------------------

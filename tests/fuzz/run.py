@@ -98,8 +98,7 @@ def summary_of(name, call):
 def child(args):
     progress = os.fdopen(os.dup2(args.pipe, 200), "w", buffering=1)  # away from small fds
     os.close(args.pipe)
-    workdir = tempfile.mkdtemp(prefix="gaba-fuzz-")
-    os.chdir(workdir)  # stray files of bad paths land here
+    os.chdir(args.workdir)  # stray files of bad paths land here
     if "libasan" not in os.environ.get("LD_PRELOAD", ""):
         import resource  # a bad size that reaches malloc fails instead of taking the machine
 
@@ -170,10 +169,10 @@ class Report:
         return len(self.crashes) + len(self.hangs) + len(self.wrong)
 
 
-def _spawn(args, start, calls, env):
+def _spawn(args, start, calls, env, workdir):
     r, w = os.pipe()
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--pipe", str(w), "--seed",
-           str(args.seed), "--start", str(start), "--calls", str(calls)]
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--pipe", str(w), "--workdir",
+           workdir, "--seed", str(args.seed), "--start", str(start), "--calls", str(calls)]
     if args.targets:
         cmd += ["--targets", *args.targets]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -200,8 +199,9 @@ def supervise(args, report):
     env = _child_env()
     deadline = time.monotonic() + args.time_limit if args.time_limit else None
     index = report.first_index = args.start
+    workdir = tempfile.TemporaryDirectory(prefix="gaba-fuzz-")
     while report.calls < args.calls and (deadline is None or time.monotonic() < deadline):
-        proc, fd = _spawn(args, index, args.calls - report.calls, env)
+        proc, fd = _spawn(args, index, args.calls - report.calls, env, workdir.name)
         try:
             current, end, why, stderr = _watch(proc, fd, report, deadline)
         finally:
@@ -225,6 +225,7 @@ def supervise(args, report):
             report.crashes.append((current[0], current[1], _crash_line(rc, text), text[-3000:]))
         index = current[0] + 1
     report.next_index = index
+    workdir.cleanup()
     return report
 
 
@@ -319,9 +320,14 @@ def print_report(args, report, seconds):
 
 
 def replay(spec):
+    with tempfile.TemporaryDirectory(prefix="gaba-fuzz-") as where:
+        os.chdir(where)  # as in the child: files of bad paths land here
+        return _replay(*(int(v) for v in spec.split(":")))
+
+
+def _replay(seed, index):
     import gaba  # noqa: F401
 
-    seed, index = (int(v) for v in spec.split(":"))
     name, call = make_call(seed, index, draw_table())
     print(f"{seed}:{index} {summary_of(name, call)}", flush=True)
     warnings.simplefilter("ignore")
@@ -349,6 +355,7 @@ def parse(argv):
     p.add_argument("--verbose", action="store_true", help="print each crash's stderr")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--pipe", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--workdir", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 

@@ -560,12 +560,12 @@ def _model_forward(d):
 
 @target("Model.quantize")
 def _model_quantize(d):
-    """Calibration batches of 1 to 3; threads up to 2 when valid (see zoo.create)."""
+    """Calibration batches of 0 to 3; threads up to 2 when valid (see zoo.create)."""
     m = model(model_name(d))
     xs = inputs(d, m, d.choice((0, 1, 2, 3)))
-    calib = xs if d.chance(0.5) or len(xs) > 1 else next(iter(xs.values()))
-    if d.chance(0.2):
-        calib = list(xs.values())
+    form = d.rng.randrange(4)  # a dict, a list in input order, or the one array
+    calib = list(xs.values()) if form == 0 else xs if form == 1 or len(xs) > 1 else \
+        next(iter(xs.values()))
     kw = {}
     if d.chance(0.4):
         kw["threads"] = threads_arg(d)

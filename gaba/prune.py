@@ -1,9 +1,14 @@
 """Magnitude pruning: gaba.magnitude_prune and the gradual-pruning schedule gaba.PolynomialDecay."""
+import math
+import numbers
 import operator
 
 import numpy as np
 
+from ._args import int_arg
 from ._ext import _gaba
+
+_MAX_STEP = 2**63 - 1  # steps are training-step counters
 
 
 def magnitude_prune(w, sparsity, *, structured=False, axis=0, pattern=None):
@@ -129,8 +134,11 @@ class PolynomialDecay:
     Raises
     ------
     ValueError
-        For sparsities outside [0, 1], steps not 0 <= begin < end, or a
-        frequency below 1.
+        For sparsities outside [0, 1], steps not 0 <= begin < end <= 2**63 - 1,
+        a power that is not finite and > 0, or a frequency below 1.
+    TypeError
+        For steps or a frequency that are not ints, or sparsities and power
+        that are not real numbers.
 
     Examples
     --------
@@ -142,29 +150,38 @@ class PolynomialDecay:
 
     def __init__(self, initial_sparsity, final_sparsity, begin_step, end_step, power=3,
                  frequency=100):
+        func = "PolynomialDecay"
         for name, value in (("initial_sparsity", initial_sparsity),
                             ("final_sparsity", final_sparsity)):
+            if not isinstance(value, numbers.Real):
+                raise TypeError(f"{func}(): {name} must be a float, got {type(value).__name__}")
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f"PolynomialDecay(): {name} must be in [0, 1], got {value}")
-        if begin_step < 0 or end_step <= begin_step:
-            raise ValueError("PolynomialDecay(): need 0 <= begin_step < end_step, got "
+                raise ValueError(f"{func}(): {name} must be in [0, 1], got {value}")
+        begin_step = int_arg(begin_step, func, "begin_step", 0, _MAX_STEP - 1)
+        end_step = int_arg(end_step, func, "end_step", 0, _MAX_STEP)
+        if end_step <= begin_step:
+            raise ValueError(f"{func}(): need 0 <= begin_step < end_step, got "
                              f"begin_step={begin_step}, end_step={end_step}")
-        if frequency < 1:
-            raise ValueError(f"PolynomialDecay(): frequency must be >= 1, got {frequency}")
+        if not isinstance(power, numbers.Real):
+            raise TypeError(f"{func}(): power must be a float, got {type(power).__name__}")
+        if not 0.0 < power < math.inf:
+            raise ValueError(f"{func}(): power must be finite and > 0, got {power}")
         self.initial_sparsity = float(initial_sparsity)
         self.final_sparsity = float(final_sparsity)
-        self.begin_step = int(begin_step)
-        self.end_step = int(end_step)
+        self.begin_step = begin_step
+        self.end_step = end_step
         self.power = float(power)
-        self.frequency = int(frequency)
+        self.frequency = int_arg(frequency, func, "frequency", 1, _MAX_STEP)
 
     def sparsity(self, step):
+        step = int_arg(step, "PolynomialDecay.sparsity", "step", -_MAX_STEP, _MAX_STEP)
         p = (step - self.begin_step) / (self.end_step - self.begin_step)
         p = min(1.0, max(0.0, p))
         return (self.final_sparsity
                 + (self.initial_sparsity - self.final_sparsity) * (1.0 - p) ** self.power)
 
     def should_prune(self, step):
+        step = int_arg(step, "PolynomialDecay.should_prune", "step", -_MAX_STEP, _MAX_STEP)
         return (self.begin_step <= step <= self.end_step
                 and (step - self.begin_step) % self.frequency == 0)
 

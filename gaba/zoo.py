@@ -11,6 +11,8 @@ contiguous block (He-initialised from `seed`), activations planned into one
 arena. Inference allocates nothing in C; samples of a batch run one after
 another (or split over threads), so any batch size works. See docs/zoo.md.
 """
+import os
+
 import numpy as np
 
 from ._args import int_arg, threads_arg
@@ -250,7 +252,7 @@ class Model:
         *args, **inputs : numpy.ndarray
             As for :meth:`forward`; only the first sample is used.
         runs, warmup : int
-            Timed and untimed runs (runs >= 1, warmup >= 0).
+            Timed and untimed runs (runs in 1..100000, warmup in 0..100000).
 
         Returns
         -------
@@ -261,7 +263,7 @@ class Model:
         Raises
         ------
         ValueError, TypeError
-            For the inputs :meth:`forward` rejects, or runs < 1, warmup < 0.
+            For the inputs :meth:`forward` rejects, or runs, warmup out of range.
 
         Examples
         --------
@@ -272,9 +274,7 @@ class Model:
         >>> len(table) == len(m.layers)
         True
         """
-        if int(runs) < 1 or int(warmup) < 0:
-            raise ValueError(f"{self.name}.profile(): need runs >= 1 and warmup >= 0, "
-                             f"got runs={runs}, warmup={warmup}")
+        runs, warmup = _profile_counts(f"{self.name}.profile", runs, warmup)
         arrays, batch = self._gather_inputs(args, inputs)
         if batch < 1:
             raise ValueError(f"{self.name}.profile(): the batch is empty")
@@ -401,6 +401,9 @@ class Model:
 
         from . import __version__
 
+        if not (isinstance(path, (str, bytes, os.PathLike)) or hasattr(path, "write")):
+            raise TypeError(f"{self.name}.save(): path must be a str, os.PathLike or binary "
+                            f"file object, got {type(path).__name__}")
         meta = {"format": _FORMAT, "version": FORMAT_VERSION, "model": self.name,
                 "seed": self.seed, "gaba": __version__,
                 "weights": {k: list(v.shape) for k, v in self.weights.items()}}
@@ -408,15 +411,23 @@ class Model:
         np.savez(path, __gaba_meta__=np.array(json.dumps(meta)), **arrays)
 
 
+_PROFILE_MAX_RUNS = 100_000  # the table of node times is runs x nodes float64
+
+
+def _profile_counts(func, runs, warmup):
+    return (int_arg(runs, func, "runs", 1, _PROFILE_MAX_RUNS),
+            int_arg(warmup, func, "warmup", 0, _PROFILE_MAX_RUNS))
+
+
 def _profile(name, nodes, run, switch, node_seconds, runs, warmup):
     """Runs `run` warmup + runs times with the C executor's node timing on; the
     table of each node's (name, op, macs) with its p50 time."""
-    seconds = np.empty((int(runs), len(nodes)))
+    seconds = np.empty((runs, len(nodes)))
     switch(True)
     try:
-        for _ in range(int(warmup)):
+        for _ in range(warmup):
             run()
-        for r in range(int(runs)):
+        for r in range(runs):
             run()
             seconds[r] = node_seconds()
     finally:
@@ -561,11 +572,9 @@ class QuantizedModel:
         Raises
         ------
         ValueError, TypeError
-            For the inputs :meth:`forward` rejects, or runs < 1, warmup < 0.
+            For the inputs :meth:`forward` rejects, or runs, warmup out of range.
         """
-        if int(runs) < 1 or int(warmup) < 0:
-            raise ValueError(f"{self.name}.profile(): need runs >= 1 and warmup >= 0, "
-                             f"got runs={runs}, warmup={warmup}")
+        runs, warmup = _profile_counts(f"{self.name}.profile", runs, warmup)
         arrays, batch = self._model._gather_inputs(args, inputs)
         if batch < 1:
             raise ValueError(f"{self.name}.profile(): the batch is empty")
@@ -776,6 +785,9 @@ def load(path):
     """
     if hasattr(path, "read"):
         return _load_zip(path, repr(getattr(path, "name", path)))
+    if not isinstance(path, (str, bytes, os.PathLike)):  # (open() takes an int as a descriptor)
+        raise TypeError(f"zoo.load(): path must be a str, os.PathLike or binary file object, "
+                        f"got {type(path).__name__}")
     with open(path, "rb") as fp:
         return _load_zip(fp, repr(fp.name))
 

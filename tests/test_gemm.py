@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import gaba
+from gaba._ext import _gaba
 from gaba.ref import gemm as ref
 from arrays import EDGE_SIZES, layouts, rand, with_specials
 from tolerances import gemm_bound
@@ -618,3 +619,14 @@ def test_bench_gemm_smoke(tmp_path, capsys, monkeypatch):
     assert row["shape"] == "16x16x16" and row["native_us"] > 0 and row["native_over_openblas"] > 0
     assert data["int8_rows"][0]["s8_gops"] > 0
     assert "native/OB" in capsys.readouterr().out
+
+
+def test_one_bad_option_raises_one_exception():
+    """Options are read one after another: a bad activation and a backend that
+    is not even UTF-8 raise the first error (it was SystemError: a second
+    conversion ran with the first's exception set)."""
+    a = np.ones((2, 2), np.float32)
+    with pytest.raises(ValueError, match="activation"):
+        gaba.gemm(a, a, activation="yes", backend="\udcff")
+    with pytest.raises(ValueError, match="truth value"):
+        _gaba.fake_quantize(a, None, None, None, None, -128, 127, np.ones(2), "\udcff", False)

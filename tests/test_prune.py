@@ -222,6 +222,28 @@ def test_polynomial_decay(power):
         gaba.PolynomialDecay(0.0, 1.5, begin_step=0, end_step=10)
 
 
+@pytest.mark.parametrize("kwargs, error, text", [
+    (dict(power=-3.4e38), ValueError, "power must be finite and > 0"),
+    (dict(power=float("nan")), ValueError, "power must be finite and > 0"),
+    (dict(power=float("inf")), ValueError, "power must be finite and > 0"),
+    (dict(end_step=float("inf")), TypeError, "'end_step' must be an int"),
+    (dict(begin_step=-1), ValueError, "'begin_step' must be in"),
+    (dict(frequency=2**64), ValueError, "'frequency' must be in"),
+    (dict(initial_sparsity="0.1"), TypeError, "initial_sparsity must be a float"),
+])
+def test_polynomial_decay_arguments(kwargs, error, text):
+    args = dict(initial_sparsity=0.2, final_sparsity=0.9, begin_step=1, end_step=378)
+    with pytest.raises(error, match=text):
+        gaba.PolynomialDecay(**{**args, **kwargs})
+
+
+def test_polynomial_decay_steps():
+    s = gaba.PolynomialDecay(0.2, 0.9, 1, 378, power=3, frequency=1)
+    assert s.sparsity(2**31 - 1) == 0.9 and s(1) == (True, pytest.approx(0.2))
+    with pytest.raises(TypeError, match="'step' must be an int"):
+        s.sparsity(1.5)
+
+
 def test_16m_elements():
     """A >= 16M-element array: exact count and a clean threshold, on the threaded path."""
     w = np.random.default_rng(30).standard_normal(1 << 24).astype(np.float32)

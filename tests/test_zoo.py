@@ -300,8 +300,12 @@ def test_profile_times_every_layer():
 def test_profile_rejects_bad_runs():
     m = zoo.create("AnomalyDetectEdge")
     x = np.zeros((1, 5, 32), np.float32)
-    with pytest.raises(ValueError, match="runs >= 1"):
+    with pytest.raises(ValueError, match=r"'runs' must be in 1\.\.100000"):
         m.profile(x, runs=0)
+    with pytest.raises(TypeError, match="'runs' must be an int"):
+        m.profile(x, runs=float("inf"))
+    with pytest.raises(ValueError, match="'warmup' must be in"):
+        m.quantize(x).profile(x, warmup=-1)
     with pytest.raises(ValueError, match="wrong|shape|expected"):
         m.profile(np.zeros((1, 4, 32), np.float32))
 

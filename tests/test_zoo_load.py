@@ -496,3 +496,12 @@ def test_random_mutations(reads):
           f"{dict(seen.most_common())}; most decompressed from one member: {reads.worst[0]:,} "
           f"of {reads.worst[1]:,} declared bytes; most beyond a member's declared size: "
           f"{max(reads.excess, 0)}")
+
+
+@pytest.mark.parametrize("path", [True, 1, np.int64(3), None, 2.5])
+def test_paths_of_other_types_are_type_errors(path):
+    """An int is never taken as a file descriptor (load(True) closed stdout)."""
+    with pytest.raises(TypeError, match="path must be"):
+        zoo.load(path)
+    with pytest.raises(TypeError, match="path must be"):
+        zoo.create("AnomalyDetectEdge").save(path)

@@ -53,8 +53,9 @@ static PyObject *py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     int trans_b = flag_arg(args[6], func, "trans_b");
     if (trans_b < 0) return NULL;
     int act = gaba_py_choice(args[8], func, "activation", activation_names);
+    if (act < 0) return NULL;
     int backend = gaba_py_choice(args[9], func, "backend", backend_names);
-    if (act < 0 || backend < 0) return NULL;
+    if (backend < 0) return NULL;
 
     if (!(a = gaba_py_array(args[0], func, "a", NPY_FLOAT32, 2, 3, GABA_PY_INPUT))) goto done;
     if (!(b = gaba_py_array(args[1], func, "b", NPY_FLOAT32, 2, 3, GABA_PY_INPUT))) goto done;

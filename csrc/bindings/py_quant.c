@@ -236,9 +236,11 @@ static PyObject *py_fake_quantize(PyObject *self, PyObject *const *args, Py_ssiz
     PyArrayObject *x = NULL, *out = NULL, *scale = NULL, *zp = NULL, *mask = NULL;
     PyObject *result = NULL;
     int32_t qmin, qmax;
-    int axis, symmetric = PyObject_IsTrue(args[7]), return_mask = PyObject_IsTrue(args[9]);
-    int rounding = gaba_py_choice(args[8], func, "rounding", rounding_names);
-    if (symmetric < 0 || return_mask < 0 || rounding < 0 ||
+    // each conversion only once the ones before it succeeded (one exception at a time)
+    int axis, symmetric, return_mask, rounding;
+    if ((symmetric = PyObject_IsTrue(args[7])) < 0 ||
+        (return_mask = PyObject_IsTrue(args[9])) < 0 ||
+        (rounding = gaba_py_choice(args[8], func, "rounding", rounding_names)) < 0 ||
         parse_grid(args + 5, func, &qmin, &qmax))
         return NULL;
     int64_t outer, channels, inner;
@@ -319,10 +321,10 @@ static PyObject *py_quantize(PyObject *self, PyObject *const *args, Py_ssize_t n
     static const char func[] = "quantize";
     if (nargs != 9) return PyErr_Format(PyExc_TypeError, "_gaba.quantize takes 9 arguments");
     int32_t qmin, qmax;
-    int axis, symmetric = PyObject_IsTrue(args[6]);
-    int rounding = gaba_py_choice(args[7], func, "rounding", rounding_names);
+    int axis, symmetric, rounding;
     long storage;
-    if (symmetric < 0 || rounding < 0 ||
+    if ((symmetric = PyObject_IsTrue(args[6])) < 0 ||
+        (rounding = gaba_py_choice(args[7], func, "rounding", rounding_names)) < 0 ||
         gaba_py_long(args[8], func, "storage", GABA_QUANT_S8, GABA_QUANT_U4, &storage) ||
         parse_grid(args + 4, func, &qmin, &qmax))
         return NULL;

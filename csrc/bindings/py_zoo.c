@@ -58,7 +58,7 @@ static PyObject *py_zoo_create(PyObject *self, PyObject *const *args, Py_ssize_t
     if (gaba_py_long(args[2], "zoo.create", "threads", 1, GABA_MAX_THREADS, &threads))
         return NULL;
     const gaba_zoo_def *def = gaba_zoo_find(name);
-    if (!def) return PyErr_Format(PyExc_KeyError, "no zoo model named %R", args[0]);
+    if (!def) return PyErr_Format(PyExc_ValueError, "zoo.create(): no zoo model named %R", args[0]);
     gaba_zoo_model *m = calloc(1, sizeof *m);
     if (!m) return PyErr_NoMemory();
     gaba_status st = gaba_zoo_model_init(m, def, seed, (int)threads);

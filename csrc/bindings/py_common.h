@@ -2,6 +2,12 @@
 // turns a bad NumPy input into a TypeError/ValueError naming the function,
 // the argument, what was expected and what came, and one mapping from
 // gaba_status to Python exceptions. Bindings do no arithmetic.
+//
+// The rules every binding keeps (docs/contributing.md has the why of each):
+// arrays read with the GIL released are owned by the call until it returns;
+// a value used as an index is read once; every integer goes through
+// gaba_py_long before it is narrowed; nothing is allocated before the
+// arguments that size it are checked; bad input raises TypeError/ValueError.
 #ifndef GABA_PY_COMMON_H
 #define GABA_PY_COMMON_H
 

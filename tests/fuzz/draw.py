@@ -22,6 +22,7 @@ from arrays import misaligned, with_specials
 
 # Dimension sizes: 0, 1, small primes and SIMD neighbours, favouring small ones.
 DIMS = (0, 1, 1, 2, 2, 3, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33)
+MAX_DIMS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32  # an array's axes
 BAD_DTYPES = ("f2", "f8", "i1", "u1", "i2", "i4", "i8", "u4", "?", "O", "c8", "c16",
               "structured", ">f4", "<U3")
 BAD_INTS = (-1, 0, 1, 2**31 - 1, 2**31, -2**31 - 1, 2**32 + 1, 2**63 - 1, 2**63, 2**64,
@@ -99,9 +100,9 @@ class Draw:
             shape = list(x.shape) or [1]
             shape[self.rng.randrange(len(shape))] = 0
             return np.zeros(shape, x.dtype)
-        if kind == 2:  # many dims (NumPy allows 64)
-            extra = self.choice((1, 2, 8, 16, 32, 64 - x.ndim))
-            return x.reshape((1,) * extra + x.shape) if x.ndim + extra <= 64 else x
+        if kind == 2:  # many dims, up to NumPy's limit
+            extra = self.choice((1, 2, 8, 16, 32, MAX_DIMS - x.ndim))
+            return x.reshape((1,) * extra + x.shape) if x.ndim + extra <= MAX_DIMS else x
         shape = list(x.shape) or [1]  # one axis off by one
         i = self.rng.randrange(len(shape))
         shape[i] = max(0, shape[i] + self.choice((-1, 1)))

@@ -53,8 +53,8 @@ PyArrayObject *gaba_py_array(PyObject *obj, const char *func, const char *name, 
                          func, name, min_ndim, ndim, shape);
         else
             PyErr_Format(PyExc_ValueError,
-                         "%s(): argument '%s' must be %d-D to %d-D, got %d-D shape %s", func,
-                         name, min_ndim, max_ndim, ndim, shape);
+                         "%s(): argument '%s' must be %d-D to %d-D, got %d-D shape %s", func, name,
+                         min_ndim, max_ndim, ndim, shape);
         return NULL;
     }
     int usable = PyArray_ISALIGNED(array) && PyArray_ISNOTSWAPPED(array);
@@ -73,8 +73,8 @@ PyArrayObject *gaba_py_array(PyObject *obj, const char *func, const char *name, 
     } else if (!usable || ((flags & GABA_PY_CONTIGUOUS) && !PyArray_IS_C_CONTIGUOUS(array))) {
         // Copy into what the kernel can read; the caller's array is untouched.
         PyArray_Descr *descr = PyArray_DescrFromType(dtype);
-        return (PyArrayObject *)PyArray_FromAny(
-            obj, descr, 0, 0, NPY_ARRAY_CARRAY_RO | NPY_ARRAY_ENSURECOPY, NULL);
+        return (PyArrayObject *)PyArray_FromAny(obj, descr, 0, 0,
+                                                NPY_ARRAY_CARRAY_RO | NPY_ARRAY_ENSURECOPY, NULL);
     }
     Py_INCREF(array);
     return array;
@@ -99,8 +99,10 @@ static void memory_extent(PyArrayObject *array, char **lo, char **hi) {
             *lo = *hi = low;
             return;
         }
-        if (stride < 0) low += stride * (dim - 1);
-        else high += stride * (dim - 1);
+        if (stride < 0)
+            low += stride * (dim - 1);
+        else
+            high += stride * (dim - 1);
     }
     *lo = low;
     *hi = high + PyArray_ITEMSIZE(array);
@@ -150,8 +152,8 @@ int gaba_py_nn_layer(PyObject *op, PyObject *act, PyObject *params, const char *
         PyErr_Format(PyExc_ValueError, "%s(): argument 'params' holds at most %d ints, got %zd",
                      func, GABA_NN_MAX_PARAMS, n);
     for (Py_ssize_t i = 0; i < n && !bad; i++) {
-        bad = gaba_py_long(PySequence_Fast_GET_ITEM(p, i), func, "params", INT32_MIN, INT32_MAX,
-                           &v);
+        bad =
+            gaba_py_long(PySequence_Fast_GET_ITEM(p, i), func, "params", INT32_MIN, INT32_MAX, &v);
         layer->p[i] = (int32_t)v;
     }
     Py_DECREF(p);
@@ -189,7 +191,6 @@ int gaba_py_nn_inputs(PyObject *inputs, const char *func, int dtype, PyArrayObje
     return (int)n;
 }
 
-
 PyObject *gaba_py_raise(gaba_status status, const char *func) {
     if (status == GABA_ERR_INTERRUPTED) {
         // Stopped for a signal (py_interrupt.c): raise what its handler raises.
@@ -213,8 +214,7 @@ PyObject *gaba_py_raise(gaba_status status, const char *func) {
     return NULL;
 }
 
-int gaba_py_long(PyObject *obj, const char *func, const char *name, long lo, long hi,
-                 long *value) {
+int gaba_py_long(PyObject *obj, const char *func, const char *name, long lo, long hi, long *value) {
     if (PyBool_Check(obj) || PyFloat_Check(obj) || !PyIndex_Check(obj)) {
         PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be an int, got %s", func, name,
                      Py_TYPE(obj)->tp_name);
@@ -243,20 +243,18 @@ int gaba_py_double(PyObject *obj, const char *func, const char *name, double *va
     double v = PyFloat_AsDouble(obj);
     if (v == -1.0 && PyErr_Occurred()) {
         if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return -1;
-        PyErr_Format(PyExc_ValueError, "%s(): argument '%s' is too large for a float", func,
-                     name);
+        PyErr_Format(PyExc_ValueError, "%s(): argument '%s' is too large for a float", func, name);
         return -1;
     }
     *value = v;
     return 0;
 }
 
-int gaba_py_choice(PyObject *obj, const char *func, const char *name,
-                   const char *const *choices) {
+int gaba_py_choice(PyObject *obj, const char *func, const char *name, const char *const *choices) {
     if (obj == Py_None) return 0;
     if (!PyUnicode_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be a str or None, got %s",
-                     func, name, Py_TYPE(obj)->tp_name);
+        PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be a str or None, got %s", func,
+                     name, Py_TYPE(obj)->tp_name);
         return -1;
     }
     const char *text = PyUnicode_AsUTF8(obj);

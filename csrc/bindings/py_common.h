@@ -23,10 +23,10 @@
 
 // Flags for gaba_py_array.
 enum {
-    GABA_PY_INPUT = 0,         // read only; copied when not aligned/native
-    GABA_PY_OUTPUT = 1 << 0,   // written in place: must be writeable, aligned, native
+    GABA_PY_INPUT = 0,           // read only; copied when not aligned/native
+    GABA_PY_OUTPUT = 1 << 0,     // written in place: must be writeable, aligned, native
     GABA_PY_CONTIGUOUS = 1 << 1, // the kernel needs C order: inputs are copied
-    GABA_PY_OPTIONAL = 1 << 2, // None is accepted (the result is then NULL, no error)
+    GABA_PY_OPTIONAL = 1 << 2,   // None is accepted (the result is then NULL, no error)
 };
 
 // Checks that `obj` is a numpy.ndarray of `dtype` with min_ndim..max_ndim
@@ -77,8 +77,7 @@ PyObject *gaba_py_raise(gaba_status status, const char *func);
 // as a C long in lo..hi, the one way every binding narrows an integer
 // argument. Returns 0, or -1 with TypeError (not an integer) or ValueError
 // ("func(): argument 'name' must be in lo..hi, got v") set.
-int gaba_py_long(PyObject *obj, const char *func, const char *name, long lo, long hi,
-                 long *value);
+int gaba_py_long(PyObject *obj, const char *func, const char *name, long lo, long hi, long *value);
 
 // Reads `obj` (a float, or anything with __float__) as a double; an int
 // too large for a double gives ValueError naming the argument (not
@@ -87,8 +86,7 @@ int gaba_py_double(PyObject *obj, const char *func, const char *name, double *va
 
 // Parses an optional str argument among `choices` (NULL-terminated); None
 // means choices[0]. Returns the index, or -1 with ValueError/TypeError set.
-int gaba_py_choice(PyObject *obj, const char *func, const char *name,
-                   const char *const *choices);
+int gaba_py_choice(PyObject *obj, const char *func, const char *name, const char *const *choices);
 
 // Method tables of the families (module.c adds each to the module).
 extern PyMethodDef gaba_py_core_methods[];

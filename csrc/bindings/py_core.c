@@ -9,14 +9,14 @@
 #define GABA_BUILD_FLAGS "unknown"
 #endif
 
-#define SET_ITEM(dict, key, value_expr)                                   \
-    do {                                                                  \
-        PyObject *value_ = (value_expr);                                  \
-        if (!value_ || PyDict_SetItemString(dict, key, value_) < 0) {     \
-            Py_XDECREF(value_);                                           \
-            goto fail;                                                    \
-        }                                                                 \
-        Py_DECREF(value_);                                                \
+#define SET_ITEM(dict, key, value_expr)                                                            \
+    do {                                                                                           \
+        PyObject *value_ = (value_expr);                                                           \
+        if (!value_ || PyDict_SetItemString(dict, key, value_) < 0) {                              \
+            Py_XDECREF(value_);                                                                    \
+            goto fail;                                                                             \
+        }                                                                                          \
+        Py_DECREF(value_);                                                                         \
     } while (0)
 
 static PyObject *py_build_info(PyObject *self, PyObject *unused) {
@@ -28,13 +28,22 @@ static PyObject *py_build_info(PyObject *self, PyObject *unused) {
     SET_ITEM(info, "cpu_brand", PyUnicode_FromString(cpu->brand));
     SET_ITEM(info, "cpu_family", PyLong_FromLong(cpu->family));
     SET_ITEM(info, "cpu_model", PyLong_FromLong(cpu->model));
-    const struct { const char *name; int present; } flags[] = {
-        {"sse4.2", cpu->sse42},         {"avx", cpu->avx},
-        {"avx2", cpu->avx2},            {"fma", cpu->fma},
-        {"f16c", cpu->f16c},            {"avx512f", cpu->avx512f},
-        {"avx512bw", cpu->avx512bw},    {"avx512vl", cpu->avx512vl},
-        {"avx512dq", cpu->avx512dq},    {"avx512vnni", cpu->avx512vnni},
-        {"avx512bf16", cpu->avx512bf16}, {"avxvnni", cpu->avxvnni},
+    const struct {
+        const char *name;
+        int present;
+    } flags[] = {
+        {"sse4.2", cpu->sse42},
+        {"avx", cpu->avx},
+        {"avx2", cpu->avx2},
+        {"fma", cpu->fma},
+        {"f16c", cpu->f16c},
+        {"avx512f", cpu->avx512f},
+        {"avx512bw", cpu->avx512bw},
+        {"avx512vl", cpu->avx512vl},
+        {"avx512dq", cpu->avx512dq},
+        {"avx512vnni", cpu->avx512vnni},
+        {"avx512bf16", cpu->avx512bf16},
+        {"avxvnni", cpu->avxvnni},
         {"avx512vbmi", cpu->avx512vbmi},
     };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)

@@ -44,13 +44,15 @@ static PyObject *py_distillation_loss(PyObject *self, PyObject *const *args, Py_
         gaba_py_check_dim(t, func, "teacher_logits", 1, c, "student_logits.shape[1]"))
         goto done;
     if (c < 1) {
-        PyErr_Format(PyExc_ValueError, "%s(): the logits need at least one class, got shape "
-                     "(%ld, 0)", func, (long)n);
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): the logits need at least one class, got shape "
+                     "(%ld, 0)",
+                     func, (long)n);
         goto done;
     }
     labels = gaba_py_array(args[4], func, "labels", NPY_INT64, 1, 1, flags | GABA_PY_OPTIONAL);
-    if (PyErr_Occurred() || (labels && gaba_py_check_dim(labels, func, "labels", 0, n,
-                                                         "student_logits.shape[0]")))
+    if (PyErr_Occurred() ||
+        (labels && gaba_py_check_dim(labels, func, "labels", 0, n, "student_logits.shape[0]")))
         goto done;
     if (reduction == GABA_REDUCTION_NONE) {
         npy_intp dims[1] = {n};
@@ -64,11 +66,11 @@ static PyObject *py_distillation_loss(PyObject *self, PyObject *const *args, Py_
     gaba_status status;
     int release = (double)n * (double)c >= GIL_RELEASE_ELEMENTS;
     PyThreadState *state = release ? PyEval_SaveThread() : NULL;
-    status = gaba_distill_loss_f32(
-        n, c, PyArray_DATA(s), c, PyArray_DATA(t), c,
-        labels ? (const int64_t *)PyArray_DATA(labels) : NULL, (float)temperature, (float)alpha,
-        (gaba_reduction)reduction, &loss, per_sample ? PyArray_DATA(per_sample) : NULL,
-        grad ? PyArray_DATA(grad) : NULL, c);
+    status = gaba_distill_loss_f32(n, c, PyArray_DATA(s), c, PyArray_DATA(t), c,
+                                   labels ? (const int64_t *)PyArray_DATA(labels) : NULL,
+                                   (float)temperature, (float)alpha, (gaba_reduction)reduction,
+                                   &loss, per_sample ? PyArray_DATA(per_sample) : NULL,
+                                   grad ? PyArray_DATA(grad) : NULL, c);
     if (release) PyEval_RestoreThread(state);
     if (status != GABA_OK) {
         if (status == GABA_ERR_ARG && labels)

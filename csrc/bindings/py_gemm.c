@@ -70,11 +70,13 @@ static PyObject *py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         gaba_py_check_dim(b, func, "b", ax_kb, k, what);
         goto done;
     }
-    npy_intp batch_a = nd_a == 3 ? PyArray_DIM(a, 0) : 1, batch_b = nd_b == 3 ? PyArray_DIM(b, 0) : 1;
+    npy_intp batch_a = nd_a == 3 ? PyArray_DIM(a, 0) : 1,
+             batch_b = nd_b == 3 ? PyArray_DIM(b, 0) : 1;
     if (batch_a != batch_b && batch_a != 1 && batch_b != 1) {
         PyErr_Format(PyExc_ValueError,
                      "%s(): batch sizes of 'a' (%ld) and 'b' (%ld) do not broadcast; "
-                     "they must be equal or one of them 1", func, (long)batch_a, (long)batch_b);
+                     "they must be equal or one of them 1",
+                     func, (long)batch_a, (long)batch_b);
         goto done;
     }
     int nd_c = nd_a > nd_b ? nd_a : nd_b;
@@ -92,7 +94,8 @@ static PyObject *py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     if (args[2] == Py_None) {
         if (beta != 0.0) {
             PyErr_Format(PyExc_ValueError,
-                         "%s(): beta=%R needs an existing 'out' to scale; pass out=", func, args[4]);
+                         "%s(): beta=%R needs an existing 'out' to scale; pass out=", func,
+                         args[4]);
             goto done;
         }
         out = (PyArrayObject *)PyArray_SimpleNew(nd_c, dims_c, NPY_FLOAT32);
@@ -117,7 +120,8 @@ static PyObject *py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     gaba_py_strides(out, sc);
     // Element strides as (batch, row, column) of op(A), op(B) and C; a
     // missing or size-1 batch axis gets stride 0 (broadcast).
-    int64_t bs_a = nd_a == 3 && batch_a > 1 ? sa[0] : 0, bs_b = nd_b == 3 && batch_b > 1 ? sb[0] : 0;
+    int64_t bs_a = nd_a == 3 && batch_a > 1 ? sa[0] : 0,
+            bs_b = nd_b == 3 && batch_b > 1 ? sb[0] : 0;
     int64_t rs_a = sa[ax_m], cs_a = sa[ax_ka], rs_b = sb[ax_kb], cs_b = sb[ax_n];
     int64_t bs_c = nd_c == 3 ? sc[0] : 0, rs_c = sc[nd_c - 2], cs_c = sc[nd_c - 1];
     const float *bias_data = bias ? (const float *)PyArray_DATA(bias) : NULL;
@@ -137,8 +141,8 @@ static PyObject *py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     gaba_py_unlocked gil;
     if (release && gaba_py_unlock(&gil, interruptible) < 0) goto done;
     gaba_status status = gaba_gemm_f32_batched(
-        (gaba_gemm_backend)backend, batch, m, n, k, (float)alpha, PyArray_DATA(a), bs_a, rs_a,
-        cs_a, PyArray_DATA(b), bs_b, rs_b, cs_b, (float)beta, PyArray_DATA(out), bs_c, rs_c, cs_c,
+        (gaba_gemm_backend)backend, batch, m, n, k, (float)alpha, PyArray_DATA(a), bs_a, rs_a, cs_a,
+        PyArray_DATA(b), bs_b, rs_b, cs_b, (float)beta, PyArray_DATA(out), bs_c, rs_c, cs_c,
         bias_data, (gaba_act)act);
     if (release) gaba_py_relock(&gil);
     if (status != GABA_OK) {
@@ -185,8 +189,7 @@ static PyObject *py_gemm_auto_class(PyObject *self, PyObject *const *args, Py_ss
 }
 
 // (class index, threads), as gemm_auto_get/set take them.
-static int class_args(PyObject *const *args, const char *func, long *shape_class,
-                      long *threads) {
+static int class_args(PyObject *const *args, const char *func, long *shape_class, long *threads) {
     return gaba_py_long(args[0], func, "class", 0, GABA_GEMM_CLASSES - 1, shape_class) ||
            gaba_py_long(args[1], func, "threads", 1, GABA_MAX_THREADS, threads);
 }
@@ -317,9 +320,9 @@ static PyObject *py_quantize_multiplier(PyObject *self, PyObject *arg) {
     if (gaba_py_double(arg, "quantize_multiplier", "real", &real)) return NULL;
     int32_t multiplier, shift;
     if (gaba_gemm_quantize_multiplier(real, &multiplier, &shift) != GABA_OK)
-        return PyErr_Format(PyExc_ValueError,
-                            "quantize_multiplier(): argument 'real' must be finite and >= 0, got %R",
-                            arg);
+        return PyErr_Format(
+            PyExc_ValueError,
+            "quantize_multiplier(): argument 'real' must be finite and >= 0, got %R", arg);
     return Py_BuildValue("(ii)", (int)multiplier, (int)shift);
 }
 
@@ -335,8 +338,8 @@ static PyObject *py_requantize(PyObject *self, PyObject *const *args, Py_ssize_t
         gaba_py_long(args[6], func, "act_max", -128, 127, &act_max))
         return NULL;
     if (act_min > act_max)
-        return PyErr_Format(PyExc_ValueError, "%s(): need act_min <= act_max, got %ld > %ld",
-                            func, act_min, act_max);
+        return PyErr_Format(PyExc_ValueError, "%s(): need act_min <= act_max, got %ld > %ld", func,
+                            act_min, act_max);
     if (!(acc = gaba_py_array(args[0], func, "acc", NPY_INT32, 2, 2, GABA_PY_INPUT))) goto done;
     npy_intp m = PyArray_DIM(acc, 0), n = PyArray_DIM(acc, 1);
     if (!(mult = gaba_py_array(args[1], func, "multiplier", NPY_INT32, 1, 1, GABA_PY_CONTIGUOUS)) ||
@@ -363,9 +366,9 @@ static PyObject *py_requantize(PyObject *self, PyObject *const *args, Py_ssize_t
     gaba_py_strides(acc, sa);
     gaba_py_strides(out, so);
     gaba_status status = gaba_gemm_requantize_s32_s8(
-        m, n, PyArray_DATA(acc), sa[0], sa[1], bias ? PyArray_DATA(bias) : NULL,
-        PyArray_DATA(mult), PyArray_DATA(shift), channels != 1 || n == 1, (int32_t)zero_point,
-        (int32_t)act_min, (int32_t)act_max, PyArray_DATA(out), so[0], so[1]);
+        m, n, PyArray_DATA(acc), sa[0], sa[1], bias ? PyArray_DATA(bias) : NULL, PyArray_DATA(mult),
+        PyArray_DATA(shift), channels != 1 || n == 1, (int32_t)zero_point, (int32_t)act_min,
+        (int32_t)act_max, PyArray_DATA(out), so[0], so[1]);
     if (status != GABA_OK) {
         PyErr_Format(PyExc_ValueError,
                      "%s(): every shift must be in -31..31 and every multiplier >= 0", func);

@@ -25,8 +25,10 @@ static struct sigaction python_action;
 
 static void on_sigint(int sig, siginfo_t *info, void *context) {
     atomic_store(&sigint_seen, 1);
-    if (python_action.sa_flags & SA_SIGINFO) python_action.sa_sigaction(sig, info, context);
-    else python_action.sa_handler(sig);
+    if (python_action.sa_flags & SA_SIGINFO)
+        python_action.sa_sigaction(sig, info, context);
+    else
+        python_action.sa_handler(sig);
 }
 
 static int sigint_check(void *ctx) {
@@ -87,8 +89,10 @@ int gaba_py_unlock(gaba_py_unlocked *u, int interruptible) {
     u->hooked = 0;
     // The main thread is the process's first: its thread id is the pid.
     if (interruptible && syscall(SYS_gettid) == getpid() && !atomic_exchange(&hook_taken, 1)) {
-        if (python_raises_on_sigint() && hook()) u->hooked = 1;
-        else atomic_store(&hook_taken, 0);
+        if (python_raises_on_sigint() && hook())
+            u->hooked = 1;
+        else
+            atomic_store(&hook_taken, 0);
     }
     if (u->hooked) {
         gaba_interrupt_set(sigint_check, NULL);

@@ -40,8 +40,7 @@ static PyObject *py_singular_values(PyObject *self, PyObject *const *args, Py_ss
     gaba_py_strides(w, sw);
     gaba_status status;
     Py_BEGIN_ALLOW_THREADS
-    status = gaba_lowrank_singular_values_f32(m, n, PyArray_DATA(w), sw[0], sw[1],
-                                              PyArray_DATA(s));
+    status = gaba_lowrank_singular_values_f32(m, n, PyArray_DATA(w), sw[0], sw[1], PyArray_DATA(s));
     Py_END_ALLOW_THREADS
     Py_DECREF(w);
     if (status != GABA_OK) {
@@ -92,9 +91,9 @@ static PyObject *py_low_rank_factorization(PyObject *self, PyObject *const *args
     // Only the randomized method polls: an exact SVD is one LAPACK call.
     gaba_py_unlocked gil;
     if (gaba_py_unlock(&gil, opt.method == GABA_LOWRANK_RANDOMIZED) < 0) goto done;
-    gaba_status status = gaba_lowrank_factorize_f32(&opt, m, n, rank, PyArray_DATA(w), sw[0],
-                                                    sw[1], PyArray_DATA(u), PyArray_DATA(v),
-                                                    PyArray_DATA(s));
+    gaba_status status =
+        gaba_lowrank_factorize_f32(&opt, m, n, rank, PyArray_DATA(w), sw[0], sw[1], PyArray_DATA(u),
+                                   PyArray_DATA(v), PyArray_DATA(s));
     gaba_py_relock(&gil);
     if (status != GABA_OK) {
         raise_svd_status(status, func);

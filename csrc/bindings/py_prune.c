@@ -38,12 +38,11 @@ static PyObject *prune_common(const char *func, prune_kind kind, PyObject *const
                               Py_ssize_t nargs, Py_ssize_t want) {
     if (nargs != want)
         return PyErr_Format(PyExc_TypeError, "_gaba.%s takes %d arguments", func, (int)want);
-    static const char *const names[3][4] = {
-        {"k"}, {"outer", "d", "inner", "k"}, {"keep_n", "m"}};
+    static const char *const names[3][4] = {{"k"}, {"outer", "d", "inner", "k"}, {"keep_n", "m"}};
     int64_t v[4];
     if (int_args(func, args, 1, (int)want - 1, names[kind], v)) return NULL;
-    PyArrayObject *w = gaba_py_array(args[0], "magnitude_prune", "w", NPY_FLOAT32, 0,
-                                     NPY_MAXDIMS, GABA_PY_INPUT | GABA_PY_CONTIGUOUS);
+    PyArrayObject *w = gaba_py_array(args[0], "magnitude_prune", "w", NPY_FLOAT32, 0, NPY_MAXDIMS,
+                                     GABA_PY_INPUT | GABA_PY_CONTIGUOUS);
     if (!w) return NULL;
     if (kind == STRUCTURED && !splits_shape(w, v)) {
         Py_DECREF(w);
@@ -52,10 +51,10 @@ static PyObject *prune_common(const char *func, prune_kind kind, PyObject *const
                             func);
     }
     PyObject *result = NULL;
-    PyArrayObject *out = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(w), PyArray_DIMS(w),
-                                                            NPY_FLOAT32);
-    PyArrayObject *mask = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(w), PyArray_DIMS(w),
-                                                             NPY_BOOL);
+    PyArrayObject *out =
+        (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(w), PyArray_DIMS(w), NPY_FLOAT32);
+    PyArrayObject *mask =
+        (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(w), PyArray_DIMS(w), NPY_BOOL);
     if (!out || !mask) goto done;
     npy_intp size = PyArray_SIZE(w);
     const float *x = PyArray_DATA(w);
@@ -69,9 +68,8 @@ static PyObject *prune_common(const char *func, prune_kind kind, PyObject *const
         status = gaba_prune_structured_f32(v[0], v[1], v[2], v[3], x, o, mk, NULL);
         break;
     case NM:
-        status = v[1] > 0 && size % v[1] == 0
-                     ? gaba_prune_nm_f32(size / v[1], v[0], v[1], x, o, mk)
-                     : GABA_ERR_SHAPE;
+        status = v[1] > 0 && size % v[1] == 0 ? gaba_prune_nm_f32(size / v[1], v[0], v[1], x, o, mk)
+                                              : GABA_ERR_SHAPE;
         break;
     }
     if (state) PyEval_RestoreThread(state);

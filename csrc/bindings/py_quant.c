@@ -37,9 +37,12 @@ static int split_dims(int ndim, const npy_intp *dims, PyObject *axis_obj, const 
     }
     for (int i = 0; i < ndim; i++) {
         int64_t d = dims[i];
-        if (*axis < 0 || i > *axis) *inner *= d;
-        else if (i < *axis) *outer *= d;
-        else *channels = d;
+        if (*axis < 0 || i > *axis)
+            *inner *= d;
+        else if (i < *axis)
+            *outer *= d;
+        else
+            *channels = d;
     }
     if (*channels == 0) { // an empty channel axis: nothing to quantize, no parameters
         *channels = 1;
@@ -110,8 +113,8 @@ static int given_qparams(PyObject *scale_obj, PyObject *zp_obj, int64_t channels
         if (!(s[c] > 0.0f) || !isfinite(s[c]) || !isfinite(inv)) {
             snprintf(text, sizeof text, "%.9g", (double)s[c]);
             PyErr_Format(PyExc_ValueError,
-                         "%s(): scale must be finite and > 0 (with a finite 1/scale), got %s",
-                         func, text);
+                         "%s(): scale must be finite and > 0 (with a finite 1/scale), got %s", func,
+                         text);
             return -1;
         }
     }
@@ -120,9 +123,8 @@ static int given_qparams(PyObject *scale_obj, PyObject *zp_obj, int64_t channels
                      func);
         return -1;
     }
-    PyArrayObject *z = zp_obj == Py_None ? NULL
-                                         : given_values(zp_obj, NPY_FLOAT64, channels, func,
-                                                        "zero_point");
+    PyArrayObject *z =
+        zp_obj == Py_None ? NULL : given_values(zp_obj, NPY_FLOAT64, channels, func, "zero_point");
     if (zp_obj != Py_None && !z) return -1;
     npy_intp dims[1] = {(npy_intp)channels};
     *zp = (PyArrayObject *)PyArray_ZEROS(1, dims, NPY_INT32, 0);
@@ -134,14 +136,17 @@ static int given_qparams(PyObject *scale_obj, PyObject *zp_obj, int64_t channels
     const double *v = z ? PyArray_DATA(z) : NULL;
     for (int64_t c = 0; v && c < channels; c++) {
         const char *problem = NULL;
-        if (!isfinite(v[c]) || v[c] != nearbyint(v[c])) problem = "must hold integers";
-        else if (v[c] < qmin || v[c] > qmax) problem = "out of range";
-        else if (symmetric && v[c] != 0.0) problem = "symmetric";
+        if (!isfinite(v[c]) || v[c] != nearbyint(v[c]))
+            problem = "must hold integers";
+        else if (v[c] < qmin || v[c] > qmax)
+            problem = "out of range";
+        else if (symmetric && v[c] != 0.0)
+            problem = "symmetric";
         if (problem) {
             snprintf(text, sizeof text, "%.17g", v[c]);
             if (problem[0] == 'm')
-                PyErr_Format(PyExc_ValueError, "%s(): zero_point must hold integers, got %s",
-                             func, text);
+                PyErr_Format(PyExc_ValueError, "%s(): zero_point must hold integers, got %s", func,
+                             text);
             else if (problem[0] == 'o')
                 PyErr_Format(PyExc_ValueError, "%s(): zero_point must lie in [%d, %d], got %s",
                              func, (int)qmin, (int)qmax, text);
@@ -165,15 +170,15 @@ static void qparams_raise(gaba_status status, const char *func, const char *hint
     if (status == GABA_ERR_NUMERIC)
         PyErr_Format(PyExc_ValueError, "%s(): the data's range (max - min) overflows float32; %s",
                      func, hint);
-    else gaba_py_raise(status, func);
+    else
+        gaba_py_raise(status, func);
 }
 
 // scale, zero_point (new references) from the arguments or, when scale is
 // None, from the data by PyTorch's observer rule.
 static int get_qparams(PyArrayObject *x, PyObject *scale_obj, PyObject *zp_obj, int64_t outer,
-                       int64_t channels, int64_t inner, int32_t qmin, int32_t qmax,
-                       int symmetric, const char *func, PyArrayObject **scale,
-                       PyArrayObject **zp) {
+                       int64_t channels, int64_t inner, int32_t qmin, int32_t qmax, int symmetric,
+                       const char *func, PyArrayObject **scale, PyArrayObject **zp) {
     *scale = *zp = NULL;
     if (scale_obj != Py_None) {
         if (given_qparams(scale_obj, zp_obj, channels, qmin, qmax, symmetric, func, scale, zp))
@@ -312,8 +317,8 @@ static PyObject *py_quant_params(PyObject *self, PyObject *const *args, Py_ssize
     return Py_BuildValue("(NN)", scale, zp);
 }
 
-static const int storage_dtypes[] = {NPY_INT8, NPY_UINT8, NPY_INT16, NPY_UINT16, NPY_UINT8,
-                                     NPY_UINT8};
+static const int storage_dtypes[] = {NPY_INT8,   NPY_UINT8, NPY_INT16,
+                                     NPY_UINT16, NPY_UINT8, NPY_UINT8};
 
 // quantize(x, scale, zero_point, axis, qmin, qmax, symmetric, rounding, storage)
 //   -> (data, scale, zero_point); packed storage gives 1-D uint8 bytes.
@@ -370,11 +375,10 @@ static PyObject *py_dequantize(PyObject *self, PyObject *const *args, Py_ssize_t
     static const char func[] = "dequantize";
     if (nargs != 7) return PyErr_Format(PyExc_TypeError, "_gaba.dequantize takes 7 arguments");
     long storage;
-    if (gaba_py_long(args[1], func, "storage", GABA_QUANT_S8, GABA_QUANT_U4, &storage))
-        return NULL;
+    if (gaba_py_long(args[1], func, "storage", GABA_QUANT_S8, GABA_QUANT_U4, &storage)) return NULL;
     if (!PyTuple_Check(args[2]))
-        return PyErr_Format(PyExc_TypeError, "%s(): argument 'shape' must be a tuple, got %s",
-                            func, Py_TYPE(args[2])->tp_name);
+        return PyErr_Format(PyExc_TypeError, "%s(): argument 'shape' must be a tuple, got %s", func,
+                            Py_TYPE(args[2])->tp_name);
     PyArray_Dims shape = {NULL, 0};
     if (!PyArray_IntpConverter(args[2], &shape)) return NULL;
     PyArrayObject *data = NULL, *scale = NULL, *zp = NULL, *out = NULL;
@@ -424,10 +428,9 @@ static PyObject *py_dequantize(PyObject *self, PyObject *const *args, Py_ssize_t
     }
     int release = n >= GIL_RELEASE_ELEMS;
     PyThreadState *state = release ? PyEval_SaveThread() : NULL;
-    gaba_status status =
-        gaba_quant_dequantize_f32(PyArray_DATA(out), outer, channels, inner, PyArray_DATA(data),
-                                  (gaba_quant_storage)storage, PyArray_DATA(scale),
-                                  PyArray_DATA(zp));
+    gaba_status status = gaba_quant_dequantize_f32(PyArray_DATA(out), outer, channels, inner,
+                                                   PyArray_DATA(data), (gaba_quant_storage)storage,
+                                                   PyArray_DATA(scale), PyArray_DATA(zp));
     if (release) PyEval_RestoreThread(state);
     if (status != GABA_OK) {
         gaba_py_raise(status, func);
@@ -507,12 +510,13 @@ static PyObject *py_qparams(PyObject *self, PyObject *const *args, Py_ssize_t na
     PyArrayObject *scale = new_1d(channels, NPY_FLOAT32), *zp = new_1d(channels, NPY_INT32);
     PyObject *result = NULL;
     if (hi && scale && zp) {
-        gaba_status status = gaba_quant_qparams_f32(PyArray_DATA(scale), PyArray_DATA(zp), channels,
-                                                    PyArray_DATA(lo), PyArray_DATA(hi), qmin, qmax,
-                                                    symmetric);
+        gaba_status status =
+            gaba_quant_qparams_f32(PyArray_DATA(scale), PyArray_DATA(zp), channels,
+                                   PyArray_DATA(lo), PyArray_DATA(hi), qmin, qmax, symmetric);
         if (status != GABA_OK)
             qparams_raise(status, func, "use symmetric=True or clip the data");
-        else result = PyTuple_Pack(2, scale, zp);
+        else
+            result = PyTuple_Pack(2, scale, zp);
     }
     Py_XDECREF(lo);
     Py_XDECREF(hi);
@@ -528,8 +532,8 @@ static PyObject *py_ste_backward(PyObject *self, PyObject *const *args, Py_ssize
     PyArrayObject *grad = NULL, *mask = NULL, *out = NULL;
     if (!(grad = gaba_py_array(args[0], func, "grad", NPY_FLOAT32, 0, NPY_MAXDIMS,
                                GABA_PY_CONTIGUOUS)) ||
-        !(mask = gaba_py_array(args[1], func, "mask", NPY_BOOL, 0, NPY_MAXDIMS,
-                               GABA_PY_CONTIGUOUS)))
+        !(mask =
+              gaba_py_array(args[1], func, "mask", NPY_BOOL, 0, NPY_MAXDIMS, GABA_PY_CONTIGUOUS)))
         goto done;
     if (!PyArray_SAMESHAPE(grad, mask)) {
         PyErr_Format(PyExc_ValueError, "%s(): 'grad' and 'mask' must have the same shape", func);

@@ -38,16 +38,21 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
     void *in[8];
     if (m->def->n_inputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
     gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 1, m->def->n_inputs, idx);
-    npy_intp batch = gaba_py_zoo_collect(func, args[1], m->def->n_inputs, m->tensors, idx, 0, in, -1);
+    npy_intp batch =
+        gaba_py_zoo_collect(func, args[1], m->def->n_inputs, m->tensors, idx, 0, in, -1);
     if (batch < 0) return NULL;
-    if (batch < 1) return PyErr_Format(PyExc_ValueError, "%s: the calibration batch is empty", func);
-    float *tmin = malloc((size_t)(m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes) * sizeof(float));
-    float *tmax = malloc((size_t)(m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes) * sizeof(float));
+    if (batch < 1)
+        return PyErr_Format(PyExc_ValueError, "%s: the calibration batch is empty", func);
+    float *tmin =
+        malloc((size_t)(m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes) * sizeof(float));
+    float *tmax =
+        malloc((size_t)(m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes) * sizeof(float));
     gaba_zoo_qmodel *q = calloc(1, sizeof *q);
     gaba_status st = tmin && tmax && q ? GABA_OK : GABA_ERR_NOMEM;
     Py_BEGIN_ALLOW_THREADS
     if (st == GABA_OK) st = gaba_zoo_calibrate(m, batch, (const void *const *)in, tmin, tmax);
-    if (st == GABA_OK) st = gaba_zoo_quantize(q, m, tmin, tmax, (int)threads, (gaba_qnn_requant_mode)requant);
+    if (st == GABA_OK)
+        st = gaba_zoo_quantize(q, m, tmin, tmax, (int)threads, (gaba_qnn_requant_mode)requant);
     Py_END_ALLOW_THREADS
     free(tmin);
     free(tmax);
@@ -73,8 +78,9 @@ static PyObject *edge_list(const gaba_zoo_qmodel *q, int n, const int *idx) {
     PyObject *list = PyList_New(n);
     for (int i = 0; list && i < n; i++) {
         const gaba_zoo_tensor *t = &q->tensors[idx[i]];
-        PyList_SET_ITEM(list, i, Py_BuildValue("(sdis)", t->name, (double)q->scale[idx[i]],
-                                               (int)q->zp[idx[i]], dtype_name(t->dtype)));
+        PyList_SET_ITEM(list, i,
+                        Py_BuildValue("(sdis)", t->name, (double)q->scale[idx[i]],
+                                      (int)q->zp[idx[i]], dtype_name(t->dtype)));
     }
     return list;
 }
@@ -107,7 +113,8 @@ static PyObject *py_zoo_qdescribe(PyObject *self, PyObject *cap) {
 // A new C-contiguous array of `ndim` dims holding a copy of `src`.
 static PyObject *array_copy(int ndim, const npy_intp *dims, int dtype, const void *src) {
     PyObject *a = PyArray_SimpleNew(ndim, dims, dtype);
-    if (a) memcpy(PyArray_DATA((PyArrayObject *)a), src, (size_t)PyArray_NBYTES((PyArrayObject *)a));
+    if (a)
+        memcpy(PyArray_DATA((PyArrayObject *)a), src, (size_t)PyArray_NBYTES((PyArrayObject *)a));
     return a;
 }
 
@@ -125,8 +132,10 @@ static int attention_params(const gaba_qnn_attention *a, int64_t d0, int64_t dk,
             array_copy(1, &co, NPY_INT32, p->bias), "mult", array_copy(1, &co, NPY_INT32, p->mult),
             "shift", array_copy(1, &co, NPY_INT32, p->shift), "in_zp", (int)p->in_zp[0], "out_zp",
             (int)p->out_zp, "act_min", (int)p->act_min, "act_max", (int)p->act_max);
-        if (!row) Py_CLEAR(proj);
-        else PyList_SET_ITEM(proj, i, row);
+        if (!row)
+            Py_CLEAR(proj);
+        else
+            PyList_SET_ITEM(proj, i, row);
     }
     npy_intp n_exp = 256;
     PyObject *rest = proj ? Py_BuildValue("{sNs(iii)s(ii)sN}", "proj", proj, "score",
@@ -147,15 +156,18 @@ static int gru_weights(const gaba_zoo_qnode *nd, PyObject *d) {
     const gaba_qnn_layer *q = &nd->q;
     npy_intp f = nd->in_shape[0].d[0], hd = q->layer.p[0], g3 = 3 * hd, ld = gaba_qnn_gru_ld(hd);
     npy_intp dih[2] = {g3, f}, dhh[2] = {g3, hd};
-    PyObject *arr[7] = {PyArray_SimpleNew(2, dih, NPY_FLOAT32), PyArray_SimpleNew(1, &g3, NPY_FLOAT32),
-                        PyArray_SimpleNew(2, dhh, NPY_FLOAT32), array_copy(1, &g3, NPY_FLOAT32, q->gru_b_hh),
-                        PyArray_SimpleNew(2, dih, NPY_INT8), array_copy(1, &g3, NPY_INT32, q->bias),
-                        array_copy(1, &g3, NPY_FLOAT32, q->acc_scale)};
-    static const char *names[7] = {"w_ih", "b_ih", "w_hh", "b_hh", "w_ih_int8", "b_ih_int32", "acc_scale"};
+    PyObject *arr[7] = {
+        PyArray_SimpleNew(2, dih, NPY_FLOAT32),       PyArray_SimpleNew(1, &g3, NPY_FLOAT32),
+        PyArray_SimpleNew(2, dhh, NPY_FLOAT32),       array_copy(1, &g3, NPY_FLOAT32, q->gru_b_hh),
+        PyArray_SimpleNew(2, dih, NPY_INT8),          array_copy(1, &g3, NPY_INT32, q->bias),
+        array_copy(1, &g3, NPY_FLOAT32, q->acc_scale)};
+    static const char *names[7] = {"w_ih",      "b_ih",       "w_hh",     "b_hh",
+                                   "w_ih_int8", "b_ih_int32", "acc_scale"};
     int bad = 0;
     for (int i = 0; i < 7; i++) bad |= !arr[i];
     if (!bad) {
-        float *w_ih = PyArray_DATA((PyArrayObject *)arr[0]), *b_ih = PyArray_DATA((PyArrayObject *)arr[1]);
+        float *w_ih = PyArray_DATA((PyArrayObject *)arr[0]),
+              *b_ih = PyArray_DATA((PyArrayObject *)arr[1]);
         float *w_hh = PyArray_DATA((PyArrayObject *)arr[2]);
         int8_t *wq = PyArray_DATA((PyArrayObject *)arr[4]);
         for (npy_intp j = 0; j < g3; j++) {
@@ -203,12 +215,14 @@ static PyObject *node_weights(const gaba_zoo_qnode *nd) {
         return d;
     }
     if (nd->kind == GABA_ZOO_Q_INT8 && nd->q.layer.op == GABA_NN_ATTENTION) {
-        // The float attention's four weights, dequantized: w = q * w_scale[c], b = q * in_scale * w_scale[c].
+        // The float attention's four weights, dequantized:
+        // w = q * w_scale[c], b = q * in_scale * w_scale[c].
         const gaba_qnn_attention *a = nd->q.attn;
         int64_t d0 = nd->in_shape[0].d[0], dk = nd->q.layer.p[0];
         npy_intp dw[2][2] = {{3 * dk, d0}, {d0, dk}};
-        PyObject *arr[4] = {PyArray_SimpleNew(2, dw[0], NPY_FLOAT32), PyArray_SimpleNew(1, dw[0], NPY_FLOAT32),
-                            PyArray_SimpleNew(2, dw[1], NPY_FLOAT32), PyArray_SimpleNew(1, dw[1], NPY_FLOAT32)};
+        PyObject *arr[4] = {
+            PyArray_SimpleNew(2, dw[0], NPY_FLOAT32), PyArray_SimpleNew(1, dw[0], NPY_FLOAT32),
+            PyArray_SimpleNew(2, dw[1], NPY_FLOAT32), PyArray_SimpleNew(1, dw[1], NPY_FLOAT32)};
         static const char *names[4] = {"w_qkv", "b_qkv", "w_o", "b_o"};
         int bad = !arr[0] || !arr[1] || !arr[2] || !arr[3];
         for (int i = 0; i < 4 && !bad; i++) {
@@ -267,11 +281,13 @@ static PyObject *py_zoo_qgraph(PyObject *self, PyObject *cap) {
     PyObject *tensors = PyList_New(q->n_tensors), *nodes = PyList_New(q->n_nodes);
     for (int i = 0; tensors && i < q->n_tensors; i++) {
         const gaba_zoo_tensor *t = &q->tensors[i];
-        PyObject *row = Py_BuildValue("(ssNdiii)", t->name, dtype_name(t->dtype),
-                                      gaba_py_shape(&t->shape), (double)q->scale[i], (int)q->zp[i],
-                                      t->kind, t->io_index);
-        if (!row) Py_CLEAR(tensors);
-        else PyList_SET_ITEM(tensors, i, row);
+        PyObject *row =
+            Py_BuildValue("(ssNdiii)", t->name, dtype_name(t->dtype), gaba_py_shape(&t->shape),
+                          (double)q->scale[i], (int)q->zp[i], t->kind, t->io_index);
+        if (!row)
+            Py_CLEAR(tensors);
+        else
+            PyList_SET_ITEM(tensors, i, row);
     }
     for (int n = 0; tensors && nodes && n < q->n_nodes; n++) {
         const gaba_zoo_qnode *nd = &q->nodes[n];
@@ -280,14 +296,18 @@ static PyObject *py_zoo_qgraph(PyObject *self, PyObject *cap) {
         PyObject *p = PyTuple_New(GABA_NN_MAX_PARAMS), *ins = PyTuple_New(nd->n_in);
         for (int j = 0; p && j < GABA_NN_MAX_PARAMS; j++)
             PyTuple_SET_ITEM(p, j, PyLong_FromLong(edge ? 0 : L->p[j]));
-        for (int j = 0; ins && j < nd->n_in; j++) PyTuple_SET_ITEM(ins, j, PyLong_FromLong(nd->in[j]));
+        for (int j = 0; ins && j < nd->n_in; j++)
+            PyTuple_SET_ITEM(ins, j, PyLong_FromLong(nd->in[j]));
         PyObject *w = p && ins ? node_weights(nd) : NULL;
-        PyObject *row = w ? Py_BuildValue("(ssiiOOiO)", nd->name, kinds[nd->kind], edge ? -1 : (int)L->op,
-                                          edge ? -1 : (int)L->act, p, ins, nd->out, w)
-                          : NULL;
+        PyObject *row =
+            w ? Py_BuildValue("(ssiiOOiO)", nd->name, kinds[nd->kind], edge ? -1 : (int)L->op,
+                              edge ? -1 : (int)L->act, p, ins, nd->out, w)
+              : NULL;
         Py_XDECREF(p), Py_XDECREF(ins), Py_XDECREF(w);
-        if (!row) Py_CLEAR(nodes);
-        else PyList_SET_ITEM(nodes, n, row);
+        if (!row)
+            Py_CLEAR(nodes);
+        else
+            PyList_SET_ITEM(nodes, n, row);
     }
     if (!tensors || !nodes) {
         Py_XDECREF(tensors), Py_XDECREF(nodes);
@@ -314,8 +334,8 @@ static PyObject *py_zoo_qcall(PyObject *self, PyObject *const *args, Py_ssize_t 
     npy_intp batch;
     PyObject *ins, *outs;
     int got = gaba_py_zoo_call_arrays(func, q->tensors, n_in, iin, n_out, iout, args[1],
-                                      args[2] == Py_None ? NULL : args[2], args[3], in, out,
-                                      &batch, &ins, &outs);
+                                      args[2] == Py_None ? NULL : args[2], args[3], in, out, &batch,
+                                      &ins, &outs);
     if (got <= 0) return got < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     gaba_status st;
     Py_BEGIN_ALLOW_THREADS
@@ -349,7 +369,8 @@ static PyObject *py_zoo_qforward(PyObject *self, PyObject *const *args, Py_ssize
         gaba_py_zoo_io_indices(q->tensors, q->n_tensors, 2, n_out, iout);
     }
     npy_intp batch = gaba_py_zoo_collect(func, args[1], n_in, q->tensors, iin, 0, in, -1);
-    if (batch < 0 || gaba_py_zoo_collect(func, args[2], n_out, q->tensors, iout, 1, out, batch) < 0 ||
+    if (batch < 0 ||
+        gaba_py_zoo_collect(func, args[2], n_out, q->tensors, iout, 1, out, batch) < 0 ||
         gaba_py_zoo_outputs_apart(func, args[1], n_in, iin, args[2], n_out, iout, q->tensors) < 0)
         return NULL;
     gaba_status st;
@@ -372,7 +393,8 @@ static PyObject *py_zoo_qnode_eval(PyObject *self, PyObject *const *args, Py_ssi
     int ref = PyObject_IsTrue(args[3]);
     if (ref < 0 || gaba_py_long(args[1], func, "node", 0, q->n_nodes - 1, &n)) return NULL;
     if (q->nodes[n].kind != GABA_ZOO_Q_INT8)
-        return PyErr_Format(PyExc_ValueError, "%s(): node must index an int8 node, got %ld", func, n);
+        return PyErr_Format(PyExc_ValueError, "%s(): node must index an int8 node, got %ld", func,
+                            n);
     const gaba_zoo_qnode *nd = &q->nodes[n];
     PyObject *ins = PySequence_Fast(args[2], "zoo.qnode_eval(): inputs must be a sequence");
     if (!ins) return NULL;
@@ -381,8 +403,8 @@ static PyObject *py_zoo_qnode_eval(PyObject *self, PyObject *const *args, Py_ssi
     PyObject *y = NULL;
     void *ws = NULL;
     if (PySequence_Fast_GET_SIZE(ins) != nd->n_in) {
-        PyErr_Format(PyExc_ValueError, "%s(): node %ld takes %d inputs, got %zd", func, n,
-                     nd->n_in, PySequence_Fast_GET_SIZE(ins));
+        PyErr_Format(PyExc_ValueError, "%s(): node %ld takes %d inputs, got %zd", func, n, nd->n_in,
+                     PySequence_Fast_GET_SIZE(ins));
         goto done;
     }
     for (int i = 0; i < nd->n_in; i++) {
@@ -453,7 +475,8 @@ static PyObject *py_zoo_qnode_seconds(PyObject *self, PyObject *cap) {
     if (!q->node_seconds) return PyErr_Format(PyExc_ValueError, "zoo.profile: profiling is not on");
     npy_intp n = q->n_nodes;
     PyObject *out = PyArray_SimpleNew(1, &n, NPY_FLOAT64);
-    if (out) memcpy(PyArray_DATA((PyArrayObject *)out), q->node_seconds, (size_t)n * sizeof(double));
+    if (out)
+        memcpy(PyArray_DATA((PyArrayObject *)out), q->node_seconds, (size_t)n * sizeof(double));
     return out;
 }
 
@@ -476,14 +499,15 @@ static int32_t *effective_biases(const int8_t *w, const int32_t *bias, npy_intp 
 
 // A (scale, zero point) pair of in_q/out_q: any 2-sequence of a positive finite
 // float32 scale and an int8 zero point. 0, or -1 with TypeError/ValueError naming it.
-static int qparams(PyObject *obj, const char *func, const char *name, float *scale,
-                   int32_t *zp) {
+static int qparams(PyObject *obj, const char *func, const char *name, float *scale, int32_t *zp) {
     PyObject *pair = PySequence_Check(obj) ? PySequence_Fast(obj, "") : NULL;
     if (!pair || PySequence_Fast_GET_SIZE(pair) != 2) {
         Py_XDECREF(pair);
         PyErr_Clear();
-        PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be a (scale, zero_point) pair, "
-                     "got %s", func, name, Py_TYPE(obj)->tp_name);
+        PyErr_Format(PyExc_TypeError,
+                     "%s(): argument '%s' must be a (scale, zero_point) pair, "
+                     "got %s",
+                     func, name, Py_TYPE(obj)->tp_name);
         return -1;
     }
     double sc = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(pair, 0));
@@ -491,16 +515,18 @@ static int qparams(PyObject *obj, const char *func, const char *name, float *sca
     int bad = sc == -1.0 && PyErr_Occurred();
     if (bad) {
         PyErr_Clear();
-        PyErr_Format(PyExc_TypeError, "%s(): the scale of '%s' must be a float, got %s", func,
-                     name, Py_TYPE(PySequence_Fast_GET_ITEM(pair, 0))->tp_name);
+        PyErr_Format(PyExc_TypeError, "%s(): the scale of '%s' must be a float, got %s", func, name,
+                     Py_TYPE(PySequence_Fast_GET_ITEM(pair, 0))->tp_name);
     }
     bad = bad || gaba_py_long(PySequence_Fast_GET_ITEM(pair, 1), func, name, -128, 127, &z);
     Py_DECREF(pair);
     if (bad) return -1;
     *scale = (float)sc, *zp = (int32_t)z;
     if (isfinite(*scale) && *scale > 0.0f) return 0;
-    PyErr_Format(PyExc_ValueError, "%s(): the scale of '%s' must be a positive finite float32, "
-                 "got %g", func, name, sc);
+    PyErr_Format(PyExc_ValueError,
+                 "%s(): the scale of '%s' must be a positive finite float32, "
+                 "got %g",
+                 func, name, sc);
     return -1;
 }
 
@@ -517,18 +543,20 @@ static int conv_weights(PyObject *const *args, const char *func, const gaba_nn_p
                                     GABA_PY_CONTIGUOUS)))
             return -1;
         if (PyArray_SIZE(wa[i]) != want[i]) {
-            PyErr_Format(PyExc_ValueError, "%s(): argument '%s' has %zd values, the layer's "
-                         "c_out (params[0]) and input need %zd", func, names[i],
-                         (Py_ssize_t)PyArray_SIZE(wa[i]), (Py_ssize_t)want[i]);
+            PyErr_Format(PyExc_ValueError,
+                         "%s(): argument '%s' has %zd values, the layer's "
+                         "c_out (params[0]) and input need %zd",
+                         func, names[i], (Py_ssize_t)PyArray_SIZE(wa[i]), (Py_ssize_t)want[i]);
             return -1;
         }
     }
     const int32_t *mult = PyArray_DATA(wa[2]), *shift = PyArray_DATA(wa[3]);
     for (npy_intp c = 0; c < want[1]; c++)
         if (mult[c] < 0 || ((shift[c] < -31 || shift[c] > 31) && shift[c] != GABA_QNN_SHIFT_FP32)) {
-            PyErr_Format(PyExc_ValueError, "%s(): channel %zd's mult must be >= 0 and its shift "
-                         "in -31..31 or %d (fp32), got %d and %d", func, (Py_ssize_t)c,
-                         GABA_QNN_SHIFT_FP32, (int)mult[c], (int)shift[c]);
+            PyErr_Format(PyExc_ValueError,
+                         "%s(): channel %zd's mult must be >= 0 and its shift "
+                         "in -31..31 or %d (fp32), got %d and %d",
+                         func, (Py_ssize_t)c, GABA_QNN_SHIFT_FP32, (int)mult[c], (int)shift[c]);
             return -1;
         }
     return 0;
@@ -586,8 +614,10 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
     if (qparams(args[5], func, "out_q", &q.out_scale, &q.out_zp)) goto done;
     gaba_qnn_set_clamp(&q);
     if (gaba_qnn_set_rescale(&q, n_in) != GABA_OK) {
-        PyErr_Format(PyExc_ValueError, "%s(): the scales of in_q and out_q give no requantization "
-                     "multiplier", func);
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): the scales of in_q and out_q give no requantization "
+                     "multiplier",
+                     func);
         goto done;
     }
     if (fp32) gaba_qnn_set_rescale_fp32(&q);
@@ -597,8 +627,10 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
     gaba_status st = gaba_nn_prepare(&q.layer, n_in, shapes, dts, &pl);
     if (st == GABA_OK) st = gaba_qnn_prepare(&q, n_in, shapes, &oshape, &ws_bytes);
     if (st != GABA_OK) {
-        PyErr_Format(PyExc_ValueError, "%s(): op %d does not take these params, act and input "
-                     "shapes (%s)", func, (int)q.layer.op, gaba_status_str(st));
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): op %d does not take these params, act and input "
+                     "shapes (%s)",
+                     func, (int)q.layer.op, gaba_status_str(st));
         goto done;
     }
     gaba_nn_op op = q.layer.op;
@@ -624,17 +656,23 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
             bad = !(ga[i] = gaba_py_array(PySequence_Fast_GET_ITEM(gru, i), func, gnames[i],
                                           NPY_FLOAT32, 1, 2, GABA_PY_CONTIGUOUS));
         Py_DECREF(gru);
-        if (!bad) bad = !(wa[0] = gaba_py_array(args[6], func, "w", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS)) ||
-                        !(wa[1] = gaba_py_array(args[7], func, "bias", NPY_INT32, 1, 1, GABA_PY_CONTIGUOUS));
+        if (!bad)
+            bad =
+                !(wa[0] = gaba_py_array(args[6], func, "w", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS)) ||
+                !(wa[1] =
+                      gaba_py_array(args[7], func, "bias", NPY_INT32, 1, 1, GABA_PY_CONTIGUOUS));
         if (bad) {
-            if (!PyErr_Occurred()) PyErr_Format(PyExc_ValueError, "%s: gru must hold 3 arrays", func);
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_ValueError, "%s: gru must hold 3 arrays", func);
             goto done;
         }
         if (PyArray_DIM(wa[0], 0) != g3 || PyArray_DIM(wa[0], 1) != f ||
-            PyArray_SIZE(wa[1]) != g3 || PyArray_SIZE(ga[0]) != g3 || PyArray_SIZE(ga[1]) != g3 * hd ||
-            PyArray_SIZE(ga[2]) != g3) {
-            PyErr_Format(PyExc_ValueError, "%s: GRU weights must be w (3H, F), bias, acc_scale, "
-                         "b_hh (3H) and w_hh (3H, H)", func);
+            PyArray_SIZE(wa[1]) != g3 || PyArray_SIZE(ga[0]) != g3 ||
+            PyArray_SIZE(ga[1]) != g3 * hd || PyArray_SIZE(ga[2]) != g3) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s: GRU weights must be w (3H, F), bias, acc_scale, "
+                         "b_hh (3H) and w_hh (3H, H)",
+                         func);
             goto done;
         }
         packed = gaba_aligned_alloc((size_t)gaba_qnn_gru_packed_bytes(f, hd));
@@ -677,15 +715,21 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
     for (npy_intp b = 0; b < batch && st == GABA_OK; b++) {
         const int8_t *x[GABA_NN_MAX_INPUTS];
         for (int i = 0; i < n_in; i++)
-            x[i] = (const int8_t *)PyArray_DATA(xa[i]) + b * gaba_nn_numel(&shapes[i]) * PyArray_ITEMSIZE(xa[i]);
-        st = gaba_qnn_eval(&q, n_in, shapes, x, (int8_t *)PyArray_DATA(out) + b * gaba_nn_numel(&oshape),
-                           scratch, impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
+            x[i] = (const int8_t *)PyArray_DATA(xa[i]) +
+                   b * gaba_nn_numel(&shapes[i]) * PyArray_ITEMSIZE(xa[i]);
+        st = gaba_qnn_eval(&q, n_in, shapes, x,
+                           (int8_t *)PyArray_DATA(out) + b * gaba_nn_numel(&oshape), scratch,
+                           impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
     }
     if (st == GABA_ERR_ARG && ids)
-        PyErr_Format(PyExc_ValueError, "%s(): argument 'inputs' holds a token id outside "
-                     "[0, params[1])", func);
-    else if (st != GABA_OK) gaba_py_raise(st, func);
-    else result = Py_NewRef((PyObject *)out);
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): argument 'inputs' holds a token id outside "
+                     "[0, params[1])",
+                     func);
+    else if (st != GABA_OK)
+        gaba_py_raise(st, func);
+    else
+        result = Py_NewRef((PyObject *)out);
 done:
     gaba_aligned_free(scratch);
     gaba_aligned_free(packed);
@@ -714,12 +758,15 @@ static PyObject *py_qnn_quantize(PyObject *self, PyObject *const *args, Py_ssize
     if (gaba_py_long(args[2], func, "zero_point", -128, 127, &zp)) return NULL;
     if (!(scale > 0.0))
         return PyErr_Format(PyExc_ValueError, "%s(): scale must be > 0, got %g", func, scale);
-    PyArrayObject *x = gaba_py_array(args[0], func, "x", NPY_FLOAT32, 0, NPY_MAXDIMS, GABA_PY_CONTIGUOUS);
+    PyArrayObject *x =
+        gaba_py_array(args[0], func, "x", NPY_FLOAT32, 0, NPY_MAXDIMS, GABA_PY_CONTIGUOUS);
     if (!x) return NULL;
-    PyArrayObject *q = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), NPY_INT8);
+    PyArrayObject *q =
+        (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), NPY_INT8);
     if (q) {
         Py_BEGIN_ALLOW_THREADS
-        gaba_qnn_quantize_f32(PyArray_SIZE(x), PyArray_DATA(x), (float)scale, (int32_t)zp, PyArray_DATA(q));
+        gaba_qnn_quantize_f32(PyArray_SIZE(x), PyArray_DATA(x), (float)scale, (int32_t)zp,
+                              PyArray_DATA(q));
         Py_END_ALLOW_THREADS
     }
     Py_DECREF(x);
@@ -737,30 +784,37 @@ static PyObject *py_qnn_softmax(PyObject *self, PyObject *const *args, Py_ssize_
     int ref = PyObject_IsTrue(args[2]);
     if (ref < 0) return NULL;
     PyArrayObject *s = gaba_py_array(args[0], func, "scores", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS);
-    PyArrayObject *t = s ? gaba_py_array(args[1], func, "exp_table", NPY_INT32, 1, 1, GABA_PY_CONTIGUOUS) : NULL;
+    PyArrayObject *t =
+        s ? gaba_py_array(args[1], func, "exp_table", NPY_INT32, 1, 1, GABA_PY_CONTIGUOUS) : NULL;
     PyArrayObject *y = NULL;
     if (!t) goto done;
     npy_intp l = PyArray_DIM(s, 0);
     if (l != PyArray_DIM(s, 1) || l < 1 || PyArray_SIZE(t) != 256) {
-        PyErr_Format(PyExc_ValueError, "%s(): scores must be (l, l), l >= 1, and exp_table 256 values", func);
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): scores must be (l, l), l >= 1, and exp_table 256 values", func);
         goto done;
     }
     const int32_t *e = PyArray_DATA(t);
     int32_t lo = e[0], hi = e[0];
     for (int d = 1; d < 256; d++) lo = e[d] < lo ? e[d] : lo, hi = e[d] > hi ? e[d] : hi;
     if (lo < 0 || e[0] < 1 || (int64_t)hi * (512 + 3 * l) >= (int64_t)1 << 31) {
-        PyErr_Format(PyExc_ValueError, "%s(): exp_table must hold values >= 0 with exp_table[0] "
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): exp_table must hold values >= 0 with exp_table[0] "
                      ">= 1 and max(exp_table) * (512 + 3 l) < 2^31, got min %d, exp_table[0] %d, "
-                     "max %d, l %zd", func, (int)lo, (int)e[0], (int)hi, (Py_ssize_t)l);
+                     "max %d, l %zd",
+                     func, (int)lo, (int)e[0], (int)hi, (Py_ssize_t)l);
         goto done;
     }
     y = (PyArrayObject *)PyArray_SimpleNew(2, PyArray_DIMS(s), NPY_INT8);
     gaba_status st =
         y ? gaba_qnn_attention_softmax(l, e, PyArray_DATA(s), PyArray_DATA(y), ref) : GABA_OK;
     if (st == GABA_ERR_ARG)
-        PyErr_Format(PyExc_ValueError, "%s(): scores must be (l, l) with l at most the int8 "
-                     "attention's 8192, got l %zd", func, (Py_ssize_t)l);
-    else if (st != GABA_OK) gaba_py_raise(st, func);
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): scores must be (l, l) with l at most the int8 "
+                     "attention's 8192, got l %zd",
+                     func, (Py_ssize_t)l);
+    else if (st != GABA_OK)
+        gaba_py_raise(st, func);
     if (st != GABA_OK) Py_CLEAR(y);
 done:
     Py_XDECREF(s);
@@ -771,17 +825,25 @@ done:
 PyMethodDef gaba_py_qzoo_methods[] = {
     {"qnn_quantize", (PyCFunction)(void (*)(void))py_qnn_quantize, METH_FASTCALL,
      "See gaba.zoo.QuantizedModel.quantize_input."},
-    {"qnn_layer", (PyCFunction)(void (*)(void))py_qnn_layer, METH_FASTCALL, "One int8 layer over a batch (tests)."},
-    {"qnn_softmax", (PyCFunction)(void (*)(void))py_qnn_softmax, METH_FASTCALL, "The int8 attention's softmax (tests)."},
-    {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL, "See gaba.zoo.Model.quantize."},
+    {"qnn_layer", (PyCFunction)(void (*)(void))py_qnn_layer, METH_FASTCALL,
+     "One int8 layer over a batch (tests)."},
+    {"qnn_softmax", (PyCFunction)(void (*)(void))py_qnn_softmax, METH_FASTCALL,
+     "The int8 attention's softmax (tests)."},
+    {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL,
+     "See gaba.zoo.Model.quantize."},
     {"zoo_qdescribe", py_zoo_qdescribe, METH_O, "See gaba.zoo.QuantizedModel."},
     {"zoo_qnode_eval", (PyCFunction)(void (*)(void))py_zoo_qnode_eval, METH_FASTCALL,
      "One int8 node of the graph on one sample (the op tests)."},
-    {"zoo_qgraph", py_zoo_qgraph, METH_O, "The int8 graph for export (gaba.zoo.QuantizedModel.to_onnx)."},
-    {"zoo_qcall", (PyCFunction)(void (*)(void))py_zoo_qcall, METH_FASTCALL, "See gaba.zoo.QuantizedModel.forward."},
-    {"zoo_qforward", (PyCFunction)(void (*)(void))py_zoo_qforward, METH_FASTCALL, "See gaba.zoo.QuantizedModel.forward."},
-    {"zoo_qprofile", (PyCFunction)(void (*)(void))py_zoo_qprofile, METH_FASTCALL, "See gaba.zoo.QuantizedModel.profile."},
+    {"zoo_qgraph", py_zoo_qgraph, METH_O,
+     "The int8 graph for export (gaba.zoo.QuantizedModel.to_onnx)."},
+    {"zoo_qcall", (PyCFunction)(void (*)(void))py_zoo_qcall, METH_FASTCALL,
+     "See gaba.zoo.QuantizedModel.forward."},
+    {"zoo_qforward", (PyCFunction)(void (*)(void))py_zoo_qforward, METH_FASTCALL,
+     "See gaba.zoo.QuantizedModel.forward."},
+    {"zoo_qprofile", (PyCFunction)(void (*)(void))py_zoo_qprofile, METH_FASTCALL,
+     "See gaba.zoo.QuantizedModel.profile."},
     {"zoo_qnode_seconds", py_zoo_qnode_seconds, METH_O, "See gaba.zoo.QuantizedModel.profile."},
-    {"zoo_qset_impl", (PyCFunction)(void (*)(void))py_zoo_qset_impl, METH_FASTCALL, "Reference or fast int8 kernels."},
+    {"zoo_qset_impl", (PyCFunction)(void (*)(void))py_zoo_qset_impl, METH_FASTCALL,
+     "Reference or fast int8 kernels."},
     {NULL, NULL, 0, NULL},
 };

@@ -12,11 +12,11 @@
 
 static const char CAPSULE[] = "gaba.zoo.model";
 static const char *const op_names[GABA_NN_OP_COUNT] = {
-    "conv2d", "conv1d", "dense", "embedding", "batchnorm", "act", "softmax", "maxpool",
-    "avgpool", "global_avgpool", "global_maxpool", "upsample", "concat", "add", "sub", "mul",
-    "reshape", "flatten", "transpose", "gru", "attention"};
-static const char *const act_names[GABA_NN_ACT_COUNT] = {"none", "relu", "relu6",
-                                                          "sigmoid", "tanh", "hard_swish"};
+    "conv2d",  "conv1d",  "dense",          "embedding",      "batchnorm", "act",    "softmax",
+    "maxpool", "avgpool", "global_avgpool", "global_maxpool", "upsample",  "concat", "add",
+    "sub",     "mul",     "reshape",        "flatten",        "transpose", "gru",    "attention"};
+static const char *const act_names[GABA_NN_ACT_COUNT] = {"none",    "relu", "relu6",
+                                                         "sigmoid", "tanh", "hard_swish"};
 
 static void capsule_free(PyObject *cap) {
     gaba_zoo_model *m = PyCapsule_GetPointer(cap, CAPSULE);
@@ -26,9 +26,7 @@ static void capsule_free(PyObject *cap) {
     }
 }
 
-static gaba_zoo_model *get_model(PyObject *cap) {
-    return PyCapsule_GetPointer(cap, CAPSULE);
-}
+static gaba_zoo_model *get_model(PyObject *cap) { return PyCapsule_GetPointer(cap, CAPSULE); }
 
 static PyObject *py_zoo_names(PyObject *self, PyObject *unused) {
     int n;
@@ -50,13 +48,12 @@ static PyObject *py_zoo_create(PyObject *self, PyObject *const *args, Py_ssize_t
                             Py_TYPE(args[1])->tp_name);
     unsigned long long seed = PyLong_AsUnsignedLongLong(args[1]);
     if (seed == (unsigned long long)-1 && PyErr_Occurred()) {
-        PyErr_Format(PyExc_ValueError, "zoo.create(): argument 'seed' must be in 0..2**64-1, got %S",
-                     args[1]);
+        PyErr_Format(PyExc_ValueError,
+                     "zoo.create(): argument 'seed' must be in 0..2**64-1, got %S", args[1]);
         return NULL;
     }
     long threads;
-    if (gaba_py_long(args[2], "zoo.create", "threads", 1, GABA_MAX_THREADS, &threads))
-        return NULL;
+    if (gaba_py_long(args[2], "zoo.create", "threads", 1, GABA_MAX_THREADS, &threads)) return NULL;
     const gaba_zoo_def *def = gaba_zoo_find(name);
     if (!def) return PyErr_Format(PyExc_ValueError, "zoo.create(): no zoo model named %R", args[0]);
     gaba_zoo_model *m = calloc(1, sizeof *m);
@@ -134,11 +131,11 @@ static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
             PyTuple_SET_ITEM(in_names, j, PyUnicode_FromString(m->tensors[nd->in[j]].name));
         for (int j = 0; j < GABA_NN_MAX_PARAMS; j++)
             PyTuple_SET_ITEM(p, j, PyLong_FromLong(nd->layer.p[j]));
-        PyObject *row = Py_BuildValue(
-            "(sssNLLLisNsN)", nd->name, op_names[nd->layer.op], act_names[nd->layer.act],
-            gaba_py_shape(&nd->plan.out), (long long)params, (long long)nd->plan.macs,
-            (long long)m->tensors[nd->out].bytes, nd->folded_bn, share, in_names,
-            m->tensors[nd->out].name, p);
+        PyObject *row =
+            Py_BuildValue("(sssNLLLisNsN)", nd->name, op_names[nd->layer.op],
+                          act_names[nd->layer.act], gaba_py_shape(&nd->plan.out), (long long)params,
+                          (long long)nd->plan.macs, (long long)m->tensors[nd->out].bytes,
+                          nd->folded_bn, share, in_names, m->tensors[nd->out].name, p);
         if (!row || PyList_Append(layers, row) < 0) {
             Py_XDECREF(row);
             goto done;
@@ -149,8 +146,8 @@ static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
                         "category", d->category, "task", d->task, "budget",
                         (long long)d->budget_params, "inputs", ins, "outputs", outs, "params",
                         (long long)m->params, "macs", (long long)m->macs, "weight_bytes",
-                        (long long)(m->weight_floats * 4), "arena_bytes",
-                        (long long)m->arena_bytes, "layers", layers, "weights", weights);
+                        (long long)(m->weight_floats * 4), "arena_bytes", (long long)m->arena_bytes,
+                        "layers", layers, "weights", weights);
 done:
     Py_XDECREF(ins);
     Py_XDECREF(outs);
@@ -200,7 +197,8 @@ static PyObject *py_zoo_forward(PyObject *self, PyObject *const *args, Py_ssize_
     if (d->n_inputs > 8 || d->n_outputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
     gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 1, d->n_inputs, iin);
     gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 2, d->n_outputs, iout);
-    npy_intp batch = gaba_py_zoo_collect(func, args[1], d->n_inputs, m->tensors, iin, 0, in_ptr, -1);
+    npy_intp batch =
+        gaba_py_zoo_collect(func, args[1], d->n_inputs, m->tensors, iin, 0, in_ptr, -1);
     if (batch < 0 ||
         gaba_py_zoo_collect(func, args[2], d->n_outputs, m->tensors, iout, 1, out_ptr, batch) < 0 ||
         gaba_py_zoo_outputs_apart(func, args[1], d->n_inputs, iin, args[2], d->n_outputs, iout,
@@ -234,8 +232,8 @@ static PyObject *py_zoo_call(PyObject *self, PyObject *const *args, Py_ssize_t n
     npy_intp batch;
     PyObject *ins, *outs;
     int got = gaba_py_zoo_call_arrays(func, m->tensors, d->n_inputs, iin, d->n_outputs, iout,
-                                      args[1], args[2] == Py_None ? NULL : args[2], args[3],
-                                      in_ptr, out_ptr, &batch, &ins, &outs);
+                                      args[1], args[2] == Py_None ? NULL : args[2], args[3], in_ptr,
+                                      out_ptr, &batch, &ins, &outs);
     if (got <= 0) return got < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     gaba_status st;
     Py_BEGIN_ALLOW_THREADS
@@ -264,11 +262,11 @@ static PyObject *py_zoo_profile(PyObject *self, PyObject *const *args, Py_ssize_
 static PyObject *py_zoo_node_seconds(PyObject *self, PyObject *cap) {
     gaba_zoo_model *m = get_model(cap);
     if (!m) return NULL;
-    if (!m->node_seconds)
-        return PyErr_Format(PyExc_ValueError, "zoo.profile: profiling is not on");
+    if (!m->node_seconds) return PyErr_Format(PyExc_ValueError, "zoo.profile: profiling is not on");
     npy_intp n = m->n_nodes;
     PyObject *out = PyArray_SimpleNew(1, &n, NPY_FLOAT64);
-    if (out) memcpy(PyArray_DATA((PyArrayObject *)out), m->node_seconds, (size_t)n * sizeof(double));
+    if (out)
+        memcpy(PyArray_DATA((PyArrayObject *)out), m->node_seconds, (size_t)n * sizeof(double));
     return out;
 }
 
@@ -296,8 +294,10 @@ static PyObject *py_nn_layer(PyObject *self, PyObject *const *args, Py_ssize_t n
     gaba_nn_plan plan;
     gaba_status st = gaba_nn_prepare(&layer, n_in, shapes, dts, &plan);
     if (st != GABA_OK) {
-        PyErr_Format(PyExc_ValueError, "%s(): op %s does not take these params, act and input "
-                     "shapes (%s)", func, op_names[layer.op], gaba_status_str(st));
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): op %s does not take these params, act and input "
+                     "shapes (%s)",
+                     func, op_names[layer.op], gaba_status_str(st));
         goto done;
     }
     if (!(ws = PySequence_Fast(args[4], "weights must be a sequence of arrays"))) goto done;
@@ -340,8 +340,10 @@ static PyObject *py_nn_layer(PyObject *self, PyObject *const *args, Py_ssize_t n
     }
     Py_END_ALLOW_THREADS
     if (st == GABA_ERR_ARG && ids) {
-        PyErr_Format(PyExc_ValueError, "%s(): argument 'inputs' holds a token id outside "
-                     "[0, params[1])", func);
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): argument 'inputs' holds a token id outside "
+                     "[0, params[1])",
+                     func);
         goto done;
     }
     if (st != GABA_OK) {
@@ -362,7 +364,8 @@ done:
 // nn_batchnorm_fold(w (co, per), b (co), gamma, beta, mean, var, eps): in place.
 static PyObject *py_nn_batchnorm_fold(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "nn_batchnorm_fold";
-    if (nargs != 7) return PyErr_Format(PyExc_TypeError, "_gaba.nn_batchnorm_fold takes 7 arguments");
+    if (nargs != 7)
+        return PyErr_Format(PyExc_TypeError, "_gaba.nn_batchnorm_fold takes 7 arguments");
     double eps = PyFloat_AsDouble(args[6]);
     if (eps == -1.0 && PyErr_Occurred()) {
         PyErr_Clear();
@@ -373,8 +376,9 @@ static PyObject *py_nn_batchnorm_fold(PyObject *self, PyObject *const *args, Py_
     PyObject *res = NULL;
     static const char *const names[6] = {"w", "b", "gamma", "beta", "mean", "var"};
     for (int i = 0; i < 6; i++)
-        if (!(a[i] = gaba_py_array(args[i], func, names[i], NPY_FLOAT32, i ? 1 : 2, i ? 1 : 2,
-                                   i < 2 ? GABA_PY_OUTPUT | GABA_PY_CONTIGUOUS : GABA_PY_CONTIGUOUS)))
+        if (!(a[i] =
+                  gaba_py_array(args[i], func, names[i], NPY_FLOAT32, i ? 1 : 2, i ? 1 : 2,
+                                i < 2 ? GABA_PY_OUTPUT | GABA_PY_CONTIGUOUS : GABA_PY_CONTIGUOUS)))
             goto done;
     npy_intp co = PyArray_DIM(a[0], 0);
     for (int i = 1; i < 6; i++)
@@ -390,15 +394,22 @@ done:
 
 PyMethodDef gaba_py_zoo_methods[] = {
     {"zoo_names", py_zoo_names, METH_NOARGS, "See gaba.zoo.names."},
-    {"zoo_create", (PyCFunction)(void (*)(void))py_zoo_create, METH_FASTCALL, "See gaba.zoo.create."},
+    {"zoo_create", (PyCFunction)(void (*)(void))py_zoo_create, METH_FASTCALL,
+     "See gaba.zoo.create."},
     {"zoo_describe", py_zoo_describe, METH_O, "See gaba.zoo.info."},
     {"zoo_weights", py_zoo_weights, METH_O, "See gaba.zoo.Model.weights."},
-    {"zoo_set_impl", (PyCFunction)(void (*)(void))py_zoo_set_impl, METH_FASTCALL, "Reference or fast kernels."},
-    {"zoo_call", (PyCFunction)(void (*)(void))py_zoo_call, METH_FASTCALL, "See gaba.zoo.Model.forward."},
-    {"zoo_forward", (PyCFunction)(void (*)(void))py_zoo_forward, METH_FASTCALL, "See gaba.zoo.Model.forward."},
-    {"zoo_profile", (PyCFunction)(void (*)(void))py_zoo_profile, METH_FASTCALL, "See gaba.zoo.Model.profile."},
+    {"zoo_set_impl", (PyCFunction)(void (*)(void))py_zoo_set_impl, METH_FASTCALL,
+     "Reference or fast kernels."},
+    {"zoo_call", (PyCFunction)(void (*)(void))py_zoo_call, METH_FASTCALL,
+     "See gaba.zoo.Model.forward."},
+    {"zoo_forward", (PyCFunction)(void (*)(void))py_zoo_forward, METH_FASTCALL,
+     "See gaba.zoo.Model.forward."},
+    {"zoo_profile", (PyCFunction)(void (*)(void))py_zoo_profile, METH_FASTCALL,
+     "See gaba.zoo.Model.profile."},
     {"zoo_node_seconds", py_zoo_node_seconds, METH_O, "See gaba.zoo.Model.profile."},
-    {"nn_layer", (PyCFunction)(void (*)(void))py_nn_layer, METH_FASTCALL, "One layer over a batch (tests)."},
-    {"nn_batchnorm_fold", (PyCFunction)(void (*)(void))py_nn_batchnorm_fold, METH_FASTCALL, "Batch-norm folding (tests)."},
+    {"nn_layer", (PyCFunction)(void (*)(void))py_nn_layer, METH_FASTCALL,
+     "One layer over a batch (tests)."},
+    {"nn_batchnorm_fold", (PyCFunction)(void (*)(void))py_nn_batchnorm_fold, METH_FASTCALL,
+     "Batch-norm folding (tests)."},
     {NULL, NULL, 0, NULL},
 };

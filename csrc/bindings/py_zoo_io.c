@@ -8,22 +8,28 @@ void gaba_py_zoo_io_indices(const gaba_zoo_tensor *tensors, int n_tensors, int k
         if (tensors[i].kind == kind && tensors[i].io_index < n) idx[tensors[i].io_index] = i;
 }
 
-npy_intp gaba_py_zoo_collect(const char *func, PyObject *tuple, int n, const gaba_zoo_tensor *tensors,
-                             const int *idx, int writeable, void **ptrs, npy_intp batch) {
+npy_intp gaba_py_zoo_collect(const char *func, PyObject *tuple, int n,
+                             const gaba_zoo_tensor *tensors, const int *idx, int writeable,
+                             void **ptrs, npy_intp batch) {
     if (!PyTuple_Check(tuple) || PyTuple_GET_SIZE(tuple) != n) {
         PyErr_Format(PyExc_TypeError, "%s: expected a tuple of %d arrays", func, n);
         return -1;
     }
     for (int k = 0; k < n; k++) {
         const gaba_zoo_tensor *t = &tensors[idx[k]];
-        int dtype = t->dtype == GABA_NN_I32 ? NPY_INT32 : t->dtype == GABA_NN_I8 ? NPY_INT8 : NPY_FLOAT32;
+        int dtype = t->dtype == GABA_NN_I32  ? NPY_INT32
+                    : t->dtype == GABA_NN_I8 ? NPY_INT8
+                                             : NPY_FLOAT32;
         PyObject *obj = PyTuple_GET_ITEM(tuple, k);
         if (!PyArray_Check(obj) || PyArray_TYPE((PyArrayObject *)obj) != dtype ||
             !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)obj) ||
             !PyArray_ISALIGNED((PyArrayObject *)obj) || PyArray_NDIM((PyArrayObject *)obj) < 1 ||
             (writeable && !PyArray_ISWRITEABLE((PyArrayObject *)obj))) {
             PyErr_Format(PyExc_TypeError, "%s: tensor '%s' must be a C-contiguous %s array", func,
-                         t->name, dtype == NPY_INT32 ? "int32" : dtype == NPY_INT8 ? "int8" : "float32");
+                         t->name,
+                         dtype == NPY_INT32  ? "int32"
+                         : dtype == NPY_INT8 ? "int8"
+                                             : "float32");
             return -1;
         }
         PyArrayObject *a = (PyArrayObject *)obj;
@@ -51,7 +57,8 @@ int gaba_py_zoo_outputs_apart(const char *func, PyObject *ins, int n_in, const i
     for (int k = 0; k < n_out; k++) {
         PyObject *o = PyTuple_GET_ITEM(outs, k);
         for (int i = 0; i < n_in + k; i++) {
-            PyObject *other = i < n_in ? PyTuple_GET_ITEM(ins, i) : PyTuple_GET_ITEM(outs, i - n_in);
+            PyObject *other =
+                i < n_in ? PyTuple_GET_ITEM(ins, i) : PyTuple_GET_ITEM(outs, i - n_in);
             if (overlap(o, other)) {
                 PyErr_Format(PyExc_ValueError, "%s: output '%s' shares memory with tensor '%s'",
                              func, tensors[idx_out[k]].name,
@@ -82,8 +89,8 @@ static PyObject *by_name(const gaba_zoo_tensor *tensors, int n, const int *idx, 
 
 // The inputs of a call as a new tuple in input order, or NULL (no error) when
 // they are not exactly the n inputs.
-static PyObject *match_inputs(const gaba_zoo_tensor *tensors, int n, const int *idx,
-                              PyObject *args, PyObject *kwargs) {
+static PyObject *match_inputs(const gaba_zoo_tensor *tensors, int n, const int *idx, PyObject *args,
+                              PyObject *kwargs) {
     Py_ssize_t n_args = PyTuple_GET_SIZE(args), n_kw = kwargs ? PyDict_GET_SIZE(kwargs) : 0;
     if (n_args == 1 && n_kw == 0 && PyDict_Check(PyTuple_GET_ITEM(args, 0)))
         return by_name(tensors, n, idx, PyTuple_GET_ITEM(args, 0));
@@ -154,7 +161,9 @@ PyObject *gaba_py_zoo_call_result(PyObject *outs, int n_out, const int *iout,
 }
 
 int gaba_py_zoo_threads(PyObject *threads, long *n) {
-    *n = threads == Py_None ? gaba_threads_get() : PyLong_Check(threads) ? PyLong_AsLong(threads) : -1;
+    *n = threads == Py_None      ? gaba_threads_get()
+         : PyLong_Check(threads) ? PyLong_AsLong(threads)
+                                 : -1;
     if (*n >= 1 && *n <= GABA_MAX_THREADS) return 0;
     PyErr_Clear(); // the checked path converts or words it
     return -1;
@@ -162,11 +171,12 @@ int gaba_py_zoo_threads(PyObject *threads, long *n) {
 
 PyObject *gaba_py_zoo_raise(gaba_status status, const char *func) {
     if (status == GABA_ERR_ARG)
-        return PyErr_Format(PyExc_ValueError,
-                            "%s: a token id is outside its input's vocabulary", func);
+        return PyErr_Format(PyExc_ValueError, "%s: a token id is outside its input's vocabulary",
+                            func);
     if (status == GABA_ERR_BUSY)
         return PyErr_Format(PyExc_ValueError,
                             "%s: the model is already running in another thread (a model runs "
-                            "one call at a time; use one model per thread)", func);
+                            "one call at a time; use one model per thread)",
+                            func);
     return gaba_py_raise(status, func);
 }

@@ -16,8 +16,9 @@ void gaba_py_zoo_io_indices(const gaba_zoo_tensor *tensors, int n_tensors, int k
 // shape) with one batch for all (batch < 0: the first array's); their data into ptrs.
 // The batch, or -1 with TypeError (the tuple, an array's type, dtype or layout) or
 // ValueError (a shape) set.
-npy_intp gaba_py_zoo_collect(const char *func, PyObject *tuple, int n, const gaba_zoo_tensor *tensors,
-                             const int *idx, int writeable, void **ptrs, npy_intp batch);
+npy_intp gaba_py_zoo_collect(const char *func, PyObject *tuple, int n,
+                             const gaba_zoo_tensor *tensors, const int *idx, int writeable,
+                             void **ptrs, npy_intp batch);
 
 // 0 when no array of `outs` (collected) shares memory with an array of `ins` or another
 // of `outs`; else -1 with ValueError naming both tensors.

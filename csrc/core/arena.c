@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t round_up(size_t bytes) { return (bytes + GABA_ALIGN - 1) & ~(size_t)(GABA_ALIGN - 1); }
+static size_t round_up(size_t bytes) {
+    return (bytes + GABA_ALIGN - 1) & ~(size_t)(GABA_ALIGN - 1);
+}
 
 void *gaba_aligned_alloc(size_t bytes) {
     if (bytes > SIZE_MAX - GABA_ALIGN) return NULL;

@@ -33,8 +33,8 @@ static void probe(gaba_cpu_info *info) {
     info->model = (int)(base_model | ((base_family >= 0x6 ? (a >> 16) & 0xf : 0) << 4));
     int osxsave = (c >> 27) & 1;
     uint64_t xcr0 = osxsave ? read_xcr0() : 0;
-    int os_ymm = (xcr0 & 0x6) == 0x6;     // SSE + AVX state
-    int os_zmm = (xcr0 & 0xe6) == 0xe6;   // + opmask, ZMM_Hi256, Hi16_ZMM
+    int os_ymm = (xcr0 & 0x6) == 0x6;   // SSE + AVX state
+    int os_zmm = (xcr0 & 0xe6) == 0xe6; // + opmask, ZMM_Hi256, Hi16_ZMM
     info->sse42 = (c >> 20) & 1;
     info->avx = os_ymm && ((c >> 28) & 1);
     info->fma = os_ymm && ((c >> 12) & 1);
@@ -59,8 +59,8 @@ static void probe(gaba_cpu_info *info) {
     if (ext_max >= 0x80000004u) {
         unsigned regs[12];
         for (unsigned i = 0; i < 3; i++)
-            __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1],
-                        &regs[4 * i + 2], &regs[4 * i + 3]);
+            __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2],
+                        &regs[4 * i + 3]);
         memcpy(info->brand, regs, 48);
         info->brand[48] = '\0';
         // Trim the padding some vendors put around the brand string.

@@ -34,11 +34,8 @@ gaba_status gaba_isa_parse(const char *name, gaba_isa *isa) {
 
 // One row per kernel family: its table filler, called once with the level.
 static void (*const family_tables[])(gaba_isa) = {
-    gaba_gemm_dispatch_init,
-    gaba_distill_dispatch_init,
-    gaba_quant_dispatch_init,
-    gaba_nn_dispatch_init,
-    gaba_gemm_s8_dispatch_init,
+    gaba_gemm_dispatch_init, gaba_distill_dispatch_init, gaba_quant_dispatch_init,
+    gaba_nn_dispatch_init,   gaba_gemm_s8_dispatch_init,
 };
 
 static gaba_isa active_isa = GABA_ISA_REF;
@@ -60,9 +57,8 @@ static void runtime_init_once(void) {
         }
         if (isa > cpu->best_isa) {
             init_status = GABA_ERR_ISA;
-            snprintf(init_error, sizeof init_error,
-                     "GABA_ISA=%s: this CPU supports at most '%s'", gaba_isa_name(isa),
-                     gaba_isa_name(cpu->best_isa));
+            snprintf(init_error, sizeof init_error, "GABA_ISA=%s: this CPU supports at most '%s'",
+                     gaba_isa_name(isa), gaba_isa_name(cpu->best_isa));
             return;
         }
     }

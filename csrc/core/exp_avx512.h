@@ -1,8 +1,8 @@
 // exp_avx512.h - internal: expf, and the sigmoid and tanh built on it, on
-// 16 lanes for the AVX-512 kernels: Cephes' degree-6 polynomial on the reduced argument with the power of two
-// applied by vscalefps (which also flushes large negative arguments to 0
-// without a special case); about 2 ulp from libm's expf. Include only from
-// *_avx512.c files.
+// 16 lanes for the AVX-512 kernels: Cephes' degree-6 polynomial on the
+// reduced argument with the power of two applied by vscalefps (which also
+// flushes large negative arguments to 0 without a special case); about 2 ulp
+// from libm's expf. Include only from *_avx512.c files.
 #ifndef GABA_CORE_EXP_AVX512_H
 #define GABA_CORE_EXP_AVX512_H
 
@@ -31,7 +31,8 @@ static inline __m512 gaba_exp512(__m512 x) {
 // error a few ulps of 1, so relative error grows for tanh near 0).
 static inline __m512 gaba_sigmoid512(__m512 x) {
     const __m512 one = _mm512_set1_ps(1.0f);
-    return _mm512_div_ps(one, _mm512_add_ps(one, gaba_exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+    return _mm512_div_ps(one,
+                         _mm512_add_ps(one, gaba_exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
 }
 
 static inline __m512 gaba_tanh512(__m512 x) {

@@ -23,15 +23,15 @@ void gaba_openblas_set_path(const char *path) {
 static void load(void) {
     void *lib = dlopen(library_path, RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
-        snprintf(load_error, sizeof load_error, "cannot load OpenBLAS (%.200s): %.250s", library_path,
-                 dlerror());
+        snprintf(load_error, sizeof load_error, "cannot load OpenBLAS (%.200s): %.250s",
+                 library_path, dlerror());
         return;
     }
-#define RESOLVE(field, symbol)                                                              \
-    if (!(*(void **)&api.field = dlsym(lib, #symbol))) {                                  \
-        snprintf(load_error, sizeof load_error, "OpenBLAS at %.200s lacks %s", library_path,  \
-                 #symbol);                                                                  \
-        return;                                                                             \
+#define RESOLVE(field, symbol)                                                                     \
+    if (!(*(void **)&api.field = dlsym(lib, #symbol))) {                                           \
+        snprintf(load_error, sizeof load_error, "OpenBLAS at %.200s lacks %s", library_path,       \
+                 #symbol);                                                                         \
+        return;                                                                                    \
     }
     RESOLVE(cblas_sgemm, scipy_cblas_sgemm)
     RESOLVE(set_num_threads, scipy_openblas_set_num_threads)

@@ -178,8 +178,7 @@ gaba_status gaba_threads_set(int n_threads) {
     return GABA_OK;
 }
 
-gaba_status gaba_parallel_for(int64_t n_tasks, int max_threads, gaba_task_fn fn,
-                              void *ctx) {
+gaba_status gaba_parallel_for(int64_t n_tasks, int max_threads, gaba_task_fn fn, void *ctx) {
     if (n_tasks < 0 || max_threads < 0 || !fn) return GABA_ERR_ARG;
     if (n_tasks == 0) return GABA_OK;
     int threads = gaba_threads_get();

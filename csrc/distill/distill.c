@@ -28,9 +28,9 @@ static void run_rows(void *ctx, int64_t task, int64_t n_tasks) {
     if (hi > jb->n) hi = jb->n;
     gaba_distill_row_fn row = gaba_distill_table.row;
     for (int64_t i = lo; i < hi; i++)
-        jb->losses[i] = row(jb->s + i * jb->rs_s, jb->t + i * jb->rs_t,
-                            jb->labels ? jb->labels[i] : -1, jb->params,
-                            jb->grad ? jb->grad + i * jb->rs_g : NULL);
+        jb->losses[i] =
+            row(jb->s + i * jb->rs_s, jb->t + i * jb->rs_t, jb->labels ? jb->labels[i] : -1,
+                jb->params, jb->grad ? jb->grad + i * jb->rs_g : NULL);
 }
 
 gaba_status gaba_distill_loss_f32(int64_t n, int64_t c, const float *student, int64_t rs_s,

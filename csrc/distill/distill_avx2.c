@@ -57,7 +57,8 @@ double gaba_distill_row_f32_avx2(const float *s, const float *t, int64_t label,
         acc_t = _mm256_add_ps(acc_t, et);
         // p_j = 0 adds nothing (avoids 0 * -inf when the teacher logit is -inf).
         __m256 live = _mm256_cmp_ps(et, zero, _CMP_GT_OQ);
-        acc_dot = _mm256_add_ps(acc_dot, _mm256_and_ps(live, _mm256_mul_ps(et, _mm256_sub_ps(xt, xs))));
+        acc_dot =
+            _mm256_add_ps(acc_dot, _mm256_and_ps(live, _mm256_mul_ps(et, _mm256_sub_ps(xt, xs))));
         if (need_1) acc_1 = _mm256_add_ps(acc_1, _mm256_and_ps(mf, gaba_exp256(ds)));
     }
     double sum_s = hsum(acc_s), sum_t = hsum(acc_t), dot = hsum(acc_dot);

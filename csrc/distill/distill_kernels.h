@@ -7,14 +7,14 @@
 
 // What one row needs; see distill.h for the formulas.
 typedef struct gaba_distill_params {
-    int64_t c;        // classes
-    float inv_t;      // 1 / T
-    double t2;        // T^2, scales KL
-    double w_soft;    // alpha with labels, else 1
-    double w_hard;    // 1 - alpha with labels, else 0
-    float g_soft;     // w_soft * T * grad_scale
-    float g_hard;     // w_hard * grad_scale
-    int unit_t;       // T == 1: the CE softmax is the T-softmax
+    int64_t c;     // classes
+    float inv_t;   // 1 / T
+    double t2;     // T^2, scales KL
+    double w_soft; // alpha with labels, else 1
+    double w_hard; // 1 - alpha with labels, else 0
+    float g_soft;  // w_soft * T * grad_scale
+    float g_hard;  // w_hard * grad_scale
+    int unit_t;    // T == 1: the CE softmax is the T-softmax
 } gaba_distill_params;
 
 // Returns loss_i for one row (student s, teacher t, label or -1) and, when

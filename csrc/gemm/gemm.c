@@ -34,18 +34,19 @@ typedef gaba_status (*gemm_fn)(int64_t m, int64_t n, int64_t k, float alpha, con
 #define OPENBLAS_MIN_KC 256
 #define REF_PIECE_MACS (1.0 * (1 << 21))
 
-static gaba_status run_pieces(gemm_fn fn, double piece_macs, int64_t min_kc, int64_t m,
-                              int64_t n, int64_t k, float alpha, const float *a, int64_t rs_a,
-                              int64_t cs_a, const float *b, int64_t rs_b, int64_t cs_b,
-                              float beta, float *c, int64_t rs_c, int64_t cs_c,
-                              const float *bias, gaba_act act) {
+static gaba_status run_pieces(gemm_fn fn, double piece_macs, int64_t min_kc, int64_t m, int64_t n,
+                              int64_t k, float alpha, const float *a, int64_t rs_a, int64_t cs_a,
+                              const float *b, int64_t rs_b, int64_t cs_b, float beta, float *c,
+                              int64_t rs_c, int64_t cs_c, const float *bias, gaba_act act) {
     int64_t mb = m, nb = n, kc = k;
     if (gaba_interrupt_watched() && (double)m * (double)n * (double)k > piece_macs) {
         if (min_kc > k) min_kc = k;
         // Halving the longer side keeps tiles square: the least repacking.
         while ((double)mb * (double)nb * (double)min_kc > piece_macs && (mb > 1 || nb > 1)) {
-            if (mb >= nb) mb = (mb + 1) / 2;
-            else nb = (nb + 1) / 2;
+            if (mb >= nb)
+                mb = (mb + 1) / 2;
+            else
+                nb = (nb + 1) / 2;
         }
         double fit = piece_macs / ((double)mb * (double)nb);
         kc = fit >= (double)k ? k : fit <= (double)min_kc ? min_kc : (int64_t)fit;
@@ -56,22 +57,21 @@ static gaba_status run_pieces(gemm_fn fn, double piece_macs, int64_t min_kc, int
                 if (gaba_interrupt_poll()) return GABA_ERR_INTERRUPTED;
                 int last = k - p <= kc;
                 gaba_status status =
-                    fn(m - i < mb ? m - i : mb, n - j < nb ? n - j : nb, last ? k - p : kc,
-                       alpha, a + i * rs_a + p * cs_a, rs_a, cs_a, b + p * rs_b + j * cs_b, rs_b,
-                       cs_b, p == 0 ? beta : 1.0f, c + i * rs_c + j * cs_c, rs_c, cs_c,
+                    fn(m - i < mb ? m - i : mb, n - j < nb ? n - j : nb, last ? k - p : kc, alpha,
+                       a + i * rs_a + p * cs_a, rs_a, cs_a, b + p * rs_b + j * cs_b, rs_b, cs_b,
+                       p == 0 ? beta : 1.0f, c + i * rs_c + j * cs_c, rs_c, cs_c,
                        last && bias ? bias + j : NULL, last ? act : GABA_ACT_NONE);
                 if (status != GABA_OK) return status;
             }
     return GABA_OK;
 }
 
-gaba_status gaba_gemm_f32(gaba_gemm_backend backend, int64_t m, int64_t n, int64_t k,
-                          float alpha, const float *a, int64_t rs_a, int64_t cs_a,
-                          const float *b, int64_t rs_b, int64_t cs_b, float beta, float *c,
-                          int64_t rs_c, int64_t cs_c, const float *bias, gaba_act act) {
+gaba_status gaba_gemm_f32(gaba_gemm_backend backend, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float *a, int64_t rs_a, int64_t cs_a, const float *b, int64_t rs_b,
+                          int64_t cs_b, float beta, float *c, int64_t rs_c, int64_t cs_c,
+                          const float *bias, gaba_act act) {
     if (m < 0 || n < 0 || k < 0) return GABA_ERR_SHAPE;
-    if (act != GABA_ACT_NONE && act != GABA_ACT_RELU && act != GABA_ACT_RELU6)
-        return GABA_ERR_ARG;
+    if (act != GABA_ACT_NONE && act != GABA_ACT_RELU && act != GABA_ACT_RELU6) return GABA_ERR_ARG;
     if (m == 0 || n == 0) return GABA_OK;
     if (!c || (k > 0 && (!a || !b))) return GABA_ERR_ARG;
     gaba_status status = gaba_runtime_init();
@@ -129,8 +129,8 @@ static void batch_task(void *ctx, int64_t i, int64_t n_tasks) {
         return;
     }
     gaba_status st = gaba_gemm_f32(j->backend, j->m, j->n, j->k, j->alpha, j->a + i * j->bs_a,
-                                   j->rs_a, j->cs_a, j->b + i * j->bs_b, j->rs_b, j->cs_b,
-                                   j->beta, j->c + i * j->bs_c, j->rs_c, j->cs_c, j->bias, j->act);
+                                   j->rs_a, j->cs_a, j->b + i * j->bs_b, j->rs_b, j->cs_b, j->beta,
+                                   j->c + i * j->bs_c, j->rs_c, j->cs_c, j->bias, j->act);
     if (st != GABA_OK) j->status = st;
 }
 
@@ -139,20 +139,19 @@ static void batch_task(void *ctx, int64_t i, int64_t n_tasks) {
 // GEMMs then run single-threaded: the pool is busy).
 #define BATCH_PARALLEL_MACS (12.0 * 1024 * 1024)
 
-gaba_status gaba_gemm_f32_batched(gaba_gemm_backend backend, int64_t batch, int64_t m,
-                                  int64_t n, int64_t k, float alpha, const float *a,
-                                  int64_t bs_a, int64_t rs_a, int64_t cs_a, const float *b,
-                                  int64_t bs_b, int64_t rs_b, int64_t cs_b, float beta,
-                                  float *c, int64_t bs_c, int64_t rs_c, int64_t cs_c,
-                                  const float *bias, gaba_act act) {
+gaba_status gaba_gemm_f32_batched(gaba_gemm_backend backend, int64_t batch, int64_t m, int64_t n,
+                                  int64_t k, float alpha, const float *a, int64_t bs_a,
+                                  int64_t rs_a, int64_t cs_a, const float *b, int64_t bs_b,
+                                  int64_t rs_b, int64_t cs_b, float beta, float *c, int64_t bs_c,
+                                  int64_t rs_c, int64_t cs_c, const float *bias, gaba_act act) {
     if (batch < 0) return GABA_ERR_SHAPE;
     if (batch == 0 || m == 0 || n == 0) return m < 0 || n < 0 || k < 0 ? GABA_ERR_SHAPE : GABA_OK;
     if (batch > 1 && m > 0 && n > 0 && bs_c == 0) return GABA_ERR_ARG; // outputs would collide
-    batch_job job = {backend, m, n, k, alpha, beta, a, bs_a, rs_a, cs_a, b, bs_b, rs_b, cs_b,
-                     c, bs_c, rs_c, cs_c, bias, act, GABA_OK};
+    batch_job job = {backend, m,    n,    k, alpha, beta, a,    bs_a, rs_a, cs_a,   b,
+                     bs_b,    rs_b, cs_b, c, bs_c,  rs_c, cs_c, bias, act,  GABA_OK};
     double macs = (double)m * (double)n * (double)k;
-    int parallel = batch > 1 && macs < BATCH_PARALLEL_MACS &&
-                   macs * (double)batch >= BATCH_PARALLEL_MACS;
+    int parallel =
+        batch > 1 && macs < BATCH_PARALLEL_MACS && macs * (double)batch >= BATCH_PARALLEL_MACS;
     if (parallel) {
         gaba_status st = gaba_runtime_init();
         if (st != GABA_OK) return st;

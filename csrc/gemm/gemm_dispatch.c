@@ -4,12 +4,15 @@
 #include "gemm_kernels.h"
 #include "../core/dispatch.h"
 
-#define LEVEL(isa, ISA)                                                                     \
-    {                                                                                       \
-        .epilogue = gaba_gemm_epilogue_f32_##isa, .ukr = gaba_gemm_ukr_f32_##isa,           \
-        .ukr_direct = gaba_gemm_ukr_direct_f32_##isa, .gemv = gaba_gemm_gemv_f32_##isa,     \
-        .peak = gaba_gemm_peak_f32_##isa,                                                   \
-        .mr = GABA_GEMM_MR_##ISA, .nr = GABA_GEMM_NR_##ISA,                                 \
+#define LEVEL(isa, ISA)                                                                            \
+    {                                                                                              \
+        .epilogue = gaba_gemm_epilogue_f32_##isa,                                                  \
+        .ukr = gaba_gemm_ukr_f32_##isa,                                                            \
+        .ukr_direct = gaba_gemm_ukr_direct_f32_##isa,                                              \
+        .gemv = gaba_gemm_gemv_f32_##isa,                                                          \
+        .peak = gaba_gemm_peak_f32_##isa,                                                          \
+        .mr = GABA_GEMM_MR_##ISA,                                                                  \
+        .nr = GABA_GEMM_NR_##ISA,                                                                  \
     }
 
 gaba_gemm_kernels gaba_gemm_table = LEVEL(ref, REF);
@@ -54,8 +57,7 @@ static void peak_task(void *ctx, int64_t task, int64_t n_tasks) {
 }
 
 gaba_status gaba_gemm_peak_gflops(int threads, double seconds, double *gflops) {
-    if (threads < 1 || threads > GABA_MAX_THREADS || !(seconds > 0) || !gflops)
-        return GABA_ERR_ARG;
+    if (threads < 1 || threads > GABA_MAX_THREADS || !(seconds > 0) || !gflops) return GABA_ERR_ARG;
     gaba_status status = gaba_runtime_init();
     if (status != GABA_OK) return status;
     // Short repeats (~2 ms) and many of them, the best counting: on a shared

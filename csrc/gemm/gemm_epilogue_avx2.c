@@ -24,7 +24,6 @@ void gaba_gemm_epilogue_f32_avx2(int64_t m, int64_t n, float *c, int64_t rs_c, i
             _mm256_storeu_ps(row + j, v);
         }
         if (n8 < n)
-            gaba_gemm_epilogue_f32_ref(1, n - n8, row + n8, rs_c, 1, bias ? bias + n8 : NULL,
-                                       act);
+            gaba_gemm_epilogue_f32_ref(1, n - n8, row + n8, rs_c, 1, bias ? bias + n8 : NULL, act);
     }
 }

@@ -5,8 +5,8 @@
 
 #include <immintrin.h>
 
-void gaba_gemm_epilogue_f32_avx512(int64_t m, int64_t n, float *c, int64_t rs_c,
-                                   int64_t cs_c, const float *bias, gaba_act act) {
+void gaba_gemm_epilogue_f32_avx512(int64_t m, int64_t n, float *c, int64_t rs_c, int64_t cs_c,
+                                   const float *bias, gaba_act act) {
     if (cs_c != 1 && n > 1) {
         gaba_gemm_epilogue_f32_ref(m, n, c, rs_c, cs_c, bias, act);
         return;

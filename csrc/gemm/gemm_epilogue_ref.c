@@ -11,8 +11,10 @@ void gaba_gemm_epilogue_f32_ref(int64_t m, int64_t n, float *c, int64_t rs_c, in
             if (bias) v += bias[j];
             // `v > 0 ? v : 0` would keep NaN; fmaxf would drop it. Keep it,
             // as PyTorch's relu does.
-            if (act == GABA_ACT_RELU) v = v < 0.0f ? 0.0f : v;
-            else if (act == GABA_ACT_RELU6) v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+            if (act == GABA_ACT_RELU)
+                v = v < 0.0f ? 0.0f : v;
+            else if (act == GABA_ACT_RELU6)
+                v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
             c[i * rs_c + j * cs_c] = v;
         }
     }

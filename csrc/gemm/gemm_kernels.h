@@ -26,39 +26,38 @@ typedef struct gaba_gemm_epi {
     float beta;        // 0: C is written, never read
     const float *bias; // (nr) at the tile's first column, or NULL
     gaba_act act;
-    int last;          // apply bias and act (the last k block)
+    int last; // apply bias and act (the last k block)
 } gaba_gemm_epi;
 
-typedef void (*gaba_gemm_epilogue_fn)(int64_t m, int64_t n, float *c, int64_t rs_c,
-                                      int64_t cs_c, const float *bias, gaba_act act);
-typedef void (*gaba_gemm_ukr_fn)(int64_t k, const float *a, // (k, MR) packed
-                                 const float *b,            // (k, NR) packed
+typedef void (*gaba_gemm_epilogue_fn)(int64_t m, int64_t n, float *c, int64_t rs_c, int64_t cs_c,
+                                      const float *bias, gaba_act act);
+typedef void (*gaba_gemm_ukr_fn)(int64_t k, const float *a,            // (k, MR) packed
+                                 const float *b,                       // (k, NR) packed
                                  float *c, int64_t rs_c, int64_t cs_c, // (mr, nr)
                                  int64_t mr, int64_t nr, const gaba_gemm_epi *epi);
 typedef void (*gaba_gemm_ukr_direct_fn)(int64_t k, const float *a, int64_t rs_a,
-                                        int64_t cs_a,                // (mr, k)
-                                        const float *b, int64_t rs_b, // (k, nr), unit cs
+                                        int64_t cs_a,                         // (mr, k)
+                                        const float *b, int64_t rs_b,         // (k, nr), unit cs
                                         float *c, int64_t rs_c, int64_t cs_c, // (mr, nr)
                                         int64_t mr, int64_t nr, const gaba_gemm_epi *epi);
 // t[j] = sum_p x[p] * B[p, j] for j < n (n <= GABA_GEMV_CHUNK): the dot
 // products of a GEMV, before any scaling. Any strides.
 #define GABA_GEMV_CHUNK 256
 typedef void (*gaba_gemm_gemv_fn)(int64_t n, int64_t k, const float *x, int64_t inc_x, // (k)
-                                  const float *b, int64_t rs_b, int64_t cs_b, // (k, n)
-                                  float *t);                                  // (n)
+                                  const float *b, int64_t rs_b, int64_t cs_b,          // (k, n)
+                                  float *t);                                           // (n)
 
-#define GABA_GEMM_DECLARE(isa)                                                               \
-    void gaba_gemm_epilogue_f32_##isa(int64_t m, int64_t n, float *c, int64_t rs_c,        \
-                                      int64_t cs_c, const float *bias, gaba_act act);       \
-    void gaba_gemm_ukr_f32_##isa(int64_t k, const float *a, const float *b, float *c,      \
-                                 int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,       \
-                                 const gaba_gemm_epi *epi);                                 \
-    void gaba_gemm_ukr_direct_f32_##isa(int64_t k, const float *a, int64_t rs_a,           \
-                                        int64_t cs_a, const float *b, int64_t rs_b,        \
-                                        float *c, int64_t rs_c, int64_t cs_c, int64_t mr,  \
-                                        int64_t nr, const gaba_gemm_epi *epi);             \
-    void gaba_gemm_gemv_f32_##isa(int64_t n, int64_t k, const float *x, int64_t inc_x,     \
-                                  const float *b, int64_t rs_b, int64_t cs_b, float *t); \
+#define GABA_GEMM_DECLARE(isa)                                                                     \
+    void gaba_gemm_epilogue_f32_##isa(int64_t m, int64_t n, float *c, int64_t rs_c, int64_t cs_c,  \
+                                      const float *bias, gaba_act act);                            \
+    void gaba_gemm_ukr_f32_##isa(int64_t k, const float *a, const float *b, float *c,              \
+                                 int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,               \
+                                 const gaba_gemm_epi *epi);                                        \
+    void gaba_gemm_ukr_direct_f32_##isa(                                                           \
+        int64_t k, const float *a, int64_t rs_a, int64_t cs_a, const float *b, int64_t rs_b,       \
+        float *c, int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr, const gaba_gemm_epi *epi);   \
+    void gaba_gemm_gemv_f32_##isa(int64_t n, int64_t k, const float *x, int64_t inc_x,             \
+                                  const float *b, int64_t rs_b, int64_t cs_b, float *t);           \
     double gaba_gemm_peak_f32_##isa(int64_t iters);
 GABA_GEMM_DECLARE(ref)
 GABA_GEMM_DECLARE(avx2)
@@ -83,7 +82,7 @@ typedef struct gaba_gemm_kernels {
     gaba_gemm_ukr_fn ukr;
     gaba_gemm_ukr_direct_fn ukr_direct;
     gaba_gemm_gemv_fn gemv;
-    double (*peak)(int64_t iters); // runs iters FMA steps, returns the flops done
+    double (*peak)(int64_t iters);   // runs iters FMA steps, returns the flops done
     gaba_gemm_pack_a_fn pack_a_rows; // or NULL
     int mr, nr;
 } gaba_gemm_kernels;
@@ -98,8 +97,10 @@ static inline float gaba_gemm_finish1(float acc, const float *c, const gaba_gemm
     if (e->beta != 0.0f) v = e->beta * *c + v;
     if (e->last) {
         if (bias) v += *bias;
-        if (e->act == GABA_ACT_RELU) v = v < 0.0f ? 0.0f : v;
-        else if (e->act == GABA_ACT_RELU6) v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+        if (e->act == GABA_ACT_RELU)
+            v = v < 0.0f ? 0.0f : v;
+        else if (e->act == GABA_ACT_RELU6)
+            v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
     }
     return v;
 }

@@ -201,8 +201,7 @@ static gaba_status run_blocked(const problem *p, atomic_int *shared) {
         for (int64_t pc = 0; pc < p->k; pc += blocks.kc) {
             int64_t kc = p->k - pc < blocks.kc ? p->k - pc : blocks.kc;
             pack_b(kc, nc, p->b + pc * p->rs_b + jc * p->cs_b, p->rs_b, p->cs_b, nr_t, bpack);
-            gaba_gemm_epi epi = {p->alpha, pc == 0 ? p->beta : 1.0f, NULL, p->act,
-                                 pc + kc == p->k};
+            gaba_gemm_epi epi = {p->alpha, pc == 0 ? p->beta : 1.0f, NULL, p->act, pc + kc == p->k};
             for (int64_t ic = 0; ic < p->m; ic += blocks.mc) {
                 gaba_status status = gaba_gemm_next_block(shared);
                 if (status != GABA_OK) return status;
@@ -214,8 +213,8 @@ static gaba_status run_blocked(const problem *p, atomic_int *shared) {
                     for (int64_t ir = 0; ir < mc; ir += mr_t) {
                         int64_t mr = mc - ir < mr_t ? mc - ir : mr_t;
                         kt->ukr(kc, apack + ir * kc, bpack + jr * kc,
-                                p->c + (ic + ir) * p->rs_c + (jc + jr) * p->cs_c, p->rs_c,
-                                p->cs_c, mr, nr, &epi);
+                                p->c + (ic + ir) * p->rs_c + (jc + jr) * p->cs_c, p->rs_c, p->cs_c,
+                                mr, nr, &epi);
                     }
                 }
             }
@@ -239,7 +238,8 @@ static gaba_status run_direct(const problem *p) {
         float *dense = scratch((size_t)(p->k * p->n));
         if (!dense) return GABA_ERR_NOMEM;
         for (int64_t q = 0; q < p->k; q++)
-            for (int64_t j = 0; j < p->n; j++) dense[q * p->n + j] = p->b[q * p->rs_b + j * p->cs_b];
+            for (int64_t j = 0; j < p->n; j++)
+                dense[q * p->n + j] = p->b[q * p->rs_b + j * p->cs_b];
         b = dense;
         rs_b = p->n;
     }
@@ -253,8 +253,7 @@ static gaba_status run_direct(const problem *p) {
             for (int64_t ir = i0; ir < i1; ir += kt->mr) {
                 int64_t mr = i1 - ir < kt->mr ? i1 - ir : kt->mr;
                 kt->ukr_direct(p->k, p->a + ir * p->rs_a, p->rs_a, p->cs_a, b + jr, rs_b,
-                               p->c + ir * p->rs_c + jr * p->cs_c, p->rs_c, p->cs_c, mr, nr,
-                               &epi);
+                               p->c + ir * p->rs_c + jr * p->cs_c, p->rs_c, p->cs_c, mr, nr, &epi);
             }
         }
     }
@@ -325,7 +324,8 @@ static void slab_task(void *ctx, int64_t task, int64_t n_tasks) {
     int64_t total = job->split_m ? job->p.m : job->p.n;
     if (lo >= total) return;
     int64_t len = total - lo < job->step ? total - lo : job->step;
-    problem s = job->split_m ? slab(&job->p, lo, len, 0, job->p.n) : slab(&job->p, 0, job->p.m, lo, len);
+    problem s =
+        job->split_m ? slab(&job->p, lo, len, 0, job->p.n) : slab(&job->p, 0, job->p.m, lo, len);
     gaba_status st = run_blocked(&s, &job->status);
     if (st != GABA_OK) atomic_store(&job->status, st);
 }
@@ -351,7 +351,8 @@ static void pack_b_task(void *ctx, int64_t task, int64_t n_tasks) {
     int nr_t = gaba_gemm_table.nr;
     int64_t j0 = task * job->slivers_per_task * nr_t;
     if (j0 >= job->nc) return;
-    int64_t cols = job->nc - j0 < job->slivers_per_task * nr_t ? job->nc - j0 : job->slivers_per_task * nr_t;
+    int64_t cols =
+        job->nc - j0 < job->slivers_per_task * nr_t ? job->nc - j0 : job->slivers_per_task * nr_t;
     pack_b(job->kc, cols, p->b + job->pc * p->rs_b + (job->jc + j0) * p->cs_b, p->rs_b, p->cs_b,
            nr_t, job->bpack + j0 * job->kc);
 }
@@ -381,8 +382,8 @@ static void row_block_task(void *ctx, int64_t task, int64_t n_tasks) {
         for (int64_t ir = 0; ir < mc; ir += kt->mr) {
             int64_t mr = mc - ir < kt->mr ? mc - ir : kt->mr;
             kt->ukr(job->kc, apack + ir * job->kc, job->bpack + jr * job->kc,
-                    p->c + (ic + ir) * p->rs_c + (job->jc + jr) * p->cs_c, p->rs_c, p->cs_c, mr,
-                    nr, &epi);
+                    p->c + (ic + ir) * p->rs_c + (job->jc + jr) * p->cs_c, p->rs_c, p->cs_c, mr, nr,
+                    &epi);
         }
     }
 }
@@ -434,11 +435,10 @@ static int pick_threads(const problem *p) {
 #define DIRECT_MACS (96.0 * 96 * 96)
 #define DIRECT_K 384
 
-gaba_status gaba_gemm_f32_native(int64_t m, int64_t n, int64_t k, float alpha,
-                                 const float *a, int64_t rs_a, int64_t cs_a,
-                                 const float *b, int64_t rs_b, int64_t cs_b, float beta,
-                                 float *c, int64_t rs_c, int64_t cs_c, const float *bias,
-                                 gaba_act act) {
+gaba_status gaba_gemm_f32_native(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                                 int64_t rs_a, int64_t cs_a, const float *b, int64_t rs_b,
+                                 int64_t cs_b, float beta, float *c, int64_t rs_c, int64_t cs_c,
+                                 const float *bias, gaba_act act) {
     pthread_once(&blocks_once, blocks_init);
     if (m == 1) {
         gemv_job g = {n, k, alpha, beta, a, cs_a, b, rs_b, cs_b, c, cs_c, bias, 1, act, GABA_OK};
@@ -460,7 +460,8 @@ gaba_status gaba_gemm_f32_native(int64_t m, int64_t n, int64_t k, float alpha,
     atomic_init(&job.status, GABA_OK);
     // Few rows: column slabs, each thread with its own panels.
     job.split_m = m >= n;
-    int64_t total = job.split_m ? m : n, unit = job.split_m ? gaba_gemm_table.mr : gaba_gemm_table.nr;
+    int64_t total = job.split_m ? m : n,
+            unit = job.split_m ? gaba_gemm_table.mr : gaba_gemm_table.nr;
     job.step = round_up((total + threads - 1) / threads, unit);
     gaba_parallel_for(threads, threads, slab_task, &job);
     return (gaba_status)atomic_load(&job.status);

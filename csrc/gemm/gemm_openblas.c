@@ -28,8 +28,12 @@ static void sync_threads(const gaba_openblas_api *blas) {
 static int as_operand(int col_major, int64_t rows, int64_t cols, int64_t rs, int64_t cs,
                       enum CBLAS_TRANSPOSE *trans, blasint *ld) {
     if (col_major) {
-        int64_t t = rows; rows = cols; cols = t;
-        t = rs; rs = cs; cs = t;
+        int64_t t = rows;
+        rows = cols;
+        cols = t;
+        t = rs;
+        rs = cs;
+        cs = t;
     }
     int64_t need = cols > 1 ? cols : 1;
     int64_t lead = rows <= 1 ? need : rs;
@@ -59,10 +63,9 @@ static float *pack(int col_major, int64_t rows, int64_t cols, const float *src, 
     return dst;
 }
 
-gaba_status gaba_gemm_f32_openblas(int64_t m, int64_t n, int64_t k, float alpha,
-                                   const float *a, int64_t rs_a, int64_t cs_a,
-                                   const float *b, int64_t rs_b, int64_t cs_b,
-                                   float beta, float *c, int64_t rs_c, int64_t cs_c,
+gaba_status gaba_gemm_f32_openblas(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                                   int64_t rs_a, int64_t cs_a, const float *b, int64_t rs_b,
+                                   int64_t cs_b, float beta, float *c, int64_t rs_c, int64_t cs_c,
                                    const float *bias, gaba_act act) {
     if (m > INT_MAX || n > INT_MAX || k > INT_MAX) return GABA_ERR_NO_IMPL;
     const gaba_openblas_api *blas = gaba_openblas();
@@ -91,14 +94,20 @@ gaba_status gaba_gemm_f32_openblas(int64_t m, int64_t n, int64_t k, float alpha,
     float *a_copy = NULL, *b_copy = NULL;
     if (!as_operand(col_major, m, k, rs_a, cs_a, &trans_a, &lda)) {
         a_copy = pack(col_major, m, k, a, rs_a, cs_a);
-        if (!a_copy) { status = GABA_ERR_NOMEM; goto done; }
+        if (!a_copy) {
+            status = GABA_ERR_NOMEM;
+            goto done;
+        }
         a = a_copy;
         trans_a = CblasNoTrans;
         lda = (blasint)(col_major ? m : k);
     }
     if (!as_operand(col_major, k, n, rs_b, cs_b, &trans_b, &ldb)) {
         b_copy = pack(col_major, k, n, b, rs_b, cs_b);
-        if (!b_copy) { status = GABA_ERR_NOMEM; goto done; }
+        if (!b_copy) {
+            status = GABA_ERR_NOMEM;
+            goto done;
+        }
         b = b_copy;
         trans_b = CblasNoTrans;
         ldb = (blasint)(col_major ? k : n);

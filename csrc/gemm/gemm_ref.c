@@ -4,11 +4,10 @@
 // optimised in place.
 #include "gemm_kernels.h"
 
-gaba_status gaba_gemm_f32_ref(int64_t m, int64_t n, int64_t k, float alpha,
-                              const float *a, int64_t rs_a, int64_t cs_a,
-                              const float *b, int64_t rs_b, int64_t cs_b, float beta,
-                              float *c, int64_t rs_c, int64_t cs_c, const float *bias,
-                              gaba_act act) {
+gaba_status gaba_gemm_f32_ref(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                              int64_t rs_a, int64_t cs_a, const float *b, int64_t rs_b,
+                              int64_t cs_b, float beta, float *c, int64_t rs_c, int64_t cs_c,
+                              const float *bias, gaba_act act) {
     for (int64_t i = 0; i < m; i++) {
         for (int64_t j = 0; j < n; j++) {
             float acc = 0.0f;

@@ -160,7 +160,8 @@ static gaba_status s8_blocked(const s8_problem *p, atomic_int *shared) {
             // (a + 128) b summed over k, minus 128 * sum_k b: wrapping int32.
             for (int64_t j = 0; j < nc; j++) {
                 uint32_t sum = 0;
-                for (int64_t q = 0; q < p->k; q++) sum += (uint32_t)(int32_t)p->b[q * p->rs_b + (jc + j) * p->cs_b];
+                for (int64_t q = 0; q < p->k; q++)
+                    sum += (uint32_t)(int32_t)p->b[q * p->rs_b + (jc + j) * p->cs_b];
                 col_add[j] = (int32_t)(0u - 128u * sum);
             }
         }
@@ -179,8 +180,8 @@ static gaba_status s8_blocked(const s8_problem *p, atomic_int *shared) {
                     for (int64_t ir = 0; ir < mc; ir += mr_t) {
                         int64_t mr = mc - ir < mr_t ? mc - ir : mr_t;
                         kt->ukr(kg, apack + ir * kg * 4, bpack + jr * kg * 4,
-                                p->c + (ic + ir) * p->rs_c + (jc + jr) * p->cs_c, p->rs_c,
-                                p->cs_c, mr, nr, add, pc > 0);
+                                p->c + (ic + ir) * p->rs_c + (jc + jr) * p->cs_c, p->rs_c, p->cs_c,
+                                mr, nr, add, pc > 0);
                     }
                 }
             }
@@ -244,15 +245,15 @@ static gaba_status gemm_s8(s8_problem *p) {
 }
 
 gaba_status gaba_gemm_u8s8s32(int64_t m, int64_t n, int64_t k, const uint8_t *a, int64_t rs_a,
-                              int64_t cs_a, const int8_t *b, int64_t rs_b, int64_t cs_b,
-                              int32_t *c, int64_t rs_c, int64_t cs_c) {
+                              int64_t cs_a, const int8_t *b, int64_t rs_b, int64_t cs_b, int32_t *c,
+                              int64_t rs_c, int64_t cs_c) {
     s8_problem p = {m, n, k, a, 0, rs_a, cs_a, b, rs_b, cs_b, c, rs_c, cs_c};
     return gemm_s8(&p);
 }
 
 gaba_status gaba_gemm_s8s8s32(int64_t m, int64_t n, int64_t k, const int8_t *a, int64_t rs_a,
-                              int64_t cs_a, const int8_t *b, int64_t rs_b, int64_t cs_b,
-                              int32_t *c, int64_t rs_c, int64_t cs_c) {
+                              int64_t cs_a, const int8_t *b, int64_t rs_b, int64_t cs_b, int32_t *c,
+                              int64_t rs_c, int64_t cs_c) {
     s8_problem p = {m, n, k, (const uint8_t *)a, 0x80, rs_a, cs_a, b, rs_b, cs_b, c, rs_c, cs_c};
     return gemm_s8(&p);
 }
@@ -326,8 +327,9 @@ gaba_status gaba_gemm_requantize_s32_s8(int64_t m, int64_t n, const int32_t *acc
             int64_t q = per_channel ? j : 0;
             int32_t x = acc[i * rs_acc + j * cs_acc];
             if (bias) x = (int32_t)((uint32_t)x + (uint32_t)bias[j]);
-            int64_t v = (int64_t)gaba_gemm_multiply_by_quantized_multiplier(x, multiplier[q], shift[q]) +
-                        zero_point;
+            int64_t v =
+                (int64_t)gaba_gemm_multiply_by_quantized_multiplier(x, multiplier[q], shift[q]) +
+                zero_point;
             v = v < act_min ? act_min : v > act_max ? act_max : v;
             out[i * rs_out + j * cs_out] = (int8_t)v;
         }

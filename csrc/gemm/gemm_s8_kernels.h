@@ -18,9 +18,9 @@ typedef void (*gaba_gemm_s8_ukr_fn)(int64_t kg, const uint8_t *a, const int8_t *
                                     int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,
                                     const int32_t *col_add, int accumulate);
 
-#define GABA_GEMM_S8_DECLARE(isa)                                                           \
-    void gaba_gemm_s8_ukr_##isa(int64_t kg, const uint8_t *a, const int8_t *b, int32_t *c,  \
-                                int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,         \
+#define GABA_GEMM_S8_DECLARE(isa)                                                                  \
+    void gaba_gemm_s8_ukr_##isa(int64_t kg, const uint8_t *a, const int8_t *b, int32_t *c,         \
+                                int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,                \
                                 const int32_t *col_add, int accumulate);
 GABA_GEMM_S8_DECLARE(ref)
 GABA_GEMM_S8_DECLARE(avx2)

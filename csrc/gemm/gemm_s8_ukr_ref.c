@@ -7,9 +7,9 @@
 #define MR 4
 #define NR 8
 
-void gaba_gemm_s8_ukr_ref(int64_t kg, const uint8_t *a, const int8_t *b, int32_t *c,
-                          int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,
-                          const int32_t *col_add, int accumulate) {
+void gaba_gemm_s8_ukr_ref(int64_t kg, const uint8_t *a, const int8_t *b, int32_t *c, int64_t rs_c,
+                          int64_t cs_c, int64_t mr, int64_t nr, const int32_t *col_add,
+                          int accumulate) {
     uint32_t acc[MR][NR] = {{0}};
     for (int64_t g = 0; g < kg; g++, a += 4 * MR, b += 4 * NR)
         for (int i = 0; i < MR; i++)

@@ -35,8 +35,8 @@ int gaba_gemm_auto_class(int64_t m, int64_t n, int64_t k) {
     if ((m <= 32 || n <= 32) && (double)m * (double)n * (double)k > 48.0 * 48 * 48) return 1;
     // The geometric mean size, bucketed by powers of two around 32..1024.
     double macs = (double)m * (double)n * (double)k;
-    static const double edges[] = {24.0 * 24 * 24,   48.0 * 48 * 48,   96.0 * 96 * 96,
-                                   192.0 * 192 * 192, 384.0 * 384 * 384, 768.0 * 768 * 768,
+    static const double edges[] = {24.0 * 24 * 24,      48.0 * 48 * 48,    96.0 * 96 * 96,
+                                   192.0 * 192 * 192,   384.0 * 384 * 384, 768.0 * 768 * 768,
                                    1536.0 * 1536 * 1536};
     int c = 2;
     while (c - 2 < (int)(sizeof edges / sizeof edges[0]) && macs > edges[c - 2]) c++;
@@ -57,7 +57,7 @@ gaba_status gaba_gemm_auto_set(int shape_class, int threads, gaba_gemm_backend b
 gaba_gemm_backend gaba_gemm_auto_get(int shape_class, int threads) {
     if (shape_class < 0 || shape_class >= GABA_GEMM_CLASSES) return GABA_GEMM_NATIVE;
     return (gaba_gemm_backend)atomic_load_explicit(&table[threads > 1][shape_class],
-                                                    memory_order_relaxed);
+                                                   memory_order_relaxed);
 }
 
 gaba_gemm_backend gaba_gemm_auto_pick(int64_t m, int64_t n, int64_t k) {

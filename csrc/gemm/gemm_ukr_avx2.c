@@ -30,8 +30,10 @@ static inline void store8(float *c, int64_t n, __m256 acc, const gaba_gemm_epi *
         if (e->act != GABA_ACT_NONE) v = _mm256_max_ps(_mm256_setzero_ps(), v);
         if (e->act == GABA_ACT_RELU6) v = _mm256_min_ps(_mm256_set1_ps(6.0f), v);
     }
-    if (n >= 8) _mm256_storeu_ps(c, v);
-    else _mm256_maskstore_ps(c, mask, v);
+    if (n >= 8)
+        _mm256_storeu_ps(c, v);
+    else
+        _mm256_maskstore_ps(c, mask, v);
 }
 
 static inline void store_row(float *c, int64_t cs_c, int64_t nr, __m256 lo, __m256 hi,
@@ -51,17 +53,17 @@ static inline void store_row(float *c, int64_t cs_c, int64_t nr, __m256 lo, __m2
 
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define DECL(i) __m256 c##i##a = _mm256_setzero_ps(), c##i##b = _mm256_setzero_ps();
-#define STORE(i) \
+#define STORE(i)                                                                                   \
     if (i < mr) store_row(c + i * rs_c, cs_c, nr, c##i##a, c##i##b, epi);
 
 void gaba_gemm_ukr_f32_avx2(int64_t k, const float *a, const float *b, float *c, int64_t rs_c,
                             int64_t cs_c, int64_t mr, int64_t nr, const gaba_gemm_epi *epi) {
     ROWS(DECL)
-#define FMA(i)                                                                              \
-    {                                                                                       \
-        __m256 ai = _mm256_broadcast_ss(a + i);                                             \
-        c##i##a = _mm256_fmadd_ps(ai, b0, c##i##a);                                         \
-        c##i##b = _mm256_fmadd_ps(ai, b1, c##i##b);                                         \
+#define FMA(i)                                                                                     \
+    {                                                                                              \
+        __m256 ai = _mm256_broadcast_ss(a + i);                                                    \
+        c##i##a = _mm256_fmadd_ps(ai, b0, c##i##a);                                                \
+        c##i##b = _mm256_fmadd_ps(ai, b1, c##i##b);                                                \
     }
     for (int64_t p = 0; p < k; p++, a += MR, b += NR) {
         __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
@@ -72,8 +74,7 @@ void gaba_gemm_ukr_f32_avx2(int64_t k, const float *a, const float *b, float *c,
 
 void gaba_gemm_ukr_direct_f32_avx2(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
                                    const float *b, int64_t rs_b, float *c, int64_t rs_c,
-                                   int64_t cs_c, int64_t mr, int64_t nr,
-                                   const gaba_gemm_epi *epi) {
+                                   int64_t cs_c, int64_t mr, int64_t nr, const gaba_gemm_epi *epi) {
     ROWS(DECL)
     // Rows past mr re-read the last real row; their sums are never stored.
     const float *ar[MR];
@@ -82,11 +83,11 @@ void gaba_gemm_ukr_direct_f32_avx2(int64_t k, const float *a, int64_t rs_a, int6
     for (int64_t p = 0, off = 0; p < k; p++, off += cs_a, b += rs_b) {
         __m256 b0 = _mm256_maskload_ps(b, m0), b1 = _mm256_maskload_ps(b + 8, m1);
 #undef FMA
-#define FMA(i)                                                                              \
-    {                                                                                       \
-        __m256 ai = _mm256_broadcast_ss(&ar[i][off]);                                       \
-        c##i##a = _mm256_fmadd_ps(ai, b0, c##i##a);                                         \
-        c##i##b = _mm256_fmadd_ps(ai, b1, c##i##b);                                         \
+#define FMA(i)                                                                                     \
+    {                                                                                              \
+        __m256 ai = _mm256_broadcast_ss(&ar[i][off]);                                              \
+        c##i##a = _mm256_fmadd_ps(ai, b0, c##i##a);                                                \
+        c##i##b = _mm256_fmadd_ps(ai, b1, c##i##b);                                                \
     }
         ROWS(FMA)
     }
@@ -94,8 +95,8 @@ void gaba_gemm_ukr_direct_f32_avx2(int64_t k, const float *a, int64_t rs_a, int6
     ROWS(STORE)
 }
 
-void gaba_gemm_gemv_f32_avx2(int64_t n, int64_t k, const float *x, int64_t inc_x,
-                             const float *b, int64_t rs_b, int64_t cs_b, float *t) {
+void gaba_gemm_gemv_f32_avx2(int64_t n, int64_t k, const float *x, int64_t inc_x, const float *b,
+                             int64_t rs_b, int64_t cs_b, float *t) {
     if (cs_b != 1 && n > 1) {
         gaba_gemm_gemv_f32_ref(n, k, x, inc_x, b, rs_b, cs_b, t);
         return;

@@ -50,28 +50,28 @@ static inline void store_row(float *c, int64_t cs_c, int64_t nr, __m512 lo, __m5
 #define R8(X) R4(X) X(4) X(5) X(6) X(7)
 #define R12(X) R8(X) X(8) X(9) X(10) X(11)
 #define DECL(i) __m512 c##i##a = _mm512_setzero_ps(), c##i##b = _mm512_setzero_ps();
-#define STORE(i) \
+#define STORE(i)                                                                                   \
     if (i < mr) store_row(c + i * rs_c, cs_c, nr, c##i##a, c##i##b, epi);
-#define FMA2(i, ai)                                                                          \
-    {                                                                                       \
-        __m512 a_ = _mm512_set1_ps(ai);                                                     \
-        c##i##a = _mm512_fmadd_ps(a_, b0, c##i##a);                                         \
-        c##i##b = _mm512_fmadd_ps(a_, b1, c##i##b);                                         \
+#define FMA2(i, ai)                                                                                \
+    {                                                                                              \
+        __m512 a_ = _mm512_set1_ps(ai);                                                            \
+        c##i##a = _mm512_fmadd_ps(a_, b0, c##i##a);                                                \
+        c##i##b = _mm512_fmadd_ps(a_, b1, c##i##b);                                                \
     }
 #define FMA1(i, ai) c##i##a = _mm512_fmadd_ps(_mm512_set1_ps(ai), b0, c##i##a);
 #define PACKED_FMA(i) FMA2(i, a[i])
 #define DIRECT_FMA2(i) FMA2(i, ar[i][off])
 #define DIRECT_FMA1(i) FMA1(i, ar[i][off])
 
-#define PACKED_KERNEL(name, ROWS)                                                           \
-    static void name(int64_t k, const float *a, const float *b, float *c, int64_t rs_c,      \
-                     int64_t cs_c, int64_t mr, int64_t nr, const gaba_gemm_epi *epi) {     \
-        ROWS(DECL)                                                                          \
-        for (int64_t p = 0; p < k; p++, a += MR, b += NR) {                                              \
-            __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);                     \
-            ROWS(PACKED_FMA)                                                                \
-        }                                                                                   \
-        ROWS(STORE)                                                                         \
+#define PACKED_KERNEL(name, ROWS)                                                                  \
+    static void name(int64_t k, const float *a, const float *b, float *c, int64_t rs_c,            \
+                     int64_t cs_c, int64_t mr, int64_t nr, const gaba_gemm_epi *epi) {             \
+        ROWS(DECL)                                                                                 \
+        for (int64_t p = 0; p < k; p++, a += MR, b += NR) {                                        \
+            __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);                            \
+            ROWS(PACKED_FMA)                                                                       \
+        }                                                                                          \
+        ROWS(STORE)                                                                                \
     }
 PACKED_KERNEL(packed12, R12)
 PACKED_KERNEL(packed8, R8)
@@ -86,39 +86,41 @@ static inline void prefetch_c(const float *c, int64_t rs_c, int64_t cs_c, int64_
     }
 }
 
-void gaba_gemm_ukr_f32_avx512(int64_t k, const float *a, const float *b, float *c,
-                              int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,
-                              const gaba_gemm_epi *epi) {
+void gaba_gemm_ukr_f32_avx512(int64_t k, const float *a, const float *b, float *c, int64_t rs_c,
+                              int64_t cs_c, int64_t mr, int64_t nr, const gaba_gemm_epi *epi) {
     if (epi->beta != 0.0f) prefetch_c(c, rs_c, cs_c, mr, nr);
-    if (mr > 8) packed12(k, a, b, c, rs_c, cs_c, mr, nr, epi);
-    else if (mr > 4) packed8(k, a, b, c, rs_c, cs_c, mr, nr, epi);
-    else packed4(k, a, b, c, rs_c, cs_c, mr, nr, epi);
+    if (mr > 8)
+        packed12(k, a, b, c, rs_c, cs_c, mr, nr, epi);
+    else if (mr > 4)
+        packed8(k, a, b, c, rs_c, cs_c, mr, nr, epi);
+    else
+        packed4(k, a, b, c, rs_c, cs_c, mr, nr, epi);
 }
 
 // Rows past mr re-read the last real row (their sums are never stored), so
 // the loop has no branches and reads nothing outside A. Half-width tiles
 // (nr <= 16) do only the low vector's work.
-#define DIRECT_KERNEL(name, ROWS, NROWS)                                                    \
-    static void name(int64_t k, const float *a, int64_t rs_a, int64_t cs_a, const float *b,  \
-                     int64_t rs_b, float *c, int64_t rs_c, int64_t cs_c, int64_t mr,        \
-                     int64_t nr, const gaba_gemm_epi *epi) {                                \
-        ROWS(DECL)                                                                          \
-        const float *ar[NROWS];                                                             \
-        for (int i = 0; i < NROWS; i++) ar[i] = a + (i < mr ? i : mr - 1) * rs_a;           \
-        if (nr > 16) {                                                                      \
+#define DIRECT_KERNEL(name, ROWS, NROWS)                                                           \
+    static void name(int64_t k, const float *a, int64_t rs_a, int64_t cs_a, const float *b,        \
+                     int64_t rs_b, float *c, int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,   \
+                     const gaba_gemm_epi *epi) {                                                   \
+        ROWS(DECL)                                                                                 \
+        const float *ar[NROWS];                                                                    \
+        for (int i = 0; i < NROWS; i++) ar[i] = a + (i < mr ? i : mr - 1) * rs_a;                  \
+        if (nr > 16) {                                                                             \
             __mmask16 m1 = gaba_lanes16(nr - 16);                                                  \
-            for (int64_t p = 0, off = 0; p < k; p++, off += cs_a, b += rs_b) {              \
-                __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);     \
-                ROWS(DIRECT_FMA2)                                                           \
-            }                                                                               \
-        } else {                                                                            \
+            for (int64_t p = 0, off = 0; p < k; p++, off += cs_a, b += rs_b) {                     \
+                __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);            \
+                ROWS(DIRECT_FMA2)                                                                  \
+            }                                                                                      \
+        } else {                                                                                   \
             __mmask16 m0 = gaba_lanes16(nr);                                                       \
-            for (int64_t p = 0, off = 0; p < k; p++, off += cs_a, b += rs_b) {              \
-                __m512 b0 = _mm512_maskz_loadu_ps(m0, b);                                   \
-                ROWS(DIRECT_FMA1)                                                           \
-            }                                                                               \
-        }                                                                                   \
-        ROWS(STORE)                                                                         \
+            for (int64_t p = 0, off = 0; p < k; p++, off += cs_a, b += rs_b) {                     \
+                __m512 b0 = _mm512_maskz_loadu_ps(m0, b);                                          \
+                ROWS(DIRECT_FMA1)                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        ROWS(STORE)                                                                                \
     }
 DIRECT_KERNEL(direct12, R12, 12)
 DIRECT_KERNEL(direct8, R8, 8)
@@ -129,9 +131,12 @@ void gaba_gemm_ukr_direct_f32_avx512(int64_t k, const float *a, int64_t rs_a, in
                                      int64_t cs_c, int64_t mr, int64_t nr,
                                      const gaba_gemm_epi *epi) {
     if (epi->beta != 0.0f) prefetch_c(c, rs_c, cs_c, mr, nr);
-    if (mr > 8) direct12(k, a, rs_a, cs_a, b, rs_b, c, rs_c, cs_c, mr, nr, epi);
-    else if (mr > 4) direct8(k, a, rs_a, cs_a, b, rs_b, c, rs_c, cs_c, mr, nr, epi);
-    else direct4(k, a, rs_a, cs_a, b, rs_b, c, rs_c, cs_c, mr, nr, epi);
+    if (mr > 8)
+        direct12(k, a, rs_a, cs_a, b, rs_b, c, rs_c, cs_c, mr, nr, epi);
+    else if (mr > 4)
+        direct8(k, a, rs_a, cs_a, b, rs_b, c, rs_c, cs_c, mr, nr, epi);
+    else
+        direct4(k, a, rs_a, cs_a, b, rs_b, c, rs_c, cs_c, mr, nr, epi);
 }
 
 // ---- packing -------------------------------------------------------------------
@@ -183,8 +188,8 @@ void gaba_gemm_pack_a12_f32_avx512(int64_t kc, const float *a, int64_t rs_a, flo
         for (int i = 0; i < MR; i++) dst[i] = a[i * rs_a + p];
 }
 
-void gaba_gemm_gemv_f32_avx512(int64_t n, int64_t k, const float *x, int64_t inc_x,
-                               const float *b, int64_t rs_b, int64_t cs_b, float *t) {
+void gaba_gemm_gemv_f32_avx512(int64_t n, int64_t k, const float *x, int64_t inc_x, const float *b,
+                               int64_t rs_b, int64_t cs_b, float *t) {
     if (cs_b == 1 || n == 1) {
         // Rows of B are contiguous: t += x[p] * B[p, :], 64 columns of t in
         // four registers, even and odd k in separate sums (eight FMA chains).
@@ -200,13 +205,15 @@ void gaba_gemm_gemv_f32_avx512(int64_t n, int64_t k, const float *x, int64_t inc
                 const float *r0 = col + p * rs_b, *r1 = r0 + rs_b;
                 for (int q = 0; q < 4; q++) {
                     s[q] = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m[q], r0 + 16 * q), s[q]);
-                    s[q + 4] = _mm512_fmadd_ps(x1, _mm512_maskz_loadu_ps(m[q], r1 + 16 * q), s[q + 4]);
+                    s[q + 4] =
+                        _mm512_fmadd_ps(x1, _mm512_maskz_loadu_ps(m[q], r1 + 16 * q), s[q + 4]);
                 }
             }
             if (p < k) {
                 __m512 x0 = _mm512_set1_ps(x[p * inc_x]);
                 for (int q = 0; q < 4; q++)
-                    s[q] = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m[q], col + p * rs_b + 16 * q), s[q]);
+                    s[q] = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m[q], col + p * rs_b + 16 * q),
+                                           s[q]);
             }
             for (int q = 0; q < 4; q++)
                 _mm512_mask_storeu_ps(t + j + 16 * q, m[q], _mm512_add_ps(s[q], s[q + 4]));

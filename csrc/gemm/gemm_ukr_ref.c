@@ -8,8 +8,8 @@
 #define MR GABA_GEMM_MR_REF
 #define NR GABA_GEMM_NR_REF
 
-static void store_tile(const float acc[MR][NR], float *c, int64_t rs_c, int64_t cs_c,
-                       int64_t mr, int64_t nr, const gaba_gemm_epi *epi) {
+static void store_tile(const float acc[MR][NR], float *c, int64_t rs_c, int64_t cs_c, int64_t mr,
+                       int64_t nr, const gaba_gemm_epi *epi) {
     for (int64_t i = 0; i < mr; i++)
         for (int64_t j = 0; j < nr; j++) {
             float *cij = &c[i * rs_c + j * cs_c];
@@ -28,8 +28,7 @@ void gaba_gemm_ukr_f32_ref(int64_t k, const float *a, const float *b, float *c, 
 
 void gaba_gemm_ukr_direct_f32_ref(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
                                   const float *b, int64_t rs_b, float *c, int64_t rs_c,
-                                  int64_t cs_c, int64_t mr, int64_t nr,
-                                  const gaba_gemm_epi *epi) {
+                                  int64_t cs_c, int64_t mr, int64_t nr, const gaba_gemm_epi *epi) {
     float acc[MR][NR] = {{0}};
     for (int64_t p = 0; p < k; p++)
         for (int64_t i = 0; i < mr; i++)
@@ -37,8 +36,8 @@ void gaba_gemm_ukr_direct_f32_ref(int64_t k, const float *a, int64_t rs_a, int64
     store_tile(acc, c, rs_c, cs_c, mr, nr, epi);
 }
 
-void gaba_gemm_gemv_f32_ref(int64_t n, int64_t k, const float *x, int64_t inc_x,
-                            const float *b, int64_t rs_b, int64_t cs_b, float *t) {
+void gaba_gemm_gemv_f32_ref(int64_t n, int64_t k, const float *x, int64_t inc_x, const float *b,
+                            int64_t rs_b, int64_t cs_b, float *t) {
     for (int64_t j = 0; j < n; j++) t[j] = 0.0f;
     for (int64_t p = 0; p < k; p++) {
         float xp = x[p * inc_x];

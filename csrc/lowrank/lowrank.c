@@ -31,9 +31,9 @@ gaba_status gaba_lowrank_singular_values_f32(int64_t m, int64_t n, const float *
 // Vt(j, c) = vt_src[j * vt_rs + c * vt_cs], to dense row-major u and vt,
 // each component's sign flipped so that U's entry of largest magnitude
 // (the first on ties) is positive.
-static void emit(int64_t m, int64_t n, int64_t r, const float *u_src, int64_t u_rs,
-                 int64_t u_cs, const float *s_src, const float *vt_src, int64_t vt_rs,
-                 int64_t vt_cs, float *u, float *s, float *vt) {
+static void emit(int64_t m, int64_t n, int64_t r, const float *u_src, int64_t u_rs, int64_t u_cs,
+                 const float *s_src, const float *vt_src, int64_t vt_rs, int64_t vt_cs, float *u,
+                 float *s, float *vt) {
     for (int64_t j = 0; j < r; j++) {
         int64_t best = 0;
         float best_abs = -1.0f;
@@ -110,13 +110,13 @@ static int fit_panel(int64_t count, float *x, float amax, int64_t inner) {
     return e;
 }
 
-#define GEMM(mm, nn, kk, a_, rsa, csa, b_, rsb, csb, c_, rsc, csc)                           \
-    gaba_gemm_f32(GABA_GEMM_AUTO, mm, nn, kk, 1.0f, a_, rsa, csa, b_, rsb, csb, 0.0f, c_,  \
-                  rsc, csc, NULL, GABA_ACT_NONE)
+#define GEMM(mm, nn, kk, a_, rsa, csa, b_, rsb, csb, c_, rsc, csc)                                 \
+    gaba_gemm_f32(GABA_GEMM_AUTO, mm, nn, kk, 1.0f, a_, rsa, csa, b_, rsb, csb, 0.0f, c_, rsc,     \
+                  csc, NULL, GABA_ACT_NONE)
 
-static gaba_status svd_randomized(const gaba_lowrank_options *opt, int64_t m, int64_t n,
-                                  int64_t r, const float *a, int64_t rs_a, int64_t cs_a,
-                                  float amax, float *u, float *s, float *vt) {
+static gaba_status svd_randomized(const gaba_lowrank_options *opt, int64_t m, int64_t n, int64_t r,
+                                  const float *a, int64_t rs_a, int64_t cs_a, float amax, float *u,
+                                  float *s, float *vt) {
     int64_t k = m < n ? m : n;
     int64_t l = r + opt->oversample;
     if (l > k) l = k;
@@ -171,8 +171,8 @@ done:
 }
 
 gaba_status gaba_lowrank_svd_f32(const gaba_lowrank_options *options, int64_t m, int64_t n,
-                                 int64_t r, const float *a, int64_t rs_a, int64_t cs_a,
-                                 float *u, float *s, float *vt) {
+                                 int64_t r, const float *a, int64_t rs_a, int64_t cs_a, float *u,
+                                 float *s, float *vt) {
     gaba_status status = check(m, n, a);
     if (status != GABA_OK) return status;
     int64_t k = m < n ? m : n;
@@ -192,9 +192,9 @@ gaba_status gaba_lowrank_svd_f32(const gaba_lowrank_options *options, int64_t m,
     return GABA_ERR_ARG;
 }
 
-gaba_status gaba_lowrank_factorize_f32(const gaba_lowrank_options *options, int64_t m,
-                                       int64_t n, int64_t r, const float *a, int64_t rs_a,
-                                       int64_t cs_a, float *u, float *v, float *s) {
+gaba_status gaba_lowrank_factorize_f32(const gaba_lowrank_options *options, int64_t m, int64_t n,
+                                       int64_t r, const float *a, int64_t rs_a, int64_t cs_a,
+                                       float *u, float *v, float *s) {
     float *sv = r > 0 ? gaba_aligned_alloc((size_t)r * sizeof(float)) : NULL;
     if (r > 0 && !sv) return GABA_ERR_NOMEM;
     gaba_status status = gaba_lowrank_svd_f32(options, m, n, r, a, rs_a, cs_a, u, sv, v);

@@ -74,11 +74,11 @@ static int svd_once(const gaba_openblas_api *api, int use_gesvd, int rows, int c
         return info != 0 ? info : -1000;
     }
     if (!use_gesvd)
-        api->sgesdd(&job, &rows, &cols, x, &rows, s, u, &ldu, vt, &ldvt, work, &lwork, iwork,
-                    &info, 1);
+        api->sgesdd(&job, &rows, &cols, x, &rows, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, &info,
+                    1);
     else
-        api->sgesvd(&job, &job, &rows, &cols, x, &rows, s, u, &ldu, vt, &ldvt, work, &lwork,
-                    &info, 1, 1);
+        api->sgesvd(&job, &job, &rows, &cols, x, &rows, s, u, &ldu, vt, &ldvt, work, &lwork, &info,
+                    1, 1);
     gaba_aligned_free(work);
     gaba_aligned_free(iwork);
     return info;

@@ -9,8 +9,7 @@
 
 #include <immintrin.h>
 
-static inline __attribute__((always_inline)) __m512 gaba_nn_act_avx512(__m512 v,
-                                                                        gaba_nn_act act) {
+static inline __attribute__((always_inline)) __m512 gaba_nn_act_avx512(__m512 v, gaba_nn_act act) {
     const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
     switch (act) {
     // max/min return their second operand on NaN: NaN passes, as in the reference.

@@ -19,14 +19,14 @@ gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float 
                        b_qkv, GABA_ACT_NONE);
     if (st != GABA_OK) return st;
     // scores (L, L) = q k^T / sqrt(dk): B(k, q) = qkv[q*3dk + dk + k].
-    st = gaba_gemm_f32(GABA_GEMM_AUTO, l, l, dk, 1.0f / sqrtf((float)dk), qkv, d3, 1, qkv + dk,
-                       1, d3, 0.0f, sc, l, 1, NULL, GABA_ACT_NONE);
+    st = gaba_gemm_f32(GABA_GEMM_AUTO, l, l, dk, 1.0f / sqrtf((float)dk), qkv, d3, 1, qkv + dk, 1,
+                       d3, 0.0f, sc, l, 1, NULL, GABA_ACT_NONE);
     if (st != GABA_OK) return st;
     gaba_nn_table.softmax(l, l, sc, sc);
-    st = gaba_gemm_f32(GABA_GEMM_AUTO, l, dk, l, 1.0f, sc, l, 1, qkv + 2 * dk, d3, 1, 0.0f, ctx,
-                       dk, 1, NULL, GABA_ACT_NONE);
+    st = gaba_gemm_f32(GABA_GEMM_AUTO, l, dk, l, 1.0f, sc, l, 1, qkv + 2 * dk, d3, 1, 0.0f, ctx, dk,
+                       1, NULL, GABA_ACT_NONE);
     if (st != GABA_OK) return st;
     // y (D, L) as C(p, o) = y[o*L + p]: A = ctx (L, dk); B(k, o) = w_o[o*dk + k].
-    return gaba_gemm_f32(GABA_GEMM_AUTO, l, d, dk, 1.0f, ctx, dk, 1, w_o, 1, dk, 0.0f, y, 1, l,
-                         b_o, GABA_ACT_NONE);
+    return gaba_gemm_f32(GABA_GEMM_AUTO, l, d, dk, 1.0f, ctx, dk, 1, w_o, 1, dk, 0.0f, y, 1, l, b_o,
+                         GABA_ACT_NONE);
 }

@@ -10,9 +10,9 @@ int64_t gaba_nn_attention_workspace(int64_t d, int64_t l, int64_t dk) {
     return l * 3 * dk + l * l + l * dk;
 }
 
-void gaba_nn_attention_f32_ref(int64_t d, int64_t l, int64_t dk, const float *x,
-                               const float *w_qkv, const float *b_qkv, const float *w_o,
-                               const float *b_o, float *y, float *ws) {
+void gaba_nn_attention_f32_ref(int64_t d, int64_t l, int64_t dk, const float *x, const float *w_qkv,
+                               const float *b_qkv, const float *w_o, const float *b_o, float *y,
+                               float *ws) {
     float *qkv = ws, *sc = ws + l * 3 * dk, *ctx = sc + l * l;
     for (int64_t p = 0; p < l; p++)
         for (int64_t j = 0; j < 3 * dk; j++) {

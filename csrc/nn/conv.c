@@ -77,7 +77,8 @@ static void im2col(const gaba_nn_conv_geom *g, const float *x, int64_t c0, int64
                     if (lo > g->wo) lo = g->wo;
                     for (int64_t ox = 0; ox < lo; ox++) r[ox] = 0.0f;
                     if (g->sw == 1) {
-                        if (hi >= lo) memcpy(r + lo, xr + lo + off, (size_t)(hi - lo + 1) * sizeof(float));
+                        if (hi >= lo)
+                            memcpy(r + lo, xr + lo + off, (size_t)(hi - lo + 1) * sizeof(float));
                     } else {
                         for (int64_t ox = lo; ox <= hi; ox++) r[ox] = xr[ox * g->sw + off];
                     }

@@ -53,8 +53,9 @@ static inline __attribute__((always_inline)) __m256 direct_load(const float *p, 
 }
 
 static inline __attribute__((always_inline)) __m256 direct_unpermute(__m256 v, int64_t sw) {
-    if (sw == 2) return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v),
-                                                               _MM_SHUFFLE(3, 1, 2, 0)));
+    if (sw == 2)
+        return _mm256_castpd_ps(
+            _mm256_permute4x64_pd(_mm256_castps_pd(v), _MM_SHUFFLE(3, 1, 2, 0)));
     if (sw == 4) return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     return v;
 }
@@ -70,8 +71,8 @@ direct_group(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, int masked, con
     const int64_t ho = g->ho, wo = g->wo, kh = g->kh;
     __m256 acc[DIRECT_CO][DIRECT_UNITS];
     _Pragma("GCC unroll 8") for (int r = 0; r < DIRECT_CO; r++)
-        _Pragma("GCC unroll 4") for (int j = 0; j < DIRECT_UNITS; j++)
-            acc[r][j] = _mm256_broadcast_ss(bt + r);
+        _Pragma("GCC unroll 4") for (int j = 0; j < DIRECT_UNITS; j++) acc[r][j] =
+            _mm256_broadcast_ss(bt + r);
     for (int64_t c = 0; c < g->c; c++)
         for (int64_t ky = 0; ky < kh; ky++) {
             const float *xr[DIRECT_UNITS];
@@ -83,13 +84,12 @@ direct_group(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, int masked, con
             const float *wk = wt + (c * kh + ky) * kw * DIRECT_CO;
             _Pragma("GCC unroll 3") for (int64_t kx = 0; kx < kw; kx++) {
                 __m256 v[DIRECT_UNITS];
-                _Pragma("GCC unroll 4") for (int j = 0; j < DIRECT_UNITS; j++)
-                    v[j] = direct_load(xr[j] + kx * g->dw, masked ? m[j][kx] : NULL, sw,
-                                       masked);
+                _Pragma("GCC unroll 4") for (int j = 0; j < DIRECT_UNITS; j++) v[j] =
+                    direct_load(xr[j] + kx * g->dw, masked ? m[j][kx] : NULL, sw, masked);
                 _Pragma("GCC unroll 8") for (int r = 0; r < DIRECT_CO; r++) {
                     const __m256 wv = _mm256_broadcast_ss(wk + kx * DIRECT_CO + r);
-                    _Pragma("GCC unroll 4") for (int j = 0; j < DIRECT_UNITS; j++)
-                        acc[r][j] = _mm256_fmadd_ps(wv, v[j], acc[r][j]);
+                    _Pragma("GCC unroll 4") for (int j = 0; j < DIRECT_UNITS; j++) acc[r][j] =
+                        _mm256_fmadd_ps(wv, v[j], acc[r][j]);
                 }
             }
         }
@@ -107,9 +107,10 @@ direct_group(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, int masked, con
     }
 }
 
-static inline __attribute__((always_inline)) void
-direct_run(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, const float *x, const float *w,
-           const float *b, float *y, gaba_nn_act act) {
+static inline __attribute__((always_inline)) void direct_run(const gaba_nn_conv_geom *g, int64_t sw,
+                                                             int64_t kw, const float *x,
+                                                             const float *w, const float *b,
+                                                             float *y, gaba_nn_act act) {
     const int64_t nch = (g->wo + 7) / 8, units = g->ho * nch, kc = g->c * g->kh * kw;
     // One broadcast pointer for all the channels of a pass: its weights
     // tap-major, spare channels repeating the last.
@@ -151,8 +152,8 @@ direct_run(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, const float *x, c
 
 // The zoo's stems are 3 wide: their tap loop unrolls. Stride 4 (patch
 // stems) keeps a runtime tap loop.
-static void direct_act(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                       const float *b, float *y, gaba_nn_act act) {
+static void direct_act(const gaba_nn_conv_geom *g, const float *x, const float *w, const float *b,
+                       float *y, gaba_nn_act act) {
     if (g->sw == 4)
         direct_run(g, 4, g->kw, x, w, b, y, act);
     else if (g->kw == 3)

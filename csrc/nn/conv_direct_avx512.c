@@ -42,13 +42,14 @@ static inline __attribute__((always_inline)) __m512 direct_load(const float *p, 
     return _mm512_permutex2var_ps(e01, even, e23);
 }
 
-static inline __attribute__((always_inline)) void
-direct_run(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, const float *x, const float *w,
-           const float *b, float *y, gaba_nn_act act) {
+static inline __attribute__((always_inline)) void direct_run(const gaba_nn_conv_geom *g, int64_t sw,
+                                                             int64_t kw, const float *x,
+                                                             const float *w, const float *b,
+                                                             float *y, gaba_nn_act act) {
     const int64_t ho = g->ho, wo = g->wo, nch = (wo + 15) / 16, units = ho * nch;
     const int64_t kh = g->kh, kc = g->c * kh * kw;
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                           28, 30);
+    const __m512i even =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     int64_t uy = 0, uc = 0; // the next unit's row and chunk
     for (int64_t u0 = 0; u0 < units; u0 += DIRECT_UNITS) {
         int64_t oy[DIRECT_UNITS], ox[DIRECT_UNITS];
@@ -71,16 +72,15 @@ direct_run(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, const float *x, c
             _Pragma("GCC unroll 8") for (int r = 0; r < DIRECT_CO; r++) {
                 int64_t co = co0 + (r < nco ? r : nco - 1); // spare rows repeat the last
                 wr[r] = w + co * kc;
-                _Pragma("GCC unroll 2") for (int j = 0; j < DIRECT_UNITS; j++)
-                    acc[r][j] = _mm512_set1_ps(b ? b[co] : 0.0f);
+                _Pragma("GCC unroll 2") for (int j = 0; j < DIRECT_UNITS; j++) acc[r][j] =
+                    _mm512_set1_ps(b ? b[co] : 0.0f);
             }
             for (int64_t c = 0; c < g->c; c++)
                 for (int64_t ky = 0; ky < kh; ky++) {
                     const float *xr[DIRECT_UNITS];
                     _Pragma("GCC unroll 2") for (int j = 0; j < DIRECT_UNITS; j++) {
                         int64_t iy = oy[j] * g->sh - g->pt + ky * g->dh;
-                        xr[j] = (iy >= 0 && iy < g->h ? x + (c * g->h + iy) * g->w
-                                                      : direct_zero) +
+                        xr[j] = (iy >= 0 && iy < g->h ? x + (c * g->h + iy) * g->w : direct_zero) +
                                 ox[j] * sw - g->pl;
                     }
                     const int64_t t0 = (c * kh + ky) * kw;
@@ -107,8 +107,8 @@ direct_run(const gaba_nn_conv_geom *g, int64_t sw, int64_t kw, const float *x, c
 
 // The zoo's stems are 3 wide: their tap loop unrolls with the masks in
 // registers. Stride 4 (patch stems) keeps a runtime tap loop.
-static void direct_act(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                       const float *b, float *y, gaba_nn_act act) {
+static void direct_act(const gaba_nn_conv_geom *g, const float *x, const float *w, const float *b,
+                       float *y, gaba_nn_act act) {
     if (g->sw == 4)
         direct_run(g, 4, g->kw, x, w, b, y, act);
     else if (g->kw == 3)

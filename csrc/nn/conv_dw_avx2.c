@@ -38,8 +38,7 @@ static inline __m256i lanes_between(int64_t lo, int64_t hi) {
 // The lanes of the 8 columns from p on that lie inside a row of w.
 static inline __m256i cols_in_row(int64_t p, int64_t w) { return lanes_between(-p, w - p); }
 
-static inline __attribute__((always_inline)) __m256 load8(const float *p, __m256i m,
-                                                          int masked) {
+static inline __attribute__((always_inline)) __m256 load8(const float *p, __m256i m, int masked) {
     return masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p);
 }
 
@@ -101,15 +100,14 @@ dw_channel(const gaba_nn_conv_geom *g, int64_t kh, int64_t kw, int64_t sw, const
                     int64_t t = ch[j] * kw + kx;
                     __m256 v = _mm256_maskload_ps(p, _mm256_and_si256(mk->in0[t], rv[j]));
                     if (sw == 2)
-                        v = even_cols(v, _mm256_maskload_ps(
-                                             p + 8, _mm256_and_si256(mk->in1[t], rv[j])));
+                        v = even_cols(
+                            v, _mm256_maskload_ps(p + 8, _mm256_and_si256(mk->in1[t], rv[j])));
                     acc[j] = _mm256_fmadd_ps(wv, v, acc[j]);
                 }
             }
         }
-        _Pragma("GCC unroll 4") for (int j = 0; j < DW_UNITS; j++) if (u0 + j < units)
-            store8(yc + oy[j] * wo + ch[j] * 8, sw == 2 ? unshuffle(acc[j]) : acc[j],
-                   wo - ch[j] * 8, act);
+        _Pragma("GCC unroll 4") for (int j = 0; j < DW_UNITS; j++) if (u0 + j < units) store8(
+            yc + oy[j] * wo + ch[j] * 8, sw == 2 ? unshuffle(acc[j]) : acc[j], wo - ch[j] * 8, act);
     }
 }
 
@@ -133,9 +131,9 @@ static inline int64_t dw3_reach(int share, int64_t sw, int64_t dw) {
 // computed, not stored. masked: the chunk reaches into the padding and
 // loads through the masks m; else every load lies in the row.
 static inline __attribute__((always_inline)) void
-dw3_rows(const gaba_nn_conv_geom *g, int64_t sw, int share, int masked, const __m256i *m,
-         int rows, int64_t oy0, int64_t ox, int64_t base, const float *xc, const __m256 *wv,
-         float bias, float *yc, gaba_nn_act act) {
+dw3_rows(const gaba_nn_conv_geom *g, int64_t sw, int share, int masked, const __m256i *m, int rows,
+         int64_t oy0, int64_t ox, int64_t base, const float *xc, const __m256 *wv, float bias,
+         float *yc, gaba_nn_act act) {
     const int64_t ho = g->ho, wo = g->wo, dw = g->dw, dh = g->dh, sh = g->sh;
     __m256 acc[DW3_MAX_ROWS];
     _Pragma("GCC unroll 8") for (int j = 0; j < rows; j++) acc[j] = _mm256_set1_ps(bias);
@@ -147,8 +145,7 @@ dw3_rows(const gaba_nn_conv_geom *g, int64_t sw, int share, int masked, const __
                 __m256 v = load8(xr + kx, m[kx], masked);
                 _Pragma("GCC unroll 3") for (int ky = 0; ky < 3; ky++) {
                     int j = r - ky;
-                    if (j >= 0 && j < rows)
-                        acc[j] = _mm256_fmadd_ps(wv[ky * 3 + kx], v, acc[j]);
+                    if (j >= 0 && j < rows) acc[j] = _mm256_fmadd_ps(wv[ky * 3 + kx], v, acc[j]);
                 }
             }
         }
@@ -167,8 +164,8 @@ dw3_rows(const gaba_nn_conv_geom *g, int64_t sw, int share, int masked, const __
             _Pragma("GCC unroll 3") for (int ky = 0; ky < 3; ky++) {
                 int j = (r - ky) / 2;
                 if (r >= ky && (r - ky) % 2 == 0 && j < rows)
-                    _Pragma("GCC unroll 3") for (int kx = 0; kx < 3; kx++)
-                        acc[j] = _mm256_fmadd_ps(wv[ky * 3 + kx], v[kx], acc[j]);
+                    _Pragma("GCC unroll 3") for (int kx = 0; kx < 3; kx++) acc[j] =
+                        _mm256_fmadd_ps(wv[ky * 3 + kx], v[kx], acc[j]);
             }
         }
     } else {
@@ -204,8 +201,8 @@ dw3_chunk(const gaba_nn_conv_geom *g, int64_t sw, int share, int masked, const _
 }
 
 static inline __attribute__((always_inline)) void
-dw3_channel(const gaba_nn_conv_geom *g, int64_t sw, int share, const float *xc,
-            const float *wc, float bias, float *yc, gaba_nn_act act) {
+dw3_channel(const gaba_nn_conv_geom *g, int64_t sw, int share, const float *xc, const float *wc,
+            float bias, float *yc, gaba_nn_act act) {
     const int64_t dw = g->dw, reach = dw3_reach(share, sw, dw);
     __m256 wv[9];
     _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++) wv[t] = _mm256_set1_ps(wc[t]);
@@ -242,8 +239,7 @@ typedef struct dw_flat {
 
 static int dw_flat_ok(const gaba_nn_conv_geom *g) {
     return g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 &&
-           g->ho == g->h && g->wo == g->w && g->w < 16 && g->w != 8 &&
-           g->h * g->w <= DW_FLAT_MAX;
+           g->ho == g->h && g->wo == g->w && g->w < 16 && g->w != 8 && g->h * g->w <= DW_FLAT_MAX;
 }
 
 static void dw_flat_init(const gaba_nn_conv_geom *g, dw_flat *f) {
@@ -265,9 +261,9 @@ static inline __m256i flat_mask(const dw_flat *f, int64_t q, int t) {
     return _mm256_load_si256((const __m256i *)f->mask[q][t]);
 }
 
-static inline __attribute__((always_inline)) void
-dw_flat_channel(const dw_flat *f, const float *xc, const float *wc, float bias, float *yc,
-                gaba_nn_act act) {
+static inline __attribute__((always_inline)) void dw_flat_channel(const dw_flat *f, const float *xc,
+                                                                  const float *wc, float bias,
+                                                                  float *yc, gaba_nn_act act) {
     __m256 wv[9];
     _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++) wv[t] = _mm256_set1_ps(wc[t]);
     for (int64_t q = 0; q < f->nq; q += 2) {
@@ -280,8 +276,8 @@ dw_flat_channel(const dw_flat *f, const float *xc, const float *wc, float bias, 
             const float *p = xc + f->off[t];
             const int h = t >= 5;
             s[h] = _mm256_fmadd_ps(wv[t], _mm256_maskload_ps(p + 8 * q, flat_mask(f, q, t)), s[h]);
-            s[2 + h] = _mm256_fmadd_ps(
-                wv[t], _mm256_maskload_ps(p + 8 * q1, flat_mask(f, q1, t)), s[2 + h]);
+            s[2 + h] = _mm256_fmadd_ps(wv[t], _mm256_maskload_ps(p + 8 * q1, flat_mask(f, q1, t)),
+                                       s[2 + h]);
         }
         store8(yc + 8 * q, _mm256_add_ps(s[0], s[1]), f->hw - 8 * q, act);
         if (q1 != q) store8(yc + 8 * q1, _mm256_add_ps(s[2], s[3]), f->hw - 8 * q1, act);
@@ -289,8 +285,8 @@ dw_flat_channel(const dw_flat *f, const float *xc, const float *wc, float bias, 
 }
 
 static inline __attribute__((always_inline)) void
-dw_run(const gaba_nn_conv_geom *g, const dw_masks *mk, const dw_flat *f,
-                   const float *x, const float *w, const float *b, float *y, gaba_nn_act act) {
+dw_run(const gaba_nn_conv_geom *g, const dw_masks *mk, const dw_flat *f, const float *x,
+       const float *w, const float *b, float *y, gaba_nn_act act) {
     int k3 = g->kh == 3 && g->kw == 3 && g->w <= DW_ZERO_W;
     for (int64_t c = 0; c < g->c; c++) {
         const float *xc = x + c * g->h * g->w, *wc = w + c * g->kh * g->kw;

@@ -38,8 +38,8 @@ static inline __attribute__((always_inline)) void
 dw_channel(const gaba_nn_conv_geom *g, int64_t kh, int64_t kw, int64_t sw, const dw_masks *mk,
            const float *xc, const float *wc, float bias, float *yc, gaba_nn_act act) {
     const int64_t ho = g->ho, wo = g->wo, nch = (wo + 15) / 16, units = ho * nch;
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                           28, 30);
+    const __m512i even =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     // A unit is 16 outputs (row oy, chunk ch); DW_UNITS of them run at once,
     // across rows or along a row, so 1-D convs (ho == 1) fill them too.
     int64_t uy = 0, uc = 0; // the next unit's row and chunk
@@ -91,11 +91,11 @@ dw_channel(const gaba_nn_conv_geom *g, int64_t kh, int64_t kw, int64_t sw, const
 static const float dw_zero[DW_ZERO_W];
 
 static inline __attribute__((always_inline)) void
-dw3_channel(const gaba_nn_conv_geom *g, int64_t sw, int share, const float *xc,
-            const float *wc, float bias, float *yc, gaba_nn_act act) {
+dw3_channel(const gaba_nn_conv_geom *g, int64_t sw, int share, const float *xc, const float *wc,
+            float bias, float *yc, gaba_nn_act act) {
     const int64_t ho = g->ho, wo = g->wo, dw = g->dw, dh = g->dh, sh = g->sh;
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                           28, 30);
+    const __m512i even =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
     __m512 wv[9];
     _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++) wv[t] = _mm512_set1_ps(wc[t]);
@@ -112,8 +112,8 @@ dw3_channel(const gaba_nn_conv_geom *g, int64_t sw, int share, const float *xc,
         const __mmask16 m2 = (__mmask16)lane_mask(-(base + 32), g->w - base - 32, 1);
         for (int64_t oy0 = 0; oy0 < ho; oy0 += DW_UNITS) {
             __m512 acc[DW_UNITS];
-            _Pragma("GCC unroll 4") for (int j = 0; j < DW_UNITS; j++)
-                acc[j] = _mm512_set1_ps(bias);
+            _Pragma("GCC unroll 4") for (int j = 0; j < DW_UNITS; j++) acc[j] =
+                _mm512_set1_ps(bias);
             if (share == 1) { // input row oy0 - pt + r feeds output rows oy0 + r - ky
                 _Pragma("GCC unroll 6") for (int r = 0; r < DW_UNITS + 2; r++) {
                     int64_t iy = oy0 - g->pt + r;
@@ -139,13 +139,13 @@ dw3_channel(const gaba_nn_conv_geom *g, int64_t sw, int share, const float *xc,
                     __m512 v[3];
                     v[0] = _mm512_permutex2var_ps(a, even, bv);
                     v[1] = _mm512_permutex2var_ps(a, odd, bv);
-                    v[2] = _mm512_castsi512_ps(_mm512_alignr_epi32(
-                        _mm512_castps_si512(c), _mm512_castps_si512(v[0]), 1));
+                    v[2] = _mm512_castsi512_ps(
+                        _mm512_alignr_epi32(_mm512_castps_si512(c), _mm512_castps_si512(v[0]), 1));
                     _Pragma("GCC unroll 3") for (int ky = 0; ky < 3; ky++) {
                         int j = (r - ky) / 2;
                         if (r >= ky && (r - ky) % 2 == 0 && j < DW_UNITS)
-                            _Pragma("GCC unroll 3") for (int kx = 0; kx < 3; kx++)
-                                acc[j] = _mm512_fmadd_ps(wv[ky * 3 + kx], v[kx], acc[j]);
+                            _Pragma("GCC unroll 3") for (int kx = 0; kx < 3; kx++) acc[j] =
+                                _mm512_fmadd_ps(wv[ky * 3 + kx], v[kx], acc[j]);
                     }
                 }
             } else {
@@ -196,24 +196,23 @@ static void dw_flat_init(const gaba_nn_conv_geom *g, dw_flat *f) {
     for (int64_t q = 0; q < f->nq; q++) {
         __m512i p = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(16 * q)));
         // oy = p / w, exact in float for planes this small (p + 0.5 keeps the floor off the edge)
-        __m512i oy = _mm512_cvttps_epi32(_mm512_mul_ps(
-            _mm512_add_ps(_mm512_cvtepi32_ps(p), _mm512_set1_ps(0.5f)), inv_w));
+        __m512i oy = _mm512_cvttps_epi32(
+            _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(p), _mm512_set1_ps(0.5f)), inv_w));
         __m512i ox = _mm512_sub_epi32(p, _mm512_mullo_epi32(oy, _mm512_set1_epi32((int)g->w)));
         f->out[q] = (__mmask16)lane_mask(0, hw - 16 * q, 16);
         for (int t = 0; t < 9; t++) {
             // (unsigned) (v + d) < n tests 0 <= v + d < n in one compare.
             __m512i iy = _mm512_add_epi32(oy, _mm512_set1_epi32((int)(t / 3 - g->pt)));
             __m512i ix = _mm512_add_epi32(ox, _mm512_set1_epi32((int)(t % 3 - g->pl)));
-            f->mask[q][t] = f->out[q] &
-                            _mm512_cmplt_epu32_mask(iy, _mm512_set1_epi32((int)g->h)) &
+            f->mask[q][t] = f->out[q] & _mm512_cmplt_epu32_mask(iy, _mm512_set1_epi32((int)g->h)) &
                             _mm512_cmplt_epu32_mask(ix, _mm512_set1_epi32((int)g->w));
         }
     }
 }
 
-static inline __attribute__((always_inline)) void
-dw_flat_channel(const dw_flat *f, const float *xc, const float *wc, float bias, float *yc,
-                gaba_nn_act act) {
+static inline __attribute__((always_inline)) void dw_flat_channel(const dw_flat *f, const float *xc,
+                                                                  const float *wc, float bias,
+                                                                  float *yc, gaba_nn_act act) {
     __m512 wv[9];
     _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++) wv[t] = _mm512_set1_ps(wc[t]);
     for (int64_t q = 0; q < f->nq; q += 2) {
@@ -229,8 +228,8 @@ dw_flat_channel(const dw_flat *f, const float *xc, const float *wc, float bias, 
     }
 }
 
-static void dw_run(const gaba_nn_conv_geom *g, const dw_masks *mk, const float *x,
-                   const float *w, const float *b, float *y, gaba_nn_act act) {
+static void dw_run(const gaba_nn_conv_geom *g, const dw_masks *mk, const float *x, const float *w,
+                   const float *b, float *y, gaba_nn_act act) {
     int k3 = g->kh == 3 && g->kw == 3 && g->w <= DW_ZERO_W, flat = dw_flat_ok(g);
     dw_flat f;
     if (flat) dw_flat_init(g, &f);

@@ -60,10 +60,11 @@ static void pw_pack(int64_t kc, int64_t n, int64_t nc, const float *x, float *pa
 // One tile: mr rows (<= PW_MR) x nv vectors of the panel (kc rows), the
 // last vector of a row stored masked by mlast when `masked`. The first
 // k block starts from the bias, a later one from Y; the last applies act.
-static inline __attribute__((always_inline)) void
-pw_tile(int mr, int nv, int masked, int64_t kc, int64_t k, int64_t n, const float *w,
-        const float *panel, const float *b, float *y, __m256i mlast, int first, int last,
-        gaba_nn_act act) {
+static inline __attribute__((always_inline)) void pw_tile(int mr, int nv, int masked, int64_t kc,
+                                                          int64_t k, int64_t n, const float *w,
+                                                          const float *panel, const float *b,
+                                                          float *y, __m256i mlast, int first,
+                                                          int last, gaba_nn_act act) {
     __m256 acc[PW_MR][PW_NV];
     PW_UNROLL for (int r = 0; r < mr; r++) {
         __m256 bv = _mm256_set1_ps(b ? b[r] : 0.0f);

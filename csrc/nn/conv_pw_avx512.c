@@ -19,9 +19,10 @@
 #define PW_UNROLL _Pragma("GCC unroll 8")
 
 // One tile: mr rows (<= PW_MR) x nv vectors, the last one masked by mlast.
-static inline __attribute__((always_inline)) void
-pw_tile(int mr, int nv, int64_t k, int64_t n, const float *w, const float *x, const float *b,
-        float *y, __mmask16 mlast, gaba_nn_act act) {
+static inline __attribute__((always_inline)) void pw_tile(int mr, int nv, int64_t k, int64_t n,
+                                                          const float *w, const float *x,
+                                                          const float *b, float *y, __mmask16 mlast,
+                                                          gaba_nn_act act) {
     __m512 acc[PW_MR][PW_NV];
     PW_UNROLL for (int r = 0; r < mr; r++) {
         __m512 bv = _mm512_set1_ps(b ? b[r] : 0.0f);

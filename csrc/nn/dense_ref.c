@@ -2,8 +2,8 @@
 // (n_out, f) as PyTorch's Linear. The oracle of dense.c.
 #include "nn_kernels.h"
 
-void gaba_nn_dense_f32_ref(int64_t n, int64_t f, const float *x, const float *w,
-                           const float *b, float *y, gaba_nn_act act) {
+void gaba_nn_dense_f32_ref(int64_t n, int64_t f, const float *x, const float *w, const float *b,
+                           float *y, gaba_nn_act act) {
     for (int64_t j = 0; j < n; j++) {
         float acc = b ? b[j] : 0.0f;
         for (int64_t i = 0; i < f; i++) acc += w[j * f + i] * x[i];

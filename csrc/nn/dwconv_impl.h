@@ -32,8 +32,8 @@ static inline void dw_global(const gaba_nn_conv_geom *g, const float *x, const f
     }
 }
 
-static inline void gaba_nn_dwconv_body(const gaba_nn_conv_geom *g, const float *x,
-                                       const float *w, const float *b, float *y) {
+static inline void gaba_nn_dwconv_body(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                                       const float *b, float *y) {
     if (gaba_nn_dw_is_global(g)) {
         dw_global(g, x, w, b, y);
         return;

@@ -89,14 +89,20 @@ void gaba_nn_binary_f32(int op, int64_t c, int64_t s, const float *a, const floa
         float *yr = y + i * s;
         if (b_per_channel) {
             float bv = b[i];
-            if (op == 0) for (int64_t j = 0; j < s; j++) yr[j] = ar[j] + bv;
-            else if (op == 1) for (int64_t j = 0; j < s; j++) yr[j] = ar[j] - bv;
-            else for (int64_t j = 0; j < s; j++) yr[j] = ar[j] * bv;
+            if (op == 0)
+                for (int64_t j = 0; j < s; j++) yr[j] = ar[j] + bv;
+            else if (op == 1)
+                for (int64_t j = 0; j < s; j++) yr[j] = ar[j] - bv;
+            else
+                for (int64_t j = 0; j < s; j++) yr[j] = ar[j] * bv;
         } else {
             const float *br = b + i * s;
-            if (op == 0) for (int64_t j = 0; j < s; j++) yr[j] = ar[j] + br[j];
-            else if (op == 1) for (int64_t j = 0; j < s; j++) yr[j] = ar[j] - br[j];
-            else for (int64_t j = 0; j < s; j++) yr[j] = ar[j] * br[j];
+            if (op == 0)
+                for (int64_t j = 0; j < s; j++) yr[j] = ar[j] + br[j];
+            else if (op == 1)
+                for (int64_t j = 0; j < s; j++) yr[j] = ar[j] - br[j];
+            else
+                for (int64_t j = 0; j < s; j++) yr[j] = ar[j] * br[j];
         }
     }
     gaba_nn_bias_act_f32(1, c * s, y, NULL, act);
@@ -114,9 +120,8 @@ void gaba_nn_transpose_f32_ref(int64_t a, int64_t b, const float *x, float *y) {
         for (int64_t j = 0; j < b; j++) y[j * a + i] = x[i * b + j];
 }
 
-void gaba_nn_batchnorm_fold(int64_t c_out, int64_t per_out, float *w, float *b,
-                            const float *gamma, const float *beta, const float *mean,
-                            const float *var, float eps) {
+void gaba_nn_batchnorm_fold(int64_t c_out, int64_t per_out, float *w, float *b, const float *gamma,
+                            const float *beta, const float *mean, const float *var, float eps) {
     for (int64_t o = 0; o < c_out; o++) {
         float s = gamma[o] / sqrtf(var[o] + eps);
         for (int64_t i = 0; i < per_out; i++) w[o * per_out + i] *= s;

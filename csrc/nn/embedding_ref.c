@@ -6,8 +6,8 @@
 // the table.
 #include "nn_kernels.h"
 
-gaba_status gaba_nn_embedding_f32_ref(int64_t l, int64_t dim, int64_t vocab,
-                                      const int32_t *ids, const float *table, float *y) {
+gaba_status gaba_nn_embedding_f32_ref(int64_t l, int64_t dim, int64_t vocab, const int32_t *ids,
+                                      const float *table, float *y) {
     for (int64_t t = 0; t < l; t++) {
         int32_t id = __atomic_load_n(&ids[t], __ATOMIC_RELAXED);
         if (id < 0 || id >= vocab) return GABA_ERR_ARG;

@@ -65,8 +65,8 @@ void gaba_nn_gru_steps(int64_t hd, int64_t t, int seq, const float *xp, const fl
     if (!seq) memcpy(y, h, (size_t)hd * sizeof(float));
 }
 
-void gaba_nn_gru_recur_f32_generic(int64_t hd, int64_t t, int seq, const float *xp,
-                                   const float *wt, const float *b_hh, float *y, float *ws) {
+void gaba_nn_gru_recur_f32_generic(int64_t hd, int64_t t, int seq, const float *xp, const float *wt,
+                                   const float *b_hh, float *y, float *ws) {
     gaba_nn_gru_steps(hd, t, seq, xp, wt, b_hh, y, ws, matvec_generic, gates_generic);
 }
 
@@ -76,8 +76,8 @@ gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hd, int seq, const flo
     int64_t g3 = 3 * hd;
     float *xp = ws, *wt = ws + ROUND16(t * g3);
     // xp (T, 3H): A(t, i) = x[i*T + t] (rs 1, cs T); B(i, j) = w_ih[j*F + i] (rs 1, cs F).
-    gaba_status st = gaba_gemm_f32(GABA_GEMM_AUTO, t, g3, f, 1.0f, x, 1, t, w_ih, 1, f, 0.0f,
-                                   xp, g3, 1, b_ih, GABA_ACT_NONE);
+    gaba_status st = gaba_gemm_f32(GABA_GEMM_AUTO, t, g3, f, 1.0f, x, 1, t, w_ih, 1, f, 0.0f, xp,
+                                   g3, 1, b_ih, GABA_ACT_NONE);
     if (st != GABA_OK) return st;
     gaba_nn_table.gru_transpose(hd, w_hh, wt);
     gaba_nn_table.gru_recur(hd, t, seq, xp, wt, b_hh, y, wt + hd * gaba_nn_gru_ld(hd));

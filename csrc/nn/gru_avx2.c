@@ -43,7 +43,7 @@ static void matvec(int64_t hd, const float *wt, const float *b_hh, const float *
     }
 }
 
-void gaba_nn_gru_recur_f32_avx2(int64_t hd, int64_t t, int seq, const float *xp,
-                                const float *wt, const float *b_hh, float *y, float *ws) {
+void gaba_nn_gru_recur_f32_avx2(int64_t hd, int64_t t, int seq, const float *xp, const float *wt,
+                                const float *b_hh, float *y, float *ws) {
     gaba_nn_gru_steps(hd, t, seq, xp, wt, b_hh, y, ws, matvec, gates);
 }

@@ -51,7 +51,8 @@ void gaba_nn_gru_transpose_f32_avx512(int64_t hd, const float *w_hh, float *wt) 
                 r[k] = j0 + k < 3 * hd ? _mm512_maskz_loadu_ps(m, w_hh + (j0 + k) * hd + i0)
                                        : _mm512_setzero_ps();
             transpose16(r);
-            for (int k = 0; k < 16 && i0 + k < hd; k++) _mm512_storeu_ps(wt + (i0 + k) * ld + j0, r[k]);
+            for (int k = 0; k < 16 && i0 + k < hd; k++)
+                _mm512_storeu_ps(wt + (i0 + k) * ld + j0, r[k]);
         }
 }
 
@@ -72,7 +73,8 @@ static inline __attribute__((always_inline)) void product(int nb, int64_t hd, in
     }
     if (i < hd) {
         const __m512 h0 = _mm512_set1_ps(h[i]);
-        for (int v = 0; v < nb; v++) a[v] = _mm512_fmadd_ps(_mm512_loadu_ps(wt + i * ld + 16 * v), h0, a[v]);
+        for (int v = 0; v < nb; v++)
+            a[v] = _mm512_fmadd_ps(_mm512_loadu_ps(wt + i * ld + 16 * v), h0, a[v]);
     }
     for (int v = 0; v < nb; v++) _mm512_storeu_ps(hp + 16 * v, _mm512_add_ps(a[v], c[v]));
 }
@@ -91,8 +93,8 @@ static void gates(int64_t hd, const float *gi, const float *hp, float *h) {
     }
 }
 
-void gaba_nn_gru_recur_f32_avx512(int64_t hd, int64_t t, int seq, const float *xp,
-                                  const float *wt, const float *b_hh, float *y, float *ws) {
+void gaba_nn_gru_recur_f32_avx512(int64_t hd, int64_t t, int seq, const float *xp, const float *wt,
+                                  const float *b_hh, float *y, float *ws) {
     const int64_t g3 = 3 * hd, ld = gaba_nn_gru_ld(hd), nv = ld / 16;
     float *hp = ws, *b = hp + ld, *h = b + ld; // gaba_nn_gru_recur_workspace
     memcpy(b, b_hh, (size_t)g3 * sizeof(float));

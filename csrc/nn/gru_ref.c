@@ -9,8 +9,8 @@
 static float sigm(float v) { return 1.0f / (1.0f + expf(-v)); }
 
 void gaba_nn_gru_f32_ref(int64_t f, int64_t t, int64_t hd, int seq, const float *x,
-                         const float *w_ih, const float *w_hh, const float *b_ih,
-                         const float *b_hh, float *y, float *ws) {
+                         const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                         float *y, float *ws) {
     float *h = ws, *hn = ws + hd;
     memset(h, 0, (size_t)hd * sizeof(float));
     for (int64_t s = 0; s < t; s++) {

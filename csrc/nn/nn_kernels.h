@@ -7,16 +7,16 @@
 #include "gaba/nn.h"
 
 typedef struct gaba_nn_conv_geom {
-    int64_t c, h, w;      // input (C, H, W)
-    int64_t co, ho, wo;   // output (c_out, Ho, Wo)
+    int64_t c, h, w;    // input (C, H, W)
+    int64_t co, ho, wo; // output (c_out, Ho, Wo)
     int64_t kh, kw, sh, sw, pt, pl, dh, dw, groups;
 } gaba_nn_conv_geom;
 
 // The kernel covers the whole unpadded input: one output per channel (a
 // learned temporal pooling); the depthwise kernels run it as a dot product.
 static inline int gaba_nn_dw_is_global(const gaba_nn_conv_geom *g) {
-    return g->ho == 1 && g->wo == 1 && g->pt == 0 && g->pl == 0 && g->kh == g->h &&
-           g->kw == g->w && g->dh == 1 && g->dw == 1;
+    return g->ho == 1 && g->wo == 1 && g->pt == 0 && g->pl == 0 && g->kh == g->h && g->kw == g->w &&
+           g->dh == 1 && g->dw == 1;
 }
 
 typedef struct gaba_nn_pool_geom {
@@ -62,14 +62,14 @@ void gaba_nn_dwconv_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const
                                const float *b, float *y, gaba_nn_act act);
 
 // dense: x (f), w (n, f), b (n), y (n).
-void gaba_nn_dense_f32_ref(int64_t n, int64_t f, const float *x, const float *w,
-                           const float *b, float *y, gaba_nn_act act);
-gaba_status gaba_nn_dense_f32(int64_t n, int64_t f, const float *x, const float *w,
-                              const float *b, float *y, gaba_nn_act act);
+void gaba_nn_dense_f32_ref(int64_t n, int64_t f, const float *x, const float *w, const float *b,
+                           float *y, gaba_nn_act act);
+gaba_status gaba_nn_dense_f32(int64_t n, int64_t f, const float *x, const float *w, const float *b,
+                              float *y, gaba_nn_act act);
 
 // embedding: ids (L), table (vocab, dim), y (dim, L).
-gaba_status gaba_nn_embedding_f32_ref(int64_t l, int64_t dim, int64_t vocab,
-                                      const int32_t *ids, const float *table, float *y);
+gaba_status gaba_nn_embedding_f32_ref(int64_t l, int64_t dim, int64_t vocab, const int32_t *ids,
+                                      const float *table, float *y);
 
 // pooling: x (C, H, W) -> y (C, Ho, Wo); global: x (C, S) -> y (C).
 void gaba_nn_maxpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
@@ -77,30 +77,27 @@ void gaba_nn_avgpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *
 // Fast path: unpadded windows (others fall back to the reference); the ISA
 // table's kernel (pool_impl.h, baseline, AVX2 and AVX-512 builds).
 void gaba_nn_pool_f32(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
-typedef void (*gaba_nn_pool_fn)(const gaba_nn_pool_geom *g, const float *x, float *y,
-                                int is_max);
-void gaba_nn_pool_f32_generic(const gaba_nn_pool_geom *g, const float *x, float *y,
-                              int is_max);
+typedef void (*gaba_nn_pool_fn)(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
+void gaba_nn_pool_f32_generic(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
 void gaba_nn_pool_f32_avx2(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
-void gaba_nn_pool_f32_avx512(const gaba_nn_pool_geom *g, const float *x, float *y,
-                             int is_max);
+void gaba_nn_pool_f32_avx512(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
 void gaba_nn_global_pool_f32_ref(int64_t c, int64_t s, const float *x, float *y, int is_max);
 
 // upsample: x (C, H, W) -> y (C, H*sh, W*sw); mode 0 nearest, 1 bilinear.
-void gaba_nn_upsample_f32_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
-                              int mode, const float *x, float *y);
+void gaba_nn_upsample_f32_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
+                              const float *x, float *y);
 
 // Fast: the ISA table's kernel (upsample_impl.h, baseline, AVX2 and AVX-512 builds).
 void gaba_nn_upsample_f32(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
                           const float *x, float *y);
 typedef void (*gaba_nn_upsample_fn)(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
                                     int mode, const float *x, float *y);
-void gaba_nn_upsample_f32_generic(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
-                                  int mode, const float *x, float *y);
-void gaba_nn_upsample_f32_avx2(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
-                               int mode, const float *x, float *y);
-void gaba_nn_upsample_f32_avx512(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
-                                 int mode, const float *x, float *y);
+void gaba_nn_upsample_f32_generic(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
+                                  const float *x, float *y);
+void gaba_nn_upsample_f32_avx2(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
+                               const float *x, float *y);
+void gaba_nn_upsample_f32_avx512(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
+                                 const float *x, float *y);
 
 // batch norm, run alone: x (C, S), scale (C), shift (C).
 void gaba_nn_batchnorm_f32_ref(int64_t c, int64_t s, const float *x, const float *scale,
@@ -118,8 +115,8 @@ void gaba_nn_transpose_f32_ref(int64_t a, int64_t b, const float *x, float *y);
 // GRU: x (F, T) -> y (H) or (H, T); weights as nn.h. ws: gru_workspace floats.
 int64_t gaba_nn_gru_workspace(int64_t f, int64_t t, int64_t hidden);
 void gaba_nn_gru_f32_ref(int64_t f, int64_t t, int64_t hidden, int seq, const float *x,
-                         const float *w_ih, const float *w_hh, const float *b_ih,
-                         const float *b_hh, float *y, float *ws);
+                         const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                         float *y, float *ws);
 gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hidden, int seq, const float *x,
                             const float *w_ih, const float *w_hh, const float *b_ih,
                             const float *b_hh, float *y, float *ws);
@@ -138,12 +135,12 @@ void gaba_nn_gru_transpose_f32_generic(int64_t hd, const float *w_hh, float *wt)
 void gaba_nn_gru_transpose_f32_avx512(int64_t hd, const float *w_hh, float *wt);
 typedef void (*gaba_nn_gru_recur_fn)(int64_t hd, int64_t t, int seq, const float *xp,
                                      const float *wt, const float *b_hh, float *y, float *ws);
-void gaba_nn_gru_recur_f32_generic(int64_t hd, int64_t t, int seq, const float *xp,
-                                   const float *wt, const float *b_hh, float *y, float *ws);
-void gaba_nn_gru_recur_f32_avx2(int64_t hd, int64_t t, int seq, const float *xp,
-                                const float *wt, const float *b_hh, float *y, float *ws);
-void gaba_nn_gru_recur_f32_avx512(int64_t hd, int64_t t, int seq, const float *xp,
-                                  const float *wt, const float *b_hh, float *y, float *ws);
+void gaba_nn_gru_recur_f32_generic(int64_t hd, int64_t t, int seq, const float *xp, const float *wt,
+                                   const float *b_hh, float *y, float *ws);
+void gaba_nn_gru_recur_f32_avx2(int64_t hd, int64_t t, int seq, const float *xp, const float *wt,
+                                const float *b_hh, float *y, float *ws);
+void gaba_nn_gru_recur_f32_avx512(int64_t hd, int64_t t, int seq, const float *xp, const float *wt,
+                                  const float *b_hh, float *y, float *ws);
 
 // The step loop of the generic and AVX2 recurrences: per step the recurrent
 // product hp (3H) = b_hh + wt^T h, then the gates (gi, hp (3H) the input and
@@ -159,9 +156,9 @@ void gaba_nn_gru_steps(int64_t hd, int64_t t, int seq, const float *xp, const fl
 // leave in ws qkv (L, 3dk) (rows [q k v] of each position), then the softmax
 // probabilities (L, L), then ctx (L, dk): the int8 calibration reads them.
 int64_t gaba_nn_attention_workspace(int64_t d, int64_t l, int64_t dk);
-void gaba_nn_attention_f32_ref(int64_t d, int64_t l, int64_t dk, const float *x,
-                               const float *w_qkv, const float *b_qkv, const float *w_o,
-                               const float *b_o, float *y, float *ws);
+void gaba_nn_attention_f32_ref(int64_t d, int64_t l, int64_t dk, const float *x, const float *w_qkv,
+                               const float *b_qkv, const float *w_o, const float *b_o, float *y,
+                               float *ws);
 gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float *x,
                                   const float *w_qkv, const float *b_qkv, const float *w_o,
                                   const float *b_o, float *y, float *ws);
@@ -173,9 +170,8 @@ gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float 
 #define GABA_NN_DIRECT_MAX_K 64
 #define GABA_NN_DIRECT_MAX_KW 16
 #define GABA_NN_DIRECT_MAX_W 2048
-typedef void (*gaba_nn_conv_direct_fn)(const gaba_nn_conv_geom *g, const float *x,
-                                       const float *w, const float *b, float *y,
-                                       gaba_nn_act act);
+typedef void (*gaba_nn_conv_direct_fn)(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                                       const float *b, float *y, gaba_nn_act act);
 void gaba_nn_conv_direct_f32_avx2(const gaba_nn_conv_geom *g, const float *x, const float *w,
                                   const float *b, float *y, gaba_nn_act act);
 void gaba_nn_conv_direct_f32_avx512(const gaba_nn_conv_geom *g, const float *x, const float *w,
@@ -192,11 +188,9 @@ gaba_status gaba_nn_conv_gemm_f32_generic(int64_t m, int64_t n, int64_t k, const
                                           const float *x, const float *b, float *y,
                                           gaba_nn_act act);
 gaba_status gaba_nn_conv_gemm_f32_avx2(int64_t m, int64_t n, int64_t k, const float *w,
-                                       const float *x, const float *b, float *y,
-                                       gaba_nn_act act);
+                                       const float *x, const float *b, float *y, gaba_nn_act act);
 gaba_status gaba_nn_conv_gemm_f32_avx512(int64_t m, int64_t n, int64_t k, const float *w,
-                                         const float *x, const float *b, float *y,
-                                         gaba_nn_act act);
+                                         const float *x, const float *b, float *y, gaba_nn_act act);
 
 // The family's per-ISA table.
 struct gaba_nn_conv_geom;
@@ -212,20 +206,20 @@ typedef struct gaba_nn_kernels {
     gaba_nn_act_pass_fn act_pass;
     gaba_nn_softmax_fn softmax;
     // int8 (qnn_kernels.h): the output stage over a row, and the depthwise loop.
-    void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
-                         int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
-    void (*qdwconv)(const gaba_nn_conv_geom *g, const struct gaba_qnn_layer *q,
-                    const int8_t *x, int8_t *y, void *ws);
+    void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult, int32_t shift,
+                         int32_t zp, int32_t lo, int32_t hi, int8_t *y);
+    void (*qdwconv)(const gaba_nn_conv_geom *g, const struct gaba_qnn_layer *q, const int8_t *x,
+                    int8_t *y, void *ws);
     void (*qquantize)(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
     void (*qgemm)(const struct gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
                   const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
     void (*qaddsub_row)(int op, int64_t n, const int8_t *a, const int8_t *b, int32_t bc,
                         const struct gaba_qnn_layer *q, int8_t *y);
-    void (*qgemv)(int64_t n, int64_t f, const struct gaba_qnn_layer *q, const int8_t *x,
-                  int8_t *y, void *ws);
+    void (*qgemv)(int64_t n, int64_t f, const struct gaba_qnn_layer *q, const int8_t *x, int8_t *y,
+                  void *ws);
     void (*qpack)(int64_t k, int64_t n, const int8_t *src, int64_t rs, uint8_t *xp);
-    void (*qim2col)(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
-                    int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0, int64_t nx, uint8_t *xp);
+    void (*qim2col)(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig, int8_t zx,
+                    int64_t oy0, int64_t n_rows, int64_t ox0, int64_t nx, uint8_t *xp);
     void (*qlut)(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);
     void (*qpool)(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
     void (*qgpool)(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
@@ -233,8 +227,8 @@ typedef struct gaba_nn_kernels {
                       int8_t *y);
     void (*qbilinear)(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int32_t zp,
                       const int8_t *x, int8_t *y);
-    void (*qattn)(int64_t d, int64_t l, int64_t dk, const struct gaba_qnn_layer *q,
-                  const int8_t *x, int8_t *y, void *ws);
+    void (*qattn)(int64_t d, int64_t l, int64_t dk, const struct gaba_qnn_layer *q, const int8_t *x,
+                  int8_t *y, void *ws);
     void (*qgru_proj)(const struct gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
                       float *xp, void *scratch);
     void (*qsoftmax_pairs)(int64_t l, int64_t p0, int64_t p1, const int32_t *exp_table,

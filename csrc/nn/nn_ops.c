@@ -108,12 +108,13 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shap
         if (in[i].ndim < 1 || in[i].ndim > GABA_NN_MAX_DIMS) return GABA_ERR_SHAPE;
         for (int j = 0; j < in[i].ndim; j++)
             if (in[i].d[j] <= 0) return GABA_ERR_SHAPE;
-        if ((in_dtype ? in_dtype[i] : GABA_NN_F32) != (l->op == GABA_NN_EMBEDDING ? GABA_NN_I32 : GABA_NN_F32))
+        if ((in_dtype ? in_dtype[i] : GABA_NN_F32) !=
+            (l->op == GABA_NN_EMBEDDING ? GABA_NN_I32 : GABA_NN_F32))
             return GABA_ERR_ARG;
     }
-    int expect_in = l->op == GABA_NN_CONCAT ? n_in
+    int expect_in = l->op == GABA_NN_CONCAT                                                  ? n_in
                     : (l->op == GABA_NN_ADD || l->op == GABA_NN_SUB || l->op == GABA_NN_MUL) ? 2
-                                                                                           : 1;
+                                                                                             : 1;
     if (n_in != expect_in || (l->op == GABA_NN_CONCAT && n_in < 2)) return GABA_ERR_ARG;
     const int32_t *p = l->p;
     const gaba_nn_shape *x = &in[0];
@@ -129,8 +130,9 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shap
             return GABA_ERR_ARG;
         pl->out = l->op == GABA_NN_CONV1D ? shp(2, g.co, g.wo, 0) : shp(3, g.co, g.ho, g.wo);
         int32_t fan = (int32_t)(g.c / g.groups * g.kh * g.kw);
-        add_weight(pl, "weight", l->op == GABA_NN_CONV1D ? shp(3, g.co, g.c / g.groups, g.kw)
-                                                         : (gaba_nn_shape){4, {g.co, g.c / g.groups, g.kh, g.kw}},
+        add_weight(pl, "weight",
+                   l->op == GABA_NN_CONV1D ? shp(3, g.co, g.c / g.groups, g.kw)
+                                           : (gaba_nn_shape){4, {g.co, g.c / g.groups, g.kh, g.kw}},
                    fan);
         add_weight(pl, "bias", shp(1, g.co, 0, 0), 0);
         pl->workspace = gaba_nn_conv2d_workspace(&g);
@@ -157,9 +159,7 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shap
         pl->macs = numel;
         return GABA_OK;
     case GABA_NN_ACT:
-    case GABA_NN_SOFTMAX:
-        pl->out = *x;
-        return GABA_OK;
+    case GABA_NN_SOFTMAX: pl->out = *x; return GABA_OK;
     case GABA_NN_MAXPOOL:
     case GABA_NN_AVGPOOL: {
         gaba_nn_pool_geom g;
@@ -209,9 +209,12 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shap
         int free_axis = -1;
         for (int i = 0; i < p[0]; i++) {
             s.d[i] = p[1 + i];
-            if (s.d[i] == -1 && free_axis < 0) free_axis = i;
-            else if (s.d[i] <= 0) return GABA_ERR_ARG;
-            else known *= s.d[i];
+            if (s.d[i] == -1 && free_axis < 0)
+                free_axis = i;
+            else if (s.d[i] <= 0)
+                return GABA_ERR_ARG;
+            else
+                known *= s.d[i];
         }
         if (free_axis >= 0) {
             if (numel % known) return GABA_ERR_SHAPE;
@@ -221,9 +224,7 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shap
         pl->out = s;
         return GABA_OK;
     }
-    case GABA_NN_FLATTEN:
-        pl->out = shp(1, (int32_t)numel, 0, 0);
-        return GABA_OK;
+    case GABA_NN_FLATTEN: pl->out = shp(1, (int32_t)numel, 0, 0); return GABA_OK;
     case GABA_NN_TRANSPOSE:
         if (x->ndim != 2) return GABA_ERR_SHAPE;
         pl->out = shp(2, x->d[1], x->d[0], 0);
@@ -252,14 +253,13 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shap
         pl->macs = (int64_t)len * 3 * dk * d + 2 * (int64_t)len * len * dk + (int64_t)len * dk * d;
         return GABA_OK;
     }
-    default:
-        return GABA_ERR_ARG;
+    default: return GABA_ERR_ARG;
     }
 }
 
 gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
-                         const void *const *xv, const gaba_nn_plan *pl,
-                         const float *const *w, void *yv, float *ws, gaba_nn_impl impl) {
+                         const void *const *xv, const gaba_nn_plan *pl, const float *const *w,
+                         void *yv, float *ws, gaba_nn_impl impl) {
     const float *x = (const float *)xv[0];
     float *y = (float *)yv;
     const int ref = impl == GABA_NN_IMPL_REF;
@@ -283,15 +283,17 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
         }
         return gaba_nn_dense_f32(l->p[0], numel, x, w[0], w[1], y, l->act);
     case GABA_NN_EMBEDDING:
-        return gaba_nn_embedding_f32_ref(in[0].d[0], l->p[0], l->p[1], (const int32_t *)xv[0],
-                                         w[0], y);
+        return gaba_nn_embedding_f32_ref(in[0].d[0], l->p[0], l->p[1], (const int32_t *)xv[0], w[0],
+                                         y);
     case GABA_NN_BATCHNORM:
         gaba_nn_batchnorm_f32_ref(in[0].d[0], numel / in[0].d[0], x, w[0], w[1], y, l->act);
         return GABA_OK;
     case GABA_NN_ACT:
         memcpy(y, x, (size_t)numel * sizeof(float));
-        if (ref) gaba_nn_act_f32_ref(y, numel, l->act);
-        else gaba_nn_bias_act_f32(1, numel, y, NULL, l->act);
+        if (ref)
+            gaba_nn_act_f32_ref(y, numel, l->act);
+        else
+            gaba_nn_bias_act_f32(1, numel, y, NULL, l->act);
         return GABA_OK;
     case GABA_NN_SOFTMAX: {
         int64_t n = in[0].d[in[0].ndim - 1];
@@ -303,9 +305,12 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
         gaba_nn_pool_geom g;
         gaba_status st = pool_geom(l, &in[0], &g);
         if (st != GABA_OK) return st;
-        if (!ref) gaba_nn_pool_f32(&g, x, y, l->op == GABA_NN_MAXPOOL);
-        else if (l->op == GABA_NN_MAXPOOL) gaba_nn_maxpool_f32_ref(&g, x, y);
-        else gaba_nn_avgpool_f32_ref(&g, x, y);
+        if (!ref)
+            gaba_nn_pool_f32(&g, x, y, l->op == GABA_NN_MAXPOOL);
+        else if (l->op == GABA_NN_MAXPOOL)
+            gaba_nn_maxpool_f32_ref(&g, x, y);
+        else
+            gaba_nn_avgpool_f32_ref(&g, x, y);
         return GABA_OK;
     }
     case GABA_NN_GLOBAL_AVGPOOL:
@@ -315,16 +320,18 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
         if (ref) {
             gaba_nn_global_pool_f32_ref(c, s, x, y, is_max);
         } else { // the fast pooling's one window over each plane, seen as a 1 x s row
-            gaba_nn_pool_geom g = {.c = c, .h = 1, .w = s, .ho = 1, .wo = 1, .kh = 1, .kw = s,
-                                   .sh = 1, .sw = s};
+            gaba_nn_pool_geom g = {
+                .c = c, .h = 1, .w = s, .ho = 1, .wo = 1, .kh = 1, .kw = s, .sh = 1, .sw = s};
             gaba_nn_pool_f32(&g, x, y, is_max);
         }
         return GABA_OK;
     }
     case GABA_NN_UPSAMPLE: {
         int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, wd = in[0].d[in[0].ndim - 1];
-        if (ref) gaba_nn_upsample_f32_ref(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);
-        else gaba_nn_upsample_f32(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);
+        if (ref)
+            gaba_nn_upsample_f32_ref(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);
+        else
+            gaba_nn_upsample_f32(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);
         return GABA_OK;
     }
     case GABA_NN_CONCAT: {
@@ -349,29 +356,24 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
         return GABA_OK;
     }
     case GABA_NN_RESHAPE:
-    case GABA_NN_FLATTEN:
-        memcpy(y, x, (size_t)numel * sizeof(float));
-        return GABA_OK;
-    case GABA_NN_TRANSPOSE:
-        gaba_nn_transpose_f32_ref(in[0].d[0], in[0].d[1], x, y);
-        return GABA_OK;
+    case GABA_NN_FLATTEN: memcpy(y, x, (size_t)numel * sizeof(float)); return GABA_OK;
+    case GABA_NN_TRANSPOSE: gaba_nn_transpose_f32_ref(in[0].d[0], in[0].d[1], x, y); return GABA_OK;
     case GABA_NN_GRU:
         if (ref) {
-            gaba_nn_gru_f32_ref(in[0].d[0], in[0].d[1], l->p[0], l->p[1], x, w[0], w[1], w[2],
-                                w[3], y, ws);
+            gaba_nn_gru_f32_ref(in[0].d[0], in[0].d[1], l->p[0], l->p[1], x, w[0], w[1], w[2], w[3],
+                                y, ws);
             return GABA_OK;
         }
-        return gaba_nn_gru_f32(in[0].d[0], in[0].d[1], l->p[0], l->p[1], x, w[0], w[1], w[2],
-                               w[3], y, ws);
+        return gaba_nn_gru_f32(in[0].d[0], in[0].d[1], l->p[0], l->p[1], x, w[0], w[1], w[2], w[3],
+                               y, ws);
     case GABA_NN_ATTENTION:
         if (ref) {
-            gaba_nn_attention_f32_ref(in[0].d[0], in[0].d[1], l->p[0], x, w[0], w[1], w[2], w[3],
-                                      y, ws);
+            gaba_nn_attention_f32_ref(in[0].d[0], in[0].d[1], l->p[0], x, w[0], w[1], w[2], w[3], y,
+                                      ws);
             return GABA_OK;
         }
-        return gaba_nn_attention_f32(in[0].d[0], in[0].d[1], l->p[0], x, w[0], w[1], w[2], w[3],
-                                     y, ws);
-    default:
-        return GABA_ERR_ARG;
+        return gaba_nn_attention_f32(in[0].d[0], in[0].d[1], l->p[0], x, w[0], w[1], w[2], w[3], y,
+                                     ws);
+    default: return GABA_ERR_ARG;
     }
 }

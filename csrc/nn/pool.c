@@ -2,8 +2,7 @@
 // baseline build of pool_impl.h.
 #include "pool_impl.h"
 
-void gaba_nn_pool_f32_generic(const gaba_nn_pool_geom *g, const float *x, float *y,
-                              int is_max) {
+void gaba_nn_pool_f32_generic(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max) {
     gaba_nn_pool_body(g, x, y, is_max);
 }
 

@@ -3,7 +3,6 @@
 // results as the baseline build.
 #include "pool_impl.h"
 
-void gaba_nn_pool_f32_avx512(const gaba_nn_pool_geom *g, const float *x, float *y,
-                             int is_max) {
+void gaba_nn_pool_f32_avx512(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max) {
     gaba_nn_pool_body(g, x, y, is_max);
 }

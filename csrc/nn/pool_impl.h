@@ -83,8 +83,10 @@ static inline void gaba_nn_pool_body(const gaba_nn_pool_geom *g, const float *x,
     }
     if (g->pt || g->pl || (g->ho - 1) * g->sh + g->kh > g->h ||
         (g->wo - 1) * g->sw + g->kw > g->w) {
-        if (is_max) gaba_nn_maxpool_f32_ref(g, x, y);
-        else gaba_nn_avgpool_f32_ref(g, x, y);
+        if (is_max)
+            gaba_nn_maxpool_f32_ref(g, x, y);
+        else
+            gaba_nn_avgpool_f32_ref(g, x, y);
         return;
     }
     const float inv = 1.0f / (float)(g->kh * g->kw);
@@ -93,8 +95,10 @@ static inline void gaba_nn_pool_body(const gaba_nn_pool_geom *g, const float *x,
             float *restrict yr = y + (c * g->ho + oy) * g->wo;
             for (int64_t ky = 0; ky < g->kh; ky++) {
                 const float *xr = x + (c * g->h + oy * g->sh + ky) * g->w;
-                if (is_max) pool_row_max(xr, g->wo, g->sw, g->kw, ky == 0, yr);
-                else pool_row_sum(xr, g->wo, g->sw, g->kw, ky == 0, yr);
+                if (is_max)
+                    pool_row_max(xr, g->wo, g->sw, g->kw, ky == 0, yr);
+                else
+                    pool_row_sum(xr, g->wo, g->sw, g->kw, ky == 0, yr);
             }
             if (!is_max)
                 for (int64_t ox = 0; ox < g->wo; ox++) yr[ox] *= inv;

@@ -72,8 +72,8 @@ static void bilinear_src(int64_t o, int64_t n, int64_t s, int64_t *i0, int64_t *
     *f = src - (float)lo;
 }
 
-void gaba_nn_upsample_f32_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
-                              int mode, const float *x, float *y) {
+void gaba_nn_upsample_f32_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
+                              const float *x, float *y) {
     int64_t ho = h * sh, wo = w * sw;
     for (int64_t ch = 0; ch < c; ch++) {
         const float *xc = x + ch * h * w;

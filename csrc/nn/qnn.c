@@ -22,8 +22,8 @@ static int is_depthwise(const gaba_nn_conv_geom *g) {
 }
 
 static int is_pointwise(const gaba_nn_conv_geom *g) {
-    return g->groups == 1 && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 &&
-           g->pt == 0 && g->pl == 0 && g->ho == g->h && g->wo == g->w;
+    return g->groups == 1 && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 &&
+           g->pl == 0 && g->ho == g->h && g->wo == g->w;
 }
 
 #define dw_rows gaba_qnn_dw_rows
@@ -91,8 +91,8 @@ void gaba_qnn_pack_u8_generic(int64_t k, int64_t n, const int8_t *src, int64_t r
 
 // The plain version of gaba_qnn_gemm_avx512vnni: the same sums over the same
 // packed operand, then the scalar output stage.
-void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
-                           int64_t n, const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y) {
+void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
+                           const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y) {
     for (int64_t i = 0; i < co; i++) {
         const int8_t *w = q->w + (c0 + i) * k;
         int32_t acc[64];
@@ -115,15 +115,17 @@ void gaba_qnn_im2col_u8_generic(const gaba_nn_conv_geom *g, const int8_t *x, int
                                 int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
                                 int64_t nx, uint8_t *xp) {
     int64_t k = cig * g->kh * g->kw;
-    for (int64_t kk = 0; kk < k; kk++) gaba_qnn_im2col_row(g, x, c0, zx, kk, oy0, n_rows, ox0, nx, xp);
+    for (int64_t kk = 0; kk < k; kk++)
+        gaba_qnn_im2col_row(g, x, c0, zx, kk, oy0, n_rows, ox0, nx, xp);
     gaba_qnn_im2col_pad(k, n_rows * nx, xp);
 }
 
 void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                                   int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y) {
     for (int64_t i = 0; i < n; i++)
-        y[i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm((int32_t)((uint32_t)acc[i] + (uint32_t)bias), mult, shift) + zp,
-                              lo, hi);
+        y[i] = gaba_qnn_clamp(
+            (int64_t)gaba_qnn_mbqm((int32_t)((uint32_t)acc[i] + (uint32_t)bias), mult, shift) + zp,
+            lo, hi);
 }
 
 void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
@@ -184,9 +186,12 @@ void gaba_qnn_build_lut(gaba_nn_act act, float in_scale, int32_t in_zp, float ou
                         int32_t out_zp, int8_t *lut) {
     for (int32_t q = -128; q < 128; q++) {
         double x = (double)in_scale * (q - in_zp), f;
-        if (act == GABA_NN_ACT_SIGMOID) f = 1.0 / (1.0 + exp(-x));
-        else if (act == GABA_NN_ACT_TANH) f = tanh(x);
-        else f = x * (x + 3.0 < 0.0 ? 0.0 : x + 3.0 > 6.0 ? 6.0 : x + 3.0) / 6.0;
+        if (act == GABA_NN_ACT_SIGMOID)
+            f = 1.0 / (1.0 + exp(-x));
+        else if (act == GABA_NN_ACT_TANH)
+            f = tanh(x);
+        else
+            f = x * (x + 3.0 < 0.0 ? 0.0 : x + 3.0 > 6.0 ? 6.0 : x + 3.0) / 6.0;
         double v = round(f / (double)out_scale) + out_zp;
         lut[q + 128] = (int8_t)(v < -128.0 ? -128 : v > 127.0 ? 127 : v);
     }
@@ -229,13 +234,13 @@ void gaba_qnn_build_concat_luts(const gaba_qnn_layer *q, int n_in, int8_t *luts)
 }
 
 void gaba_qnn_build_exp_table(float score_scale, int32_t *table) {
-    for (int d = 0; d < 256; d++) table[d] = (int32_t)round(65536.0 * exp(-(double)score_scale * d));
+    for (int d = 0; d < 256; d++)
+        table[d] = (int32_t)round(65536.0 * exp(-(double)score_scale * d));
 }
 
 // Unpadded max/avg pooling, row by row over chunks of output columns (the
 // reference checks every tap's bounds; here there are none to check).
-void gaba_qnn_pool_s8_generic(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y,
-                              int is_max) {
+void gaba_qnn_pool_s8_generic(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max) {
     int32_t sum[256];
     int32_t count = (int32_t)(g->kh * g->kw);
     for (int64_t c = 0; c < g->c; c++)
@@ -272,10 +277,8 @@ int gaba_qnn_supported(const gaba_nn_layer *l) {
     case GABA_NN_DENSE:
     case GABA_NN_ADD:
     case GABA_NN_SUB:
-    case GABA_NN_MUL:
-        return act_ok(l->act);
-    case GABA_NN_ACT:
-        return act_ok(l->act) || gaba_qnn_is_lut_act(l->act);
+    case GABA_NN_MUL: return act_ok(l->act);
+    case GABA_NN_ACT: return act_ok(l->act) || gaba_qnn_is_lut_act(l->act);
     case GABA_NN_MAXPOOL:
     case GABA_NN_AVGPOOL:
     case GABA_NN_GLOBAL_AVGPOOL:
@@ -284,14 +287,11 @@ int gaba_qnn_supported(const gaba_nn_layer *l) {
     case GABA_NN_RESHAPE:
     case GABA_NN_FLATTEN:
     case GABA_NN_TRANSPOSE:
-    case GABA_NN_UPSAMPLE:
-        return 1;
+    case GABA_NN_UPSAMPLE: return 1;
     case GABA_NN_EMBEDDING: // int32 ids, an int8 table in the output's parameters
     case GABA_NN_ATTENTION:
-    case GABA_NN_GRU:
-        return l->act == GABA_NN_ACT_NONE;
-    default:
-        return 0;
+    case GABA_NN_GRU: return l->act == GABA_NN_ACT_NONE;
+    default: return 0;
     }
 }
 
@@ -300,7 +300,8 @@ gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_sh
     if (!q || !gaba_qnn_supported(&q->layer)) return GABA_ERR_NO_IMPL;
     gaba_nn_plan pl;
     const gaba_nn_dtype ids = GABA_NN_I32;
-    gaba_status st = gaba_nn_prepare(&q->layer, n_in, in, q->layer.op == GABA_NN_EMBEDDING ? &ids : NULL, &pl);
+    gaba_status st =
+        gaba_nn_prepare(&q->layer, n_in, in, q->layer.op == GABA_NN_EMBEDDING ? &ids : NULL, &pl);
     if (st != GABA_OK) return st;
     *out = pl.out;
     *ws_bytes = 0;
@@ -346,7 +347,8 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
     case GABA_NN_ACT:
         if (gaba_qnn_is_lut_act(l->act))
             (ref ? gaba_qnn_lut_ref : gaba_nn_table.qlut)(numel, x[0], q->lut, y);
-        else gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
+        else
+            gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
         return GABA_OK;
     case GABA_NN_MAXPOOL:
     case GABA_NN_AVGPOOL: {
@@ -355,24 +357,27 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         if (st != GABA_OK) return st;
         int unpadded = g.pt == 0 && g.pl == 0 && (g.ho - 1) * g.sh + g.kh <= g.h &&
                        (g.wo - 1) * g.sw + g.kw <= g.w;
-        if (!ref && unpadded) gaba_nn_table.qpool(&g, x[0], y, l->op == GABA_NN_MAXPOOL);
-        else if (l->op == GABA_NN_MAXPOOL) gaba_qnn_maxpool_ref(&g, x[0], y);
-        else gaba_qnn_avgpool_ref(&g, x[0], y);
+        if (!ref && unpadded)
+            gaba_nn_table.qpool(&g, x[0], y, l->op == GABA_NN_MAXPOOL);
+        else if (l->op == GABA_NN_MAXPOOL)
+            gaba_qnn_maxpool_ref(&g, x[0], y);
+        else
+            gaba_qnn_avgpool_ref(&g, x[0], y);
         return GABA_OK;
     }
     case GABA_NN_GLOBAL_AVGPOOL:
     case GABA_NN_GLOBAL_MAXPOOL:
-        (ref ? gaba_qnn_global_pool_ref : gaba_nn_table.qgpool)(in[0].d[0], numel / in[0].d[0], x[0],
-                                                                y, l->op == GABA_NN_GLOBAL_MAXPOOL);
+        (ref ? gaba_qnn_global_pool_ref : gaba_nn_table.qgpool)(
+            in[0].d[0], numel / in[0].d[0], x[0], y, l->op == GABA_NN_GLOBAL_MAXPOOL);
         return GABA_OK;
     case GABA_NN_UPSAMPLE: {
         int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, w = in[0].d[in[0].ndim - 1];
         if (l->p[2] == 1)
-            (ref ? gaba_qnn_upsample_bilinear_ref : gaba_nn_table.qbilinear)(
-                c, h, w, l->p[0], l->p[1], q->in_zp[0], x[0], y);
+            (ref ? gaba_qnn_upsample_bilinear_ref
+                 : gaba_nn_table.qbilinear)(c, h, w, l->p[0], l->p[1], q->in_zp[0], x[0], y);
         else
             (ref ? gaba_qnn_upsample_nearest_ref : gaba_nn_table.qupsample)(c, h, w, l->p[0],
-                                                                             l->p[1], x[0], y);
+                                                                            l->p[1], x[0], y);
         return GABA_OK;
     }
     case GABA_NN_CONCAT: {
@@ -385,7 +390,8 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
         for (int i = 0; i < n_in; y += counts[i], i++) {
             if (gaba_qnn_concat_copies(q, i))
                 memcpy(y, x[i], (size_t)counts[i]);
-            else gaba_nn_table.qlut(counts[i], x[i], q->lut + 256 * i, y);
+            else
+                gaba_nn_table.qlut(counts[i], x[i], q->lut + 256 * i, y);
         }
         return GABA_OK;
     }
@@ -401,23 +407,16 @@ gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape
                             gaba_nn_numel(&in[1]) != numel, y);
         return GABA_OK;
     case GABA_NN_RESHAPE:
-    case GABA_NN_FLATTEN:
-        memcpy(y, x[0], (size_t)numel);
-        return GABA_OK;
+    case GABA_NN_FLATTEN: memcpy(y, x[0], (size_t)numel); return GABA_OK;
     case GABA_NN_EMBEDDING:
         return gaba_qnn_embedding_ref(numel, l->p[0], l->p[1], (const int32_t *)x[0], q->w, y);
-    case GABA_NN_TRANSPOSE:
-        gaba_qnn_transpose_ref(in[0].d[0], in[0].d[1], x[0], y);
-        return GABA_OK;
+    case GABA_NN_TRANSPOSE: gaba_qnn_transpose_ref(in[0].d[0], in[0].d[1], x[0], y); return GABA_OK;
     case GABA_NN_ATTENTION:
         if (!q->attn) return GABA_ERR_ARG;
-        (ref ? gaba_qnn_attn_ref : gaba_qnn_attn)(in[0].d[0], in[0].d[1], l->p[0], q, x[0], y,
-                                                  ws);
+        (ref ? gaba_qnn_attn_ref : gaba_qnn_attn)(in[0].d[0], in[0].d[1], l->p[0], q, x[0], y, ws);
         return GABA_OK;
-    case GABA_NN_GRU:
-        return gaba_qnn_gru(q, in[0].d[0], in[0].d[1], x[0], y, ws, ref);
-    default:
-        return GABA_ERR_NO_IMPL;
+    case GABA_NN_GRU: return gaba_qnn_gru(q, in[0].d[0], in[0].d[1], x[0], y, ws, ref);
+    default: return GABA_ERR_NO_IMPL;
     }
 }
 
@@ -459,7 +458,8 @@ gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in) {
         double twice = 2.0 * (q->in_scale[0] > q->in_scale[1] ? q->in_scale[0] : q->in_scale[1]);
         st = gaba_gemm_quantize_multiplier(q->in_scale[0] / twice, &q->q_mult[0], &q->q_shift[0]);
         if (st == GABA_OK)
-            st = gaba_gemm_quantize_multiplier(q->in_scale[1] / twice, &q->q_mult[1], &q->q_shift[1]);
+            st = gaba_gemm_quantize_multiplier(q->in_scale[1] / twice, &q->q_mult[1],
+                                               &q->q_shift[1]);
         if (st == GABA_OK)
             st = gaba_gemm_quantize_multiplier(twice / ((double)(1 << 20) * q->out_scale),
                                                &q->q_mult[2], &q->q_shift[2]);
@@ -470,12 +470,11 @@ gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in) {
                                              &q->q_mult[0], &q->q_shift[0]);
     case GABA_NN_CONCAT: // inputs shifted left by 20 bits, as add's: one fine rounding
         for (int i = 0; i < n_in && st == GABA_OK; i++)
-            st = gaba_gemm_quantize_multiplier(
-                (double)q->in_scale[i] / ((double)(1 << 20) * q->out_scale), &q->q_mult[i],
-                &q->q_shift[i]);
+            st = gaba_gemm_quantize_multiplier((double)q->in_scale[i] /
+                                                   ((double)(1 << 20) * q->out_scale),
+                                               &q->q_mult[i], &q->q_shift[i]);
         return st;
-    default:
-        return GABA_OK;
+    default: return GABA_OK;
     }
 }
 
@@ -490,9 +489,10 @@ void gaba_qnn_addsub_row_generic(int op, int64_t n, const int8_t *a, const int8_
     if (q->q_shift[0] == GABA_QNN_SHIFT_FP32) {
         const float ra = gaba_qnn_bits_float(q->q_mult[0]), rb = gaba_qnn_bits_float(q->q_mult[1]);
         for (int64_t j = 0; j < n; j++)
-            y[j] = gaba_qnn_fp32_addsub(op, (float)(a[j] - q->in_zp[0]) * ra,
-                                        b ? (float)(b[j] - q->in_zp[1]) * rb : gaba_qnn_bits_float(bc),
-                                        q->out_zp, q->act_min, q->act_max);
+            y[j] =
+                gaba_qnn_fp32_addsub(op, (float)(a[j] - q->in_zp[0]) * ra,
+                                     b ? (float)(b[j] - q->in_zp[1]) * rb : gaba_qnn_bits_float(bc),
+                                     q->out_zp, q->act_min, q->act_max);
         return;
     }
     int32_t ta[256], tb[256];
@@ -547,9 +547,10 @@ void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, cons
     }
     for (int64_t i = 0; i < c; i++) {
         // a per-channel b's rescaled value (fp32: the float's bits, as the rows read it)
-        int32_t bc = q->q_shift[1] == GABA_QNN_SHIFT_FP32
-                         ? gaba_qnn_float_bits((float)(b[i] - zb) * gaba_qnn_bits_float(q->q_mult[1]))
-                         : gaba_qnn_mbqm((b[i] - zb) * (1 << 20), q->q_mult[1], q->q_shift[1]);
+        int32_t bc =
+            q->q_shift[1] == GABA_QNN_SHIFT_FP32
+                ? gaba_qnn_float_bits((float)(b[i] - zb) * gaba_qnn_bits_float(q->q_mult[1]))
+                : gaba_qnn_mbqm((b[i] - zb) * (1 << 20), q->q_mult[1], q->q_shift[1]);
         gaba_nn_table.qaddsub_row(op, s, a + i * s, NULL, bc, q, y + i * s);
     }
 }

@@ -85,7 +85,9 @@ void gaba_qnn_addsub_row_avx2(int op, int64_t n, const int8_t *a, const int8_t *
             __m256i s = op == 0 ? _mm256_add_epi32(va, vb) : _mm256_sub_epi32(va, vb);
             r = gaba_qnn_v8_requant(&co, s, zero, vzp, vlo, vhi);
         }
-        if (m == 8) _mm_storel_epi64((__m128i *)(y + i), r);
-        else _mm_storel_epi64((__m128i *)ty, r), memcpy(y + i, ty, (size_t)m);
+        if (m == 8)
+            _mm_storel_epi64((__m128i *)(y + i), r);
+        else
+            _mm_storel_epi64((__m128i *)ty, r), memcpy(y + i, ty, (size_t)m);
     }
 }

@@ -66,8 +66,8 @@ void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_laye
             const int32_t qv = qm[k * l + p] - zq;
             axpy_s8(l, qv, km + k * l, -zk, acc);
         }
-        gaba_nn_table.qrequant_row(l, acc, 0, a->score_mult, a->score_shift, a->score_zp, -128,
-                                   127, sc + p * l);
+        gaba_nn_table.qrequant_row(l, acc, 0, a->score_mult, a->score_shift, a->score_zp, -128, 127,
+                                   sc + p * l);
     }
     attn_softmax(l, l, a->exp_table, sc, acc);
     // ctx (dk, L) = v probs^T: with probs transposed in place (it is square), each
@@ -84,8 +84,8 @@ void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_laye
             const int32_t vv = vr[j] - zv;
             axpy_s8(l, vv, sc + j * l, 128, acc); // probs[., j]
         }
-        gaba_nn_table.qrequant_row(l, acc, 0, a->ctx_mult, a->ctx_shift, a->proj[3].in_zp[0],
-                                   -128, 127, ctx + k * l);
+        gaba_nn_table.qrequant_row(l, acc, 0, a->ctx_mult, a->ctx_shift, a->proj[3].in_zp[0], -128,
+                                   127, ctx + k * l);
     }
     gaba_qnn_conv(&gc, &a->proj[3], ctx, y, cws);
 }
@@ -114,7 +114,8 @@ gaba_status gaba_qnn_attention_softmax(int64_t l, const int32_t *exp_table, cons
     gaba_nn_table.qsoftmax_pairs(l, 0, l, exp_table, s, pp, e);
     for (int64_t p = 0; p < l; p++) // pair t of row p: lane p of pair row t, two int16 halves
         for (int64_t j = 0; j < l; j++)
-            y[p * l + j] = (int8_t)((((uint32_t)pp[(j / 2) * l8 + p] >> (16 * (j % 2))) & 0xffff) - 128);
+            y[p * l + j] =
+                (int8_t)((((uint32_t)pp[(j / 2) * l8 + p] >> (16 * (j % 2))) & 0xffff) - 128);
     free(e);
     return GABA_OK;
 }

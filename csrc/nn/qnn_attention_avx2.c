@@ -23,10 +23,11 @@ static int64_t lanes(int64_t l) { return (l + 7) / 8 * 8; }
 // Y rows [0, mr) x lanes [0, nj) (nj <= 8 nv) = requant(sum_t A(i, t) B_t):
 // A(i, t) the int32 at a[i a_ms + t a_ts], B_t the pair row at b + t ldb. A
 // tile with fewer than 6 rows repeats its last row (computed, not stored).
-static inline __attribute__((always_inline)) void
-pair_tile(int64_t kt, const int32_t *a, int64_t a_ms, int64_t a_ts, int64_t mr, const int32_t *b,
-          int64_t ldb, int nv, const gaba_qnn_v8 *rq, int32_t zp, int8_t *y, int64_t rs_y,
-          int64_t nj) {
+static inline __attribute__((always_inline)) void pair_tile(int64_t kt, const int32_t *a,
+                                                            int64_t a_ms, int64_t a_ts, int64_t mr,
+                                                            const int32_t *b, int64_t ldb, int nv,
+                                                            const gaba_qnn_v8 *rq, int32_t zp,
+                                                            int8_t *y, int64_t rs_y, int64_t nj) {
 #define APTR(i) const int32_t *a##i = a + (i < mr ? i : mr - 1) * a_ms;
     ROWS(APTR)
 #define DECL(i) __m256i c##i = _mm256_setzero_si256(), d##i = c##i;
@@ -35,31 +36,30 @@ pair_tile(int64_t kt, const int32_t *a, int64_t a_ms, int64_t a_ts, int64_t mr, 
         const int32_t *bt = b + t * ldb;
         const __m256i b0 = _mm256_loadu_si256((const __m256i *)bt);
         const __m256i b1 = nv == 2 ? _mm256_loadu_si256((const __m256i *)(bt + 8)) : b0;
-#define MAC(i)                                                                              \
-    {                                                                                       \
-        const __m256i av = _mm256_set1_epi32(a##i[t * a_ts]);                               \
-        c##i = _mm256_add_epi32(c##i, _mm256_madd_epi16(b0, av));                           \
-        if (nv == 2) d##i = _mm256_add_epi32(d##i, _mm256_madd_epi16(b1, av));              \
+#define MAC(i)                                                                                     \
+    {                                                                                              \
+        const __m256i av = _mm256_set1_epi32(a##i[t * a_ts]);                                      \
+        c##i = _mm256_add_epi32(c##i, _mm256_madd_epi16(b0, av));                                  \
+        if (nv == 2) d##i = _mm256_add_epi32(d##i, _mm256_madd_epi16(b1, av));                     \
     }
         ROWS(MAC)
     }
     const __m256i z = _mm256_setzero_si256(), vzp = _mm256_set1_epi32(zp),
                   lo = _mm256_set1_epi32(-128), hi = _mm256_set1_epi32(127);
     int8_t part[16];
-#define STORE(i)                                                                            \
-    if (i < mr) {                                                                           \
-        int8_t *yi = y + i * rs_y;                                                          \
-        __m128i v = gaba_qnn_v8_requant(rq, c##i, z, vzp, lo, hi);                          \
-        if (nv == 2)                                                                        \
-            v = _mm_unpacklo_epi64(v, gaba_qnn_v8_requant(rq, d##i, z, vzp, lo, hi));       \
-        if (nj == 16) {                                                                     \
-            _mm_storeu_si128((__m128i *)yi, v);                                             \
-        } else if (nj == 8) {                                                               \
-            _mm_storel_epi64((__m128i *)yi, v);                                             \
-        } else {                                                                            \
-            _mm_storeu_si128((__m128i *)part, v);                                           \
-            for (int64_t j = 0; j < nj; j++) yi[j] = part[j];                               \
-        }                                                                                   \
+#define STORE(i)                                                                                   \
+    if (i < mr) {                                                                                  \
+        int8_t *yi = y + i * rs_y;                                                                 \
+        __m128i v = gaba_qnn_v8_requant(rq, c##i, z, vzp, lo, hi);                                 \
+        if (nv == 2) v = _mm_unpacklo_epi64(v, gaba_qnn_v8_requant(rq, d##i, z, vzp, lo, hi));     \
+        if (nj == 16) {                                                                            \
+            _mm_storeu_si128((__m128i *)yi, v);                                                    \
+        } else if (nj == 8) {                                                                      \
+            _mm_storel_epi64((__m128i *)yi, v);                                                    \
+        } else {                                                                                   \
+            _mm_storeu_si128((__m128i *)part, v);                                                  \
+            for (int64_t j = 0; j < nj; j++) yi[j] = part[j];                                      \
+        }                                                                                          \
     }
     ROWS(STORE)
 }
@@ -97,13 +97,12 @@ static void pack_row_pairs(int64_t rows, int64_t l, const int8_t *x, int32_t z, 
         for (; j + 8 <= l; j += 8) {
             __m256i v0 = _mm256_sub_epi32(
                 _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(r0 + j))), vz);
-            __m256i v1 = r1 ? _mm256_sub_epi32(_mm256_cvtepi8_epi32(
-                                                   _mm_loadl_epi64((const __m128i *)(r1 + j))),
-                                               vz)
-                            : _mm256_setzero_si256();
-            _mm256_storeu_si256((__m256i *)(pt + j),
-                                _mm256_or_si256(_mm256_and_si256(v0, low),
-                                                _mm256_slli_epi32(v1, 16)));
+            __m256i v1 =
+                r1 ? _mm256_sub_epi32(
+                         _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(r1 + j))), vz)
+                   : _mm256_setzero_si256();
+            _mm256_storeu_si256((__m256i *)(pt + j), _mm256_or_si256(_mm256_and_si256(v0, low),
+                                                                     _mm256_slli_epi32(v1, 16)));
         }
         for (; j < l; j++) {
             int32_t v0 = r0[j] - z, v1 = r1 ? r1[j] - z : 0;
@@ -123,10 +122,10 @@ static void pack_col_pairs(int64_t rows, int64_t l, const int8_t *x, int32_t z, 
         int16_t *pr = (int16_t *)(p + r * lt);
         int64_t j = 0;
         for (; j + 16 <= l; j += 16)
-            _mm256_storeu_si256((__m256i *)(pr + j),
-                                _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(
-                                                     (const __m128i *)(xr + j))),
-                                                 vz));
+            _mm256_storeu_si256(
+                (__m256i *)(pr + j),
+                _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(xr + j))),
+                                 vz));
         for (; j < l; j++) pr[j] = (int16_t)(xr[j] - z);
         if (l % 2) pr[l] = 0;
     }
@@ -137,9 +136,9 @@ static void pack_col_pairs(int64_t rows, int64_t l, const int8_t *x, int32_t z, 
 static inline __m128i quotient4(__m256d num, __m256d den, __m256d inv) {
     const __m256d one = _mm256_set1_pd(1.0);
     __m256d q = _mm256_round_pd(_mm256_mul_pd(num, inv), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    q = _mm256_add_pd(q, _mm256_and_pd(_mm256_cmp_pd(_mm256_mul_pd(_mm256_add_pd(q, one), den),
-                                                     num, _CMP_LE_OQ),
-                                       one));
+    q = _mm256_add_pd(
+        q, _mm256_and_pd(_mm256_cmp_pd(_mm256_mul_pd(_mm256_add_pd(q, one), den), num, _CMP_LE_OQ),
+                         one));
     q = _mm256_sub_pd(q, _mm256_and_pd(_mm256_cmp_pd(_mm256_mul_pd(q, den), num, _CMP_GT_OQ), one));
     return _mm256_cvttpd_epi32(q);
 }
@@ -154,7 +153,8 @@ void gaba_qnn_softmax_pairs_avx2(int64_t l, int64_t p0, int64_t p1, const int32_
         const int8_t *sr = s + p * l;
         __m128i vmx = _mm_set1_epi8(-128);
         int64_t j = 0;
-        for (; j + 16 <= l; j += 16) vmx = _mm_max_epi8(vmx, _mm_loadu_si128((const __m128i *)(sr + j)));
+        for (; j + 16 <= l; j += 16)
+            vmx = _mm_max_epi8(vmx, _mm_loadu_si128((const __m128i *)(sr + j)));
         vmx = _mm_max_epi8(vmx, _mm_srli_si128(vmx, 8));
         vmx = _mm_max_epi8(vmx, _mm_srli_si128(vmx, 4));
         vmx = _mm_max_epi8(vmx, _mm_srli_si128(vmx, 2));
@@ -173,14 +173,15 @@ void gaba_qnn_softmax_pairs_avx2(int64_t l, int64_t p0, int64_t p1, const int32_
         int64_t sum = gaba_qnn_hsum_epi32(vs);
         for (; j < l; j++) sum += e[j] = exp_table[mx - sr[j]];
         const __m256d dsum = _mm256_set1_pd((double)sum), den = _mm256_set1_pd(2.0 * (double)sum),
-                      inv = _mm256_set1_pd(1.0 / (2.0 * (double)sum)),
-                      c512 = _mm256_set1_pd(512.0);
+                      inv = _mm256_set1_pd(1.0 / (2.0 * (double)sum)), c512 = _mm256_set1_pd(512.0);
         for (j = 0; j < l8; j += 8) {
             const __m256i ev = _mm256_loadu_si256((const __m256i *)(e + j));
-            __m128i q0 = quotient4(_mm256_fmadd_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(ev)), c512, dsum),
-                                   den, inv);
-            __m128i q1 = quotient4(_mm256_fmadd_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(ev, 1)), c512, dsum),
-                                   den, inv);
+            __m128i q0 = quotient4(
+                _mm256_fmadd_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(ev)), c512, dsum), den,
+                inv);
+            __m128i q1 = quotient4(
+                _mm256_fmadd_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(ev, 1)), c512, dsum),
+                den, inv);
             __m256i pr = _mm256_min_epi32(_mm256_set_m128i(q1, q0), cap);
             // (lane 2i, lane 2i + 1) as one int32 in lane 2i, then lanes 0 2 4 6 first
             pr = _mm256_or_si256(pr, _mm256_srli_epi64(pr, 16));
@@ -191,8 +192,8 @@ void gaba_qnn_softmax_pairs_avx2(int64_t l, int64_t p0, int64_t p1, const int32_
     }
 }
 
-void gaba_qnn_attn_pairs(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
-                         const int8_t *x, int8_t *y, void *ws, gaba_qnn_pair_product_fn product) {
+void gaba_qnn_attn_pairs(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
+                         int8_t *y, void *ws, gaba_qnn_pair_product_fn product) {
     const gaba_qnn_attention *a = q->attn;
     int8_t *qkv = ws, *sc = qkv + 3 * dk * l, *ctx = sc + l * l;
     void *cws = (char *)ws + ALIGN64(4 * dk * l + l * l) + ALIGN64(4 * l);
@@ -217,7 +218,7 @@ void gaba_qnn_attn_pairs(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer 
     gaba_qnn_conv(&gc, &a->proj[3], ctx, y, cws);
 }
 
-void gaba_qnn_attn_avx2(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
-                        const int8_t *x, int8_t *y, void *ws) {
+void gaba_qnn_attn_avx2(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
+                        int8_t *y, void *ws) {
     gaba_qnn_attn_pairs(d, l, dk, q, x, y, ws, pair_product);
 }

@@ -24,20 +24,21 @@ pair_tile(int64_t kt, const int32_t *a, int64_t a_ms, int64_t a_ts, int64_t mr, 
         const int32_t *bt = b + t * ldb;
         const __m512i b0 = _mm512_maskz_loadu_epi32(m0, bt);
         const __m512i b1 = nv == 2 ? _mm512_maskz_loadu_epi32(m1, bt + 16) : b0;
-#define MAC(i)                                                                              \
-    {                                                                                       \
-        const __m512i av = _mm512_set1_epi32(a##i[t * a_ts]);                               \
-        c##i = _mm512_dpwssd_epi32(c##i, b0, av);                                           \
-        if (nv == 2) d##i = _mm512_dpwssd_epi32(d##i, b1, av);                              \
+#define MAC(i)                                                                                     \
+    {                                                                                              \
+        const __m512i av = _mm512_set1_epi32(a##i[t * a_ts]);                                      \
+        c##i = _mm512_dpwssd_epi32(c##i, b0, av);                                                  \
+        if (nv == 2) d##i = _mm512_dpwssd_epi32(d##i, b1, av);                                     \
     }
         ROWS(MAC)
     }
-#define STORE(i)                                                                            \
-    if (i < mr) {                                                                           \
-        int8_t *yi = y + i * rs_y;                                                          \
-        _mm512_mask_cvtsepi32_storeu_epi8(yi, m0, gaba_qnn_v16_requant_biased(rq, c##i, clamp)); \
-        if (nv == 2)                                                                        \
-            _mm512_mask_cvtsepi32_storeu_epi8(yi + 16, m1, gaba_qnn_v16_requant_biased(rq, d##i, clamp)); \
+#define STORE(i)                                                                                   \
+    if (i < mr) {                                                                                  \
+        int8_t *yi = y + i * rs_y;                                                                 \
+        _mm512_mask_cvtsepi32_storeu_epi8(yi, m0, gaba_qnn_v16_requant_biased(rq, c##i, clamp));   \
+        if (nv == 2)                                                                               \
+            _mm512_mask_cvtsepi32_storeu_epi8(yi + 16, m1,                                         \
+                                              gaba_qnn_v16_requant_biased(rq, d##i, clamp));       \
     }
     ROWS(STORE)
 }
@@ -56,8 +57,10 @@ static void pair_product(int64_t m, int64_t n, int64_t kt, const int32_t *a, int
             const int32_t *ai = a + i * a_ms;
             int8_t *yi = y + i * rs_y + j;
             if (nj > 16) {
-                if (unclamped) pair_tile(kt, ai, a_ms, a_ts, mr, b + j, ldb, 2, m0, m1, &rq, 0, yi, rs_y);
-                else pair_tile(kt, ai, a_ms, a_ts, mr, b + j, ldb, 2, m0, m1, &rq, 1, yi, rs_y);
+                if (unclamped)
+                    pair_tile(kt, ai, a_ms, a_ts, mr, b + j, ldb, 2, m0, m1, &rq, 0, yi, rs_y);
+                else
+                    pair_tile(kt, ai, a_ms, a_ts, mr, b + j, ldb, 2, m0, m1, &rq, 1, yi, rs_y);
             } else if (unclamped) {
                 pair_tile(kt, ai, a_ms, a_ts, mr, b + j, ldb, 1, m0, m1, &rq, 0, yi, rs_y);
             } else {
@@ -73,9 +76,8 @@ static void pair_product(int64_t m, int64_t n, int64_t kt, const int32_t *a, int
 // so within 1 of q) corrected by the exact int32 remainder num - q den: q den
 // <= num + den < 2^31 while sum < 2^29, i.e. for l up to
 // GABA_QNN_ATTN_MAX_L (gaba_qnn_prepare's bound).
-void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1,
-                                       const int32_t *exp_table, const int8_t *s, int32_t *pp,
-                                       int32_t *e) {
+void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1, const int32_t *exp_table,
+                                       const int8_t *s, int32_t *pp, int32_t *e) {
     const int64_t l8 = (l + 7) / 8 * 8, lt = (l + 1) / 2;
     const __m512i one = _mm512_set1_epi32(1), cap = _mm512_set1_epi32(255);
     for (int64_t p = p0; p < p1; p++) {
@@ -96,7 +98,8 @@ void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1,
         __m512i vs = _mm512_setzero_si512();
         for (int64_t j = 0; j < l8; j += 16) { // lanes past l: e = 0
             const __mmask16 m = gaba_lanes16(l - j);
-            __m512i idx = _mm512_sub_epi32(vm, _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, sr + j)));
+            __m512i idx =
+                _mm512_sub_epi32(vm, _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, sr + j)));
             __m512i ev = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, exp_table, 4);
             _mm512_mask_storeu_epi32(e + j, gaba_lanes16(l8 - j), ev);
             vs = _mm512_add_epi32(vs, ev);
@@ -110,7 +113,8 @@ void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1,
                 _mm512_slli_epi32(_mm512_maskz_loadu_epi32(gaba_lanes16(l8 - j), e + j), 9), vsum);
             __m512i q = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(num), inv));
             const __m512i r = _mm512_sub_epi32(num, _mm512_mullo_epi32(q, den));
-            q = _mm512_mask_sub_epi32(q, _mm512_cmplt_epi32_mask(r, _mm512_setzero_si512()), q, one);
+            q = _mm512_mask_sub_epi32(q, _mm512_cmplt_epi32_mask(r, _mm512_setzero_si512()), q,
+                                      one);
             q = _mm512_mask_add_epi32(q, _mm512_cmpge_epi32_mask(r, den), q, one);
             // (lane 2i, lane 2i + 1) as int16 halves of pair i
             int32_t pairs[8];

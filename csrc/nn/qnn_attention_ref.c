@@ -8,8 +8,19 @@
 
 // A pointwise conv over l positions: the projections' geometry.
 void gaba_qnn_attention_geom(int64_t c, int64_t co, int64_t l, gaba_nn_conv_geom *g) {
-    *g = (gaba_nn_conv_geom){.c = c, .h = 1, .w = l, .co = co, .ho = 1, .wo = l, .kh = 1,
-                             .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .groups = 1};
+    *g = (gaba_nn_conv_geom){.c = c,
+                             .h = 1,
+                             .w = l,
+                             .co = co,
+                             .ho = 1,
+                             .wo = l,
+                             .kh = 1,
+                             .kw = 1,
+                             .sh = 1,
+                             .sw = 1,
+                             .dh = 1,
+                             .dw = 1,
+                             .groups = 1};
 }
 
 int64_t gaba_qnn_attention_workspace(int64_t d, int64_t l, int64_t dk) {
@@ -36,8 +47,8 @@ void gaba_qnn_softmax_ref(int64_t rows, int64_t n, const int32_t *exp_table, con
     }
 }
 
-void gaba_qnn_attn_ref(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
-                            const int8_t *x, int8_t *y, void *ws) {
+void gaba_qnn_attn_ref(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
+                       int8_t *y, void *ws) {
     const gaba_qnn_attention *a = q->attn;
     int8_t *qkv = ws, *sc = qkv + 3 * dk * l, *ctx = sc + l * l;
     gaba_nn_conv_geom gx, gc;
@@ -50,16 +61,16 @@ void gaba_qnn_attn_ref(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q
         for (int64_t j = 0; j < l; j++) {
             int32_t acc = 0;
             for (int64_t k = 0; k < dk; k++) acc += (qm[k * l + p] - zq) * (km[k * l + j] - zk);
-            sc[p * l + j] = gaba_qnn_requant(acc, a->score_mult, a->score_shift, a->score_zp,
-                                             -128, 127);
+            sc[p * l + j] =
+                gaba_qnn_requant(acc, a->score_mult, a->score_shift, a->score_zp, -128, 127);
         }
     gaba_qnn_softmax_ref(l, l, a->exp_table, sc, sc);
     for (int64_t k = 0; k < dk; k++)
         for (int64_t p = 0; p < l; p++) {
             int32_t acc = 0;
             for (int64_t j = 0; j < l; j++) acc += (sc[p * l + j] + 128) * (vm[k * l + j] - zv);
-            ctx[k * l + p] = gaba_qnn_requant(acc, a->ctx_mult, a->ctx_shift,
-                                              a->proj[3].in_zp[0], -128, 127);
+            ctx[k * l + p] =
+                gaba_qnn_requant(acc, a->ctx_mult, a->ctx_shift, a->proj[3].in_zp[0], -128, 127);
         }
     gaba_qnn_conv_ref(&gc, &a->proj[3], ctx, y);
 }

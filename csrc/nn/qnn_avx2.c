@@ -16,8 +16,9 @@ void gaba_qnn_requant_row_avx2(int64_t n, const int32_t *acc, int32_t bias, int3
                          gaba_qnn_v8_requant(&c, _mm256_loadu_si256((const __m256i *)(acc + i)), vb,
                                              vzp, vlo, vhi));
     for (; i < n; i++)
-        y[i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm((int32_t)((uint32_t)acc[i] + (uint32_t)bias), mult, shift) + zp,
-                              lo, hi);
+        y[i] = gaba_qnn_clamp(
+            (int64_t)gaba_qnn_mbqm((int32_t)((uint32_t)acc[i] + (uint32_t)bias), mult, shift) + zp,
+            lo, hi);
 }
 
 void gaba_qnn_dwconv_s8_padded_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
@@ -69,9 +70,9 @@ static inline void im2col_span(uint8_t *restrict r, const int8_t *restrict src, 
 // gaba_qnn_im2col_u8_generic with the columns where all four rows of a group
 // read the input (width stride 1 or 2) done 16 at a time: four 16-byte rows
 // interleaved into 64 bytes of lanes. The other columns row by row.
-void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
-                             int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
-                             int64_t nx, uint8_t *xp) {
+void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
+                             int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0, int64_t nx,
+                             uint8_t *xp) {
     int64_t k = cig * g->kh * g->kw, np = gaba_qnn_round16(n_rows * nx);
     if (g->sw > 2) {
         gaba_qnn_im2col_u8_generic(g, x, c0, cig, zx, oy0, n_rows, ox0, nx, xp);
@@ -113,6 +114,7 @@ void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_
             }
         }
     }
-    for (int64_t kk = k / 4 * 4; kk < k; kk++) gaba_qnn_im2col_row(g, x, c0, zx, kk, oy0, n_rows, ox0, nx, xp);
+    for (int64_t kk = k / 4 * 4; kk < k; kk++)
+        gaba_qnn_im2col_row(g, x, c0, zx, kk, oy0, n_rows, ox0, nx, xp);
     gaba_qnn_im2col_pad(k, n_rows * nx, xp);
 }

@@ -53,7 +53,7 @@ static inline __m256i gaba_qnn_v8_mbqm(const gaba_qnn_v8 *c, __m256i x) {
     x = _mm256_sll_epi32(x, c->lsh);
     __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, c->vm), c->nudge);
     __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), c->vm), c->nudge);
-    even = _mm256_srli_epi64(even, 31);                     // low dword of each lane
+    even = _mm256_srli_epi64(even, 31);                      // low dword of each lane
     odd = _mm256_slli_epi64(_mm256_srli_epi64(odd, 31), 32); // high dword
     return gaba_qnn_v8_rdivpot(_mm256_blend_epi32(even, odd, 0xAA), c->vmask, c->vthr, c->rsh);
 }

@@ -49,7 +49,8 @@ static void addsub_row_fp32(int op, int64_t n, const int8_t *a, const int8_t *b,
 static inline __m512i add_input(const gaba_qnn_v16 *c, int32_t mult, int32_t zp, __m512i x) {
     const __m512i d = _mm512_sub_epi32(x, _mm512_set1_epi32(zp));
     const __m512i mh = _mm512_set1_epi32(mult >> 11), ml = _mm512_set1_epi32(mult & 2047);
-    __m512i lo = _mm512_srai_epi32(_mm512_add_epi32(_mm512_mullo_epi32(d, ml), _mm512_set1_epi32(1 << 10)), 11);
+    __m512i lo = _mm512_srai_epi32(
+        _mm512_add_epi32(_mm512_mullo_epi32(d, ml), _mm512_set1_epi32(1 << 10)), 11);
     return gaba_qnn_v16_rdivpot(c, _mm512_add_epi32(_mm512_mullo_epi32(d, mh), lo));
 }
 
@@ -58,11 +59,12 @@ typedef struct addsub_int {
     gaba_qnn_v16 a, b, out;
 } addsub_int;
 
-static inline __m512i addsub16_int(int op, const addsub_int *c, const gaba_qnn_layer *q,
-                                   __m512i xa, __m512i xb, int32_t bc, int has_b) {
+static inline __m512i addsub16_int(int op, const addsub_int *c, const gaba_qnn_layer *q, __m512i xa,
+                                   __m512i xb, int32_t bc, int has_b) {
     __m512i va = add_input(&c->a, q->q_mult[0], q->in_zp[0], xa);
     __m512i vb = has_b ? add_input(&c->b, q->q_mult[1], q->in_zp[1], xb) : _mm512_set1_epi32(bc);
-    return gaba_qnn_v16_requant(&c->out, op == 0 ? _mm512_add_epi32(va, vb) : _mm512_sub_epi32(va, vb));
+    return gaba_qnn_v16_requant(&c->out,
+                                op == 0 ? _mm512_add_epi32(va, vb) : _mm512_sub_epi32(va, vb));
 }
 
 // The same integers from a float32 estimate, as the conv output stage's
@@ -91,9 +93,11 @@ static addsub_est addsub_est_init(int op, const gaba_qnn_layer *q, const gaba_qn
     // plus |epos|: each of the six float32 roundings (ka, kb, c0, the two FMAs and
     // the add) within 2^-24 of it
     double span = 255.0 * (fabs(ka) + fabs(kb)) + fabs(c0) + fabs((double)out->epos) + 1.0;
-    double err = (has_b ? 2.0 : 1.0) * em + 2.0 * ((double)out->epos - out->eneg) + 6.0 * span * 0x1p-24;
+    double err =
+        (has_b ? 2.0 : 1.0) * em + 2.0 * ((double)out->epos - out->eneg) + 6.0 * span * 0x1p-24;
     e.ok = err < GABA_QNN_EST_E;
-    e.ka = _mm512_set1_ps((float)ka), e.kb = _mm512_set1_ps((float)kb), e.c0 = _mm512_set1_ps((float)c0);
+    e.ka = _mm512_set1_ps((float)ka), e.kb = _mm512_set1_ps((float)kb),
+    e.c0 = _mm512_set1_ps((float)c0);
     return e;
 }
 
@@ -103,10 +107,10 @@ void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t
         addsub_row_fp32(op, n, a, b, bc, q, y);
         return;
     }
-    const addsub_int ci = {gaba_qnn_v16_init(0, q->q_mult[0], q->q_shift[0], 0, 0, 0),
-                           gaba_qnn_v16_init(0, q->q_mult[1], q->q_shift[1], 0, 0, 0),
-                           gaba_qnn_v16_init(0, q->q_mult[2], q->q_shift[2], q->out_zp,
-                                             q->act_min, q->act_max)};
+    const addsub_int ci = {
+        gaba_qnn_v16_init(0, q->q_mult[0], q->q_shift[0], 0, 0, 0),
+        gaba_qnn_v16_init(0, q->q_mult[1], q->q_shift[1], 0, 0, 0),
+        gaba_qnn_v16_init(0, q->q_mult[2], q->q_shift[2], q->out_zp, q->act_min, q->act_max)};
     const addsub_est ce = addsub_est_init(op, q, &ci.out, bc, b != NULL);
     const gaba_qnn_v16_est re = gaba_qnn_v16_est_init(&ci.out);
     // the clamp int8's whole range: the saturating store applies it (|g| stays far inside int32)
@@ -126,7 +130,8 @@ void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t
                 continue;
             }
         }
-        _mm512_mask_cvtsepi32_storeu_epi8(y + i, m, addsub16_int(op, &ci, q, xa, xb, bc, b != NULL));
+        _mm512_mask_cvtsepi32_storeu_epi8(y + i, m,
+                                          addsub16_int(op, &ci, q, xa, xb, bc, b != NULL));
     }
 }
 
@@ -135,8 +140,8 @@ void gaba_qnn_addsub_row_avx512(int op, int64_t n, const int8_t *a, const int8_t
 // value per element where s = 1), the output stage set up once.
 void gaba_qnn_mul_avx512(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                          const int8_t *b, int b_per_channel, int8_t *y) {
-    const gaba_qnn_v16 rq = gaba_qnn_v16_init(0, q->q_mult[0], q->q_shift[0], q->out_zp,
-                                              q->act_min, q->act_max);
+    const gaba_qnn_v16 rq =
+        gaba_qnn_v16_init(0, q->q_mult[0], q->q_shift[0], q->out_zp, q->act_min, q->act_max);
     const __m512i za = _mm512_set1_epi32(q->in_zp[0]), zb = _mm512_set1_epi32(q->in_zp[1]);
 #define LOAD(p, m) _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p))
     if (!b_per_channel || s == 1) {

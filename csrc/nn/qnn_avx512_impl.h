@@ -36,13 +36,13 @@ static inline __m512i gaba_qnn_dpbusd(__m512i acc, __m512i u8, __m512i s8) {
 // the vectors are broadcast where they are used, mostly as memory operands.
 typedef struct gaba_qnn_v16 {
     int32_t bias, mult, left, right, zp, lo, hi;
-    float fscale;                         // fp32 requantization (qnn.h) when fp32
-    float em, epos, eneg, elo, ehi;       // the float32 estimate f when est
+    float fscale;                   // fp32 requantization (qnn.h) when fp32
+    float em, epos, eneg, elo, ehi; // the float32 estimate f when est
     int fp32, est;
 } gaba_qnn_v16;
 
-static inline gaba_qnn_v16 gaba_qnn_v16_init(int32_t bias, int32_t mult, int32_t shift,
-                                             int32_t zp, int32_t lo, int32_t hi) {
+static inline gaba_qnn_v16 gaba_qnn_v16_init(int32_t bias, int32_t mult, int32_t shift, int32_t zp,
+                                             int32_t lo, int32_t hi) {
     gaba_qnn_v16 c;
     c.fp32 = shift == GABA_QNN_SHIFT_FP32;
     c.fscale = c.fp32 ? gaba_qnn_bits_float(mult) : 0.0f;
@@ -92,7 +92,8 @@ static inline __m512i gaba_qnn_v16_mbqm(const gaba_qnn_v16 *c, __m512i x) {
 static __attribute__((noinline, cold)) __m512i gaba_qnn_v16_requant_exact(const gaba_qnn_v16 *c,
                                                                           __m512i acc) {
     __m512i r = _mm512_add_epi32(gaba_qnn_v16_mbqm(c, acc), _mm512_set1_epi32(c->zp));
-    return _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(c->lo)), _mm512_set1_epi32(c->hi));
+    return _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(c->lo)),
+                            _mm512_set1_epi32(c->hi));
 }
 
 // The estimate's vectors, for a kernel that keeps them in registers over a
@@ -121,8 +122,9 @@ static inline int gaba_qnn_v16_unclamped_ok(const gaba_qnn_v16 *c) {
 // The output of an estimate f (f = v + E + err above, per lane): clamped to
 // [lo + 1/2, hi + 1/2] of e (`clamp`, a constant) and floored; *near the lanes
 // less than 2E above an integer, which need the integer path.
-static inline __attribute__((always_inline)) __m512i
-gaba_qnn_est_floor(const gaba_qnn_v16_est *e, __m512 f, const int clamp, __mmask16 *near) {
+static inline __attribute__((always_inline)) __m512i gaba_qnn_est_floor(const gaba_qnn_v16_est *e,
+                                                                        __m512 f, const int clamp,
+                                                                        __mmask16 *near) {
     if (clamp) f = _mm512_min_ps(_mm512_max_ps(f, e->elo), e->ehi);
     __m512 frac = _mm512_reduce_ps(f, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
     *near = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(2 * GABA_QNN_EST_E), _CMP_LT_OQ);
@@ -133,9 +135,8 @@ gaba_qnn_est_floor(const gaba_qnn_v16_est *e, __m512 f, const int clamp, __mmask
 // int32 lanes, with the estimate's vectors e of c; with `clamp` 0 (a constant,
 // where gaba_qnn_v16_unclamped_ok) the lanes are not clamped to [-128, 127]
 // and the caller's store saturates them.
-static inline __attribute__((always_inline)) __m512i
-gaba_qnn_v16_requant_est(const gaba_qnn_v16 *c, const gaba_qnn_v16_est *e, __m512i acc,
-                         const int clamp) {
+static inline __attribute__((always_inline)) __m512i gaba_qnn_v16_requant_est(
+    const gaba_qnn_v16 *c, const gaba_qnn_v16_est *e, __m512i acc, const int clamp) {
     if (c->est) {
         __m512 add = _mm512_mask_blend_ps(_mm512_movepi32_mask(acc), e->epos, e->eneg);
         __mmask16 near;

@@ -18,7 +18,7 @@
 #include "qnn_impl.h"
 
 #define MAX_TAPS 256 // weight pairs on the stack
-#define DW_MAX_KH 16  // kernel heights (the rows of a chunk on the stack)
+#define DW_MAX_KH 16 // kernel heights (the rows of a chunk on the stack)
 
 // 16 int8 at p as 16 int16.
 static inline __m256i load16(const int8_t *p) {
@@ -88,8 +88,8 @@ dw_chunk(const dw_weights *p, const int8_t *const *rows, int64_t kh, const int64
 }
 
 // 16 requantized outputs in order.
-static inline __m128i dw_out(const gaba_qnn_v8 *c, int64_t sw, __m256i a0, __m256i a1,
-                             __m256i bias, __m256i zp, __m256i lo, __m256i hi) {
+static inline __m128i dw_out(const gaba_qnn_v8 *c, int64_t sw, __m256i a0, __m256i a1, __m256i bias,
+                             __m256i zp, __m256i lo, __m256i hi) {
     __m256i r0 = gaba_qnn_v8_mbqm(c, _mm256_add_epi32(a0, bias));
     __m256i r1 = gaba_qnn_v8_mbqm(c, _mm256_add_epi32(a1, bias));
     r0 = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r0, zp), lo), hi);
@@ -110,15 +110,16 @@ static inline void copy_short(int8_t *dst, const int8_t *src, int64_t n) {
     if (n >= 16) {
         for (int64_t i = 0; i + 16 < n; i += 16)
             _mm_storeu_si128((__m128i *)(dst + i), _mm_loadu_si128((const __m128i *)(src + i)));
-        _mm_storeu_si128((__m128i *)(dst + n - 16), _mm_loadu_si128((const __m128i *)(src + n - 16)));
+        _mm_storeu_si128((__m128i *)(dst + n - 16),
+                         _mm_loadu_si128((const __m128i *)(src + n - 16)));
         return;
     }
     for (int64_t i = 0; i < n; i++) dst[i] = src[i];
 }
 
 // A strip: the row's columns [s0, s0 + len) into dst (stride bytes), the zero point outside.
-static inline void strip_row(const int8_t *row, int64_t w, int64_t s0, int64_t len,
-                             int64_t stride, __m256i zx, int8_t *dst) {
+static inline void strip_row(const int8_t *row, int64_t w, int64_t s0, int64_t len, int64_t stride,
+                             __m256i zx, int8_t *dst) {
     for (int64_t i = 0; i < stride; i += 32) _mm256_storeu_si256((__m256i *)(dst + i), zx);
     int64_t a = s0 < 0 ? -s0 : 0, b = w - s0 < len ? w - s0 : len;
     if (b > a) copy_short(dst + a, row + s0 + a, b - a);
@@ -138,14 +139,17 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
     for (int64_t c = 0; c < g->c; c++) {
         const int8_t *wc = q->w + c * kh * kw, *xc = x + c * g->h * w;
         for (int64_t iy = 0; iy < g->h; iy++) {
-            if (st.l_len) strip_row(xc + iy * w, w, l0, st.l_len, st.l_stride, zx, lstrip + iy * st.l_stride);
-            if (st.r_len) strip_row(xc + iy * w, w, r0, st.r_len, st.r_stride, zx, rstrip + iy * st.r_stride);
+            if (st.l_len)
+                strip_row(xc + iy * w, w, l0, st.l_len, st.l_stride, zx, lstrip + iy * st.l_stride);
+            if (st.r_len)
+                strip_row(xc + iy * w, w, r0, st.r_len, st.r_stride, zx, rstrip + iy * st.r_stride);
         }
         int32_t wsum = 0;
         for (int64_t t = 0; t < kh * kw; t++) wsum += wc[t];
         dw_weights_init(wc, kh, kw, &wp);
         const gaba_qnn_v8 rq = gaba_qnn_v8_init(q->mult[c], q->shift[c]);
-        const __m256i bias = _mm256_set1_epi32((int32_t)((uint32_t)q->bias_eff[c] + 128u * (uint32_t)wsum));
+        const __m256i bias =
+            _mm256_set1_epi32((int32_t)((uint32_t)q->bias_eff[c] + 128u * (uint32_t)wsum));
         int8_t *yc = y + c * g->ho * g->wo;
         for (int64_t oy = 0; oy < g->ho; oy++) {
             int64_t iy[DW_MAX_KH]; // each kernel row's input row, -1 outside
@@ -157,10 +161,10 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
                 const int64_t ox = 16 * ch, ix = ox * sw - g->pl; // the chunk's first input column
                 const int8_t *rows[DW_MAX_KH];
                 for (int64_t ky = 0; ky < kh; ky++)
-                    rows[ky] = iy[ky] < 0       ? zrow
-                               : ch < st.nl     ? lstrip + iy[ky] * st.l_stride + (ix - l0)
-                               : ch >= st.nr0   ? rstrip + iy[ky] * st.r_stride + (ix - r0)
-                                                : xc + iy[ky] * w + ix;
+                    rows[ky] = iy[ky] < 0     ? zrow
+                               : ch < st.nl   ? lstrip + iy[ky] * st.l_stride + (ix - l0)
+                               : ch >= st.nr0 ? rstrip + iy[ky] * st.r_stride + (ix - r0)
+                                              : xc + iy[ky] * w + ix;
                 __m256i a0, a1;
                 if (kh == 3 && kw == 3 && dw == 1 && sw == 1)
                     dw_chunk(&wp, rows, 3, 3, 1, 1, &a0, &a1);
@@ -185,8 +189,8 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
     }
 }
 
-void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
-                             const int8_t *x, int8_t *y, void *ws) {
+void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+                             int8_t *y, void *ws) {
     if ((g->sw == 1 || g->sw == 2) && g->kh * g->kw <= MAX_TAPS && g->kh <= DW_MAX_KH) {
         dw_inplace(g, q, x, y, ws);
         return;

@@ -32,7 +32,8 @@ static inline __mmask64 mask64(int64_t n) {
 
 static inline void copy_bytes(int8_t *dst, const int8_t *src, int64_t n) {
     for (int64_t i = 0; i < n; i += 64)
-        _mm512_mask_storeu_epi8(dst + i, mask64(n - i), _mm512_maskz_loadu_epi8(mask64(n - i), src + i));
+        _mm512_mask_storeu_epi8(dst + i, mask64(n - i),
+                                _mm512_maskz_loadu_epi8(mask64(n - i), src + i));
 }
 
 static inline void fill_bytes(int8_t *dst, int8_t v, int64_t n) {
@@ -56,7 +57,8 @@ static void dw_global(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const
         __m512i acc = _mm512_setzero_si512();
         for (int64_t i = 0; i < taps; i += 64) {
             __mmask64 m = mask64(taps - i);
-            __m512i xv = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + c * taps + i), flip));
+            __m512i xv = _mm512_maskz_mov_epi8(
+                m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + c * taps + i), flip));
             acc = _mm512_dpbusd_epi32(acc, xv, _mm512_maskz_loadu_epi8(m, q->w + c * taps + i));
         }
         int32_t sum = (int32_t)((uint32_t)_mm512_reduce_add_epi32(acc) + (uint32_t)q->bias_eff[c]);
@@ -64,8 +66,8 @@ static void dw_global(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const
     }
 }
 
-#define DW_ROWS 4     // output rows per pass of the in-place kernel
-#define DW_MAX_KH 16  // its kernel heights
+#define DW_ROWS 4      // output rows per pass of the in-place kernel
+#define DW_MAX_KH 16   // its kernel heights
 #define DW_MAX_QUADS 2 // and widths: up to 4 taps per quadruple
 
 static int64_t quads(const gaba_nn_conv_geom *g) { return (g->kw + 3) / 4; }
@@ -138,14 +140,14 @@ dw_block(const gaba_nn_conv_geom *g, const int64_t kh, const int rows, const int
     }
     _Pragma("GCC unroll 4") for (int j = 0; j < rows; j++)
         _Pragma("GCC unroll 3") for (int64_t ky = 0; ky < kh; ky++) {
-            int64_t iy = (oy0 + j) * g->sh - g->pt + ky * g->dh;
-            _Pragma("GCC unroll 2") for (int64_t t = 0; t < nq; t++) {
-                const int8_t *src = xc + iy * w + ix + 4 * t * g->dw;
-                __m512i v = iy >= 0 && iy < h ? _mm512_mask_loadu_epi8(zx, m[t], src) : zx;
-                v = dw_quads(sq, _mm512_xor_si512(v, flip));
-                acc[j] = _mm512_dpbusd_epi32(acc[j], v, wq[ky * nq + t]);
-            }
+        int64_t iy = (oy0 + j) * g->sh - g->pt + ky * g->dh;
+        _Pragma("GCC unroll 2") for (int64_t t = 0; t < nq; t++) {
+            const int8_t *src = xc + iy * w + ix + 4 * t * g->dw;
+            __m512i v = iy >= 0 && iy < h ? _mm512_mask_loadu_epi8(zx, m[t], src) : zx;
+            v = dw_quads(sq, _mm512_xor_si512(v, flip));
+            acc[j] = _mm512_dpbusd_epi32(acc[j], v, wq[ky * nq + t]);
         }
+    }
 }
 
 // The column blocks of 16 outputs, the same for every channel: block b reads
@@ -194,9 +196,9 @@ dw_plane3(const gaba_nn_conv_geom *g, const int sh, const int dh, const int clam
                 const __mmask64 mr = (uint64_t)(iy0 + o) < (uint64_t)h ? m : 0;
                 __m512i v = _mm512_maskz_loadu_epi8(mr, src + o * w);
                 v = dw_quads(sq, _mm512_mask_mov_epi8(zxf, mr, _mm512_xor_si512(v, flip)));
-                _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++)
-                    _Pragma("GCC unroll 3") for (int ky = 0; ky < KH; ky++)
-                        if (sh * j + dh * ky == o) acc[j] = _mm512_dpbusd_epi32(acc[j], v, wq[ky]);
+                _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++) _Pragma(
+                    "GCC unroll 3") for (int ky = 0; ky < KH; ky++) if (sh * j + dh * ky == o)
+                    acc[j] = _mm512_dpbusd_epi32(acc[j], v, wq[ky]);
             }
             int8_t *yr = yc + oy0 * wo + 16 * b;
             _Pragma("GCC unroll 4") for (int j = 0; j < DW_ROWS; j++) {
@@ -242,7 +244,7 @@ static void dw_flat_init(const gaba_nn_conv_geom *g, dw_flat *c) {
         __mmask64 edge = 0;
         for (int64_t i = 0; i < 16 && 16 * b + i < hw; i++) {
             int64_t ox = (16 * b + i) % w;
-            if (ox == 0) edge |= (__mmask64)1 << (4 * i); // kx 0 left of the row
+            if (ox == 0) edge |= (__mmask64)1 << (4 * i);         // kx 0 left of the row
             if (ox == w - 1) edge |= (__mmask64)1 << (4 * i + 2); // kx 2 right of it
         }
         c->edge[b] = edge;
@@ -291,7 +293,8 @@ dw_row(const gaba_nn_conv_geom *g, const int64_t nq, const int clamp, const __m5
             acc = _mm512_dpbusd_epi32(acc, dw_quads(sq, _mm512_xor_si512(v, flip)), wq[t]);
         }
         const __mmask16 mout = g->wo - ox >= 16 ? 0xffff : (__mmask16)byte_mask(0, g->wo - ox);
-        _mm512_mask_cvtsepi32_storeu_epi8(yc + ox, mout, gaba_qnn_v16_requant_est(rq, re, acc, clamp));
+        _mm512_mask_cvtsepi32_storeu_epi8(yc + ox, mout,
+                                          gaba_qnn_v16_requant_est(rq, re, acc, clamp));
     }
 }
 
@@ -301,7 +304,8 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
     const dw_shuffle sq = dw_shuffle_init(g);
     const __m512i zx = _mm512_set1_epi8((char)q->in_zp[0]);
     __mmask16 quad_taps[DW_MAX_QUADS]; // the taps of each quadruple of a kernel row
-    for (int64_t t = 0; t < nq; t++) quad_taps[t] = (__mmask16)byte_mask(0, kw - 4 * t < 4 ? kw - 4 * t : 4);
+    for (int64_t t = 0; t < nq; t++)
+        quad_taps[t] = (__mmask16)byte_mask(0, kw - 4 * t < 4 ? kw - 4 * t : 4);
     // the 3 x 3 kernels of the zoo: stride 1 or 2, dilation 1 or 2 at stride 1
     const int plane3 = kh == 3 && kw == 3 && g->wo <= 16 * DW_MAX_BLOCKS &&
                        ((g->sh == 1 && (g->dh == 1 || g->dh == 2)) || (g->sh == 2 && g->dh == 1));
@@ -310,8 +314,10 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
     dw_flat flat;
     // (not the whole structs: a zeroed kilobyte per call shows on small layers)
     cols.n = flat.n = 0;
-    if (flat3) dw_flat_init(g, &flat);
-    else if (plane3) dw_cols_init(g, &cols);
+    if (flat3)
+        dw_flat_init(g, &flat);
+    else if (plane3)
+        dw_cols_init(g, &cols);
     for (int64_t c = 0; c < g->c; c++) {
         const int8_t *wc = q->w + c * kh * kw, *xc = x + c * g->h * g->w;
         __m512i wq[DW_MAX_KH * DW_MAX_QUADS]; // quadruple t of row ky: its taps, then 0
@@ -328,8 +334,10 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
         const int clamp = !gaba_qnn_v16_unclamped_ok(&rq);
         if (kh == 1 && g->h == 1) {
             if (nq == 1) {
-                if (clamp) dw_row(g, 1, 1, wq, &sq, zx, &rq, &re, xc, yc);
-                else dw_row(g, 1, 0, wq, &sq, zx, &rq, &re, xc, yc);
+                if (clamp)
+                    dw_row(g, 1, 1, wq, &sq, zx, &rq, &re, xc, yc);
+                else
+                    dw_row(g, 1, 0, wq, &sq, zx, &rq, &re, xc, yc);
             } else if (clamp) {
                 dw_row(g, 2, 1, wq, &sq, zx, &rq, &re, xc, yc);
             } else {
@@ -338,17 +346,23 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
             continue;
         }
         if (flat3) {
-            if (clamp) dw_flat3(g, 1, wq, &sq, &flat, zx, &rq, &re, xc, yc);
-            else dw_flat3(g, 0, wq, &sq, &flat, zx, &rq, &re, xc, yc);
+            if (clamp)
+                dw_flat3(g, 1, wq, &sq, &flat, zx, &rq, &re, xc, yc);
+            else
+                dw_flat3(g, 0, wq, &sq, &flat, zx, &rq, &re, xc, yc);
             continue;
         }
         if (plane3) {
             if (g->sh == 2) {
-                if (clamp) dw_plane3(g, 2, 1, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
-                else dw_plane3(g, 2, 1, 0, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+                if (clamp)
+                    dw_plane3(g, 2, 1, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+                else
+                    dw_plane3(g, 2, 1, 0, wq, &sq, &cols, zx, &rq, &re, xc, yc);
             } else if (g->dh == 2) {
-                if (clamp) dw_plane3(g, 1, 2, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
-                else dw_plane3(g, 1, 2, 0, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+                if (clamp)
+                    dw_plane3(g, 1, 2, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
+                else
+                    dw_plane3(g, 1, 2, 0, wq, &sq, &cols, zx, &rq, &re, xc, yc);
             } else if (clamp) {
                 dw_plane3(g, 1, 1, 1, wq, &sq, &cols, zx, &rq, &re, xc, yc);
             } else {
@@ -359,7 +373,8 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
         for (int64_t ox = 0; ox < g->wo; ox += 16) {
             const int64_t ix = ox * g->sw - g->pl; // input column of byte 0
             __mmask64 m[DW_MAX_QUADS];
-            for (int64_t t = 0; t < nq; t++) m[t] = byte_mask(-ix - 4 * t * g->dw, g->w - ix - 4 * t * g->dw);
+            for (int64_t t = 0; t < nq; t++)
+                m[t] = byte_mask(-ix - 4 * t * g->dw, g->w - ix - 4 * t * g->dw);
             const __mmask16 mout = (__mmask16)byte_mask(0, g->wo - ox);
             for (int64_t oy0 = 0; oy0 < g->ho; oy0 += DW_ROWS) {
                 __m512i acc[DW_ROWS];
@@ -460,7 +475,8 @@ void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_la
                 for (int64_t t = 0; t < taps; t++) {
                     int64_t kx = t_col[t], col = 2 * ox + (kx & ~(int64_t)1);
                     __m512i v = load_row(rows + t_row[t] + col, wp - col);
-                    acc = _mm512_dpwssd_epi32(acc, v, _mm512_set1_epi32(kx & 1 ? w_hi[t] : w_lo[t]));
+                    acc =
+                        _mm512_dpwssd_epi32(acc, v, _mm512_set1_epi32(kx & 1 ? w_hi[t] : w_lo[t]));
                 }
                 int64_t left = g->wo - ox;
                 __mmask16 m = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);

@@ -46,22 +46,22 @@ static void widen(const gaba_qnn_layer *q, int64_t c0, int64_t mr, int64_t k, in
 // group's first pixel. part: this tile's partial sums, read unless first and
 // written unless st (then the output stage runs instead).
 static void tile(const int16_t (*wv)[MR][4], int64_t ng, const uint8_t *xp, int64_t np,
-                 __m256i *part, int first, const rows_stage *st, int64_t mr, int64_t n,
-                 int8_t *y, int64_t rs_y) {
+                 __m256i *part, int first, const rows_stage *st, int64_t mr, int64_t n, int8_t *y,
+                 int64_t rs_y) {
     // a: pixels 0-3, b: pixels 4-7, two partial sums each
-#define DECL(i)                                                                             \
-    __m256i a##i = first ? _mm256_setzero_si256() : part[2 * i],                            \
+#define DECL(i)                                                                                    \
+    __m256i a##i = first ? _mm256_setzero_si256() : part[2 * i],                                   \
             b##i = first ? _mm256_setzero_si256() : part[2 * i + 1];
     ROWS(DECL)
     for (int64_t g = 0; g < ng; g++) {
         const uint8_t *xg = xp + g * np * 4;
         const __m256i x0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)xg));
         const __m256i x1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(xg + 16)));
-#define DOT(i)                                                                              \
-    {                                                                                       \
-        const __m256i w = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)wv[g][i])); \
-        a##i = _mm256_add_epi32(a##i, _mm256_madd_epi16(x0, w));                            \
-        b##i = _mm256_add_epi32(b##i, _mm256_madd_epi16(x1, w));                            \
+#define DOT(i)                                                                                     \
+    {                                                                                              \
+        const __m256i w = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)wv[g][i]));     \
+        a##i = _mm256_add_epi32(a##i, _mm256_madd_epi16(x0, w));                                   \
+        b##i = _mm256_add_epi32(b##i, _mm256_madd_epi16(x1, w));                                   \
     }
         ROWS(DOT)
     }
@@ -71,12 +71,12 @@ static void tile(const int16_t (*wv)[MR][4], int64_t ng, const uint8_t *xp, int6
         return;
     }
     int8_t rest[MR][8]; // a partial tile's rows, copied out after the registers are done
-#define STORE(i)                                                                            \
-    if (i < mr) {                                                                           \
-        /* hadd: pixels 0 1 4 5 | 2 3 6 7 */                                                \
-        __m256i s = _mm256_permute4x64_epi64(_mm256_hadd_epi32(a##i, b##i), 0xD8);          \
-        __m128i v = gaba_qnn_v8_requant(&st->rq[i], s, st->bias[i], st->zp, st->lo, st->hi); \
-        _mm_storel_epi64((__m128i *)(n == 8 ? y + i * rs_y : rest[i]), v);                  \
+#define STORE(i)                                                                                   \
+    if (i < mr) {                                                                                  \
+        /* hadd: pixels 0 1 4 5 | 2 3 6 7 */                                                       \
+        __m256i s = _mm256_permute4x64_epi64(_mm256_hadd_epi32(a##i, b##i), 0xD8);                 \
+        __m128i v = gaba_qnn_v8_requant(&st->rq[i], s, st->bias[i], st->zp, st->lo, st->hi);       \
+        _mm_storel_epi64((__m128i *)(n == 8 ? y + i * rs_y : rest[i]), v);                         \
     }
     ROWS(STORE)
     if (n < 8)
@@ -104,7 +104,7 @@ void gaba_qnn_gemm_avx2(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t
                 const int64_t ng = groups - g0 < KG ? groups - g0 : KG;
                 widen(q, c0 + i, mr, k, g0, ng, wv);
                 for (int64_t j = 0; j < nb; j += 8)
-                    tile((const int16_t(*)[MR][4])wv, ng, xp + (g0 * np + j0 + j) * 4, np,
+                    tile((const int16_t (*)[MR][4])wv, ng, xp + (g0 * np + j0 + j) * 4, np,
                          part[j / 8], g0 == 0, g0 + ng == groups ? &st : NULL, mr,
                          nb - j < 8 ? nb - j : 8, y + i * rs_y + j0 + j, rs_y);
             }
@@ -112,8 +112,8 @@ void gaba_qnn_gemm_avx2(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t
     }
 }
 
-void gaba_qnn_gemv_avx2(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
-                        int8_t *y, void *ws) {
+void gaba_qnn_gemv_avx2(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x, int8_t *y,
+                        void *ws) {
     const __m128i flip = _mm_set1_epi8((char)0x80);
     for (int64_t r = 0; r < n; r += 4) {
         // rows past n repeat row n - 1 (computed, not stored)
@@ -122,7 +122,8 @@ void gaba_qnn_gemv_avx2(int64_t n, int64_t f, const gaba_qnn_layer *q, const int
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
         int64_t k = 0;
         for (; k + 16 <= f; k += 16) {
-            __m256i xv = _mm256_cvtepu8_epi16(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(x + k)), flip));
+            __m256i xv = _mm256_cvtepu8_epi16(
+                _mm_xor_si128(_mm_loadu_si128((const __m128i *)(x + k)), flip));
 #define WROW(i) _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w[i] + k)))
             a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(xv, WROW(0)));
             a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(xv, WROW(1)));
@@ -135,7 +136,8 @@ void gaba_qnn_gemv_avx2(int64_t n, int64_t f, const gaba_qnn_layer *q, const int
             for (int i = 0; i < 4; i++) acc[i] += w[i][k] * (int32_t)(uint8_t)(x[k] ^ 0x80);
         for (int64_t i = 0; i < 4 && r + i < n; i++) {
             int32_t v = (int32_t)((uint32_t)acc[i] + (uint32_t)q->bias_eff[r + i]);
-            y[r + i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm(v, q->mult[r + i], q->shift[r + i]) + q->out_zp,
+            y[r + i] = gaba_qnn_clamp((int64_t)gaba_qnn_mbqm(v, q->mult[r + i], q->shift[r + i]) +
+                                          q->out_zp,
                                       q->act_min, q->act_max);
         }
     }

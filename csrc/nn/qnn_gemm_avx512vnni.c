@@ -35,14 +35,15 @@ static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, 
                                                        int8_t *y, int64_t rs_y) {
 #define ROWPTR(i) const int8_t *w##i = q->w + (c0 + (i < mr ? i : mr - 1)) * k;
     ROWS(ROWPTR)
-#define DECL(i) __m512i a##i##0 = _mm512_set1_epi32(rq[i].bias), a##i##1 = a##i##0, a##i##2 = a##i##0;
+#define DECL(i)                                                                                    \
+    __m512i a##i##0 = _mm512_set1_epi32(rq[i].bias), a##i##1 = a##i##0, a##i##2 = a##i##0;
     ROWS(DECL)
-#define DOT_FROM(i, src, bytes)                                                             \
-    {                                                                                       \
-        __m512i wv = bcast(src, bytes);                                                         \
-        a##i##0 = dpbusd(a##i##0, x0, wv);                                                  \
-        if (nv > 1) a##i##1 = dpbusd(a##i##1, x1, wv);                                      \
-        if (nv > 2) a##i##2 = dpbusd(a##i##2, x2, wv);                                      \
+#define DOT_FROM(i, src, bytes)                                                                    \
+    {                                                                                              \
+        __m512i wv = bcast(src, bytes);                                                            \
+        a##i##0 = dpbusd(a##i##0, x0, wv);                                                         \
+        if (nv > 1) a##i##1 = dpbusd(a##i##1, x1, wv);                                             \
+        if (nv > 2) a##i##2 = dpbusd(a##i##2, x2, wv);                                             \
     }
 #define DOT(i) DOT_FROM(i, w##i + 4 * g, 4)
 #define DOT_TAIL(i) DOT_FROM(i, w##i + 4 * kf, r)
@@ -65,19 +66,23 @@ static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, 
     __mmask16 m0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
     __mmask16 m1 = n >= 32 ? 0xffff : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
     __mmask16 m2 = n >= 48 ? 0xffff : n <= 32 ? 0 : (__mmask16)((1u << (n - 32)) - 1);
-#define STORE(i)                                                                            \
-    if (i < mr) {                                                                           \
-        int8_t *yr = y + i * rs_y;                                                          \
-        _mm512_mask_cvtsepi32_storeu_epi8(yr, m0, gaba_qnn_v16_requant_biased(&rq[i], a##i##0, clamp)); \
-        if (nv > 1) _mm512_mask_cvtsepi32_storeu_epi8(yr + 16, m1, gaba_qnn_v16_requant_biased(&rq[i], a##i##1, clamp)); \
-        if (nv > 2) _mm512_mask_cvtsepi32_storeu_epi8(yr + 32, m2, gaba_qnn_v16_requant_biased(&rq[i], a##i##2, clamp)); \
+#define STORE(i)                                                                                   \
+    if (i < mr) {                                                                                  \
+        int8_t *yr = y + i * rs_y;                                                                 \
+        _mm512_mask_cvtsepi32_storeu_epi8(yr, m0,                                                  \
+                                          gaba_qnn_v16_requant_biased(&rq[i], a##i##0, clamp));    \
+        if (nv > 1)                                                                                \
+            _mm512_mask_cvtsepi32_storeu_epi8(                                                     \
+                yr + 16, m1, gaba_qnn_v16_requant_biased(&rq[i], a##i##1, clamp));                 \
+        if (nv > 2)                                                                                \
+            _mm512_mask_cvtsepi32_storeu_epi8(                                                     \
+                yr + 32, m2, gaba_qnn_v16_requant_biased(&rq[i], a##i##2, clamp));                 \
     }
     ROWS(STORE)
 }
 
-void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
-                              int64_t n, const uint8_t *xp, int64_t np, int8_t *y,
-                              int64_t rs_y) {
+void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
+                              const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y) {
     for (int64_t i = 0; i < co; i += MR) {
         int64_t mr = co - i < MR ? co - i : MR;
         gaba_qnn_v16 rq[MR]; // the rows' output stages, set up once for all their pixels
@@ -93,12 +98,18 @@ void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, i
             const uint8_t *xj = xp + 4 * j;
             int8_t *yi = y + i * rs_y + j;
             if (unclamped) {
-                if (nj > 32) tile(q, c0 + i, mr, rq, 3, 0, k, xj, np, nj, yi, rs_y);
-                else if (nj > 16) tile(q, c0 + i, mr, rq, 2, 0, k, xj, np, nj, yi, rs_y);
-                else tile(q, c0 + i, mr, rq, 1, 0, k, xj, np, nj, yi, rs_y);
-            } else if (nj > 32) tile(q, c0 + i, mr, rq, 3, 1, k, xj, np, nj, yi, rs_y);
-            else if (nj > 16) tile(q, c0 + i, mr, rq, 2, 1, k, xj, np, nj, yi, rs_y);
-            else tile(q, c0 + i, mr, rq, 1, 1, k, xj, np, nj, yi, rs_y);
+                if (nj > 32)
+                    tile(q, c0 + i, mr, rq, 3, 0, k, xj, np, nj, yi, rs_y);
+                else if (nj > 16)
+                    tile(q, c0 + i, mr, rq, 2, 0, k, xj, np, nj, yi, rs_y);
+                else
+                    tile(q, c0 + i, mr, rq, 1, 0, k, xj, np, nj, yi, rs_y);
+            } else if (nj > 32)
+                tile(q, c0 + i, mr, rq, 3, 1, k, xj, np, nj, yi, rs_y);
+            else if (nj > 16)
+                tile(q, c0 + i, mr, rq, 2, 1, k, xj, np, nj, yi, rs_y);
+            else
+                tile(q, c0 + i, mr, rq, 1, 1, k, xj, np, nj, yi, rs_y);
         }
     }
 }
@@ -135,10 +146,12 @@ static inline int requant16(const gaba_qnn_layer *q, int64_t r0, __mmask16 m, __
         return 0; // a left shift or the fp32 marker (127), or a negative multiplier
     const __m512 right = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_setzero_si512(), shift));
     const __m512 one = _mm512_set1_ps(1.0f);
-    const __m512 em = _mm512_scalef_ps(_mm512_cvtepi32_ps(mult), _mm512_sub_ps(_mm512_set1_ps(-31.0f), right));
+    const __m512 em =
+        _mm512_scalef_ps(_mm512_cvtepi32_ps(mult), _mm512_sub_ps(_mm512_set1_ps(-31.0f), right));
     // d = 2^-(r+1) where r > 0, 0 where r = 0
-    const __m512 d = _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(right, _mm512_setzero_ps(), _CMP_GT_OQ),
-                                            one, _mm512_sub_ps(_mm512_set1_ps(-1.0f), right));
+    const __m512 d =
+        _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(right, _mm512_setzero_ps(), _CMP_GT_OQ), one,
+                               _mm512_sub_ps(_mm512_set1_ps(-1.0f), right));
     const __m512 base = _mm512_set1_ps((float)q->out_zp + 0.5f + GABA_QNN_EST_E);
     const gaba_qnn_v16_est e = {em, _mm512_add_ps(base, d), _mm512_sub_ps(base, d),
                                 _mm512_set1_ps((float)q->act_min + 0.5f),
@@ -167,8 +180,10 @@ void gaba_qnn_gemv_avx512vnni(int64_t n, int64_t f, const gaba_qnn_layer *q, con
         for (int i = 0; i < 16; i++) a[i] = _mm512_setzero_si512();
         for (int64_t k = 0; k < f; k += 64) {
             __mmask64 m = f - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (f - k)) - 1);
-            __m512i xv = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + k), flip));
-            for (int i = 0; i < 16; i++) a[i] = dpbusd(a[i], xv, _mm512_maskz_loadu_epi8(m, w[i] + k));
+            __m512i xv =
+                _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + k), flip));
+            for (int i = 0; i < 16; i++)
+                a[i] = dpbusd(a[i], xv, _mm512_maskz_loadu_epi8(m, w[i] + k));
         }
         const __m512i acc = sum16(a);
         const __mmask16 m = n - r >= 16 ? 0xffff : (__mmask16)((1u << (n - r)) - 1);

@@ -26,10 +26,13 @@ void gaba_qnn_gru_transpose(int64_t hd, const float *w_hh, float *wt) {
     gaba_nn_table.gru_transpose(hd, w_hh, wt);
 }
 
-static int64_t states(int64_t t, int64_t hd, int seq) { return gaba_qnn_round16(seq ? hd * t : hd); }
+static int64_t states(int64_t t, int64_t hd, int seq) {
+    return gaba_qnn_round16(seq ? hd * t : hd);
+}
 
 int64_t gaba_qnn_gru_workspace(int64_t f, int64_t t, int64_t hd, int seq) {
-    int64_t floats = gaba_qnn_round16(t * 3 * hd) + gaba_nn_gru_recur_workspace(hd) + states(t, hd, seq);
+    int64_t floats =
+        gaba_qnn_round16(t * 3 * hd) + gaba_nn_gru_recur_workspace(hd) + states(t, hd, seq);
     return 4 * floats + (f + 3) / 4 * 4 * gaba_qnn_round16(t);
 }
 
@@ -47,12 +50,13 @@ void gaba_qnn_gru_proj_ref(const gaba_qnn_layer *q, int64_t f, int64_t t, const 
         }
 }
 
-gaba_status gaba_qnn_gru(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
-                         int8_t *y, void *ws, int ref) {
+gaba_status gaba_qnn_gru(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x, int8_t *y,
+                         void *ws, int ref) {
     if (!q->w || !q->acc_scale || !q->gru_wt || !q->gru_b_hh) return GABA_ERR_ARG;
     const int64_t hd = q->layer.p[0];
     const int seq = q->layer.p[1] != 0;
-    float *xp = ws, *rec = xp + gaba_qnn_round16(t * 3 * hd), *h = rec + gaba_nn_gru_recur_workspace(hd);
+    float *xp = ws, *rec = xp + gaba_qnn_round16(t * 3 * hd),
+          *h = rec + gaba_nn_gru_recur_workspace(hd);
     (ref ? gaba_qnn_gru_proj_ref : gaba_nn_table.qgru_proj)(q, f, t, x, xp, h + states(t, hd, seq));
     gaba_nn_table.gru_recur(hd, t, seq, xp, q->gru_wt, q->gru_b_hh, h, rec);
     gaba_qnn_quantize_f32(seq ? hd * t : hd, h, q->out_scale, q->out_zp, y);

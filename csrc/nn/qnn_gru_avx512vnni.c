@@ -40,9 +40,9 @@ static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, 
         const __m512i beff = _mm512_maskz_loadu_epi32(m, q->bias_eff + j);
         const __m512 scale = _mm512_maskz_loadu_ps(m, q->acc_scale + j);
         for (int u = 0; u < ns; u++)
-            _mm512_mask_storeu_ps(xp + (s0 + u) * g3 + j, m,
-                                  _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc[u][v], beff)),
-                                                scale));
+            _mm512_mask_storeu_ps(
+                xp + (s0 + u) * g3 + j, m,
+                _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc[u][v], beff)), scale));
     }
 }
 
@@ -56,8 +56,8 @@ static inline __attribute__((always_inline)) void tile(const gaba_qnn_layer *q, 
     default: tile(q, ns, NB, g4, ld, g3, xq, np, s0, v0, xp); break;                               \
     }
 
-void gaba_qnn_gru_proj_avx512vnni(const gaba_qnn_layer *q, int64_t f, int64_t t,
-                                  const int8_t *x, float *xp, void *scratch) {
+void gaba_qnn_gru_proj_avx512vnni(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
+                                  float *xp, void *scratch) {
     const int64_t hd = q->layer.p[0], g3 = 3 * hd, ld = gaba_nn_gru_ld(hd), nv = ld / 16;
     const int64_t g4 = (f + 3) / 4, np = gaba_qnn_round16(t);
     uint8_t *xq = scratch;

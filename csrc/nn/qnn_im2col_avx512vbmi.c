@@ -90,8 +90,10 @@ static void im2col_rows(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
                 win[r] = rows[r] ? _mm512_mask_loadu_epi8(vzx, m, rows[r] + ix) : vzx;
             const __mmask64 sm = mask_below(4 * (nx - j));
             for (int64_t g4 = 0; g4 < ng; g4++) {
-                __m512i v = _mm512_maskz_permutex2var_epi8(real[g4], win[ra[g4]], idx[g4], win[rb[g4]]);
-                _mm512_mask_storeu_epi8(out + (g4 * np + j) * 4, sm, _mm512_xor_si512(v, flip_real[g4]));
+                __m512i v =
+                    _mm512_maskz_permutex2var_epi8(real[g4], win[ra[g4]], idx[g4], win[rb[g4]]);
+                _mm512_mask_storeu_epi8(out + (g4 * np + j) * 4, sm,
+                                        _mm512_xor_si512(v, flip_real[g4]));
             }
         }
     }
@@ -99,8 +101,8 @@ static void im2col_rows(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
 }
 
 void gaba_qnn_im2col_u8_avx512vbmi(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
-                                   int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows,
-                                   int64_t ox0, int64_t nx, uint8_t *xp) {
+                                   int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
+                                   int64_t nx, uint8_t *xp) {
     if (rows_fit(g, cig)) {
         im2col_rows(g, x, c0, cig, zx, oy0, n_rows, ox0, nx, xp);
         return;
@@ -111,7 +113,7 @@ void gaba_qnn_im2col_u8_avx512vbmi(const gaba_nn_conv_geom *g, const int8_t *x, 
     }
     const int64_t k = cig * g->kh * g->kw, n = n_rows * nx, np = gaba_qnn_round16(n);
     const __m512i vzx = _mm512_set1_epi8(zx), flip = _mm512_set1_epi8((char)0x80);
-    const __m512i idx = lane_columns(g->sw); // vpermb's mask picks the tap's byte
+    const __m512i idx = lane_columns(g->sw);           // vpermb's mask picks the tap's byte
     const __mmask64 lane_byte = 0x1111111111111111ull; // byte 0 of every lane
     gaba_qnn_tap next = {0, 0, 0};
     for (int64_t g4 = 0; g4 < (k + 3) / 4; g4++) {

@@ -77,8 +77,8 @@ static inline void gaba_qnn_tap_next(const gaba_nn_conv_geom *g, gaba_qnn_tap *t
 // [ox0, ox0 + nx): the columns j in [*a, *b) (counted from ox0) read
 // src[(j - *a) * sw], the others are outside (the zero point).
 static inline const int8_t *gaba_qnn_im2col_src(const gaba_nn_conv_geom *g, const int8_t *x,
-                                                int64_t c0, gaba_qnn_tap t, int64_t oy,
-                                                int64_t ox0, int64_t nx, int64_t *a, int64_t *b) {
+                                                int64_t c0, gaba_qnn_tap t, int64_t oy, int64_t ox0,
+                                                int64_t nx, int64_t *a, int64_t *b) {
     int64_t kx = t.kx, ky = t.ky, ci = t.ci;
     int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
     int64_t lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw;
@@ -138,7 +138,8 @@ static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_q
         for (int64_t iy = 0; iy < g->h && iy + g->pt < hp; iy++) {
             int64_t n = g->w;
             if (g->pl + n > wp) n = wp - g->pl;
-            if (n > 0) memcpy(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, (size_t)n);
+            if (n > 0)
+                memcpy(pad + (iy + g->pt) * wp + g->pl, x + (c * g->h + iy) * g->w, (size_t)n);
         }
         const int8_t *wc = q->w + c * g->kh * g->kw;
         int32_t wsum = 0;
@@ -150,8 +151,8 @@ static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_q
             const int32_t w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5],
                           w6 = wc[6], w7 = wc[7], w8 = wc[8];
             for (int64_t oy = 0; oy < g->ho; oy++) {
-                const int8_t *restrict r0 = pad + oy * g->sh * wp,
-                             *restrict r1 = r0 + g->dh * wp, *restrict r2 = r1 + g->dh * wp;
+                const int8_t *restrict r0 = pad + oy * g->sh * wp, *restrict r1 = r0 + g->dh * wp,
+                                       *restrict r2 = r1 + g->dh * wp;
                 int32_t *restrict a = acc + oy * g->wo;
                 if (g->sw == 1)
                     for (int64_t ox = 0; ox < g->wo; ox++)
@@ -164,8 +165,8 @@ static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_q
                                 w3 * r1[2 * ox] + w4 * r1[2 * ox + d] + w5 * r1[2 * ox + e] +
                                 w6 * r2[2 * ox] + w7 * r2[2 * ox + d] + w8 * r2[2 * ox + e];
             }
-            requant(hw, acc, bias, q->mult[c], q->shift[c], q->out_zp, q->act_min,
-                    q->act_max, y + c * hw);
+            requant(hw, acc, bias, q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max,
+                    y + c * hw);
             continue;
         }
         for (int64_t i = 0; i < hw; i++) acc[i] = 0;
@@ -182,8 +183,8 @@ static inline void gaba_qnn_dwconv_body(const gaba_nn_conv_geom *g, const gaba_q
                         for (int64_t ox = 0; ox < g->wo; ox++) a[ox] += wv * src[ox * g->sw];
                 }
             }
-        requant(hw, acc, bias, q->mult[c], q->shift[c], q->out_zp, q->act_min,
-                q->act_max, y + c * hw);
+        requant(hw, acc, bias, q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max,
+                y + c * hw);
     }
 }
 

@@ -49,7 +49,9 @@ static inline int32_t gaba_qnn_float_bits(float f) {
 #define GABA_QNN_FP32_BOUND 2147483520.0f
 static inline int32_t gaba_qnn_fp32_requant(int32_t x, int32_t scale_bits) {
     float v = (float)x * gaba_qnn_bits_float(scale_bits);
-    v = v < -GABA_QNN_FP32_BOUND ? -GABA_QNN_FP32_BOUND : v > GABA_QNN_FP32_BOUND ? GABA_QNN_FP32_BOUND : v;
+    v = v < -GABA_QNN_FP32_BOUND  ? -GABA_QNN_FP32_BOUND
+        : v > GABA_QNN_FP32_BOUND ? GABA_QNN_FP32_BOUND
+                                  : v;
     return (int32_t)lrintf(v); // the default rounding mode: half to even
 }
 
@@ -76,8 +78,9 @@ static inline int8_t gaba_qnn_round_mean(int64_t sum, int64_t n) {
 // zp + MBQM(acc, mult, shift), clamped: TFLite's output stage (or the fp32 one).
 static inline int8_t gaba_qnn_requant(int32_t acc, int32_t mult, int32_t shift, int32_t zp,
                                       int32_t lo, int32_t hi) {
-    int32_t r = shift == GABA_QNN_SHIFT_FP32 ? gaba_qnn_fp32_requant(acc, mult)
-                                             : gaba_gemm_multiply_by_quantized_multiplier(acc, mult, shift);
+    int32_t r = shift == GABA_QNN_SHIFT_FP32
+                    ? gaba_qnn_fp32_requant(acc, mult)
+                    : gaba_gemm_multiply_by_quantized_multiplier(acc, mult, shift);
     return gaba_qnn_clamp((int64_t)r + zp, lo, hi);
 }
 
@@ -103,8 +106,7 @@ static inline int32_t gaba_qnn_mbqm(int32_t x, int32_t mult, int32_t shift) {
 
 void gaba_qnn_conv_ref(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
                        int8_t *y);
-void gaba_qnn_dense_ref(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
-                        int8_t *y);
+void gaba_qnn_dense_ref(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x, int8_t *y);
 void gaba_qnn_maxpool_ref(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y);
 void gaba_qnn_avgpool_ref(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y);
 void gaba_qnn_global_pool_ref(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
@@ -113,8 +115,7 @@ void gaba_qnn_global_pool_ref(int64_t c, int64_t s, const int8_t *x, int8_t *y, 
 void gaba_qnn_global_pool_avx2(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
 void gaba_qnn_global_pool_avx512(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
 // Unpadded pooling, the table's qpool: plain loops, AVX2 and AVX-512 (2-wide stride-2 max).
-void gaba_qnn_pool_s8_generic(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y,
-                              int is_max);
+void gaba_qnn_pool_s8_generic(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
 void gaba_qnn_pool_s8_avx2(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
 void gaba_qnn_pool_s8_avx512(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
 // op 0 add, 1 sub, 2 mul; b (C, S) or per channel (C).
@@ -154,8 +155,8 @@ void gaba_qnn_softmax_ref(int64_t rows, int64_t n, const int32_t *exp_table, con
 int64_t gaba_qnn_attention_workspace(int64_t d, int64_t l, int64_t dk);
 // The projections' geometry: a pointwise conv of c channels to co over l positions.
 void gaba_qnn_attention_geom(int64_t c, int64_t co, int64_t l, gaba_nn_conv_geom *g);
-void gaba_qnn_attn_ref(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
-                       const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_attn_ref(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
+                       int8_t *y, void *ws);
 // The fast one through the ISA table, its baseline kernel (qnn_attention.c)
 // and the AVX2 one (qnn_attention_avx2.c, also the AVX-512 level's, whose
 // two products take AVX-512 VNNI where the CPU has it).
@@ -163,15 +164,15 @@ void gaba_qnn_attn(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, co
                    int8_t *y, void *ws);
 void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                            const int8_t *x, int8_t *y, void *ws);
-void gaba_qnn_attn_avx2(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
-                        const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_attn_avx2(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
+                        int8_t *y, void *ws);
 // Y (m, n), rows rs_y apart, = requant(A B) with a zero bias, zero point zp and
 // the int8 range: A(i, t) the int32 at a[i a_ms + t a_ts], B kt pair rows (ldb
 // apart) of >= n lanes rounded up to 8 (qnn_attention_avx2.c).
 typedef void (*gaba_qnn_pair_product_fn)(int64_t m, int64_t n, int64_t kt, const int32_t *a,
-                                         int64_t a_ms, int64_t a_ts, const int32_t *b,
-                                         int64_t ldb, int32_t mult, int32_t shift, int32_t zp,
-                                         int8_t *y, int64_t rs_y);
+                                         int64_t a_ms, int64_t a_ts, const int32_t *b, int64_t ldb,
+                                         int32_t mult, int32_t shift, int32_t zp, int8_t *y,
+                                         int64_t rs_y);
 // gaba_qnn_softmax_ref of rows [p0, p1) of the scores s (l, l), as probs + 128
 // = min(floor((512 e + sum) / (2 sum)), 255), into the pair rows pp (lt rows of
 // l8 lanes, lane p row p's pair t); e: l8 int32 of scratch. The ISA table's
@@ -180,14 +181,13 @@ typedef void (*gaba_qnn_pair_product_fn)(int64_t m, int64_t n, int64_t kt, const
 // float estimate (qnn_attention_avx512vnni.c).
 void gaba_qnn_softmax_pairs_avx2(int64_t l, int64_t p0, int64_t p1, const int32_t *exp_table,
                                  const int8_t *s, int32_t *pp, int32_t *e);
-void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1,
-                                       const int32_t *exp_table, const int8_t *s, int32_t *pp,
-                                       int32_t *e);
+void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1, const int32_t *exp_table,
+                                       const int8_t *s, int32_t *pp, int32_t *e);
 // The AVX2 attention with its two products by `product` (AVX-512 VNNI's at
 // that level: qnn_attention_avx512vnni.c, vpdpwssd, 32 lanes a row) and the
 // table's softmax.
-void gaba_qnn_attn_pairs(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
-                         const int8_t *x, int8_t *y, void *ws, gaba_qnn_pair_product_fn product);
+void gaba_qnn_attn_pairs(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
+                         int8_t *y, void *ws, gaba_qnn_pair_product_fn product);
 void gaba_qnn_attn_avx512vnni(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q,
                               const int8_t *x, int8_t *y, void *ws);
 // The AVX2 attention's int16 operands, in the conv scratch between the
@@ -206,19 +206,19 @@ int64_t gaba_qnn_gru_workspace(int64_t f, int64_t t, int64_t hd, int seq);
 // xp (T, 3H) = the float32 input projections of x (F, T) (qnn.h's formula);
 // scratch: the packed input's bytes. The reference (plain loops, also the
 // table's plain and AVX2 entry) and AVX-512 VNNI's (qnn_gru_avx512vnni.c).
-typedef void (*gaba_qnn_gru_proj_fn)(const gaba_qnn_layer *q, int64_t f, int64_t t,
-                                     const int8_t *x, float *xp, void *scratch);
+typedef void (*gaba_qnn_gru_proj_fn)(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
+                                     float *xp, void *scratch);
 void gaba_qnn_gru_proj_ref(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
                            float *xp, void *scratch);
-void gaba_qnn_gru_proj_avx512vnni(const gaba_qnn_layer *q, int64_t f, int64_t t,
-                                  const int8_t *x, float *xp, void *scratch);
-gaba_status gaba_qnn_gru(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
-                         int8_t *y, void *ws, int ref);
+void gaba_qnn_gru_proj_avx512vnni(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
+                                  float *xp, void *scratch);
+gaba_status gaba_qnn_gru(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x, int8_t *y,
+                         void *ws, int ref);
 
 // The output stage over one row: y[i] = clamp(zp + MBQM(acc[i] + bias, mult, shift)).
-typedef void (*gaba_qnn_requant_row_fn)(int64_t n, const int32_t *acc, int32_t bias,
-                                        int32_t mult, int32_t shift, int32_t zp, int32_t lo,
-                                        int32_t hi, int8_t *y);
+typedef void (*gaba_qnn_requant_row_fn)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
+                                        int32_t shift, int32_t zp, int32_t lo, int32_t hi,
+                                        int8_t *y);
 void gaba_qnn_requant_row_generic(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
                                   int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
 void gaba_qnn_requant_row_avx2(int64_t n, const int32_t *acc, int32_t bias, int32_t mult,
@@ -230,8 +230,8 @@ typedef void (*gaba_qnn_dwconv_fn)(const gaba_nn_conv_geom *g, const gaba_qnn_la
 void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                 const int8_t *x, int8_t *y, void *ws);
 // In place (qnn_dw_avx2.c); other shapes through the padded loop of qnn_impl.h.
-void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
-                             const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+                             int8_t *y, void *ws);
 void gaba_qnn_dwconv_s8_padded_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                     const int8_t *x, int8_t *y, void *ws);
 void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
@@ -270,14 +270,13 @@ void gaba_qnn_binary(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, cons
 // of 16, >= n) lanes of 4 unsigned bytes x + 128 at xp[(g * np + j) * 4];
 // k steps past k are 0.
 typedef void (*gaba_qnn_gemm_fn)(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
-                                 int64_t n, const uint8_t *xp, int64_t np, int8_t *y,
-                                 int64_t rs_y);
+                                 int64_t n, const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
 void gaba_qnn_gemm_generic(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
                            const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
 void gaba_qnn_gemm_avx2(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
                         const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
-void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k,
-                              int64_t n, const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
+void gaba_qnn_gemm_avx512vnni(const gaba_qnn_layer *q, int64_t c0, int64_t co, int64_t k, int64_t n,
+                              const uint8_t *xp, int64_t np, int8_t *y, int64_t rs_y);
 
 // A pointwise conv's slab src (k rows of n pixels, rows rs apart) packed as
 // gaba_qnn_gemm_fn reads it: per group of 4 rows, np (n rounded up to 16)
@@ -290,19 +289,19 @@ void gaba_qnn_pack_u8_avx512(int64_t k, int64_t n, const int8_t *src, int64_t rs
 // nx) of channels [c0, c0 + cig), written straight into the packed layout
 // of gaba_qnn_gemm_fn (np = n rounded up to 16), outside cells zx.
 typedef void (*gaba_qnn_im2col_fn)(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
-                                   int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows,
-                                   int64_t ox0, int64_t nx, uint8_t *xp);
+                                   int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
+                                   int64_t nx, uint8_t *xp);
 void gaba_qnn_im2col_u8_generic(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
                                 int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
                                 int64_t nx, uint8_t *xp);
-void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
-                             int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
-                             int64_t nx, uint8_t *xp);
+void gaba_qnn_im2col_u8_avx2(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0, int64_t cig,
+                             int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0, int64_t nx,
+                             uint8_t *xp);
 // Every column in vectors: a masked load and a vpermb per tap and 16 columns
 // (width stride up to 4; larger strides take the generic one).
 void gaba_qnn_im2col_u8_avx512vbmi(const gaba_nn_conv_geom *g, const int8_t *x, int64_t c0,
-                                   int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows,
-                                   int64_t ox0, int64_t nx, uint8_t *xp);
+                                   int64_t cig, int8_t zx, int64_t oy0, int64_t n_rows, int64_t ox0,
+                                   int64_t nx, uint8_t *xp);
 
 // Dense y (n) = requant(bias_eff + W (n, f) x) with the plain weights; ws:
 // gaba_qnn_prepare's scratch (the generic one packs x there).
@@ -310,8 +309,8 @@ typedef void (*gaba_qnn_gemv_fn)(int64_t n, int64_t f, const gaba_qnn_layer *q, 
                                  int8_t *y, void *ws);
 void gaba_qnn_gemv_generic(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
                            int8_t *y, void *ws);
-void gaba_qnn_gemv_avx2(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
-                        int8_t *y, void *ws);
+void gaba_qnn_gemv_avx2(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x, int8_t *y,
+                        void *ws);
 void gaba_qnn_gemv_avx512vnni(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
                               int8_t *y, void *ws);
 

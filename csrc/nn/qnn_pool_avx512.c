@@ -76,8 +76,10 @@ void gaba_qnn_global_pool_avx512(int64_t c, int64_t s, const int8_t *x, int8_t *
         if (is_max) {
             __m512i vmax = lowest;
             for (int64_t j = 0; j < s; j += 64)
-                vmax = _mm512_max_epi8(vmax, _mm512_mask_loadu_epi8(lowest, mask_below(s - j), xi + j));
-            __m256i m32 = _mm256_max_epi8(_mm512_castsi512_si256(vmax), _mm512_extracti64x4_epi64(vmax, 1));
+                vmax = _mm512_max_epi8(vmax,
+                                       _mm512_mask_loadu_epi8(lowest, mask_below(s - j), xi + j));
+            __m256i m32 =
+                _mm256_max_epi8(_mm512_castsi512_si256(vmax), _mm512_extracti64x4_epi64(vmax, 1));
             __m128i m = _mm_max_epi8(_mm256_castsi256_si128(m32), _mm256_extracti128_si256(m32, 1));
             m = _mm_max_epi8(m, _mm_srli_si128(m, 8));
             m = _mm_max_epi8(m, _mm_srli_si128(m, 4));
@@ -88,7 +90,8 @@ void gaba_qnn_global_pool_avx512(int64_t c, int64_t s, const int8_t *x, int8_t *
             __m512i vsum = _mm512_setzero_si512(); // 8 sums of x + 128
             for (int64_t j = 0; j < s; j += 64) {
                 const __mmask64 m = mask_below(s - j);
-                __m512i v = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, xi + j), flip));
+                __m512i v = _mm512_maskz_mov_epi8(
+                    m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, xi + j), flip));
                 vsum = _mm512_add_epi64(vsum, _mm512_sad_epu8(v, _mm512_setzero_si512()));
             }
             y[i] = gaba_qnn_round_mean(_mm512_reduce_add_epi64(vsum) - 128 * s, s);

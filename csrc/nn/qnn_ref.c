@@ -33,15 +33,13 @@ void gaba_qnn_conv_ref(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
                             acc += (xv - zx) * q->w[((co * cig + ci) * g->kh + ky) * g->kw + kx];
                         }
                     }
-                y[(co * g->ho + oy) * g->wo + ox] =
-                    gaba_qnn_requant(acc, q->mult[co], q->shift[co], q->out_zp, q->act_min,
-                                     q->act_max);
+                y[(co * g->ho + oy) * g->wo + ox] = gaba_qnn_requant(
+                    acc, q->mult[co], q->shift[co], q->out_zp, q->act_min, q->act_max);
             }
     }
 }
 
-void gaba_qnn_dense_ref(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
-                        int8_t *y) {
+void gaba_qnn_dense_ref(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x, int8_t *y) {
     for (int64_t j = 0; j < n; j++) {
         int32_t acc = q->bias[j];
         for (int64_t k = 0; k < f; k++) acc += (x[k] - q->in_zp[0]) * q->w[j * f + k];
@@ -101,9 +99,10 @@ void gaba_qnn_binary_ref(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, 
             int32_t vb = b[b_per_channel ? i : i * s + j] - q->in_zp[1];
             int32_t r;
             if (op != 2 && q->q_shift[0] == GABA_QNN_SHIFT_FP32) {
-                y[i * s + j] = gaba_qnn_fp32_addsub(op, (float)va * gaba_qnn_bits_float(q->q_mult[0]),
-                                                    (float)vb * gaba_qnn_bits_float(q->q_mult[1]),
-                                                    q->out_zp, q->act_min, q->act_max);
+                y[i * s + j] =
+                    gaba_qnn_fp32_addsub(op, (float)va * gaba_qnn_bits_float(q->q_mult[0]),
+                                         (float)vb * gaba_qnn_bits_float(q->q_mult[1]), q->out_zp,
+                                         q->act_min, q->act_max);
                 continue;
             }
             if (op == 2) {
@@ -111,8 +110,7 @@ void gaba_qnn_binary_ref(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, 
             } else {
                 int32_t sa = gaba_qnn_mbqm(va * (1 << 20), q->q_mult[0], q->q_shift[0]);
                 int32_t sb = gaba_qnn_mbqm(vb * (1 << 20), q->q_mult[1], q->q_shift[1]);
-                r = gaba_qnn_mbqm(op == 0 ? sa + sb : sa - sb,
-                                                               q->q_mult[2], q->q_shift[2]);
+                r = gaba_qnn_mbqm(op == 0 ? sa + sb : sa - sb, q->q_mult[2], q->q_shift[2]);
             }
             y[i * s + j] = gaba_qnn_clamp((int64_t)r + q->out_zp, q->act_min, q->act_max);
         }

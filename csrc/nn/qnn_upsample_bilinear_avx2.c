@@ -28,8 +28,8 @@ static inline __m256i blend_down(const int8_t *a, const int8_t *b0, const int8_t
 // The output pairs of block c (8 columns per lane) with neighbours' blocks p and n, rounded
 // against thr: per lane e0 o0 e1 o1 ... e7 o7.
 static inline __m256i blend_across(__m256i p, __m256i c, __m256i n, __m256i thr) {
-    const __m256i order = _mm256_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
-                                           0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    const __m256i order = _mm256_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15, 0,
+                                           8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
     __m256i l = _mm256_alignr_epi8(c, p, 14), r = _mm256_alignr_epi8(n, c, 2);
     __m256i c3 = _mm256_add_epi16(_mm256_add_epi16(c, c), c);
     __m256i e = _mm256_add_epi16(l, c3), o = _mm256_add_epi16(c3, r);
@@ -45,8 +45,8 @@ static inline __m256i spread(__m256i v, int col) {
 }
 
 // Output rows y0 (and y1 unless NULL) of input row a, with its rows b0, b1.
-static void row_pair(int64_t w, const int8_t *a, const int8_t *b0, const int8_t *b1,
-                     __m256i thr, int8_t *y0, int8_t *y1) {
+static void row_pair(int64_t w, const int8_t *a, const int8_t *b0, const int8_t *b1, __m256i thr,
+                     int8_t *y0, int8_t *y1) {
     int64_t full = w / 8, m = w % 8;
     int8_t tail[3][8]; // the last partial block, padded with each row's last value
     if (m) {
@@ -58,7 +58,7 @@ static void row_pair(int64_t w, const int8_t *a, const int8_t *b0, const int8_t 
     __m256i c = full ? blend_down(a, b0, b1) : blend_down(tail[0], tail[1], tail[2]);
     __m256i p = spread(c, 0);
     for (int64_t b = 0; b < nb; b++) {
-        __m256i n = b + 1 < full  ? blend_down(a + 8 * b + 8, b0 + 8 * b + 8, b1 + 8 * b + 8)
+        __m256i n = b + 1 < full ? blend_down(a + 8 * b + 8, b0 + 8 * b + 8, b1 + 8 * b + 8)
                     : b + 1 < nb ? blend_down(tail[0], tail[1], tail[2])
                                  : spread(c, 7);
         __m256i out = blend_across(p, c, n, thr);

@@ -33,7 +33,8 @@ void gaba_nn_softmax_f32_avx2(int64_t rows, int64_t n, const float *x, float *y)
         __m256 vmax = ninf, vsum = _mm256_setzero_ps();
         for (int64_t i = 0; i < n; i += 8) {
             __m256i k = tail8(n - i);
-            __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(xr + i, k), _mm256_castsi256_ps(k));
+            __m256 v =
+                _mm256_blendv_ps(ninf, _mm256_maskload_ps(xr + i, k), _mm256_castsi256_ps(k));
             vmax = _mm256_max_ps(vmax, v);
         }
         const __m256 m = _mm256_set1_ps(hmax8(vmax));

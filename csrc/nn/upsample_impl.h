@@ -30,8 +30,8 @@ static inline void up_src_index(int64_t o, int64_t n, int64_t s, int32_t *i0, in
 }
 
 // Output column ox of input row xr from the index arrays.
-static inline float up_lerp(const float *xr, const int32_t *x0, const int32_t *x1,
-                            const float *fx, int64_t ox) {
+static inline float up_lerp(const float *xr, const int32_t *x0, const int32_t *x1, const float *fx,
+                            int64_t ox) {
     return xr[x0[ox]] * (1.0f - fx[ox]) + xr[x1[ox]] * fx[ox];
 }
 
@@ -88,8 +88,8 @@ static inline void up_bilinear2_planes(int64_t c, int64_t h, int64_t w, int64_t 
     }
 }
 
-static inline void gaba_nn_upsample_body(int64_t c, int64_t h, int64_t w, int64_t sh,
-                                         int64_t sw, int mode, const float *x, float *y) {
+static inline void gaba_nn_upsample_body(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                         int mode, const float *x, float *y) {
     int64_t ho = h * sh, wo = w * sw;
     if (wo > UP_MAX_W) {
         gaba_nn_upsample_f32_ref(c, h, w, sh, sw, mode, x, y);

@@ -66,7 +66,7 @@ static void apply(void *ctx, int64_t chunk, int64_t n_chunks) {
     int64_t lo, hi;
     chunk_range(jb, chunk, &lo, &hi);
     gaba_prune_apply_f32_ref(hi - lo, jb->x + lo, jb->tau, jb->ties[chunk], jb->out + lo,
-                           jb->mask + lo);
+                             jb->mask + lo);
 }
 
 // Sums the chunks' histograms bin by bin into the first one; returns the
@@ -172,8 +172,7 @@ static int by_norm(const void *pa, const void *pb) {
 }
 
 gaba_status gaba_prune_structured_f32(int64_t outer, int64_t d, int64_t inner, int64_t k,
-                                      const float *x, float *out, uint8_t *mask,
-                                      double *norms) {
+                                      const float *x, float *out, uint8_t *mask, double *norms) {
     if (outer < 0 || d < 0 || inner < 0 || k < 0 || k > d) return GABA_ERR_ARG;
     int64_t n = outer * d * inner;
     if (n > 0 && (!x || !out || !mask)) return GABA_ERR_ARG;
@@ -241,8 +240,8 @@ static void nm_groups(void *ctx, int64_t task, int64_t n_tasks) {
     }
 }
 
-gaba_status gaba_prune_nm_f32(int64_t groups, int64_t keep_n, int64_t m, const float *x,
-                              float *out, uint8_t *mask) {
+gaba_status gaba_prune_nm_f32(int64_t groups, int64_t keep_n, int64_t m, const float *x, float *out,
+                              uint8_t *mask) {
     if (groups < 0 || m < 1 || m > 256 || keep_n < 0 || keep_n > m) return GABA_ERR_ARG;
     if (groups > 0 && (!x || !out || !mask)) return GABA_ERR_ARG;
     gaba_status status = gaba_runtime_init();

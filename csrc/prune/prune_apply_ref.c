@@ -4,8 +4,8 @@
 // prunes the first of them and stops.
 #include "prune_kernels.h"
 
-int64_t gaba_prune_apply_f32_ref(int64_t n, const float *restrict x, uint32_t tau,
-                                 int64_t ties, float *restrict out, uint8_t *restrict mask) {
+int64_t gaba_prune_apply_f32_ref(int64_t n, const float *restrict x, uint32_t tau, int64_t ties,
+                                 float *restrict out, uint8_t *restrict mask) {
     // Branch-free first pass (the compiler vectorises it); keys equal to tau
     // stay when only some of them go, and the ordered second pass prunes those.
     uint32_t bound = ties == GABA_PRUNE_ALL_TIES || tau == 0xffffffffu ? tau : tau - 1;

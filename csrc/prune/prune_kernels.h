@@ -22,7 +22,7 @@ static inline uint32_t gaba_prune_key(float x) {
 
 #define GABA_PRUNE_ALL_TIES INT64_MAX
 
-int64_t gaba_prune_apply_f32_ref(int64_t n, const float *x, uint32_t tau, int64_t ties,
-                                 float *out, uint8_t *mask);
+int64_t gaba_prune_apply_f32_ref(int64_t n, const float *x, uint32_t tau, int64_t ties, float *out,
+                                 uint8_t *mask);
 
 #endif

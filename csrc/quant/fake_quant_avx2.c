@@ -18,9 +18,10 @@ static inline __m256 round_half_away(__m256 v) {
 }
 
 // Eight elements x[0..8) with their parameters as vectors.
-static inline __attribute__((always_inline)) void
-fq_block(const float *x, float *y, uint8_t *mask, __m256 scale, __m256 inv, __m256 zp, __m256 lo,
-         __m256 hi, const int away, const int with_mask) {
+static inline __attribute__((always_inline)) void fq_block(const float *x, float *y, uint8_t *mask,
+                                                           __m256 scale, __m256 inv, __m256 zp,
+                                                           __m256 lo, __m256 hi, const int away,
+                                                           const int with_mask) {
     __m256 v = _mm256_loadu_ps(x);
     __m256 r = away ? round_half_away(_mm256_div_ps(v, scale))
                     : _mm256_round_ps(_mm256_mul_ps(v, inv),
@@ -40,9 +41,10 @@ fq_block(const float *x, float *y, uint8_t *mask, __m256 scale, __m256 inv, __m2
     _mm256_storeu_ps(y, out);
 }
 
-static inline __attribute__((always_inline)) void
-fq_span(int64_t n, const float *x, float *y, uint8_t *mask, const gaba_quant_span_params *p,
-        const int away, const int with_mask) {
+static inline __attribute__((always_inline)) void fq_span(int64_t n, const float *x, float *y,
+                                                          uint8_t *mask,
+                                                          const gaba_quant_span_params *p,
+                                                          const int away, const int with_mask) {
     const __m256 scale = _mm256_set1_ps(p->scale), inv = _mm256_set1_ps(p->inv_scale);
     const __m256 zp = _mm256_set1_ps(p->zero_point);
     const __m256 lo = _mm256_set1_ps(p->qmin), hi = _mm256_set1_ps(p->qmax);
@@ -51,13 +53,13 @@ fq_span(int64_t n, const float *x, float *y, uint8_t *mask, const gaba_quant_spa
         fq_block(x + i, y + i, with_mask ? mask + i : NULL, scale, inv, zp, lo, hi, away,
                  with_mask);
     if (i < n)
-        gaba_quant_fake_quantize_span_f32_ref(n - i, x + i, y + i, with_mask ? mask + i : NULL,
-                                              p);
+        gaba_quant_fake_quantize_span_f32_ref(n - i, x + i, y + i, with_mask ? mask + i : NULL, p);
 }
 
-static inline __attribute__((always_inline)) void
-fq_lanes(int64_t n, const float *x, float *y, uint8_t *mask, const gaba_quant_lane_params *p,
-         const int away, const int with_mask) {
+static inline __attribute__((always_inline)) void fq_lanes(int64_t n, const float *x, float *y,
+                                                           uint8_t *mask,
+                                                           const gaba_quant_lane_params *p,
+                                                           const int away, const int with_mask) {
     const __m256 lo = _mm256_set1_ps(p->qmin), hi = _mm256_set1_ps(p->qmax);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)

@@ -25,9 +25,10 @@ typedef struct fq_vecs {
     __m512 scale, inv, zp;
 } fq_vecs;
 
-static inline __attribute__((always_inline)) void
-fq_block(const float *x, float *y, uint8_t *mask, __mmask16 lanes, fq_vecs p, __m512 lo,
-         __m512 hi, const int away, const int with_mask) {
+static inline __attribute__((always_inline)) void fq_block(const float *x, float *y, uint8_t *mask,
+                                                           __mmask16 lanes, fq_vecs p, __m512 lo,
+                                                           __m512 hi, const int away,
+                                                           const int with_mask) {
     __m512 v = _mm512_maskz_loadu_ps(lanes, x);
     __m512 r = away ? round_half_away(_mm512_div_ps(v, p.scale))
                     : _mm512_roundscale_ps(_mm512_mul_ps(v, p.inv),
@@ -45,9 +46,10 @@ fq_block(const float *x, float *y, uint8_t *mask, __mmask16 lanes, fq_vecs p, __
     _mm512_mask_storeu_ps(y, lanes, out);
 }
 
-static inline __attribute__((always_inline)) void
-fq_span(int64_t n, const float *x, float *y, uint8_t *mask, const gaba_quant_span_params *p,
-        const int away, const int with_mask) {
+static inline __attribute__((always_inline)) void fq_span(int64_t n, const float *x, float *y,
+                                                          uint8_t *mask,
+                                                          const gaba_quant_span_params *p,
+                                                          const int away, const int with_mask) {
     const fq_vecs v = {_mm512_set1_ps(p->scale), _mm512_set1_ps(p->inv_scale),
                        _mm512_set1_ps(p->zero_point)};
     const __m512 lo = _mm512_set1_ps(p->qmin), hi = _mm512_set1_ps(p->qmax);
@@ -56,17 +58,18 @@ fq_span(int64_t n, const float *x, float *y, uint8_t *mask, const gaba_quant_spa
     // roundscale latency while the loop stays load/store bound.
     for (; i + 32 <= n; i += 32) {
         fq_block(x + i, y + i, with_mask ? mask + i : NULL, 0xFFFF, v, lo, hi, away, with_mask);
-        fq_block(x + i + 16, y + i + 16, with_mask ? mask + i + 16 : NULL, 0xFFFF, v, lo, hi,
-                 away, with_mask);
+        fq_block(x + i + 16, y + i + 16, with_mask ? mask + i + 16 : NULL, 0xFFFF, v, lo, hi, away,
+                 with_mask);
     }
     for (; i < n; i += 16)
         fq_block(x + i, y + i, with_mask ? mask + i : NULL, gaba_lanes16(n - i), v, lo, hi, away,
                  with_mask);
 }
 
-static inline __attribute__((always_inline)) void
-fq_lanes(int64_t n, const float *x, float *y, uint8_t *mask, const gaba_quant_lane_params *p,
-         const int away, const int with_mask) {
+static inline __attribute__((always_inline)) void fq_lanes(int64_t n, const float *x, float *y,
+                                                           uint8_t *mask,
+                                                           const gaba_quant_lane_params *p,
+                                                           const int away, const int with_mask) {
     const __m512 lo = _mm512_set1_ps(p->qmin), hi = _mm512_set1_ps(p->qmax);
     for (int64_t i = 0; i < n; i += 16) {
         __mmask16 lanes = gaba_lanes16(n - i);
@@ -83,8 +86,8 @@ void gaba_quant_fake_quantize_span_f32_avx512(int64_t n, const float *x, float *
     GABA_QUANT_FQ_SPECIALISE(fq_span, n, x, y, mask, p);
 }
 
-void gaba_quant_fake_quantize_lanes_f32_avx512(int64_t n, const float *x, float *y,
-                                               uint8_t *mask, const gaba_quant_lane_params *p) {
+void gaba_quant_fake_quantize_lanes_f32_avx512(int64_t n, const float *x, float *y, uint8_t *mask,
+                                               const gaba_quant_lane_params *p) {
     GABA_QUANT_FQ_SPECIALISE(fq_lanes, n, x, y, mask, p);
 }
 

@@ -23,8 +23,8 @@ void gaba_quant_lsq_span_f32_avx2(int64_t n, const float *grad, const float *x, 
         __m256 v = _mm256_loadu_ps(x + i), dy = _mm256_loadu_ps(grad + i);
         __m256 prod = _mm256_mul_ps(v, inv);
         ROUNDED(prod);
-        __m256 q = _mm256_round_ps(_mm256_add_ps(zp, prod),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m256 q =
+            _mm256_round_ps(_mm256_add_ps(zp, prod), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         __m256 below = _mm256_cmp_ps(q, lo, _CMP_LT_OQ), above = _mm256_cmp_ps(q, hi, _CMP_GT_OQ);
         __m256 out = _mm256_or_ps(below, above);
         __m256 inside = _mm256_andnot_ps(out, _mm256_cmp_ps(q, q, _CMP_ORD_Q));

@@ -10,9 +10,8 @@
 // would skip the rounding PyTorch does between them).
 #define ROUNDED(v) __asm__("" : "+v"(v))
 
-void gaba_quant_lsq_span_f32_avx512(int64_t n, const float *grad, const float *x,
-                                    float *grad_x, const gaba_quant_lsq_params *p,
-                                    double sums[2]) {
+void gaba_quant_lsq_span_f32_avx512(int64_t n, const float *grad, const float *x, float *grad_x,
+                                    const gaba_quant_lsq_params *p, double sums[2]) {
     const __m512 s = _mm512_set1_ps(p->scale), inv = _mm512_set1_ps(p->inv_scale);
     const __m512 zp = _mm512_set1_ps(p->zero_point), gf = _mm512_set1_ps(p->grad_factor);
     const __m512 lo = _mm512_set1_ps(p->qmin), hi = _mm512_set1_ps(p->qmax);

@@ -61,9 +61,8 @@ static int storage_fits(gaba_quant_storage storage, int32_t qmin, int32_t qmax) 
 }
 
 // Checks the channel parameters and precomputes what the kernels need.
-static gaba_status make_params(gaba_quant_span_params *params, int64_t channels,
-                               const float *scale, const int32_t *zero_point,
-                               gaba_quant_grid grid) {
+static gaba_status make_params(gaba_quant_span_params *params, int64_t channels, const float *scale,
+                               const int32_t *zero_point, gaba_quant_grid grid) {
     if (!grid_ok(grid.qmin, grid.qmax)) return GABA_ERR_ARG;
     if (grid.rounding != GABA_QUANT_ROUND_HALF_EVEN && grid.rounding != GABA_QUANT_ROUND_HALF_AWAY)
         return GABA_ERR_ARG;
@@ -153,8 +152,7 @@ static void span_task(void *ctx, int64_t task, int64_t n_tasks) {
 }
 
 static gaba_status run_spans(span_job *job, int64_t outer, int64_t channels, int64_t inner,
-                             const float *scale, const int32_t *zero_point,
-                             gaba_quant_grid grid) {
+                             const float *scale, const int32_t *zero_point, gaba_quant_grid grid) {
     if (!shape_ok(outer, channels, inner)) return GABA_ERR_SHAPE;
     gaba_quant_span_params one, *params = &one;
     if (channels > 1 && !(params = gaba_aligned_alloc((size_t)channels * sizeof *params)))
@@ -175,7 +173,7 @@ static gaba_status run_spans(span_job *job, int64_t outer, int64_t channels, int
                     expanded[2 * row + k] = params[c].zero_point;
                 }
             }
-            lanes = (gaba_quant_lane_params){expanded, expanded + row, expanded + 2 * row,
+            lanes = (gaba_quant_lane_params){expanded,       expanded + row, expanded + 2 * row,
                                              params[0].qmin, params[0].qmax, params[0].away};
             job->lanes = &lanes;
             job->row = row;
@@ -198,10 +196,9 @@ static gaba_status run_spans(span_job *job, int64_t outer, int64_t channels, int
     return status;
 }
 
-gaba_status gaba_quant_fake_quantize_f32(float *y, uint8_t *mask, int64_t outer,
-                                         int64_t channels, int64_t inner, const float *x,
-                                         const float *scale, const int32_t *zero_point,
-                                         gaba_quant_grid grid) {
+gaba_status gaba_quant_fake_quantize_f32(float *y, uint8_t *mask, int64_t outer, int64_t channels,
+                                         int64_t inner, const float *x, const float *scale,
+                                         const int32_t *zero_point, gaba_quant_grid grid) {
     if (!y || !x || !scale || !zero_point) return GABA_ERR_ARG;
     span_job job = {.op = OP_FAKE, .x = x, .y = y, .mask = mask};
     return run_spans(&job, outer, channels, inner, scale, zero_point, grid);
@@ -221,8 +218,8 @@ gaba_status gaba_quant_quantize_f32(void *q_out, gaba_quant_storage storage, int
 }
 
 gaba_status gaba_quant_dequantize_f32(float *y, int64_t outer, int64_t channels, int64_t inner,
-                                      const void *q, gaba_quant_storage storage,
-                                      const float *scale, const int32_t *zero_point) {
+                                      const void *q, gaba_quant_storage storage, const float *scale,
+                                      const int32_t *zero_point) {
     if (!y || !q || !scale || !zero_point) return GABA_ERR_ARG;
     if ((unsigned)storage > GABA_QUANT_U4) return GABA_ERR_ARG;
     // The grid only bounds the zero point here: the storage kind's full range.
@@ -262,8 +259,8 @@ static void minmax_channel_task(void *ctx, int64_t c, int64_t n_tasks) {
     j->hi[c] = hi;
 }
 
-gaba_status gaba_quant_minmax_f32(float *min_val, float *max_val, int64_t outer,
-                                  int64_t channels, int64_t inner, const float *x) {
+gaba_status gaba_quant_minmax_f32(float *min_val, float *max_val, int64_t outer, int64_t channels,
+                                  int64_t inner, const float *x) {
     if (!min_val || !max_val || (!x && outer != 0 && inner != 0)) return GABA_ERR_ARG;
     if (!shape_ok(outer, channels, inner)) return GABA_ERR_SHAPE;
     int64_t n = outer * channels * inner;
@@ -341,7 +338,7 @@ gaba_status gaba_quant_qparams_f32(float *scale, int32_t *zero_point, int64_t ch
         if (!isfinite(s)) return GABA_ERR_NUMERIC; // hi - lo overflowed float32
         if (!symmetric) {
             float z = (float)qmin - nearbyintf(lo / s);
-            zp = z < (float)qmin ? qmin : z > (float)qmax ? qmax : (int32_t)z;
+            zp = z<(float)qmin ? qmin : z>(float) qmax ? qmax : (int32_t)z;
         }
         scale[c] = s;
         zero_point[c] = zp;
@@ -351,8 +348,7 @@ gaba_status gaba_quant_qparams_f32(float *scale, int32_t *zero_point, int64_t ch
 
 // The moving average in float32, one rounding per operation like PyTorch's
 // tensor arithmetic: a fused multiply-add would change the last bit.
-__attribute__((optimize("fp-contract=off"))) static float ema(float run, float batch,
-                                                               float c) {
+__attribute__((optimize("fp-contract=off"))) static float ema(float run, float batch, float c) {
     float d = batch - run;
     float step = c * d;
     return run + step;
@@ -419,8 +415,8 @@ static void lsq_channel_task(void *ctx, int64_t c, int64_t n_tasks) {
     j->sums[2 * c] = j->sums[2 * c + 1] = 0.0;
     for (int64_t o = 0; o < j->outer; o++) {
         int64_t base = (o * j->channels + c) * j->inner;
-        gaba_quant_table.lsq(j->inner, j->grad + base, j->x + base, j->grad_x + base,
-                             &j->params[c], j->sums + 2 * c);
+        gaba_quant_table.lsq(j->inner, j->grad + base, j->x + base, j->grad_x + base, &j->params[c],
+                             j->sums + 2 * c);
     }
 }
 
@@ -467,8 +463,10 @@ gaba_status gaba_quant_lsq_backward_f32(float *grad_x, float *grad_scale, float 
     if (status == GABA_OK) {
         lsq_job job = {outer, channels, inner, n, n, grad, x, grad_x, params, sums};
         if (channels > 1) {
-            if (use_lanes(outer, channels, inner)) lsq_rows(&job);
-            else if (parallel) status = gaba_parallel_for(channels, 0, lsq_channel_task, &job);
+            if (use_lanes(outer, channels, inner))
+                lsq_rows(&job);
+            else if (parallel)
+                status = gaba_parallel_for(channels, 0, lsq_channel_task, &job);
             else
                 for (int64_t c = 0; c < channels; c++) lsq_channel_task(&job, c, channels);
             for (int64_t c = 0; c < channels; c++) {

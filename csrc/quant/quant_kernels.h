@@ -32,9 +32,8 @@ typedef struct gaba_quant_lsq_params {
 } gaba_quant_lsq_params;
 
 // grad_x[0..n) and sums[0] += d_scale terms, sums[1] += d_zero_point terms.
-typedef void (*gaba_quant_lsq_span_fn)(int64_t n, const float *grad, const float *x,
-                                       float *grad_x, const gaba_quant_lsq_params *p,
-                                       double sums[2]);
+typedef void (*gaba_quant_lsq_span_fn)(int64_t n, const float *grad, const float *x, float *grad_x,
+                                       const gaba_quant_lsq_params *p, double sums[2]);
 
 // y[0..n) = fake_quantize(x[0..n)); mask may be NULL.
 typedef void (*gaba_quant_fq_span_fn)(int64_t n, const float *x, float *y, uint8_t *mask,
@@ -45,8 +44,7 @@ typedef void (*gaba_quant_minmax_span_fn)(int64_t n, const float *x, float *lo, 
 // them, or dequantize them into y[0..n). Packed storage: the kernel
 // read-modify-writes a byte it shares with a neighbouring span.
 typedef void (*gaba_quant_q_span_fn)(int64_t n, const float *x, void *q, int64_t first,
-                                     gaba_quant_storage storage,
-                                     const gaba_quant_span_params *p);
+                                     gaba_quant_storage storage, const gaba_quant_span_params *p);
 typedef void (*gaba_quant_dq_span_fn)(int64_t n, const void *q, int64_t first,
                                       gaba_quant_storage storage, float *y,
                                       const gaba_quant_span_params *p);
@@ -55,35 +53,32 @@ typedef void (*gaba_quant_fq_lanes_fn)(int64_t n, const float *x, float *y, uint
                                        const gaba_quant_lane_params *p);
 typedef void (*gaba_quant_minmax_lanes_fn)(int64_t n, const float *x, float *lo, float *hi);
 typedef void (*gaba_quant_q_lanes_fn)(int64_t n, const float *x, void *q, int64_t first,
-                                      gaba_quant_storage storage,
-                                      const gaba_quant_lane_params *p);
+                                      gaba_quant_storage storage, const gaba_quant_lane_params *p);
 typedef void (*gaba_quant_dq_lanes_fn)(int64_t n, const void *q, int64_t first,
                                        gaba_quant_storage storage, float *y,
                                        const gaba_quant_lane_params *p);
 
-#define GABA_QUANT_DECLARE(isa)                                                              \
-    void gaba_quant_fake_quantize_span_f32_##isa(int64_t n, const float *x, float *y,        \
-                                                 uint8_t *mask,                              \
-                                                 const gaba_quant_span_params *p);           \
-    void gaba_quant_minmax_span_f32_##isa(int64_t n, const float *x, float *lo, float *hi); \
-    void gaba_quant_quantize_span_f32_##isa(int64_t n, const float *x, void *q, int64_t first, \
-                                            gaba_quant_storage storage,                      \
-                                            const gaba_quant_span_params *p);                \
-    void gaba_quant_dequantize_span_f32_##isa(int64_t n, const void *q, int64_t first,       \
-                                              gaba_quant_storage storage, float *y,          \
-                                              const gaba_quant_span_params *p);      \
-    void gaba_quant_fake_quantize_lanes_f32_##isa(int64_t n, const float *x, float *y,       \
-                                                  uint8_t *mask,                             \
-                                                  const gaba_quant_lane_params *p);          \
-    void gaba_quant_minmax_lanes_f32_##isa(int64_t n, const float *x, float *lo, float *hi); \
-    void gaba_quant_quantize_lanes_f32_##isa(int64_t n, const float *x, void *q,             \
-                                             int64_t first, gaba_quant_storage storage,      \
-                                             const gaba_quant_lane_params *p);               \
-    void gaba_quant_dequantize_lanes_f32_##isa(int64_t n, const void *q, int64_t first,      \
-                                               gaba_quant_storage storage, float *y,         \
-                                               const gaba_quant_lane_params *p);          \
-    void gaba_quant_lsq_span_f32_##isa(int64_t n, const float *grad, const float *x,         \
-                                       float *grad_x, const gaba_quant_lsq_params *p,        \
+#define GABA_QUANT_DECLARE(isa)                                                                    \
+    void gaba_quant_fake_quantize_span_f32_##isa(int64_t n, const float *x, float *y,              \
+                                                 uint8_t *mask, const gaba_quant_span_params *p);  \
+    void gaba_quant_minmax_span_f32_##isa(int64_t n, const float *x, float *lo, float *hi);        \
+    void gaba_quant_quantize_span_f32_##isa(int64_t n, const float *x, void *q, int64_t first,     \
+                                            gaba_quant_storage storage,                            \
+                                            const gaba_quant_span_params *p);                      \
+    void gaba_quant_dequantize_span_f32_##isa(int64_t n, const void *q, int64_t first,             \
+                                              gaba_quant_storage storage, float *y,                \
+                                              const gaba_quant_span_params *p);                    \
+    void gaba_quant_fake_quantize_lanes_f32_##isa(int64_t n, const float *x, float *y,             \
+                                                  uint8_t *mask, const gaba_quant_lane_params *p); \
+    void gaba_quant_minmax_lanes_f32_##isa(int64_t n, const float *x, float *lo, float *hi);       \
+    void gaba_quant_quantize_lanes_f32_##isa(int64_t n, const float *x, void *q, int64_t first,    \
+                                             gaba_quant_storage storage,                           \
+                                             const gaba_quant_lane_params *p);                     \
+    void gaba_quant_dequantize_lanes_f32_##isa(int64_t n, const void *q, int64_t first,            \
+                                               gaba_quant_storage storage, float *y,               \
+                                               const gaba_quant_lane_params *p);                   \
+    void gaba_quant_lsq_span_f32_##isa(int64_t n, const float *grad, const float *x,               \
+                                       float *grad_x, const gaba_quant_lsq_params *p,              \
                                        double sums[2]);
 
 GABA_QUANT_DECLARE(ref)

@@ -30,15 +30,19 @@ static inline void gaba_quant_unpack_nibbles(__m128i bytes, int is_signed, __m12
 
 // Calls the always-inlined SPAN(n, x, y, mask, p, away, with_mask) with
 // compile-time flags, so each of the four loops is specialised.
-#define GABA_QUANT_FQ_SPECIALISE(SPAN, n, x, y, mask, p)                                     \
-    do {                                                                                     \
-        if ((p)->away) {                                                                     \
-            if (mask) SPAN(n, x, y, mask, p, 1, 1);                                          \
-            else SPAN(n, x, y, mask, p, 1, 0);                                               \
-        } else {                                                                             \
-            if (mask) SPAN(n, x, y, mask, p, 0, 1);                                          \
-            else SPAN(n, x, y, mask, p, 0, 0);                                               \
-        }                                                                                    \
+#define GABA_QUANT_FQ_SPECIALISE(SPAN, n, x, y, mask, p)                                           \
+    do {                                                                                           \
+        if ((p)->away) {                                                                           \
+            if (mask)                                                                              \
+                SPAN(n, x, y, mask, p, 1, 1);                                                      \
+            else                                                                                   \
+                SPAN(n, x, y, mask, p, 1, 0);                                                      \
+        } else {                                                                                   \
+            if (mask)                                                                              \
+                SPAN(n, x, y, mask, p, 0, 1);                                                      \
+            else                                                                                   \
+                SPAN(n, x, y, mask, p, 0, 0);                                                      \
+        }                                                                                          \
     } while (0)
 
 #endif

@@ -36,7 +36,6 @@ static inline __m128i to_i16(__m256 c, int unsigned16) {
     return unsigned16 ? _mm_packus_epi32(lo, hi) : _mm_packs_epi32(lo, hi);
 }
 
-
 void gaba_quant_quantize_span_f32_avx2(int64_t n, const float *x, void *q, int64_t first,
                                        gaba_quant_storage storage,
                                        const gaba_quant_span_params *p) {
@@ -95,8 +94,8 @@ void gaba_quant_dequantize_span_f32_avx2(int64_t n, const void *q, int64_t first
         const uint8_t *src = (const uint8_t *)q + first;
         for (; i + 8 <= n; i += 8) {
             __m128i b = _mm_loadl_epi64((const __m128i *)(src + i));
-            __m256i v = storage == GABA_QUANT_S8 ? _mm256_cvtepi8_epi32(b)
-                                                 : _mm256_cvtepu8_epi32(b);
+            __m256i v =
+                storage == GABA_QUANT_S8 ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
             store_levels(y + i, v, p);
         }
         break;
@@ -106,10 +105,9 @@ void gaba_quant_dequantize_span_f32_avx2(int64_t n, const void *q, int64_t first
         const uint16_t *src = (const uint16_t *)q + first;
         for (; i + 8 <= n; i += 8) {
             __m128i b = _mm_loadu_si128((const __m128i *)(src + i));
-            store_levels(y + i,
-                         storage == GABA_QUANT_S16 ? _mm256_cvtepi16_epi32(b)
-                                                   : _mm256_cvtepu16_epi32(b),
-                         p);
+            store_levels(
+                y + i,
+                storage == GABA_QUANT_S16 ? _mm256_cvtepi16_epi32(b) : _mm256_cvtepu16_epi32(b), p);
         }
         break;
     }

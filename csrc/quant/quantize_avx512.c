@@ -24,7 +24,8 @@ typedef struct q_source {
 } q_source;
 
 static inline q_source span_source(const gaba_quant_span_params *p) {
-    return (q_source){p, NULL,
+    return (q_source){p,
+                      NULL,
                       {_mm512_set1_ps(p->scale), _mm512_set1_ps(p->inv_scale),
                        _mm512_set1_ps(p->zero_point), _mm512_set1_ps(p->qmin),
                        _mm512_set1_ps(p->qmax)}};
@@ -36,7 +37,7 @@ static inline q_source lanes_source(const gaba_quant_lane_params *p) {
 }
 
 static inline __attribute__((always_inline)) q_vecs params_at(q_source s, int64_t i,
-                                                               __mmask16 lanes) {
+                                                              __mmask16 lanes) {
     if (s.span) return s.fixed;
     return (q_vecs){_mm512_maskz_loadu_ps(lanes, s.lanes->scale + i),
                     _mm512_maskz_loadu_ps(lanes, s.lanes->inv_scale + i),
@@ -73,8 +74,8 @@ static inline __m512 level(__m512 v, q_vecs p, int away) {
     if (away) {
         __m512 t = _mm512_div_ps(v, p.scale);
         __m512 tr = _mm512_roundscale_ps(t, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-        __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(t, tr)),
-                                          _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+        __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(t, tr)), _mm512_set1_ps(0.5f),
+                                          _CMP_GE_OQ);
         __m512 one = _mm512_or_ps(_mm512_set1_ps(1.0f), _mm512_and_ps(t, _mm512_set1_ps(-0.0f)));
         r = _mm512_mask_add_ps(tr, up, tr, one);
     } else {
@@ -85,15 +86,15 @@ static inline __m512 level(__m512 v, q_vecs p, int away) {
     return _mm512_mask_mov_ps(c, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), p.zp);
 }
 
-static inline __m512i level_i32(const float *x, int64_t i, __mmask16 lanes, q_source s,
-                                int away) {
-    return _mm512_cvtps_epi32(level(_mm512_maskz_loadu_ps(lanes, x + i), params_at(s, i, lanes),
-                                    away));
+static inline __m512i level_i32(const float *x, int64_t i, __mmask16 lanes, q_source s, int away) {
+    return _mm512_cvtps_epi32(
+        level(_mm512_maskz_loadu_ps(lanes, x + i), params_at(s, i, lanes), away));
 }
 
-static inline __attribute__((always_inline)) void
-quantize_run(int64_t n, const float *x, void *q, int64_t first, gaba_quant_storage storage,
-             q_source s, int away) {
+static inline __attribute__((always_inline)) void quantize_run(int64_t n, const float *x, void *q,
+                                                               int64_t first,
+                                                               gaba_quant_storage storage,
+                                                               q_source s, int away) {
     int64_t i = 0;
     switch (storage) {
     case GABA_QUANT_S8:
@@ -131,9 +132,10 @@ static inline void store_levels(float *y, __mmask16 lanes, __m512i ints, q_vecs 
     _mm512_mask_storeu_ps(y, lanes, _mm512_mul_ps(f, p.scale));
 }
 
-static inline __attribute__((always_inline)) void
-dequantize_run(int64_t n, const void *q, int64_t first, gaba_quant_storage storage, float *y,
-               q_source s) {
+static inline __attribute__((always_inline)) void dequantize_run(int64_t n, const void *q,
+                                                                 int64_t first,
+                                                                 gaba_quant_storage storage,
+                                                                 float *y, q_source s) {
     int64_t i = 0;
     switch (storage) {
     case GABA_QUANT_S8:
@@ -177,16 +179,20 @@ void gaba_quant_quantize_span_f32_avx512(int64_t n, const float *x, void *q, int
                                          gaba_quant_storage storage,
                                          const gaba_quant_span_params *p) {
     q_source s = span_source(p);
-    if (p->away) quantize_run(n, x, q, first, storage, s, 1);
-    else quantize_run(n, x, q, first, storage, s, 0);
+    if (p->away)
+        quantize_run(n, x, q, first, storage, s, 1);
+    else
+        quantize_run(n, x, q, first, storage, s, 0);
 }
 
 void gaba_quant_quantize_lanes_f32_avx512(int64_t n, const float *x, void *q, int64_t first,
                                           gaba_quant_storage storage,
                                           const gaba_quant_lane_params *p) {
     q_source s = lanes_source(p);
-    if (p->away) quantize_run(n, x, q, first, storage, s, 1);
-    else quantize_run(n, x, q, first, storage, s, 0);
+    if (p->away)
+        quantize_run(n, x, q, first, storage, s, 1);
+    else
+        quantize_run(n, x, q, first, storage, s, 0);
 }
 
 void gaba_quant_dequantize_span_f32_avx512(int64_t n, const void *q, int64_t first,

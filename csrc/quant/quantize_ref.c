@@ -16,8 +16,7 @@ static inline int32_t quant_int(float v, const gaba_quant_span_params *p) {
 }
 
 void gaba_quant_quantize_span_f32_ref(int64_t n, const float *x, void *q, int64_t first,
-                                      gaba_quant_storage storage,
-                                      const gaba_quant_span_params *p) {
+                                      gaba_quant_storage storage, const gaba_quant_span_params *p) {
     switch (storage) {
     case GABA_QUANT_S8:
     case GABA_QUANT_U8:
@@ -25,8 +24,7 @@ void gaba_quant_quantize_span_f32_ref(int64_t n, const float *x, void *q, int64_
         break;
     case GABA_QUANT_S16:
     case GABA_QUANT_U16:
-        for (int64_t i = 0; i < n; i++)
-            ((uint16_t *)q)[first + i] = (uint16_t)quant_int(x[i], p);
+        for (int64_t i = 0; i < n; i++) ((uint16_t *)q)[first + i] = (uint16_t)quant_int(x[i], p);
         break;
     case GABA_QUANT_S4:
     case GABA_QUANT_U4:

@@ -118,7 +118,8 @@ static gaba_status build_graph(gaba_zoo_model *m, const gaba_zoo_def *def, int *
             const gaba_nn_plan *sp = &m->nodes[src].plan;
             if (sp->n_weights != nd->plan.n_weights) return GABA_ERR_SHAPE;
             for (int w = 0; w < sp->n_weights; w++)
-                if (gaba_nn_numel(&sp->weight_shapes[w]) != gaba_nn_numel(&nd->plan.weight_shapes[w]))
+                if (gaba_nn_numel(&sp->weight_shapes[w]) !=
+                    gaba_nn_numel(&nd->plan.weight_shapes[w]))
                     return GABA_ERR_SHAPE;
             nd->shared = src + 1; // 1-based so 0 means "own weights"
         }
@@ -154,7 +155,8 @@ static gaba_status build_graph(gaba_zoo_model *m, const gaba_zoo_def *def, int *
         m->nodes[n].ws = m->n_tensors++;
     }
     for (int i = 0; i < m->n_tensors; i++)
-        m->tensors[i].bytes = gaba_nn_numel(&m->tensors[i].shape) * dtype_bytes(m->tensors[i].dtype);
+        m->tensors[i].bytes =
+            gaba_nn_numel(&m->tensors[i].shape) * dtype_bytes(m->tensors[i].dtype);
     return GABA_OK;
 }
 
@@ -191,8 +193,10 @@ static gaba_status build_weights(gaba_zoo_model *m, uint64_t seed, const int *fo
             int32_t fan = nd->plan.fan_in[w];
             float *dst = m->weights + nd->w_offset[w];
             int64_t cnt = gaba_nn_numel(&nd->plan.weight_shapes[w]);
-            if (fan > 0) gaba_rng_fill_normal(&rng, dst, cnt, sqrtf(2.0f / (float)fan));
-            else if (fan < 0) gaba_rng_fill_normal(&rng, dst, cnt, sqrtf(1.0f / (float)-fan));
+            if (fan > 0)
+                gaba_rng_fill_normal(&rng, dst, cnt, sqrtf(2.0f / (float)fan));
+            else if (fan < 0)
+                gaba_rng_fill_normal(&rng, dst, cnt, sqrtf(1.0f / (float)-fan));
         }
         if (nd->layer.op == GABA_NN_BATCHNORM) { // not folded: scale 1/sqrt(1 + eps), shift 0
             float eps = nd->layer.p[0] ? (float)nd->layer.p[0] * 1e-9f : 1e-5f;
@@ -214,8 +218,8 @@ static gaba_status build_weights(gaba_zoo_model *m, uint64_t seed, const int *fo
                 stats[3 * co + c] = 1.0f; // running var
             }
             gaba_nn_batchnorm_fold(co, per, m->weights + nd->w_offset[0],
-                                   m->weights + nd->w_offset[1], stats, stats + co,
-                                   stats + 2 * co, stats + 3 * co, eps);
+                                   m->weights + nd->w_offset[1], stats, stats + co, stats + 2 * co,
+                                   stats + 3 * co, eps);
             free(stats);
         }
     }
@@ -270,9 +274,12 @@ static gaba_status run_sample(gaba_zoo_model *m, int slot, int64_t s, const void
     void **ptr = m->ptrs[slot];
     for (int i = 0; i < m->n_tensors; i++) {
         gaba_zoo_tensor *t = &m->tensors[i];
-        if (t->kind == 1) ptr[i] = (char *)inputs[t->io_index] + s * t->bytes;
-        else if (t->kind == 2) ptr[i] = (char *)outputs[t->io_index] + s * t->bytes;
-        else ptr[i] = m->arenas[slot] + t->offset;
+        if (t->kind == 1)
+            ptr[i] = (char *)inputs[t->io_index] + s * t->bytes;
+        else if (t->kind == 2)
+            ptr[i] = (char *)outputs[t->io_index] + s * t->bytes;
+        else
+            ptr[i] = m->arenas[slot] + t->offset;
     }
     double *times = m->node_seconds; // profiling: forward then runs on slot 0 only
     struct timespec t0, t1;

@@ -8,14 +8,12 @@
 static const gaba_zoo_io_def inputs[] = {TOKENS_IN("tokens", 50, 256)};
 static const char *const outputs[] = {"tags"};
 static const gaba_zoo_layer_def layers[] = {
-    EMBED("embed", "tokens", "e", 32, 256),
-    CONV1D("conv", "e", "c0", 48, 3, 1, 1, 1, NONE), BN("conv_bn", "c0", "c", RELU),
-    DWCONV1D("dw", "c", "d", 48, 5, 1, 2, 1, RELU),
-    PWCONV1D("pw", "d", "p", 64, NONE), BN("pw_bn", "p", "b", RELU),
-    ATTENTION("attn", "b", "a", 32),
-    ADD("attn_res", "b", "a", "r", NONE),
-    PWCONV1D("token_fc", "r", "t", 48, RELU),
-    PWCONV1D("tag_head", "t", "tl", 9, NONE),
+    EMBED("embed", "tokens", "e", 32, 256),   CONV1D("conv", "e", "c0", 48, 3, 1, 1, 1, NONE),
+    BN("conv_bn", "c0", "c", RELU),           DWCONV1D("dw", "c", "d", 48, 5, 1, 2, 1, RELU),
+    PWCONV1D("pw", "d", "p", 64, NONE),       BN("pw_bn", "p", "b", RELU),
+    ATTENTION("attn", "b", "a", 32),          ADD("attn_res", "b", "a", "r", NONE),
+    PWCONV1D("token_fc", "r", "t", 48, RELU), PWCONV1D("tag_head", "t", "tl", 9, NONE),
     TRANSPOSE("token_major", "tl", "tags"), // (50, 9)
 };
-GABA_ZOO_MODEL(gaba_zoo_named_entity_micro, "NamedEntityMicro", "sensor", "named-entity recognition", 30000);
+GABA_ZOO_MODEL(gaba_zoo_named_entity_micro, "NamedEntityMicro", "sensor",
+               "named-entity recognition", 30000);

@@ -75,9 +75,12 @@ gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *con
         int64_t off = 0;
         for (int i = 0; i < m->n_tensors; i++) {
             gaba_zoo_tensor *t = &m->tensors[i];
-            if (t->kind == 1) ptr[i] = (char *)inputs[t->io_index] + s * t->bytes;
-            else if (t->kind == 2) ptr[i] = outs + off, off += ALIGN64(t->bytes);
-            else ptr[i] = m->arenas[0] + t->offset;
+            if (t->kind == 1)
+                ptr[i] = (char *)inputs[t->io_index] + s * t->bytes;
+            else if (t->kind == 2)
+                ptr[i] = outs + off, off += ALIGN64(t->bytes);
+            else
+                ptr[i] = m->arenas[0] + t->offset;
             if (t->kind == 1 && t->dtype == GABA_NN_F32)
                 minmax(ptr[i], gaba_nn_numel(&t->shape), &tmin[i], &tmax[i]);
         }
@@ -133,7 +136,7 @@ typedef struct builder {
     const gaba_zoo_model *m;
     int *i8_of, *f32_of; // per tensor: its int8 / float version (-1: none yet)
     int max_tensors, max_nodes;
-    unsigned char *wp; // bump pointer into q->weights
+    unsigned char *wp;        // bump pointer into q->weights
     const float *tmin, *tmax; // calibrated ranges: tensors, then nodes' pre-activation ranges
 } builder;
 
@@ -173,7 +176,8 @@ static int convert(builder *b, int t, int to_i8, int skip_raw) {
     if (have >= 0) return have;
     gaba_zoo_qmodel *q = b->q;
     int v = new_tensor(b, &q->tensors[t], to_i8 ? GABA_NN_I8 : GABA_NN_F32, q->scale[t], q->zp[t]);
-    gaba_zoo_qnode *nd = v < 0 ? NULL : new_node(b, "", to_i8 ? GABA_ZOO_Q_QUANTIZE : GABA_ZOO_Q_DEQUANTIZE);
+    gaba_zoo_qnode *nd =
+        v < 0 ? NULL : new_node(b, "", to_i8 ? GABA_ZOO_Q_QUANTIZE : GABA_ZOO_Q_DEQUANTIZE);
     if (!nd) return -1;
     nd->skip_raw = skip_raw;
     nd->n_in = 1;
@@ -185,8 +189,7 @@ static int convert(builder *b, int t, int to_i8, int skip_raw) {
     if (to_i8) {
         // A model input is not bound in raw mode: float readers dequantize the edge.
         b->i8_of[t] = v, b->i8_of[v] = v, b->f32_of[v] = q->tensors[t].kind == 1 ? -1 : t;
-    }
-    else {
+    } else {
         b->f32_of[t] = v, b->f32_of[v] = v, b->i8_of[v] = t;
     }
     return v;
@@ -219,14 +222,16 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
     int64_t bytes = 0;
     if (gaba_qnn_supported(&nd->layer) || lut_split(&nd->layer)) {
         int64_t lut = gaba_qnn_is_lut_act(nd->layer.act) ? ALIGN64(256) : 0;
-        if (nd->layer.op == GABA_NN_EMBEDDING) return ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0]));
+        if (nd->layer.op == GABA_NN_EMBEDDING)
+            return ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0]));
         if (nd->layer.op == GABA_NN_CONCAT) return 256 * nd->n_in; // at most: the rescale tables
         if (nd->layer.op == GABA_NN_ATTENTION) { // four projections (+ pads), the exp table
             int64_t d = nd->plan.weight_shapes[3].d[0], dk = nd->layer.p[0];
             return 4 * (2 * 16) + ALIGN64(3 * dk * d) + ALIGN64(d * dk) + 16 * (3 * dk + d) +
                    256 * 4;
         }
-        if (nd->layer.op == GABA_NN_GRU) { // packed W_ih, bias, bias_eff, acc_scale, b_hh, W_hh^T (+ pads)
+        if (nd->layer.op ==
+            GABA_NN_GRU) { // packed W_ih, bias, bias_eff, acc_scale, b_hh, W_hh^T (+ pads)
             int64_t f = nd->in_shape[0].d[0], hd = nd->layer.p[0];
             return gaba_qnn_gru_packed_bytes(f, hd) + 4 * (4 * 3 * hd) +
                    4 * hd * gaba_qnn_gru_ld(hd) + 4 * 64;
@@ -259,7 +264,10 @@ static double quantize_row(const gaba_qnn_layer *ql, const float *fw, float fb, 
         sum += w[k] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v != v ? 0 : v);
     }
     double bs = (double)ql->in_scale[0] * ws, bq = round(fb / bs);
-    *bias = (int32_t)(bq != bq ? 0 : bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq);
+    *bias = (int32_t)(bq != bq             ? 0
+                      : bq < -2147483647.0 ? -2147483647.0
+                      : bq > 2147483647.0  ? 2147483647.0
+                                           : bq);
     *beff = (int32_t)((uint32_t)*bias - (uint32_t)((int64_t)(ql->in_zp[0] + 128) * sum));
     return bs;
 }
@@ -270,11 +278,14 @@ static gaba_status quantize_channels(builder *b, int64_t co, int64_t per, const 
                                      const float *fb, gaba_qnn_layer *ql, float *wscale) {
     int8_t *w = take(b, co * per, 16);
     // the four per-channel int32 arrays in one block (one alignment pad, not four)
-    int32_t *bias = take(b, 4 * co * 4, 16), *beff = bias + co, *mult = beff + co, *shift = mult + co;
+    int32_t *bias = take(b, 4 * co * 4, 16), *beff = bias + co, *mult = beff + co,
+            *shift = mult + co;
     for (int64_t c = 0; c < co; c++) {
-        double bs = quantize_row(ql, fw + c * per, fb[c], per, w + c * per, &bias[c], &beff[c], &wscale[c]);
+        double bs =
+            quantize_row(ql, fw + c * per, fb[c], per, w + c * per, &bias[c], &beff[c], &wscale[c]);
         if (b->q->requant == GABA_QNN_REQUANT_FP32) { // in float32, as ONNX Runtime computes it
-            gaba_qnn_fp32_multiplier(ql->in_scale[0] * wscale[c] / ql->out_scale, &mult[c], &shift[c]);
+            gaba_qnn_fp32_multiplier(ql->in_scale[0] * wscale[c] / ql->out_scale, &mult[c],
+                                     &shift[c]);
             continue;
         }
         gaba_status st = multiplier(bs / ql->out_scale, &mult[c], &shift[c]);
@@ -418,7 +429,8 @@ static gaba_status add_layer(builder *b, int n) {
         gaba_qnn_layer *ql = &nd->q;
         ql->layer = fn->layer;
         if (split) ql->layer.act = GABA_NN_ACT_NONE;
-        for (int j = 0; j < fn->n_in; j++) ql->in_scale[j] = q->scale[in[j]], ql->in_zp[j] = q->zp[in[j]];
+        for (int j = 0; j < fn->n_in; j++)
+            ql->in_scale[j] = q->scale[in[j]], ql->in_zp[j] = q->zp[in[j]];
         ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
         gaba_qnn_set_clamp(ql);
         gaba_status st;
@@ -426,7 +438,8 @@ static gaba_status add_layer(builder *b, int n) {
             nd->w_scale = malloc((size_t)fn->plan.weight_shapes[1].d[0] * sizeof(float));
             st = nd->w_scale ? quantize_weights(b, fn, ql, nd->w_scale) : GABA_ERR_NOMEM;
         } else if (fn->layer.op == GABA_NN_ATTENTION) {
-            nd->w_scale = malloc((size_t)(3 * fn->layer.p[0] + fn->in_shape[0].d[0]) * sizeof(float));
+            nd->w_scale =
+                malloc((size_t)(3 * fn->layer.p[0] + fn->in_shape[0].d[0]) * sizeof(float));
             st = nd->w_scale ? quantize_attention(b, n, ql, nd->w_scale) : GABA_ERR_NOMEM;
         } else if (fn->layer.op == GABA_NN_GRU) {
             nd->w_scale = malloc((size_t)(3 * fn->layer.p[0]) * sizeof(float));
@@ -434,7 +447,8 @@ static gaba_status add_layer(builder *b, int n) {
         } else {
             st = embed ? quantize_table(b, fn, q, out, ql) : gaba_qnn_set_rescale(ql, fn->n_in);
             if (st == GABA_OK && q->requant == GABA_QNN_REQUANT_FP32) gaba_qnn_set_rescale_fp32(ql);
-            if (st == GABA_OK && fn->layer.op == GABA_NN_CONCAT && gaba_qnn_concat_rescales(ql, fn->n_in)) {
+            if (st == GABA_OK && fn->layer.op == GABA_NN_CONCAT &&
+                gaba_qnn_concat_rescales(ql, fn->n_in)) {
                 int8_t *luts = take(b, 256 * fn->n_in, 16);
                 gaba_qnn_build_concat_luts(ql, fn->n_in, luts);
                 ql->lut = luts;
@@ -481,8 +495,8 @@ static gaba_status add_layer(builder *b, int n) {
         ql->out_scale = q->scale[fn->out], ql->out_zp = q->zp[fn->out];
         gaba_qnn_set_clamp(ql);
         int8_t *lut = take(b, 256, 16);
-        gaba_qnn_build_lut(fn->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale,
-                           ql->out_zp, lut);
+        gaba_qnn_build_lut(fn->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale, ql->out_zp,
+                           lut);
         ql->lut = lut;
     }
     return GABA_OK;
@@ -533,7 +547,8 @@ static gaba_status build(builder *b, const float *tmin, const float *tmax) {
         if (q->tensors[i].kind == 2) q->tensors[i].kind = 0, out_of[q->tensors[i].io_index] = i;
     for (int i = 0; i < m->n_tensors; i++)
         if (q->tensors[i].kind == 1)
-            q->raw_in[q->tensors[i].io_index] = q->tensors[i].dtype == GABA_NN_F32 ? convert(b, i, 1, 1) : i;
+            q->raw_in[q->tensors[i].io_index] =
+                q->tensors[i].dtype == GABA_NN_F32 ? convert(b, i, 1, 1) : i;
     for (int n = 0; n < m->n_nodes; n++) {
         gaba_status st = add_layer(b, n);
         if (st != GABA_OK) return st;
@@ -578,8 +593,15 @@ gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const
     memset(q, 0, sizeof *q);
     q->def = m->def;
     q->requant = requant;
-    builder b = {q, m, NULL, NULL, 4 * m->n_tensors + 3 * m->n_nodes + 16,
-                 4 * m->n_nodes + 2 * m->n_tensors + 16, NULL, tmin, tmax};
+    builder b = {q,
+                 m,
+                 NULL,
+                 NULL,
+                 4 * m->n_tensors + 3 * m->n_nodes + 16,
+                 4 * m->n_nodes + 2 * m->n_tensors + 16,
+                 NULL,
+                 tmin,
+                 tmax};
     int64_t wbytes = 64;
     for (int n = 0; n < m->n_nodes; n++) wbytes += node_weight_bytes(&m->nodes[n]) + 64; // + align
     q->tensors = calloc((size_t)b.max_tensors, sizeof *q->tensors);
@@ -642,9 +664,12 @@ static gaba_status run_qsample(gaba_zoo_qmodel *q, int slot, int64_t s, const vo
     void **ptr = q->ptrs[slot];
     for (int i = 0; i < q->n_tensors; i++) {
         gaba_zoo_tensor *t = &q->tensors[i];
-        if (t->kind == 1) ptr[i] = (char *)inputs[t->io_index] + s * t->bytes;
-        else if (t->kind == 2) ptr[i] = raw ? NULL : (char *)outputs[t->io_index] + s * t->bytes;
-        else ptr[i] = q->arenas[slot] + t->offset;
+        if (t->kind == 1)
+            ptr[i] = (char *)inputs[t->io_index] + s * t->bytes;
+        else if (t->kind == 2)
+            ptr[i] = raw ? NULL : (char *)outputs[t->io_index] + s * t->bytes;
+        else
+            ptr[i] = q->arenas[slot] + t->offset;
     }
     if (raw) {
         for (int i = 0; i < q->def->n_inputs; i++) {
@@ -679,12 +704,8 @@ static gaba_status run_qsample(gaba_zoo_qmodel *q, int slot, int64_t s, const vo
             st = gaba_nn_eval(&nd->layer, nd->n_in, nd->in_shape, x, &nd->plan, nd->w, y, ws,
                               GABA_NN_IMPL_FAST);
             break;
-        case GABA_ZOO_Q_QUANTIZE:
-            gaba_qnn_quantize_f32(cnt, x[0], nd->scale, nd->zp, y);
-            break;
-        case GABA_ZOO_Q_DEQUANTIZE:
-            gaba_qnn_dequantize_f32(cnt, x[0], nd->scale, nd->zp, y);
-            break;
+        case GABA_ZOO_Q_QUANTIZE: gaba_qnn_quantize_f32(cnt, x[0], nd->scale, nd->zp, y); break;
+        case GABA_ZOO_Q_DEQUANTIZE: gaba_qnn_dequantize_f32(cnt, x[0], nd->scale, nd->zp, y); break;
         }
         if (st != GABA_OK) return st;
         if (times) {

@@ -9,9 +9,10 @@
 
 static const gaba_zoo_io_def inputs[] = {F32_IN("mfcc", 1, 49, 10)};
 static const char *const outputs[] = {"probabilities"};
-#define DS_BLOCK(i, x, y)                                                             \
-    DWCONV2D("dw" #i, x, "dwc" #i, 64, 3, 1, 1, NONE), BN("dw" #i "_bn", "dwc" #i, "dwa" #i, RELU), \
-    PWCONV2D("pw" #i, "dwa" #i, "pwc" #i, 64, NONE), BN("pw" #i "_bn", "pwc" #i, y, RELU)
+#define DS_BLOCK(i, x, y)                                                                          \
+    DWCONV2D("dw" #i, x, "dwc" #i, 64, 3, 1, 1, NONE),                                             \
+        BN("dw" #i "_bn", "dwc" #i, "dwa" #i, RELU),                                               \
+        PWCONV2D("pw" #i, "dwa" #i, "pwc" #i, 64, NONE), BN("pw" #i "_bn", "pwc" #i, y, RELU)
 static const gaba_zoo_layer_def layers[] = {
     CONV2D_X("conv", "mfcc", "c0", 64, 10, 4, 2, 2, 4, 1, 5, 1, 1, 1, 1, NONE), // (64, 25, 5)
     BN("conv_bn", "c0", "x0", RELU),
@@ -24,4 +25,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc", "f", "fl", 12, NONE),
     SOFTMAX("softmax", "fl", "probabilities"),
 };
-GABA_ZOO_MODEL(gaba_zoo_ref_ds_cnn_kws, "DSCNN_KWS", "reference", "MLPerf Tiny keyword spotting (DS-CNN)", 0);
+GABA_ZOO_MODEL(gaba_zoo_ref_ds_cnn_kws, "DSCNN_KWS", "reference",
+               "MLPerf Tiny keyword spotting (DS-CNN)", 0);

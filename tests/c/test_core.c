@@ -22,12 +22,12 @@
 
 static int failures;
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                        \
-        }                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 // ---- thread pool ---------------------------------------------------------------
@@ -186,11 +186,11 @@ static void test_gemm(int have_openblas) {
     gaba_rng_fill_normal(&rng, a, M * K, 1.0f);
     gaba_rng_fill_normal(&rng, b, K * N, 1.0f);
     gaba_rng_fill_normal(&rng, bias, N, 1.0f);
-    CHECK(gaba_gemm_f32(GABA_GEMM_REF, M, N, K, 1.0f, a, K, 1, b, N, 1, 0.0f, c_ref, N, 1,
-                        bias, GABA_ACT_RELU) == GABA_OK);
+    CHECK(gaba_gemm_f32(GABA_GEMM_REF, M, N, K, 1.0f, a, K, 1, b, N, 1, 0.0f, c_ref, N, 1, bias,
+                        GABA_ACT_RELU) == GABA_OK);
     // A read as its transpose's column-major view, C written column-major.
-    gaba_status status = gaba_gemm_f32(GABA_GEMM_OPENBLAS, M, N, K, 1.0f, a, K, 1, b, N, 1,
-                                       0.0f, c, 1, M, bias, GABA_ACT_RELU);
+    gaba_status status = gaba_gemm_f32(GABA_GEMM_OPENBLAS, M, N, K, 1.0f, a, K, 1, b, N, 1, 0.0f, c,
+                                       1, M, bias, GABA_ACT_RELU);
     if (!have_openblas) {
         CHECK(status == GABA_ERR_NO_IMPL);
         CHECK(strstr(gaba_openblas_error(), "cannot load OpenBLAS") != NULL);
@@ -205,8 +205,8 @@ static void test_gemm(int have_openblas) {
                         GABA_ACT_NONE) == GABA_ERR_ARG);
     CHECK(gaba_gemm_f32(GABA_GEMM_REF, M, N, K, 1.0f, a, K, 1, b, N, 1, 0.0f, c, N, 1, NULL,
                         (gaba_act)99) == GABA_ERR_ARG);
-    CHECK(gaba_gemm_f32((gaba_gemm_backend)99, M, N, K, 1.0f, a, K, 1, b, N, 1, 0.0f, c, N, 1,
-                        NULL, GABA_ACT_NONE) == GABA_ERR_ARG);
+    CHECK(gaba_gemm_f32((gaba_gemm_backend)99, M, N, K, 1.0f, a, K, 1, b, N, 1, 0.0f, c, N, 1, NULL,
+                        GABA_ACT_NONE) == GABA_ERR_ARG);
 }
 
 // ---- int8 attention: every ISA level's kernel == the reference ----------------------------
@@ -220,8 +220,8 @@ static int32_t draw(int32_t lo, int32_t hi) {
 
 // A projection (co, k) with random int8 weights, bias and requantization;
 // its buffers are appended to keep (freed by the caller).
-static void random_projection(gaba_qnn_layer *q, int64_t co, int64_t k, int32_t in_zp,
-                              void **keep, int *n_keep) {
+static void random_projection(gaba_qnn_layer *q, int64_t co, int64_t k, int32_t in_zp, void **keep,
+                              int *n_keep) {
     int8_t *w = malloc((size_t)(co * k));
     int32_t *b = malloc(4 * (size_t)co), *be = malloc(4 * (size_t)co);
     int32_t *mult = malloc(4 * (size_t)co), *shift = malloc(4 * (size_t)co);
@@ -241,7 +241,7 @@ static void random_projection(gaba_qnn_layer *q, int64_t co, int64_t k, int32_t 
 }
 
 static void test_qnn_attention(void) {
-    static const int64_t shapes[][3] = {{12, 7, 5}, {9, 1, 1}, {20, 33, 17}, {8, 9, 3},
+    static const int64_t shapes[][3] = {{12, 7, 5},   {9, 1, 1}, {20, 33, 17}, {8, 9, 3},
                                         {24, 64, 31}, {5, 2, 2}, {40, 127, 13}};
     const gaba_cpu_info *cpu = gaba_cpu();
     for (int isa = GABA_ISA_REF; isa <= (int)cpu->best_isa; isa++) {

@@ -35,13 +35,13 @@ typedef enum gaba_reduction {
 // With reduction NONE, per_sample receives the N losses (loss may be NULL);
 // otherwise *loss receives the reduced value (per_sample may be NULL).
 // grad may be NULL (no gradient). temperature > 0, 0 <= alpha <= 1, C >= 1.
-gaba_status gaba_distill_loss_f32(int64_t n, int64_t c,
-                                  const float *student, int64_t rs_s, // (N, C)
+gaba_status gaba_distill_loss_f32(int64_t n, int64_t c, const float *student,
+                                  int64_t rs_s,                       // (N, C)
                                   const float *teacher, int64_t rs_t, // (N, C)
                                   const int64_t *labels,              // (N) or NULL
                                   float temperature, float alpha, gaba_reduction reduction,
-                                  double *loss,      // (1) or NULL
-                                  float *per_sample, // (N) or NULL
+                                  double *loss,               // (1) or NULL
+                                  float *per_sample,          // (N) or NULL
                                   float *grad, int64_t rs_g); // (N, C) or NULL
 
 #ifdef __cplusplus

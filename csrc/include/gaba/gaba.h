@@ -21,13 +21,13 @@ extern "C" {
 
 typedef enum gaba_status {
     GABA_OK = 0,
-    GABA_ERR_ARG = -1,      // an argument is out of its documented range
-    GABA_ERR_SHAPE = -2,    // dimensions or strides do not fit together
-    GABA_ERR_NOMEM = -3,    // an allocation failed
-    GABA_ERR_NO_IMPL = -4,  // the combination is valid but not implemented
-    GABA_ERR_ISA = -5,      // the requested ISA level is not available
-    GABA_ERR_NUMERIC = -6,  // a numerical routine did not converge
-    GABA_ERR_INTERNAL = -7, // a bug in gaba: please report it
+    GABA_ERR_ARG = -1,         // an argument is out of its documented range
+    GABA_ERR_SHAPE = -2,       // dimensions or strides do not fit together
+    GABA_ERR_NOMEM = -3,       // an allocation failed
+    GABA_ERR_NO_IMPL = -4,     // the combination is valid but not implemented
+    GABA_ERR_ISA = -5,         // the requested ISA level is not available
+    GABA_ERR_NUMERIC = -6,     // a numerical routine did not converge
+    GABA_ERR_INTERNAL = -7,    // a bug in gaba: please report it
     GABA_ERR_BUSY = -8,        // the object is running in another thread
     GABA_ERR_INTERRUPTED = -9, // this thread's interrupt check asked to stop (below)
 } gaba_status;
@@ -113,8 +113,7 @@ gaba_isa gaba_isa_active(void);
 // are handed out dynamically. Calls from inside a task, or while another
 // thread holds the pool, run serially on the caller: nesting never deadlocks.
 typedef void (*gaba_task_fn)(void *ctx, int64_t task, int64_t n_tasks);
-gaba_status gaba_parallel_for(int64_t n_tasks, int max_threads, gaba_task_fn fn,
-                              void *ctx);
+gaba_status gaba_parallel_for(int64_t n_tasks, int max_threads, gaba_task_fn fn, void *ctx);
 
 // Pool size: GABA_NUM_THREADS, else OMP_NUM_THREADS, else the usable cores
 // (sched_getaffinity), read at first use. set() accepts 1..GABA_MAX_THREADS.

@@ -33,13 +33,11 @@ typedef enum gaba_act {
     GABA_ACT_RELU6 = 2, // min(max(x, 0), 6)
 } gaba_act;
 
-gaba_status gaba_gemm_f32(gaba_gemm_backend backend, int64_t m, int64_t n, int64_t k,
-                          float alpha,
-                          const float *a, int64_t rs_a, int64_t cs_a, // (M, K)
-                          const float *b, int64_t rs_b, int64_t cs_b, // (K, N)
-                          float beta,
-                          float *c, int64_t rs_c, int64_t cs_c, // (M, N)
-                          const float *bias,                    // (N) or NULL
+gaba_status gaba_gemm_f32(gaba_gemm_backend backend, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float *a, int64_t rs_a, int64_t cs_a,       // (M, K)
+                          const float *b, int64_t rs_b, int64_t cs_b,       // (K, N)
+                          float beta, float *c, int64_t rs_c, int64_t cs_c, // (M, N)
+                          const float *bias,                                // (N) or NULL
                           gaba_act act);
 
 // A batch of independent products, C[i] = act(alpha * A[i] @ B[i] + beta *
@@ -47,42 +45,38 @@ gaba_status gaba_gemm_f32(gaba_gemm_backend backend, int64_t m, int64_t n, int64
 // (bs_*, elements; 0 broadcasts one matrix to the whole batch, but not for
 // C). Small matrices are spread over the thread pool, large ones use it
 // inside each product.
-gaba_status gaba_gemm_f32_batched(gaba_gemm_backend backend, int64_t batch, int64_t m,
-                                  int64_t n, int64_t k, float alpha,
-                                  const float *a, int64_t bs_a, int64_t rs_a,
+gaba_status gaba_gemm_f32_batched(gaba_gemm_backend backend, int64_t batch, int64_t m, int64_t n,
+                                  int64_t k, float alpha, const float *a, int64_t bs_a,
+                                  int64_t rs_a,
                                   int64_t cs_a, // (batch, M, K)
                                   const float *b, int64_t bs_b, int64_t rs_b,
                                   int64_t cs_b, // (batch, K, N)
-                                  float beta,
-                                  float *c, int64_t bs_c, int64_t rs_c,
+                                  float beta, float *c, int64_t bs_c, int64_t rs_c,
                                   int64_t cs_c,      // (batch, M, N)
                                   const float *bias, // (N) or NULL
                                   gaba_act act);
 
 // The reference: plain loops, float accumulation in k order. Always built.
-gaba_status gaba_gemm_f32_ref(int64_t m, int64_t n, int64_t k, float alpha,
-                              const float *a, int64_t rs_a, int64_t cs_a,
-                              const float *b, int64_t rs_b, int64_t cs_b, float beta,
-                              float *c, int64_t rs_c, int64_t cs_c, const float *bias,
-                              gaba_act act);
+gaba_status gaba_gemm_f32_ref(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                              int64_t rs_a, int64_t cs_a, const float *b, int64_t rs_b,
+                              int64_t cs_b, float beta, float *c, int64_t rs_c, int64_t cs_c,
+                              const float *bias, gaba_act act);
 
 // The OpenBLAS adapter. Maps the strides onto cblas's (order, trans, ld)
 // when it can and packs an operand into a contiguous copy when it cannot.
 // GABA_ERR_NO_IMPL when OpenBLAS cannot be loaded (core/openblas.h).
-gaba_status gaba_gemm_f32_openblas(int64_t m, int64_t n, int64_t k, float alpha,
-                                   const float *a, int64_t rs_a, int64_t cs_a,
-                                   const float *b, int64_t rs_b, int64_t cs_b,
-                                   float beta, float *c, int64_t rs_c, int64_t cs_c,
+gaba_status gaba_gemm_f32_openblas(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                                   int64_t rs_a, int64_t cs_a, const float *b, int64_t rs_b,
+                                   int64_t cs_b, float beta, float *c, int64_t rs_c, int64_t cs_c,
                                    const float *bias, gaba_act act);
 
 // gaba's own SGEMM: packing, cache blocking, per-ISA microkernels with the
 // epilogue fused, a direct path for small problems, GEMV for M == 1 or
 // N == 1, threads for large problems. docs/kernels/gemm.md has the details.
-gaba_status gaba_gemm_f32_native(int64_t m, int64_t n, int64_t k, float alpha,
-                                 const float *a, int64_t rs_a, int64_t cs_a,
-                                 const float *b, int64_t rs_b, int64_t cs_b, float beta,
-                                 float *c, int64_t rs_c, int64_t cs_c, const float *bias,
-                                 gaba_act act);
+gaba_status gaba_gemm_f32_native(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                                 int64_t rs_a, int64_t cs_a, const float *b, int64_t rs_b,
+                                 int64_t cs_b, float beta, float *c, int64_t rs_c, int64_t cs_c,
+                                 const float *bias, gaba_act act);
 
 // The native backend's block sizes and register tile (for gaba.info()).
 void gaba_gemm_native_blocks(int64_t *kc, int64_t *mc, int64_t *nc, int *mr, int *nr);
@@ -132,12 +126,12 @@ int gaba_gemm_openblas_threads(void);
 // whenever that fits in int32 (always for K <= 66,000). C is written, never
 // read. AVX-512-VNNI, AVX-VNNI, AVX2 and portable kernels
 // (gaba_gemm_s8_kernel_name() says which runs), threads for large problems.
-gaba_status gaba_gemm_u8s8s32(int64_t m, int64_t n, int64_t k,
-                              const uint8_t *a, int64_t rs_a, int64_t cs_a, // (M, K)
-                              const int8_t *b, int64_t rs_b, int64_t cs_b,  // (K, N)
-                              int32_t *c, int64_t rs_c, int64_t cs_c);      // (M, N)
-gaba_status gaba_gemm_s8s8s32(int64_t m, int64_t n, int64_t k,
-                              const int8_t *a, int64_t rs_a, int64_t cs_a, // (M, K)
+gaba_status gaba_gemm_u8s8s32(int64_t m, int64_t n, int64_t k, const uint8_t *a, int64_t rs_a,
+                              int64_t cs_a,                                // (M, K)
+                              const int8_t *b, int64_t rs_b, int64_t cs_b, // (K, N)
+                              int32_t *c, int64_t rs_c, int64_t cs_c);     // (M, N)
+gaba_status gaba_gemm_s8s8s32(int64_t m, int64_t n, int64_t k, const int8_t *a, int64_t rs_a,
+                              int64_t cs_a,                                // (M, K)
                               const int8_t *b, int64_t rs_b, int64_t cs_b, // (K, N)
                               int32_t *c, int64_t rs_c, int64_t cs_c);     // (M, N)
 const char *gaba_gemm_s8_kernel_name(void); // "avx512vnni", "avxvnni", "avx2" or "ref"
@@ -160,15 +154,14 @@ int32_t gaba_gemm_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier
 //                   act_min, act_max),  q = j when per_channel (one per output
 // channel = column), else 0. bias may be NULL; acc + bias wraps. act_min and
 // act_max lie in [-128, 127] (fused ReLU/ReLU6 clamp in the quantized domain).
-gaba_status gaba_gemm_requantize_s32_s8(int64_t m, int64_t n,
-                                        const int32_t *acc, int64_t rs_acc,
-                                        int64_t cs_acc,              // (M, N)
-                                        const int32_t *bias,         // (N) or NULL
-                                        const int32_t *multiplier,   // (N) or (1)
-                                        const int32_t *shift,        // (N) or (1)
-                                        int per_channel, int32_t zero_point,
-                                        int32_t act_min, int32_t act_max,
-                                        int8_t *out, int64_t rs_out, int64_t cs_out); // (M, N)
+gaba_status gaba_gemm_requantize_s32_s8(int64_t m, int64_t n, const int32_t *acc, int64_t rs_acc,
+                                        int64_t cs_acc,            // (M, N)
+                                        const int32_t *bias,       // (N) or NULL
+                                        const int32_t *multiplier, // (N) or (1)
+                                        const int32_t *shift,      // (N) or (1)
+                                        int per_channel, int32_t zero_point, int32_t act_min,
+                                        int32_t act_max, int8_t *out, int64_t rs_out,
+                                        int64_t cs_out); // (M, N)
 
 #ifdef __cplusplus
 }

@@ -53,27 +53,26 @@ typedef struct gaba_lowrank_options {
 
 // Singular values of A in descending order (sgesdd without vectors, sgesvd
 // on non-convergence). GABA_ERR_NUMERIC when neither converges (NaN/Inf in A).
-gaba_status gaba_lowrank_singular_values_f32(int64_t m, int64_t n,
-                                             const float *a, int64_t rs_a, int64_t cs_a, // (M, N)
-                                             float *s); // (min(M, N)) descending
+gaba_status gaba_lowrank_singular_values_f32(int64_t m, int64_t n, const float *a, int64_t rs_a,
+                                             int64_t cs_a, // (M, N)
+                                             float *s);    // (min(M, N)) descending
 
 // The rank-r truncated SVD A ~ U diag(S) Vt with deterministic signs.
 // 0 <= r <= min(M, N). s may be NULL.
 gaba_status gaba_lowrank_svd_f32(const gaba_lowrank_options *options, int64_t m, int64_t n,
-                                 int64_t r,
-                                 const float *a, int64_t rs_a, int64_t cs_a, // (M, N)
+                                 int64_t r, const float *a, int64_t rs_a, int64_t cs_a, // (M, N)
                                  float *u,   // (M, R) row-major
                                  float *s,   // (R) descending, or NULL
                                  float *vt); // (R, N) row-major
 
 // The factorization: gaba_lowrank_svd_f32, then u *= sqrt(s) by column and
 // v = sqrt(s) * vt by row, so that u @ v = U diag(S) Vt.
-gaba_status gaba_lowrank_factorize_f32(const gaba_lowrank_options *options, int64_t m,
-                                       int64_t n, int64_t r,
-                                       const float *a, int64_t rs_a, int64_t cs_a, // (M, N)
-                                       float *u,  // (M, R) row-major
-                                       float *v,  // (R, N) row-major
-                                       float *s); // (R) singular values, or NULL
+gaba_status gaba_lowrank_factorize_f32(const gaba_lowrank_options *options, int64_t m, int64_t n,
+                                       int64_t r, const float *a, int64_t rs_a,
+                                       int64_t cs_a, // (M, N)
+                                       float *u,     // (M, R) row-major
+                                       float *v,     // (R, N) row-major
+                                       float *s);    // (R) singular values, or NULL
 
 #ifdef __cplusplus
 }

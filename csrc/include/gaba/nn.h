@@ -118,7 +118,7 @@ typedef struct gaba_nn_plan {
     const char *weight_names[GABA_NN_MAX_WEIGHTS]; // "weight", "bias", ...
     gaba_nn_shape weight_shapes[GABA_NN_MAX_WEIGHTS];
     int32_t fan_in[GABA_NN_MAX_WEIGHTS]; // for He initialisation; 0: init to zero
-    int64_t workspace; // floats of scratch eval needs
+    int64_t workspace;                   // floats of scratch eval needs
     int64_t macs;
 } gaba_nn_plan;
 
@@ -132,14 +132,13 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *layer, int n_in, const gaba_nn_
 // in plan order, y: the output (plan->out), ws: plan->workspace floats (64-byte aligned).
 // The output must not alias an input.
 gaba_status gaba_nn_eval(const gaba_nn_layer *layer, int n_in, const gaba_nn_shape *in,
-                         const void *const *x, const gaba_nn_plan *plan,
-                         const float *const *w, void *y, float *ws, gaba_nn_impl impl);
+                         const void *const *x, const gaba_nn_plan *plan, const float *const *w,
+                         void *y, float *ws, gaba_nn_impl impl);
 
 // Batch-norm folding: w (c_out, per_out) and b (c_out) of a conv/dense become those of
 // conv+BN: s = gamma / sqrt(var + eps); w *= s (per row); b = (b - mean) * s + beta.
-void gaba_nn_batchnorm_fold(int64_t c_out, int64_t per_out, float *w, float *b,
-                            const float *gamma, const float *beta, const float *mean,
-                            const float *var, float eps);
+void gaba_nn_batchnorm_fold(int64_t c_out, int64_t per_out, float *w, float *b, const float *gamma,
+                            const float *beta, const float *mean, const float *var, float eps);
 
 #ifdef __cplusplus
 }

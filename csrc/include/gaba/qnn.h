@@ -33,7 +33,10 @@ extern "C" {
 // requantizes its integer product by s_a s_b / s_y as conv does
 // (gaba_qnn_set_rescale_fp32). Concat, pooling and the attention's inner
 // products keep TFLite's arithmetic.
-typedef enum gaba_qnn_requant_mode { GABA_QNN_REQUANT_DOUBLE = 0, GABA_QNN_REQUANT_FP32 = 1 } gaba_qnn_requant_mode;
+typedef enum gaba_qnn_requant_mode {
+    GABA_QNN_REQUANT_DOUBLE = 0,
+    GABA_QNN_REQUANT_FP32 = 1
+} gaba_qnn_requant_mode;
 #define GABA_QNN_SHIFT_FP32 127
 
 // Per-input requantization slots of the elementwise ops.

@@ -54,18 +54,18 @@ int64_t gaba_quant_storage_bytes(gaba_quant_storage storage, int64_t n);
 // y = fake_quantize(x), optionally mask = [qmin <= q_f <= qmax] as 0/1 bytes.
 // y may equal x (in place); otherwise no overlap. scale[c] must be finite and
 // > 0 with 1/scale[c] finite; zero_point[c] within [qmin, qmax].
-gaba_status gaba_quant_fake_quantize_f32(float *y,        // (outer, channels, inner)
-                                         uint8_t *mask,   // (outer, channels, inner) or NULL
+gaba_status gaba_quant_fake_quantize_f32(float *y,      // (outer, channels, inner)
+                                         uint8_t *mask, // (outer, channels, inner) or NULL
                                          int64_t outer, int64_t channels, int64_t inner,
-                                         const float *x,  // (outer, channels, inner)
-                                         const float *scale,       // (channels,)
+                                         const float *x,            // (outer, channels, inner)
+                                         const float *scale,        // (channels,)
                                          const int32_t *zero_point, // (channels,)
                                          gaba_quant_grid grid);
 
 // Per-channel minimum and maximum of the finite values of x (NaN and +-Inf
 // are skipped); a channel without finite values gets +Inf / -Inf.
-gaba_status gaba_quant_minmax_f32(float *min_val,  // (channels,)
-                                  float *max_val,  // (channels,)
+gaba_status gaba_quant_minmax_f32(float *min_val, // (channels,)
+                                  float *max_val, // (channels,)
                                   int64_t outer, int64_t channels, int64_t inner,
                                   const float *x); // (outer, channels, inner)
 
@@ -76,11 +76,11 @@ gaba_status gaba_quant_minmax_f32(float *min_val,  // (channels,)
 //               zero_point = clamp(qmin - nearbyint(lo / scale), qmin, qmax);
 // scale is then raised to at least FLT_EPSILON. +Inf/-Inf bounds (no data)
 // count as 0, so an empty or all-zero channel gets scale FLT_EPSILON.
-gaba_status gaba_quant_qparams_f32(float *scale,           // (channels,)
-                                   int32_t *zero_point,    // (channels,)
+gaba_status gaba_quant_qparams_f32(float *scale,        // (channels,)
+                                   int32_t *zero_point, // (channels,)
                                    int64_t channels,
-                                   const float *min_val,   // (channels,)
-                                   const float *max_val,   // (channels,)
+                                   const float *min_val, // (channels,)
+                                   const float *max_val, // (channels,)
                                    int32_t qmin, int32_t qmax, int symmetric);
 
 // Observer step on running bounds (channels,) from a batch x:
@@ -89,14 +89,14 @@ gaba_status gaba_quant_qparams_f32(float *scale,           // (channels,)
 // run += c * (batch - run) in float32 (MovingAverageMinMaxObserver). A channel
 // whose batch holds no finite value keeps its running bounds.
 gaba_status gaba_quant_observe_f32(float *run_min, float *run_max, // (channels,)
-                                   int64_t count, float averaging_constant,
-                                   int64_t outer, int64_t channels, int64_t inner,
+                                   int64_t count, float averaging_constant, int64_t outer,
+                                   int64_t channels, int64_t inner,
                                    const float *x); // (outer, channels, inner)
 
 // q = clamp(zp + round(x / scale)) stored as `storage` in q_out (zeroed
 // first; gaba_quant_storage_bytes(storage, n) bytes). NaN stores zero_point.
-gaba_status gaba_quant_quantize_f32(void *q_out, gaba_quant_storage storage,
-                                    int64_t outer, int64_t channels, int64_t inner,
+gaba_status gaba_quant_quantize_f32(void *q_out, gaba_quant_storage storage, int64_t outer,
+                                    int64_t channels, int64_t inner,
                                     const float *x,            // (outer, channels, inner)
                                     const float *scale,        // (channels,)
                                     const int32_t *zero_point, // (channels,)
@@ -104,16 +104,16 @@ gaba_status gaba_quant_quantize_f32(void *q_out, gaba_quant_storage storage,
 
 // y = (q - zero_point) * scale, bit-identical to fake_quantize for finite x.
 gaba_status gaba_quant_dequantize_f32(float *y, // (outer, channels, inner)
-                                      int64_t outer, int64_t channels, int64_t inner,
-                                      const void *q, gaba_quant_storage storage,
+                                      int64_t outer, int64_t channels, int64_t inner, const void *q,
+                                      gaba_quant_storage storage,
                                       const float *scale,         // (channels,)
                                       const int32_t *zero_point); // (channels,)
 
 // Straight-through estimator: grad_x = grad * mask (a float multiply, as
 // PyTorch's cachemask backward: NaN/Inf gradients under mask 0 give NaN).
-gaba_status gaba_quant_ste_backward_f32(float *grad_x,       // (n,)
+gaba_status gaba_quant_ste_backward_f32(float *grad_x, // (n,)
                                         int64_t n,
-                                        const float *grad,   // (n,)
+                                        const float *grad,    // (n,)
                                         const uint8_t *mask); // (n,)
 
 // LSQ gradients (Esser et al. 2020) exactly as PyTorch's
@@ -126,9 +126,9 @@ gaba_status gaba_quant_ste_backward_f32(float *grad_x,       // (n,)
 // grad_scale[c], grad_zero_point[c] sum the channel's terms in double.
 // zero_point is float here (learnable) and is rounded half-even and clamped
 // to [qmin, qmax] first, as PyTorch does. Half-even rounding only.
-gaba_status gaba_quant_lsq_backward_f32(float *grad_x,           // (outer, channels, inner)
-                                        float *grad_scale,       // (channels,)
-                                        float *grad_zero_point,  // (channels,)
+gaba_status gaba_quant_lsq_backward_f32(float *grad_x,          // (outer, channels, inner)
+                                        float *grad_scale,      // (channels,)
+                                        float *grad_zero_point, // (channels,)
                                         int64_t outer, int64_t channels, int64_t inner,
                                         const float *grad,       // (outer, channels, inner)
                                         const float *x,          // (outer, channels, inner)

@@ -28,9 +28,9 @@ typedef struct gaba_zoo_qnode {
     int skip_raw; // an edge node not run when the caller passes raw int8 tensors
     int n_in, in[GABA_NN_MAX_INPUTS], out, ws; // tensor indices (ws: -1 when none)
     gaba_nn_shape in_shape[GABA_NN_MAX_INPUTS];
-    gaba_qnn_layer q;                // GABA_ZOO_Q_INT8
-    gaba_nn_layer layer;             // GABA_ZOO_Q_FLOAT
-    gaba_nn_plan plan;               // GABA_ZOO_Q_FLOAT
+    gaba_qnn_layer q;    // GABA_ZOO_Q_INT8
+    gaba_nn_layer layer; // GABA_ZOO_Q_FLOAT
+    gaba_nn_plan plan;   // GABA_ZOO_Q_FLOAT
     const float *w[GABA_NN_MAX_WEIGHTS];
     float scale; // QUANTIZE / DEQUANTIZE: the int8 side's parameters
     int32_t zp;
@@ -48,9 +48,9 @@ typedef struct gaba_zoo_qmodel {
     int32_t *zp;
     int *raw_in, *raw_out; // per model input/output: the tensor the caller's raw buffer binds
     unsigned char *weights;
-    int64_t weight_bytes; // int8 weights, int32 bias/multipliers/shifts, float weights
-    int64_t arena_bytes;  // per thread
-    int n_int8, n_float;  // layers run in int8 / float32
+    int64_t weight_bytes;          // int8 weights, int32 bias/multipliers/shifts, float weights
+    int64_t arena_bytes;           // per thread
+    int n_int8, n_float;           // layers run in int8 / float32
     gaba_qnn_requant_mode requant; // how conv/dense requantize (qnn.h)
     int n_arenas;
     unsigned char **arenas;

@@ -55,9 +55,9 @@ typedef struct gaba_zoo_tensor {
     const char *name;
     gaba_nn_shape shape;
     gaba_nn_dtype dtype;
-    int kind;       // 0 activation in the arena, 1 model input, 2 model output, 3 workspace
-    int io_index;   // for kinds 1 and 2
-    int first, last; // the node that writes it and the last node that reads it
+    int kind;              // 0 activation in the arena, 1 model input, 2 model output, 3 workspace
+    int io_index;          // for kinds 1 and 2
+    int first, last;       // the node that writes it and the last node that reads it
     int64_t bytes, offset; // offset in the arena (kinds 0 and 3)
 } gaba_zoo_tensor;
 
@@ -69,8 +69,8 @@ typedef struct gaba_zoo_node {
     gaba_nn_plan plan;
     const float *w[GABA_NN_MAX_WEIGHTS];
     int64_t w_offset[GABA_NN_MAX_WEIGHTS]; // floats into the weight block
-    int shared;  // weights belong to another node
-    int folded_bn; // a batch norm was folded into it
+    int shared;                            // weights belong to another node
+    int folded_bn;                         // a batch norm was folded into it
     int def_index; // row of the definition table (a folded BN keeps the conv's)
 } gaba_zoo_node;
 
@@ -79,17 +79,17 @@ typedef struct gaba_zoo_model {
     int n_nodes, n_tensors;
     gaba_zoo_node *nodes;
     gaba_zoo_tensor *tensors;
-    float *weights;         // one block of weight_floats
-    int64_t weight_floats;  // including 64-byte alignment padding
-    int64_t params;         // weight values (after BN folding), shared weights once
-    int64_t macs;           // per sample
-    int64_t arena_bytes;    // per thread
+    float *weights;        // one block of weight_floats
+    int64_t weight_floats; // including 64-byte alignment padding
+    int64_t params;        // weight values (after BN folding), shared weights once
+    int64_t macs;          // per sample
+    int64_t arena_bytes;   // per thread
     int n_arenas;
     unsigned char **arenas; // one per thread slot
     void ***ptrs;           // per thread slot: tensor index -> address
     gaba_nn_impl impl;
     volatile int busy;
-    double *node_seconds;   // (n_nodes) time of each node in the last sample, when profiling
+    double *node_seconds; // (n_nodes) time of each node in the last sample, when profiling
 } gaba_zoo_model;
 
 gaba_status gaba_zoo_model_init(gaba_zoo_model *m, const gaba_zoo_def *def, uint64_t seed,

@@ -8,7 +8,6 @@ optimal). PyTorch rows appear when torch is installed; the quantization rows
 come from bench_quant when it is present.
 """
 import argparse
-import statistics
 import time
 
 import numpy as np

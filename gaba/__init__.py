@@ -10,7 +10,7 @@ defined in C, and benchmarks whose every number is measured.
 3.0
 """
 from ._version import __version__
-from ._ext import _gaba
+from ._ext import _gaba as _gaba  # first: loads the extension, points it at OpenBLAS
 from ._runtime import info, set_num_threads, get_num_threads
 from .errors import ModelFileError, UnknownModelError
 from .gemm import gemm, gemm_s8, peak_gflops, quantize_multiplier, requantize

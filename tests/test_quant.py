@@ -8,7 +8,7 @@ import pytest
 import gaba
 from gaba._ext import _gaba
 from gaba.ref import quant as ref
-from arrays import EDGE_SIZES, SIZES, layouts, rand, with_specials
+from arrays import SIZES, layouts, rand, with_specials
 
 pytestmark = pytest.mark.kernels
 

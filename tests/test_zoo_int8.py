@@ -1049,36 +1049,36 @@ def test_quantized_profile():
 
 
 @pytest.mark.kernels
-@pytest.mark.parametrize("l", [1, 7, 16, 50, 63, 64, 65, 100])
-def test_attention_softmax_int8(l):
+@pytest.mark.parametrize("n", [1, 7, 16, 50, 63, 64, 65, 100])
+def test_attention_softmax_int8(n):
     """The attention's integer softmax alone, at lengths around the vector
     widths and past 64 (where a row of equal scores sums to 2^22 and more, the
     16-lane kernel's fallback): random rows, rows of equal scores, rows of one
     peak; fast == C reference == NumPy bit for bit."""
     from gaba._ext import _gaba as g
-    rng = np.random.default_rng(l)
+    rng = np.random.default_rng(n)
     table = np.empty(256, np.int32)
     for scale in (0.02, 0.3):
         table[:] = np.round(65536 * np.exp(-scale * np.arange(256)))
-        s = q8(rng, l, l)
+        s = q8(rng, n, n)
         s[0] = 127  # all equal: the largest sum
-        if l > 1:
+        if n > 1:
             s[1] = -128
-            s[1, l // 2] = 127  # one peak
+            s[1, n // 2] = 127  # one peak
         fast, ref = g.qnn_softmax(s, table, False), g.qnn_softmax(s, table, True)
         np.testing.assert_array_equal(fast, ref)
         np.testing.assert_array_equal(ref, R.softmax(s, table))
-    # exact quotients: with one peak of e = (513 - l) b and the other l - 1 at b,
+    # exact quotients: with one peak of e = (513 - n) b and the other n - 1 at b,
     # sum = 512 b and the others' floor((512 b + sum) / (2 sum)) is exactly 1,
     # which a float estimate can put just below 1 (the kernels correct it)
-    s = np.zeros((l, l), np.int8)
-    s[np.arange(l), np.arange(l)] = 1
+    s = np.zeros((n, n), np.int8)
+    s[np.arange(n), np.arange(n)] = 1
     for b in range(97, 160, 3):
         table[:] = b
-        table[0] = (513 - l) * b
+        table[0] = (513 - n) * b
         fast = g.qnn_softmax(s, table, False)
         np.testing.assert_array_equal(fast, R.softmax(s, table))
-        assert l == 1 or (fast[~np.eye(l, dtype=bool)] == 1 - 128).all()
+        assert n == 1 or (fast[~np.eye(n, dtype=bool)] == 1 - 128).all()
     with pytest.raises(ValueError, match="scores"):
         g.qnn_softmax(np.zeros((3, 4), np.int8), table, False)
 

@@ -7,6 +7,7 @@ csrc/quant/.
 """
 import numpy as np
 
+from ._args import int_arg
 from ._ext import _gaba
 
 __all__ = [
@@ -325,7 +326,9 @@ class QTensor:
     Raises
     ------
     ValueError
-        If `bits` is outside 2..16.
+        If `bits` is outside 2..16, a dimension is negative or `axis` out of range.
+    TypeError
+        If a dimension of `shape` or `axis` is not an int.
 
     Examples
     --------
@@ -340,11 +343,12 @@ class QTensor:
 
     def __init__(self, data, shape, bits, symmetric, narrow_range, axis, scale, zero_point):
         self.data = data
-        self.shape = tuple(int(d) for d in shape)
+        self.shape = tuple(int_arg(d, "QTensor", "shape", 0, 2**63 - 1) for d in shape)
         self.bits = bits
         self.symmetric = bool(symmetric)
         self.narrow_range = bool(narrow_range)
-        self.axis = None if axis is None else axis % max(len(self.shape), 1)
+        axes = max(len(self.shape), 1)
+        self.axis = None if axis is None else int_arg(axis, "QTensor", "axis", -axes, axes - 1) % axes
         self.scale = scale
         self.zero_point = zero_point
         self._storage = _storage(bits, symmetric)

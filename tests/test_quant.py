@@ -683,3 +683,15 @@ def test_new_outputs_are_owned_once():
     q = gaba.quantize(x, 4)
     refs = sys.getrefcount(q.data)  # outside the assert: pytest's rewrite holds a reference
     assert refs == 2 and q.data.flags.owndata
+
+
+def test_qtensor_constructor_checks_shape_and_axis():
+    q = gaba.quantize(np.ones((2, 3), F32), 8)
+    args = (q.data, (2, 3), 8, True, False, None, q.scale, q.zero_point)
+    with pytest.raises(TypeError, match="'shape' must be an int"):
+        gaba.QTensor(q.data, (2, float("inf")), *args[2:])
+    with pytest.raises(ValueError, match="'shape' must be in"):
+        gaba.QTensor(q.data, (2, -3), *args[2:])
+    with pytest.raises(ValueError, match="'axis' must be in -2..1"):
+        gaba.QTensor(*args[:5], 2, *args[6:])
+    np.testing.assert_array_equal(gaba.QTensor(*args).dequantize(), q.dequantize())

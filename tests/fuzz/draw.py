@@ -72,7 +72,8 @@ class Draw:
         if dtype.kind in "iu":
             info = np.iinfo(dtype)
             lo, hi = max(int(lo), info.min), min(int(hi), info.max)
-            return npr.integers(lo, hi + 1, size=shape, dtype=dtype)
+            native = dtype.newbyteorder("=")  # numpy draws integers in native order only
+            return npr.integers(lo, hi + 1, size=shape, dtype=native).astype(dtype)
         if dtype.kind == "b":
             return npr.random(shape) < 0.5
         x = npr.uniform(lo, hi, size=shape).astype(dtype)

@@ -11,12 +11,6 @@
 #include <string.h>
 
 static const char CAPSULE[] = "gaba.zoo.model";
-static const char *const op_names[GABA_NN_OP_COUNT] = {
-    "conv2d",  "conv1d",  "dense",          "embedding",      "batchnorm", "act",    "softmax",
-    "maxpool", "avgpool", "global_avgpool", "global_maxpool", "upsample",  "concat", "add",
-    "sub",     "mul",     "reshape",        "flatten",        "transpose", "gru",    "attention"};
-static const char *const act_names[GABA_NN_ACT_COUNT] = {"none",    "relu", "relu6",
-                                                         "sigmoid", "tanh", "hard_swish"};
 
 static void capsule_free(PyObject *cap) {
     gaba_zoo_model *m = PyCapsule_GetPointer(cap, CAPSULE);
@@ -131,11 +125,11 @@ static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
             PyTuple_SET_ITEM(in_names, j, PyUnicode_FromString(m->tensors[nd->in[j]].name));
         for (int j = 0; j < GABA_NN_MAX_PARAMS; j++)
             PyTuple_SET_ITEM(p, j, PyLong_FromLong(nd->layer.p[j]));
-        PyObject *row =
-            Py_BuildValue("(sssNLLLisNsN)", nd->name, op_names[nd->layer.op],
-                          act_names[nd->layer.act], gaba_py_shape(&nd->plan.out), (long long)params,
-                          (long long)nd->plan.macs, (long long)m->tensors[nd->out].bytes,
-                          nd->folded_bn, share, in_names, m->tensors[nd->out].name, p);
+        PyObject *row = Py_BuildValue("(sssNLLLisNsN)", nd->name, gaba_nn_op_name(nd->layer.op),
+                                      gaba_nn_act_name(nd->layer.act), gaba_py_shape(&nd->plan.out),
+                                      (long long)params, (long long)nd->plan.macs,
+                                      (long long)m->tensors[nd->out].bytes, nd->folded_bn, share,
+                                      in_names, m->tensors[nd->out].name, p);
         if (!row || PyList_Append(layers, row) < 0) {
             Py_XDECREF(row);
             goto done;
@@ -297,14 +291,14 @@ static PyObject *py_nn_layer(PyObject *self, PyObject *const *args, Py_ssize_t n
         PyErr_Format(PyExc_ValueError,
                      "%s(): op %s does not take these params, act and input "
                      "shapes (%s)",
-                     func, op_names[layer.op], gaba_status_str(st));
+                     func, gaba_nn_op_name(layer.op), gaba_status_str(st));
         goto done;
     }
     if (!(ws = PySequence_Fast(args[4], "weights must be a sequence of arrays"))) goto done;
     int n_w = (int)PySequence_Fast_GET_SIZE(ws);
     if (n_w != plan.n_weights) {
         PyErr_Format(PyExc_ValueError, "%s(): argument 'weights' holds %d arrays, op %s needs %d",
-                     func, n_w, op_names[layer.op], plan.n_weights);
+                     func, n_w, gaba_nn_op_name(layer.op), plan.n_weights);
         goto done;
     }
     const float *wp[GABA_NN_MAX_WEIGHTS] = {0};
@@ -315,7 +309,8 @@ static PyObject *py_nn_layer(PyObject *self, PyObject *const *args, Py_ssize_t n
         if (PyArray_SIZE(wa[i]) != gaba_nn_numel(&plan.weight_shapes[i])) {
             PyErr_Format(PyExc_ValueError, "%s(): weight '%s' has %zd values, op %s needs %lld",
                          func, plan.weight_names[i], (Py_ssize_t)PyArray_SIZE(wa[i]),
-                         op_names[layer.op], (long long)gaba_nn_numel(&plan.weight_shapes[i]));
+                         gaba_nn_op_name(layer.op),
+                         (long long)gaba_nn_numel(&plan.weight_shapes[i]));
             goto done;
         }
         wp[i] = PyArray_DATA(wa[i]);

@@ -1,9 +1,10 @@
-// nn_ops.c - prepare and eval of every op (nn.h): prepare checks a layer's
-// parameters against its input shapes and says what eval needs (output
-// shape, weights, workspace, MACs); eval maps the parameters onto the
-// kernel geometry and calls the reference or the fast kernel. Mirrors
-// TFLite Micro's Prepare/Eval split; nothing here allocates.
-#include "nn_kernels.h"
+// nn_ops.c - prepare and eval of every float32 op (nn.h), reached through
+// the op table (ops.c): prepare checks a layer's parameters against its
+// input shapes and says what eval needs (output shape, weights, workspace,
+// MACs); eval maps the parameters onto the kernel geometry and calls the
+// fast kernel, eval_ref the reference one. Mirrors TFLite Micro's
+// Prepare/Eval split; nothing here allocates.
+#include "ops.h"
 
 #include <string.h>
 
@@ -108,272 +109,401 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shap
         if (in[i].ndim < 1 || in[i].ndim > GABA_NN_MAX_DIMS) return GABA_ERR_SHAPE;
         for (int j = 0; j < in[i].ndim; j++)
             if (in[i].d[j] <= 0) return GABA_ERR_SHAPE;
-        if ((in_dtype ? in_dtype[i] : GABA_NN_F32) !=
-            (l->op == GABA_NN_EMBEDDING ? GABA_NN_I32 : GABA_NN_F32))
-            return GABA_ERR_ARG;
     }
-    int expect_in = l->op == GABA_NN_CONCAT                                                  ? n_in
-                    : (l->op == GABA_NN_ADD || l->op == GABA_NN_SUB || l->op == GABA_NN_MUL) ? 2
-                                                                                             : 1;
-    if (n_in != expect_in || (l->op == GABA_NN_CONCAT && n_in < 2)) return GABA_ERR_ARG;
-    const int32_t *p = l->p;
-    const gaba_nn_shape *x = &in[0];
-    int64_t numel = gaba_nn_numel(x);
+    if ((unsigned)l->op >= GABA_NN_OP_COUNT) return GABA_ERR_ARG;
+    const gaba_nn_op_def *op = &gaba_nn_ops[l->op];
+    for (int i = 0; i < n_in; i++)
+        if ((in_dtype ? in_dtype[i] : GABA_NN_F32) != op->in_dtype) return GABA_ERR_ARG;
+    if (op->n_in ? n_in != op->n_in : n_in < 2) return GABA_ERR_ARG;
     pl->out_dtype = GABA_NN_F32;
-    switch (l->op) {
-    case GABA_NN_CONV2D:
-    case GABA_NN_CONV1D: {
-        gaba_nn_conv_geom g;
-        gaba_status st = conv_geom(l, x, &g);
-        if (st != GABA_OK) return st;
-        if (l->op == GABA_NN_CONV1D && (g.kh != 1 || g.sh != 1 || g.pt || p[7]))
+    return op->prepare(l, n_in, in, pl);
+}
+
+gaba_status gaba_nn_conv_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                 gaba_nn_plan *pl) {
+    (void)n_in;
+    const int32_t *p = l->p;
+    gaba_nn_conv_geom g;
+    gaba_status st = conv_geom(l, x, &g);
+    if (st != GABA_OK) return st;
+    if (l->op == GABA_NN_CONV1D && (g.kh != 1 || g.sh != 1 || g.pt || p[7])) return GABA_ERR_ARG;
+    pl->out = l->op == GABA_NN_CONV1D ? shp(2, g.co, g.wo, 0) : shp(3, g.co, g.ho, g.wo);
+    int32_t fan = (int32_t)(g.c / g.groups * g.kh * g.kw);
+    add_weight(pl, "weight",
+               l->op == GABA_NN_CONV1D ? shp(3, g.co, g.c / g.groups, g.kw)
+                                       : (gaba_nn_shape){4, {g.co, g.c / g.groups, g.kh, g.kw}},
+               fan);
+    add_weight(pl, "bias", shp(1, g.co, 0, 0), 0);
+    pl->workspace = gaba_nn_conv2d_workspace(&g);
+    pl->macs = g.co * g.ho * g.wo * (int64_t)fan;
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_dense_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                  gaba_nn_plan *pl) {
+    (void)n_in;
+    int64_t numel = gaba_nn_numel(x);
+    if (l->p[0] <= 0 || numel > INT32_MAX) return GABA_ERR_ARG;
+    pl->out = shp(1, l->p[0], 0, 0);
+    add_weight(pl, "weight", shp(2, l->p[0], (int32_t)numel, 0), (int32_t)numel);
+    add_weight(pl, "bias", shp(1, l->p[0], 0, 0), 0);
+    pl->macs = l->p[0] * numel;
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_embedding_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                      gaba_nn_plan *pl) {
+    (void)n_in;
+    if (l->p[0] <= 0 || l->p[1] <= 0) return GABA_ERR_ARG;
+    if (x->ndim != 1) return GABA_ERR_SHAPE;
+    pl->out = shp(2, l->p[0], x->d[0], 0);
+    add_weight(pl, "table", shp(2, l->p[1], l->p[0], 0), 1);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_batchnorm_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                      gaba_nn_plan *pl) {
+    (void)l, (void)n_in;
+    pl->out = *x;
+    add_weight(pl, "scale", shp(1, x->d[0], 0, 0), 0);
+    add_weight(pl, "shift", shp(1, x->d[0], 0, 0), 0);
+    pl->macs = gaba_nn_numel(x);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_same_shape_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                       gaba_nn_plan *pl) {
+    (void)l, (void)n_in;
+    pl->out = *x;
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_pool_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                 gaba_nn_plan *pl) {
+    (void)n_in;
+    gaba_nn_pool_geom g;
+    gaba_status st = pool_geom(l, x, &g);
+    if (st != GABA_OK) return st;
+    if (x->ndim == 2 && (g.kh != 1 || g.sh != 1 || g.pt || l->p[6])) return GABA_ERR_ARG;
+    pl->out = x->ndim == 2 ? shp(2, g.c, g.wo, 0) : shp(3, g.c, g.ho, g.wo);
+    pl->macs = gaba_nn_numel(&pl->out) * g.kh * g.kw;
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_global_pool_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                        gaba_nn_plan *pl) {
+    (void)l, (void)n_in;
+    if (x->ndim < 2) return GABA_ERR_SHAPE;
+    pl->out = shp(1, x->d[0], 0, 0);
+    pl->macs = gaba_nn_numel(x);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_upsample_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                     gaba_nn_plan *pl) {
+    (void)n_in;
+    const int32_t *p = l->p;
+    int64_t c, h, w;
+    if (!spatial(x, &c, &h, &w)) return GABA_ERR_SHAPE;
+    if (p[0] <= 0 || p[1] <= 0 || p[2] < 0 || p[2] > 1 || (x->ndim == 2 && p[0] != 1) ||
+        h * p[0] > INT32_MAX || w * p[1] > INT32_MAX)
+        return GABA_ERR_ARG;
+    pl->out = x->ndim == 2 ? shp(2, (int32_t)c, (int32_t)(w * p[1]), 0)
+                           : shp(3, (int32_t)c, (int32_t)(h * p[0]), (int32_t)(w * p[1]));
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_concat_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
+                                   gaba_nn_plan *pl) {
+    (void)l;
+    const gaba_nn_shape *x = &in[0];
+    pl->out = *x;
+    for (int i = 1; i < n_in; i++) {
+        if (in[i].ndim != x->ndim) return GABA_ERR_SHAPE;
+        for (int j = 1; j < x->ndim; j++)
+            if (in[i].d[j] != x->d[j]) return GABA_ERR_SHAPE;
+        pl->out.d[0] += in[i].d[0];
+    }
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_binary_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
+                                   gaba_nn_plan *pl) {
+    (void)l, (void)n_in;
+    if (!same_shape(&in[0], &in[1]) && !per_channel(&in[0], &in[1])) return GABA_ERR_SHAPE;
+    pl->out = in[0];
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_reshape_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                    gaba_nn_plan *pl) {
+    (void)n_in;
+    const int32_t *p = l->p;
+    int64_t numel = gaba_nn_numel(x);
+    if (p[0] < 1 || p[0] > GABA_NN_MAX_DIMS) return GABA_ERR_ARG;
+    gaba_nn_shape s = {p[0], {0}};
+    int64_t known = 1;
+    int free_axis = -1;
+    for (int i = 0; i < p[0]; i++) {
+        s.d[i] = p[1 + i];
+        if (s.d[i] == -1 && free_axis < 0)
+            free_axis = i;
+        else if (s.d[i] <= 0)
             return GABA_ERR_ARG;
-        pl->out = l->op == GABA_NN_CONV1D ? shp(2, g.co, g.wo, 0) : shp(3, g.co, g.ho, g.wo);
-        int32_t fan = (int32_t)(g.c / g.groups * g.kh * g.kw);
-        add_weight(pl, "weight",
-                   l->op == GABA_NN_CONV1D ? shp(3, g.co, g.c / g.groups, g.kw)
-                                           : (gaba_nn_shape){4, {g.co, g.c / g.groups, g.kh, g.kw}},
-                   fan);
-        add_weight(pl, "bias", shp(1, g.co, 0, 0), 0);
-        pl->workspace = gaba_nn_conv2d_workspace(&g);
-        pl->macs = g.co * g.ho * g.wo * (int64_t)fan;
-        return GABA_OK;
+        else
+            known *= s.d[i];
     }
-    case GABA_NN_DENSE:
-        if (p[0] <= 0 || numel > INT32_MAX) return GABA_ERR_ARG;
-        pl->out = shp(1, p[0], 0, 0);
-        add_weight(pl, "weight", shp(2, p[0], (int32_t)numel, 0), (int32_t)numel);
-        add_weight(pl, "bias", shp(1, p[0], 0, 0), 0);
-        pl->macs = p[0] * numel;
-        return GABA_OK;
-    case GABA_NN_EMBEDDING:
-        if (p[0] <= 0 || p[1] <= 0) return GABA_ERR_ARG;
-        if (x->ndim != 1) return GABA_ERR_SHAPE;
-        pl->out = shp(2, p[0], x->d[0], 0);
-        add_weight(pl, "table", shp(2, p[1], p[0], 0), 1);
-        return GABA_OK;
-    case GABA_NN_BATCHNORM:
-        pl->out = *x;
-        add_weight(pl, "scale", shp(1, x->d[0], 0, 0), 0);
-        add_weight(pl, "shift", shp(1, x->d[0], 0, 0), 0);
-        pl->macs = numel;
-        return GABA_OK;
-    case GABA_NN_ACT:
-    case GABA_NN_SOFTMAX: pl->out = *x; return GABA_OK;
-    case GABA_NN_MAXPOOL:
-    case GABA_NN_AVGPOOL: {
-        gaba_nn_pool_geom g;
-        gaba_status st = pool_geom(l, x, &g);
-        if (st != GABA_OK) return st;
-        if (x->ndim == 2 && (g.kh != 1 || g.sh != 1 || g.pt || p[6])) return GABA_ERR_ARG;
-        pl->out = x->ndim == 2 ? shp(2, g.c, g.wo, 0) : shp(3, g.c, g.ho, g.wo);
-        pl->macs = gaba_nn_numel(&pl->out) * g.kh * g.kw;
-        return GABA_OK;
+    if (free_axis >= 0) {
+        if (numel % known) return GABA_ERR_SHAPE;
+        s.d[free_axis] = (int32_t)(numel / known);
     }
-    case GABA_NN_GLOBAL_AVGPOOL:
-    case GABA_NN_GLOBAL_MAXPOOL:
-        if (x->ndim < 2) return GABA_ERR_SHAPE;
-        pl->out = shp(1, x->d[0], 0, 0);
-        pl->macs = numel;
-        return GABA_OK;
-    case GABA_NN_UPSAMPLE: {
-        int64_t c, h, w;
-        if (!spatial(x, &c, &h, &w)) return GABA_ERR_SHAPE;
-        if (p[0] <= 0 || p[1] <= 0 || p[2] < 0 || p[2] > 1 || (x->ndim == 2 && p[0] != 1) ||
-            h * p[0] > INT32_MAX || w * p[1] > INT32_MAX)
-            return GABA_ERR_ARG;
-        pl->out = x->ndim == 2 ? shp(2, (int32_t)c, (int32_t)(w * p[1]), 0)
-                               : shp(3, (int32_t)c, (int32_t)(h * p[0]), (int32_t)(w * p[1]));
-        return GABA_OK;
-    }
-    case GABA_NN_CONCAT: {
-        pl->out = *x;
-        for (int i = 1; i < n_in; i++) {
-            if (in[i].ndim != x->ndim) return GABA_ERR_SHAPE;
-            for (int j = 1; j < x->ndim; j++)
-                if (in[i].d[j] != x->d[j]) return GABA_ERR_SHAPE;
-            pl->out.d[0] += in[i].d[0];
-        }
-        return GABA_OK;
-    }
-    case GABA_NN_ADD:
-    case GABA_NN_SUB:
-    case GABA_NN_MUL:
-        if (!same_shape(x, &in[1]) && !per_channel(x, &in[1])) return GABA_ERR_SHAPE;
-        pl->out = *x;
-        return GABA_OK;
-    case GABA_NN_RESHAPE: {
-        if (p[0] < 1 || p[0] > GABA_NN_MAX_DIMS) return GABA_ERR_ARG;
-        gaba_nn_shape s = {p[0], {0}};
-        int64_t known = 1;
-        int free_axis = -1;
-        for (int i = 0; i < p[0]; i++) {
-            s.d[i] = p[1 + i];
-            if (s.d[i] == -1 && free_axis < 0)
-                free_axis = i;
-            else if (s.d[i] <= 0)
-                return GABA_ERR_ARG;
-            else
-                known *= s.d[i];
-        }
-        if (free_axis >= 0) {
-            if (numel % known) return GABA_ERR_SHAPE;
-            s.d[free_axis] = (int32_t)(numel / known);
-        }
-        if (gaba_nn_numel(&s) != numel) return GABA_ERR_SHAPE;
-        pl->out = s;
-        return GABA_OK;
-    }
-    case GABA_NN_FLATTEN: pl->out = shp(1, (int32_t)numel, 0, 0); return GABA_OK;
-    case GABA_NN_TRANSPOSE:
-        if (x->ndim != 2) return GABA_ERR_SHAPE;
-        pl->out = shp(2, x->d[1], x->d[0], 0);
-        return GABA_OK;
-    case GABA_NN_GRU: {
-        if (x->ndim != 2 || p[0] <= 0 || p[0] > INT32_MAX / 3) return GABA_ERR_ARG;
-        int32_t f = x->d[0], t = x->d[1], h = p[0];
-        pl->out = p[1] ? shp(2, h, t, 0) : shp(1, h, 0, 0);
-        add_weight(pl, "w_ih", shp(2, 3 * h, f, 0), -f); // negative fan: Glorot-like 1/fan
-        add_weight(pl, "w_hh", shp(2, 3 * h, h, 0), -h);
-        add_weight(pl, "b_ih", shp(1, 3 * h, 0, 0), 0);
-        add_weight(pl, "b_hh", shp(1, 3 * h, 0, 0), 0);
-        pl->workspace = gaba_nn_gru_workspace(f, t, h);
-        pl->macs = (int64_t)t * 3 * h * (f + h);
-        return GABA_OK;
-    }
-    case GABA_NN_ATTENTION: {
-        if (x->ndim != 2 || p[0] <= 0 || p[0] > INT32_MAX / 3) return GABA_ERR_ARG;
-        int32_t d = x->d[0], len = x->d[1], dk = p[0];
-        pl->out = *x;
-        add_weight(pl, "w_qkv", shp(2, 3 * dk, d, 0), -d);
-        add_weight(pl, "b_qkv", shp(1, 3 * dk, 0, 0), 0);
-        add_weight(pl, "w_o", shp(2, d, dk, 0), -dk);
-        add_weight(pl, "b_o", shp(1, d, 0, 0), 0);
-        pl->workspace = gaba_nn_attention_workspace(d, len, dk);
-        pl->macs = (int64_t)len * 3 * dk * d + 2 * (int64_t)len * len * dk + (int64_t)len * dk * d;
-        return GABA_OK;
-    }
-    default: return GABA_ERR_ARG;
-    }
+    if (gaba_nn_numel(&s) != numel) return GABA_ERR_SHAPE;
+    pl->out = s;
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_flatten_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                    gaba_nn_plan *pl) {
+    (void)l, (void)n_in;
+    pl->out = shp(1, (int32_t)gaba_nn_numel(x), 0, 0);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_transpose_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                      gaba_nn_plan *pl) {
+    (void)l, (void)n_in;
+    if (x->ndim != 2) return GABA_ERR_SHAPE;
+    pl->out = shp(2, x->d[1], x->d[0], 0);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_gru_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                gaba_nn_plan *pl) {
+    (void)n_in;
+    if (x->ndim != 2 || l->p[0] <= 0 || l->p[0] > INT32_MAX / 3) return GABA_ERR_ARG;
+    int32_t f = x->d[0], t = x->d[1], h = l->p[0];
+    pl->out = l->p[1] ? shp(2, h, t, 0) : shp(1, h, 0, 0);
+    add_weight(pl, "w_ih", shp(2, 3 * h, f, 0), -f); // negative fan: Glorot-like 1/fan
+    add_weight(pl, "w_hh", shp(2, 3 * h, h, 0), -h);
+    add_weight(pl, "b_ih", shp(1, 3 * h, 0, 0), 0);
+    add_weight(pl, "b_hh", shp(1, 3 * h, 0, 0), 0);
+    pl->workspace = gaba_nn_gru_workspace(f, t, h);
+    pl->macs = (int64_t)t * 3 * h * (f + h);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_attention_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                      gaba_nn_plan *pl) {
+    (void)n_in;
+    if (x->ndim != 2 || l->p[0] <= 0 || l->p[0] > INT32_MAX / 3) return GABA_ERR_ARG;
+    int32_t d = x->d[0], len = x->d[1], dk = l->p[0];
+    pl->out = *x;
+    add_weight(pl, "w_qkv", shp(2, 3 * dk, d, 0), -d);
+    add_weight(pl, "b_qkv", shp(1, 3 * dk, 0, 0), 0);
+    add_weight(pl, "w_o", shp(2, d, dk, 0), -dk);
+    add_weight(pl, "b_o", shp(1, d, 0, 0), 0);
+    pl->workspace = gaba_nn_attention_workspace(d, len, dk);
+    pl->macs = (int64_t)len * 3 * dk * d + 2 * (int64_t)len * len * dk + (int64_t)len * dk * d;
+    return GABA_OK;
 }
 
 gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
-                         const void *const *xv, const gaba_nn_plan *pl, const float *const *w,
-                         void *yv, float *ws, gaba_nn_impl impl) {
-    const float *x = (const float *)xv[0];
-    float *y = (float *)yv;
-    const int ref = impl == GABA_NN_IMPL_REF;
+                         const void *const *x, const gaba_nn_plan *pl, const float *const *w,
+                         void *y, float *ws, gaba_nn_impl impl) {
+    (void)pl;
+    if ((unsigned)l->op >= GABA_NN_OP_COUNT) return GABA_ERR_ARG;
+    const gaba_nn_op_def *op = &gaba_nn_ops[l->op];
+    return (impl == GABA_NN_IMPL_REF ? op->eval_ref : op->eval)(l, n_in, in, x, w, y, ws);
+}
+
+// The evals' arguments: the layer, its inputs (x, their shapes in), weights w,
+// output y, workspace ws; X/Y the first input and the output as float32.
+#define EVAL_ARGS                                                                                  \
+    const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in, const void *const *x,               \
+        const float *const *w, void *y, float *ws
+#define X ((const float *)x[0])
+#define Y ((float *)y)
+
+gaba_status gaba_nn_conv_eval(EVAL_ARGS) {
+    (void)n_in;
+    gaba_nn_conv_geom g;
+    gaba_status st = conv_geom(l, &in[0], &g);
+    return st != GABA_OK ? st : gaba_nn_conv2d_f32(&g, X, w[0], w[1], Y, ws, l->act);
+}
+
+gaba_status gaba_nn_conv_eval_ref(EVAL_ARGS) {
+    (void)n_in, (void)ws;
+    gaba_nn_conv_geom g;
+    gaba_status st = conv_geom(l, &in[0], &g);
+    if (st == GABA_OK) gaba_nn_conv2d_f32_ref(&g, X, w[0], w[1], Y, l->act);
+    return st;
+}
+
+gaba_status gaba_nn_dense_eval(EVAL_ARGS) {
+    (void)n_in, (void)ws;
+    return gaba_nn_dense_f32(l->p[0], gaba_nn_numel(&in[0]), X, w[0], w[1], Y, l->act);
+}
+
+gaba_status gaba_nn_dense_eval_ref(EVAL_ARGS) {
+    (void)n_in, (void)ws;
+    gaba_nn_dense_f32_ref(l->p[0], gaba_nn_numel(&in[0]), X, w[0], w[1], Y, l->act);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_embedding_eval(EVAL_ARGS) {
+    (void)n_in, (void)ws;
+    return gaba_nn_embedding_f32_ref(in[0].d[0], l->p[0], l->p[1], (const int32_t *)x[0], w[0], Y);
+}
+
+gaba_status gaba_nn_batchnorm_eval(EVAL_ARGS) {
+    (void)n_in, (void)ws;
+    int64_t c = in[0].d[0];
+    gaba_nn_batchnorm_f32_ref(c, gaba_nn_numel(&in[0]) / c, X, w[0], w[1], Y, l->act);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_act_eval(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
     int64_t numel = gaba_nn_numel(&in[0]);
-    switch (l->op) {
-    case GABA_NN_CONV2D:
-    case GABA_NN_CONV1D: {
-        gaba_nn_conv_geom g;
-        gaba_status st = conv_geom(l, &in[0], &g);
-        if (st != GABA_OK) return st;
-        if (ref) {
-            gaba_nn_conv2d_f32_ref(&g, x, w[0], w[1], y, l->act);
-            return GABA_OK;
-        }
-        return gaba_nn_conv2d_f32(&g, x, w[0], w[1], y, ws, l->act);
+    memcpy(y, x[0], (size_t)numel * sizeof(float));
+    gaba_nn_bias_act_f32(1, numel, Y, NULL, l->act);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_act_eval_ref(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    int64_t numel = gaba_nn_numel(&in[0]);
+    memcpy(y, x[0], (size_t)numel * sizeof(float));
+    gaba_nn_act_f32_ref(Y, numel, l->act);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_softmax_eval(EVAL_ARGS) {
+    (void)l, (void)n_in, (void)w, (void)ws;
+    int64_t n = in[0].d[in[0].ndim - 1];
+    gaba_nn_table.softmax(gaba_nn_numel(&in[0]) / n, n, X, Y);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_softmax_eval_ref(EVAL_ARGS) {
+    (void)l, (void)n_in, (void)w, (void)ws;
+    int64_t n = in[0].d[in[0].ndim - 1];
+    gaba_nn_softmax_f32_ref(gaba_nn_numel(&in[0]) / n, n, X, Y);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_pool_eval(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    gaba_nn_pool_geom g;
+    gaba_status st = pool_geom(l, &in[0], &g);
+    if (st == GABA_OK) gaba_nn_pool_f32(&g, X, Y, l->op == GABA_NN_MAXPOOL);
+    return st;
+}
+
+gaba_status gaba_nn_pool_eval_ref(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    gaba_nn_pool_geom g;
+    gaba_status st = pool_geom(l, &in[0], &g);
+    if (st == GABA_OK)
+        (l->op == GABA_NN_MAXPOOL ? gaba_nn_maxpool_f32_ref : gaba_nn_avgpool_f32_ref)(&g, X, Y);
+    return st;
+}
+
+// the fast pooling's one window over each plane, seen as a 1 x s row
+gaba_status gaba_nn_global_pool_eval(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    int64_t c = in[0].d[0], s = gaba_nn_numel(&in[0]) / c;
+    gaba_nn_pool_geom g = {
+        .c = c, .h = 1, .w = s, .ho = 1, .wo = 1, .kh = 1, .kw = s, .sh = 1, .sw = s};
+    gaba_nn_pool_f32(&g, X, Y, l->op == GABA_NN_GLOBAL_MAXPOOL);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_global_pool_eval_ref(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    int64_t c = in[0].d[0];
+    gaba_nn_global_pool_f32_ref(c, gaba_nn_numel(&in[0]) / c, X, Y,
+                                l->op == GABA_NN_GLOBAL_MAXPOOL);
+    return GABA_OK;
+}
+
+// (C, H, W) or (C, L) as H = 1
+#define UPSAMPLE_GEOM in[0].d[0], in[0].ndim == 3 ? in[0].d[1] : 1, in[0].d[in[0].ndim - 1]
+
+gaba_status gaba_nn_upsample_eval(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    gaba_nn_upsample_f32(UPSAMPLE_GEOM, l->p[0], l->p[1], l->p[2], X, Y);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_upsample_eval_ref(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    gaba_nn_upsample_f32_ref(UPSAMPLE_GEOM, l->p[0], l->p[1], l->p[2], X, Y);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_concat_eval(EVAL_ARGS) {
+    (void)l, (void)w, (void)ws;
+    size_t off = 0;
+    for (int i = 0; i < n_in; i++) {
+        size_t bytes = (size_t)gaba_nn_numel(&in[i]) * sizeof(float);
+        memcpy((char *)y + off, x[i], bytes);
+        off += bytes;
     }
-    case GABA_NN_DENSE:
-        if (ref) {
-            gaba_nn_dense_f32_ref(l->p[0], numel, x, w[0], w[1], y, l->act);
-            return GABA_OK;
-        }
-        return gaba_nn_dense_f32(l->p[0], numel, x, w[0], w[1], y, l->act);
-    case GABA_NN_EMBEDDING:
-        return gaba_nn_embedding_f32_ref(in[0].d[0], l->p[0], l->p[1], (const int32_t *)xv[0], w[0],
-                                         y);
-    case GABA_NN_BATCHNORM:
-        gaba_nn_batchnorm_f32_ref(in[0].d[0], numel / in[0].d[0], x, w[0], w[1], y, l->act);
-        return GABA_OK;
-    case GABA_NN_ACT:
-        memcpy(y, x, (size_t)numel * sizeof(float));
-        if (ref)
-            gaba_nn_act_f32_ref(y, numel, l->act);
-        else
-            gaba_nn_bias_act_f32(1, numel, y, NULL, l->act);
-        return GABA_OK;
-    case GABA_NN_SOFTMAX: {
-        int64_t n = in[0].d[in[0].ndim - 1];
-        (ref ? gaba_nn_softmax_f32_ref : gaba_nn_table.softmax)(numel / n, n, x, y);
-        return GABA_OK;
-    }
-    case GABA_NN_MAXPOOL:
-    case GABA_NN_AVGPOOL: {
-        gaba_nn_pool_geom g;
-        gaba_status st = pool_geom(l, &in[0], &g);
-        if (st != GABA_OK) return st;
-        if (!ref)
-            gaba_nn_pool_f32(&g, x, y, l->op == GABA_NN_MAXPOOL);
-        else if (l->op == GABA_NN_MAXPOOL)
-            gaba_nn_maxpool_f32_ref(&g, x, y);
-        else
-            gaba_nn_avgpool_f32_ref(&g, x, y);
-        return GABA_OK;
-    }
-    case GABA_NN_GLOBAL_AVGPOOL:
-    case GABA_NN_GLOBAL_MAXPOOL: {
-        int64_t c = in[0].d[0], s = numel / c;
-        int is_max = l->op == GABA_NN_GLOBAL_MAXPOOL;
-        if (ref) {
-            gaba_nn_global_pool_f32_ref(c, s, x, y, is_max);
-        } else { // the fast pooling's one window over each plane, seen as a 1 x s row
-            gaba_nn_pool_geom g = {
-                .c = c, .h = 1, .w = s, .ho = 1, .wo = 1, .kh = 1, .kw = s, .sh = 1, .sw = s};
-            gaba_nn_pool_f32(&g, x, y, is_max);
-        }
-        return GABA_OK;
-    }
-    case GABA_NN_UPSAMPLE: {
-        int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, wd = in[0].d[in[0].ndim - 1];
-        if (ref)
-            gaba_nn_upsample_f32_ref(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);
-        else
-            gaba_nn_upsample_f32(c, h, wd, l->p[0], l->p[1], l->p[2], x, y);
-        return GABA_OK;
-    }
-    case GABA_NN_CONCAT: {
-        size_t off = 0;
-        for (int i = 0; i < n_in; i++) {
-            size_t bytes = (size_t)gaba_nn_numel(&in[i]) * sizeof(float);
-            memcpy((char *)y + off, xv[i], bytes);
-            off += bytes;
-        }
-        return GABA_OK;
-    }
-    case GABA_NN_ADD:
-    case GABA_NN_SUB:
-    case GABA_NN_MUL: {
-        int bc = gaba_nn_numel(&in[1]) != numel;
-        if (ref)
-            gaba_nn_binary_f32_ref(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], x,
-                                   (const float *)xv[1], bc, y, l->act);
-        else
-            gaba_nn_binary_f32(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], x,
-                               (const float *)xv[1], bc, y, l->act);
-        return GABA_OK;
-    }
-    case GABA_NN_RESHAPE:
-    case GABA_NN_FLATTEN: memcpy(y, x, (size_t)numel * sizeof(float)); return GABA_OK;
-    case GABA_NN_TRANSPOSE: gaba_nn_transpose_f32_ref(in[0].d[0], in[0].d[1], x, y); return GABA_OK;
-    case GABA_NN_GRU:
-        if (ref) {
-            gaba_nn_gru_f32_ref(in[0].d[0], in[0].d[1], l->p[0], l->p[1], x, w[0], w[1], w[2], w[3],
-                                y, ws);
-            return GABA_OK;
-        }
-        return gaba_nn_gru_f32(in[0].d[0], in[0].d[1], l->p[0], l->p[1], x, w[0], w[1], w[2], w[3],
-                               y, ws);
-    case GABA_NN_ATTENTION:
-        if (ref) {
-            gaba_nn_attention_f32_ref(in[0].d[0], in[0].d[1], l->p[0], x, w[0], w[1], w[2], w[3], y,
-                                      ws);
-            return GABA_OK;
-        }
-        return gaba_nn_attention_f32(in[0].d[0], in[0].d[1], l->p[0], x, w[0], w[1], w[2], w[3], y,
-                                     ws);
-    default: return GABA_ERR_ARG;
-    }
+    return GABA_OK;
+}
+
+// add, sub, mul: the op's offset from add; b per channel when its size differs
+#define BINARY_ARGS                                                                                \
+    l->op - GABA_NN_ADD, in[0].d[0], gaba_nn_numel(&in[0]) / in[0].d[0], X, (const float *)x[1],   \
+        gaba_nn_numel(&in[1]) != gaba_nn_numel(&in[0]), Y, l->act
+
+gaba_status gaba_nn_binary_eval(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    gaba_nn_binary_f32(BINARY_ARGS);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_binary_eval_ref(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    gaba_nn_binary_f32_ref(BINARY_ARGS);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_copy_eval(EVAL_ARGS) {
+    (void)l, (void)n_in, (void)w, (void)ws;
+    memcpy(y, x[0], (size_t)gaba_nn_numel(&in[0]) * sizeof(float));
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_transpose_eval(EVAL_ARGS) {
+    (void)l, (void)n_in, (void)w, (void)ws;
+    gaba_nn_transpose_f32_ref(in[0].d[0], in[0].d[1], X, Y);
+    return GABA_OK;
+}
+
+#define GRU_ARGS in[0].d[0], in[0].d[1], l->p[0], l->p[1], X, w[0], w[1], w[2], w[3], Y, ws
+
+gaba_status gaba_nn_gru_eval(EVAL_ARGS) {
+    (void)n_in;
+    return gaba_nn_gru_f32(GRU_ARGS);
+}
+
+gaba_status gaba_nn_gru_eval_ref(EVAL_ARGS) {
+    (void)n_in;
+    gaba_nn_gru_f32_ref(GRU_ARGS);
+    return GABA_OK;
+}
+
+#define ATTENTION_ARGS in[0].d[0], in[0].d[1], l->p[0], X, w[0], w[1], w[2], w[3], Y, ws
+
+gaba_status gaba_nn_attention_eval(EVAL_ARGS) {
+    (void)n_in;
+    return gaba_nn_attention_f32(ATTENTION_ARGS);
+}
+
+gaba_status gaba_nn_attention_eval_ref(EVAL_ARGS) {
+    (void)n_in;
+    gaba_nn_attention_f32_ref(ATTENTION_ARGS);
+    return GABA_OK;
 }

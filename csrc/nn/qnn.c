@@ -1,4 +1,5 @@
-// qnn.c - the int8 layer ops (qnn.h): prepare, eval, the fast conv and dense
+// qnn.c - the int8 layer ops (qnn.h): their op table functions (ops.c:
+// supported, prepare, rescale, eval, eval_ref), the fast conv and dense
 // kernels and the float <-> int8 edges. Conv is im2col (padding with the
 // input zero point, i.e. a real 0) written packed, as unsigned x + 128 in
 // groups of 4 k steps, then Y (co, HoWo) = W (co, K) x col (K, HoWo) with the output
@@ -10,6 +11,7 @@
 // in the plain build over a zero-point-padded copy of each channel). The
 // output stage is TFLite's per-channel requantization. Mirrors TFLite
 // Micro's int8 kernels; no per-tensor-only or uint8 variants.
+#include "ops.h"
 #include "qnn_impl.h"
 
 #include <math.h>
@@ -271,153 +273,261 @@ void gaba_qnn_pool_s8_generic(const gaba_nn_pool_geom *g, const int8_t *x, int8_
 }
 
 int gaba_qnn_supported(const gaba_nn_layer *l) {
-    switch (l->op) {
-    case GABA_NN_CONV2D:
-    case GABA_NN_CONV1D:
-    case GABA_NN_DENSE:
-    case GABA_NN_ADD:
-    case GABA_NN_SUB:
-    case GABA_NN_MUL: return act_ok(l->act);
-    case GABA_NN_ACT: return act_ok(l->act) || gaba_qnn_is_lut_act(l->act);
-    case GABA_NN_MAXPOOL:
-    case GABA_NN_AVGPOOL:
-    case GABA_NN_GLOBAL_AVGPOOL:
-    case GABA_NN_GLOBAL_MAXPOOL:
-    case GABA_NN_CONCAT:
-    case GABA_NN_RESHAPE:
-    case GABA_NN_FLATTEN:
-    case GABA_NN_TRANSPOSE:
-    case GABA_NN_UPSAMPLE: return 1;
-    case GABA_NN_EMBEDDING: // int32 ids, an int8 table in the output's parameters
-    case GABA_NN_ATTENTION:
-    case GABA_NN_GRU: return l->act == GABA_NN_ACT_NONE;
-    default: return 0;
-    }
+    return (unsigned)l->op < GABA_NN_OP_COUNT && gaba_nn_ops[l->op].q_supported &&
+           gaba_nn_ops[l->op].q_supported(l);
 }
+
+// conv, dense, add/sub/mul: a clamp after the requantization
+int gaba_qnn_fused_act_supported(const gaba_nn_layer *l) { return act_ok(l->act); }
+
+int gaba_qnn_act_supported(const gaba_nn_layer *l) {
+    return act_ok(l->act) || gaba_qnn_is_lut_act(l->act);
+}
+
+int gaba_qnn_always_supported(const gaba_nn_layer *l) {
+    (void)l;
+    return 1;
+}
+
+int gaba_qnn_no_act_supported(const gaba_nn_layer *l) { return l->act == GABA_NN_ACT_NONE; }
 
 gaba_status gaba_qnn_prepare(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
                              gaba_nn_shape *out, int64_t *ws_bytes) {
     if (!q || !gaba_qnn_supported(&q->layer)) return GABA_ERR_NO_IMPL;
+    const gaba_nn_op_def *op = &gaba_nn_ops[q->layer.op];
+    gaba_nn_dtype in_dtype[GABA_NN_MAX_INPUTS];
+    for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) in_dtype[i] = op->in_dtype;
     gaba_nn_plan pl;
-    const gaba_nn_dtype ids = GABA_NN_I32;
-    gaba_status st =
-        gaba_nn_prepare(&q->layer, n_in, in, q->layer.op == GABA_NN_EMBEDDING ? &ids : NULL, &pl);
+    gaba_status st = gaba_nn_prepare(&q->layer, n_in, in, in_dtype, &pl);
     if (st != GABA_OK) return st;
     *out = pl.out;
     *ws_bytes = 0;
-    if (q->layer.op == GABA_NN_CONV2D || q->layer.op == GABA_NN_CONV1D) {
-        gaba_nn_conv_geom g;
-        st = gaba_nn_conv_geom_get(&q->layer, &in[0], &g);
-        if (st != GABA_OK) return st;
-        *ws_bytes = gaba_qnn_conv_workspace(&g);
-    } else if (q->layer.op == GABA_NN_DENSE) {
-        *ws_bytes = packed_bytes(gaba_nn_numel(&in[0]), 1);
-    } else if (q->layer.op == GABA_NN_ATTENTION) {
-        if (in[0].d[1] > GABA_QNN_ATTN_MAX_L) return GABA_ERR_SHAPE;
-        *ws_bytes = gaba_qnn_attention_workspace(in[0].d[0], in[0].d[1], q->layer.p[0]);
-    } else if (q->layer.op == GABA_NN_GRU) {
-        *ws_bytes = gaba_qnn_gru_workspace(in[0].d[0], in[0].d[1], q->layer.p[0], q->layer.p[1]);
-    }
+    return op->q_prepare ? op->q_prepare(q, in, ws_bytes) : GABA_OK;
+}
+
+gaba_status gaba_qnn_conv_prepare(const gaba_qnn_layer *q, const gaba_nn_shape *in,
+                                  int64_t *ws_bytes) {
+    gaba_nn_conv_geom g;
+    gaba_status st = gaba_nn_conv_geom_get(&q->layer, &in[0], &g);
+    if (st == GABA_OK) *ws_bytes = gaba_qnn_conv_workspace(&g);
+    return st;
+}
+
+gaba_status gaba_qnn_dense_prepare(const gaba_qnn_layer *q, const gaba_nn_shape *in,
+                                   int64_t *ws_bytes) {
+    (void)q;
+    *ws_bytes = packed_bytes(gaba_nn_numel(&in[0]), 1);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_attention_prepare(const gaba_qnn_layer *q, const gaba_nn_shape *in,
+                                       int64_t *ws_bytes) {
+    if (in[0].d[1] > GABA_QNN_ATTN_MAX_L) return GABA_ERR_SHAPE;
+    *ws_bytes = gaba_qnn_attention_workspace(in[0].d[0], in[0].d[1], q->layer.p[0]);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_gru_prepare(const gaba_qnn_layer *q, const gaba_nn_shape *in,
+                                 int64_t *ws_bytes) {
+    *ws_bytes = gaba_qnn_gru_workspace(in[0].d[0], in[0].d[1], q->layer.p[0], q->layer.p[1]);
     return GABA_OK;
 }
 
 gaba_status gaba_qnn_eval(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
                           const int8_t *const *x, int8_t *y, void *ws, gaba_nn_impl impl) {
-    const gaba_nn_layer *l = &q->layer;
-    const int ref = impl == GABA_NN_IMPL_REF;
+    if ((unsigned)q->layer.op >= GABA_NN_OP_COUNT || !gaba_nn_ops[q->layer.op].q_eval)
+        return GABA_ERR_NO_IMPL;
+    const gaba_nn_op_def *op = &gaba_nn_ops[q->layer.op];
+    return (impl == GABA_NN_IMPL_REF ? op->q_eval_ref : op->q_eval)(q, n_in, in, x, y, ws);
+}
+
+// The int8 evals' arguments, as gaba_qnn_eval's.
+#define QEVAL_ARGS                                                                                 \
+    const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in, const int8_t *const *x, int8_t *y, \
+        void *ws
+
+gaba_status gaba_qnn_conv_eval(QEVAL_ARGS) {
+    (void)n_in;
+    gaba_nn_conv_geom g;
+    gaba_status st = gaba_nn_conv_geom_get(&q->layer, &in[0], &g);
+    return st != GABA_OK ? st : gaba_qnn_conv(&g, q, x[0], y, ws);
+}
+
+gaba_status gaba_qnn_conv_eval_ref(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
+    gaba_nn_conv_geom g;
+    gaba_status st = gaba_nn_conv_geom_get(&q->layer, &in[0], &g);
+    if (st == GABA_OK) gaba_qnn_conv_ref(&g, q, x[0], y);
+    return st;
+}
+
+gaba_status gaba_qnn_dense_eval(QEVAL_ARGS) {
+    (void)n_in;
+    return gaba_qnn_dense(q->layer.p[0], gaba_nn_numel(&in[0]), q, x[0], y, ws);
+}
+
+gaba_status gaba_qnn_dense_eval_ref(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
+    gaba_qnn_dense_ref(q->layer.p[0], gaba_nn_numel(&in[0]), q, x[0], y);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_act_eval(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
     int64_t numel = gaba_nn_numel(&in[0]);
-    switch (l->op) {
-    case GABA_NN_CONV2D:
-    case GABA_NN_CONV1D: {
-        gaba_nn_conv_geom g;
-        gaba_status st = gaba_nn_conv_geom_get(l, &in[0], &g);
-        if (st != GABA_OK) return st;
-        if (ref) {
-            gaba_qnn_conv_ref(&g, q, x[0], y);
-            return GABA_OK;
-        }
-        return gaba_qnn_conv(&g, q, x[0], y, ws);
-    }
-    case GABA_NN_DENSE:
-        if (ref) {
-            gaba_qnn_dense_ref(l->p[0], numel, q, x[0], y);
-            return GABA_OK;
-        }
-        return gaba_qnn_dense(l->p[0], numel, q, x[0], y, ws);
-    case GABA_NN_ACT:
-        if (gaba_qnn_is_lut_act(l->act))
-            (ref ? gaba_qnn_lut_ref : gaba_nn_table.qlut)(numel, x[0], q->lut, y);
+    if (gaba_qnn_is_lut_act(q->layer.act))
+        gaba_nn_table.qlut(numel, x[0], q->lut, y);
+    else
+        gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_act_eval_ref(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
+    int64_t numel = gaba_nn_numel(&in[0]);
+    if (gaba_qnn_is_lut_act(q->layer.act))
+        gaba_qnn_lut_ref(numel, x[0], q->lut, y);
+    else
+        gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_pool_eval_ref(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
+    gaba_nn_pool_geom g;
+    gaba_status st = gaba_nn_pool_geom_get(&q->layer, &in[0], &g);
+    if (st == GABA_OK)
+        (q->layer.op == GABA_NN_MAXPOOL ? gaba_qnn_maxpool_ref : gaba_qnn_avgpool_ref)(&g, x[0], y);
+    return st;
+}
+
+// the fast kernel covers unpadded windows, the reference the rest
+gaba_status gaba_qnn_pool_eval(QEVAL_ARGS) {
+    gaba_nn_pool_geom g;
+    gaba_status st = gaba_nn_pool_geom_get(&q->layer, &in[0], &g);
+    if (st != GABA_OK) return st;
+    if (g.pt || g.pl || (g.ho - 1) * g.sh + g.kh > g.h || (g.wo - 1) * g.sw + g.kw > g.w)
+        return gaba_qnn_pool_eval_ref(q, n_in, in, x, y, ws);
+    gaba_nn_table.qpool(&g, x[0], y, q->layer.op == GABA_NN_MAXPOOL);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_global_pool_eval(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
+    gaba_nn_table.qgpool(in[0].d[0], gaba_nn_numel(&in[0]) / in[0].d[0], x[0], y,
+                         q->layer.op == GABA_NN_GLOBAL_MAXPOOL);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_global_pool_eval_ref(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
+    gaba_qnn_global_pool_ref(in[0].d[0], gaba_nn_numel(&in[0]) / in[0].d[0], x[0], y,
+                             q->layer.op == GABA_NN_GLOBAL_MAXPOOL);
+    return GABA_OK;
+}
+
+// (C, H, W) or (C, L) as H = 1, and the scales
+#define UPSAMPLE_GEOM                                                                              \
+    in[0].d[0], in[0].ndim == 3 ? in[0].d[1] : 1, in[0].d[in[0].ndim - 1], q->layer.p[0],          \
+        q->layer.p[1]
+
+gaba_status gaba_qnn_upsample_eval(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
+    if (q->layer.p[2] == 1)
+        gaba_nn_table.qbilinear(UPSAMPLE_GEOM, q->in_zp[0], x[0], y);
+    else
+        gaba_nn_table.qupsample(UPSAMPLE_GEOM, x[0], y);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_upsample_eval_ref(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
+    if (q->layer.p[2] == 1)
+        gaba_qnn_upsample_bilinear_ref(UPSAMPLE_GEOM, q->in_zp[0], x[0], y);
+    else
+        gaba_qnn_upsample_nearest_ref(UPSAMPLE_GEOM, x[0], y);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_concat_eval_ref(QEVAL_ARGS) {
+    (void)ws;
+    int64_t counts[GABA_NN_MAX_INPUTS];
+    for (int i = 0; i < n_in; i++) counts[i] = gaba_nn_numel(&in[i]);
+    gaba_qnn_concat_ref(n_in, counts, q, x, y);
+    return GABA_OK;
+}
+
+// inputs whose parameters differ from the output's go through their rescale table
+gaba_status gaba_qnn_concat_eval(QEVAL_ARGS) {
+    if (!q->lut) return gaba_qnn_concat_eval_ref(q, n_in, in, x, y, ws);
+    for (int i = 0; i < n_in; i++) {
+        int64_t count = gaba_nn_numel(&in[i]);
+        if (gaba_qnn_concat_copies(q, i))
+            memcpy(y, x[i], (size_t)count);
         else
-            gaba_qnn_clamp_ref(numel, x[0], q->act_min, q->act_max, y);
-        return GABA_OK;
-    case GABA_NN_MAXPOOL:
-    case GABA_NN_AVGPOOL: {
-        gaba_nn_pool_geom g;
-        gaba_status st = gaba_nn_pool_geom_get(l, &in[0], &g);
-        if (st != GABA_OK) return st;
-        int unpadded = g.pt == 0 && g.pl == 0 && (g.ho - 1) * g.sh + g.kh <= g.h &&
-                       (g.wo - 1) * g.sw + g.kw <= g.w;
-        if (!ref && unpadded)
-            gaba_nn_table.qpool(&g, x[0], y, l->op == GABA_NN_MAXPOOL);
-        else if (l->op == GABA_NN_MAXPOOL)
-            gaba_qnn_maxpool_ref(&g, x[0], y);
-        else
-            gaba_qnn_avgpool_ref(&g, x[0], y);
-        return GABA_OK;
+            gaba_nn_table.qlut(count, x[i], q->lut + 256 * i, y);
+        y += count;
     }
-    case GABA_NN_GLOBAL_AVGPOOL:
-    case GABA_NN_GLOBAL_MAXPOOL:
-        (ref ? gaba_qnn_global_pool_ref : gaba_nn_table.qgpool)(
-            in[0].d[0], numel / in[0].d[0], x[0], y, l->op == GABA_NN_GLOBAL_MAXPOOL);
-        return GABA_OK;
-    case GABA_NN_UPSAMPLE: {
-        int64_t c = in[0].d[0], h = in[0].ndim == 3 ? in[0].d[1] : 1, w = in[0].d[in[0].ndim - 1];
-        if (l->p[2] == 1)
-            (ref ? gaba_qnn_upsample_bilinear_ref
-                 : gaba_nn_table.qbilinear)(c, h, w, l->p[0], l->p[1], q->in_zp[0], x[0], y);
-        else
-            (ref ? gaba_qnn_upsample_nearest_ref : gaba_nn_table.qupsample)(c, h, w, l->p[0],
-                                                                            l->p[1], x[0], y);
-        return GABA_OK;
-    }
-    case GABA_NN_CONCAT: {
-        int64_t counts[GABA_NN_MAX_INPUTS];
-        for (int i = 0; i < n_in; i++) counts[i] = gaba_nn_numel(&in[i]);
-        if (ref || !q->lut) {
-            gaba_qnn_concat_ref(n_in, counts, q, x, y);
-            return GABA_OK;
-        }
-        for (int i = 0; i < n_in; y += counts[i], i++) {
-            if (gaba_qnn_concat_copies(q, i))
-                memcpy(y, x[i], (size_t)counts[i]);
-            else
-                gaba_nn_table.qlut(counts[i], x[i], q->lut + 256 * i, y);
-        }
-        return GABA_OK;
-    }
-    case GABA_NN_ADD:
-    case GABA_NN_SUB:
-    case GABA_NN_MUL:
-        if (!ref) {
-            gaba_qnn_binary(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
-                            gaba_nn_numel(&in[1]) != numel, y);
-            return GABA_OK;
-        }
-        gaba_qnn_binary_ref(l->op - GABA_NN_ADD, in[0].d[0], numel / in[0].d[0], q, x[0], x[1],
-                            gaba_nn_numel(&in[1]) != numel, y);
-        return GABA_OK;
-    case GABA_NN_RESHAPE:
-    case GABA_NN_FLATTEN: memcpy(y, x[0], (size_t)numel); return GABA_OK;
-    case GABA_NN_EMBEDDING:
-        return gaba_qnn_embedding_ref(numel, l->p[0], l->p[1], (const int32_t *)x[0], q->w, y);
-    case GABA_NN_TRANSPOSE: gaba_qnn_transpose_ref(in[0].d[0], in[0].d[1], x[0], y); return GABA_OK;
-    case GABA_NN_ATTENTION:
-        if (!q->attn) return GABA_ERR_ARG;
-        (ref ? gaba_qnn_attn_ref : gaba_qnn_attn)(in[0].d[0], in[0].d[1], l->p[0], q, x[0], y, ws);
-        return GABA_OK;
-    case GABA_NN_GRU: return gaba_qnn_gru(q, in[0].d[0], in[0].d[1], x[0], y, ws, ref);
-    default: return GABA_ERR_NO_IMPL;
-    }
+    return GABA_OK;
+}
+
+// add, sub, mul: the op's offset from add; b per channel when its size differs
+#define BINARY_ARGS                                                                                \
+    q->layer.op - GABA_NN_ADD, in[0].d[0], gaba_nn_numel(&in[0]) / in[0].d[0], q, x[0], x[1],      \
+        gaba_nn_numel(&in[1]) != gaba_nn_numel(&in[0]), y
+
+gaba_status gaba_qnn_binary_eval(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
+    gaba_qnn_binary(BINARY_ARGS);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_binary_eval_ref(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
+    gaba_qnn_binary_ref(BINARY_ARGS);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_copy_eval(QEVAL_ARGS) {
+    (void)q, (void)n_in, (void)ws;
+    memcpy(y, x[0], (size_t)gaba_nn_numel(&in[0]));
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_embedding_eval(QEVAL_ARGS) {
+    (void)n_in, (void)ws;
+    return gaba_qnn_embedding_ref(gaba_nn_numel(&in[0]), q->layer.p[0], q->layer.p[1],
+                                  (const int32_t *)x[0], q->w, y);
+}
+
+gaba_status gaba_qnn_transpose_eval(QEVAL_ARGS) {
+    (void)q, (void)n_in, (void)ws;
+    gaba_qnn_transpose_ref(in[0].d[0], in[0].d[1], x[0], y);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_attention_eval(QEVAL_ARGS) {
+    (void)n_in;
+    if (!q->attn) return GABA_ERR_ARG;
+    gaba_qnn_attn(in[0].d[0], in[0].d[1], q->layer.p[0], q, x[0], y, ws);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_attention_eval_ref(QEVAL_ARGS) {
+    (void)n_in;
+    if (!q->attn) return GABA_ERR_ARG;
+    gaba_qnn_attn_ref(in[0].d[0], in[0].d[1], q->layer.p[0], q, x[0], y, ws);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_gru_eval(QEVAL_ARGS) {
+    (void)n_in;
+    return gaba_qnn_gru(q, in[0].d[0], in[0].d[1], x[0], y, ws, 0);
+}
+
+gaba_status gaba_qnn_gru_eval_ref(QEVAL_ARGS) {
+    (void)n_in;
+    return gaba_qnn_gru(q, in[0].d[0], in[0].d[1], x[0], y, ws, 1);
 }
 
 void gaba_qnn_quantize_f32(int64_t n, const float *x, float scale, int32_t zp, int8_t *q) {
@@ -451,31 +561,40 @@ void gaba_qnn_set_clamp(gaba_qnn_layer *q) {
 }
 
 gaba_status gaba_qnn_set_rescale(gaba_qnn_layer *q, int n_in) {
+    gaba_nn_op op = q->layer.op;
+    return (unsigned)op < GABA_NN_OP_COUNT && gaba_nn_ops[op].q_rescale
+               ? gaba_nn_ops[op].q_rescale(q, n_in)
+               : GABA_OK;
+}
+
+// a and b scaled to twice the larger input scale, shifted left by 20 bits (TFLite's add)
+gaba_status gaba_qnn_addsub_rescale(gaba_qnn_layer *q, int n_in) {
+    (void)n_in;
+    double twice = 2.0 * (q->in_scale[0] > q->in_scale[1] ? q->in_scale[0] : q->in_scale[1]);
+    gaba_status st =
+        gaba_gemm_quantize_multiplier(q->in_scale[0] / twice, &q->q_mult[0], &q->q_shift[0]);
+    if (st == GABA_OK)
+        st = gaba_gemm_quantize_multiplier(q->in_scale[1] / twice, &q->q_mult[1], &q->q_shift[1]);
+    if (st == GABA_OK)
+        st = gaba_gemm_quantize_multiplier(twice / ((double)(1 << 20) * q->out_scale),
+                                           &q->q_mult[2], &q->q_shift[2]);
+    return st;
+}
+
+gaba_status gaba_qnn_mul_rescale(gaba_qnn_layer *q, int n_in) {
+    (void)n_in;
+    return gaba_gemm_quantize_multiplier((double)q->in_scale[0] * q->in_scale[1] / q->out_scale,
+                                         &q->q_mult[0], &q->q_shift[0]);
+}
+
+// inputs shifted left by 20 bits, as add's: one fine rounding
+gaba_status gaba_qnn_concat_rescale(gaba_qnn_layer *q, int n_in) {
     gaba_status st = GABA_OK;
-    switch (q->layer.op) {
-    case GABA_NN_ADD:
-    case GABA_NN_SUB: {
-        double twice = 2.0 * (q->in_scale[0] > q->in_scale[1] ? q->in_scale[0] : q->in_scale[1]);
-        st = gaba_gemm_quantize_multiplier(q->in_scale[0] / twice, &q->q_mult[0], &q->q_shift[0]);
-        if (st == GABA_OK)
-            st = gaba_gemm_quantize_multiplier(q->in_scale[1] / twice, &q->q_mult[1],
-                                               &q->q_shift[1]);
-        if (st == GABA_OK)
-            st = gaba_gemm_quantize_multiplier(twice / ((double)(1 << 20) * q->out_scale),
-                                               &q->q_mult[2], &q->q_shift[2]);
-        return st;
-    }
-    case GABA_NN_MUL:
-        return gaba_gemm_quantize_multiplier((double)q->in_scale[0] * q->in_scale[1] / q->out_scale,
-                                             &q->q_mult[0], &q->q_shift[0]);
-    case GABA_NN_CONCAT: // inputs shifted left by 20 bits, as add's: one fine rounding
-        for (int i = 0; i < n_in && st == GABA_OK; i++)
-            st = gaba_gemm_quantize_multiplier((double)q->in_scale[i] /
-                                                   ((double)(1 << 20) * q->out_scale),
-                                               &q->q_mult[i], &q->q_shift[i]);
-        return st;
-    default: return GABA_OK;
-    }
+    for (int i = 0; i < n_in && st == GABA_OK; i++)
+        st = gaba_gemm_quantize_multiplier((double)q->in_scale[i] /
+                                               ((double)(1 << 20) * q->out_scale),
+                                           &q->q_mult[i], &q->q_shift[i]);
+    return st;
 }
 
 // x[i] = MBQM((q[i] - zp) << 20, mult, shift): the first step of the int8 add.

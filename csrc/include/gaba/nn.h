@@ -11,6 +11,7 @@
 //     GABA_NN_IMPL_REF runs the plain-loop reference kernels (*_ref.c, the
 //     oracle); GABA_NN_IMPL_FAST the fast ones (im2col or direct on
 //     gaba_gemm_f32 with fused bias + ReLU/ReLU6, direct SIMD loops).
+// Each op's name and functions are one row of the op table (csrc/nn/ops.c).
 // Shapes are per sample, without the batch axis. Tensors are dense, C order.
 #ifndef GABA_NN_H
 #define GABA_NN_H
@@ -123,6 +124,11 @@ typedef struct gaba_nn_plan {
 } gaba_nn_plan;
 
 int64_t gaba_nn_numel(const gaba_nn_shape *shape);
+
+// The op's and the activation's names as Python spells them ("conv2d", "relu6"); NULL for a
+// code outside the enum.
+const char *gaba_nn_op_name(gaba_nn_op op);
+const char *gaba_nn_act_name(gaba_nn_act act);
 
 // Checks the layer against its inputs and fills `plan`.
 gaba_status gaba_nn_prepare(const gaba_nn_layer *layer, int n_in, const gaba_nn_shape *in,

@@ -1,0 +1,74 @@
+// ops.h - internal: the op table (ops.c), one const row per op of nn.h indexed
+// by its code, and the per-op functions its rows point at (float32 in
+// nn_ops.c, int8 in qnn.c). The executors and the bindings read an op's name
+// and behaviour from its row; adding an op is its functions and one row.
+#ifndef GABA_NN_OPS_H
+#define GABA_NN_OPS_H
+
+#include "gaba/qnn.h"
+#include "nn_kernels.h"
+
+// Fills `pl` (zeroed, out_dtype float32) for inputs whose count, dtypes and
+// dims gaba_nn_prepare has checked against the row.
+typedef gaba_status gaba_nn_prepare_fn(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
+                                       gaba_nn_plan *pl);
+// One sample of a prepared layer (gaba_nn_eval).
+typedef gaba_status gaba_nn_eval_fn(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
+                                    const void *const *x, const float *const *w, void *y,
+                                    float *ws);
+// Whether the int8 kernels run this layer (its activation, its variant).
+typedef int gaba_qnn_supported_fn(const gaba_nn_layer *l);
+// The int8 workspace in bytes of a layer gaba_nn_prepare accepted.
+typedef gaba_status gaba_qnn_prepare_fn(const gaba_qnn_layer *q, const gaba_nn_shape *in,
+                                        int64_t *ws_bytes);
+// The requantization multipliers of a layer whose scales are set (gaba_qnn_set_rescale).
+typedef gaba_status gaba_qnn_rescale_fn(gaba_qnn_layer *q, int n_in);
+// One sample of a prepared int8 layer (gaba_qnn_eval).
+typedef gaba_status gaba_qnn_eval_fn(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
+                                     const int8_t *const *x, int8_t *y, void *ws);
+
+// An op's row. NULL q_supported: no int8 kernel; NULL q_prepare: no int8
+// workspace; NULL q_rescale: no multiplier beyond the conv/dense ones.
+typedef struct gaba_nn_op_def {
+    const char *name; // as Python and the model files spell it
+    int n_in;         // inputs; 0: 2 to GABA_NN_MAX_INPUTS (concat)
+    gaba_nn_dtype in_dtype;
+    gaba_nn_prepare_fn *prepare;
+    gaba_nn_eval_fn *eval, *eval_ref;
+    gaba_qnn_supported_fn *q_supported;
+    gaba_qnn_prepare_fn *q_prepare;
+    gaba_qnn_rescale_fn *q_rescale;
+    gaba_qnn_eval_fn *q_eval, *q_eval_ref;
+} gaba_nn_op_def;
+
+extern const gaba_nn_op_def gaba_nn_ops[]; // GABA_NN_OP_COUNT rows
+
+// nn_ops.c
+gaba_nn_prepare_fn gaba_nn_conv_prepare, gaba_nn_dense_prepare, gaba_nn_embedding_prepare,
+    gaba_nn_batchnorm_prepare, gaba_nn_same_shape_prepare, gaba_nn_pool_prepare,
+    gaba_nn_global_pool_prepare, gaba_nn_upsample_prepare, gaba_nn_concat_prepare,
+    gaba_nn_binary_prepare, gaba_nn_reshape_prepare, gaba_nn_flatten_prepare,
+    gaba_nn_transpose_prepare, gaba_nn_gru_prepare, gaba_nn_attention_prepare;
+gaba_nn_eval_fn gaba_nn_conv_eval, gaba_nn_conv_eval_ref, gaba_nn_dense_eval,
+    gaba_nn_dense_eval_ref, gaba_nn_embedding_eval, gaba_nn_batchnorm_eval, gaba_nn_act_eval,
+    gaba_nn_act_eval_ref, gaba_nn_softmax_eval, gaba_nn_softmax_eval_ref, gaba_nn_pool_eval,
+    gaba_nn_pool_eval_ref, gaba_nn_global_pool_eval, gaba_nn_global_pool_eval_ref,
+    gaba_nn_upsample_eval, gaba_nn_upsample_eval_ref, gaba_nn_concat_eval, gaba_nn_binary_eval,
+    gaba_nn_binary_eval_ref, gaba_nn_copy_eval, gaba_nn_transpose_eval, gaba_nn_gru_eval,
+    gaba_nn_gru_eval_ref, gaba_nn_attention_eval, gaba_nn_attention_eval_ref;
+
+// qnn.c
+gaba_qnn_supported_fn gaba_qnn_fused_act_supported, gaba_qnn_act_supported,
+    gaba_qnn_always_supported, gaba_qnn_no_act_supported;
+gaba_qnn_prepare_fn gaba_qnn_conv_prepare, gaba_qnn_dense_prepare, gaba_qnn_gru_prepare,
+    gaba_qnn_attention_prepare;
+gaba_qnn_rescale_fn gaba_qnn_addsub_rescale, gaba_qnn_mul_rescale, gaba_qnn_concat_rescale;
+gaba_qnn_eval_fn gaba_qnn_conv_eval, gaba_qnn_conv_eval_ref, gaba_qnn_dense_eval,
+    gaba_qnn_dense_eval_ref, gaba_qnn_act_eval, gaba_qnn_act_eval_ref, gaba_qnn_pool_eval,
+    gaba_qnn_pool_eval_ref, gaba_qnn_global_pool_eval, gaba_qnn_global_pool_eval_ref,
+    gaba_qnn_upsample_eval, gaba_qnn_upsample_eval_ref, gaba_qnn_concat_eval,
+    gaba_qnn_concat_eval_ref, gaba_qnn_binary_eval, gaba_qnn_binary_eval_ref, gaba_qnn_copy_eval,
+    gaba_qnn_embedding_eval, gaba_qnn_transpose_eval, gaba_qnn_attention_eval,
+    gaba_qnn_attention_eval_ref, gaba_qnn_gru_eval, gaba_qnn_gru_eval_ref;
+
+#endif // GABA_NN_OPS_H

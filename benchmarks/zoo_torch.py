@@ -26,7 +26,11 @@ def build(m):
         return b if b.shape == a.shape else b.reshape(b.shape[0], b.shape[1], *([1] * (a.dim() - 2)))
 
     def run_layer(L, xs):
-        op, p, act = L["op"], L["params"], acts[L["act"]]
+        op, p = L["op"], L["params"]
+        if L["act"] not in acts:
+            raise NotImplementedError(
+                f"zoo_torch: no PyTorch translation of activation {L['act']!r}")
+        act = acts[L["act"]]
         x = xs[0]
         if op in ("conv2d", "conv1d"):
             co, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g = p
@@ -86,7 +90,8 @@ def build(m):
             q, k, v = qkv[..., :dk], qkv[..., dk:2 * dk], qkv[..., 2 * dk:]
             a = torch.softmax(q @ k.transpose(1, 2) / dk ** 0.5, -1)
             return torch.einsum("dk,nlk->ndl", W(L, "w_o"), a @ v) + W(L, "b_o")[None, :, None]
-        raise NotImplementedError(op)
+        raise NotImplementedError(
+            f"zoo_torch: no PyTorch translation of op {op!r} (layer {L['name']!r})")
 
     def forward(*inputs):
         env = dict(zip(input_names, inputs))

@@ -26,13 +26,10 @@ CATEGORIES = ("vision", "audio", "sensor", "reference")
 FORMAT_VERSION = 1
 _FORMAT = "gaba.zoo"
 
-# Op and activation codes of csrc/include/gaba/nn.h (used by tests via _layer).
-OPS = {name: i for i, name in enumerate(
-    ["conv2d", "conv1d", "dense", "embedding", "batchnorm", "act", "softmax", "maxpool",
-     "avgpool", "global_avgpool", "global_maxpool", "upsample", "concat", "add", "sub", "mul",
-     "reshape", "flatten", "transpose", "gru", "attention"])}
-ACTS = {name: i for i, name in enumerate(
-    ["none", "relu", "relu6", "sigmoid", "tanh", "hard_swish"])}
+# Op and activation codes of csrc/include/gaba/nn.h by name, as the op table
+# (csrc/nn/ops.c) names them (used by tests via _layer).
+OPS = {name: i for i, name in enumerate(_gaba.nn_ops())}
+ACTS = {name: i for i, name in enumerate(_gaba.nn_acts())}
 
 
 def names(category=None):

@@ -131,6 +131,8 @@ def _act(g, x, a, out):
     if a == "relu6":
         return g.node("Clip", [x, g.const(g.fresh("zero"), 0.0), g.const(g.fresh("six"), 6.0)], out)
     ops = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "hard_swish": "HardSwish"}
+    if a not in ops:
+        raise NotImplementedError(f"to_onnx(): no ONNX export of activation {a!r}")
     return g.node(ops[a], [x], out)
 
 
@@ -266,8 +268,9 @@ def _attention(g, L, xs, in_shapes, out, W):
 
 
 def _emit(g, L, xs, in_shapes, out, W):
-    if L["op"] not in _OPS:  # pragma: no cover - every op of nn.h is in the table
-        raise NotImplementedError(f"to_onnx: op {L['op']!r}")
+    if L["op"] not in _OPS:
+        raise NotImplementedError(
+            f"to_onnx(): no ONNX export of op {L['op']!r} (layer {L['name']!r})")
     return _OPS[L["op"]](g, L, xs, in_shapes, out, W)
 
 
@@ -322,7 +325,6 @@ def _tensor_names(tensors):
 def export_qdq(qm, path):
     """Write `qm` (a gaba.zoo.QuantizedModel) to `path` as an ONNX QDQ model; returns
     the ModelProto."""
-    from . import zoo
     from ._ext import _gaba
 
     g = _Graph(_onnx("QuantizedModel.to_onnx()"))
@@ -331,8 +333,7 @@ def export_qdq(qm, path):
     keys = ("name", "dtype", "shape", "scale", "zp", "kind", "io_index")
     tensors = [dict(zip(keys, t)) for t in raw["tensors"]]
     names = _tensor_names(tensors)
-    ops = {v: k for k, v in zoo.OPS.items()}
-    acts = {v: k for k, v in zoo.ACTS.items()}
+    ops, acts = _gaba.nn_ops(), _gaba.nn_acts()  # names by code
 
     def qparams(t):
         """The (scale, zero point) initializers of int8 tensor t."""

@@ -342,6 +342,28 @@ def test_layer_rejects_inconsistent_arrays(op, shapes, params, wshapes):
             zoo._layer(op, xs, ws[:-1], params)
 
 
+def test_op_and_activation_names_come_from_the_op_table():
+    """Python's op and activation codes are the C op table's names in code order (nn.h's enum,
+    read from the header), and C's messages name ops the same way."""
+    import re
+    from pathlib import Path
+
+    from gaba import _gaba
+    ops, acts = _gaba.nn_ops(), _gaba.nn_acts()
+    header = (Path(__file__).resolve().parent.parent / "csrc/include/gaba/nn.h").read_text()
+    enum = sorted((int(code), name.lower())
+                  for name, code in re.findall(r"GABA_NN_(\w+) = (\d+),", header)
+                  if name not in ("OP_COUNT", "F32", "I32", "I8", "IMPL_FAST", "IMPL_REF")
+                  and not name.startswith("ACT_"))
+    assert ops == tuple(name for _, name in enum)
+    assert acts == ("none", "relu", "relu6", "sigmoid", "tanh", "hard_swish")
+    assert zoo.OPS == {n: i for i, n in enumerate(ops)}
+    assert zoo.ACTS == {n: i for i, n in enumerate(acts)}
+    for op in ("dense", "gru", "attention"):
+        with pytest.raises(ValueError, match=f"op {op} does not take"):
+            _gaba.nn_layer(zoo.OPS[op], 0, [0], [rand((2, 4), seed=73)], [], 0)
+
+
 def test_layer_reproducers_and_argument_ranges():
     """The reproducers: input 0 of one sample beside an input of 1000 (rows 1..999 were read
     past input 0's end); op, act, impl and params out of range or of the wrong type."""

@@ -251,6 +251,23 @@ def test_batchnorm_is_folded():
     assert not any(k.startswith("conv_bn") for k in m.weights)
 
 
+def test_torch_peer_names_what_it_cannot_translate():
+    """The PyTorch peer fails clearly on an op or activation it has no translation for."""
+    import types
+
+    torch = pytest.importorskip("torch")
+    from gaba.benchmarks import zoo_torch
+
+    for op, act, what in [("layernorm", "none", "op 'layernorm' \\(layer 'ln'\\)"),
+                          ("act", "gelu", "activation 'gelu'")]:
+        layer = {"name": "ln", "op": op, "act": act, "params": [0] * 12, "inputs": ["x"],
+                 "output": "y"}
+        m = types.SimpleNamespace(weights={}, layers=[layer], inputs={"x": None},
+                                  outputs={"y": None})
+        with pytest.raises(NotImplementedError, match=what):
+            zoo_torch.build(m)(torch.zeros(1, 4))
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_matches_torch(name):
     """The same graph and weights in PyTorch (benchmarks/zoo_torch.py) give the same outputs."""

@@ -354,3 +354,25 @@ def test_qdq_errors(tmp_path, monkeypatch):
     for model in (m, qm):
         with pytest.raises(ImportError, match=r"pip install gaba\[onnx\]"):
             model.to_onnx(str(tmp_path / "m.onnx"))
+
+
+def test_every_op_and_activation_has_an_export():
+    """Every op and activation of the C op table has an ONNX translation; one without
+    fails naming it."""
+    class Stub:  # the graph builder's calls, recorded as names
+        def node(self, op, *args, **kwargs):
+            return op
+
+        def const(self, *args):
+            return "const"
+
+        def fresh(self, name):
+            return name
+
+    assert set(zoo.OPS) <= set(zoo_onnx._OPS)
+    assert [zoo_onnx._act(Stub(), "x", a, "y") for a in zoo.ACTS] == [
+        "Identity", "Relu", "Clip", "Sigmoid", "Tanh", "HardSwish"]
+    with pytest.raises(NotImplementedError, match="op 'layernorm' \\(layer 'ln'\\)"):
+        zoo_onnx._emit(Stub(), {"op": "layernorm", "name": "ln"}, ["x"], [(4,)], None, None)
+    with pytest.raises(NotImplementedError, match="activation 'gelu'"):
+        zoo_onnx._act(Stub(), "x", "gelu", None)

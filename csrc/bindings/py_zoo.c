@@ -32,6 +32,28 @@ static PyObject *py_zoo_names(PyObject *self, PyObject *unused) {
     return list;
 }
 
+// The names of nn.h's op (acts 0) or activation (acts 1) codes, in code order, from the op table.
+static PyObject *nn_names(int n, int acts) {
+    PyObject *names = PyTuple_New(n);
+    for (int i = 0; names && i < n; i++) {
+        PyObject *s = PyUnicode_FromString(acts ? gaba_nn_act_name((gaba_nn_act)i)
+                                                : gaba_nn_op_name((gaba_nn_op)i));
+        if (!s)
+            Py_CLEAR(names);
+        else
+            PyTuple_SET_ITEM(names, i, s);
+    }
+    return names;
+}
+
+static PyObject *py_nn_ops(PyObject *self, PyObject *unused) {
+    return nn_names(GABA_NN_OP_COUNT, 0);
+}
+
+static PyObject *py_nn_acts(PyObject *self, PyObject *unused) {
+    return nn_names(GABA_NN_ACT_COUNT, 1);
+}
+
 // zoo_create(name, seed, threads) -> capsule
 static PyObject *py_zoo_create(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_create takes 3 arguments");
@@ -402,6 +424,8 @@ PyMethodDef gaba_py_zoo_methods[] = {
     {"zoo_profile", (PyCFunction)(void (*)(void))py_zoo_profile, METH_FASTCALL,
      "See gaba.zoo.Model.profile."},
     {"zoo_node_seconds", py_zoo_node_seconds, METH_O, "See gaba.zoo.Model.profile."},
+    {"nn_ops", py_nn_ops, METH_NOARGS, "The op names in code order; see gaba.zoo.OPS."},
+    {"nn_acts", py_nn_acts, METH_NOARGS, "The activation names in code order; see gaba.zoo.ACTS."},
     {"nn_layer", (PyCFunction)(void (*)(void))py_nn_layer, METH_FASTCALL,
      "One layer over a batch (tests)."},
     {"nn_batchnorm_fold", (PyCFunction)(void (*)(void))py_nn_batchnorm_fold, METH_FASTCALL,

@@ -24,6 +24,8 @@
     .n_in = 2, .prepare = gaba_nn_binary_prepare, .eval = gaba_nn_binary_eval,                     \
     .eval_ref = gaba_nn_binary_eval_ref, .q_supported = gaba_qnn_fused_act_supported,              \
     .q_eval = gaba_qnn_binary_eval, .q_eval_ref = gaba_qnn_binary_eval_ref
+#define ADDSUB_FNS                                                                                 \
+    BINARY_FNS, .q_rescale = gaba_qnn_addsub_rescale, .q_rescale_fp32 = gaba_qnn_addsub_rescale_fp32
 #define COPY_FNS                                                                                   \
     .n_in = 1, .eval = gaba_nn_copy_eval, .eval_ref = gaba_nn_copy_eval,                           \
     .q_supported = gaba_qnn_always_supported, .q_eval = gaba_qnn_copy_eval,                        \
@@ -90,9 +92,12 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                         .q_rescale = gaba_qnn_concat_rescale,
                         .q_eval = gaba_qnn_concat_eval,
                         .q_eval_ref = gaba_qnn_concat_eval_ref},
-    [GABA_NN_ADD] = {.name = "add", BINARY_FNS, .q_rescale = gaba_qnn_addsub_rescale},
-    [GABA_NN_SUB] = {.name = "sub", BINARY_FNS, .q_rescale = gaba_qnn_addsub_rescale},
-    [GABA_NN_MUL] = {.name = "mul", BINARY_FNS, .q_rescale = gaba_qnn_mul_rescale},
+    [GABA_NN_ADD] = {.name = "add", ADDSUB_FNS},
+    [GABA_NN_SUB] = {.name = "sub", ADDSUB_FNS},
+    [GABA_NN_MUL] = {.name = "mul",
+                     BINARY_FNS,
+                     .q_rescale = gaba_qnn_mul_rescale,
+                     .q_rescale_fp32 = gaba_qnn_mul_rescale_fp32},
     [GABA_NN_RESHAPE] = {.name = "reshape", COPY_FNS, .prepare = gaba_nn_reshape_prepare},
     [GABA_NN_FLATTEN] = {.name = "flatten", COPY_FNS, .prepare = gaba_nn_flatten_prepare},
     [GABA_NN_TRANSPOSE] = {.name = "transpose",

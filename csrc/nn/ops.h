@@ -23,12 +23,15 @@ typedef gaba_status gaba_qnn_prepare_fn(const gaba_qnn_layer *q, const gaba_nn_s
                                         int64_t *ws_bytes);
 // The requantization multipliers of a layer whose scales are set (gaba_qnn_set_rescale).
 typedef gaba_status gaba_qnn_rescale_fn(gaba_qnn_layer *q, int n_in);
+// The same as float32 ratios (gaba_qnn_set_rescale_fp32).
+typedef void gaba_qnn_rescale_fp32_fn(gaba_qnn_layer *q);
 // One sample of a prepared int8 layer (gaba_qnn_eval).
 typedef gaba_status gaba_qnn_eval_fn(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
                                      const int8_t *const *x, int8_t *y, void *ws);
 
 // An op's row. NULL q_supported: no int8 kernel; NULL q_prepare: no int8
-// workspace; NULL q_rescale: no multiplier beyond the conv/dense ones.
+// workspace; NULL q_rescale (q_rescale_fp32): no multiplier (float32 ratio) beyond the
+// conv/dense ones.
 typedef struct gaba_nn_op_def {
     const char *name; // as Python and the model files spell it
     int n_in;         // inputs; 0: 2 to GABA_NN_MAX_INPUTS (concat)
@@ -38,6 +41,7 @@ typedef struct gaba_nn_op_def {
     gaba_qnn_supported_fn *q_supported;
     gaba_qnn_prepare_fn *q_prepare;
     gaba_qnn_rescale_fn *q_rescale;
+    gaba_qnn_rescale_fp32_fn *q_rescale_fp32;
     gaba_qnn_eval_fn *q_eval, *q_eval_ref;
 } gaba_nn_op_def;
 
@@ -63,6 +67,7 @@ gaba_qnn_supported_fn gaba_qnn_fused_act_supported, gaba_qnn_act_supported,
 gaba_qnn_prepare_fn gaba_qnn_conv_prepare, gaba_qnn_dense_prepare, gaba_qnn_gru_prepare,
     gaba_qnn_attention_prepare;
 gaba_qnn_rescale_fn gaba_qnn_addsub_rescale, gaba_qnn_mul_rescale, gaba_qnn_concat_rescale;
+gaba_qnn_rescale_fp32_fn gaba_qnn_addsub_rescale_fp32, gaba_qnn_mul_rescale_fp32;
 gaba_qnn_eval_fn gaba_qnn_conv_eval, gaba_qnn_conv_eval_ref, gaba_qnn_dense_eval,
     gaba_qnn_dense_eval_ref, gaba_qnn_act_eval, gaba_qnn_act_eval_ref, gaba_qnn_pool_eval,
     gaba_qnn_pool_eval_ref, gaba_qnn_global_pool_eval, gaba_qnn_global_pool_eval_ref,

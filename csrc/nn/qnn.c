@@ -1,5 +1,5 @@
 // qnn.c - the int8 layer ops (qnn.h): their op table functions (ops.c:
-// supported, prepare, rescale, eval, eval_ref), the fast conv and dense
+// supported, prepare, rescale, rescale_fp32, eval, eval_ref), the fast conv and dense
 // kernels and the float <-> int8 edges. Conv is im2col (padding with the
 // input zero point, i.e. a real 0) written packed, as unsigned x + 128 in
 // groups of 4 k steps, then Y (co, HoWo) = W (co, K) x col (K, HoWo) with the output
@@ -205,14 +205,20 @@ void gaba_qnn_fp32_multiplier(float scale, int32_t *mult, int32_t *shift) {
 }
 
 void gaba_qnn_set_rescale_fp32(gaba_qnn_layer *q) {
-    if (q->layer.op == GABA_NN_MUL) {
-        gaba_qnn_fp32_multiplier(q->in_scale[0] * q->in_scale[1] / q->out_scale, &q->q_mult[0],
-                                 &q->q_shift[0]);
-    } else if (q->layer.op == GABA_NN_ADD || q->layer.op == GABA_NN_SUB) {
-        for (int i = 0; i < 2; i++)
-            gaba_qnn_fp32_multiplier(q->in_scale[i] / q->out_scale, &q->q_mult[i], &q->q_shift[i]);
-        q->q_mult[2] = q->q_shift[2] = 0;
-    }
+    gaba_nn_op op = q->layer.op;
+    if ((unsigned)op < GABA_NN_OP_COUNT && gaba_nn_ops[op].q_rescale_fp32)
+        gaba_nn_ops[op].q_rescale_fp32(q);
+}
+
+void gaba_qnn_addsub_rescale_fp32(gaba_qnn_layer *q) {
+    for (int i = 0; i < 2; i++)
+        gaba_qnn_fp32_multiplier(q->in_scale[i] / q->out_scale, &q->q_mult[i], &q->q_shift[i]);
+    q->q_mult[2] = q->q_shift[2] = 0;
+}
+
+void gaba_qnn_mul_rescale_fp32(gaba_qnn_layer *q) {
+    gaba_qnn_fp32_multiplier(q->in_scale[0] * q->in_scale[1] / q->out_scale, &q->q_mult[0],
+                             &q->q_shift[0]);
 }
 
 int gaba_qnn_concat_rescales(const gaba_qnn_layer *q, int n_in) {

@@ -55,7 +55,7 @@ def _channels(x, axis):
 # ---- runtime and GEMM -----------------------------------------------------------------------
 
 for _name in ("build_info", "get_num_threads", "gemm_machine", "gemm_auto_classes",
-              "gemm_native_blocks", "zoo_names"):
+              "gemm_native_blocks", "zoo_names", "nn_ops", "nn_acts"):
     private(_name, lambda d: [])
 
 

@@ -114,8 +114,10 @@ class Draw:
         kind = self.rng.randrange(8)
         if kind == 0:
             return np.asfortranarray(x)
-        if kind == 1 and x.ndim:  # stepped: every other element of a larger array
-            big = np.zeros(tuple(2 * s + 1 for s in x.shape), x.dtype)
+        stepped = tuple(2 * s + 1 for s in x.shape)
+        if kind == 1 and x.ndim and math.prod(stepped) <= 1 << 24:  # (not for 60 axes of 1)
+            # stepped: every other element of a larger array
+            big = np.zeros(stepped, x.dtype)
             step = tuple(slice(1, None, 2) for _ in x.shape)
             big[step] = x
             return big[step]

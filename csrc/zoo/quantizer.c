@@ -1,0 +1,558 @@
+// quantizer.c - the second stage of the zoo's int8 pipeline (qzoo.h): from a
+// float32 model and its calibrated ranges, the int8 model in TFLite's
+// post-training scheme (asymmetric per-tensor activations, symmetric
+// per-channel weights, int32 bias, Q31 requantization; ops without an int8
+// kernel run in float32 between dequantize and quantize nodes), with its own
+// arena plan. Mirrors TFLite's converter; it does not do per-tensor weights,
+// uint8, or quantization-aware ranges.
+#include "gaba/gemm.h"
+#include "gaba/qzoo.h"
+#include "plan.h"
+#include "qgraph.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int64_t tensor_bytes(const gaba_nn_shape *s, gaba_nn_dtype d) {
+    return gaba_nn_numel(s) * (d == GABA_NN_I8 ? 1 : 4);
+}
+
+// TFLite's asymmetric parameters: the range is widened to hold 0 (so 0 is exact,
+// which zero padding needs), scale = (max - min) / 255, zp = -128 - round(min / scale).
+static void choose_params(float lo, float hi, float *scale, int32_t *zp) {
+    if (!(lo <= hi)) lo = hi = 0.0f; // never seen (or NaN): an empty range
+    if (lo > 0.0f) lo = 0.0f;
+    if (hi < 0.0f) hi = 0.0f;
+    double s = ((double)hi - (double)lo) / 255.0;
+    if (!(s > 1e-30) || !isfinite(s)) s = 1.0;
+    double z = -128.0 - round((double)lo / s);
+    *scale = (float)s;
+    *zp = (int32_t)(z < -128 ? -128 : z > 127 ? 127 : z);
+}
+
+typedef struct builder {
+    gaba_zoo_qmodel *q;
+    const gaba_zoo_model *m;
+    int *i8_of, *f32_of; // per tensor: its int8 / float version (-1: none yet)
+    int max_tensors, max_nodes;
+    unsigned char *wp;        // bump pointer into q->weights
+    const float *tmin, *tmax; // calibrated ranges: tensors, then nodes' pre-activation ranges
+} builder;
+
+static int new_tensor(builder *b, const gaba_zoo_tensor *like, gaba_nn_dtype dt, float scale,
+                      int32_t zp) {
+    gaba_zoo_qmodel *q = b->q;
+    if (q->n_tensors >= b->max_tensors) return -1;
+    int i = q->n_tensors++;
+    gaba_zoo_tensor *t = &q->tensors[i];
+    memset(t, 0, sizeof *t);
+    t->name = like->name;
+    t->shape = like->shape;
+    t->dtype = dt;
+    t->bytes = tensor_bytes(&t->shape, dt);
+    t->first = t->last = -1;
+    q->scale[i] = scale;
+    q->zp[i] = zp;
+    b->i8_of[i] = dt == GABA_NN_I8 ? i : -1;
+    b->f32_of[i] = dt != GABA_NN_I8 ? i : -1;
+    return i;
+}
+
+static gaba_zoo_qnode *new_node(builder *b, const char *name, gaba_zoo_qkind kind) {
+    gaba_zoo_qmodel *q = b->q;
+    if (q->n_nodes >= b->max_nodes) return NULL;
+    gaba_zoo_qnode *nd = &q->nodes[q->n_nodes++];
+    memset(nd, 0, sizeof *nd);
+    nd->name = name;
+    nd->kind = kind;
+    nd->ws = -1;
+    return nd;
+}
+
+// The int8 (or float) version of tensor t, adding a quantize (dequantize) node.
+static int convert(builder *b, int t, int to_i8, int skip_raw) {
+    int have = to_i8 ? b->i8_of[t] : b->f32_of[t];
+    if (have >= 0) return have;
+    gaba_zoo_qmodel *q = b->q;
+    int v = new_tensor(b, &q->tensors[t], to_i8 ? GABA_NN_I8 : GABA_NN_F32, q->scale[t], q->zp[t]);
+    gaba_zoo_qnode *nd =
+        v < 0 ? NULL : new_node(b, "", to_i8 ? GABA_ZOO_Q_QUANTIZE : GABA_ZOO_Q_DEQUANTIZE);
+    if (!nd) return -1;
+    nd->skip_raw = skip_raw;
+    nd->n_in = 1;
+    nd->in[0] = t;
+    nd->in_shape[0] = q->tensors[t].shape;
+    nd->out = v;
+    nd->scale = q->scale[t];
+    nd->zp = q->zp[t];
+    if (to_i8) {
+        // A model input is not bound in raw mode: float readers dequantize the edge.
+        b->i8_of[t] = v, b->i8_of[v] = v, b->f32_of[v] = q->tensors[t].kind == 1 ? -1 : t;
+    } else {
+        b->f32_of[t] = v, b->f32_of[v] = v, b->i8_of[v] = t;
+    }
+    return v;
+}
+
+static gaba_status multiplier(double real, int32_t *m, int32_t *s) {
+    return gaba_gemm_quantize_multiplier(real, m, s);
+}
+
+// The next block of the weights: float weights 64-byte aligned (as the float
+// model's), the int8 layers' arrays 16 (their kernels load them unaligned).
+static void *take(builder *b, int64_t bytes, int64_t align) {
+    int64_t off = (int64_t)(b->wp - b->q->weights);
+    void *p = b->q->weights + (off + align - 1) / align * align;
+    b->wp = (unsigned char *)p + bytes;
+    return p;
+}
+
+// Ops whose int8 output keeps the input's parameters (values are moved, or
+// blended with weights summing to 1 as bilinear upsampling's, not computed anew).
+static int passes_params(const gaba_nn_layer *l) {
+    gaba_nn_op op = l->op;
+    return op == GABA_NN_MAXPOOL || op == GABA_NN_AVGPOOL || op == GABA_NN_GLOBAL_AVGPOOL ||
+           op == GABA_NN_GLOBAL_MAXPOOL || op == GABA_NN_RESHAPE || op == GABA_NN_FLATTEN ||
+           op == GABA_NN_TRANSPOSE || op == GABA_NN_UPSAMPLE ||
+           (op == GABA_NN_ACT && !gaba_qnn_is_lut_act(l->act));
+}
+
+static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
+    int64_t bytes = 0;
+    if (gaba_qnn_supported(&nd->layer) || gaba_zoo_lut_split(&nd->layer)) {
+        int64_t lut = gaba_qnn_is_lut_act(nd->layer.act) ? ALIGN64(256) : 0;
+        if (nd->layer.op == GABA_NN_EMBEDDING)
+            return ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0]));
+        if (nd->layer.op == GABA_NN_CONCAT) return 256 * nd->n_in; // at most: the rescale tables
+        if (nd->layer.op == GABA_NN_ATTENTION) { // four projections (+ pads), the exp table
+            int64_t d = nd->plan.weight_shapes[3].d[0], dk = nd->layer.p[0];
+            return 4 * (2 * 16) + ALIGN64(3 * dk * d) + ALIGN64(d * dk) + 16 * (3 * dk + d) +
+                   256 * 4;
+        }
+        if (nd->layer.op ==
+            GABA_NN_GRU) { // packed W_ih, bias, bias_eff, acc_scale, b_hh, W_hh^T (+ pads)
+            int64_t f = nd->in_shape[0].d[0], hd = nd->layer.p[0];
+            return gaba_qnn_gru_packed_bytes(f, hd) + 4 * (4 * 3 * hd) +
+                   4 * hd * gaba_qnn_gru_ld(hd) + 4 * 64;
+        }
+        if (!gaba_zoo_is_weighted(nd->layer.op)) return lut;
+        int64_t co = nd->plan.weight_shapes[1].d[0];
+        return lut + ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + ALIGN64(4 * co * 4);
+    }
+    for (int w = 0; w < nd->plan.n_weights; w++)
+        bytes += ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[w]) * 4);
+    return bytes;
+}
+
+// One output channel: its per weights fw quantized symmetrically into w (the
+// largest magnitude maps to 127; scale 1 for a zero row), its bias fb as int32
+// in units of in_scale * w_scale, and bias_eff = bias - (zp + 128) sum w, what
+// the fast kernels add as they read x + 128 (qnn.h). Returns in_scale * w_scale.
+static double quantize_row(const gaba_qnn_layer *ql, const float *fw, float fb, int64_t per,
+                           int8_t *w, int32_t *bias, int32_t *beff, float *w_scale) {
+    float amax = 0.0f;
+    for (int64_t k = 0; k < per; k++) {
+        float a = fabsf(fw[k]);
+        amax = a > amax ? a : amax;
+    }
+    double ws = amax > 0.0f && isfinite(amax) ? amax / 127.0 : 1.0;
+    *w_scale = (float)ws;
+    int64_t sum = 0;
+    for (int64_t k = 0; k < per; k++) {
+        double v = round(fw[k] / ws);
+        sum += w[k] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v != v ? 0 : v);
+    }
+    double bs = (double)ql->in_scale[0] * ws, bq = round(fb / bs);
+    *bias = (int32_t)(bq != bq             ? 0
+                      : bq < -2147483647.0 ? -2147483647.0
+                      : bq > 2147483647.0  ? 2147483647.0
+                                           : bq);
+    *beff = (int32_t)((uint32_t)*bias - (uint32_t)((int64_t)(ql->in_zp[0] + 128) * sum));
+    return bs;
+}
+
+// co channels of per weights each (fw, fb) into ql's int8 arrays, with ql's
+// input and output parameters.
+static gaba_status quantize_channels(builder *b, int64_t co, int64_t per, const float *fw,
+                                     const float *fb, gaba_qnn_layer *ql, float *wscale) {
+    int8_t *w = take(b, co * per, 16);
+    // the four per-channel int32 arrays in one block (one alignment pad, not four)
+    int32_t *bias = take(b, 4 * co * 4, 16), *beff = bias + co, *mult = beff + co,
+            *shift = mult + co;
+    for (int64_t c = 0; c < co; c++) {
+        double bs =
+            quantize_row(ql, fw + c * per, fb[c], per, w + c * per, &bias[c], &beff[c], &wscale[c]);
+        if (b->q->requant == GABA_QNN_REQUANT_FP32) { // in float32, as ONNX Runtime computes it
+            gaba_qnn_fp32_multiplier(ql->in_scale[0] * wscale[c] / ql->out_scale, &mult[c],
+                                     &shift[c]);
+            continue;
+        }
+        gaba_status st = multiplier(bs / ql->out_scale, &mult[c], &shift[c]);
+        if (st != GABA_OK) return st;
+    }
+    ql->w = w, ql->bias = bias, ql->bias_eff = beff, ql->mult = mult, ql->shift = shift;
+    return GABA_OK;
+}
+
+// The int8 GRU (qnn.h): W_ih's rows as conv channels (packed), the float
+// recurrence's W_hh transposed and b_hh; w_scale gets W_ih's 3H row scales.
+static gaba_status quantize_gru(builder *b, const gaba_zoo_node *fn, gaba_qnn_layer *ql,
+                                float *w_scale) {
+    const int64_t f = fn->in_shape[0].d[0], hd = fn->layer.p[0], g3 = 3 * hd;
+    const float *w_ih = fn->w[0], *b_ih = fn->w[2];
+    int8_t *plain = malloc((size_t)(g3 * f));
+    if (!plain) return GABA_ERR_NOMEM;
+    int8_t *w = take(b, gaba_qnn_gru_packed_bytes(f, hd), 64);
+    int32_t *bias = take(b, 2 * g3 * 4, 16), *beff = bias + g3;
+    float *acc_scale = take(b, 2 * g3 * 4, 16), *b_hh = acc_scale + g3;
+    float *wt = take(b, hd * gaba_qnn_gru_ld(hd) * 4, 64);
+    for (int64_t j = 0; j < g3; j++)
+        acc_scale[j] = (float)quantize_row(ql, w_ih + j * f, b_ih[j], f, plain + j * f, &bias[j],
+                                           &beff[j], &w_scale[j]);
+    gaba_qnn_gru_pack(f, hd, plain, w);
+    free(plain);
+    memcpy(b_hh, fn->w[3], (size_t)g3 * sizeof(float));
+    gaba_qnn_gru_transpose(hd, fn->w[1], wt);
+    ql->w = w, ql->bias = bias, ql->bias_eff = beff;
+    ql->acc_scale = acc_scale, ql->gru_wt = wt, ql->gru_b_hh = b_hh;
+    return GABA_OK;
+}
+
+static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qnn_layer *ql,
+                                    float *w_scale) {
+    int64_t co = fn->plan.weight_shapes[1].d[0];
+    return quantize_channels(b, co, gaba_nn_numel(&fn->plan.weight_shapes[0]) / co, fn->w[0],
+                             fn->w[1], ql, w_scale);
+}
+
+// The int8 attention (qnn.h) of node n: ranges[0..4] the calibrated q, k, v,
+// scores and ctx; w_scale gets W_qkv's 3dk then W_o's d channel scales.
+static gaba_status quantize_attention(builder *b, int n, gaba_qnn_layer *ql, float *w_scale) {
+    const gaba_zoo_node *fn = &b->m->nodes[n];
+    const float *lo = b->tmin + b->m->n_tensors + GABA_ZOO_NODE_RANGES * n;
+    const float *hi = b->tmax + b->m->n_tensors + GABA_ZOO_NODE_RANGES * n;
+    int64_t d = fn->in_shape[0].d[0], dk = fn->layer.p[0];
+    gaba_qnn_attention *a = calloc(1, sizeof *a);
+    if (!a) return GABA_ERR_NOMEM;
+    ql->attn = a;
+    float s[5];
+    int32_t z[5];
+    for (int i = 0; i < 5; i++) choose_params(lo[i], hi[i], &s[i], &z[i]);
+    gaba_status st = GABA_OK;
+    for (int i = 0; i < 4 && st == GABA_OK; i++) {
+        gaba_qnn_layer *p = &a->proj[i];
+        p->layer = (gaba_nn_layer){.op = GABA_NN_CONV1D, .act = GABA_NN_ACT_NONE};
+        p->in_scale[0] = i < 3 ? ql->in_scale[0] : s[4], p->in_zp[0] = i < 3 ? ql->in_zp[0] : z[4];
+        p->out_scale = i < 3 ? s[i] : ql->out_scale, p->out_zp = i < 3 ? z[i] : ql->out_zp;
+        gaba_qnn_set_clamp(p);
+        st = i < 3 ? quantize_channels(b, dk, d, fn->w[0] + i * dk * d, fn->w[1] + i * dk, p,
+                                       w_scale + i * dk)
+                   : quantize_channels(b, d, dk, fn->w[2], fn->w[3], p, w_scale + 3 * dk);
+    }
+    a->score_scale = s[3], a->score_zp = z[3];
+    if (st == GABA_OK)
+        st = multiplier((double)s[0] * s[1] / (sqrt((double)dk) * s[3]), &a->score_mult,
+                        &a->score_shift);
+    if (st == GABA_OK) st = multiplier((double)s[2] / (256.0 * s[4]), &a->ctx_mult, &a->ctx_shift);
+    int32_t *table = take(b, 256 * 4, 16);
+    gaba_qnn_build_exp_table(a->score_scale, table);
+    a->exp_table = table;
+    return st;
+}
+
+// The embedding table quantized with the output's parameters, chosen from the
+// whole table's range (calibration sees only the rows its ids touch): the
+// int8 op is then the float op's gather.
+static gaba_status quantize_table(builder *b, const gaba_zoo_node *fn, gaba_zoo_qmodel *q, int out,
+                                  gaba_qnn_layer *ql) {
+    int64_t cnt = gaba_nn_numel(&fn->plan.weight_shapes[0]);
+    const float *ft = fn->w[0];
+    float lo = INFINITY, hi = -INFINITY;
+    gaba_zoo_minmax(ft, cnt, &lo, &hi);
+    choose_params(lo, hi, &q->scale[out], &q->zp[out]);
+    ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
+    int8_t *t = take(b, cnt, 16);
+    for (int64_t i = 0; i < cnt; i++) {
+        double v = round((double)ft[i] / ql->out_scale) + ql->out_zp;
+        t[i] = (int8_t)(v != v ? ql->out_zp : v < -128 ? -128 : v > 127 ? 127 : v);
+    }
+    ql->w = t;
+    return GABA_OK;
+}
+
+static gaba_status add_layer(builder *b, int n) {
+    gaba_zoo_qmodel *q = b->q;
+    const gaba_zoo_node *fn = &b->m->nodes[n];
+    int split = gaba_zoo_lut_split(&fn->layer);
+    int int8 = gaba_qnn_supported(&fn->layer) || split;
+    int embed = fn->layer.op == GABA_NN_EMBEDDING; // its int32 ids are read as they are
+    for (int j = 0; j < fn->n_in; j++)
+        if (q->tensors[fn->in[j]].dtype == GABA_NN_I32 && !embed) int8 = 0;
+    int in[GABA_NN_MAX_INPUTS];
+    for (int j = 0; j < fn->n_in; j++) {
+        int t = fn->in[j];
+        if (embed && int8) {
+            in[j] = t;
+            continue;
+        }
+        // Model inputs are read through their quantized edge (raw mode binds it).
+        if (q->tensors[t].kind == 1 && q->tensors[t].dtype == GABA_NN_F32 && !int8)
+            t = convert(b, t, 1, 1);
+        if (t < 0 || (in[j] = convert(b, t, int8, q->tensors[t].kind == 1)) < 0)
+            return GABA_ERR_NOMEM;
+    }
+    int out = fn->out;
+    gaba_zoo_tensor *to = &q->tensors[out];
+    if (int8) {
+        if (passes_params(&fn->layer)) q->scale[out] = q->scale[in[0]], q->zp[out] = q->zp[in[0]];
+        to->dtype = GABA_NN_I8;
+        to->bytes = tensor_bytes(&to->shape, GABA_NN_I8);
+        b->i8_of[out] = out, b->f32_of[out] = -1;
+    }
+    if (int8 && split) {
+        // the conv writes the pre-activation tensor, the table node the output
+        float s;
+        int32_t z;
+        int r = b->m->n_tensors + GABA_ZOO_NODE_RANGES * n;
+        choose_params(b->tmin[r], b->tmax[r], &s, &z);
+        out = new_tensor(b, to, GABA_NN_I8, s, z);
+        if (out < 0) return GABA_ERR_NOMEM;
+    }
+    gaba_zoo_qnode *nd = new_node(b, fn->name, int8 ? GABA_ZOO_Q_INT8 : GABA_ZOO_Q_FLOAT);
+    if (!nd) return GABA_ERR_NOMEM;
+    nd->n_in = fn->n_in;
+    for (int j = 0; j < fn->n_in; j++) nd->in[j] = in[j], nd->in_shape[j] = fn->in_shape[j];
+    nd->out = out;
+    int64_t ws = 0;
+    if (int8) {
+        gaba_qnn_layer *ql = &nd->q;
+        ql->layer = fn->layer;
+        if (split) ql->layer.act = GABA_NN_ACT_NONE;
+        for (int j = 0; j < fn->n_in; j++)
+            ql->in_scale[j] = q->scale[in[j]], ql->in_zp[j] = q->zp[in[j]];
+        ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
+        gaba_qnn_set_clamp(ql);
+        gaba_status st;
+        if (gaba_zoo_is_weighted(fn->layer.op)) {
+            nd->w_scale = malloc((size_t)fn->plan.weight_shapes[1].d[0] * sizeof(float));
+            st = nd->w_scale ? quantize_weights(b, fn, ql, nd->w_scale) : GABA_ERR_NOMEM;
+        } else if (fn->layer.op == GABA_NN_ATTENTION) {
+            nd->w_scale =
+                malloc((size_t)(3 * fn->layer.p[0] + fn->in_shape[0].d[0]) * sizeof(float));
+            st = nd->w_scale ? quantize_attention(b, n, ql, nd->w_scale) : GABA_ERR_NOMEM;
+        } else if (fn->layer.op == GABA_NN_GRU) {
+            nd->w_scale = malloc((size_t)(3 * fn->layer.p[0]) * sizeof(float));
+            st = nd->w_scale ? quantize_gru(b, fn, ql, nd->w_scale) : GABA_ERR_NOMEM;
+        } else {
+            st = embed ? quantize_table(b, fn, q, out, ql) : gaba_qnn_set_rescale(ql, fn->n_in);
+            if (st == GABA_OK && q->requant == GABA_QNN_REQUANT_FP32) gaba_qnn_set_rescale_fp32(ql);
+            if (st == GABA_OK && fn->layer.op == GABA_NN_CONCAT &&
+                gaba_qnn_concat_rescales(ql, fn->n_in)) {
+                int8_t *luts = take(b, 256 * fn->n_in, 16);
+                gaba_qnn_build_concat_luts(ql, fn->n_in, luts);
+                ql->lut = luts;
+            }
+        }
+        if (st != GABA_OK) return st;
+        gaba_nn_shape shape;
+        st = gaba_qnn_prepare(ql, nd->n_in, nd->in_shape, &shape, &ws);
+        if (st != GABA_OK) return st;
+        if (gaba_qnn_is_lut_act(ql->layer.act)) {
+            int8_t *lut = take(b, 256, 16);
+            gaba_qnn_build_lut(ql->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale,
+                               ql->out_zp, lut);
+            ql->lut = lut;
+        }
+        q->n_int8++;
+    } else {
+        nd->layer = fn->layer;
+        nd->plan = fn->plan;
+        for (int w = 0; w < fn->plan.n_weights; w++) {
+            int64_t cnt = gaba_nn_numel(&fn->plan.weight_shapes[w]);
+            float *dst = take(b, cnt * 4, 64);
+            memcpy(dst, fn->w[w], (size_t)cnt * 4);
+            nd->w[w] = dst;
+        }
+        ws = fn->plan.workspace * 4;
+        q->n_float++;
+    }
+    if (ws > 0) {
+        gaba_zoo_tensor like = {.name = "workspace", .shape = {1, {(int32_t)ws}}};
+        int t = new_tensor(b, &like, GABA_NN_I8, 1.0f, 0);
+        if (t < 0) return GABA_ERR_NOMEM;
+        q->tensors[t].kind = 3;
+        nd->ws = t;
+    }
+    if (int8 && split) {
+        gaba_zoo_qnode *act = new_node(b, fn->name, GABA_ZOO_Q_INT8);
+        if (!act) return GABA_ERR_NOMEM;
+        act->n_in = 1, act->in[0] = out, act->in_shape[0] = q->tensors[out].shape;
+        act->out = fn->out;
+        gaba_qnn_layer *ql = &act->q;
+        ql->layer = (gaba_nn_layer){.op = GABA_NN_ACT, .act = fn->layer.act};
+        ql->in_scale[0] = q->scale[out], ql->in_zp[0] = q->zp[out];
+        ql->out_scale = q->scale[fn->out], ql->out_zp = q->zp[fn->out];
+        gaba_qnn_set_clamp(ql);
+        int8_t *lut = take(b, 256, 16);
+        gaba_qnn_build_lut(fn->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale, ql->out_zp,
+                           lut);
+        ql->lut = lut;
+    }
+    return GABA_OK;
+}
+
+void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q) {
+    if (!q) return;
+    for (int i = 0; i < q->n_arenas; i++) {
+        if (q->arenas) gaba_aligned_free(q->arenas[i]);
+        if (q->ptrs) free(q->ptrs[i]);
+    }
+    free(q->arenas);
+    free(q->ptrs);
+    gaba_aligned_free(q->weights);
+    for (int n = 0; q->nodes && n < q->n_nodes; n++) {
+        free(q->nodes[n].w_scale);
+        free((void *)q->nodes[n].q.attn); // quantize_attention's
+    }
+    free(q->nodes);
+    free(q->tensors);
+    free(q->scale);
+    free(q->zp);
+    free(q->raw_in);
+    free(q->raw_out);
+    free(q->node_seconds);
+    memset(q, 0, sizeof *q);
+}
+
+static gaba_status build(builder *b, const float *tmin, const float *tmax) {
+    gaba_zoo_qmodel *q = b->q;
+    const gaba_zoo_model *m = b->m;
+    // The float model's tensors keep their indices.
+    for (int i = 0; i < m->n_tensors; i++) {
+        const gaba_zoo_tensor *ft = &m->tensors[i];
+        float s;
+        int32_t z;
+        choose_params(tmin[i], tmax[i], &s, &z);
+        int t = new_tensor(b, ft, ft->dtype, s, z);
+        if (t < 0) return GABA_ERR_NOMEM;
+        q->tensors[t].kind = ft->kind == 3 ? 0 : ft->kind; // workspaces are re-made per node
+        q->tensors[t].io_index = ft->io_index;
+        q->tensors[t].bytes = ft->kind == 3 ? 0 : ft->bytes;
+    }
+    // Outputs are computed into internal tensors; the edge nodes fill the caller's.
+    int out_of[16];
+    if (m->def->n_outputs > 16) return GABA_ERR_ARG;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (q->tensors[i].kind == 2) q->tensors[i].kind = 0, out_of[q->tensors[i].io_index] = i;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (q->tensors[i].kind == 1)
+            q->raw_in[q->tensors[i].io_index] =
+                q->tensors[i].dtype == GABA_NN_F32 ? convert(b, i, 1, 1) : i;
+    for (int n = 0; n < m->n_nodes; n++) {
+        gaba_status st = add_layer(b, n);
+        if (st != GABA_OK) return st;
+    }
+    for (int o = 0; o < m->def->n_outputs; o++) {
+        int t = out_of[o];
+        int yq = convert(b, t, 1, 0);
+        if (yq < 0) return GABA_ERR_NOMEM;
+        q->raw_out[o] = yq;
+        gaba_zoo_tensor like = q->tensors[t];
+        int yo = new_tensor(b, &like, GABA_NN_F32, q->scale[yq], q->zp[yq]);
+        gaba_zoo_qnode *nd = yo < 0 ? NULL : new_node(b, "", GABA_ZOO_Q_DEQUANTIZE);
+        if (!nd) return GABA_ERR_NOMEM;
+        q->tensors[yo].kind = 2;
+        q->tensors[yo].io_index = o;
+        nd->skip_raw = 1;
+        nd->n_in = 1, nd->in[0] = yq, nd->in_shape[0] = like.shape, nd->out = yo;
+        nd->scale = q->scale[yq], nd->zp = q->zp[yq];
+    }
+    // Lifetimes over the new node order.
+    for (int i = 0; i < q->n_tensors; i++) q->tensors[i].first = q->tensors[i].last = -1;
+    for (int n = 0; n < q->n_nodes; n++) {
+        gaba_zoo_qnode *nd = &q->nodes[n];
+        for (int j = 0; j < nd->n_in; j++) q->tensors[nd->in[j]].last = n;
+        q->tensors[nd->out].first = n;
+        if (q->tensors[nd->out].last < n) q->tensors[nd->out].last = n;
+        if (nd->ws >= 0) q->tensors[nd->ws].first = q->tensors[nd->ws].last = n;
+    }
+    for (int i = 0; i < q->n_tensors; i++) {
+        gaba_zoo_tensor *t = &q->tensors[i];
+        if (t->kind == 0 && t->first < 0) t->bytes = 0; // never written (a replaced output)
+        if (t->kind == 0 && t->first < 0) t->first = t->last = 0;
+        if (t->last < t->first) t->last = t->first;
+    }
+    return GABA_OK;
+}
+
+gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
+                              const float *tmax, int n_threads, gaba_qnn_requant_mode requant) {
+    if (!q || !m || !m->def || !tmin || !tmax) return GABA_ERR_ARG;
+    if (requant != GABA_QNN_REQUANT_DOUBLE && requant != GABA_QNN_REQUANT_FP32) return GABA_ERR_ARG;
+    memset(q, 0, sizeof *q);
+    q->def = m->def;
+    q->requant = requant;
+    builder b = {q,
+                 m,
+                 NULL,
+                 NULL,
+                 4 * m->n_tensors + 3 * m->n_nodes + 16,
+                 4 * m->n_nodes + 2 * m->n_tensors + 16,
+                 NULL,
+                 tmin,
+                 tmax};
+    int64_t wbytes = 64;
+    for (int n = 0; n < m->n_nodes; n++) wbytes += node_weight_bytes(&m->nodes[n]) + 64; // + align
+    q->tensors = calloc((size_t)b.max_tensors, sizeof *q->tensors);
+    q->nodes = calloc((size_t)b.max_nodes, sizeof *q->nodes);
+    q->scale = calloc((size_t)b.max_tensors, sizeof *q->scale);
+    q->zp = calloc((size_t)b.max_tensors, sizeof *q->zp);
+    q->raw_in = calloc((size_t)m->def->n_inputs + 1, sizeof(int));
+    q->raw_out = calloc((size_t)m->def->n_outputs + 1, sizeof(int));
+    b.i8_of = malloc((size_t)b.max_tensors * sizeof(int));
+    b.f32_of = malloc((size_t)b.max_tensors * sizeof(int));
+    q->weights = gaba_aligned_alloc((size_t)wbytes);
+    gaba_status st = GABA_OK;
+    if (!q->tensors || !q->nodes || !q->scale || !q->zp || !q->raw_in || !q->raw_out || !b.i8_of ||
+        !b.f32_of || !q->weights)
+        st = GABA_ERR_NOMEM;
+    if (st == GABA_OK) {
+        b.wp = q->weights;
+        st = build(&b, tmin, tmax);
+        q->weight_bytes = (int64_t)(b.wp - q->weights);
+    }
+    free(b.i8_of);
+    free(b.f32_of);
+    if (st == GABA_OK) st = gaba_zoo_plan(q->tensors, q->n_tensors, &q->arena_bytes);
+    if (st == GABA_OK) {
+        q->n_arenas = n_threads < 1 ? 1 : n_threads;
+        q->arenas = calloc((size_t)q->n_arenas, sizeof *q->arenas);
+        q->ptrs = calloc((size_t)q->n_arenas, sizeof *q->ptrs);
+        if (!q->arenas || !q->ptrs) st = GABA_ERR_NOMEM;
+        for (int i = 0; st == GABA_OK && i < q->n_arenas; i++) {
+            q->arenas[i] = gaba_aligned_alloc((size_t)(q->arena_bytes ? q->arena_bytes : 64));
+            q->ptrs[i] = calloc((size_t)q->n_tensors, sizeof(void *));
+            if (!q->arenas[i] || !q->ptrs[i]) st = GABA_ERR_NOMEM;
+        }
+    }
+    if (st != GABA_OK) gaba_zoo_qmodel_free(q);
+    return st;
+}
+
+gaba_status gaba_zoo_qnode_weights(const gaba_zoo_qnode *nd, int64_t *c_out, int64_t *k, int8_t *w,
+                                   int32_t *bias, float *w_scale) {
+    if (!nd || !c_out || !k || nd->kind != GABA_ZOO_Q_INT8 ||
+        !gaba_zoo_is_weighted(nd->q.layer.op) || !nd->w_scale)
+        return GABA_ERR_ARG;
+    gaba_nn_plan plan;
+    gaba_status st = gaba_nn_prepare(&nd->q.layer, nd->n_in, nd->in_shape, NULL, &plan);
+    if (st != GABA_OK) return st;
+    *c_out = plan.weight_shapes[1].d[0];
+    *k = gaba_nn_numel(&plan.weight_shapes[0]) / *c_out;
+    // The kernels read q.w as it is laid out here; a packed layout would unpack in this copy.
+    if (w) memcpy(w, nd->q.w, (size_t)(*c_out * *k));
+    if (bias) memcpy(bias, nd->q.bias, (size_t)*c_out * sizeof(int32_t));
+    if (w_scale) memcpy(w_scale, nd->w_scale, (size_t)*c_out * sizeof(float));
+    return GABA_OK;
+}

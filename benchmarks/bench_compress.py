@@ -1,4 +1,5 @@
-"""The compression toolbox against NumPy and PyTorch: low-rank, distillation, pruning (and quantization).
+"""The compression toolbox against NumPy and PyTorch: low-rank, distillation, pruning
+(and quantization).
 
 Every row is timed in this run next to its peers (medians of repeated
 samples, gaba.benchmarks.harness). "speedup" on a peer's row is the peer's
@@ -75,7 +76,8 @@ def bench_lowrank(sizes, rank, repeats, torch):
         w64 = w.astype(np.float64)
 
         def err(u, v):
-            return float(np.linalg.norm(w64 - np.asarray(u, np.float64) @ np.asarray(v, np.float64))) / optimum
+            approx = np.asarray(u, np.float64) @ np.asarray(v, np.float64)
+            return float(np.linalg.norm(w64 - approx)) / optimum
 
         case = f"{size}x{size} r={rank}"
         heavy = size >= 1024
@@ -219,13 +221,16 @@ def targets(rows):
 
     out = {}
     for r in rows:
-        if r["group"] == "lowrank" and r["impl"] == "gaba randomized" and r["case"].startswith("2048"):
+        if (r["group"] == "lowrank" and r["impl"] == "gaba randomized"
+                and r["case"].startswith("2048")):
             exact, _ = p50("lowrank", r["case"], "gaba exact")
             out["randomized_2048_speedup_vs_exact"] = exact / r["p50_us"]
             out["randomized_2048_error_vs_optimum"] = r["err_vs_opt"]
-        if r["group"] == "lowrank" and r["impl"] == "torch linalg.svd" and r["case"].startswith("512x"):
+        if (r["group"] == "lowrank" and r["impl"] == "torch linalg.svd"
+                and r["case"].startswith("512x")):
             out["exact_512_speedup_vs_torch_svd"] = r["speedup"]
-        if r["group"] == "distill" and r["case"].startswith("256x1000") and r["impl"].startswith("torch"):
+        if (r["group"] == "distill" and r["case"].startswith("256x1000")
+                and r["impl"].startswith("torch")):
             key = "forward" if r["case"].endswith(" forward") else "forward_backward"
             out[f"distill_256x1000_{key}_speedup_vs_torch"] = r["speedup"]
         if r["group"] == "prune" and r["impl"] == "numpy partition":

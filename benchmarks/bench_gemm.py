@@ -94,7 +94,10 @@ def run(threads_list, sizes, zoo=True, torch_too=True):
                 row["auto_over_best"] = row["auto_us"] / min(row["native_us"], row["openblas_us"])
                 rows.append(row)
             if limiter is not None:
-                limiter.unregister() if hasattr(limiter, "unregister") else limiter.__exit__(None, None, None)
+                if hasattr(limiter, "unregister"):
+                    limiter.unregister()
+                else:
+                    limiter.__exit__(None, None, None)
     finally:
         gaba.set_num_threads(pool)
     return rows, peaks
@@ -118,7 +121,8 @@ def run_int8(sizes, threads=1):
             tf = _time(lambda: gaba.gemm(af, bf, backend="native"), big)
             ops = 2.0 * s**3
             rows.append({"shape": f"{s}x{s}x{s}", "threads": threads, "s8_us": 1e6 * t8,
-                         "s8_gops": ops / t8 / 1e9, "f32_us": 1e6 * tf, "f32_gflops": ops / tf / 1e9,
+                         "s8_gops": ops / t8 / 1e9, "f32_us": 1e6 * tf,
+                         "f32_gflops": ops / tf / 1e9,
                          "s8_over_f32": tf / t8, "kernel": gaba.info()["gemm_s8_kernel"]})
     finally:
         gaba.set_num_threads(pool)

@@ -200,7 +200,8 @@ def summary(rows, batch, dtype="float32"):
     sel = [r for r in rows if r["batch"] == batch and r.get("dtype", "float32") == dtype]
     cats = list(dict.fromkeys(r["category"] for r in sel))
     for cat in cats + ["total"]:
-        rs = [r for r in sel if cat == "total" and r["category"] != "reference" or r["category"] == cat]
+        rs = [r for r in sel
+              if cat == "total" and r["category"] != "reference" or r["category"] == cat]
         if not rs or (cat == "total" and len(cats) == 1):
             continue
         worst = max(rs, key=lambda r: r["p50_ms"])
@@ -219,7 +220,8 @@ def summary(rows, batch, dtype="float32"):
 
 SUMMARY_COLUMNS = [("category", "category", "{}"), ("models", "models", "{}"),
                    ("avg_ms", "avg p50 ms", "{:.3f}"), ("avg_fps", "avg fps", "{:,.0f}"),
-                   ("avg_params_k", "avg params", "{:.1f}K"), ("avg_mem_kb", "avg weights+arena", "{:.0f} KB"),
+                   ("avg_params_k", "avg params", "{:.1f}K"),
+                   ("avg_mem_kb", "avg weights+arena", "{:.0f} KB"),
                    ("under_2ms", "< 2 ms", "{}"), ("worst", "slowest", "{}"),
                    ("torch_ratio", "torch/gaba (geomean)", "{:.2f}x"),
                    ("ort_ratio", "ORT/gaba (geomean)", "{:.2f}x")]
@@ -263,7 +265,8 @@ def main(argv=None, default_set="zoo"):
     parser.add_argument("--set", choices=["zoo", "all30", "vision", "audio", "sensor", "reference"],
                         default=default_set, help="which models (default: %(default)s)")
     parser.add_argument("--model", action="append", help="only this model (repeatable)")
-    parser.add_argument("--batch", default="1,32", help="comma-separated batch sizes (default 1,32)")
+    parser.add_argument("--batch", default="1,32",
+                        help="comma-separated batch sizes (default 1,32)")
     parser.add_argument("--threads", type=int, default=1, help="threads (default 1)")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--runs", type=int, default=100, help="timed runs per model and batch")
@@ -282,7 +285,8 @@ def main(argv=None, default_set="zoo"):
     parser.add_argument("--profile", action="store_true",
                         help="also time every layer of each model (batch 1) and print the tables")
     parser.add_argument("--plot", metavar="FILE.png",
-                        help="draw p50 latency and memory per model, by category (needs matplotlib)")
+                        help="draw p50 latency and memory per model, by category "
+                        "(needs matplotlib)")
     args = parser.parse_args(argv)
 
     names = args.model or (zoo.names(None) if args.set == "zoo" else zoo.names(args.set))
@@ -290,7 +294,8 @@ def main(argv=None, default_set="zoo"):
     if unknown:
         parser.error(f"unknown model(s): {', '.join(unknown)}")
     batches = [int(b) for b in args.batch.split(",")]
-    dtypes = list(INT8_KINDS) if args.int8 else [d.strip() for d in args.dtype.split(",") if d.strip()]
+    dtypes = (list(INT8_KINDS) if args.int8
+              else [d.strip() for d in args.dtype.split(",") if d.strip()])
     if not dtypes or any(d not in ("float32", *INT8_KINDS) for d in dtypes):
         parser.error(f"--dtype: expected float32, int8 and/or int8-fp32, got {args.dtype!r}")
     with_torch = False
@@ -342,16 +347,20 @@ def main(argv=None, default_set="zoo"):
             print(f"\nsummary, {dtype}, batch {batch}:")
             print(harness.format_table(summary(rows, batch, dtype),
                                        [c for c in SUMMARY_COLUMNS
-                                        if (with_torch and dtype == "float32" or c[0] != "torch_ratio")
-                                        and (with_ort and dtype == "float32" or c[0] != "ort_ratio")]))
+                                        if (with_torch and dtype == "float32"
+                                            or c[0] != "torch_ratio")
+                                        and (with_ort and dtype == "float32"
+                                             or c[0] != "ort_ratio")]))
     for dtype, batch in [(d, b) for d in INT8_KINDS for b in batches]:
         s8 = int8_summary(rows, batch, dtype)
         if s8:
             print(f"\n{dtype} vs float32, batch {batch}, {args.threads} thread(s): "
-                  f"{s8['mean_speedup']:.2f}x mean speed ratio (geomean {s8['geomean_speedup']:.2f}x, "
+                  f"{s8['mean_speedup']:.2f}x mean speed ratio "
+                  f"(geomean {s8['geomean_speedup']:.2f}x, "
                   f"float32 p50 / int8 p50 over {s8['models']} models); worst SQNR "
                   f"{s8['worst_sqnr_db']:.1f} dB ({s8['worst_sqnr_model']}); int8 weights+arena "
-                  f"<= 100 KB: {s8['audio_sensor_le_100kb']}/{s8['audio_sensor_models']} audio+sensor "
+                  f"<= 100 KB: {s8['audio_sensor_le_100kb']}/{s8['audio_sensor_models']} "
+                  "audio+sensor "
                   f"models (largest {s8['audio_sensor_max_kb']:.1f} KB)")
     if args.plot:
         plot(rows, args.plot)

@@ -37,7 +37,8 @@ _loaded_from = None
 
 def cache_path():
     """Where the tuning table lives: $GABA_CACHE_DIR or ~/.cache/gaba, + gemm_tune.json."""
-    root = os.environ.get("GABA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "gaba")
+    root = os.environ.get("GABA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache",
+                                                            "gaba")
     return os.path.join(root, CACHE_NAME)
 
 
@@ -184,7 +185,8 @@ def tune(threads=None, classes=None, save=True):
                 for backend in ("native", "openblas"):
                     try:
                         result[backend] = _median_time(
-                            lambda: _gaba.gemm(a, b, out, 1.0, 0.0, False, False, None, None, backend))
+                            lambda: _gaba.gemm(a, b, out, 1.0, 0.0, False, False, None, None,
+                                               backend))
                     except NotImplementedError:
                         continue
                 row[name] = min(result, key=result.get)

@@ -1,4 +1,5 @@
-"""gaba.distillation_loss against the float64 reference (gaba.ref.distill), finite differences and PyTorch."""
+"""gaba.distillation_loss against the float64 reference (gaba.ref.distill), finite
+differences and PyTorch."""
 import numpy as np
 import pytest
 

@@ -13,7 +13,8 @@ MODULES = sorted(m.name for m in pkgutil.iter_modules(gaba.__path__, "gaba.")
 
 
 @pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0",
-                    reason="examples show NumPy 2 reprs; this run is the NumPy 1.x compatibility run")
+                    reason="examples show NumPy 2 reprs; "
+                    "this run is the NumPy 1.x compatibility run")
 @pytest.mark.parametrize("name", MODULES)
 def test_examples(name):
     module = importlib.import_module(name)

@@ -34,7 +34,8 @@ def residual_check(result, a, b, alpha=1.0, beta=0.0, c0=None):
     rhs = alpha * (a.astype(np.float64) @ (b.astype(np.float64) @ t))
     if beta != 0.0:
         rhs = rhs + beta * (c0.astype(np.float64) @ t)
-    scale = np.linalg.norm(np.abs(a).astype(np.float64) @ (np.abs(b).astype(np.float64) @ np.abs(t)))
+    abs_b_t = np.abs(b).astype(np.float64) @ np.abs(t)
+    scale = np.linalg.norm(np.abs(a).astype(np.float64) @ abs_b_t)
     assert np.linalg.norm(lhs - rhs) <= (a.shape[-1] + 2) * 2.0**-23 * max(scale, 1e-30)
 
 
@@ -211,7 +212,8 @@ def test_transposes_alpha_beta_epilogue(backend, trans_a, trans_b, alpha, beta, 
     m, n, k = 13, 35, 29
     a, b = rand((m, k), seed=20, low=-2, high=2), rand((k, n), seed=21, low=-2, high=2)
     c0, bias = rand((m, n), seed=22, low=-3, high=3), rand((n,), seed=23, low=-2, high=2)
-    for name_a, va in layouts(op(a, trans_a), include=("C", "F", "stepped", "negative", "misaligned")):
+    kinds_a = ("C", "F", "stepped", "negative", "misaligned")
+    for name_a, va in layouts(op(a, trans_a), include=kinds_a):
         for name_b, vb in layouts(op(b, trans_b), include=("C", "F", "stepped")):
             out = c0.copy()
             result = gaba.gemm(va, vb, out, alpha=alpha, beta=beta, trans_a=trans_a,
@@ -293,7 +295,8 @@ def test_isa_levels_agree():
     code = ("import numpy as np, gaba, sys; rng = np.random.default_rng(0); "
             "a = rng.standard_normal((37, 301)).astype(np.float32); "
             "b = rng.standard_normal((301, 45)).astype(np.float32); "
-            "sys.stdout.buffer.write(gaba.gemm(a, b, bias=b[0], activation='relu', backend='native').tobytes())")
+            "y = gaba.gemm(a, b, bias=b[0], activation='relu', backend='native'); "
+            "sys.stdout.buffer.write(y.tobytes())")
     results = {}
     for name, level in levels.items():
         if level <= best:
@@ -313,8 +316,9 @@ def test_isa_levels_agree():
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("shapes", [((3, 5, 7), (3, 7, 4)), ((3, 5, 7), (7, 4)), ((5, 7), (3, 7, 4)),
-                                    ((1, 5, 7), (3, 7, 4)), ((3, 5, 7), (1, 7, 4)), ((0, 5, 7), (7, 4))])
+@pytest.mark.parametrize("shapes", [((3, 5, 7), (3, 7, 4)), ((3, 5, 7), (7, 4)),
+                                    ((5, 7), (3, 7, 4)), ((1, 5, 7), (3, 7, 4)),
+                                    ((3, 5, 7), (1, 7, 4)), ((0, 5, 7), (7, 4))])
 def test_batched_broadcast(backend, shapes):
     sa, sb = shapes
     a, b = rand(sa, seed=38), rand(sb, seed=39)
@@ -363,7 +367,8 @@ def test_batched_out_errors():
 def test_against_torch():
     torch = pytest.importorskip("torch")
     a, b, bias = rand((33, 70), seed=46), rand((70, 45), seed=47), rand((45,), seed=48)
-    expected = torch.relu(torch.from_numpy(a) @ torch.from_numpy(b) + torch.from_numpy(bias)).numpy()
+    ta, tb, tbias = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(bias)
+    expected = torch.relu(ta @ tb + tbias).numpy()
     for backend in FAST:
         result = gaba.gemm(a, b, bias=bias, activation="relu", backend=backend)
         np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4)
@@ -377,7 +382,8 @@ GOOD = np.ones((3, 4), np.float32)
 @pytest.mark.parametrize(
     "kwargs,exc,match",
     [
-        (dict(a=np.ones((3, 4), np.int64)), TypeError, r"gemm\(\): argument 'a' must have dtype float32, got int64"),
+        (dict(a=np.ones((3, 4), np.int64)), TypeError,
+         r"gemm\(\): argument 'a' must have dtype float32, got int64"),
         (dict(a=np.ones((3, 4), np.float64)), TypeError, "got float64"),
         (dict(a=None), TypeError, r"argument 'a' must be a numpy.ndarray of float32, got NoneType"),
         (dict(a=[[1.0] * 4] * 3), TypeError, "got list"),
@@ -386,15 +392,18 @@ GOOD = np.ones((3, 4), np.float32)
         (dict(a=np.ones((2, 3, 4), np.float32), b=np.ones((3, 4, 5), np.float32)), ValueError,
          r"batch sizes of 'a' \(2\) and 'b' \(3\) do not broadcast"),
         (dict(out=np.ones((2, 3, 5), np.float32)), ValueError, "'out' must be 2-D, got 3-D"),
-        (dict(trans_a=True), ValueError, r"'b' has shape \(4, 5\), but b.shape\[0\] must be 3 \(a.shape\[0\]\)"),
+        (dict(trans_a=True), ValueError,
+         r"'b' has shape \(4, 5\), but b.shape\[0\] must be 3 \(a.shape\[0\]\)"),
         (dict(trans_b="yes"), TypeError, "'trans_b' must be a bool, got str"),
-        (dict(b=np.ones((5, 2), np.float32)), ValueError, r"'b' has shape \(5, 2\), but b.shape\[0\] must be 4"),
+        (dict(b=np.ones((5, 2), np.float32)), ValueError,
+         r"'b' has shape \(5, 2\), but b.shape\[0\] must be 4"),
         (dict(b=np.ones(4, np.float32)), ValueError, "must be 2-D to 3-D, got 1-D"),
         (dict(out=np.ones((3, 2), np.float32)), ValueError, r"out.shape\[1\] must be 5"),
         (dict(out=np.ones((3, 5), np.float64)), TypeError, "'out' must have dtype float32"),
         (dict(bias=np.ones(4, np.float32)), ValueError, r"bias.shape\[0\] must be 5"),
         (dict(bias=np.ones((1, 5), np.float32)), ValueError, "'bias' must be 1-D"),
-        (dict(activation="gelu"), ValueError, "'activation' must be one of 'none', 'relu', 'relu6', got 'gelu'"),
+        (dict(activation="gelu"), ValueError,
+         "'activation' must be one of 'none', 'relu', 'relu6', got 'gelu'"),
         (dict(activation=3), TypeError, "'activation' must be a str or None"),
         (dict(backend="cuda"), ValueError, "'backend' must be one of"),
         (dict(beta=1.0), ValueError, r"beta=1\.0 needs an existing 'out'"),
@@ -550,7 +559,8 @@ def test_gemm_s8_threads():
 
 def test_gemm_s8_errors():
     a, b = np.ones((3, 4), np.uint8), np.ones((4, 5), np.int8)
-    with pytest.raises(TypeError, match=r"gemm_s8\(\): argument 'a' must have dtype uint8 or int8, got float32"):
+    wrong_a = r"gemm_s8\(\): argument 'a' must have dtype uint8 or int8, got float32"
+    with pytest.raises(TypeError, match=wrong_a):
         gaba.gemm_s8(a.astype(np.float32), b)
     with pytest.raises(TypeError, match="'b' must have dtype int8, got uint8"):
         gaba.gemm_s8(a, b.astype(np.uint8))
@@ -558,7 +568,8 @@ def test_gemm_s8_errors():
         gaba.gemm_s8(a, np.ones((5, 5), np.int8))
     with pytest.raises(TypeError, match="'out' must have dtype int32"):
         gaba.gemm_s8(a, b, out=np.ones((3, 5), np.int64))
-    assert gaba.gemm_s8(np.ones((3, 0), np.uint8), np.ones((0, 5), np.int8)).tolist() == [[0] * 5] * 3
+    empty = gaba.gemm_s8(np.ones((3, 0), np.uint8), np.ones((0, 5), np.int8))
+    assert empty.tolist() == [[0] * 5] * 3
 
 
 def test_quantize_multiplier_matches_tflite_rule():

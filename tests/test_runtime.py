@@ -71,7 +71,8 @@ def test_best_isa_follows_features():
 
 
 @pytest.mark.skipif("-fsanitize" in gaba.info()["build_flags"],
-                    reason="the 2 MB budget is the release build's; GABA_DEBUG builds carry debug info")
+                    reason="the 2 MB budget is the release build's; "
+                    "GABA_DEBUG builds carry debug info")
 def test_extension_is_small():
     assert gaba.info()["extension_bytes"] < 2 * 1024 * 1024
 
@@ -102,7 +103,8 @@ def test_set_num_threads_rejects(bad, exc):
 def test_thread_count_from_environment(env, expected):
     clean = {"GABA_NUM_THREADS": "", "OMP_NUM_THREADS": ""}
     clean.update(env)
-    result = run_python("import gaba; print(gaba.get_num_threads(), len(__import__('os').sched_getaffinity(0)))",
+    result = run_python("import gaba, os; "
+                        "print(gaba.get_num_threads(), len(os.sched_getaffinity(0)))",
                         **clean)
     assert result.returncode == 0, result.stderr
     got, cores = map(int, result.stdout.split())

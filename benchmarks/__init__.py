@@ -7,7 +7,8 @@ in the same run as the peer it is compared with.
 
 BENCHMARKS = {
     "startup": "import time of gaba against numpy, in fresh interpreters",
-    "compress": "compression toolbox (low-rank, distillation, pruning, quantization) vs NumPy and PyTorch",
+    "compress": "compression toolbox (low-rank, distillation, pruning, quantization) "
+                "vs NumPy and PyTorch",
     "quant": "fake quantization and INT4 quantize/dequantize vs NumPy, PyTorch and a memory copy",
     "zoo": "every zoo model run for real: p50/p95/p99, fps, params, MACs, memory (34 models)",
     "all30": "the 30 zoo models of vision, audio and sensor (gaba bench zoo --set all30)",

@@ -49,7 +49,8 @@ def main(argv=None):
         return 1
     for label, data in (("A", a), ("B", b)):
         m = data["machine"]
-        print(f"{label}: {m['cpu']}, isa {m['isa']}, {m['threads']} threads, gaba {m['gaba']}, {m['time']}")
+        print(f"{label}: {m['cpu']}, isa {m['isa']}, {m['threads']} threads, gaba {m['gaba']}, "
+              f"{m['time']}")
     names = [k for k in rows[0] if isinstance(rows[0][k], str)]
     ratios = sorted({k for r in rows for k, v in r.items() if not isinstance(v, str)})
     columns = [(k, k, "{}") for k in names] + [(k, f"{k} B/A", "{:.3f}") for k in ratios]

@@ -103,7 +103,8 @@ def peak_gflops(threads=1, seconds=0.25):
     True
     """
     if not isinstance(threads, int) or isinstance(threads, bool):
-        raise TypeError(f"peak_gflops(): argument 'threads' must be an int, got {type(threads).__name__}")
+        raise TypeError("peak_gflops(): argument 'threads' must be an int, "
+                        f"got {type(threads).__name__}")
     if not seconds > 0:
         raise ValueError(f"peak_gflops(): argument 'seconds' must be > 0, got {seconds!r}")
     return _gaba.peak_gflops(threads, seconds)

@@ -1,4 +1,5 @@
-"""Low-rank factorization: gaba.low_rank_factorization, gaba.singular_values, gaba.low_rank_conv2d."""
+"""Low-rank factorization: gaba.low_rank_factorization, gaba.singular_values,
+gaba.low_rank_conv2d."""
 import operator
 import warnings
 

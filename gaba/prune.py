@@ -81,7 +81,8 @@ def magnitude_prune(w, sparsity, *, structured=False, axis=0, pattern=None):
         try:
             keep_n, m = (operator.index(v) for v in pattern)
         except (TypeError, ValueError):
-            raise ValueError(f"magnitude_prune(): pattern must be (N, M), got {pattern!r}") from None
+            raise ValueError(
+                f"magnitude_prune(): pattern must be (N, M), got {pattern!r}") from None
         if not 0 <= keep_n <= m or not 1 <= m <= 256:
             raise ValueError(f"magnitude_prune(): pattern (N, M) needs 0 <= N <= M <= 256, "
                              f"got {pattern!r}")

@@ -348,7 +348,8 @@ class QTensor:
         self.symmetric = bool(symmetric)
         self.narrow_range = bool(narrow_range)
         axes = max(len(self.shape), 1)
-        self.axis = None if axis is None else int_arg(axis, "QTensor", "axis", -axes, axes - 1) % axes
+        self.axis = (None if axis is None
+                     else int_arg(axis, "QTensor", "axis", -axes, axes - 1) % axes)
         self.scale = scale
         self.zero_point = zero_point
         self._storage = _storage(bits, symmetric)

@@ -157,4 +157,5 @@ def attention(x, w_qkv, b_qkv, w_o, b_o):
     q, k, v = qkv[..., :dk], qkv[..., dk:2 * dk], qkv[..., 2 * dk:]
     p = softmax(np.einsum("npk,nqk->npq", q, k) / np.sqrt(dk))
     ctx = np.einsum("npq,nqk->npk", p, v)
-    return np.einsum("dk,nlk->ndl", np.asarray(w_o, np.float64), ctx) + np.asarray(b_o)[None, :, None]
+    y = np.einsum("dk,nlk->ndl", np.asarray(w_o, np.float64), ctx)
+    return y + np.asarray(b_o)[None, :, None]

@@ -3,7 +3,7 @@ float64 NumPy references of gaba/ref/nn.py (explicit loops / einsum)."""
 import numpy as np
 import pytest
 
-from gaba import zoo
+from gaba import _gaba, _nn, zoo
 from gaba.ref import nn as ref
 from arrays import rand
 from tolerances import nn_close
@@ -71,8 +71,8 @@ def test_conv2d(case, reference, activation):
     x = rand((2, c, h, w), seed=1) * 3
     wt = he((co, c // g, kh, kw), 2)
     b = rand((co,), seed=3)
-    got = zoo._layer("conv2d", [x], [wt, b], [co, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g],
-                     activation, reference)
+    got = _nn.conv2d(x, wt, b, stride=(sh, sw), padding=(pt, pl, pb, pr), dilation=(dh, dw),
+                     groups=g, activation=activation, reference=reference)
     want = ref.conv2d(x, wt, b, (sh, sw), (pt, pl, pb, pr), (dh, dw), g, activation)
     assert got.shape == want.shape
     nn_close(got, want, c // g * kh * kw)
@@ -89,8 +89,8 @@ def test_depthwise_unfused_activation(case, reference, activation):
     x = rand((1, c, h, w), seed=11) * 3
     wt, b = he((c, 1, kh, k), 12), rand((c,), seed=13)
     ph, pw = d * (kh - 1) // 2, d * (k - 1) // 2
-    got = zoo._layer("conv2d", [x], [wt, b], [c, kh, k, s, s, ph, pw, ph, pw, d, d, c],
-                     activation, reference)
+    got = _nn.conv2d(x, wt, b, stride=s, padding=(ph, pw), dilation=d, groups=c,
+                     activation=activation, reference=reference)
     want = ref.conv2d(x, wt, b, (s, s), (ph, pw, ph, pw), (d, d), c, activation)
     nn_close(got, want, kh * k)
 
@@ -104,15 +104,15 @@ def test_conv1d(reference, k, s, pl, pr, d, g):
     wt = he((12 if g != 6 else 6, 6 // g, k), 5)
     co = wt.shape[0]
     b = rand((co,), seed=6)
-    got = zoo._layer("conv1d", [x], [wt, b], [co, 1, k, 1, s, 0, pl, 0, pr, 1, d, g], "relu",
-                     reference)
+    got = _nn.conv1d(x, wt, b, stride=s, padding=(pl, pr), dilation=d, groups=g,
+                     activation="relu", reference=reference)
     want = ref.conv1d(x, wt, b, s, (pl, pr), d, g, "relu")
     nn_close(got, want, 6 // g * k)
     if pr == 0 and s == 1:  # causal: output t depends on inputs <= t only
         x2 = x.copy()
         x2[:, :, 20:] = 7.0
-        got2 = zoo._layer("conv1d", [x2], [wt, b], [co, 1, k, 1, s, 0, pl, 0, pr, 1, d, g],
-                          "relu", reference)
+        got2 = _nn.conv1d(x2, wt, b, stride=s, padding=(pl, pr), dilation=d, groups=g,
+                          activation="relu", reference=reference)
         np.testing.assert_array_equal(got2[:, :, :20], got[:, :, :20])
 
 
@@ -123,25 +123,25 @@ def test_dense(reference, activation, shape, n):
     x = rand((3,) + shape, seed=7)
     f = int(np.prod(shape))
     w, b = he((n, f), 8), rand((n,), seed=9)
-    got = zoo._layer("dense", [x], [w, b], [n], activation, reference)
+    got = _nn.dense(x, w, b, activation=activation, reference=reference)
     nn_close(got, ref.dense(x, w, b, activation), f)
 
 
 def test_embedding_and_range():
     ids = np.array([[0, 5, 255, 17], [3, 3, 1, 254]], np.int32)
     table = rand((256, 6), seed=10)
-    got = zoo._layer("embedding", [ids], [table], [6, 256])
+    got = _nn.embedding(ids, table)
     np.testing.assert_array_equal(got, ref.embedding(ids, table))
     with pytest.raises(ValueError):
-        zoo._layer("embedding", [np.array([[0, 256]], np.int32)], [table], [6, 256])
+        _nn.embedding(np.array([[0, 256]], np.int32), table)
     with pytest.raises(ValueError):
-        zoo._layer("embedding", [np.array([[-1, 2]], np.int32)], [table], [6, 256])
+        _nn.embedding(np.array([[-1, 2]], np.int32), table)
 
 
 @pytest.mark.parametrize("activation", list(zoo.ACTS))
 def test_activations(activation):
     x = rand((2, 3, 50), seed=11, low=-8, high=8)
-    nn_close(zoo._layer("act", [x], activation=activation), ref.act(x, activation), 1)
+    nn_close(_nn.act(x, activation), ref.act(x, activation), 1)
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
@@ -153,8 +153,8 @@ def test_activations_at_range_ends(activation):
     x = np.array([edge + edge[:18]], np.float32)
     with np.errstate(over="ignore"):  # the float64 reference's exp(1e4) is inf, as it should be
         want = ref.act(x, activation)
-    nn_close(zoo._layer("act", [x], activation=activation), want, 1)
-    nan = zoo._layer("act", [np.full((1, 9), np.nan, np.float32)], activation=activation)
+    nn_close(_nn.act(x, activation), want, 1)
+    nan = _nn.act(np.full((1, 9), np.nan, np.float32), activation)
     assert np.isnan(nan).all()
 
 
@@ -167,7 +167,7 @@ def test_softmax(n, reference):
     x = rand((2, 5, n), seed=12 + n, low=-30, high=30)
     x[1, 0] = -1e4
     x[1, 0, 0] = 50.0
-    got = zoo._layer("softmax", [x], reference=reference)
+    got = _nn.softmax(x, reference=reference)
     nn_close(got, ref.softmax(x), 9)
     np.testing.assert_allclose(got.sum(-1), 1.0, rtol=1e-5)
 
@@ -175,7 +175,7 @@ def test_softmax(n, reference):
 def test_batchnorm_alone_and_fold():
     x = rand((2, 4, 5, 3), seed=13)
     scale, shift = rand((4,), seed=14), rand((4,), seed=15)
-    nn_close(zoo._layer("batchnorm", [x], [scale, shift], [0], "relu"),
+    nn_close(_nn.batchnorm(x, scale, shift, activation="relu"),
              ref.batchnorm(x, scale, shift, "relu"), 1)
     # Folding: conv(x, w') + b' == BN(conv(x, w) + b) with arbitrary statistics.
     w, b = he((4, 3, 3, 3), 16), rand((4,), seed=17)
@@ -201,12 +201,13 @@ def test_pool2d(kind, k, s, pad):
     x = rand((2, 3, 25, 11), seed=23)
     if k[0] >= 24:
         x = rand((2, 3, 25, 5), seed=23)
-    got = zoo._layer(kind + "pool", [x], params=[*k, *s, *pad])
+    pool = getattr(_nn, kind + "pool")
+    got = pool(x, k, stride=s, padding=pad)
     nn_close(got, ref.pool2d(x, kind, k, s, pad), k[0] * k[1])
     if k[0] < 24:  # rows long enough for the vector loops, and a NaN that must come out
         xw = rand((1, 2, 9, 75), seed=22)
         xw[0, 1, 4, 37] = np.nan
-        got = zoo._layer(kind + "pool", [xw], params=[*k, *s, *pad])
+        got = pool(xw, k, stride=s, padding=pad)
         want = ref.pool2d(xw, kind, k, s, pad)
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
         assert np.isnan(want).any()
@@ -215,18 +216,18 @@ def test_pool2d(kind, k, s, pad):
 
 def test_pool1d_and_global():
     x = rand((2, 4, 31), seed=24)
-    got = zoo._layer("maxpool", [x], params=[1, 3, 1, 2, 0, 1, 0, 1])
+    got = _nn.maxpool(x, 3, stride=2, padding=(1, 1))
     want = ref.pool2d(x[:, :, None], "max", (1, 3), (1, 2), (0, 1, 0, 1))[:, :, 0]
     nn_close(got, want, 1)
     x4 = rand((3, 5, 6, 7), seed=25)
-    nn_close(zoo._layer("global_avgpool", [x4]), ref.global_pool(x4, "avg"), 42)
-    nn_close(zoo._layer("global_maxpool", [x4]), ref.global_pool(x4, "max"), 1)
+    nn_close(_nn.global_avgpool(x4), ref.global_pool(x4, "avg"), 42)
+    nn_close(_nn.global_maxpool(x4), ref.global_pool(x4, "max"), 1)
     # planes shorter than the 16 partial results, and longer with a NaN to keep
     for shape in ((2, 3, 5), (2, 3, 100)):
         xs = rand(shape, seed=26)
         xs[1, 2, -1] = np.nan
         for kind in ("avg", "max"):
-            got = zoo._layer(f"global_{kind}pool", [xs])
+            got = getattr(_nn, f"global_{kind}pool")(xs)
             want = ref.global_pool(xs, kind)
             np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
             assert np.isnan(want[1, 2]) and np.isnan(want).sum() == 1
@@ -237,33 +238,34 @@ def test_pool1d_and_global():
 @pytest.mark.parametrize("sh,sw", [(2, 2), (1, 3), (4, 2)])
 def test_upsample(mode, sh, sw):
     x = rand((2, 3, 5, 7), seed=26)
-    got = zoo._layer("upsample", [x], params=[sh, sw, 0 if mode == "nearest" else 1])
+    got = _nn.upsample(x, scale=(sh, sw), mode=mode)
     nn_close(got, ref.upsample2d(x, sh, sw, mode), 4)
     x1 = rand((2, 3, 9), seed=27)
-    got1 = zoo._layer("upsample", [x1], params=[1, 2, 0 if mode == "nearest" else 1])
+    got1 = _nn.upsample(x1, scale=2, mode=mode)
     nn_close(got1, ref.upsample2d(x1[:, :, None], 1, 2, mode)[:, :, 0], 4)
     # scale 2 has its own row loop from 3 columns on, and runs small planes as one line
     for h, w in [(4, 1), (4, 2), (4, 3), (4, 37), (40, 60)]:
         xw = rand((1, 2, h, w), seed=w)
-        got = zoo._layer("upsample", [xw], params=[sh, sw, 0 if mode == "nearest" else 1])
+        got = _nn.upsample(xw, scale=(sh, sw), mode=mode)
         nn_close(got, ref.upsample2d(xw, sh, sw, mode), 4)
 
 
 def test_concat_binary_reshape_transpose():
     a, b, c = rand((2, 3, 4, 5), seed=28), rand((2, 2, 4, 5), seed=29), rand((2, 1, 4, 5), seed=30)
-    np.testing.assert_array_equal(zoo._layer("concat", [a, b, c]), np.concatenate([a, b, c], 1))
+    np.testing.assert_array_equal(_nn.concat([a, b, c]), np.concatenate([a, b, c], 1))
     b2 = rand((2, 3, 4, 5), seed=31)
     for op, f in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply)]:
-        nn_close(zoo._layer(op, [a, b2], activation="relu"), np.maximum(f(a, b2), 0), 1)
+        run = getattr(_nn, op)
+        nn_close(run(a, b2, activation="relu"), np.maximum(f(a, b2), 0), 1)
         gate = rand((2, 3), seed=32)
-        nn_close(zoo._layer(op, [a, gate]), f(a, gate[:, :, None, None]), 1)
-    np.testing.assert_array_equal(zoo._layer("reshape", [a], params=[2, 12, -1]),
+        nn_close(run(a, gate), f(a, gate[:, :, None, None]), 1)
+    np.testing.assert_array_equal(_nn.reshape(a, (12, -1)),
                                   a.reshape(2, 12, 5))
-    np.testing.assert_array_equal(zoo._layer("flatten", [a]), a.reshape(2, -1))
+    np.testing.assert_array_equal(_nn.flatten(a), a.reshape(2, -1))
     t = rand((2, 7, 3), seed=33)
-    np.testing.assert_array_equal(zoo._layer("transpose", [t]), t.transpose(0, 2, 1))
+    np.testing.assert_array_equal(_nn.transpose(t), t.transpose(0, 2, 1))
     with pytest.raises(ValueError):
-        zoo._layer("add", [a, rand((2, 3, 4, 4), seed=34)])
+        _nn.add(a, rand((2, 3, 4, 4), seed=34))
 
 
 @pytest.mark.parametrize("reference", IMPLS)
@@ -277,7 +279,7 @@ def test_gru(reference, seq, h, gain):
     x = rand((2, f, t), seed=35) * gain
     w_ih, w_hh = rand((3 * h, f), seed=36), rand((3 * h, h), seed=37)
     b_ih, b_hh = rand((3 * h,), seed=38), rand((3 * h,), seed=39)
-    got = zoo._layer("gru", [x], [w_ih, w_hh, b_ih, b_hh], [h, seq], reference=reference)
+    got = _nn.gru(x, w_ih, w_hh, b_ih, b_hh, return_sequences=bool(seq), reference=reference)
     nn_close(got, ref.gru(x, w_ih, w_hh, b_ih, b_hh, bool(seq)), (f + h) * t)
 
 
@@ -287,7 +289,7 @@ def test_attention(reference):
     x = rand((2, d, length), seed=40)
     w_qkv, b_qkv = rand((3 * dk, d), seed=41), rand((3 * dk,), seed=42)
     w_o, b_o = rand((d, dk), seed=43), rand((d,), seed=44)
-    got = zoo._layer("attention", [x], [w_qkv, b_qkv, w_o, b_o], [dk], reference=reference)
+    got = _nn.attention(x, w_qkv, b_qkv, w_o, b_o, reference=reference)
     nn_close(got, ref.attention(x, w_qkv, b_qkv, w_o, b_o), d * length)
 
 
@@ -295,11 +297,11 @@ def test_prepare_rejects_bad_layers():
     x = rand((1, 3, 4, 4), seed=45)
     w, b = he((4, 3, 5, 5), 46), rand((4,), seed=47)
     with pytest.raises(ValueError):  # kernel larger than the padded input
-        zoo._layer("conv2d", [x], [w, b], [4, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1])
+        _nn.conv2d(x, w, b)
     with pytest.raises(ValueError):  # groups must divide the channels
-        zoo._layer("conv2d", [x], [w, b], [4, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2])
+        _nn.conv2d(x, w, b, padding=2, groups=2)
     with pytest.raises(ValueError):  # wrong number of weights
-        zoo._layer("dense", [x], [w], [4])
+        _nn.layer("dense", [x], [w], [4])
 
 
 # One well-formed call per op with weights (op, per-sample input shapes, params, weight
@@ -324,22 +326,22 @@ def test_layer_rejects_inconsistent_arrays(op, shapes, params, wshapes):
     ASan build checks that)."""
     xs = [rand((2,) + s, seed=50 + i) for i, s in enumerate(shapes)]
     ws = [rand(s, seed=60 + i) for i, s in enumerate(wshapes)]
-    assert zoo._layer(op, xs, ws, params).shape[0] == 2
+    assert _nn.layer(op, xs, ws, params).shape[0] == 2
     for i in range(1, len(xs)):  # a later input with more or fewer samples than inputs[0]
         for batch in (1, 3, 1000):
             bad = list(xs)
             bad[i] = rand((batch,) + shapes[i], seed=70)
             with pytest.raises(ValueError, match=rf"'inputs\[{i}\]'.*one batch"):
-                zoo._layer(op, bad, ws, params)
+                _nn.layer(op, bad, ws, params)
     for j, s in enumerate(wshapes):
         for size in (int(np.prod(s)) - 1, int(np.prod(s)) + 1):
             bad = list(ws)
             bad[j] = rand((size,), seed=71)
             with pytest.raises(ValueError, match="values, op .* needs"):
-                zoo._layer(op, xs, bad, params)
+                _nn.layer(op, xs, bad, params)
     if wshapes:
         with pytest.raises(ValueError, match="holds"):
-            zoo._layer(op, xs, ws[:-1], params)
+            _nn.layer(op, xs, ws[:-1], params)
 
 
 def test_op_and_activation_names_come_from_the_op_table():
@@ -348,7 +350,6 @@ def test_op_and_activation_names_come_from_the_op_table():
     import re
     from pathlib import Path
 
-    from gaba import _gaba
     ops, acts = _gaba.nn_ops(), _gaba.nn_acts()
     header = (Path(__file__).resolve().parent.parent / "csrc/include/gaba/nn.h").read_text()
     enum = sorted((int(code), name.lower())
@@ -364,10 +365,83 @@ def test_op_and_activation_names_come_from_the_op_table():
             _gaba.nn_layer(zoo.OPS[op], 0, [0], [rand((2, 4), seed=73)], [], 0)
 
 
+def test_every_op_has_a_keyword_function():
+    """gaba._nn has one function per op of the table, named as the op."""
+    assert [op for op in _gaba.nn_ops() if not callable(getattr(_nn, op, None))] == []
+
+
+X4, X3 = rand((2, 3, 6, 6), seed=76), rand((2, 3, 9), seed=77)
+W4, W3, B = he((4, 3, 3, 3), 78), he((4, 3, 3), 79), rand((4,), seed=80)
+Q8 = np.zeros((2, 3, 9), np.int8)
+BAD_KEYWORDS = [  # (call, error, message)
+    (lambda: _nn.conv2d(X4, W4, B, stride=0), ValueError,
+     r"conv2d\(\): argument 'stride' must be in 1\.\."),
+    (lambda: _nn.conv2d(X4, W4, B, stride=2**31), ValueError, r"'stride' must be in"),
+    (lambda: _nn.conv2d(X4, W4, B, dilation=1.5), TypeError,
+     r"conv2d\(\): argument 'dilation' must be an int"),
+    (lambda: _nn.conv2d(X4, W4, B, padding=(1, 2, 3)), ValueError,
+     r"conv2d\(\): argument 'padding' must be an int or \(h, w\) or \(top"),
+    (lambda: _nn.conv2d(X4, W4, B, padding=-1), ValueError, r"'padding' must be in 0\.\."),
+    (lambda: _nn.conv2d(X4, W4.reshape(4, -1), B), ValueError,
+     r"conv2d\(\): argument 'w' must be 4-D"),
+    (lambda: _nn.conv2d(X4, W4, B, 2), TypeError, "positional"),
+    (lambda: _nn.conv2d(X4, W4, B, strde=2), TypeError,
+     r"conv2d\(\): unexpected keyword argument 'strde'"),
+    (lambda: _nn.conv2d(X4, W4, B, activation="gelu"), ValueError,
+     r"conv2d\(\): argument 'activation' must be one of"),
+    (lambda: _nn.conv2d(X4, W4, B, dtype="float16"), ValueError,
+     r"conv2d\(\): argument 'dtype' must be one of"),
+    (lambda: _nn.conv2d(X4, W4, B, in_q=(0.1, 0)), ValueError,
+     r"conv2d\(\): argument 'in_q' is for dtype='int8' only"),
+    (lambda: _nn.conv1d(X3, W3, B, stride=(1, 2)), ValueError,
+     r"conv1d\(\): argument 'stride' must be an int, got"),
+    (lambda: _nn.conv1d(X3, W3, B, padding=(0, 1, 0, 1)), ValueError,
+     r"conv1d\(\): argument 'padding' must be an int or \(left, right\), got"),
+    (lambda: _nn.dense(Q8, W4, B, dtype="int8"), ValueError,
+     r"dense\(\): argument 'w' must be 2-D"),
+    (lambda: _nn.act(Q8, "relu", dtype="int8", out_q=(0.1, 0)), ValueError,
+     r"act\(\): dtype='int8' needs 'in_q' and 'out_q'"),
+    (lambda: _nn.act(Q8, "relu", dtype="int8", in_q=[0.1], out_q=(0.1, 0)), TypeError,
+     r"act\(\): argument 'in_q' must be a \(scale, zero_point\) pair"),
+    (lambda: _nn.add(Q8, Q8, dtype="int8", in_q=[(0.1, 0)], out_q=(0.1, 0)), ValueError,
+     r"add\(\): argument 'in_q' must hold one \(scale, zero_point\) pair per input \(2\)"),
+    (lambda: _nn.act(Q8, "relu", dtype="int8", in_q=[(0.1, 0)], out_q=0.1), TypeError,
+     r"act\(\): argument 'out_q' must be a \(scale, zero_point\) pair"),
+    (lambda: _nn.act(Q8, "relu", dtype="int8", in_q=[(0.1, 0)], out_q=(0.1, 0),
+                     requant="round"), ValueError, r"act\(\): argument 'requant' must be one of"),
+    (lambda: _nn.maxpool(X4, (2, 2, 2)), ValueError,
+     r"maxpool\(\): argument 'kernel' must be an int or an \(h, w\) pair"),
+    (lambda: _nn.avgpool(X3, 0), ValueError, r"avgpool\(\): argument 'kernel' must be in 1"),
+    (lambda: _nn.upsample(X4, mode="cubic"), ValueError,
+     r"upsample\(\): argument 'mode' must be one of \('nearest', 'bilinear'\)"),
+    (lambda: _nn.upsample(X3, scale=(2, 2)), ValueError,
+     r"upsample\(\): argument 'scale' must be an int, got"),
+    (lambda: _nn.reshape(X4, (1,) * 5), ValueError,
+     r"reshape\(\): argument 'shape' must be a tuple of 1 to 4 ints"),
+    (lambda: _nn.reshape(X4, (-2, 54)), ValueError,
+     r"reshape\(\): argument 'shape' must be in -1\.\."),
+    (lambda: _nn.batchnorm(X4, B[:3], B[:3], eps=0), ValueError,
+     r"batchnorm\(\): argument 'eps' must be in"),
+    (lambda: _nn.gru(X3, W4, B, B, B), ValueError, r"gru\(\): argument 'w_hh' must be 2-D"),
+    (lambda: _nn.attention(X3, W4, B, W4, B), ValueError,
+     r"attention\(\): argument 'w_o' must be 2-D"),
+    (lambda: _nn.attention(Q8, W4[0, 0], B, W4[0, 0], B, dtype="int8"), ValueError,
+     r"attention\(\): dtype must be 'float32'"),
+    (lambda: _nn.layer("conv3d", [X4]), ValueError, r"layer\(\): argument 'op' must be one of"),
+    (lambda: _nn.layer(["add"], [X4]), ValueError, r"layer\(\): argument 'op' must be one of"),
+]
+
+
+@pytest.mark.parametrize("call,err,what", BAD_KEYWORDS)
+def test_keyword_api_rejects_bad_arguments(call, err, what):
+    """gaba._nn's own checks: each names the function and the argument."""
+    with pytest.raises(err, match=what):
+        call()
+
+
 def test_layer_reproducers_and_argument_ranges():
     """The reproducers: input 0 of one sample beside an input of 1000 (rows 1..999 were read
     past input 0's end); op, act, impl and params out of range or of the wrong type."""
-    from gaba import _gaba
     one, many = np.ones((1, 64), np.float32), np.ones((1000, 64), np.float32)
     with pytest.raises(ValueError, match="one batch"):
         _gaba.nn_layer(zoo.OPS["add"], 0, [0], [one, many], [], 1)
@@ -409,18 +483,18 @@ def test_layer_rejects_sizes_past_int32(op, params, shape):
     """Parameters that make an output or weight dimension leave int32 raise ValueError
     (an output dimension was truncated, so the kernel wrote past a smaller output)."""
     with pytest.raises(ValueError, match="does not take these params"):
-        zoo._layer(op, [rand((1,) + shape, seed=75)], [], params)
+        _nn.layer(op, [rand((1,) + shape, seed=75)], [], params)
 
 
 def test_conv_matches_torch():
     torch = pytest.importorskip("torch")
     x = rand((2, 8, 12, 12), seed=48)
     w, b = he((8, 1, 3, 3), 49), rand((8,), seed=50)
-    got = zoo._layer("conv2d", [x], [w, b], [8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 8])
+    got = _nn.conv2d(x, w, b, stride=2, padding=1, groups=8)
     want = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w),
                                       torch.from_numpy(b), stride=2, padding=1, groups=8)
     nn_close(got, want.numpy(), 9)
-    up = zoo._layer("upsample", [x], params=[2, 2, 1])
+    up = _nn.upsample(x, scale=2, mode="bilinear")
     want_up = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=2,
                                               mode="bilinear", align_corners=False)
     nn_close(up, want_up.numpy(), 4)

@@ -1,15 +1,16 @@
 """Single layers of the zoo's op table, by keyword, over a batch (axis 0).
 
->>> y = conv2d(x, w, b, stride=2, padding=1, activation="relu")
->>> q = conv2d(xq, wq, bq, mult=m, shift=s, dtype="int8", in_q=(0.1, 3), out_q=(0.2, -1))
+    y = conv2d(x, w, b, stride=2, padding=1, activation="relu")
+    q = conv2d(xq, wq, bq, mult=m, shift=s, dtype="int8", in_q=(0.1, 3), out_q=(0.2, -1))
 
 One function per op of ``_gaba.nn_ops()``; each packs its op's parameters p[]
 (csrc/include/gaba/nn.h) and runs the layer with ``_gaba.nn_layer`` (float32) or
-``_gaba.qnn_layer`` (``dtype="int8"``: int8 inputs and output, quantization
-pairs ``(scale, zero_point)`` in ``in_q``/``out_q``, ``requant="double"`` or
-``"fp32"``). ``reference=True`` runs the oracle kernels (*_ref.c). ``layer``
-runs a layer as a graph describes it (op name, p[]). Private: for tests and
-benchmarks.
+``_gaba.qnn_layer`` (``dtype="int8"``: int8 inputs and output; ``out_q`` a
+``(scale, zero_point)`` pair, ``in_q`` one pair per input or, for a one-input
+layer, the pair; ``requant="double"`` or ``"fp32"``). ``reference=True`` runs
+the oracle kernels (*_ref.c). ``layer`` runs a layer as a graph holds it (op
+name, p[]). Array dtypes and sizes are checked by the bindings. Private: for
+tests and benchmarks.
 """
 import numpy as np
 
@@ -20,19 +21,13 @@ from .zoo import ACTS, OPS
 DTYPES = ("float32", "int8")
 REQUANTS = ("double", "fp32")
 _I32 = 2**31 - 1
+_ABSENT = object()  # a keyword not given (None is passed on, for the binding to reject)
 
 
 def _choice(value, func, name, options):
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{func}(): argument '{name}' must be one of {options}, got {value!r}")
     return value
-
-
-def _qpair(q, func, name):
-    if not isinstance(q, (tuple, list)) or len(q) != 2:
-        raise TypeError(f"{func}(): argument '{name}' must be a (scale, zero_point) pair, "
-                        f"got {q!r}")
-    return q
 
 
 def layer(op, inputs, weights=(), params=(), **kw):
@@ -48,27 +43,25 @@ def _run(op, inputs, weights, params, kw):
     act = ACTS[_choice(kw.pop("activation", "none"), op, "activation", tuple(ACTS))]
     dtype = _choice(kw.pop("dtype", "float32"), op, "dtype", DTYPES)
     impl = 1 if kw.pop("reference", False) else 0
-    in_q, out_q = kw.pop("in_q", None), kw.pop("out_q", None)
+    in_q, out_q = kw.pop("in_q", _ABSENT), kw.pop("out_q", _ABSENT)
     fp32 = _choice(kw.pop("requant", "double"), op, "requant", REQUANTS) == "fp32"
     if kw:
         raise TypeError(f"{op}(): unexpected keyword argument '{next(iter(kw))}'")
     if dtype == "float32":
         for name, v in (("in_q", in_q), ("out_q", out_q)):
-            if v is not None:
+            if v is not _ABSENT:
                 raise ValueError(f"{op}(): argument '{name}' is for dtype='int8' only")
         return _gaba.nn_layer(OPS[op], act, list(params), list(inputs), list(weights), impl)
-    if in_q is None or out_q is None:
+    if in_q is _ABSENT or out_q is _ABSENT:
         raise ValueError(f"{op}(): dtype='int8' needs 'in_q' and 'out_q'")
-    if not isinstance(in_q, (tuple, list)) or len(in_q) != len(inputs):
-        raise ValueError(f"{op}(): argument 'in_q' must hold one (scale, zero_point) pair "
-                         f"per input ({len(inputs)}), got {in_q!r}")
-    in_q = [_qpair(q, op, "in_q") for q in in_q]
+    if len(inputs) == 1 and isinstance(in_q, tuple) and len(in_q) == 2 and np.ndim(in_q[0]) == 0:
+        in_q = [in_q]  # the pair of a one-input layer
     weights, extra = list(weights), ()
     if op == "gru":
         weights, extra = weights[:2], (tuple(weights[2:]),)
     w, b, m, s = (weights + [None] * 4)[:4]
-    return _gaba.qnn_layer(OPS[op], act, list(params), list(inputs), in_q,
-                           _qpair(out_q, op, "out_q"), w, b, m, s, impl, fp32, *extra)
+    return _gaba.qnn_layer(OPS[op], act, list(params), list(inputs), in_q, out_q, w, b, m, s,
+                           impl, fp32, *extra)
 
 
 def _shape(a, func, name, ndim, what):

@@ -6,7 +6,7 @@ int8 edges."""
 import numpy as np
 import pytest
 
-from gaba import zoo
+from gaba import _nn, zoo
 from gaba._ext import _gaba
 from gaba.benchmarks.bench_zoo import make_inputs
 from gaba.ref import zoo_int8 as R
@@ -28,17 +28,22 @@ def f32(v):
     return float(np.float32(v))
 
 
-def run(op, act, params, inputs, in_q, out_q, w=None, b=None, m=None, s=None, ref=False,
-        requant="double"):
-    return _gaba.qnn_layer(zoo.OPS[op], zoo.ACTS[act], list(params), list(inputs), list(in_q),
-                           out_q, w, b, m, s, 1 if ref else 0, requant == "fp32")
-
-
-def both(*args, **kw):
-    fast = run(*args, **kw)
-    ref = run(*args, ref=True, **{k: v for k, v in kw.items() if k != "ref"})
-    np.testing.assert_array_equal(fast, ref)
+def both(fn, *args, **kw):
+    """fn(*args, **kw) in int8 by the fast and the reference kernels, equal bit for bit."""
+    fast = fn(*args, dtype="int8", **kw)
+    np.testing.assert_array_equal(fast, fn(*args, dtype="int8", reference=True, **kw))
     return fast
+
+
+def conv(x, w, b, m, s, p, **kw):
+    """both() of the int8 conv of parameters p = nn.h's conv p[] (the tables below), w as
+    (c_out, per): conv1d on x (N, C, L), conv2d on x (N, C, H, W)."""
+    co, kh, kw_, sh, sw, pt, pl, pb, pr, dh, dw, g = p
+    if x.ndim == 3:
+        return both(_nn.conv1d, x, w.reshape(co, -1, kw_), b, mult=m, shift=s, stride=sw,
+                    padding=(pl, pr), dilation=dw, groups=g, **kw)
+    return both(_nn.conv2d, x, w.reshape(co, -1, kh, kw_), b, mult=m, shift=s, stride=(sh, sw),
+                padding=(pt, pl, pb, pr), dilation=(dh, dw), groups=g, **kw)
 
 
 def weights(rng, co, per, in_scale, out_scale, requant="double"):
@@ -130,8 +135,7 @@ def test_conv_int8(case, requant):
     co, kh, kw, g = p[0], p[1], p[2], p[11]
     s_in, s_out, zx, zy = f32(0.05), f32(0.1), 7, -3
     w, b, m, s = weights(rng, co, shape[0] // g * kh * kw, s_in, s_out, requant)
-    op = "conv1d" if is1d else "conv2d"
-    y = both(op, act, p, [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
+    y = conv(x, w, b, m, s, p, activation=act, in_q=(s_in, zx), out_q=(s_out, zy))
     lo, hi = R.clamp_for(act, s_out, zy)
     for n in range(2):
         xn = x[n][:, None, :] if is1d else x[n]
@@ -163,7 +167,7 @@ def test_conv_int8_extremes(x_fill, requant):
     b = rng.integers(-3000, 3000, co).astype(np.int32)
     m, s = multipliers(rng.uniform(2e-6, 5e-6, co).astype(np.float32), requant)
     p = (co, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)
-    y = both("conv2d", "none", p, [x], [(1.0, zx)], (1.0, zy), w, b, m, s)
+    y = conv(x, w, b, m, s, p, in_q=(1.0, zx), out_q=(1.0, zy))
     want = R.conv(x[0], zx, w.reshape(co, c, 3, 3), b, m, s, zy, -128, 127, pad=(1, 1, 1, 1))
     np.testing.assert_array_equal(y[0], want)
     assert np.any((y > -128) & (y < 127)), "the case must not only clamp"
@@ -189,7 +193,7 @@ def test_conv_int8_short_extremes(x_fill, shape, p, requant):
     b = rng.integers(-3000, 3000, co).astype(np.int32)
     m, s = multipliers(rng.uniform(2e-4, 5e-4, co).astype(np.float32), requant)
     for zx in (-128, 127):
-        y = both("conv2d", "none", p, [x], [(1.0, zx)], (1.0, 3), w, b, m, s)
+        y = conv(x, w, b, m, s, p, in_q=(1.0, zx), out_q=(1.0, 3))
         want = R.conv(x[0], zx, w.reshape(co, shape[0], kh, kw), b, m, s, 3, -128, 127,
                       stride=(p[3], p[4]), pad=(p[5], p[6], p[7], p[8]))
         np.testing.assert_array_equal(y[0], want)
@@ -206,7 +210,7 @@ def test_dense_int8_extremes(requant):
     w = extreme_weights(rng, n_out, f)
     b = rng.integers(-3000, 3000, n_out).astype(np.int32)
     m, s = multipliers(rng.uniform(2e-6, 3e-6, n_out).astype(np.float32), requant)
-    y = both("dense", "none", [n_out], [x], [(1.0, -128)], (1.0, 0), w, b, m, s)
+    y = both(_nn.dense, x, w, b, mult=m, shift=s, in_q=(1.0, -128), out_q=(1.0, 0))
     np.testing.assert_array_equal(y[0], R.dense(x[0], -128, w, b, m, s, 0, -128, 127))
     assert np.any((y > -128) & (y < 127)), "the case must not only clamp"
 
@@ -282,7 +286,8 @@ def test_depthwise_int8(case, requant):
     w[-1] = 127
     w[-1, ::2] = 0
     for act in ("none", "relu6"):
-        y = both("conv2d", act, list(p) + [c], [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
+        y = conv(x, w, b, m, s, list(p) + [c], activation=act, in_q=(s_in, zx),
+                 out_q=(s_out, zy))
         lo, hi = R.clamp_for(act, s_out, zy)
         for n in range(2):
             want = R.conv(x[n], zx, w.reshape(c, 1, kh, kw), b, m, s, zy, lo, hi,
@@ -313,7 +318,8 @@ def test_requant_ties(op_kind):
         w = rng.integers(-3, 4, (co, 4)).astype(np.int8)
         for act in ("none", "relu"):
             lo, hi = R.clamp_for(act, 1.0, zy)
-            y = both("dense", act, [co], [x], [(1.0, zx)], (1.0, zy), w, b, m, s)
+            y = both(_nn.dense, x, w, b, mult=m, shift=s, activation=act, in_q=(1.0, zx),
+                     out_q=(1.0, zy))
             for n in range(len(x)):
                 np.testing.assert_array_equal(y[n], R.dense(x[n], zx, w, b, m, s, zy, lo, hi))
         acc = (x.astype(np.int64) - zx) @ w.T.astype(np.int64) + b  # (samples, co)
@@ -334,7 +340,7 @@ def test_requant_ties(op_kind):
     want = R.conv(x[0], zx, w4, b, m, s, zy, -128, 127, **geom)
     for act in ("none", "relu"):
         lo, hi = R.clamp_for(act, 1.0, zy)
-        y = both("conv2d", act, p, [x], [(1.0, zx)], (1.0, zy), w, b, m, s)
+        y = conv(x, w, b, m, s, p, activation=act, in_q=(1.0, zx), out_q=(1.0, zy))
         np.testing.assert_array_equal(y[0], np.clip(want, lo, hi))
     _assert_ties_reached(R.conv_acc(x[0], zx, w4, b, **geom).reshape(co, -1), pairs)
 
@@ -358,7 +364,8 @@ def test_dense_int8(act, requant):
     x = q8(rng, 3, 4, 10)
     s_in, s_out, zx, zy = f32(0.03), f32(0.07), -20, 5
     w, b, m, s = weights(rng, 13, 40, s_in, s_out, requant)
-    y = both("dense", act, [13], [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
+    y = both(_nn.dense, x, w, b, mult=m, shift=s, activation=act, in_q=(s_in, zx),
+             out_q=(s_out, zy))
     lo, hi = R.clamp_for(act, s_out, zy)
     for n in range(3):
         np.testing.assert_array_equal(y[n], R.dense(x[n], zx, w, b, m, s, zy, lo, hi))
@@ -373,7 +380,8 @@ def test_dense_int8_shapes(n_out, n_in, requant):
     x = q8(rng, 2, n_in)
     s_in, s_out, zx, zy = f32(0.04), f32(0.09), 3, -7
     w, b, m, s = weights(rng, n_out, n_in, s_in, s_out, requant)
-    y = both("dense", "relu", [n_out], [x], [(s_in, zx)], (s_out, zy), w, b, m, s)
+    y = both(_nn.dense, x, w, b, mult=m, shift=s, activation="relu", in_q=(s_in, zx),
+             out_q=(s_out, zy))
     lo, hi = R.clamp_for("relu", s_out, zy)
     for k in range(2):
         np.testing.assert_array_equal(y[k], R.dense(x[k], zx, w, b, m, s, zy, lo, hi))
@@ -390,7 +398,7 @@ def test_requantize_extremes():
     b = rng.integers(-(1 << 30), 1 << 30, 40).astype(np.int32)
     m = rng.integers(1 << 30, (1 << 31) - 1, 40).astype(np.int32)
     s = rng.integers(-20, 3, 40).astype(np.int32)
-    y = both("dense", "none", [40], [x], [(1.0, 0)], (1.0, 0), w, b, m, s)
+    y = both(_nn.dense, x, w, b, mult=m, shift=s, in_q=(1.0, 0), out_q=(1.0, 0))
     np.testing.assert_array_equal(y[0], R.dense(x[0], 0, w, b, m, s, 0, -128, 127))
 
 
@@ -413,7 +421,7 @@ def test_fp32_requantize():
     prod = np.float64(b.astype(np.float32)) * np.float64(scales)
     assert np.all(prod[:16] % 1 == 0.5)  # the ties are exact
     for zy in (-128, 0, 127):
-        y = both("dense", "none", [48], [x], [(1.0, 0)], (1.0, zy), w, b, m, s)
+        y = both(_nn.dense, x, w, b, mult=m, shift=s, in_q=(1.0, 0), out_q=(1.0, zy))
         want = np.clip(np.rint(prod.astype(np.float32).astype(np.float64)) + zy, -128, 127)
         np.testing.assert_array_equal(y[0], want)
         np.testing.assert_array_equal(y[0], R.dense(x[0], 0, w, b, m, s, zy, -128, 127))
@@ -423,11 +431,11 @@ def test_fp32_requantize():
 def test_pools_int8():
     rng = np.random.default_rng(3)
     x = q8(rng, 2, 3, 9, 8)
-    q = [(f32(0.1), 3)]
-    y = both("maxpool", "none", [2, 2, 2, 2, 0, 0, 0, 0], [x], q, q[0])
-    a = both("avgpool", "none", [3, 2, 2, 2, 0, 0, 0, 0], [x], q, q[0])
-    gm = both("global_maxpool", "none", [], [x], q, q[0])
-    ga = both("global_avgpool", "none", [], [x], q, q[0])
+    q = (f32(0.1), 3)
+    y = both(_nn.maxpool, x, 2, in_q=q, out_q=q)
+    a = both(_nn.avgpool, x, (3, 2), stride=2, in_q=q, out_q=q)
+    gm = both(_nn.global_maxpool, x, in_q=q, out_q=q)
+    ga = both(_nn.global_avgpool, x, in_q=q, out_q=q)
     for n in range(2):
         np.testing.assert_array_equal(y[n], R.maxpool(x[n], (2, 2), (2, 2)))
         np.testing.assert_array_equal(a[n], R.avgpool(x[n], (3, 2), (2, 2)))
@@ -441,7 +449,7 @@ def test_pools_int8():
     x[1, 2, :, ::2] = 1  # means of 4 (and 2 x 2) values at exact halves
     x[1, 2, :, 1::2] = 2
     for k, s in [((4, 1), (4, 1)), ((1, 3), (1, 1)), ((2, 2), (2, 1)), ((5, 5), (3, 1))]:
-        a = both("avgpool", "none", [*k, *s, 0, 0, 0, 0], [x], q, q[0])
+        a = both(_nn.avgpool, x, k, stride=s, in_q=q, out_q=q)
         for n in range(2):
             np.testing.assert_array_equal(a[n], R.avgpool(x[n], k, s))
 
@@ -457,9 +465,9 @@ def test_global_pools_int8(s):
     if s % 2 == 0:  # means of -0.5 and 0.5: half the values one more than the rest
         x[0, 0] = np.resize([0, -1], s)
         x[0, 1] = np.resize([0, 1], s)
-    q = [(f32(0.1), 3)]
+    q = (f32(0.1), 3)
     for op, is_max in (("global_maxpool", True), ("global_avgpool", False)):
-        y = both(op, "none", [], [x], q, q[0])
+        y = both(getattr(_nn, op), x, in_q=q, out_q=q)
         np.testing.assert_array_equal(y[0], R.global_pool(x[0], is_max))
 
 
@@ -472,8 +480,8 @@ def test_maxpool_int8_rows(shape, k, s):
     rng = np.random.default_rng(5)
     x = q8(rng, 2, *shape)
     x[0, 0, 0, :8] = [-128, 127, 127, -128, -128, -128, 5, 5]
-    q = [(f32(0.1), 3)]
-    y = both("maxpool", "none", [k[0], k[1], s[0], s[1], 0, 0, 0, 0], [x], q, q[0])
+    q = (f32(0.1), 3)
+    y = both(_nn.maxpool, x, k, stride=s, in_q=q, out_q=q)
     for n in range(2):
         np.testing.assert_array_equal(y[n], R.maxpool(x[n], k, s))
 
@@ -490,7 +498,7 @@ def test_binary_int8(op, act, bcast, requant, c, s):
     a = q8(rng, 2, c, s)
     b = q8(rng, 2, c) if bcast else q8(rng, 2, c, s)
     qa, qb, qy = (f32(0.05), -4), (f32(0.13), 10), (f32(0.11), -9)
-    y = both(op, act, [0], [a, b], [qa, qb], qy, requant=requant)
+    y = both(getattr(_nn, op), a, b, activation=act, in_q=[qa, qb], out_q=qy, requant=requant)
     lo, hi = R.clamp_for(act, *qy)
     for n in range(2):
         bn = np.broadcast_to(b[n][:, None], a[n].shape) if bcast else b[n]
@@ -528,7 +536,8 @@ def test_addsub_int8_rows(op, bcast, requant):
         for qa, qb, qy, act in cases:
             a = q8(rng, 2, 3, s)
             b = q8(rng, 2, 3) if bcast else q8(rng, 2, 3, s)
-            y = both(op, act, [0], [a, b], [qa, qb], qy, requant=requant)
+            y = both(getattr(_nn, op), a, b, activation=act, in_q=[qa, qb], out_q=qy,
+                     requant=requant)
             lo, hi = R.clamp_for(act, *qy)
             for n in range(2):
                 bn = np.broadcast_to(b[n][:, None], a[n].shape) if bcast else b[n]
@@ -538,7 +547,7 @@ def test_addsub_int8_rows(op, bcast, requant):
     # both clamp ends reached: a +- b = +-255 and +-256
     a = np.array([[[127] * 9 + [-128] * 9]], np.int8)
     b = a if op == "add" else a[:, :, ::-1].copy()
-    y = both(op, "none", [0], [a, b], [(f32(0.5), 0), (f32(0.5), 0)], (f32(0.001), 0),
+    y = both(getattr(_nn, op), a, b, in_q=[(f32(0.5), 0), (f32(0.5), 0)], out_q=(f32(0.001), 0),
              requant=requant)
     assert y.min() == -128 and y.max() == 127
 
@@ -563,7 +572,7 @@ def test_addsub_int8_all_pairs(op, bcast):
              ((f32(1.0), 0), (f32(0.9), 0), (f32(0.002), 0))]  # near-cancelling sums
     for qa, qb, qy in cases:
         for act in ("none", "relu"):
-            y = both(op, act, [0], [a, b], [qa, qb], qy)
+            y = both(getattr(_nn, op), a, b, activation=act, in_q=[qa, qb], out_q=qy)
             lo, hi = R.clamp_for(act, *qy)
             bn = np.broadcast_to(b[0][:, None], a[0].shape) if bcast else b[0]
             want = R.add(a[0], qa[1], qa[0], bn, qb[1], qb[0], qy[1], qy[0], lo, hi,
@@ -576,7 +585,7 @@ def test_concat_clamp_reshape_int8():
     rng = np.random.default_rng(5)
     xs = [q8(rng, 2, 3, 300), q8(rng, 2, 2, 300), q8(rng, 2, 1, 300)]
     qs = [(f32(0.1), 2), (f32(0.25), -7), (f32(0.1), 2)]
-    y = both("concat", "none", [], xs, qs, (f32(0.1), 2))
+    y = both(_nn.concat, xs, in_q=qs, out_q=(f32(0.1), 2))
     for n in range(2):
         np.testing.assert_array_equal(y[n], R.concat([x[n] for x in xs], qs, 2, f32(0.1)))
     # The rescaled input against the exact rounding of s_i (q - zp_i) / s_y (as
@@ -586,21 +595,22 @@ def test_concat_clamp_reshape_int8():
     for ratio in (2.7, 0.37):
         sy = f32(0.25 / ratio)
         x = q8(rng, 1, 2, 500)
-        got = both("concat", "none", [], [x, q8(rng, 1, 1, 500)], [(f32(0.25), -7)] * 2, (sy, 2))
+        got = both(_nn.concat, [x, q8(rng, 1, 1, 500)], in_q=[(f32(0.25), -7)] * 2,
+                   out_q=(sy, 2))
         exact = np.float64(f32(0.25)) / np.float64(sy) * (x[0].astype(np.float64) + 7)
         want = np.clip(np.sign(exact) * np.floor(np.abs(exact) + 0.5) + 2, -128, 127)
         diff = np.abs(got[0, :2].astype(np.int64) - want)
         assert diff.max() <= 1 and np.mean(diff > 0) <= 0.01, (ratio, np.mean(diff > 0))
     x = xs[0]
     for act in ("relu", "relu6"):
-        c = both("act", act, [0], [x], [qs[0]], qs[0])
+        c = both(_nn.act, x, act, in_q=qs[0], out_q=qs[0])
         lo, hi = R.clamp_for(act, *qs[0])
         np.testing.assert_array_equal(c, np.clip(x, lo, hi))
-    r = both("reshape", "none", [2, 30, 30], [x], [qs[0]], qs[0])
+    r = both(_nn.reshape, x, (30, 30), in_q=qs[0], out_q=qs[0])
     np.testing.assert_array_equal(r, x.reshape(2, 30, 30))
-    t = both("transpose", "none", [], [x], [qs[0]], qs[0])
+    t = both(_nn.transpose, x, in_q=qs[0], out_q=qs[0])
     np.testing.assert_array_equal(t, x.transpose(0, 2, 1))
-    u = both("upsample", "none", [1, 2, 0], [x[:, :, :10].copy()], [qs[0]], qs[0])
+    u = both(_nn.upsample, x[:, :, :10].copy(), scale=2, in_q=qs[0], out_q=qs[0])
     np.testing.assert_array_equal(u, np.repeat(x[:, :, :10], 2, axis=2))
 
 
@@ -614,10 +624,10 @@ def test_upsample_nearest_int8(sh, sw):
     for w in (1, 15, 16, 17, 32, 47, 64, 100):
         x = q8(rng, 2, 3, w)
         if sh == 1:
-            y = both("upsample", "none", [1, sw, 0], [x], [q], q)
+            y = both(_nn.upsample, x, scale=sw, in_q=q, out_q=q)
             np.testing.assert_array_equal(y, np.repeat(x, sw, axis=2))
         x2 = q8(rng, 2, 3, 4, w)
-        y2 = both("upsample", "none", [sh, sw, 0], [x2], [q], q)
+        y2 = both(_nn.upsample, x2, scale=(sh, sw), in_q=q, out_q=q)
         np.testing.assert_array_equal(y2, np.repeat(np.repeat(x2, sh, axis=2), sw, axis=3))
 
 
@@ -642,11 +652,12 @@ def test_upsample_bilinear_int8(sh, sw):
         for zp in (-128, -1, 0, 37, 127):
             q = (f32(0.05), zp)
             x = _bilinear_inputs(rng, 3, 2, h, w)
-            y = both("upsample", "none", [sh, sw, 1], [x], [q], q)
+            y = both(_nn.upsample, x, scale=(sh, sw), mode="bilinear", in_q=q, out_q=q)
             for n in range(3):
                 np.testing.assert_array_equal(y[n], R.upsample_bilinear(x[n], zp, sh, sw))
             if sh == 1:
-                y1 = both("upsample", "none", [1, sw, 1], [x[:, :, 0].copy()], [q], q)
+                y1 = both(_nn.upsample, x[:, :, 0].copy(), scale=sw, mode="bilinear", in_q=q,
+                          out_q=q)
                 np.testing.assert_array_equal(y1, y[:, :, 0])
 
 
@@ -660,9 +671,9 @@ def test_upsample_bilinear_int8_vs_float(s):
     for zp in (-128, -20, 0, 90):
         q = (f32(0.0371), zp)
         x = _bilinear_inputs(rng, 2, 3, 9, 13)
-        got = both("upsample", "none", [s, s, 1], [x], [q], q).astype(np.int64)
-        real = zoo._layer("upsample", [np.float32(q[0]) * (x.astype(np.float32) - zp)],
-                          params=[s, s, 1])
+        got = both(_nn.upsample, x, scale=s, mode="bilinear", in_q=q, out_q=q).astype(np.int64)
+        real = _nn.upsample(np.float32(q[0]) * (x.astype(np.float32) - zp), scale=s,
+                            mode="bilinear")
         v = real / np.float32(q[0])
         want = np.clip(np.sign(v) * np.floor(np.abs(v) + 0.5) + zp, -128, 127)
         diff = np.abs(got - want)
@@ -680,7 +691,7 @@ def test_lut_activation_int8(act):
     entry within half an output step plus float rounding)."""
     x = np.arange(-128, 128, dtype=np.int8).reshape(1, 2, 128)
     qi, qo = (f32(0.06), 11), (f32(1 / 200 if act == "sigmoid" else 0.021), -100 if act == "sigmoid" else 3)
-    y = both("act", act, [0], [x], [qi], qo)
+    y = both(_nn.act, x, act, in_q=qi, out_q=qo)
     table = R.lut(act, qi[0], qi[1], qo[0], qo[1])
     np.testing.assert_array_equal(y[0], R.apply_lut(x[0], table))
     real = qi[0] * (np.arange(-128, 128) - qi[1])
@@ -691,7 +702,7 @@ def test_lut_activation_int8(act):
     # Lengths around the fast kernels' 32- and 64-byte steps (tails, one short block).
     for n in (1, 31, 32, 33, 63, 64, 65, 203):
         xs = np.random.default_rng(n).integers(-128, 128, (2, 1, n)).astype(np.int8)
-        ys = both("act", act, [0], [xs], [qi], qo)
+        ys = both(_nn.act, xs, act, in_q=qi, out_q=qo)
         np.testing.assert_array_equal(ys, R.apply_lut(xs, table))
 
 
@@ -702,19 +713,19 @@ def test_embedding_int8():
     table = q8(rng, 40, 12)
     ids = rng.integers(0, 40, (3, 17)).astype(np.int32)
     q = (f32(0.02), 5)
-    y = both("embedding", "none", [12, 40], [ids], [q], q, table)
+    y = both(_nn.embedding, ids, table, in_q=q, out_q=q)
     for n in range(3):
         np.testing.assert_array_equal(y[n], R.embedding(ids[n], table))
     bad = ids.copy()
     bad[1, 3] = 40
     with pytest.raises(ValueError):
-        run("embedding", "none", [12, 40], [bad], [q], q, table)
+        _nn.embedding(bad, table, dtype="int8", in_q=q, out_q=q)
 
 
 def test_unsupported_op_errors():
     x = np.zeros((1, 4, 4), np.int8)
     with pytest.raises(Exception):
-        run("softmax", "none", [0], [x], [(0.1, 0)], (0.1, 0))
+        _nn.softmax(x, dtype="int8", in_q=(0.1, 0), out_q=(0.1, 0))
 
 
 # ---- models ------------------------------------------------------------------------
@@ -896,14 +907,19 @@ def test_layer_int8_rejects_inconsistent_arrays(op, shapes, params, act):
     rng = np.random.default_rng(80)
     xs, in_q, wbms = qlayer_args(op, shapes, params, rng)
     out_q = (f32(0.1), 3)
-    want = both(op, act, params, xs, in_q, out_q, *wbms)
+
+    def run(xs, in_q, out_q, *wbms):
+        return _nn.layer(op, xs, wbms, params, activation=act, dtype="int8", in_q=in_q,
+                         out_q=out_q)
+
+    want = both(_nn.layer, op, xs, wbms, params, activation=act, in_q=in_q, out_q=out_q)
     assert want.shape[0] == 2
     for i in range(1, len(xs)):
         for batch in (1, 3, 1000):
             bad = list(xs)
             bad[i] = q8(rng, batch, *shapes[i])
             with pytest.raises(ValueError, match=rf"'inputs\[{i}\]'.*one batch"):
-                run(op, act, params, bad, in_q, out_q, *wbms)
+                run(bad, in_q, out_q, *wbms)
     if wbms:
         w, b, m, s = wbms
         co = params[0]
@@ -911,23 +927,23 @@ def test_layer_int8_rejects_inconsistent_arrays(op, shapes, params, act):
             per = w.shape[1]
             ok = (np.resize(w, (c, per)), np.resize(b, c), np.resize(m, c), np.resize(s, c))
             with pytest.raises(ValueError, match="'w' has .* c_out"):
-                run(op, act, params, xs, in_q, out_q, *ok)
+                run(xs, in_q, out_q, *ok)
         for j, name in enumerate(["w", "bias", "mult", "shift"]):
             for d in (-1, 1):
                 bad = list(wbms)
                 bad[j] = np.resize(wbms[j], wbms[j].size + d)
                 with pytest.raises(ValueError, match=f"'{name}' has .* c_out"):
-                    run(op, act, params, xs, in_q, out_q, *bad)
+                    run(xs, in_q, out_q, *bad)
         for j, v in [(2, -1), (3, 32), (3, -32), (3, 126)]:  # a mult / shift no kernel takes
             bad = list(wbms)
             bad[j] = wbms[j].copy()
             bad[j][-1] = v
             with pytest.raises(ValueError, match=f"channel {co - 1}'s mult"):
-                run(op, act, params, xs, in_q, out_q, *bad)
+                run(xs, in_q, out_q, *bad)
     # (scale, zero point) pairs: any 2-sequence; the same result as tuples
-    np.testing.assert_array_equal(run(op, act, params, xs, [list(p) for p in in_q], list(out_q),
+    np.testing.assert_array_equal(run(xs, [list(p) for p in in_q], list(out_q),
                                       *wbms), want)
-    np.testing.assert_array_equal(run(op, act, params, xs, [np.array(p, object) for p in in_q],
+    np.testing.assert_array_equal(run(xs, [np.array(p, object) for p in in_q],
                                       np.array(out_q, object), *wbms), want)
     for pair, err, what in [
             ([0.1], TypeError, "pair"), ((0.1, 0, 1), TypeError, "pair"), (0.1, TypeError, "pair"),
@@ -937,11 +953,11 @@ def test_layer_int8_rejects_inconsistent_arrays(op, shapes, params, act):
             ((1e300, 0), ValueError, "finite"), ((1e-50, 0), ValueError, "positive"),
             ((0.1, 128), ValueError, "-128..127"), ((0.1, 2**63), ValueError, "-128")]:
         with pytest.raises(err, match=what):
-            run(op, act, params, xs, in_q[:-1] + [pair], out_q, *wbms)
+            run(xs, in_q[:-1] + [pair], out_q, *wbms)
         with pytest.raises(err, match=what):
-            run(op, act, params, xs, in_q, pair, *wbms)
+            run(xs, in_q, pair, *wbms)
     with pytest.raises(ValueError, match="'in_q' holds"):
-        run(op, act, params, xs, in_q + in_q[:1], out_q, *wbms)
+        run(xs, in_q + in_q[:1], out_q, *wbms)
 
 
 def test_layer_int8_reproducers_and_argument_ranges():
@@ -1174,8 +1190,9 @@ def test_gru_int8_layer(f, t, h, seq):
                                (sy, zy), p["w_ih_int8"], p["b_ih_int32"], None, None, impl, False,
                                *extra)
 
-    fast, ref = layer(h, 0, gru), layer(h, 1, gru)
-    np.testing.assert_array_equal(fast, ref)
+    fast = both(_nn.gru, x, p["w_ih_int8"], p["w_hh"], p["b_ih_int32"], p["b_hh"],
+                return_sequences=bool(seq), acc_scale=p["acc_scale"], in_q=(0.02, zx),
+                out_q=(sy, zy))
     want = np.stack([R.gru(s, zx, p, seq, zy, sy) for s in x])
     assert fast.shape == want.shape == ((3, h, t) if seq else (3, h))
     diff = np.abs(fast.astype(np.int32) - want)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import gaba
-from gaba import zoo, zoo_onnx
+from gaba import _nn, zoo, zoo_onnx
 from gaba._ext import _gaba
 from gaba.benchmarks.bench_zoo import make_inputs
 from gaba.ref import zoo_int8 as R
@@ -190,7 +190,8 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
             continue
         got = ran[names[out]]
         if kind == "float32":
-            want = zoo._layer(ops[op], [value(i, True) for i in ins], list(w.values()), params, acts[act])
+            want = _nn.layer(ops[op], [value(i, True) for i in ins], list(w.values()), params,
+                             activation=acts[act])
             tol = 1e-4 * max(1.0, float(np.abs(want).max()))
             np.testing.assert_allclose(got, want, rtol=0, atol=tol, err_msg=lname)
             continue
@@ -205,7 +206,8 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
                 # exported as the float op on its dequantized int8 weights between the
                 # node's DequantizeLinear and QuantizeLinear (no internal QDQ points)
                 floats = [w[k] for k in ("w_qkv", "b_qkv", "w_o", "b_o")]
-                f = zoo._layer("attention", [value(i, True) for i in ins], floats, params, acts[act])
+                f = _nn.layer("attention", [value(i, True) for i in ins], floats, params,
+                              activation=acts[act])
                 want = np.clip(round_half_away(f / np.float32(out_q[0])) + out_q[1], -128, 127)
             elif ops[op] == "gru":
                 # exported as the float GRU on its dequantized W_ih: gaba's int8 node
@@ -218,29 +220,31 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
             elif "table" in w:
                 wargs = (w["table"], None, None, None)
             if ops[op] not in ("attention", "gru"):
-                want = _gaba.qnn_layer(op, act, list(params), [value(i, False) for i in ins], in_q,
-                                       out_q, *wargs, 0).reshape(got.shape)
+                want = _nn.layer(ops[op], [value(i, False) for i in ins], wargs, params,
+                                 activation=acts[act], dtype="int8", in_q=in_q,
+                                 out_q=out_q).reshape(got.shape)
         diff = np.abs(got.astype(np.int32) - want.astype(np.int32))
         where = (lname or "quantize", ops.get(op))
         assert diff.max() <= 1, (where, int(diff.max()))
         if ops.get(op) in ("avgpool", "global_avgpool"):
             # Only at exact ties: gaba rounds the mean half away from zero, ORT to even.
-            mean = zoo._layer(ops[op], [value(ins[0], False).astype(np.float32)], (), params)
+            mean = _nn.layer(ops[op], [value(ins[0], False).astype(np.float32)], (), params)
             assert (np.abs(mean[diff > 0] % 1) == 0.5).all(), where
         elif ops.get(op) == "upsample" and params[2] == 1:
             # Bilinear: the same, at exact ties of the interpolated codes (gaba's
             # integer weights are exact: multiples of 1/16 at the zoo's factor 2).
             zp = tensors[ins[0]]["zp"]
-            blend = zoo._layer("upsample", [value(ins[0], False).astype(np.float32) - zp], (), params)
+            blend = _nn.layer("upsample", [value(ins[0], False).astype(np.float32) - zp], (),
+                              params)
             assert (np.abs(blend[diff > 0] % 1) == 0.5).all(), where
         elif "weight" in w:
             # Only where TFLite's double rounding (a rounding high multiply, then a
             # rounding shift by -shift bits) can move a value across a half: within
             # 2^shift of a tie of the exact acc * s_x w_s / s_y.
             shape = zoo_onnx._INT8_WEIGHTS[ops[op]](w["weight"], params).shape
-            acc = zoo._layer(ops[op], [value(ins[0], False).astype(np.float32) - in_q[0][1]],
-                             [w["weight"].reshape(shape).astype(np.float32),
-                              w["bias"].astype(np.float32)], params)
+            acc = _nn.layer(ops[op], [value(ins[0], False).astype(np.float32) - in_q[0][1]],
+                            [w["weight"].reshape(shape).astype(np.float32),
+                             w["bias"].astype(np.float32)], params)
             axis = (1, -1) + (1,) * (acc.ndim - 2)
             real = (np.float64(in_q[0][0]) * w["w_scale"] / out_q[0]).reshape(axis)
             exact = acc * real
@@ -288,8 +292,9 @@ def test_qdq_fp32_convs_match_ort(name, tmp_path_factory):
             mult, shift = np.array([R.fp32_multiplier(v) for v in scale], np.int32).T.copy()
             got = ran[names[out]]
             src = [ran[names[dq_src.get(i, i)]] for i in ins]
-            want = _gaba.qnn_layer(op, act, list(params), src, in_q, out_q, w["weight"], w["bias"],
-                                   mult, shift, 0).reshape(got.shape)
+            want = _nn.layer(_gaba.nn_ops()[op], src, [w["weight"], w["bias"], mult, shift],
+                             params, activation=_gaba.nn_acts()[act], dtype="int8", in_q=in_q,
+                             out_q=out_q).reshape(got.shape)
             diff = np.abs(got.astype(np.int32) - want.astype(np.int32))
             assert diff.max() <= 1, (level, op, int(diff.max()))
             differ, total = differ + int((diff > 0).sum()), total + diff.size

@@ -27,7 +27,7 @@ FORMAT_VERSION = 1
 _FORMAT = "gaba.zoo"
 
 # Op and activation codes of csrc/include/gaba/nn.h by name, as the op table
-# (csrc/nn/ops.c) names them (used by tests via _layer).
+# (csrc/nn/ops.c) names them (gaba._nn runs single layers by them).
 OPS = {name: i for i, name in enumerate(_gaba.nn_ops())}
 ACTS = {name: i for i, name in enumerate(_gaba.nn_acts())}
 
@@ -925,12 +925,6 @@ def _read_meta(zf, info, where):
         raise ModelFileError(f"zoo.load(): {where} has seed {meta['seed']}; expected 0 to "
                              "2**64-1")
     return meta
-
-
-def _layer(op, inputs, weights=(), params=(), activation="none", reference=False):
-    """Run one layer op over a batch (for tests): op name, list of arrays, weights."""
-    return _gaba.nn_layer(OPS[op], ACTS[activation], list(params), list(inputs), list(weights),
-                          1 if reference else 0)
 
 
 def _batchnorm_fold(w, b, gamma, beta, mean, var, eps=1e-5):

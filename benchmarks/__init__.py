@@ -13,6 +13,7 @@ BENCHMARKS = {
     "zoo": "every zoo model run for real: p50/p95/p99, fps, params, MACs, memory (34 models)",
     "all30": "the 30 zoo models of vision, audio and sensor (gaba bench zoo --set all30)",
     "gemm": "float32 GEMM native vs OpenBLAS/numpy/torch, % of FMA peak, int8 GEMM",
+    "nn": "every layer op at the zoo's shapes, float32 and int8: fast vs reference vs torch",
 }
 
 

@@ -66,6 +66,32 @@ def test_cli_compare(tmp_path):
     assert "0.500" in result.stdout
 
 
+def test_nn_bench_json(tmp_path):
+    """`gaba bench nn --quick --json`: one row per op and kernel kind of the models' layers,
+    float32 and int8, each with its fast and reference times and their ratio."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from gaba import zoo
+    from gaba.benchmarks import bench_nn
+
+    out = tmp_path / "nn.json"
+    models = ["EmotionRecogNano", "SegmentMicro"]
+    argv = ["--quick", "--no-torch", "--json", str(out), "--model", models[0], "--model", models[1]]
+    assert bench_nn.main(argv) == 0
+    data = json.loads(out.read_text())
+    jsonschema.validate(data, SCHEMA)
+    assert data["benchmark"] == "nn"
+    rows = data["rows"]
+    keys = [(r["op"], r["kind"], r["dtype"]) for r in rows]
+    assert len(keys) == len(set(keys))
+    ops = {L["op"] for m in models for L in zoo.create(m).layers}
+    assert {r["op"] for r in rows if r["dtype"] == "float32"} == ops | {"batchnorm"}
+    assert {r["op"] for r in rows if r["dtype"] == "int8"} == ops - {"softmax"}
+    for r in rows:
+        assert r["layer"].split("/")[0] in models and r["runs"] == 3
+        assert r["fast_us"] > 0 and r["ref_us"] > 0 and r["torch_us"] is None
+        assert r["ref_ratio"] == pytest.approx(r["ref_us"] / r["fast_us"])
+
+
 def _zoo_bench(tmp_path, *extra):
     from gaba.benchmarks import bench_zoo
 

@@ -43,15 +43,14 @@ def _run(op, inputs, weights, params, kw):
     act = ACTS[_choice(kw.pop("activation", "none"), op, "activation", tuple(ACTS))]
     dtype = _choice(kw.pop("dtype", "float32"), op, "dtype", DTYPES)
     impl = 1 if kw.pop("reference", False) else 0
-    in_q, out_q = kw.pop("in_q", _ABSENT), kw.pop("out_q", _ABSENT)
-    fp32 = _choice(kw.pop("requant", "double"), op, "requant", REQUANTS) == "fp32"
+    q = {k: kw.pop(k, _ABSENT) for k in ("in_q", "out_q", "requant")}
     if kw:
         raise TypeError(f"{op}(): unexpected keyword argument '{next(iter(kw))}'")
     if dtype == "float32":
-        for name, v in (("in_q", in_q), ("out_q", out_q)):
-            if v is not _ABSENT:
-                raise ValueError(f"{op}(): argument '{name}' is for dtype='int8' only")
+        _int8_only(op, q)
         return _gaba.nn_layer(OPS[op], act, list(params), list(inputs), list(weights), impl)
+    in_q, out_q, requant = q.values()
+    fp32 = _choice("double" if requant is _ABSENT else requant, op, "requant", REQUANTS) == "fp32"
     if in_q is _ABSENT or out_q is _ABSENT:
         raise ValueError(f"{op}(): dtype='int8' needs 'in_q' and 'out_q'")
     if len(inputs) == 1 and isinstance(in_q, tuple) and len(in_q) == 2 and np.ndim(in_q[0]) == 0:
@@ -62,6 +61,22 @@ def _run(op, inputs, weights, params, kw):
     w, b, m, s = (weights + [None] * 4)[:4]
     return _gaba.qnn_layer(OPS[op], act, list(params), list(inputs), in_q, out_q, w, b, m, s,
                            impl, fp32, *extra)
+
+
+def _int8_only(op, given):
+    """A float32 layer given an int8 keyword (other than None) raises."""
+    for name, v in given.items():
+        if v is not _ABSENT and v is not None:
+            raise ValueError(f"{op}(): argument '{name}' is for dtype='int8' only")
+
+
+def _weighted(op, x, w, b, params, int8, kw):
+    """conv/dense: int8 weights come with their per-channel requantization (`int8`:
+    mult, shift), float32 ones with none."""
+    if kw.get("dtype") == "int8":
+        return _run(op, [x], [w, b, *int8.values()], params, kw)
+    _int8_only(op, int8)
+    return _run(op, [x], [w, b], params, kw)
 
 
 def _shape(a, func, name, ndim, what):
@@ -103,10 +118,9 @@ def _conv(func, x, w, b, kernel, stride, padding, dilation, groups, one_d, kw):
     dh, dw = _two(dilation, func, "dilation", 1, one_d)
     pads = _pads(padding, func, one_d)
     g = int_arg(groups, func, "groups", 1, _I32)
-    mult, shift = kw.pop("mult", None), kw.pop("shift", None)
-    co = np.shape(w)[0]
-    weights = [w, b, mult, shift] if kw.get("dtype") == "int8" else [w, b]
-    return _run(func, [x], weights, [co, *kernel, sh, sw, *pads, dh, dw, g], kw)
+    int8 = {"mult": kw.pop("mult", None), "shift": kw.pop("shift", None)}
+    params = [np.shape(w)[0], *kernel, sh, sw, *pads, dh, dw, g]
+    return _weighted(func, x, w, b, params, int8, kw)
 
 
 def conv2d(x, w, b, *, stride=1, padding=0, dilation=1, groups=1, **kw):
@@ -129,8 +143,7 @@ def conv1d(x, w, b, *, stride=1, padding=0, dilation=1, groups=1, **kw):
 def dense(x, w, b, *, mult=None, shift=None, **kw):
     """y = x.reshape(N, F) @ w.T + b, w (n_out, F). Keywords as conv2d's."""
     n_out = _shape(w, "dense", "w", 2, "(n_out, F)")[0]
-    weights = [w, b, mult, shift] if kw.get("dtype") == "int8" else [w, b]
-    return _run("dense", [x], weights, [n_out], kw)
+    return _weighted("dense", x, w, b, [n_out], {"mult": mult, "shift": shift}, kw)
 
 
 def embedding(ids, table, **kw):
@@ -241,6 +254,7 @@ def gru(x, w_ih, w_hh, b_ih, b_hh, *, return_sequences=False, acc_scale=None, **
     p = [hidden, 1 if return_sequences else 0]
     if kw.get("dtype") == "int8":
         return _run("gru", [x], [w_ih, b_ih, acc_scale, w_hh, b_hh], p, kw)
+    _int8_only("gru", {"acc_scale": acc_scale})
     return _run("gru", [x], [w_ih, w_hh, b_ih, b_hh], p, kw)
 
 

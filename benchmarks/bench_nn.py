@@ -185,6 +185,7 @@ def measure(case, warmup, runs, max_seconds, torch):
 def main(argv=None):
     import gaba
     from gaba import zoo
+    from gaba._ext import _gaba
 
     parser = argparse.ArgumentParser(prog="gaba bench nn", description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append",
@@ -205,6 +206,9 @@ def main(argv=None):
     unknown = [n for n in names if n not in zoo.names()]
     if unknown:
         parser.error(f"unknown model(s): {', '.join(unknown)}")
+    unknown = [o for o in args.op or () if o not in _gaba.nn_ops()]
+    if unknown:
+        parser.error(f"unknown op(s): {', '.join(unknown)}; known: {', '.join(_gaba.nn_ops())}")
     torch = None
     if not args.no_torch:
         try:

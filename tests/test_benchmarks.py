@@ -92,6 +92,24 @@ def test_nn_bench_json(tmp_path):
         assert r["ref_ratio"] == pytest.approx(r["ref_us"] / r["fast_us"])
 
 
+def test_nn_bench_torch_peer(tmp_path, capsys):
+    """With PyTorch: the same layer in PyTorch timed beside gaba's, and its ratio."""
+    pytest.importorskip("torch")
+    from gaba.benchmarks import bench_nn
+
+    out = tmp_path / "nn.json"
+    argv = ["--quick", "--model", "DenseAutoencoder_AD", "--op", "dense", "--json", str(out)]
+    assert bench_nn.main(argv) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["op"], r["dtype"]) for r in rows] == [("dense", "float32"), ("dense", "int8")]
+    for r in rows:
+        assert r["torch_us"] > 0 and r["torch_ratio"] == pytest.approx(r["torch_us"] / r["fast_us"])
+    assert "torch/fast" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        bench_nn.main(["--op", "conv3d"])
+    assert "unknown op(s): conv3d" in capsys.readouterr().err
+
+
 def _zoo_bench(tmp_path, *extra):
     from gaba.benchmarks import bench_zoo
 

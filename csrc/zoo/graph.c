@@ -1,17 +1,17 @@
 // graph.c - builds a zoo model from its const layer table and runs it
 // (zoo.h): name resolution, shape inference through gaba_nn_prepare, batch
 // norm folding, the contiguous weight block with seeded He initialisation,
-// and the sample-by-sample executor over planned arena slots (plan.c).
+// and its step in the executor skeleton (executor.c) over planned arena
+// slots (plan.c).
 // Mirrors TFLite Micro's MicroInterpreter (AllocateTensors, then Invoke
 // with no allocation); it does not support control flow or dynamic shapes.
-#define _POSIX_C_SOURCE 200809L // clock_gettime for the profiler
 #include "gaba/zoo.h"
+#include "executor.h"
 #include "plan.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define W_ALIGN 16 // floats: every weight tensor starts on a 64-byte boundary
 
@@ -261,88 +261,25 @@ gaba_status gaba_zoo_model_init(gaba_zoo_model *m, const gaba_zoo_def *def, uint
     return st;
 }
 
-typedef struct forward_ctx {
-    gaba_zoo_model *m;
-    int64_t batch;
-    const void *const *inputs;
-    void *const *outputs;
-    volatile gaba_status status;
-} forward_ctx;
-
-static gaba_status run_sample(gaba_zoo_model *m, int slot, int64_t s, const void *const *inputs,
-                              void *const *outputs) {
-    void **ptr = m->ptrs[slot];
-    for (int i = 0; i < m->n_tensors; i++) {
-        gaba_zoo_tensor *t = &m->tensors[i];
-        if (t->kind == 1)
-            ptr[i] = (char *)inputs[t->io_index] + s * t->bytes;
-        else if (t->kind == 2)
-            ptr[i] = (char *)outputs[t->io_index] + s * t->bytes;
-        else
-            ptr[i] = m->arenas[slot] + t->offset;
-    }
-    double *times = m->node_seconds; // profiling: forward then runs on slot 0 only
-    struct timespec t0, t1;
-    for (int n = 0; n < m->n_nodes; n++) {
-        gaba_zoo_node *nd = &m->nodes[n];
-        const void *x[GABA_NN_MAX_INPUTS];
-        for (int j = 0; j < nd->n_in; j++) x[j] = ptr[nd->in[j]];
-        if (times) clock_gettime(CLOCK_MONOTONIC, &t0);
-        gaba_status st = gaba_nn_eval(&nd->layer, nd->n_in, nd->in_shape, x, &nd->plan, nd->w,
-                                      ptr[nd->out], nd->ws >= 0 ? ptr[nd->ws] : NULL, m->impl);
-        if (st != GABA_OK) return st;
-        if (times) {
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            times[n] = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        }
-    }
-    return GABA_OK;
-}
-
-static void forward_task(void *vctx, int64_t task, int64_t n_tasks) {
-    forward_ctx *c = vctx;
-    int64_t lo = c->batch * task / n_tasks, hi = c->batch * (task + 1) / n_tasks;
-    for (int64_t s = lo; s < hi; s++) {
-        gaba_status st = run_sample(c->m, (int)task, s, c->inputs, c->outputs);
-        if (st != GABA_OK) {
-            c->status = st;
-            return;
-        }
-    }
+// Node n of one sample (gaba_zoo_exec's step).
+static gaba_status step(void *ctx, int n, void *const *ptr) {
+    gaba_zoo_model *m = ctx;
+    gaba_zoo_node *nd = &m->nodes[n];
+    const void *x[GABA_NN_MAX_INPUTS];
+    for (int j = 0; j < nd->n_in; j++) x[j] = ptr[nd->in[j]];
+    return gaba_nn_eval(&nd->layer, nd->n_in, nd->in_shape, x, &nd->plan, nd->w, ptr[nd->out],
+                        nd->ws >= 0 ? ptr[nd->ws] : NULL, m->impl);
 }
 
 gaba_status gaba_zoo_model_forward(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
                                    void *const *outputs, int max_threads) {
     if (!m || !m->def || batch < 0 || !inputs || !outputs) return GABA_ERR_ARG;
-    if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_BUSY;
-    int threads = max_threads > 0 ? max_threads : gaba_threads_get();
-    if (threads > m->n_arenas) threads = m->n_arenas;
-    if (m->node_seconds) threads = 1;
-    if (threads > batch) threads = (int)batch;
-    gaba_status st = GABA_OK;
-    if (threads <= 1) {
-        for (int64_t s = 0; s < batch && st == GABA_OK; s++)
-            st = run_sample(m, 0, s, inputs, outputs);
-    } else {
-        forward_ctx ctx = {m, batch, inputs, outputs, GABA_OK};
-        st = gaba_parallel_for(threads, threads, forward_task, &ctx);
-        if (st == GABA_OK) st = ctx.status;
-    }
-    __atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
-    return st;
+    gaba_zoo_exec e = GABA_ZOO_EXEC(m, step, NULL, m);
+    return gaba_zoo_exec_forward(&e, batch, inputs, outputs, max_threads);
 }
 
 gaba_status gaba_zoo_model_profile(gaba_zoo_model *m, int on) {
     if (!m || !m->def) return GABA_ERR_ARG;
-    if (__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQUIRE)) return GABA_ERR_BUSY;
-    gaba_status st = GABA_OK;
-    if (on && !m->node_seconds) {
-        m->node_seconds = calloc((size_t)(m->n_nodes ? m->n_nodes : 1), sizeof(double));
-        if (!m->node_seconds) st = GABA_ERR_NOMEM;
-    } else if (!on) {
-        free(m->node_seconds);
-        m->node_seconds = NULL;
-    }
-    __atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
-    return st;
+    gaba_zoo_exec e = GABA_ZOO_EXEC(m, step, NULL, m);
+    return gaba_zoo_exec_profile(&e, on);
 }

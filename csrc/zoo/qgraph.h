@@ -1,6 +1,5 @@
-// qgraph.h - internal: what the zoo's int8 pipeline shares between its
-// three stages, calibration (calibrate.c), the quantizer (quantizer.c) and
-// the int8 executor (qgraph.c).
+// qgraph.h - internal: what the first two stages of the zoo's int8
+// pipeline share, calibration (calibrate.c) and the quantizer (quantizer.c).
 #ifndef GABA_ZOO_QGRAPH_H
 #define GABA_ZOO_QGRAPH_H
 

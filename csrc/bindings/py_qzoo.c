@@ -480,23 +480,6 @@ static PyObject *py_zoo_qnode_seconds(PyObject *self, PyObject *cap) {
     return out;
 }
 
-// bias - (zp + 128) sum_k w[c, k] of co rows of per int8 weights (qnn.h's bias_eff),
-// malloc'd; NULL with MemoryError set.
-static int32_t *effective_biases(const int8_t *w, const int32_t *bias, npy_intp co, npy_intp per,
-                                 int32_t zp) {
-    int32_t *beff = malloc((size_t)(co ? co : 1) * sizeof(int32_t));
-    if (!beff) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (npy_intp c = 0; c < co; c++) {
-        int64_t sum = 0;
-        for (npy_intp k = 0; k < per; k++) sum += w[c * per + k];
-        beff[c] = (int32_t)((uint32_t)bias[c] - (uint32_t)((zp + 128) * sum));
-    }
-    return beff;
-}
-
 // A (scale, zero point) pair of in_q/out_q: any 2-sequence of a positive finite
 // float32 scale and an int8 zero point. 0, or -1 with TypeError/ValueError naming it.
 static int qparams(PyObject *obj, const char *func, const char *name, float *scale, int32_t *zp) {
@@ -587,10 +570,8 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         return PyErr_Format(PyExc_ValueError, "%s(): op %d with act %d has no int8 kernel here",
                             func, (int)q.layer.op, (int)q.layer.act);
     PyArrayObject *xa[GABA_NN_MAX_INPUTS] = {0}, *wa[4] = {0}, *ga[3] = {0}, *out = NULL;
-    int32_t *beff = NULL;
-    int8_t *packed = NULL;
-    float *wt = NULL;
-    void *scratch = NULL;
+    void *scratch = NULL, *buf = NULL;
+    gaba_qnn_weights qw = {0};
     PyObject *result = NULL, *inq = NULL;
     gaba_nn_shape shapes[GABA_NN_MAX_INPUTS];
     gaba_nn_dtype dts[GABA_NN_MAX_INPUTS];
@@ -612,15 +593,6 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         dts[i] = ids ? GABA_NN_I32 : GABA_NN_F32; // gaba_nn_prepare's view of int8 edges
     }
     if (qparams(args[5], func, "out_q", &q.out_scale, &q.out_zp)) goto done;
-    gaba_qnn_set_clamp(&q);
-    if (gaba_qnn_set_rescale(&q, n_in) != GABA_OK) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s(): the scales of in_q and out_q give no requantization "
-                     "multiplier",
-                     func);
-        goto done;
-    }
-    if (fp32) gaba_qnn_set_rescale_fp32(&q);
     gaba_nn_plan pl;
     gaba_nn_shape oshape;
     int64_t ws_bytes = 0;
@@ -636,13 +608,8 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
     gaba_nn_op op = q.layer.op;
     if (op == GABA_NN_CONV2D || op == GABA_NN_CONV1D || op == GABA_NN_DENSE) {
         if (conv_weights(args + 6, func, &pl, wa)) goto done;
-        npy_intp co = PyArray_SIZE(wa[1]);
-        const int8_t *w = PyArray_DATA(wa[0]);
-        if (!(beff = effective_biases(w, PyArray_DATA(wa[1]), co, PyArray_SIZE(wa[0]) / co,
-                                      q.in_zp[0])))
-            goto done;
-        q.w = w, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
-        q.mult = PyArray_DATA(wa[2]), q.shift = PyArray_DATA(wa[3]);
+        qw.w = PyArray_DATA(wa[0]), qw.bias = PyArray_DATA(wa[1]);
+        qw.mult = PyArray_DATA(wa[2]), qw.shift = PyArray_DATA(wa[3]);
     }
     if (op == GABA_NN_GRU) {
         npy_intp f = shapes[0].d[0], hd = q.layer.p[0], g3 = 3 * hd;
@@ -675,34 +642,30 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
                          func);
             goto done;
         }
-        packed = gaba_aligned_alloc((size_t)gaba_qnn_gru_packed_bytes(f, hd));
-        wt = gaba_aligned_alloc((size_t)(hd * gaba_qnn_gru_ld(hd)) * sizeof(float));
-        if (!packed || !wt) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        gaba_qnn_gru_pack(f, hd, PyArray_DATA(wa[0]), packed);
-        gaba_qnn_gru_transpose(hd, PyArray_DATA(ga[1]), wt);
-        if (!(beff = effective_biases(PyArray_DATA(wa[0]), PyArray_DATA(wa[1]), g3, f, q.in_zp[0])))
-            goto done;
-        q.w = packed, q.bias = PyArray_DATA(wa[1]), q.bias_eff = beff;
-        q.acc_scale = PyArray_DATA(ga[0]), q.gru_wt = wt, q.gru_b_hh = PyArray_DATA(ga[2]);
+        qw.w = PyArray_DATA(wa[0]), qw.bias = PyArray_DATA(wa[1]);
+        qw.acc_scale = PyArray_DATA(ga[0]), qw.w_hh = PyArray_DATA(ga[1]);
+        qw.b_hh = PyArray_DATA(ga[2]);
     }
     if (ids) { // w: the int8 table
         if (!(wa[0] = gaba_py_array(args[6], func, "w", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS)) ||
             gaba_py_check_dim(wa[0], func, "w", 0, pl.weight_shapes[0].d[0], "vocab: params[1]") ||
             gaba_py_check_dim(wa[0], func, "w", 1, pl.weight_shapes[0].d[1], "dim: params[0]"))
             goto done;
-        q.w = PyArray_DATA(wa[0]);
+        qw.w = PyArray_DATA(wa[0]);
     }
-    int8_t lut[256 * GABA_NN_MAX_INPUTS];
-    if (op == GABA_NN_ACT && gaba_qnn_is_lut_act(q.layer.act)) {
-        gaba_qnn_build_lut(q.layer.act, q.in_scale[0], q.in_zp[0], q.out_scale, q.out_zp, lut);
-        q.lut = lut;
+    buf = gaba_aligned_alloc((size_t)gaba_qnn_layer_bytes(&q.layer, n_in, shapes) + 64);
+    if (!buf) {
+        PyErr_NoMemory();
+        goto done;
     }
-    if (op == GABA_NN_CONCAT && gaba_qnn_concat_rescales(&q, n_in)) {
-        gaba_qnn_build_concat_luts(&q, n_in, lut);
-        q.lut = lut;
+    if (gaba_qnn_layer_init(&q, n_in, shapes, &qw,
+                            fp32 ? GABA_QNN_REQUANT_FP32 : GABA_QNN_REQUANT_DOUBLE,
+                            buf) != GABA_OK) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): the scales of in_q and out_q give no requantization "
+                     "multiplier",
+                     func);
+        goto done;
     }
     npy_intp dims[GABA_NN_MAX_DIMS + 1] = {batch};
     for (int j = 0; j < oshape.ndim; j++) dims[j + 1] = oshape.d[j];
@@ -732,9 +695,7 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         result = Py_NewRef((PyObject *)out);
 done:
     gaba_aligned_free(scratch);
-    gaba_aligned_free(packed);
-    gaba_aligned_free(wt);
-    free(beff);
+    gaba_aligned_free(buf);
     for (int i = 0; i < 3; i++) Py_XDECREF(ga[i]);
     Py_XDECREF(out);
     for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) Py_XDECREF(xa[i]);

@@ -10,8 +10,8 @@
 #define CONV_FNS                                                                                   \
     .n_in = 1, .prepare = gaba_nn_conv_prepare, .eval = gaba_nn_conv_eval,                         \
     .eval_ref = gaba_nn_conv_eval_ref, .q_supported = gaba_qnn_fused_act_supported,                \
-    .q_prepare = gaba_qnn_conv_prepare, .q_eval = gaba_qnn_conv_eval,                              \
-    .q_eval_ref = gaba_qnn_conv_eval_ref
+    .q_prepare = gaba_qnn_conv_prepare, .q_init = gaba_qnn_conv_init,                              \
+    .q_eval = gaba_qnn_conv_eval, .q_eval_ref = gaba_qnn_conv_eval_ref
 #define POOL_FNS                                                                                   \
     .n_in = 1, .prepare = gaba_nn_pool_prepare, .eval = gaba_nn_pool_eval,                         \
     .eval_ref = gaba_nn_pool_eval_ref, .q_supported = gaba_qnn_always_supported,                   \
@@ -41,6 +41,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                        .eval_ref = gaba_nn_dense_eval_ref,
                        .q_supported = gaba_qnn_fused_act_supported,
                        .q_prepare = gaba_qnn_dense_prepare,
+                       .q_init = gaba_qnn_conv_init,
                        .q_eval = gaba_qnn_dense_eval,
                        .q_eval_ref = gaba_qnn_dense_eval_ref},
     // int32 ids in; the int8 table is quantized with the output's parameters
@@ -64,6 +65,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                      .eval = gaba_nn_act_eval,
                      .eval_ref = gaba_nn_act_eval_ref,
                      .q_supported = gaba_qnn_act_supported,
+                     .q_init = gaba_qnn_act_init,
                      .q_eval = gaba_qnn_act_eval,
                      .q_eval_ref = gaba_qnn_act_eval_ref},
     [GABA_NN_SOFTMAX] = {.name = "softmax",
@@ -90,6 +92,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                         .eval_ref = gaba_nn_concat_eval,
                         .q_supported = gaba_qnn_always_supported,
                         .q_rescale = gaba_qnn_concat_rescale,
+                        .q_init = gaba_qnn_concat_init,
                         .q_eval = gaba_qnn_concat_eval,
                         .q_eval_ref = gaba_qnn_concat_eval_ref},
     [GABA_NN_ADD] = {.name = "add", ADDSUB_FNS},
@@ -115,6 +118,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                      .eval_ref = gaba_nn_gru_eval_ref,
                      .q_supported = gaba_qnn_no_act_supported,
                      .q_prepare = gaba_qnn_gru_prepare,
+                     .q_init = gaba_qnn_gru_init,
                      .q_eval = gaba_qnn_gru_eval,
                      .q_eval_ref = gaba_qnn_gru_eval_ref},
     [GABA_NN_ATTENTION] = {.name = "attention",
@@ -124,6 +128,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                            .eval_ref = gaba_nn_attention_eval_ref,
                            .q_supported = gaba_qnn_no_act_supported,
                            .q_prepare = gaba_qnn_attention_prepare,
+                           .q_init = gaba_qnn_attention_init,
                            .q_eval = gaba_qnn_attention_eval,
                            .q_eval_ref = gaba_qnn_attention_eval_ref},
 };

@@ -25,13 +25,23 @@ typedef gaba_status gaba_qnn_prepare_fn(const gaba_qnn_layer *q, const gaba_nn_s
 typedef gaba_status gaba_qnn_rescale_fn(gaba_qnn_layer *q, int n_in);
 // The same as float32 ratios (gaba_qnn_set_rescale_fp32).
 typedef void gaba_qnn_rescale_fp32_fn(gaba_qnn_layer *q);
+// A bump allocator over gaba_qnn_layer_init's buffer; base NULL: it only counts.
+typedef struct gaba_qnn_buf {
+    unsigned char *base;
+    int64_t used;
+} gaba_qnn_buf;
+// The arrays an int8 layer derives from its weights (gaba_qnn_layer_init), carved from
+// buf; with buf->base NULL only carved (gaba_qnn_layer_bytes: nothing else is read).
+typedef gaba_status gaba_qnn_init_fn(gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
+                                     const gaba_nn_plan *pl, const gaba_qnn_weights *w,
+                                     gaba_qnn_buf *buf);
 // One sample of a prepared int8 layer (gaba_qnn_eval).
 typedef gaba_status gaba_qnn_eval_fn(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
                                      const int8_t *const *x, int8_t *y, void *ws);
 
 // An op's row. NULL q_supported: no int8 kernel; NULL q_prepare: no int8
 // workspace; NULL q_rescale (q_rescale_fp32): no multiplier (float32 ratio) beyond the
-// conv/dense ones.
+// conv/dense ones; NULL q_init: no array derived from the weights or scales.
 typedef struct gaba_nn_op_def {
     const char *name; // as Python and the model files spell it
     int n_in;         // inputs; 0: 2 to GABA_NN_MAX_INPUTS (concat)
@@ -42,6 +52,7 @@ typedef struct gaba_nn_op_def {
     gaba_qnn_prepare_fn *q_prepare;
     gaba_qnn_rescale_fn *q_rescale;
     gaba_qnn_rescale_fp32_fn *q_rescale_fp32;
+    gaba_qnn_init_fn *q_init;
     gaba_qnn_eval_fn *q_eval, *q_eval_ref;
 } gaba_nn_op_def;
 
@@ -75,5 +86,9 @@ gaba_qnn_eval_fn gaba_qnn_conv_eval, gaba_qnn_conv_eval_ref, gaba_qnn_dense_eval
     gaba_qnn_concat_eval_ref, gaba_qnn_binary_eval, gaba_qnn_binary_eval_ref, gaba_qnn_copy_eval,
     gaba_qnn_embedding_eval, gaba_qnn_transpose_eval, gaba_qnn_attention_eval,
     gaba_qnn_attention_eval_ref, gaba_qnn_gru_eval, gaba_qnn_gru_eval_ref;
+
+// layer.c
+gaba_qnn_init_fn gaba_qnn_conv_init, gaba_qnn_act_init, gaba_qnn_concat_init, gaba_qnn_gru_init,
+    gaba_qnn_attention_init;
 
 #endif // GABA_NN_OPS_H

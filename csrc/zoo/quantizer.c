@@ -38,6 +38,7 @@ typedef struct builder {
     int max_tensors, max_nodes;
     unsigned char *wp;        // bump pointer into q->weights
     const float *tmin, *tmax; // calibrated ranges: tensors, then nodes' pre-activation ranges
+    int8_t *scratch;          // weights gaba_qnn_layer_init reads but the model does not keep
 } builder;
 
 static int new_tensor(builder *b, const gaba_zoo_tensor *like, gaba_nn_dtype dt, float scale,
@@ -118,27 +119,27 @@ static int passes_params(const gaba_nn_layer *l) {
            (op == GABA_NN_ACT && !gaba_qnn_is_lut_act(l->act));
 }
 
+// At most the bytes of node nd's weights in the int8 model: its int8 weights,
+// int32 bias and multipliers, the arrays gaba_qnn_layer_init derives, the pads.
 static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
     int64_t bytes = 0;
     if (gaba_qnn_supported(&nd->layer) || gaba_zoo_lut_split(&nd->layer)) {
-        int64_t lut = gaba_qnn_is_lut_act(nd->layer.act) ? ALIGN64(256) : 0;
-        if (nd->layer.op == GABA_NN_EMBEDDING)
-            return ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0]));
-        if (nd->layer.op == GABA_NN_CONCAT) return 256 * nd->n_in; // at most: the rescale tables
-        if (nd->layer.op == GABA_NN_ATTENTION) { // four projections (+ pads), the exp table
-            int64_t d = nd->plan.weight_shapes[3].d[0], dk = nd->layer.p[0];
-            return 4 * (2 * 16) + ALIGN64(3 * dk * d) + ALIGN64(d * dk) + 16 * (3 * dk + d) +
-                   256 * 4;
+        gaba_nn_layer l = nd->layer, act = {.op = GABA_NN_ACT, .act = l.act};
+        if (gaba_zoo_lut_split(&l)) { // the conv, then its table node
+            l.act = GABA_NN_ACT_NONE;
+            bytes += gaba_qnn_layer_bytes(&act, 1, &nd->plan.out);
         }
-        if (nd->layer.op ==
-            GABA_NN_GRU) { // packed W_ih, bias, bias_eff, acc_scale, b_hh, W_hh^T (+ pads)
-            int64_t f = nd->in_shape[0].d[0], hd = nd->layer.p[0];
-            return gaba_qnn_gru_packed_bytes(f, hd) + 4 * (4 * 3 * hd) +
-                   4 * hd * gaba_qnn_gru_ld(hd) + 4 * 64;
+        bytes += gaba_qnn_layer_bytes(&l, nd->n_in, nd->in_shape) + 6 * 64;
+        if (l.op == GABA_NN_EMBEDDING) return bytes + gaba_nn_numel(&nd->plan.weight_shapes[0]);
+        if (l.op == GABA_NN_ATTENTION) { // four projections
+            int64_t d = nd->plan.weight_shapes[3].d[0], dk = l.p[0];
+            return bytes + 4 * (2 * 16) + 2 * dk * d * 4 + 12 * (3 * dk + d);
         }
-        if (!gaba_zoo_is_weighted(nd->layer.op)) return lut;
+        if (l.op == GABA_NN_GRU) // bias, acc_scale, b_hh
+            return bytes + 3 * (4 * 3 * l.p[0]);
+        if (!gaba_zoo_is_weighted(l.op)) return bytes;
         int64_t co = nd->plan.weight_shapes[1].d[0];
-        return lut + ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[0])) + ALIGN64(4 * co * 4);
+        return bytes + gaba_nn_numel(&nd->plan.weight_shapes[0]) + 3 * co * 4;
     }
     for (int w = 0; w < nd->plan.n_weights; w++)
         bytes += ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[w]) * 4);
@@ -147,10 +148,9 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
 
 // One output channel: its per weights fw quantized symmetrically into w (the
 // largest magnitude maps to 127; scale 1 for a zero row), its bias fb as int32
-// in units of in_scale * w_scale, and bias_eff = bias - (zp + 128) sum w, what
-// the fast kernels add as they read x + 128 (qnn.h). Returns in_scale * w_scale.
+// in units of in_scale * w_scale. Returns in_scale * w_scale.
 static double quantize_row(const gaba_qnn_layer *ql, const float *fw, float fb, int64_t per,
-                           int8_t *w, int32_t *bias, int32_t *beff, float *w_scale) {
+                           int8_t *w, int32_t *bias, float *w_scale) {
     float amax = 0.0f;
     for (int64_t k = 0; k < per; k++) {
         float a = fabsf(fw[k]);
@@ -158,31 +158,28 @@ static double quantize_row(const gaba_qnn_layer *ql, const float *fw, float fb, 
     }
     double ws = amax > 0.0f && isfinite(amax) ? amax / 127.0 : 1.0;
     *w_scale = (float)ws;
-    int64_t sum = 0;
     for (int64_t k = 0; k < per; k++) {
         double v = round(fw[k] / ws);
-        sum += w[k] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v != v ? 0 : v);
+        w[k] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v != v ? 0 : v);
     }
     double bs = (double)ql->in_scale[0] * ws, bq = round(fb / bs);
     *bias = (int32_t)(bq != bq             ? 0
                       : bq < -2147483647.0 ? -2147483647.0
                       : bq > 2147483647.0  ? 2147483647.0
                                            : bq);
-    *beff = (int32_t)((uint32_t)*bias - (uint32_t)((int64_t)(ql->in_zp[0] + 128) * sum));
     return bs;
 }
 
-// co channels of per weights each (fw, fb) into ql's int8 arrays, with ql's
-// input and output parameters.
+// co channels of per weights each (fw, fb) into int8 arrays (qw), with ql's input
+// and output parameters.
 static gaba_status quantize_channels(builder *b, int64_t co, int64_t per, const float *fw,
-                                     const float *fb, gaba_qnn_layer *ql, float *wscale) {
+                                     const float *fb, const gaba_qnn_layer *ql, float *wscale,
+                                     gaba_qnn_weights *qw) {
     int8_t *w = take(b, co * per, 16);
-    // the four per-channel int32 arrays in one block (one alignment pad, not four)
-    int32_t *bias = take(b, 4 * co * 4, 16), *beff = bias + co, *mult = beff + co,
-            *shift = mult + co;
+    // the three per-channel int32 arrays in one block (one alignment pad, not three)
+    int32_t *bias = take(b, 3 * co * 4, 16), *mult = bias + co, *shift = mult + co;
     for (int64_t c = 0; c < co; c++) {
-        double bs =
-            quantize_row(ql, fw + c * per, fb[c], per, w + c * per, &bias[c], &beff[c], &wscale[c]);
+        double bs = quantize_row(ql, fw + c * per, fb[c], per, w + c * per, &bias[c], &wscale[c]);
         if (b->q->requant == GABA_QNN_REQUANT_FP32) { // in float32, as ONNX Runtime computes it
             gaba_qnn_fp32_multiplier(ql->in_scale[0] * wscale[c] / ql->out_scale, &mult[c],
                                      &shift[c]);
@@ -191,51 +188,46 @@ static gaba_status quantize_channels(builder *b, int64_t co, int64_t per, const 
         gaba_status st = multiplier(bs / ql->out_scale, &mult[c], &shift[c]);
         if (st != GABA_OK) return st;
     }
-    ql->w = w, ql->bias = bias, ql->bias_eff = beff, ql->mult = mult, ql->shift = shift;
+    qw->w = w, qw->bias = bias, qw->mult = mult, qw->shift = shift;
     return GABA_OK;
 }
 
-// The int8 GRU (qnn.h): W_ih's rows as conv channels (packed), the float
-// recurrence's W_hh transposed and b_hh; w_scale gets W_ih's 3H row scales.
-static gaba_status quantize_gru(builder *b, const gaba_zoo_node *fn, gaba_qnn_layer *ql,
-                                float *w_scale) {
+// The int8 GRU (qnn.h): W_ih's rows as conv channels (unpacked, in b->scratch), the
+// float recurrence's W_hh and b_hh; w_scale gets W_ih's 3H row scales.
+static gaba_status quantize_gru(builder *b, const gaba_zoo_node *fn, const gaba_qnn_layer *ql,
+                                float *w_scale, gaba_qnn_weights *qw) {
     const int64_t f = fn->in_shape[0].d[0], hd = fn->layer.p[0], g3 = 3 * hd;
     const float *w_ih = fn->w[0], *b_ih = fn->w[2];
-    int8_t *plain = malloc((size_t)(g3 * f));
+    int8_t *plain = b->scratch = malloc((size_t)(g3 * f));
     if (!plain) return GABA_ERR_NOMEM;
-    int8_t *w = take(b, gaba_qnn_gru_packed_bytes(f, hd), 64);
-    int32_t *bias = take(b, 2 * g3 * 4, 16), *beff = bias + g3;
+    int32_t *bias = take(b, g3 * 4, 16);
     float *acc_scale = take(b, 2 * g3 * 4, 16), *b_hh = acc_scale + g3;
-    float *wt = take(b, hd * gaba_qnn_gru_ld(hd) * 4, 64);
     for (int64_t j = 0; j < g3; j++)
-        acc_scale[j] = (float)quantize_row(ql, w_ih + j * f, b_ih[j], f, plain + j * f, &bias[j],
-                                           &beff[j], &w_scale[j]);
-    gaba_qnn_gru_pack(f, hd, plain, w);
-    free(plain);
+        acc_scale[j] =
+            (float)quantize_row(ql, w_ih + j * f, b_ih[j], f, plain + j * f, &bias[j], &w_scale[j]);
     memcpy(b_hh, fn->w[3], (size_t)g3 * sizeof(float));
-    gaba_qnn_gru_transpose(hd, fn->w[1], wt);
-    ql->w = w, ql->bias = bias, ql->bias_eff = beff;
-    ql->acc_scale = acc_scale, ql->gru_wt = wt, ql->gru_b_hh = b_hh;
+    qw->w = plain, qw->bias = bias, qw->acc_scale = acc_scale, qw->w_hh = fn->w[1], qw->b_hh = b_hh;
     return GABA_OK;
 }
 
-static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, gaba_qnn_layer *ql,
-                                    float *w_scale) {
+static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, const gaba_qnn_layer *ql,
+                                    float *w_scale, gaba_qnn_weights *qw) {
     int64_t co = fn->plan.weight_shapes[1].d[0];
     return quantize_channels(b, co, gaba_nn_numel(&fn->plan.weight_shapes[0]) / co, fn->w[0],
-                             fn->w[1], ql, w_scale);
+                             fn->w[1], ql, w_scale, qw);
 }
 
 // The int8 attention (qnn.h) of node n: ranges[0..4] the calibrated q, k, v,
 // scores and ctx; w_scale gets W_qkv's 3dk then W_o's d channel scales.
-static gaba_status quantize_attention(builder *b, int n, gaba_qnn_layer *ql, float *w_scale) {
+static gaba_status quantize_attention(builder *b, int n, gaba_qnn_layer *ql, float *w_scale,
+                                      gaba_qnn_weights *qw) {
     const gaba_zoo_node *fn = &b->m->nodes[n];
     const float *lo = b->tmin + b->m->n_tensors + GABA_ZOO_NODE_RANGES * n;
     const float *hi = b->tmax + b->m->n_tensors + GABA_ZOO_NODE_RANGES * n;
     int64_t d = fn->in_shape[0].d[0], dk = fn->layer.p[0];
     gaba_qnn_attention *a = calloc(1, sizeof *a);
     if (!a) return GABA_ERR_NOMEM;
-    ql->attn = a;
+    ql->attn = qw->attn = a; // freed with the model, whatever happens next
     float s[5];
     int32_t z[5];
     for (int i = 0; i < 5; i++) choose_params(lo[i], hi[i], &s[i], &z[i]);
@@ -245,19 +237,13 @@ static gaba_status quantize_attention(builder *b, int n, gaba_qnn_layer *ql, flo
         p->layer = (gaba_nn_layer){.op = GABA_NN_CONV1D, .act = GABA_NN_ACT_NONE};
         p->in_scale[0] = i < 3 ? ql->in_scale[0] : s[4], p->in_zp[0] = i < 3 ? ql->in_zp[0] : z[4];
         p->out_scale = i < 3 ? s[i] : ql->out_scale, p->out_zp = i < 3 ? z[i] : ql->out_zp;
-        gaba_qnn_set_clamp(p);
+        gaba_qnn_weights pw = {0};
         st = i < 3 ? quantize_channels(b, dk, d, fn->w[0] + i * dk * d, fn->w[1] + i * dk, p,
-                                       w_scale + i * dk)
-                   : quantize_channels(b, d, dk, fn->w[2], fn->w[3], p, w_scale + 3 * dk);
+                                       w_scale + i * dk, &pw)
+                   : quantize_channels(b, d, dk, fn->w[2], fn->w[3], p, w_scale + 3 * dk, &pw);
+        p->w = pw.w, p->bias = pw.bias, p->mult = pw.mult, p->shift = pw.shift;
     }
     a->score_scale = s[3], a->score_zp = z[3];
-    if (st == GABA_OK)
-        st = multiplier((double)s[0] * s[1] / (sqrt((double)dk) * s[3]), &a->score_mult,
-                        &a->score_shift);
-    if (st == GABA_OK) st = multiplier((double)s[2] / (256.0 * s[4]), &a->ctx_mult, &a->ctx_shift);
-    int32_t *table = take(b, 256 * 4, 16);
-    gaba_qnn_build_exp_table(a->score_scale, table);
-    a->exp_table = table;
     return st;
 }
 
@@ -265,7 +251,7 @@ static gaba_status quantize_attention(builder *b, int n, gaba_qnn_layer *ql, flo
 // whole table's range (calibration sees only the rows its ids touch): the
 // int8 op is then the float op's gather.
 static gaba_status quantize_table(builder *b, const gaba_zoo_node *fn, gaba_zoo_qmodel *q, int out,
-                                  gaba_qnn_layer *ql) {
+                                  gaba_qnn_layer *ql, gaba_qnn_weights *qw) {
     int64_t cnt = gaba_nn_numel(&fn->plan.weight_shapes[0]);
     const float *ft = fn->w[0];
     float lo = INFINITY, hi = -INFINITY;
@@ -277,8 +263,16 @@ static gaba_status quantize_table(builder *b, const gaba_zoo_node *fn, gaba_zoo_
         double v = round((double)ft[i] / ql->out_scale) + ql->out_zp;
         t[i] = (int8_t)(v != v ? ql->out_zp : v < -128 ? -128 : v > 127 ? 127 : v);
     }
-    ql->w = t;
+    qw->w = t;
     return GABA_OK;
+}
+
+// Completes ql (gaba_qnn_layer_init) with what it derives in the next block of the weights.
+static gaba_status init_layer(builder *b, gaba_qnn_layer *ql, int n_in, const gaba_nn_shape *in,
+                              const gaba_qnn_weights *qw) {
+    int64_t bytes = gaba_qnn_layer_bytes(&ql->layer, n_in, in);
+    if (bytes < 0) return GABA_ERR_NO_IMPL;
+    return gaba_qnn_layer_init(ql, n_in, in, qw, b->q->requant, bytes ? take(b, bytes, 64) : NULL);
 }
 
 static gaba_status add_layer(builder *b, int n) {
@@ -332,38 +326,28 @@ static gaba_status add_layer(builder *b, int n) {
         for (int j = 0; j < fn->n_in; j++)
             ql->in_scale[j] = q->scale[in[j]], ql->in_zp[j] = q->zp[in[j]];
         ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
-        gaba_qnn_set_clamp(ql);
-        gaba_status st;
+        gaba_qnn_weights qw = {0}; // the int8 weights quantized from the float ones
+        gaba_status st = GABA_OK;
         if (gaba_zoo_is_weighted(fn->layer.op)) {
             nd->w_scale = malloc((size_t)fn->plan.weight_shapes[1].d[0] * sizeof(float));
-            st = nd->w_scale ? quantize_weights(b, fn, ql, nd->w_scale) : GABA_ERR_NOMEM;
+            st = nd->w_scale ? quantize_weights(b, fn, ql, nd->w_scale, &qw) : GABA_ERR_NOMEM;
         } else if (fn->layer.op == GABA_NN_ATTENTION) {
             nd->w_scale =
                 malloc((size_t)(3 * fn->layer.p[0] + fn->in_shape[0].d[0]) * sizeof(float));
-            st = nd->w_scale ? quantize_attention(b, n, ql, nd->w_scale) : GABA_ERR_NOMEM;
+            st = nd->w_scale ? quantize_attention(b, n, ql, nd->w_scale, &qw) : GABA_ERR_NOMEM;
         } else if (fn->layer.op == GABA_NN_GRU) {
             nd->w_scale = malloc((size_t)(3 * fn->layer.p[0]) * sizeof(float));
-            st = nd->w_scale ? quantize_gru(b, fn, ql, nd->w_scale) : GABA_ERR_NOMEM;
-        } else {
-            st = embed ? quantize_table(b, fn, q, out, ql) : gaba_qnn_set_rescale(ql, fn->n_in);
-            if (st == GABA_OK && q->requant == GABA_QNN_REQUANT_FP32) gaba_qnn_set_rescale_fp32(ql);
-            if (st == GABA_OK && fn->layer.op == GABA_NN_CONCAT &&
-                gaba_qnn_concat_rescales(ql, fn->n_in)) {
-                int8_t *luts = take(b, 256 * fn->n_in, 16);
-                gaba_qnn_build_concat_luts(ql, fn->n_in, luts);
-                ql->lut = luts;
-            }
+            st = nd->w_scale ? quantize_gru(b, fn, ql, nd->w_scale, &qw) : GABA_ERR_NOMEM;
+        } else if (embed) {
+            st = quantize_table(b, fn, q, out, ql, &qw);
         }
+        if (st == GABA_OK) st = init_layer(b, ql, nd->n_in, nd->in_shape, &qw);
+        free(b->scratch);
+        b->scratch = NULL;
         if (st != GABA_OK) return st;
         gaba_nn_shape shape;
         st = gaba_qnn_prepare(ql, nd->n_in, nd->in_shape, &shape, &ws);
         if (st != GABA_OK) return st;
-        if (gaba_qnn_is_lut_act(ql->layer.act)) {
-            int8_t *lut = take(b, 256, 16);
-            gaba_qnn_build_lut(ql->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale,
-                               ql->out_zp, lut);
-            ql->lut = lut;
-        }
         q->n_int8++;
     } else {
         nd->layer = fn->layer;
@@ -393,11 +377,8 @@ static gaba_status add_layer(builder *b, int n) {
         ql->layer = (gaba_nn_layer){.op = GABA_NN_ACT, .act = fn->layer.act};
         ql->in_scale[0] = q->scale[out], ql->in_zp[0] = q->zp[out];
         ql->out_scale = q->scale[fn->out], ql->out_zp = q->zp[fn->out];
-        gaba_qnn_set_clamp(ql);
-        int8_t *lut = take(b, 256, 16);
-        gaba_qnn_build_lut(fn->layer.act, ql->in_scale[0], ql->in_zp[0], ql->out_scale, ql->out_zp,
-                           lut);
-        ql->lut = lut;
+        gaba_status st = init_layer(b, ql, 1, act->in_shape, &(gaba_qnn_weights){0});
+        if (st != GABA_OK) return st;
     }
     return GABA_OK;
 }
@@ -501,7 +482,8 @@ gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const
                  4 * m->n_nodes + 2 * m->n_tensors + 16,
                  NULL,
                  tmin,
-                 tmax};
+                 tmax,
+                 NULL};
     int64_t wbytes = 64;
     for (int n = 0; n < m->n_nodes; n++) wbytes += node_weight_bytes(&m->nodes[n]) + 64; // + align
     q->tensors = calloc((size_t)b.max_tensors, sizeof *q->tensors);

@@ -129,6 +129,35 @@ void gaba_qnn_build_lut(gaba_nn_act act, float in_scale, int32_t in_zp, float ou
 int gaba_qnn_concat_rescales(const gaba_qnn_layer *q, int n_in);
 void gaba_qnn_build_concat_luts(const gaba_qnn_layer *q, int n_in, int8_t *luts);
 
+// The int8 weights of one layer as gaba_qnn_layer_init takes them (NULL where the op
+// has none). CONV2D/CONV1D/DENSE: w (co, per), bias, mult, shift (co) as gaba_qnn_layer's.
+// EMBEDDING: w the (vocab, dim) table. GRU: w W_ih (3H, F) unpacked, bias (3H) int32,
+// acc_scale and b_hh (3H) and w_hh (3H, H) float32. ATTENTION: attn, with proj[i]'s
+// scales, zero points, w, bias, mult and shift and score_scale/score_zp set; the rest
+// of it is filled in.
+typedef struct gaba_qnn_weights {
+    const int8_t *w;
+    const int32_t *bias, *mult, *shift;
+    const float *acc_scale, *w_hh, *b_hh;
+    struct gaba_qnn_attention *attn;
+} gaba_qnn_weights;
+
+// Bytes of the buffer gaba_qnn_layer_init needs for this layer and these input
+// shapes (at most: a concat's tables only fill it when it rescales); -1 when the
+// int8 kernels do not run the layer on them.
+int64_t gaba_qnn_layer_bytes(const gaba_nn_layer *layer, int n_in, const gaba_nn_shape *in);
+
+// Completes q, whose layer, in_scale/in_zp (n_in) and out_scale/out_zp are set: every
+// other field is filled: the clamp, the rescale (requant: add/sub/mul in float32 with
+// GABA_QNN_REQUANT_FP32), bias_eff, the GRU's packed W_ih and W_hh^T, the tables (LUT
+// activations, a rescaling concat's, the attention's exp table). buf: the caller's,
+// 64-byte aligned, gaba_qnn_layer_bytes long. q points into buf and into w's arrays
+// (and w->attn), not copied: the caller keeps them while q is used and frees them
+// after; there is nothing else to free. GABA_ERR_ARG when the scales give no multiplier.
+gaba_status gaba_qnn_layer_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
+                                const gaba_qnn_weights *w, gaba_qnn_requant_mode requant,
+                                void *buf);
+
 // 1 when the op (with its activation) has an int8 kernel: conv, dense (act none,
 // relu, relu6), max/avg/global pooling, add/sub/mul (none/relu/relu6), concat,
 // reshape/flatten/transpose, act relu/relu6/none, nearest and bilinear upsample,

@@ -119,33 +119,6 @@ static int passes_params(const gaba_nn_layer *l) {
            (op == GABA_NN_ACT && !gaba_qnn_is_lut_act(l->act));
 }
 
-// At most the bytes of node nd's weights in the int8 model: its int8 weights,
-// int32 bias and multipliers, the arrays gaba_qnn_layer_init derives, the pads.
-static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
-    int64_t bytes = 0;
-    if (gaba_qnn_supported(&nd->layer) || gaba_zoo_lut_split(&nd->layer)) {
-        gaba_nn_layer l = nd->layer, act = {.op = GABA_NN_ACT, .act = l.act};
-        if (gaba_zoo_lut_split(&l)) { // the conv, then its table node
-            l.act = GABA_NN_ACT_NONE;
-            bytes += gaba_qnn_layer_bytes(&act, 1, &nd->plan.out);
-        }
-        bytes += gaba_qnn_layer_bytes(&l, nd->n_in, nd->in_shape) + 6 * 64;
-        if (l.op == GABA_NN_EMBEDDING) return bytes + gaba_nn_numel(&nd->plan.weight_shapes[0]);
-        if (l.op == GABA_NN_ATTENTION) { // four projections
-            int64_t d = nd->plan.weight_shapes[3].d[0], dk = l.p[0];
-            return bytes + 4 * (2 * 16) + 2 * dk * d * 4 + 12 * (3 * dk + d);
-        }
-        if (l.op == GABA_NN_GRU) // bias, acc_scale, b_hh
-            return bytes + 3 * (4 * 3 * l.p[0]);
-        if (!gaba_zoo_is_weighted(l.op)) return bytes;
-        int64_t co = nd->plan.weight_shapes[1].d[0];
-        return bytes + gaba_nn_numel(&nd->plan.weight_shapes[0]) + 3 * co * 4;
-    }
-    for (int w = 0; w < nd->plan.n_weights; w++)
-        bytes += ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[w]) * 4);
-    return bytes;
-}
-
 // One output channel: its per weights fw quantized symmetrically into w (the
 // largest magnitude maps to 127; scale 1 for a zero row), its bias fb as int32
 // in units of in_scale * w_scale. Returns in_scale * w_scale.
@@ -194,12 +167,14 @@ static gaba_status quantize_channels(builder *b, int64_t co, int64_t per, const 
 
 // The int8 GRU (qnn.h): W_ih's rows as conv channels (unpacked, in b->scratch), the
 // float recurrence's W_hh and b_hh; w_scale gets W_ih's 3H row scales.
-static gaba_status quantize_gru(builder *b, const gaba_zoo_node *fn, const gaba_qnn_layer *ql,
-                                float *w_scale, gaba_qnn_weights *qw) {
+static gaba_status quantize_gru(builder *b, int n, gaba_zoo_qnode *nd, gaba_qnn_weights *qw) {
+    const gaba_zoo_node *fn = &b->m->nodes[n];
     const int64_t f = fn->in_shape[0].d[0], hd = fn->layer.p[0], g3 = 3 * hd;
     const float *w_ih = fn->w[0], *b_ih = fn->w[2];
+    const gaba_qnn_layer *ql = &nd->q;
     int8_t *plain = b->scratch = malloc((size_t)(g3 * f));
-    if (!plain) return GABA_ERR_NOMEM;
+    float *w_scale = nd->w_scale = malloc((size_t)g3 * sizeof(float));
+    if (!plain || !w_scale) return GABA_ERR_NOMEM;
     int32_t *bias = take(b, g3 * 4, 16);
     float *acc_scale = take(b, 2 * g3 * 4, 16), *b_hh = acc_scale + g3;
     for (int64_t j = 0; j < g3; j++)
@@ -210,23 +185,38 @@ static gaba_status quantize_gru(builder *b, const gaba_zoo_node *fn, const gaba_
     return GABA_OK;
 }
 
-static gaba_status quantize_weights(builder *b, const gaba_zoo_node *fn, const gaba_qnn_layer *ql,
-                                    float *w_scale, gaba_qnn_weights *qw) {
+static int64_t gru_bytes(const gaba_zoo_node *fn) { // bias, acc_scale and b_hh
+    return 2 * 16 + 3 * (4 * 3 * fn->layer.p[0]);
+}
+
+// conv and dense: their co channels
+static gaba_status quantize_weights(builder *b, int n, gaba_zoo_qnode *nd, gaba_qnn_weights *qw) {
+    const gaba_zoo_node *fn = &b->m->nodes[n];
     int64_t co = fn->plan.weight_shapes[1].d[0];
+    if (!(nd->w_scale = malloc((size_t)co * sizeof(float)))) return GABA_ERR_NOMEM;
     return quantize_channels(b, co, gaba_nn_numel(&fn->plan.weight_shapes[0]) / co, fn->w[0],
-                             fn->w[1], ql, w_scale, qw);
+                             fn->w[1], &nd->q, nd->w_scale, qw);
+}
+
+static int64_t weights_bytes(const gaba_zoo_node *fn) { // w, then bias, mult and shift
+    return 2 * 16 + gaba_nn_numel(&fn->plan.weight_shapes[0]) +
+           3 * 4 * fn->plan.weight_shapes[1].d[0];
 }
 
 // The int8 attention (qnn.h) of node n: ranges[0..4] the calibrated q, k, v,
 // scores and ctx; w_scale gets W_qkv's 3dk then W_o's d channel scales.
-static gaba_status quantize_attention(builder *b, int n, gaba_qnn_layer *ql, float *w_scale,
-                                      gaba_qnn_weights *qw) {
+static gaba_status quantize_attention(builder *b, int n, gaba_zoo_qnode *nd, gaba_qnn_weights *qw) {
     const gaba_zoo_node *fn = &b->m->nodes[n];
+    gaba_qnn_layer *ql = &nd->q;
     const float *lo = b->tmin + b->m->n_tensors + GABA_ZOO_NODE_RANGES * n;
     const float *hi = b->tmax + b->m->n_tensors + GABA_ZOO_NODE_RANGES * n;
     int64_t d = fn->in_shape[0].d[0], dk = fn->layer.p[0];
     gaba_qnn_attention *a = calloc(1, sizeof *a);
-    if (!a) return GABA_ERR_NOMEM;
+    float *w_scale = nd->w_scale = malloc((size_t)(3 * dk + d) * sizeof(float));
+    if (!a || !w_scale) {
+        free(a);
+        return GABA_ERR_NOMEM;
+    }
     ql->attn = qw->attn = a; // freed with the model, whatever happens next
     float s[5];
     int32_t z[5];
@@ -247,11 +237,19 @@ static gaba_status quantize_attention(builder *b, int n, gaba_qnn_layer *ql, flo
     return st;
 }
 
+static int64_t attention_bytes(const gaba_zoo_node *fn) { // four projections as conv's
+    int64_t d = fn->in_shape[0].d[0], dk = fn->layer.p[0];
+    return 4 * (2 * 16) + 4 * dk * d + 3 * 4 * (3 * dk + d);
+}
+
 // The embedding table quantized with the output's parameters, chosen from the
 // whole table's range (calibration sees only the rows its ids touch): the
 // int8 op is then the float op's gather.
-static gaba_status quantize_table(builder *b, const gaba_zoo_node *fn, gaba_zoo_qmodel *q, int out,
-                                  gaba_qnn_layer *ql, gaba_qnn_weights *qw) {
+static gaba_status quantize_table(builder *b, int n, gaba_zoo_qnode *nd, gaba_qnn_weights *qw) {
+    const gaba_zoo_node *fn = &b->m->nodes[n];
+    gaba_zoo_qmodel *q = b->q;
+    gaba_qnn_layer *ql = &nd->q;
+    const int out = nd->out;
     int64_t cnt = gaba_nn_numel(&fn->plan.weight_shapes[0]);
     const float *ft = fn->w[0];
     float lo = INFINITY, hi = -INFINITY;
@@ -265,6 +263,45 @@ static gaba_status quantize_table(builder *b, const gaba_zoo_node *fn, gaba_zoo_
     }
     qw->w = t;
     return GABA_OK;
+}
+
+static int64_t table_bytes(const gaba_zoo_node *fn) {
+    return 16 + gaba_nn_numel(&fn->plan.weight_shapes[0]);
+}
+
+// How an op's float weights become int8 ones: quantize fills qw (its arrays in the
+// model's weights) and nd->w_scale from node n's; bytes: at most what it takes of the
+// weights. A row per op with weights.
+typedef struct weight_quantizer {
+    gaba_status (*quantize)(builder *b, int n, gaba_zoo_qnode *nd, gaba_qnn_weights *qw);
+    int64_t (*bytes)(const gaba_zoo_node *fn);
+} weight_quantizer;
+
+static const weight_quantizer quantizers[GABA_NN_OP_COUNT] = {
+    [GABA_NN_CONV2D] = {quantize_weights, weights_bytes},
+    [GABA_NN_CONV1D] = {quantize_weights, weights_bytes},
+    [GABA_NN_DENSE] = {quantize_weights, weights_bytes},
+    [GABA_NN_EMBEDDING] = {quantize_table, table_bytes},
+    [GABA_NN_GRU] = {quantize_gru, gru_bytes},
+    [GABA_NN_ATTENTION] = {quantize_attention, attention_bytes},
+};
+
+// At most the bytes of node nd's weights in the int8 model: its int8 weights,
+// int32 bias and multipliers, the arrays gaba_qnn_layer_init derives, the pads.
+static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
+    int64_t bytes = 0;
+    if (gaba_qnn_supported(&nd->layer) || gaba_zoo_lut_split(&nd->layer)) {
+        gaba_nn_layer l = nd->layer, act = {.op = GABA_NN_ACT, .act = l.act};
+        if (gaba_zoo_lut_split(&l)) { // the conv, then its table node
+            l.act = GABA_NN_ACT_NONE;
+            bytes += gaba_qnn_layer_bytes(&act, 1, &nd->plan.out);
+        }
+        bytes += gaba_qnn_layer_bytes(&l, nd->n_in, nd->in_shape) + 2 * 64;
+        return bytes + (quantizers[l.op].bytes ? quantizers[l.op].bytes(nd) : 0);
+    }
+    for (int w = 0; w < nd->plan.n_weights; w++)
+        bytes += ALIGN64(gaba_nn_numel(&nd->plan.weight_shapes[w]) * 4);
+    return bytes;
 }
 
 // Completes ql (gaba_qnn_layer_init) with what it derives in the next block of the weights.
@@ -327,20 +364,8 @@ static gaba_status add_layer(builder *b, int n) {
             ql->in_scale[j] = q->scale[in[j]], ql->in_zp[j] = q->zp[in[j]];
         ql->out_scale = q->scale[out], ql->out_zp = q->zp[out];
         gaba_qnn_weights qw = {0}; // the int8 weights quantized from the float ones
-        gaba_status st = GABA_OK;
-        if (gaba_zoo_is_weighted(fn->layer.op)) {
-            nd->w_scale = malloc((size_t)fn->plan.weight_shapes[1].d[0] * sizeof(float));
-            st = nd->w_scale ? quantize_weights(b, fn, ql, nd->w_scale, &qw) : GABA_ERR_NOMEM;
-        } else if (fn->layer.op == GABA_NN_ATTENTION) {
-            nd->w_scale =
-                malloc((size_t)(3 * fn->layer.p[0] + fn->in_shape[0].d[0]) * sizeof(float));
-            st = nd->w_scale ? quantize_attention(b, n, ql, nd->w_scale, &qw) : GABA_ERR_NOMEM;
-        } else if (fn->layer.op == GABA_NN_GRU) {
-            nd->w_scale = malloc((size_t)(3 * fn->layer.p[0]) * sizeof(float));
-            st = nd->w_scale ? quantize_gru(b, fn, ql, nd->w_scale, &qw) : GABA_ERR_NOMEM;
-        } else if (embed) {
-            st = quantize_table(b, fn, q, out, ql, &qw);
-        }
+        const weight_quantizer *wq = &quantizers[fn->layer.op];
+        gaba_status st = wq->quantize ? wq->quantize(b, n, nd, &qw) : GABA_OK;
         if (st == GABA_OK) st = init_layer(b, ql, nd->n_in, nd->in_shape, &qw);
         free(b->scratch);
         b->scratch = NULL;

@@ -653,14 +653,14 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
             goto done;
         qw.w = PyArray_DATA(wa[0]);
     }
-    buf = gaba_aligned_alloc((size_t)gaba_qnn_layer_bytes(&q.layer, n_in, shapes) + 64);
+    buf = gaba_aligned_alloc((size_t)gaba_qnn_layer_bytes(&q.layer, n_in, shapes, NULL));
     if (!buf) {
         PyErr_NoMemory();
         goto done;
     }
     if (gaba_qnn_layer_init(&q, n_in, shapes, &qw,
-                            fp32 ? GABA_QNN_REQUANT_FP32 : GABA_QNN_REQUANT_DOUBLE,
-                            buf) != GABA_OK) {
+                            fp32 ? GABA_QNN_REQUANT_FP32 : GABA_QNN_REQUANT_DOUBLE, buf,
+                            NULL) != GABA_OK) {
         PyErr_Format(PyExc_ValueError,
                      "%s(): the scales of in_q and out_q give no requantization "
                      "multiplier",

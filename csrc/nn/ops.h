@@ -28,7 +28,7 @@ typedef void gaba_qnn_rescale_fp32_fn(gaba_qnn_layer *q);
 // A bump allocator over gaba_qnn_layer_init's buffer; base NULL: it only counts.
 typedef struct gaba_qnn_buf {
     unsigned char *base;
-    int64_t used;
+    int64_t used, align; // align: the largest alignment carved (the base's)
 } gaba_qnn_buf;
 // The arrays an int8 layer derives from its weights (gaba_qnn_layer_init), carved from
 // buf; with buf->base NULL only carved (gaba_qnn_layer_bytes: nothing else is read).

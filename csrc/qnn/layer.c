@@ -9,11 +9,12 @@
 #include <math.h>
 #include <string.h>
 
-// The next bytes of buf at an offset rounded up to align (buf's base is 64-byte
-// aligned); NULL while only counting.
+// The next bytes of buf at an offset rounded up to align (buf's base is aligned
+// to the largest such align); NULL while only counting.
 static void *carve(gaba_qnn_buf *buf, int64_t bytes, int64_t align) {
     int64_t off = (buf->used + align - 1) / align * align;
     buf->used = off + bytes;
+    buf->align = align > buf->align ? align : buf->align;
     return buf->base ? buf->base + off : NULL;
 }
 
@@ -53,16 +54,15 @@ gaba_status gaba_qnn_act_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape *
     return GABA_OK;
 }
 
-// the fast concat's tables, when any input is rescaled
+// the fast concat's tables, when any input is rescaled (counted as if one is)
 gaba_status gaba_qnn_concat_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
                                  const gaba_nn_plan *pl, const gaba_qnn_weights *w,
                                  gaba_qnn_buf *buf) {
     (void)in, (void)pl, (void)w;
+    if (buf->base && !gaba_qnn_concat_rescales(q, n_in)) return GABA_OK;
     int8_t *luts = carve(buf, 256 * n_in, 16);
-    if (luts && gaba_qnn_concat_rescales(q, n_in)) {
-        gaba_qnn_build_concat_luts(q, n_in, luts);
-        q->lut = luts;
-    }
+    if (luts) gaba_qnn_build_concat_luts(q, n_in, luts);
+    q->lut = luts;
     return GABA_OK;
 }
 
@@ -123,21 +123,24 @@ static gaba_status plan(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *i
     return gaba_nn_prepare(l, n_in, in, dt, pl);
 }
 
-int64_t gaba_qnn_layer_bytes(const gaba_nn_layer *layer, int n_in, const gaba_nn_shape *in) {
+int64_t gaba_qnn_layer_bytes(const gaba_nn_layer *layer, int n_in, const gaba_nn_shape *in,
+                             int64_t *align) {
     gaba_nn_plan pl;
     if (plan(layer, n_in, in, &pl) != GABA_OK) return -1;
     gaba_qnn_layer q = {.layer = *layer};
-    gaba_qnn_buf count = {NULL, 0};
+    gaba_qnn_buf count = {NULL, 0, 16};
     gaba_qnn_init_fn *init = gaba_nn_ops[layer->op].q_init;
     if (init) init(&q, n_in, in, &pl, NULL, &count);
+    if (align) *align = count.align;
     return count.used;
 }
 
 gaba_status gaba_qnn_layer_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
-                                const gaba_qnn_weights *w, gaba_qnn_requant_mode requant,
-                                void *buf) {
+                                const gaba_qnn_weights *w, gaba_qnn_requant_mode requant, void *buf,
+                                int64_t *used) {
     gaba_nn_plan pl;
-    if (!q || !w || (!buf && gaba_qnn_layer_bytes(&q->layer, n_in, in) > 0)) return GABA_ERR_ARG;
+    if (!q || !w || (!buf && gaba_qnn_layer_bytes(&q->layer, n_in, in, NULL) > 0))
+        return GABA_ERR_ARG;
     gaba_status st = plan(&q->layer, n_in, in, &pl);
     if (st != GABA_OK) return st;
     const gaba_qnn_layer given = *q; // the layer and its scales; every other field is made here
@@ -152,7 +155,9 @@ gaba_status gaba_qnn_layer_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape
     st = gaba_qnn_set_rescale(q, n_in);
     if (st != GABA_OK) return st;
     if (requant == GABA_QNN_REQUANT_FP32) gaba_qnn_set_rescale_fp32(q);
-    gaba_qnn_buf b = {buf, 0};
+    gaba_qnn_buf b = {buf, 0, 16};
     gaba_qnn_init_fn *init = gaba_nn_ops[q->layer.op].q_init;
-    return init ? init(q, n_in, in, &pl, w, &b) : GABA_OK;
+    st = init ? init(q, n_in, in, &pl, w, &b) : GABA_OK;
+    if (used) *used = b.used;
+    return st;
 }

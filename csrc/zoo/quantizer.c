@@ -294,9 +294,9 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
         gaba_nn_layer l = nd->layer, act = {.op = GABA_NN_ACT, .act = l.act};
         if (gaba_zoo_lut_split(&l)) { // the conv, then its table node
             l.act = GABA_NN_ACT_NONE;
-            bytes += gaba_qnn_layer_bytes(&act, 1, &nd->plan.out);
+            bytes += gaba_qnn_layer_bytes(&act, 1, &nd->plan.out, NULL);
         }
-        bytes += gaba_qnn_layer_bytes(&l, nd->n_in, nd->in_shape) + 2 * 64;
+        bytes += gaba_qnn_layer_bytes(&l, nd->n_in, nd->in_shape, NULL) + 2 * 64;
         return bytes + (quantizers[l.op].bytes ? quantizers[l.op].bytes(nd) : 0);
     }
     for (int w = 0; w < nd->plan.n_weights; w++)
@@ -307,9 +307,12 @@ static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
 // Completes ql (gaba_qnn_layer_init) with what it derives in the next block of the weights.
 static gaba_status init_layer(builder *b, gaba_qnn_layer *ql, int n_in, const gaba_nn_shape *in,
                               const gaba_qnn_weights *qw) {
-    int64_t bytes = gaba_qnn_layer_bytes(&ql->layer, n_in, in);
+    int64_t align, used, bytes = gaba_qnn_layer_bytes(&ql->layer, n_in, in, &align);
     if (bytes < 0) return GABA_ERR_NO_IMPL;
-    return gaba_qnn_layer_init(ql, n_in, in, qw, b->q->requant, bytes ? take(b, bytes, 64) : NULL);
+    unsigned char *buf = bytes ? take(b, 0, align) : NULL; // as much as init uses
+    gaba_status st = gaba_qnn_layer_init(ql, n_in, in, qw, b->q->requant, buf, &used);
+    b->wp += used;
+    return st;
 }
 
 static gaba_status add_layer(builder *b, int n) {

@@ -143,20 +143,23 @@ typedef struct gaba_qnn_weights {
 } gaba_qnn_weights;
 
 // Bytes of the buffer gaba_qnn_layer_init needs for this layer and these input
-// shapes (at most: a concat's tables only fill it when it rescales); -1 when the
-// int8 kernels do not run the layer on them.
-int64_t gaba_qnn_layer_bytes(const gaba_nn_layer *layer, int n_in, const gaba_nn_shape *in);
+// shapes (at most: a concat takes its tables only when it rescales), and in *align
+// (unless NULL) the alignment it needs, 16 or 64; -1 when the int8 kernels do not
+// run the layer on them.
+int64_t gaba_qnn_layer_bytes(const gaba_nn_layer *layer, int n_in, const gaba_nn_shape *in,
+                             int64_t *align);
 
 // Completes q, whose layer, in_scale/in_zp (n_in) and out_scale/out_zp are set: every
 // other field is filled: the clamp, the rescale (requant: add/sub/mul in float32 with
 // GABA_QNN_REQUANT_FP32), bias_eff, the GRU's packed W_ih and W_hh^T, the tables (LUT
 // activations, a rescaling concat's, the attention's exp table). buf: the caller's,
-// 64-byte aligned, gaba_qnn_layer_bytes long. q points into buf and into w's arrays
-// (and w->attn), not copied: the caller keeps them while q is used and frees them
-// after; there is nothing else to free. GABA_ERR_ARG when the scales give no multiplier.
+// as long and aligned as gaba_qnn_layer_bytes says (64 bytes always do); *used (unless
+// NULL) gets the bytes it took from its start. q points into buf and into
+// w's arrays (and w->attn), not copied: the caller keeps them while q is used and frees them after;
+// there is nothing else to free. GABA_ERR_ARG when the scales give no multiplier.
 gaba_status gaba_qnn_layer_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
-                                const gaba_qnn_weights *w, gaba_qnn_requant_mode requant,
-                                void *buf);
+                                const gaba_qnn_weights *w, gaba_qnn_requant_mode requant, void *buf,
+                                int64_t *used);
 
 // 1 when the op (with its activation) has an int8 kernel: conv, dense (act none,
 // relu, relu6), max/avg/global pooling, add/sub/mul (none/relu/relu6), concat,

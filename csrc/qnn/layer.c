@@ -139,6 +139,7 @@ gaba_status gaba_qnn_layer_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape
                                 const gaba_qnn_weights *w, gaba_qnn_requant_mode requant, void *buf,
                                 int64_t *used) {
     gaba_nn_plan pl;
+    if (used) *used = 0;
     if (!q || !w || (!buf && gaba_qnn_layer_bytes(&q->layer, n_in, in, NULL) > 0))
         return GABA_ERR_ARG;
     gaba_status st = plan(&q->layer, n_in, in, &pl);

@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -63,16 +64,16 @@ def child(path):
     np.savez_compressed(path, **outputs_at_this_level())
 
 
-def collect(path_prefix):
-    """Runs every ISA level in its own process; returns {level: npz path}."""
-    paths = {}
+def collect(tmp):
+    """Runs every ISA level in its own process; returns {f"{level}:{key}": array}."""
+    merged = {}
     for level in levels():
-        path = f"{path_prefix}.{level}.npz"
+        path = os.path.join(tmp, f"{level}.npz")
         env = dict(os.environ, GABA_ISA=level)
         subprocess.run([sys.executable, "-m", "gaba.benchmarks.zoo_snapshot", "_child", path],
                        env=env, check=True)
-        paths[level] = path
-    return paths
+        merged.update({f"{level}:{k}": v for k, v in np.load(path).items()})
+    return merged
 
 
 def main(argv=None):
@@ -83,19 +84,13 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.action == "_child":
         return child(a.path)
+    with tempfile.TemporaryDirectory() as tmp:
+        now = collect(tmp)
     if a.action == "save":
-        paths = collect(a.path)
-        merged = {f"{lvl}:{k}": v for lvl, f in paths.items() for k, v in np.load(f).items()}
-        np.savez_compressed(a.path, **merged)
-        for f in paths.values():
-            os.remove(f)
-        print(json.dumps({"saved": a.path, "arrays": len(merged), "levels": list(paths)}))
+        np.savez_compressed(a.path, **now)
+        print(json.dumps({"saved": a.path, "arrays": len(now), "levels": levels()}))
         return 0
     before = np.load(a.path)
-    paths = collect(a.path + ".now")
-    now = {f"{lvl}:{k}": v for lvl, f in paths.items() for k, v in np.load(f).items()}
-    for f in paths.values():
-        os.remove(f)
     missing = sorted(set(before.files) - set(now))
     differ = [k for k in before.files if k in now and
               (before[k].dtype != now[k].dtype or before[k].shape != now[k].shape or

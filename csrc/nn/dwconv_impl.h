@@ -1,5 +1,5 @@
 // dwconv_impl.h - internal: the depthwise direct kernel body, a static
-// inline that conv.c (baseline), conv_dw_avx2.c and conv_dw_avx512.c (its
+// inline that conv.c (baseline), dwconv_avx2.c and dwconv_avx512.c (its
 // fallback) each compile with their own ISA flags. The inner loop runs
 // along an output row with the tap's weight held in a register and no
 // bounds test (the valid column range is computed per tap), so the

@@ -2,7 +2,7 @@
 // core/dispatch.c picked (the depthwise and the short-reduction direct
 // convolution kernels, the conv GEMM, upsampling, the GRU's recurrence,
 // pooling, the activation pass, the softmax).
-#include "qnn_kernels.h"
+#include "../qnn/qnn_kernels.h"
 #include "../core/dispatch.h"
 
 #define QGEN                                                                                       \

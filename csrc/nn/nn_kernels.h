@@ -126,7 +126,7 @@ gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hidden, int seq, const
 // transposed (the table's gru_transpose), ld = gaba_nn_gru_ld(H) (3H rounded
 // up to 16 lanes, the columns past 3H zero); y (H) the last state or (H, T)
 // every state (seq). ws: gru_recur_workspace floats, 64-byte aligned. The
-// int8 GRU (qnn_gru.c) runs it on its dequantized int8 projections, with wt
+// int8 GRU (gru.c) runs it on its dequantized int8 projections, with wt
 // made once when the model is quantized.
 int64_t gaba_nn_gru_ld(int64_t hidden);
 int64_t gaba_nn_gru_recur_workspace(int64_t hidden);

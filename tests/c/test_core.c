@@ -11,7 +11,7 @@
 #include "gaba/gemm.h"
 #include "../../csrc/core/dispatch.h"
 #include "../../csrc/core/openblas.h"
-#include "../../csrc/nn/qnn_kernels.h"
+#include "../../csrc/qnn/qnn_kernels.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -1,7 +1,7 @@
-// qnn_attention_ref.c - the int8 single-head self-attention (gaba_qnn_attention
+// attention_ref.c - the int8 single-head self-attention (gaba_qnn_attention
 // in qnn.h): the projections through the int8 conv reference, the two
 // attention products and the integer softmax in plain loops. The oracle of
-// qnn_attention.c. No float arithmetic here.
+// attention.c. No float arithmetic here.
 #include "qnn_kernels.h"
 
 #define ALIGN64(v) (((v) + 63) / 64 * 64)

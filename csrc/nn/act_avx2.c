@@ -1,4 +1,4 @@
-// act_pass_avx2.c - the activation pass in place on 8 lanes (the ISA
+// act_avx2.c - the activation pass in place on 8 lanes (the ISA
 // table's act_pass): sigmoid and tanh through core/exp_avx2.h's expf, a
 // few ulps from libm's (absolute error, for tanh near 0); the others as
 // act_avx2.h. Tails through maskload/maskstore.

@@ -1,9 +1,9 @@
-// qnn_attention.c - the fast int8 attention's entry point (the ISA table's
+// attention.c - the fast int8 attention's entry point (the ISA table's
 // kernel) and its baseline kernel: the four projections through the int8
 // conv's packed GEMM (gaba_qnn_conv, pointwise), the two attention products
 // as row accumulations (contiguous inner loops, no horizontal sums) into the
 // row output stage, and the softmax with one reciprocal per row. Same
-// integers as qnn_attention_ref.c. The AVX2 kernel (qnn_attention_avx2.c)
+// integers as attention_ref.c. The AVX2 kernel (attention_avx2.c)
 // also serves the AVX-512 level: built with AVX-512 flags this file's row
 // loops took twice its time on the zoo's attention nodes.
 

@@ -1,5 +1,5 @@
-// qnn_attention_avx2.c - the int8 attention with AVX2 (gaba_qnn_attention in
-// qnn.h), the same integers as qnn_attention_ref.c. The four projections go
+// attention_avx2.c - the int8 attention with AVX2 (gaba_qnn_attention in
+// qnn.h), the same integers as attention_ref.c. The four projections go
 // through the int8 conv (the table's GEMM). The two attention products are
 // int16 GEMMs on vpmaddwd: q - zq, k - zk, v - zv and probs + 128 all lie in
 // [-255, 255], so each pair of products sums exactly in int32. Their

@@ -1,4 +1,4 @@
-// qnn_im2col_avx512vbmi.c - the packed int8 im2col (gaba_qnn_im2col_fn)
+// conv_avx512vbmi.c - the packed int8 im2col (gaba_qnn_im2col_fn)
 // with AVX-512 VBMI, every column in vectors (no scalar columns or rows),
 // the padding the zero point of masked loads (masked-off bytes are neither
 // read nor faulted; the zero point is a real 0). Short reductions of kernels

@@ -1,4 +1,4 @@
-// conv_dw_avx512.c - the depthwise direct kernel with AVX-512, reading the
+// dwconv_avx512.c - the depthwise direct kernel with AVX-512, reading the
 // input in place: 16 outputs of a row accumulate all kh*kw taps in one
 // register, each tap a masked load whose mask drops the columns that fall
 // in the padding (masked lanes are neither read nor faulted), and rows in

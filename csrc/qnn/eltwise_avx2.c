@@ -1,4 +1,4 @@
-// qnn_addsub_avx2.c - one row of the int8 add/sub (gaba_qnn_addsub_row_fn)
+// eltwise_avx2.c - one row of the int8 add/sub (gaba_qnn_addsub_row_fn)
 // with AVX2, 8 lanes at a time in registers, the tail through a padded
 // copy. Bit-exact with gaba_qnn_binary_ref. The output stage is
 // qnn_avx2_impl.h's; each input's rescaling MBQM((q - zp) << 20, M, shift)

@@ -1,6 +1,6 @@
-// qnn_attention_avx512vnni.c - the int8 attention's two int16 products with
+// attention_avx512vnni.c - the int8 attention's two int16 products with
 // AVX-512 VNNI, and its softmax 16 lanes wide (the rest is
-// qnn_attention_avx2.c's): vpdpwssd multiplies a
+// attention_avx2.c's): vpdpwssd multiplies a
 // pair row by a row's broadcast pair and adds both products to 16 int32
 // lanes, exactly as vpmaddwd and an add do; tiles of 6 rows x 32 lanes in
 // 12 zmm accumulators, the lanes past n masked (the pair rows are rounded

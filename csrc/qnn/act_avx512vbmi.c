@@ -1,4 +1,4 @@
-// qnn_lut_avx512vbmi.c - the int8 table activations (sigmoid, tanh, hard-swish:
+// act_avx512vbmi.c - the int8 table activations (sigmoid, tanh, hard-swish:
 // y = lut[x + 128], gaba_qnn_lut_ref), 64 bytes at a time. The index x + 128
 // is x with its top bit flipped; vpermi2b picks by its low 7 bits from a
 // 128-byte half of the table, and the top bit chooses the half.

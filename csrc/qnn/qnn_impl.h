@@ -19,7 +19,7 @@ static inline int64_t gaba_qnn_dw_cols(const gaba_nn_conv_geom *g) {
 
 static inline int64_t gaba_qnn_round16(int64_t n) { return (n + 15) / 16 * 16; }
 
-// The in-place AVX2 depthwise (qnn_dw_avx2.c) reads 16 outputs of a row per
+// The in-place AVX2 depthwise (dwconv_avx2.c) reads 16 outputs of a row per
 // chunk, each chunk `span` input bytes from column 16 c sw - pl. Chunks whose
 // span leaves the row, the first nl and those from nr0, read instead a strip
 // per input row: a copy of their columns with the zero point outside, l_len

@@ -1,4 +1,4 @@
-// qnn_gemm_avx512vnni.c - the int8 conv/dense product with AVX-512 VNNI and
+// conv_avx512vnni.c - the int8 conv/dense product with AVX-512 VNNI and
 // the output stage fused (qnn_kernels.h, gaba_qnn_gemm_fn): tiles of 8
 // output channels x up to 48 pixels in 24 zmm accumulators. The packed
 // activations (x + 128 as unsigned bytes, 4 k steps per 32-bit lane) are the

@@ -1,4 +1,4 @@
-// qnn_lut_avx2.c - the int8 table activations (sigmoid, tanh, hard-swish:
+// act_avx2.c - the int8 table activations (sigmoid, tanh, hard-swish:
 // y = lut[x + 128], gaba_qnn_lut_ref) 32 bytes at a time with AVX2, for CPUs
 // without VBMI. x < 0 reads the table's first half at x + 128, x >= 0 its
 // second half at x: each half is 8 slices of 16 bytes, and 8 vpshufb rounds

@@ -1,4 +1,4 @@
-// qnn_pack_avx512.c - the pointwise conv's packed activations
+// conv_avx512.c - the pointwise conv's packed activations
 // (gaba_qnn_pack_fn) with AVX-512: per group of 4 rows and 64 pixels, four
 // loads flipped to x + 128, two rounds of byte/word unpacking (each 128-bit
 // lane then holds the quadruples of its 16 pixels in four parts) and a 4x4

@@ -1,4 +1,4 @@
-// act_pass_avx512.c - the activation pass in place on 16 lanes (the ISA
+// act_avx512.c - the activation pass in place on 16 lanes (the ISA
 // table's act_pass): sigmoid and tanh through core/exp_avx512.h's expf, a
 // few ulps from libm's (absolute error, for tanh near 0); the others as
 // act_avx512.h. Tails through masked loads and stores.

@@ -1,5 +1,5 @@
-// qnn_pool_avx512.c - unpadded int8 pooling with AVX-512: the kernels of
-// qnn_pool_avx2.c with 64-byte vectors and masked loads and stores for every
+// pool_avx512.c - unpadded int8 pooling with AVX-512: the kernels of
+// pool_avx2.c with 64-byte vectors and masked loads and stores for every
 // tail (no scalar tails: the zoo's rows are 5 to 64 values). Max pooling
 // with 2-wide, stride-2 windows takes 32 outputs per step (the window's rows
 // reduced with vpmaxsb, each byte pair with its neighbour, vpmovwb packs the

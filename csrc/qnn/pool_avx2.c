@@ -1,4 +1,4 @@
-// qnn_pool_avx2.c - unpadded int8 pooling on AVX2: max pooling with 2-wide,
+// pool_avx2.c - unpadded int8 pooling on AVX2: max pooling with 2-wide,
 // stride-2 windows across (the zoo's pools, 1-D and 2-D) takes 16 outputs
 // per step: the window's rows reduced with vpmaxsb, then each byte pair
 // with its neighbour shifted down, the even bytes packed. Other windows

@@ -1,6 +1,6 @@
-// qnn_gru.c - the int8 GRU (qnn.h): the input projections of all T steps
+// gru.c - the int8 GRU (qnn.h): the input projections of all T steps
 // from the int8 input and weights (the reference's plain loops here, the
-// AVX-512 VNNI product in qnn_gru_avx512vnni.c), made float32 per gate row,
+// AVX-512 VNNI product in gru_avx512vnni.c), made float32 per gate row,
 // then the float32 recurrence of the ISA table (gru_recur, as the float GRU
 // runs it, on W_hh transposed when the model was quantized) and the states
 // quantized to the output. The projections hold 2/3 of the zoo GRUs' MACs

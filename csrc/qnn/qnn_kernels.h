@@ -6,7 +6,7 @@
 
 #include "gaba/gemm.h"
 #include "gaba/qnn.h"
-#include "nn_kernels.h"
+#include "../nn/nn_kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -125,9 +125,9 @@ void gaba_qnn_concat_ref(int n_in, const int64_t *numel, const gaba_qnn_layer *q
                          const int8_t *const *x, int8_t *y);
 void gaba_qnn_clamp_ref(int64_t n, const int8_t *x, int32_t lo, int32_t hi, int8_t *y);
 void gaba_qnn_lut_ref(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);
-// The same lookup 64 bytes at a time with vpermi2b (qnn_lut_avx512vbmi.c).
+// The same lookup 64 bytes at a time with vpermi2b (act_avx512vbmi.c).
 void gaba_qnn_lut_avx512vbmi(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);
-// 32 bytes at a time with vpshufb (qnn_lut_avx2.c).
+// 32 bytes at a time with vpshufb (act_avx2.c).
 void gaba_qnn_lut_avx2(int64_t n, const int8_t *x, const int8_t *lut, int8_t *y);
 gaba_status gaba_qnn_embedding_ref(int64_t l, int64_t dim, int64_t vocab, const int32_t *ids,
                                    const int8_t *table, int8_t *y);
@@ -148,7 +148,7 @@ void gaba_qnn_softmax_ref(int64_t rows, int64_t n, const int32_t *exp_table, con
                           int8_t *y);
 // The int8 attention's longest sequence: a row's l exp values (each at most
 // 2^16) then sum below 2^29, as the 16-lane softmax's int32 remainder needs
-// (qnn_attention_avx512vnni.c).
+// (attention_avx512vnni.c).
 #define GABA_QNN_ATTN_MAX_L 8192
 // The int8 attention (gaba_qnn_attention) over x (d, l); ws: gaba_qnn_attention_workspace
 // bytes, laid out qkv (3dk, l), scores/probs (l, l), ctx (dk, l), then the fast path's scratch.
@@ -157,8 +157,8 @@ int64_t gaba_qnn_attention_workspace(int64_t d, int64_t l, int64_t dk);
 void gaba_qnn_attention_geom(int64_t c, int64_t co, int64_t l, gaba_nn_conv_geom *g);
 void gaba_qnn_attn_ref(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
                        int8_t *y, void *ws);
-// The fast one through the ISA table, its baseline kernel (qnn_attention.c)
-// and the AVX2 one (qnn_attention_avx2.c, also the AVX-512 level's, whose
+// The fast one through the ISA table, its baseline kernel (attention.c)
+// and the AVX2 one (attention_avx2.c, also the AVX-512 level's, whose
 // two products take AVX-512 VNNI where the CPU has it).
 void gaba_qnn_attn(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
                    int8_t *y, void *ws);
@@ -168,7 +168,7 @@ void gaba_qnn_attn_avx2(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *
                         int8_t *y, void *ws);
 // Y (m, n), rows rs_y apart, = requant(A B) with a zero bias, zero point zp and
 // the int8 range: A(i, t) the int32 at a[i a_ms + t a_ts], B kt pair rows (ldb
-// apart) of >= n lanes rounded up to 8 (qnn_attention_avx2.c).
+// apart) of >= n lanes rounded up to 8 (attention_avx2.c).
 typedef void (*gaba_qnn_pair_product_fn)(int64_t m, int64_t n, int64_t kt, const int32_t *a,
                                          int64_t a_ms, int64_t a_ts, const int32_t *b, int64_t ldb,
                                          int32_t mult, int32_t shift, int32_t zp, int8_t *y,
@@ -177,14 +177,14 @@ typedef void (*gaba_qnn_pair_product_fn)(int64_t m, int64_t n, int64_t kt, const
 // = min(floor((512 e + sum) / (2 sum)), 255), into the pair rows pp (lt rows of
 // l8 lanes, lane p row p's pair t); e: l8 int32 of scratch. The ISA table's
 // qsoftmax_pairs (NULL in the plain build): AVX2 8 lanes, the quotient in
-// double (qnn_attention_avx2.c); AVX-512 VNNI 16 lanes, the quotient from a
-// float estimate (qnn_attention_avx512vnni.c).
+// double (attention_avx2.c); AVX-512 VNNI 16 lanes, the quotient from a
+// float estimate (attention_avx512vnni.c).
 void gaba_qnn_softmax_pairs_avx2(int64_t l, int64_t p0, int64_t p1, const int32_t *exp_table,
                                  const int8_t *s, int32_t *pp, int32_t *e);
 void gaba_qnn_softmax_pairs_avx512vnni(int64_t l, int64_t p0, int64_t p1, const int32_t *exp_table,
                                        const int8_t *s, int32_t *pp, int32_t *e);
 // The AVX2 attention with its two products by `product` (AVX-512 VNNI's at
-// that level: qnn_attention_avx512vnni.c, vpdpwssd, 32 lanes a row) and the
+// that level: attention_avx512vnni.c, vpdpwssd, 32 lanes a row) and the
 // table's softmax.
 void gaba_qnn_attn_pairs(int64_t d, int64_t l, int64_t dk, const gaba_qnn_layer *q, const int8_t *x,
                          int8_t *y, void *ws, gaba_qnn_pair_product_fn product);
@@ -199,13 +199,13 @@ static inline int64_t gaba_qnn_attn_pair_bytes(int64_t l, int64_t dk) {
     return 4 * ((2 * kt + lt) * l8 + dk * lt + l8);
 }
 
-// The int8 GRU (qnn.h, qnn_gru.c): the workspace bytes, laid out xp (T, 3H)
+// The int8 GRU (qnn.h, gru.c): the workspace bytes, laid out xp (T, 3H)
 // float32, the recurrence's scratch, the float states, then the fast
 // projection's packed input.
 int64_t gaba_qnn_gru_workspace(int64_t f, int64_t t, int64_t hd, int seq);
 // xp (T, 3H) = the float32 input projections of x (F, T) (qnn.h's formula);
 // scratch: the packed input's bytes. The reference (plain loops, also the
-// table's plain and AVX2 entry) and AVX-512 VNNI's (qnn_gru_avx512vnni.c).
+// table's plain and AVX2 entry) and AVX-512 VNNI's (gru_avx512vnni.c).
 typedef void (*gaba_qnn_gru_proj_fn)(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
                                      float *xp, void *scratch);
 void gaba_qnn_gru_proj_ref(const gaba_qnn_layer *q, int64_t f, int64_t t, const int8_t *x,
@@ -229,7 +229,7 @@ typedef void (*gaba_qnn_dwconv_fn)(const gaba_nn_conv_geom *g, const gaba_qnn_la
                                    const int8_t *x, int8_t *y, void *ws);
 void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                 const int8_t *x, int8_t *y, void *ws);
-// In place (qnn_dw_avx2.c); other shapes through the padded loop of qnn_impl.h.
+// In place (dwconv_avx2.c); other shapes through the padded loop of qnn_impl.h.
 void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
                              int8_t *y, void *ws);
 void gaba_qnn_dwconv_s8_padded_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,

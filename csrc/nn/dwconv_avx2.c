@@ -1,5 +1,5 @@
-// conv_dw_avx2.c - the depthwise direct kernel with AVX2 + FMA, reading the
-// input in place (the design of conv_dw_avx512.c on 8 lanes): 8 outputs of
+// dwconv_avx2.c - the depthwise direct kernel with AVX2 + FMA, reading the
+// input in place (the design of dwconv_avx512.c on 8 lanes): 8 outputs of
 // a row accumulate all kh*kw taps in one register, each tap a masked load
 // (_mm256_maskload_ps: masked lanes are neither read nor faulted) whose
 // mask drops the columns that fall in the padding, and rows in the padding

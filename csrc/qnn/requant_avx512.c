@@ -1,4 +1,4 @@
-// qnn_avx512.c - the int8 output stage, a whole add/sub row (the double-rounded
+// requant_avx512.c - the int8 output stage, a whole add/sub row (the double-rounded
 // sum from a float32 estimate, or both rescalings, the sum and the output
 // stage in registers; qnn_kernels.h), the mul (the products and their output
 // stage in registers) and the float edge's quantization 16 lanes at a time
@@ -44,7 +44,7 @@ static void addsub_row_fp32(int op, int64_t n, const int8_t *a, const int8_t *b,
 }
 
 // An add input's rescaling MBQM((x - zp) << 20, M, shift) with 32-bit products,
-// exact for d = x - zp in [-255, 255] and shift <= 0 (as qnn_addsub_avx2.c's):
+// exact for d = x - zp in [-255, 255] and shift <= 0 (as eltwise_avx2.c's):
 // the high multiply is d Mh + floor((d Ml + 2^10) / 2^11), M = Mh 2^11 + Ml.
 static inline __m512i add_input(const gaba_qnn_v16 *c, int32_t mult, int32_t zp, __m512i x) {
     const __m512i d = _mm512_sub_epi32(x, _mm512_set1_epi32(zp));

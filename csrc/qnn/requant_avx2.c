@@ -1,6 +1,6 @@
-// qnn_avx2.c - the int8 output stage (qnn.h) with AVX2: 8 accumulators at a
+// requant_avx2.c - the int8 output stage (qnn.h) with AVX2: 8 accumulators at a
 // time (qnn_avx2_impl.h). Also the padded int8 depthwise loop (qnn_impl.h)
-// compiled for AVX2 (the shapes qnn_dw_avx2.c leaves to it), and the packed
+// compiled for AVX2 (the shapes dwconv_avx2.c leaves to it), and the packed
 // im2col with its inside columns 16 at a time. Used by the AVX-512 level too.
 #include "qnn_avx2_impl.h"
 #include "qnn_impl.h"

@@ -1,4 +1,4 @@
-// qnn_dw_avx2.c - the int8 depthwise conv with AVX2, for CPUs without VNNI:
+// dwconv_avx2.c - the int8 depthwise conv with AVX2, for CPUs without VNNI:
 // the input is read in place, 16 outputs of a row at a time (width stride 1
 // or 2, any kernel, any dilation). 16 input bytes sign-extended to int16
 // hold 8 pairs (x[2i], x[2i+1]); vpmaddwd with a weight pair adds two taps

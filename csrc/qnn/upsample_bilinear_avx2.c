@@ -1,4 +1,4 @@
-// qnn_upsample_bilinear_avx2.c - the int8 bilinear upsample
+// upsample_bilinear_avx2.c - the int8 bilinear upsample
 // (gaba_qnn_upsample_bilinear_ref) by 2 across and 1 or 2 down with AVX2, in
 // int16 on the codes themselves, in registers. Input row i gives output
 // rows 2i and 2i + 1 (one row when not scaled down), 8 input columns at a

@@ -1,4 +1,4 @@
-// qnn_ref.c - the int8 reference kernels (qnn.h): plain loops written from
+// conv_ref.c - the int8 reference kernels (qnn.h): plain loops written from
 // TFLite Micro's reference integer kernels (conv/depthwise/fully connected
 // with per-channel requantization, pooling with rounded averages, add with
 // the 20-bit left shift, mul, concatenation with rescaling). Conv and dense

@@ -1,4 +1,4 @@
-// qnn_gemm_avx2.c - the int8 conv/dense product with AVX2 and the output
+// conv_avx2.c - the int8 conv/dense product with AVX2 and the output
 // stage fused (qnn_kernels.h, gaba_qnn_gemm_fn), for CPUs without VNNI:
 // tiles of 6 output channels x 8 pixels in 12 ymm accumulators. Exact in
 // int32: vpmaddubsw would saturate (255 * 127 * 2 > INT16_MAX), so each

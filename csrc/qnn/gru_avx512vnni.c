@@ -1,5 +1,5 @@
-// qnn_gru_avx512vnni.c - the int8 GRU's input projections with AVX-512 VNNI
-// (qnn_kernels.h, gaba_qnn_gru_proj_fn; qnn_gru.c's reference loops): the
+// gru_avx512vnni.c - the int8 GRU's input projections with AVX-512 VNNI
+// (qnn_kernels.h, gaba_qnn_gru_proj_fn; gru.c's reference loops): the
 // input as the conv's packed operand (x + 128, 4 inputs per 32-bit lane,
 // one row of steps per quadruple), each step's quadruple broadcast against
 // 16 gate rows of the packed W_ih per vpdpbusd. Tiles of 4 steps x 6

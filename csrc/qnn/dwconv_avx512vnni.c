@@ -1,4 +1,4 @@
-// qnn_dw_avx512vnni.c - the int8 depthwise conv with AVX-512 VNNI.
+// dwconv_avx512vnni.c - the int8 depthwise conv with AVX-512 VNNI.
 // Kernels up to 8 taps wide (3x3, 1x3, 1x5, any height, stride up to 4,
 // dilation while 4 taps fit a 16-byte lane): the input is read in place,
 // one masked 64-byte load per kernel row, 4 of its taps and 16 outputs (the

@@ -1,4 +1,4 @@
-// qnn_upsample_avx2.c - the int8 nearest upsample (gaba_qnn_upsample_nearest_ref:
+// upsample_avx2.c - the int8 nearest upsample (gaba_qnn_upsample_nearest_ref:
 // each input row -> sh output rows of each value sw times) with AVX2: width
 // factor 2 doubles 32 input bytes per step (vpunpck*bw of a byte with itself),
 // 1 copies the row; other factors store each value's sw copies in a loop.

@@ -1,4 +1,4 @@
-// qnn.c - the int8 layer ops (qnn.h): their op table functions (ops.c:
+// conv.c - the int8 layer ops (qnn.h): their op table functions (ops.c:
 // supported, prepare, rescale, rescale_fp32, eval, eval_ref), the fast conv and dense
 // kernels and the float <-> int8 edges. Conv is im2col (padding with the
 // input zero point, i.e. a real 0) written packed, as unsigned x + 128 in
@@ -11,7 +11,7 @@
 // in the plain build over a zero-point-padded copy of each channel). The
 // output stage is TFLite's per-channel requantization. Mirrors TFLite
 // Micro's int8 kernels; no per-tensor-only or uint8 variants.
-#include "ops.h"
+#include "../nn/ops.h"
 #include "qnn_impl.h"
 
 #include <math.h>

@@ -6,30 +6,30 @@
 #include "../core/dispatch.h"
 
 #define QGEN                                                                                       \
-    .qrequant_row = gaba_qnn_requant_row_generic, .qdwconv = gaba_qnn_dwconv_s8_generic,           \
+    .qrequant_row = gaba_qnn_requant_row_generic, .qdwconv = gaba_qnn_dwconv_generic,              \
     .qquantize = gaba_qnn_quantize_f32_generic, .qgemm = gaba_qnn_gemm_generic,                    \
     .qaddsub_row = gaba_qnn_addsub_row_generic, .qim2col = gaba_qnn_im2col_u8_generic,             \
     .qpack = gaba_qnn_pack_u8_generic, .qgemv = gaba_qnn_gemv_generic, .qlut = gaba_qnn_lut_ref,   \
     .qupsample = gaba_qnn_upsample_nearest_ref, .qbilinear = gaba_qnn_upsample_bilinear_ref,       \
-    .qpool = gaba_qnn_pool_s8_generic, .qgpool = gaba_qnn_global_pool_ref,                         \
+    .qpool = gaba_qnn_pool_generic, .qgpool = gaba_qnn_global_pool_ref,                            \
     .qattn = gaba_qnn_attn_generic, .qgru_proj = gaba_qnn_gru_proj_ref,                            \
     .qmul = gaba_qnn_mul_generic
 #define QAVX2                                                                                      \
-    .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_s8_avx2,                 \
+    .qrequant_row = gaba_qnn_requant_row_avx2, .qdwconv = gaba_qnn_dwconv_avx2,                    \
     .qquantize = gaba_qnn_quantize_f32_avx2, .qgemm = gaba_qnn_gemm_avx2,                          \
     .qaddsub_row = gaba_qnn_addsub_row_avx2, .qim2col = gaba_qnn_im2col_u8_avx2,                   \
     .qpack = gaba_qnn_pack_u8_generic, .qgemv = gaba_qnn_gemv_avx2, .qlut = gaba_qnn_lut_avx2,     \
     .qupsample = gaba_qnn_upsample_nearest_avx2, .qbilinear = gaba_qnn_upsample_bilinear_avx2,     \
-    .qpool = gaba_qnn_pool_s8_avx2, .qgpool = gaba_qnn_global_pool_avx2,                           \
-    .qattn = gaba_qnn_attn_avx2, .qgru_proj = gaba_qnn_gru_proj_ref,                               \
-    .qsoftmax_pairs = gaba_qnn_softmax_pairs_avx2, .qmul = gaba_qnn_mul_generic
+    .qpool = gaba_qnn_pool_avx2, .qgpool = gaba_qnn_global_pool_avx2, .qattn = gaba_qnn_attn_avx2, \
+    .qgru_proj = gaba_qnn_gru_proj_ref, .qsoftmax_pairs = gaba_qnn_softmax_pairs_avx2,             \
+    .qmul = gaba_qnn_mul_generic
 #define QAVX512                                                                                    \
-    .qrequant_row = gaba_qnn_requant_row_avx512, .qdwconv = gaba_qnn_dwconv_s8_avx2,               \
+    .qrequant_row = gaba_qnn_requant_row_avx512, .qdwconv = gaba_qnn_dwconv_avx2,                  \
     .qquantize = gaba_qnn_quantize_f32_avx512, .qgemm = gaba_qnn_gemm_avx2,                        \
     .qaddsub_row = gaba_qnn_addsub_row_avx512, .qim2col = gaba_qnn_im2col_u8_avx2,                 \
     .qpack = gaba_qnn_pack_u8_avx512, .qgemv = gaba_qnn_gemv_avx2, .qlut = gaba_qnn_lut_avx2,      \
     .qupsample = gaba_qnn_upsample_nearest_avx2, .qbilinear = gaba_qnn_upsample_bilinear_avx2,     \
-    .qpool = gaba_qnn_pool_s8_avx512, .qgpool = gaba_qnn_global_pool_avx512,                       \
+    .qpool = gaba_qnn_pool_avx512, .qgpool = gaba_qnn_global_pool_avx512,                          \
     .qattn = gaba_qnn_attn_avx2, .qgru_proj = gaba_qnn_gru_proj_ref,                               \
     .qsoftmax_pairs = gaba_qnn_softmax_pairs_avx2, .qmul = gaba_qnn_mul_avx512
 
@@ -81,7 +81,7 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
     // VNNI is a feature beyond the AVX-512 level (vpdpbusd, vpdpwssd).
     if (isa >= GABA_ISA_AVX512 && gaba_cpu()->avx512vnni) {
         gaba_nn_table.qgemm = gaba_qnn_gemm_avx512vnni;
-        gaba_nn_table.qdwconv = gaba_qnn_dwconv_s8_avx512vnni;
+        gaba_nn_table.qdwconv = gaba_qnn_dwconv_avx512vnni;
         gaba_nn_table.qgemv = gaba_qnn_gemv_avx512vnni;
         gaba_nn_table.qattn = gaba_qnn_attn_avx512vnni;
         gaba_nn_table.qgru_proj = gaba_qnn_gru_proj_avx512vnni;

@@ -1,7 +1,7 @@
 // ops.h - internal: the op table (ops.c), one const row per op of nn.h indexed
 // by its code, and the per-op functions its rows point at (float32 in
-// nn_ops.c, int8 in qnn.c). The executors and the bindings read an op's name
-// and behaviour from its row; adding an op is its functions and one row.
+// nn_ops.c, int8 in csrc/qnn/: each op's own file, e.g. qnn/conv.c). The executors and the bindings
+// read an op's name and behaviour from its row; adding an op is its functions and one row.
 #ifndef GABA_NN_OPS_H
 #define GABA_NN_OPS_H
 
@@ -38,6 +38,10 @@ typedef gaba_status gaba_qnn_init_fn(gaba_qnn_layer *q, int n_in, const gaba_nn_
 // One sample of a prepared int8 layer (gaba_qnn_eval).
 typedef gaba_status gaba_qnn_eval_fn(const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
                                      const int8_t *const *x, int8_t *y, void *ws);
+// The int8 evals' arguments, as gaba_qnn_eval_fn's.
+#define QEVAL_ARGS                                                                                 \
+    const gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in, const int8_t *const *x, int8_t *y, \
+        void *ws
 
 // An op's row. NULL q_supported: no int8 kernel; NULL q_prepare: no int8
 // workspace; NULL q_rescale (q_rescale_fp32): no multiplier (float32 ratio) beyond the
@@ -72,7 +76,9 @@ gaba_nn_eval_fn gaba_nn_conv_eval, gaba_nn_conv_eval_ref, gaba_nn_dense_eval,
     gaba_nn_binary_eval_ref, gaba_nn_copy_eval, gaba_nn_transpose_eval, gaba_nn_gru_eval,
     gaba_nn_gru_eval_ref, gaba_nn_attention_eval, gaba_nn_attention_eval_ref;
 
-// qnn.c
+// csrc/qnn/: the predicates in qnn_ops.c, the rest in each op's file (conv.c,
+// dense.c, act.c, pool.c, upsample.c, concat.c, eltwise.c, shape.c,
+// embedding.c, attention.c, gru.c)
 gaba_qnn_supported_fn gaba_qnn_fused_act_supported, gaba_qnn_act_supported,
     gaba_qnn_always_supported, gaba_qnn_no_act_supported;
 gaba_qnn_prepare_fn gaba_qnn_conv_prepare, gaba_qnn_dense_prepare, gaba_qnn_gru_prepare,

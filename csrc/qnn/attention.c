@@ -5,10 +5,12 @@
 // row output stage, and the softmax with one reciprocal per row. Same
 // integers as attention_ref.c. The AVX2 kernel (attention_avx2.c)
 // also serves the AVX-512 level: built with AVX-512 flags this file's row
-// loops took twice its time on the zoo's attention nodes.
-
+// loops took twice its time on the zoo's attention nodes. Also its geometry,
+// workspace and exp table, and the op's prepare and evals (ops.c).
+#include "../nn/ops.h"
 #include "qnn_kernels.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #define ALIGN64(v) (((v) + 63) / 64 * 64)
@@ -16,8 +18,8 @@
 // acc[i] += a * (x[i] + off) over n values: blocks of 16 (a fixed trip count the
 // compiler turns into whole vectors; a plain loop over L = 50 left an 18-value
 // scalar tail that took most of the time) and a short tail.
-static inline void axpy_s8(int64_t n, int32_t a, const int8_t *restrict x, int32_t off,
-                           int32_t *restrict acc) {
+static inline void axpy(int64_t n, int32_t a, const int8_t *restrict x, int32_t off,
+                        int32_t *restrict acc) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
         for (int t = 0; t < 16; t++) acc[i + t] += a * (x[i + t] + off);
@@ -64,7 +66,7 @@ void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_laye
         for (int64_t j = 0; j < l; j++) acc[j] = 0;
         for (int64_t k = 0; k < dk; k++) {
             const int32_t qv = qm[k * l + p] - zq;
-            axpy_s8(l, qv, km + k * l, -zk, acc);
+            axpy(l, qv, km + k * l, -zk, acc);
         }
         gaba_nn_table.qrequant_row(l, acc, 0, a->score_mult, a->score_shift, a->score_zp, -128, 127,
                                    sc + p * l);
@@ -82,7 +84,7 @@ void gaba_qnn_attn_generic(int64_t d, int64_t l, int64_t dk, const gaba_qnn_laye
         for (int64_t p = 0; p < l; p++) acc[p] = 0;
         for (int64_t j = 0; j < l; j++) {
             const int32_t vv = vr[j] - zv;
-            axpy_s8(l, vv, sc + j * l, 128, acc); // probs[., j]
+            axpy(l, vv, sc + j * l, 128, acc); // probs[., j]
         }
         gaba_nn_table.qrequant_row(l, acc, 0, a->ctx_mult, a->ctx_shift, a->proj[3].in_zp[0], -128,
                                    127, ctx + k * l);
@@ -118,4 +120,56 @@ gaba_status gaba_qnn_attention_softmax(int64_t l, const int32_t *exp_table, cons
                 (int8_t)((((uint32_t)pp[(j / 2) * l8 + p] >> (16 * (j % 2))) & 0xffff) - 128);
     free(e);
     return GABA_OK;
+}
+
+void gaba_qnn_build_exp_table(float score_scale, int32_t *table) {
+    for (int d = 0; d < 256; d++)
+        table[d] = (int32_t)round(65536.0 * exp(-(double)score_scale * d));
+}
+
+gaba_status gaba_qnn_attention_prepare(const gaba_qnn_layer *q, const gaba_nn_shape *in,
+                                       int64_t *ws_bytes) {
+    if (in[0].d[1] > GABA_QNN_ATTN_MAX_L) return GABA_ERR_SHAPE;
+    *ws_bytes = gaba_qnn_attention_workspace(in[0].d[0], in[0].d[1], q->layer.p[0]);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_attention_eval(QEVAL_ARGS) {
+    (void)n_in;
+    if (!q->attn) return GABA_ERR_ARG;
+    gaba_qnn_attn(in[0].d[0], in[0].d[1], q->layer.p[0], q, x[0], y, ws);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_attention_eval_ref(QEVAL_ARGS) {
+    (void)n_in;
+    if (!q->attn) return GABA_ERR_ARG;
+    gaba_qnn_attn_ref(in[0].d[0], in[0].d[1], q->layer.p[0], q, x[0], y, ws);
+    return GABA_OK;
+}
+
+// A pointwise conv over l positions: the projections' geometry.
+void gaba_qnn_attention_geom(int64_t c, int64_t co, int64_t l, gaba_nn_conv_geom *g) {
+    *g = (gaba_nn_conv_geom){.c = c,
+                             .h = 1,
+                             .w = l,
+                             .co = co,
+                             .ho = 1,
+                             .wo = l,
+                             .kh = 1,
+                             .kw = 1,
+                             .sh = 1,
+                             .sw = 1,
+                             .dh = 1,
+                             .dw = 1,
+                             .groups = 1};
+}
+
+int64_t gaba_qnn_attention_workspace(int64_t d, int64_t l, int64_t dk) {
+    gaba_nn_conv_geom gx, gc;
+    gaba_qnn_attention_geom(d, dk, l, &gx);
+    gaba_qnn_attention_geom(dk, d, l, &gc);
+    int64_t wx = gaba_qnn_conv_workspace(&gx), wc = gaba_qnn_conv_workspace(&gc);
+    int64_t scratch = wx > wc ? wx : wc, pairs = gaba_qnn_attn_pair_bytes(l, dk);
+    return ALIGN64(4 * dk * l + l * l) + ALIGN64(4 * l) + (scratch > pairs ? scratch : pairs);
 }

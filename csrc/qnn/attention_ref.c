@@ -4,34 +4,6 @@
 // attention.c. No float arithmetic here.
 #include "qnn_kernels.h"
 
-#define ALIGN64(v) (((v) + 63) / 64 * 64)
-
-// A pointwise conv over l positions: the projections' geometry.
-void gaba_qnn_attention_geom(int64_t c, int64_t co, int64_t l, gaba_nn_conv_geom *g) {
-    *g = (gaba_nn_conv_geom){.c = c,
-                             .h = 1,
-                             .w = l,
-                             .co = co,
-                             .ho = 1,
-                             .wo = l,
-                             .kh = 1,
-                             .kw = 1,
-                             .sh = 1,
-                             .sw = 1,
-                             .dh = 1,
-                             .dw = 1,
-                             .groups = 1};
-}
-
-int64_t gaba_qnn_attention_workspace(int64_t d, int64_t l, int64_t dk) {
-    gaba_nn_conv_geom gx, gc;
-    gaba_qnn_attention_geom(d, dk, l, &gx);
-    gaba_qnn_attention_geom(dk, d, l, &gc);
-    int64_t wx = gaba_qnn_conv_workspace(&gx), wc = gaba_qnn_conv_workspace(&gc);
-    int64_t scratch = wx > wc ? wx : wc, pairs = gaba_qnn_attn_pair_bytes(l, dk);
-    return ALIGN64(4 * dk * l + l * l) + ALIGN64(4 * l) + (scratch > pairs ? scratch : pairs);
-}
-
 void gaba_qnn_softmax_ref(int64_t rows, int64_t n, const int32_t *exp_table, const int8_t *x,
                           int8_t *y) {
     for (int64_t r = 0; r < rows; r++) {

@@ -189,11 +189,16 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
     }
 }
 
-void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
-                             int8_t *y, void *ws) {
+void gaba_qnn_dwconv_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+                          int8_t *y, void *ws) {
     if ((g->sw == 1 || g->sw == 2) && g->kh * g->kw <= MAX_TAPS && g->kh <= DW_MAX_KH) {
         dw_inplace(g, q, x, y, ws);
         return;
     }
-    gaba_qnn_dwconv_s8_padded_avx2(g, q, x, y, ws);
+    gaba_qnn_dwconv_padded_avx2(g, q, x, y, ws);
+}
+
+void gaba_qnn_dwconv_padded_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                 const int8_t *x, int8_t *y, void *ws) {
+    gaba_qnn_dwconv_body(g, q, x, y, ws, gaba_qnn_requant_row_avx2);
 }

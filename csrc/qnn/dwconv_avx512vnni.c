@@ -395,8 +395,8 @@ static void dw_inplace(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, cons
     }
 }
 
-void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
-                                   const int8_t *x, int8_t *y, void *ws) {
+void gaba_qnn_dwconv_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                const int8_t *x, int8_t *y, void *ws) {
     int64_t taps = g->kh * g->kw;
     if (gaba_nn_dw_is_global(g)) {
         dw_global(g, q, x, y);
@@ -407,7 +407,7 @@ void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_la
         return;
     }
     if ((g->sw != 1 && g->sw != 2) || taps > MAX_TAPS) {
-        gaba_qnn_dwconv_s8_avx2(g, q, x, y, ws);
+        gaba_qnn_dwconv_avx2(g, q, x, y, ws);
         return;
     }
     int64_t hp = gaba_qnn_dw_rows(g), wp = gaba_qnn_dw_cols(g);

@@ -7,6 +7,7 @@
 // (F = 2H); the recurrence's state stays float, as TFLite's hybrid RNN
 // kernels keep it. Reference and fast paths differ only in the projection,
 // whose int32 sums agree exactly, so the two agree bit for bit.
+#include "../nn/ops.h"
 #include "qnn_impl.h"
 
 int64_t gaba_qnn_gru_packed_bytes(int64_t f, int64_t hd) {
@@ -61,4 +62,20 @@ gaba_status gaba_qnn_gru(const gaba_qnn_layer *q, int64_t f, int64_t t, const in
     gaba_nn_table.gru_recur(hd, t, seq, xp, q->gru_wt, q->gru_b_hh, h, rec);
     gaba_qnn_quantize_f32(seq ? hd * t : hd, h, q->out_scale, q->out_zp, y);
     return GABA_OK;
+}
+
+gaba_status gaba_qnn_gru_prepare(const gaba_qnn_layer *q, const gaba_nn_shape *in,
+                                 int64_t *ws_bytes) {
+    *ws_bytes = gaba_qnn_gru_workspace(in[0].d[0], in[0].d[1], q->layer.p[0], q->layer.p[1]);
+    return GABA_OK;
+}
+
+gaba_status gaba_qnn_gru_eval(QEVAL_ARGS) {
+    (void)n_in;
+    return gaba_qnn_gru(q, in[0].d[0], in[0].d[1], x[0], y, ws, 0);
+}
+
+gaba_status gaba_qnn_gru_eval_ref(QEVAL_ARGS) {
+    (void)n_in;
+    return gaba_qnn_gru(q, in[0].d[0], in[0].d[1], x[0], y, ws, 1);
 }

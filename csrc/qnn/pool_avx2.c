@@ -31,9 +31,9 @@ static void max_row_k2s2(const gaba_nn_pool_geom *g, const int8_t *x0, int8_t *y
     }
 }
 
-void gaba_qnn_pool_s8_avx2(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max) {
+void gaba_qnn_pool_avx2(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max) {
     if (!is_max || g->kw != 2 || g->sw != 2) {
-        gaba_qnn_pool_s8_generic(g, x, y, is_max);
+        gaba_qnn_pool_generic(g, x, y, is_max);
         return;
     }
     for (int64_t c = 0; c < g->c; c++)

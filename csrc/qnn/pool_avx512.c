@@ -43,13 +43,13 @@ static void avg_rows(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y) {
         }
 }
 
-void gaba_qnn_pool_s8_avx512(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max) {
+void gaba_qnn_pool_avx512(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max) {
     if (!is_max && g->sw == 1 && g->kh * g->kw <= AVG_MAX_N) {
         avg_rows(g, x, y);
         return;
     }
     if (!is_max || g->kw != 2 || g->sw != 2) {
-        gaba_qnn_pool_s8_generic(g, x, y, is_max);
+        gaba_qnn_pool_generic(g, x, y, is_max);
         return;
     }
     const __m512i low = _mm512_set1_epi16(0x00FF);

@@ -1,5 +1,5 @@
 // qnn_impl.h - internal: the int8 depthwise loop as a static inline body,
-// compiled once per ISA file (qnn.c baseline, qnn_avx2.c) so the compiler
+// compiled once per ISA file (dwconv.c baseline, dwconv_avx2.c) so the compiler
 // vectorises the int32 accumulation for each level. No intrinsics here.
 #ifndef GABA_QNN_IMPL_H
 #define GABA_QNN_IMPL_H
@@ -18,6 +18,11 @@ static inline int64_t gaba_qnn_dw_cols(const gaba_nn_conv_geom *g) {
 }
 
 static inline int64_t gaba_qnn_round16(int64_t n) { return (n + 15) / 16 * 16; }
+
+// The packed activations of a (k, n) slab: gaba_qnn_gemm_fn's layout.
+static inline int64_t gaba_qnn_packed_bytes(int64_t k, int64_t n) {
+    return (k + 3) / 4 * 4 * gaba_qnn_round16(n);
+}
 
 // The in-place AVX2 depthwise (dwconv_avx2.c) reads 16 outputs of a row per
 // chunk, each chunk `span` input bytes from column 16 c sw - pl. Chunks whose

@@ -115,9 +115,9 @@ void gaba_qnn_global_pool_ref(int64_t c, int64_t s, const int8_t *x, int8_t *y, 
 void gaba_qnn_global_pool_avx2(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
 void gaba_qnn_global_pool_avx512(int64_t c, int64_t s, const int8_t *x, int8_t *y, int is_max);
 // Unpadded pooling, the table's qpool: plain loops, AVX2 and AVX-512 (2-wide stride-2 max).
-void gaba_qnn_pool_s8_generic(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
-void gaba_qnn_pool_s8_avx2(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
-void gaba_qnn_pool_s8_avx512(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
+void gaba_qnn_pool_generic(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
+void gaba_qnn_pool_avx2(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
+void gaba_qnn_pool_avx512(const gaba_nn_pool_geom *g, const int8_t *x, int8_t *y, int is_max);
 // op 0 add, 1 sub, 2 mul; b (C, S) or per channel (C).
 void gaba_qnn_binary_ref(int op, int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *a,
                          const int8_t *b, int b_per_channel, int8_t *y);
@@ -227,15 +227,15 @@ void gaba_qnn_requant_row_avx512(int64_t n, const int32_t *acc, int32_t bias, in
                                  int32_t shift, int32_t zp, int32_t lo, int32_t hi, int8_t *y);
 typedef void (*gaba_qnn_dwconv_fn)(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
                                    const int8_t *x, int8_t *y, void *ws);
-void gaba_qnn_dwconv_s8_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
-                                const int8_t *x, int8_t *y, void *ws);
-// In place (dwconv_avx2.c); other shapes through the padded loop of qnn_impl.h.
-void gaba_qnn_dwconv_s8_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+void gaba_qnn_dwconv_generic(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
                              int8_t *y, void *ws);
-void gaba_qnn_dwconv_s8_padded_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
-                                    const int8_t *x, int8_t *y, void *ws);
-void gaba_qnn_dwconv_s8_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
-                                   const int8_t *x, int8_t *y, void *ws);
+// In place (dwconv_avx2.c); other shapes through the padded loop of qnn_impl.h.
+void gaba_qnn_dwconv_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
+                          int8_t *y, void *ws);
+void gaba_qnn_dwconv_padded_avx2(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                 const int8_t *x, int8_t *y, void *ws);
+void gaba_qnn_dwconv_avx512vnni(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q,
+                                const int8_t *x, int8_t *y, void *ws);
 
 void gaba_qnn_quantize_f32_generic(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);
 void gaba_qnn_quantize_f32_avx2(int64_t n, const float *x, float scale, int32_t zp, int8_t *q);

@@ -1,5 +1,5 @@
 // conv.c - the fast convolution: depthwise runs the direct kernel of the
-// ISA table (dwconv_impl.h); a 1x1 stride-1 unpadded conv is one GEMM per
+// ISA table (dwconv*.c, dwconv_impl.h); a 1x1 stride-1 unpadded conv is one GEMM per
 // group on the input as it lies; anything else is im2col into the workspace
 // and one GEMM per group. The GEMM is Y (co, HoWo) = W (co, K) x col (K,
 // HoWo), all row-major: measured 3-9x faster than the transposed form on
@@ -11,12 +11,6 @@
 #include "gaba/gemm.h"
 
 #include <string.h>
-
-void gaba_nn_dwconv_f32_generic(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                                const float *b, float *y, gaba_nn_act act) {
-    gaba_nn_dwconv_body(g, x, w, b, y);
-    gaba_nn_bias_act_f32(1, g->co * g->ho * g->wo, y, NULL, act);
-}
 
 gaba_status gaba_nn_conv_gemm_f32_generic(int64_t m, int64_t n, int64_t k, const float *w,
                                           const float *x, const float *b, float *y,

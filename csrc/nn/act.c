@@ -1,0 +1,35 @@
+// act.c - the bias and activation pass over rows that conv and dense run
+// after a GEMM: ReLU, ReLU6 and hard-swish in loops the compiler vectorises,
+// sigmoid and tanh through the ISA table's vector pass.
+#include "nn_kernels.h"
+
+void gaba_nn_bias_act_f32(int64_t rows, int64_t n, float *y, const float *b, gaba_nn_act act) {
+    for (int64_t r = 0; r < rows; r++) {
+        float *yr = y + r * n;
+        float bv = b ? b[r] : 0.0f;
+        // The two common cases get their own loops so the compiler vectorises them.
+        if (act == GABA_NN_ACT_NONE) {
+            for (int64_t i = 0; i < n; i++) yr[i] += bv;
+        } else if (act == GABA_NN_ACT_RELU) {
+            for (int64_t i = 0; i < n; i++) {
+                float v = yr[i] + bv;
+                yr[i] = v < 0.0f ? 0.0f : v; // NaN passes, as in the reference
+            }
+        } else if (act == GABA_NN_ACT_RELU6) {
+            for (int64_t i = 0; i < n; i++) {
+                float v = yr[i] + bv;
+                yr[i] = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+            }
+        } else if (act == GABA_NN_ACT_HSWISH) {
+            for (int64_t i = 0; i < n; i++) {
+                float v = yr[i] + bv, r = v + 3.0f;
+                r = r < 0.0f ? 0.0f : (r > 6.0f ? 6.0f : r);
+                yr[i] = v * r * (1.0f / 6.0f);
+            }
+        } else { // sigmoid, tanh: the ISA table's vector pass
+            if (bv != 0.0f)
+                for (int64_t i = 0; i < n; i++) yr[i] += bv;
+            gaba_nn_table.act_pass(yr, n, act);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+// act_ref.c - the float32 activations in place (ReLU, ReLU6, sigmoid, tanh,
+// hard-swish; libm's expf and tanhf). The oracle of act.c and of the ISA
+// table's vector pass (act_avx2.c, act_avx512.c), and the ref level's pass.
+#include "nn_kernels.h"
+
+#include <math.h>
+
+static float act1(float v, gaba_nn_act act) {
+    switch (act) {
+    case GABA_NN_ACT_RELU: return v < 0.0f ? 0.0f : v;
+    case GABA_NN_ACT_RELU6: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+    case GABA_NN_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
+    case GABA_NN_ACT_TANH: return tanhf(v);
+    case GABA_NN_ACT_HSWISH: {
+        float r = v + 3.0f;
+        r = r < 0.0f ? 0.0f : (r > 6.0f ? 6.0f : r);
+        return v * r * (1.0f / 6.0f);
+    }
+    default: return v;
+    }
+}
+
+void gaba_nn_act_f32_ref(float *y, int64_t n, gaba_nn_act act) {
+    if (act == GABA_NN_ACT_NONE) return;
+    for (int64_t i = 0; i < n; i++) y[i] = act1(y[i], act);
+}

@@ -1,0 +1,8 @@
+// transpose_ref.c - the float32 2-D transpose: a memory-bound loop, also the
+// fast path.
+#include "nn_kernels.h"
+
+void gaba_nn_transpose_f32_ref(int64_t a, int64_t b, const float *x, float *y) {
+    for (int64_t i = 0; i < a; i++)
+        for (int64_t j = 0; j < b; j++) y[j * a + i] = x[i * b + j];
+}

@@ -1,7 +1,9 @@
 // act.c - the bias and activation pass over rows that conv and dense run
 // after a GEMM: ReLU, ReLU6 and hard-swish in loops the compiler vectorises,
 // sigmoid and tanh through the ISA table's vector pass.
-#include "nn_kernels.h"
+#include "ops.h"
+
+#include <string.h>
 
 void gaba_nn_bias_act_f32(int64_t rows, int64_t n, float *y, const float *b, gaba_nn_act act) {
     for (int64_t r = 0; r < rows; r++) {
@@ -32,4 +34,20 @@ void gaba_nn_bias_act_f32(int64_t rows, int64_t n, float *y, const float *b, gab
             gaba_nn_table.act_pass(yr, n, act);
         }
     }
+}
+
+gaba_status gaba_nn_act_eval(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    int64_t numel = gaba_nn_numel(&in[0]);
+    memcpy(y, x[0], (size_t)numel * sizeof(float));
+    gaba_nn_bias_act_f32(1, numel, Y, NULL, l->act);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_act_eval_ref(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    int64_t numel = gaba_nn_numel(&in[0]);
+    memcpy(y, x[0], (size_t)numel * sizeof(float));
+    gaba_nn_act_f32_ref(Y, numel, l->act);
+    return GABA_OK;
 }

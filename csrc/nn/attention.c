@@ -2,7 +2,7 @@
 // projection, scores with the 1/sqrt(d_k) scale as alpha, weighted values,
 // output projection written straight into the (D, L) layout through
 // strides) around the ISA table's softmax. Same formulas as attention_ref.c.
-#include "nn_kernels.h"
+#include "ops.h"
 
 #include "gaba/gemm.h"
 
@@ -29,4 +29,32 @@ gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float 
     // y (D, L) as C(p, o) = y[o*L + p]: A = ctx (L, dk); B(k, o) = w_o[o*dk + k].
     return gaba_gemm_f32(GABA_GEMM_AUTO, l, d, dk, 1.0f, ctx, dk, 1, w_o, 1, dk, 0.0f, y, 1, l, b_o,
                          GABA_ACT_NONE);
+}
+
+gaba_status gaba_nn_attention_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                      gaba_nn_plan *pl) {
+    (void)n_in;
+    if (x->ndim != 2 || l->p[0] <= 0 || l->p[0] > INT32_MAX / 3) return GABA_ERR_ARG;
+    int32_t d = x->d[0], len = x->d[1], dk = l->p[0];
+    pl->out = *x;
+    gaba_nn_add_weight(pl, "w_qkv", gaba_nn_shp(2, 3 * dk, d, 0), -d);
+    gaba_nn_add_weight(pl, "b_qkv", gaba_nn_shp(1, 3 * dk, 0, 0), 0);
+    gaba_nn_add_weight(pl, "w_o", gaba_nn_shp(2, d, dk, 0), -dk);
+    gaba_nn_add_weight(pl, "b_o", gaba_nn_shp(1, d, 0, 0), 0);
+    pl->workspace = gaba_nn_attention_workspace(d, len, dk);
+    pl->macs = (int64_t)len * 3 * dk * d + 2 * (int64_t)len * len * dk + (int64_t)len * dk * d;
+    return GABA_OK;
+}
+
+#define ATTENTION_ARGS in[0].d[0], in[0].d[1], l->p[0], X, w[0], w[1], w[2], w[3], Y, ws
+
+gaba_status gaba_nn_attention_eval(EVAL_ARGS) {
+    (void)n_in;
+    return gaba_nn_attention_f32(ATTENTION_ARGS);
+}
+
+gaba_status gaba_nn_attention_eval_ref(EVAL_ARGS) {
+    (void)n_in;
+    gaba_nn_attention_f32_ref(ATTENTION_ARGS);
+    return GABA_OK;
 }

@@ -1,6 +1,6 @@
 // batchnorm.c - folding a batch norm into the conv or dense before it: the
 // weights and bias scaled per output channel when a model is built.
-#include "nn_kernels.h"
+#include "ops.h"
 
 #include <math.h>
 
@@ -11,4 +11,21 @@ void gaba_nn_batchnorm_fold(int64_t c_out, int64_t per_out, float *w, float *b, 
         for (int64_t i = 0; i < per_out; i++) w[o * per_out + i] *= s;
         b[o] = (b[o] - mean[o]) * s + beta[o];
     }
+}
+
+gaba_status gaba_nn_batchnorm_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                      gaba_nn_plan *pl) {
+    (void)l, (void)n_in;
+    pl->out = *x;
+    gaba_nn_add_weight(pl, "scale", gaba_nn_shp(1, x->d[0], 0, 0), 0);
+    gaba_nn_add_weight(pl, "shift", gaba_nn_shp(1, x->d[0], 0, 0), 0);
+    pl->macs = gaba_nn_numel(x);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_batchnorm_eval(EVAL_ARGS) {
+    (void)n_in, (void)ws;
+    int64_t c = in[0].d[0];
+    gaba_nn_batchnorm_f32_ref(c, gaba_nn_numel(&in[0]) / c, X, w[0], w[1], Y, l->act);
+    return GABA_OK;
 }

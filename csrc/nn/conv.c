@@ -7,6 +7,7 @@
 // table's conv_gemm, which also adds the per-row bias and the activation
 // (fused into the stores with AVX-512, a pass over Y otherwise).
 #include "dwconv_impl.h"
+#include "ops.h"
 
 #include "gaba/gemm.h"
 
@@ -110,4 +111,69 @@ gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const
         if (st != GABA_OK) return st;
     }
     return GABA_OK;
+}
+
+static gaba_status conv_geom(const gaba_nn_layer *l, const gaba_nn_shape *in,
+                             gaba_nn_conv_geom *g) {
+    const int32_t *p = l->p;
+    if (!gaba_nn_spatial(in, &g->c, &g->h, &g->w)) return GABA_ERR_SHAPE;
+    if ((l->op == GABA_NN_CONV1D) != (in->ndim == 2)) return GABA_ERR_SHAPE;
+    g->co = p[0], g->kh = p[1], g->kw = p[2], g->sh = p[3], g->sw = p[4];
+    g->pt = p[5], g->pl = p[6], g->dh = p[9] ? p[9] : 1, g->dw = p[10] ? p[10] : 1;
+    g->groups = p[11] ? p[11] : 1;
+    if (g->co <= 0 || g->kh <= 0 || g->kw <= 0 || g->sh <= 0 || g->sw <= 0 || g->pt < 0 ||
+        g->pl < 0 || p[7] < 0 || p[8] < 0 || g->dh <= 0 || g->dw <= 0 || g->groups <= 0)
+        return GABA_ERR_ARG;
+    if (g->c % g->groups || g->co % g->groups) return GABA_ERR_SHAPE;
+    int64_t eh = g->h + g->pt + p[7] - g->dh * (g->kh - 1) - 1;
+    int64_t ew = g->w + g->pl + p[8] - g->dw * (g->kw - 1) - 1;
+    if (eh < 0 || ew < 0) return GABA_ERR_SHAPE;
+    g->ho = eh / g->sh + 1, g->wo = ew / g->sw + 1;
+    // the output and a weight row fit int32 shapes (so the MACs and workspaces fit int64)
+    if (g->ho > INT32_MAX || g->wo > INT32_MAX || g->ho * g->wo > INT32_MAX / g->co ||
+        g->kh * g->kw > INT32_MAX / (g->c / g->groups))
+        return GABA_ERR_ARG;
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_conv_geom_get(const gaba_nn_layer *l, const gaba_nn_shape *in,
+                                  gaba_nn_conv_geom *g) {
+    return conv_geom(l, in, g);
+}
+
+gaba_status gaba_nn_conv_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                 gaba_nn_plan *pl) {
+    (void)n_in;
+    const int32_t *p = l->p;
+    gaba_nn_conv_geom g;
+    gaba_status st = conv_geom(l, x, &g);
+    if (st != GABA_OK) return st;
+    if (l->op == GABA_NN_CONV1D && (g.kh != 1 || g.sh != 1 || g.pt || p[7])) return GABA_ERR_ARG;
+    pl->out =
+        l->op == GABA_NN_CONV1D ? gaba_nn_shp(2, g.co, g.wo, 0) : gaba_nn_shp(3, g.co, g.ho, g.wo);
+    int32_t fan = (int32_t)(g.c / g.groups * g.kh * g.kw);
+    gaba_nn_add_weight(pl, "weight",
+                       l->op == GABA_NN_CONV1D
+                           ? gaba_nn_shp(3, g.co, g.c / g.groups, g.kw)
+                           : (gaba_nn_shape){4, {g.co, g.c / g.groups, g.kh, g.kw}},
+                       fan);
+    gaba_nn_add_weight(pl, "bias", gaba_nn_shp(1, g.co, 0, 0), 0);
+    pl->workspace = gaba_nn_conv2d_workspace(&g);
+    pl->macs = g.co * g.ho * g.wo * (int64_t)fan;
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_conv_eval(EVAL_ARGS) {
+    (void)n_in;
+    gaba_nn_conv_geom g;
+    gaba_status st = conv_geom(l, &in[0], &g);
+    return st != GABA_OK ? st : gaba_nn_conv2d_f32(&g, X, w[0], w[1], Y, ws, l->act);
+}
+
+gaba_status gaba_nn_conv_eval_ref(EVAL_ARGS) {
+    (void)n_in, (void)ws;
+    gaba_nn_conv_geom g;
+    gaba_status st = conv_geom(l, &in[0], &g);
+    if (st == GABA_OK) gaba_nn_conv2d_f32_ref(&g, X, w[0], w[1], Y, l->act);
+    return st;
 }

@@ -1,6 +1,6 @@
 // dense.c - the fast fully connected layer: one GEMM (1, F) x (F, N) with
 // W^T read through strides and bias + ReLU/ReLU6 in the epilogue.
-#include "nn_kernels.h"
+#include "ops.h"
 
 #include "gaba/gemm.h"
 
@@ -13,4 +13,27 @@ gaba_status gaba_nn_dense_f32(int64_t n, int64_t f, const float *x, const float 
         gaba_gemm_f32(GABA_GEMM_AUTO, 1, n, f, 1.0f, x, f, 1, w, 1, f, 0.0f, y, n, 1, b, fused);
     if (st == GABA_OK && fused == GABA_ACT_NONE) gaba_nn_bias_act_f32(1, n, y, NULL, act);
     return st;
+}
+
+gaba_status gaba_nn_dense_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                  gaba_nn_plan *pl) {
+    (void)n_in;
+    int64_t numel = gaba_nn_numel(x);
+    if (l->p[0] <= 0 || numel > INT32_MAX) return GABA_ERR_ARG;
+    pl->out = gaba_nn_shp(1, l->p[0], 0, 0);
+    gaba_nn_add_weight(pl, "weight", gaba_nn_shp(2, l->p[0], (int32_t)numel, 0), (int32_t)numel);
+    gaba_nn_add_weight(pl, "bias", gaba_nn_shp(1, l->p[0], 0, 0), 0);
+    pl->macs = l->p[0] * numel;
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_dense_eval(EVAL_ARGS) {
+    (void)n_in, (void)ws;
+    return gaba_nn_dense_f32(l->p[0], gaba_nn_numel(&in[0]), X, w[0], w[1], Y, l->act);
+}
+
+gaba_status gaba_nn_dense_eval_ref(EVAL_ARGS) {
+    (void)n_in, (void)ws;
+    gaba_nn_dense_f32_ref(l->p[0], gaba_nn_numel(&in[0]), X, w[0], w[1], Y, l->act);
+    return GABA_OK;
 }

@@ -1,6 +1,6 @@
 // eltwise.c - the float32 add/sub/mul with per-channel broadcast: a
 // memory-bound loop the compiler vectorises, the fast path at every level.
-#include "nn_kernels.h"
+#include "ops.h"
 
 // The fast binary op: one branch-free loop per (op, broadcast) case so the
 // compiler vectorises it, then the vectorised activation pass.
@@ -28,4 +28,42 @@ void gaba_nn_binary_f32(int op, int64_t c, int64_t s, const float *a, const floa
         }
     }
     gaba_nn_bias_act_f32(1, c * s, y, NULL, act);
+}
+
+static int same_shape(const gaba_nn_shape *a, const gaba_nn_shape *b) {
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->d[i] != b->d[i]) return 0;
+    return 1;
+}
+
+// b broadcasts per channel over a: b is (C) or (C, 1, ...).
+static int per_channel(const gaba_nn_shape *a, const gaba_nn_shape *b) {
+    if (a->ndim < 1 || b->ndim < 1 || b->d[0] != a->d[0]) return 0;
+    return gaba_nn_numel(b) == b->d[0];
+}
+
+gaba_status gaba_nn_binary_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
+                                   gaba_nn_plan *pl) {
+    (void)l, (void)n_in;
+    if (!same_shape(&in[0], &in[1]) && !per_channel(&in[0], &in[1])) return GABA_ERR_SHAPE;
+    pl->out = in[0];
+    return GABA_OK;
+}
+
+// add, sub, mul: the op's offset from add; b per channel when its size differs
+#define BINARY_ARGS                                                                                \
+    l->op - GABA_NN_ADD, in[0].d[0], gaba_nn_numel(&in[0]) / in[0].d[0], X, (const float *)x[1],   \
+        gaba_nn_numel(&in[1]) != gaba_nn_numel(&in[0]), Y, l->act
+
+gaba_status gaba_nn_binary_eval(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    gaba_nn_binary_f32(BINARY_ARGS);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_binary_eval_ref(EVAL_ARGS) {
+    (void)n_in, (void)w, (void)ws;
+    gaba_nn_binary_f32_ref(BINARY_ARGS);
+    return GABA_OK;
 }

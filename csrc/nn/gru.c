@@ -4,7 +4,7 @@
 // runs the steps: here the plain step loop with libm, in gru_avx2.c the
 // same loop with vector products and gates, in gru_avx512.c a fused loop.
 // Same formulas as gru_ref.c.
-#include "nn_kernels.h"
+#include "ops.h"
 
 #include "gaba/gemm.h"
 
@@ -81,5 +81,34 @@ gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hd, int seq, const flo
     if (st != GABA_OK) return st;
     gaba_nn_table.gru_transpose(hd, w_hh, wt);
     gaba_nn_table.gru_recur(hd, t, seq, xp, wt, b_hh, y, wt + hd * gaba_nn_gru_ld(hd));
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_gru_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *x,
+                                gaba_nn_plan *pl) {
+    (void)n_in;
+    if (x->ndim != 2 || l->p[0] <= 0 || l->p[0] > INT32_MAX / 3) return GABA_ERR_ARG;
+    int32_t f = x->d[0], t = x->d[1], h = l->p[0];
+    pl->out = l->p[1] ? gaba_nn_shp(2, h, t, 0) : gaba_nn_shp(1, h, 0, 0);
+    gaba_nn_add_weight(pl, "w_ih", gaba_nn_shp(2, 3 * h, f, 0),
+                       -f); // negative fan: Glorot-like 1/fan
+    gaba_nn_add_weight(pl, "w_hh", gaba_nn_shp(2, 3 * h, h, 0), -h);
+    gaba_nn_add_weight(pl, "b_ih", gaba_nn_shp(1, 3 * h, 0, 0), 0);
+    gaba_nn_add_weight(pl, "b_hh", gaba_nn_shp(1, 3 * h, 0, 0), 0);
+    pl->workspace = gaba_nn_gru_workspace(f, t, h);
+    pl->macs = (int64_t)t * 3 * h * (f + h);
+    return GABA_OK;
+}
+
+#define GRU_ARGS in[0].d[0], in[0].d[1], l->p[0], l->p[1], X, w[0], w[1], w[2], w[3], Y, ws
+
+gaba_status gaba_nn_gru_eval(EVAL_ARGS) {
+    (void)n_in;
+    return gaba_nn_gru_f32(GRU_ARGS);
+}
+
+gaba_status gaba_nn_gru_eval_ref(EVAL_ARGS) {
+    (void)n_in;
+    gaba_nn_gru_f32_ref(GRU_ARGS);
     return GABA_OK;
 }

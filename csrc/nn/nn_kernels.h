@@ -1,5 +1,5 @@
 // nn_kernels.h - internal: the layer library's kernels, reference (*_ref.c)
-// and fast, with the geometry structs nn_ops.c fills from a layer's params.
+// and fast, with the geometry structs conv.c and pool.c fill from a layer's params.
 // Declarations and static inlines only (ISA files include it).
 #ifndef GABA_NN_KERNELS_H
 #define GABA_NN_KERNELS_H

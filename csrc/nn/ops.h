@@ -1,6 +1,7 @@
 // ops.h - internal: the op table (ops.c), one const row per op of nn.h indexed
-// by its code, and the per-op functions its rows point at (float32 in
-// nn_ops.c, int8 in csrc/qnn/: each op's own file, e.g. qnn/conv.c). The executors and the bindings
+// by its code, and the per-op functions its rows point at, each in its op's
+// own file (float32 in csrc/nn/, e.g. conv.c; int8 in csrc/qnn/, e.g.
+// qnn/conv.c). The executors and the bindings
 // read an op's name and behaviour from its row; adding an op is its functions and one row.
 #ifndef GABA_NN_OPS_H
 #define GABA_NN_OPS_H
@@ -16,6 +17,14 @@ typedef gaba_status gaba_nn_prepare_fn(const gaba_nn_layer *l, int n_in, const g
 typedef gaba_status gaba_nn_eval_fn(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
                                     const void *const *x, const float *const *w, void *y,
                                     float *ws);
+// The float32 evals' arguments: the layer, its inputs (x, their shapes in),
+// weights w, output y, workspace ws; X/Y the first input and the output as
+// float32.
+#define EVAL_ARGS                                                                                  \
+    const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in, const void *const *x,               \
+        const float *const *w, void *y, float *ws
+#define X ((const float *)x[0])
+#define Y ((float *)y)
 // Whether the int8 kernels run this layer (its activation, its variant).
 typedef int gaba_qnn_supported_fn(const gaba_nn_layer *l);
 // The int8 workspace in bytes of a layer gaba_nn_prepare accepted.
@@ -62,7 +71,16 @@ typedef struct gaba_nn_op_def {
 
 extern const gaba_nn_op_def gaba_nn_ops[]; // GABA_NN_OP_COUNT rows
 
-// nn_ops.c
+// nn_ops.c: what the prepare functions share. A shape of ndim dims (the rest
+// 0); a weight of the plan; (C, H, W) of a 2-D op input, (C, L) as H = 1 (0:
+// neither).
+gaba_nn_shape gaba_nn_shp(int ndim, int32_t d0, int32_t d1, int32_t d2);
+void gaba_nn_add_weight(gaba_nn_plan *pl, const char *name, gaba_nn_shape s, int32_t fan_in);
+int gaba_nn_spatial(const gaba_nn_shape *s, int64_t *c, int64_t *h, int64_t *w);
+
+// each op's file in csrc/nn/ (conv.c, dense.c, act.c, softmax.c, pool.c,
+// upsample.c, concat.c, eltwise.c, batchnorm.c, embedding.c, shape.c,
+// gru.c, attention.c)
 gaba_nn_prepare_fn gaba_nn_conv_prepare, gaba_nn_dense_prepare, gaba_nn_embedding_prepare,
     gaba_nn_batchnorm_prepare, gaba_nn_same_shape_prepare, gaba_nn_pool_prepare,
     gaba_nn_global_pool_prepare, gaba_nn_upsample_prepare, gaba_nn_concat_prepare,

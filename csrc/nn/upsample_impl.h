@@ -1,5 +1,5 @@
 // upsample_impl.h - internal: the fast nearest / bilinear upsampling (same
-// results as pool_ref.c's reference), a static inline body that upsample.c
+// results as upsample_ref.c's reference), a static inline body that upsample.c
 // (baseline) and upsample_avx512.c compile with their own ISA flags.
 // Nearest expands each input row once and copies it sh times; bilinear
 // interpolates input rows horizontally into a two-row cache (column indices

@@ -1,5 +1,5 @@
-// qnn_kernels.h - internal: the int8 kernels of qnn.h, reference (qnn_ref.c)
-// and fast (qnn.c), and the requantization step they share.
+// qnn_kernels.h - internal: the int8 kernels of qnn.h, reference (*_ref.c)
+// and fast (each op's files in csrc/qnn/), and the requantization step they share.
 // Declarations and static inlines only.
 #ifndef GABA_QNN_KERNELS_H
 #define GABA_QNN_KERNELS_H

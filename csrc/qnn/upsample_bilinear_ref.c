@@ -1,5 +1,5 @@
 // upsample_bilinear_ref.c - the int8 bilinear upsample, reference kernel:
-// the float op's half-pixel taps (pool_ref.c, PyTorch align_corners=False,
+// the float op's half-pixel taps (nn/upsample_ref.c, PyTorch align_corners=False,
 // taps clamped to the border) with exact integer weights. With integer
 // factors an axis' weights are multiples of 1 / (2s), so the output is the
 // integer sum of wy wx (q - zp) over 4 sh sw, rounded half away from zero:

@@ -1,6 +1,7 @@
 // act.c - the bias and activation pass over rows that conv and dense run
 // after a GEMM: ReLU, ReLU6 and hard-swish in loops the compiler vectorises,
-// sigmoid and tanh through the ISA table's vector pass.
+// sigmoid and tanh through the ISA table's vector pass; the activation op's
+// evals (ops.c).
 #include "ops.h"
 
 #include <string.h>

@@ -2,6 +2,7 @@
 // projection, scores with the 1/sqrt(d_k) scale as alpha, weighted values,
 // output projection written straight into the (D, L) layout through
 // strides) around the ISA table's softmax. Same formulas as attention_ref.c.
+// Also the op's prepare and evals (ops.c).
 #include "ops.h"
 
 #include "gaba/gemm.h"

@@ -1,5 +1,6 @@
 // batchnorm.c - folding a batch norm into the conv or dense before it: the
-// weights and bias scaled per output channel when a model is built.
+// weights and bias scaled per output channel when a model is built; a
+// batch norm run alone, its prepare and eval (ops.c).
 #include "ops.h"
 
 #include <math.h>

@@ -1,11 +1,12 @@
 // conv.c - the fast convolution: depthwise runs the direct kernel of the
-// ISA table (dwconv*.c, dwconv_impl.h); a 1x1 stride-1 unpadded conv is one GEMM per
+// ISA table (dwconv*.c); a 1x1 stride-1 unpadded conv is one GEMM per
 // group on the input as it lies; anything else is im2col into the workspace
 // and one GEMM per group. The GEMM is Y (co, HoWo) = W (co, K) x col (K,
 // HoWo), all row-major: measured 3-9x faster than the transposed form on
 // these shapes, because N = HoWo is the long contiguous side. It is the ISA
 // table's conv_gemm, which also adds the per-row bias and the activation
-// (fused into the stores with AVX-512, a pass over Y otherwise).
+// (fused into the stores with AVX-512, a pass over Y otherwise). Also the
+// conv geometry of a layer and the op's prepare and evals (ops.c).
 #include "dwconv_impl.h"
 #include "ops.h"
 

@@ -1,5 +1,6 @@
 // dense.c - the fast fully connected layer: one GEMM (1, F) x (F, N) with
-// W^T read through strides and bias + ReLU/ReLU6 in the epilogue.
+// W^T read through strides and bias + ReLU/ReLU6 in the epilogue; the op's
+// prepare and evals (ops.c).
 #include "ops.h"
 
 #include "gaba/gemm.h"

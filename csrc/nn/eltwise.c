@@ -1,5 +1,6 @@
 // eltwise.c - the float32 add/sub/mul with per-channel broadcast: a
-// memory-bound loop the compiler vectorises, the fast path at every level.
+// memory-bound loop the compiler vectorises, the fast path at every level;
+// the ops' prepare and evals (ops.c).
 #include "ops.h"
 
 // The fast binary op: one branch-free loop per (op, broadcast) case so the

@@ -3,7 +3,7 @@
 // workspace (the ISA table's gru_transpose), then the table's gru_recur
 // runs the steps: here the plain step loop with libm, in gru_avx2.c the
 // same loop with vector products and gates, in gru_avx512.c a fused loop.
-// Same formulas as gru_ref.c.
+// Same formulas as gru_ref.c. Also the op's prepare and evals (ops.c).
 #include "ops.h"
 
 #include "gaba/gemm.h"

@@ -1,5 +1,6 @@
 // pool.c - the fast pooling entry point (the ISA table's kernel) and its
-// baseline build of pool_impl.h.
+// baseline build of pool_impl.h; the pooling geometry of a layer and the
+// max/avg and global pooling ops' prepare and evals (ops.c).
 #include "pool_impl.h"
 #include "ops.h"
 

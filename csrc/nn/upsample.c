@@ -1,5 +1,5 @@
 // upsample.c - the fast upsampling entry point (the ISA table's kernel) and
-// its baseline build of upsample_impl.h.
+// its baseline build of upsample_impl.h; the op's prepare and evals (ops.c).
 #include "upsample_impl.h"
 #include "ops.h"
 

@@ -6,7 +6,8 @@
 // quantized to the output. The projections hold 2/3 of the zoo GRUs' MACs
 // (F = 2H); the recurrence's state stays float, as TFLite's hybrid RNN
 // kernels keep it. Reference and fast paths differ only in the projection,
-// whose int32 sums agree exactly, so the two agree bit for bit.
+// whose int32 sums agree exactly, so the two agree bit for bit. Also the
+// op's prepare and evals (ops.c).
 #include "../nn/ops.h"
 #include "qnn_impl.h"
 

@@ -90,6 +90,10 @@ def build(m):
             q, k, v = qkv[..., :dk], qkv[..., dk:2 * dk], qkv[..., 2 * dk:]
             a = torch.softmax(q @ k.transpose(1, 2) / dk ** 0.5, -1)
             return torch.einsum("dk,nlk->ndl", W(L, "w_o"), a @ v) + W(L, "b_o")[None, :, None]
+        if op == "layer_norm":
+            eps = p[0] * 1e-9 if p[0] else 1e-5
+            return F.layer_norm(x.movedim(1, -1), x.shape[1:2], W(L, "weight"), W(L, "bias"),
+                                eps).movedim(-1, 1)
         raise NotImplementedError(
             f"zoo_torch: no PyTorch translation of op {op!r} (layer {L['name']!r})")
 

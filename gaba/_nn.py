@@ -158,6 +158,16 @@ def batchnorm(x, scale, shift, **kw):
     return _run("batchnorm", [x], [scale, shift], [0], kw)
 
 
+def layer_norm(x, gamma, beta, *, eps=1e-5, **kw):
+    """(x - mean) / sqrt(var + eps) * gamma + beta over the channels (axis 1) of each
+    position, torch.nn.LayerNorm(C) on x with its channels last; gamma and beta (C)
+    float32 for both dtypes. eps is kept in units of 1e-9 (p[0])."""
+    if not isinstance(eps, (int, float)) or not 1e-9 <= eps <= _I32 * 1e-9:
+        raise ValueError(f"layer_norm(): argument 'eps' must be a number from 1e-9 to "
+                         f"{_I32 * 1e-9:.3f}, got {eps!r}")
+    return _run("layer_norm", [x], [gamma, beta], [round(eps * 1e9)], kw)
+
+
 def act(x, activation, **kw):
     """The activation alone, elementwise."""
     return _run("act", [x], (), (), dict(kw, activation=activation))

@@ -267,6 +267,18 @@ def _attention(g, L, xs, in_shapes, out, W):
     return g.node("Transpose", [y], out, perm=[0, 2, 1])
 
 
+
+@_op("layer_norm")
+def _layer_norm(g, L, xs, in_shapes, out, W):
+    # ONNX normalizes over the trailing axes: channels moved last and back
+    rank = len(in_shapes[0]) + 1
+    last = [0] + list(range(2, rank)) + [1]
+    back = [0, rank - 1] + list(range(1, rank - 1))
+    eps = L["params"][0] * 1e-9 if L["params"][0] else 1e-5
+    y = g.node("LayerNormalization", [g.node("Transpose", [xs[0]], perm=last), W("weight"),
+                                      W("bias")], axis=-1, epsilon=eps)
+    return g.node("Transpose", [y], out, perm=back)
+
 def _emit(g, L, xs, in_shapes, out, W):
     if L["op"] not in _OPS:
         raise NotImplementedError(
@@ -396,6 +408,8 @@ def export_qdq(qm, path):
             # the float op on the dequantized int8 weights (the attention's internal
             # q/k/v/scores/probs/ctx points are not exported)
             W = g.weights(name, w.__getitem__)
+        elif L["op"] == "layer_norm":  # the float op with gamma and beta as the node holds them
+            W = g.weights(name, {"weight": w["gamma"], "bias": w["beta"]}.__getitem__)
         else:
             W = None
         y = _emit(g, L, [read(i) for i in ins], in_shapes, None, W)

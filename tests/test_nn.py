@@ -449,7 +449,7 @@ def test_layer_reproducers_and_argument_ranges():
         _gaba.nn_layer(zoo.OPS["add"], 0, [0], [one, many], [], 1)
     x = [rand((2, 4), seed=72)]
     for op, act, params, impl, err, what in [
-            (len(zoo.OPS), 0, [], 0, ValueError, "'op' must be in 0..20"),
+            (len(zoo.OPS), 0, [], 0, ValueError, f"'op' must be in 0..{len(zoo.OPS) - 1}"),
             (-1, 0, [], 0, ValueError, "'op'"),
             (2**63, 0, [], 0, ValueError, "'op'"),
             (zoo.OPS["act"], len(zoo.ACTS), [], 0, ValueError, "'act' must be in 0..5"),
@@ -500,3 +500,56 @@ def test_conv_matches_torch():
     want_up = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=2,
                                               mode="bilinear", align_corners=False)
     nn_close(up, want_up.numpy(), 4)
+
+
+def layer_norm_np(x, gamma, beta, eps):
+    """x (N, C, ...) normalized over C in float64, biased variance."""
+    x = x.astype(np.float64)
+    per = (1, -1) + (1,) * (x.ndim - 2)
+    mean = x.mean(1, keepdims=True)
+    var = ((x - mean) ** 2).mean(1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * gamma.reshape(per) + beta.reshape(per)
+
+
+@pytest.mark.parametrize("reference", IMPLS)
+@pytest.mark.parametrize("shape,eps_e9", [
+    ((1, 5), 0),         # one channel: y = beta
+    ((5, 7), 0),         # fewer positions than a vector
+    ((13, 17), 0),       # a full 16-lane body and a tail of 1
+    ((64, 50), 0),       # the zoo's post-attention shape
+    ((3, 5, 9), 0),      # (C, H, W): 45 positions
+    ((37, 33), 1000),    # eps 1e-6
+    ((8, 24), 100_000_000)])  # eps 0.1, larger than some variances
+def test_layer_norm(shape, eps_e9, reference):
+    """LayerNorm over the channels of each position against NumPy in float64 and
+    torch.nn.LayerNorm(C) on x with the channels moved last; values offset by 50
+    (a one-pass variance would cancel), some positions constant (var 0)."""
+    c = shape[0]
+    x = rand((3,) + shape, seed=40 + c) * 3 + 50
+    x[1, :, 0] = 7.0
+    gamma = rand((c,), seed=41, low=-2, high=2)
+    beta = rand((c,), seed=42)
+    eps = eps_e9 * 1e-9 if eps_e9 else 1e-5
+    got = _nn.layer_norm(x, gamma, beta, eps=eps, reference=reference)
+    nn_close(got, layer_norm_np(x, gamma, beta, eps), 2 * c)
+    torch = pytest.importorskip("torch")
+    ln = torch.nn.LayerNorm(c, eps=eps)
+    with torch.no_grad():
+        ln.weight.copy_(torch.from_numpy(gamma))
+        ln.bias.copy_(torch.from_numpy(beta))
+        want = ln(torch.from_numpy(x).movedim(1, -1)).movedim(-1, 1).numpy()
+    nn_close(got, want, 2 * c)
+
+
+def test_layer_norm_rejects():
+    """A fused activation, a negative eps and weights of the wrong length are refused."""
+    x = rand((2, 4, 6), seed=1)
+    w = np.ones(4, np.float32)
+    with pytest.raises(ValueError, match="op layer_norm does not take these params, act"):
+        _nn.layer_norm(x, w, w, activation="relu")
+    with pytest.raises(ValueError, match="op layer_norm does not take these params, act"):
+        _nn.layer("layer_norm", [x], [w, w], [-1])
+    with pytest.raises(ValueError, match="argument 'eps' must be a number from 1e-9"):
+        _nn.layer_norm(x, w, w, eps=0.0)
+    with pytest.raises(ValueError, match="weight 'weight' has 3 values, op layer_norm needs 4"):
+        _nn.layer_norm(x, w[:3], w[:3])

@@ -258,7 +258,7 @@ def test_torch_peer_names_what_it_cannot_translate():
     torch = pytest.importorskip("torch")
     from gaba.benchmarks import zoo_torch
 
-    for op, act, what in [("layernorm", "none", "op 'layernorm' \\(layer 'ln'\\)"),
+    for op, act, what in [("rms_norm", "none", "op 'rms_norm' \\(layer 'ln'\\)"),
                           ("act", "gelu", "activation 'gelu'")]:
         layer = {"name": "ln", "op": op, "act": act, "params": [0] * 12, "inputs": ["x"],
                  "output": "y"}

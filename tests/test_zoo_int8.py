@@ -975,7 +975,7 @@ def test_layer_int8_reproducers_and_argument_ranges():
                           None, 1)
     np.testing.assert_array_equal(got, np.maximum(x4, 0))
     for op, act, params, impl, err, what in [
-            (len(zoo.OPS), 0, [], 0, ValueError, "'op' must be in 0..20"),
+            (len(zoo.OPS), 0, [], 0, ValueError, f"'op' must be in 0..{len(zoo.OPS) - 1}"),
             (zoo.OPS["act"], -1, [], 0, ValueError, "'act'"),
             (zoo.OPS["act"], 0, [], 2**64, ValueError, "'impl'"),
             (zoo.OPS["dense"], 0, [-2**31 - 1], 0, ValueError, "'params' must be in"),
@@ -1234,3 +1234,59 @@ def test_gru_int8(name):
     np.testing.assert_allclose(p["b_ih"], p["b_ih_int32"] * p["acc_scale"], rtol=1e-6)
     np.testing.assert_array_equal(p["w_hh"], m.weights["gru.w_hh"])
     np.testing.assert_array_equal(p["b_hh"], m.weights["gru.b_hh"])
+
+
+def layer_norm_int8_np(x, gamma, beta, eps, in_q, out_q):
+    """docs/int8.md's int8 LayerNorm in NumPy, x (N, C, S) int8: integer sums, the
+    reciprocal square root in double rounded to float32, then the float32 steps
+    ((d r) g + b, each rounded once), rounded half to even, + zp, clamped."""
+    (sx, zx), (sy, zy) = in_q, out_q
+    c = x.shape[1]
+    g = (np.float32(gamma) / np.float32(sy))[:, None]
+    b = (np.float32(beta) / np.float32(sy))[:, None]
+    e = max(1, int(np.round(float(c) * c * float(np.float32(eps)) / (float(np.float32(sx)) ** 2))))
+    v = x.astype(np.int64) - zx
+    s, q = v.sum(1, keepdims=True), (v * v).sum(1, keepdims=True)
+    r = (1.0 / np.sqrt((c * q - s * s + e).astype(np.float64))).astype(np.float32)
+    d = (c * v - s).astype(np.float32)
+    t = np.clip(d * r * g + b, np.float32(-256), np.float32(256))
+    return np.clip(np.rint(t).astype(np.int32) + zy, -128, 127).astype(np.int8)
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("c,s", [(1, 3), (5, 7), (13, 17), (64, 50), (3, 33), (200, 9)])
+def test_layer_norm_int8(c, s):
+    """The int8 LayerNorm on random and extreme codes, positions around the 8- and
+    16-lane bodies: fast == C reference == the NumPy version of the scheme, bit for
+    bit; and, dequantized, within half a step of the output (plus eps's rounding)
+    of the float64 LayerNorm of the dequantized input wherever that is in range."""
+    rng = np.random.default_rng(c * 100 + s)
+    gamma = rng.uniform(-2, 2, c).astype(np.float32)
+    beta = rng.uniform(-1, 1, c).astype(np.float32)
+    in_q, out_q = (f32(0.05), -7), (f32(0.03), 5)
+    for x in extreme_inputs(rng, (3, c, s)):
+        got = both(_nn.layer_norm, x, gamma, beta, in_q=in_q, out_q=out_q)
+        np.testing.assert_array_equal(got, layer_norm_int8_np(x, gamma, beta, 1e-5, in_q, out_q))
+        xf = np.float64(in_q[0]) * (x.astype(np.float64) - in_q[1])
+        mean, var = xf.mean(1, keepdims=True), xf.var(1, keepdims=True)
+        real = (xf - mean) / np.sqrt(var + 1e-5) * gamma[:, None] + beta[:, None]
+        codes = real / out_q[0] + out_q[1]
+        inside = (codes > -128.5) & (codes < 127.5)
+        err = np.abs(out_q[0] * (got.astype(np.float64) - out_q[1]) - real)[inside]
+        assert err.max(initial=0) <= 0.5 * out_q[0] + 1e-4
+
+
+def test_layer_norm_int8_rejects():
+    """Gamma/beta of the wrong length or dtype, and more channels than the integer
+    sums hold, are refused."""
+    x = np.zeros((1, 4, 3), np.int8)
+    w = np.ones(4, np.float32)
+    q = {"dtype": "int8", "in_q": (0.1, 0), "out_q": (0.1, 0)}
+    with pytest.raises(ValueError, match="'w'"):
+        _nn.layer_norm(x, w[:3], w, **q)
+    with pytest.raises(TypeError):
+        _nn.layer_norm(x, w.astype(np.float64), w, **q)
+    with pytest.raises(ValueError, match="does not take these params"):
+        big = np.zeros((1, 32769, 1), np.int8)
+        _nn.layer_norm(big, np.ones(32769, np.float32), np.ones(32769, np.float32), **q)
+

@@ -187,7 +187,8 @@ static int gru_weights(const gaba_zoo_qnode *nd, PyObject *d) {
 // {"weight": int8 (c_out, K), "bias": int32 (c_out), "w_scale": float32 (c_out)} of an
 // int8 conv/dense node, {"table": int8 (vocab, dim), in the output's parameters} of an
 // int8 embedding, the four float32 weights, dequantized, of an int8 attention
-// (with attention_params' entries), gru_weights' of an int8 GRU,
+// (with attention_params' entries), gru_weights' of an int8 GRU, {"gamma", "beta":
+// float32 (C)} of an int8 LayerNorm,
 // {weight name: float32 array} of a float node, else {}.
 static PyObject *node_weights(const gaba_zoo_qnode *nd) {
     PyObject *d = PyDict_New();
@@ -250,6 +251,21 @@ static PyObject *node_weights(const gaba_zoo_qnode *nd) {
             if (!PyErr_Occurred()) PyErr_NoMemory();
             Py_CLEAR(d);
         }
+        return d;
+    }
+    if (nd->kind == GABA_ZOO_Q_INT8 && nd->q.layer.op == GABA_NN_LAYER_NORM) {
+        // gamma and beta (float32) as the int8 node holds them: ln_gb times the output scale
+        npy_intp c = nd->in_shape[0].d[0];
+        PyObject *ab[2] = {PyArray_SimpleNew(1, &c, NPY_FLOAT32),
+                           PyArray_SimpleNew(1, &c, NPY_FLOAT32)};
+        for (int i = 0; i < 2 && ab[0] && ab[1]; i++)
+            for (npy_intp j = 0; j < c; j++)
+                ((float *)PyArray_DATA((PyArrayObject *)ab[i]))[j] =
+                    nd->q.ln_gb[i * c + j] * nd->q.out_scale;
+        if (!ab[0] || !ab[1] || PyDict_SetItemString(d, "gamma", ab[0]) < 0 ||
+            PyDict_SetItemString(d, "beta", ab[1]) < 0)
+            Py_CLEAR(d);
+        Py_XDECREF(ab[0]), Py_XDECREF(ab[1]);
         return d;
     }
     int64_t co, k;
@@ -645,6 +661,16 @@ static PyObject *py_qnn_layer(PyObject *self, PyObject *const *args, Py_ssize_t 
         qw.w = PyArray_DATA(wa[0]), qw.bias = PyArray_DATA(wa[1]);
         qw.acc_scale = PyArray_DATA(ga[0]), qw.w_hh = PyArray_DATA(ga[1]);
         qw.b_hh = PyArray_DATA(ga[2]);
+    }
+    if (op == GABA_NN_LAYER_NORM) { // w, bias: gamma and beta, float32 (C)
+        npy_intp c = shapes[0].d[0];
+        if (!(wa[0] = gaba_py_array(args[6], func, "w", NPY_FLOAT32, 1, 1, GABA_PY_CONTIGUOUS)) ||
+            !(wa[1] =
+                  gaba_py_array(args[7], func, "bias", NPY_FLOAT32, 1, 1, GABA_PY_CONTIGUOUS)) ||
+            gaba_py_check_dim(wa[0], func, "w", 0, c, "channels") ||
+            gaba_py_check_dim(wa[1], func, "bias", 0, c, "channels"))
+            goto done;
+        qw.gamma = PyArray_DATA(wa[0]), qw.beta = PyArray_DATA(wa[1]);
     }
     if (ids) { // w: the int8 table
         if (!(wa[0] = gaba_py_array(args[6], func, "w", NPY_INT8, 2, 2, GABA_PY_CONTIGUOUS)) ||

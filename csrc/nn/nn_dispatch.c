@@ -42,6 +42,8 @@ gaba_nn_kernels gaba_nn_table = {
     .pool = gaba_nn_pool_f32_generic,
     .act_pass = gaba_nn_act_f32_ref,
     .softmax = gaba_nn_softmax_f32_ref,
+    .layer_norm = gaba_nn_layer_norm_f32_ref,
+    .qlayer_norm = gaba_qnn_layer_norm_generic,
     QGEN,
 };
 
@@ -55,6 +57,8 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
                           .pool = gaba_nn_pool_f32_generic,
                           .act_pass = gaba_nn_act_f32_ref,
                           .softmax = gaba_nn_softmax_f32_ref,
+                          .layer_norm = gaba_nn_layer_norm_f32_ref,
+                          .qlayer_norm = gaba_qnn_layer_norm_generic,
                           QGEN},
         [GABA_ISA_AVX2] = {.dwconv = gaba_nn_dwconv_f32_avx2,
                            .conv_direct = gaba_nn_conv_direct_f32_avx2,
@@ -65,6 +69,8 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
                            .pool = gaba_nn_pool_f32_avx2,
                            .act_pass = gaba_nn_act_pass_f32_avx2,
                            .softmax = gaba_nn_softmax_f32_avx2,
+                           .layer_norm = gaba_nn_layer_norm_f32_avx2,
+                           .qlayer_norm = gaba_qnn_layer_norm_avx2,
                            QAVX2},
         [GABA_ISA_AVX512] = {.dwconv = gaba_nn_dwconv_f32_avx512,
                              .conv_direct = gaba_nn_conv_direct_f32_avx512,
@@ -75,6 +81,8 @@ void gaba_nn_dispatch_init(gaba_isa isa) {
                              .pool = gaba_nn_pool_f32_avx512,
                              .act_pass = gaba_nn_act_pass_f32_avx512,
                              .softmax = gaba_nn_softmax_f32_avx512,
+                             .layer_norm = gaba_nn_layer_norm_f32_avx512,
+                             .qlayer_norm = gaba_qnn_layer_norm_avx512,
                              QAVX512},
     };
     gaba_nn_table = by_level[isa];

@@ -104,6 +104,16 @@ void gaba_nn_batchnorm_f32_ref(int64_t c, int64_t s, const float *x, const float
                                const float *shift, float *y, gaba_nn_act act);
 // softmax over rows of length n: x (rows, n).
 void gaba_nn_softmax_f32_ref(int64_t rows, int64_t n, const float *x, float *y);
+// LayerNorm over the c channels of each of the s positions of x (c, s) (nn.h):
+// the oracle (double sums) and the ISA table's layer_norm (float32 sums).
+typedef void (*gaba_nn_layer_norm_fn)(int64_t c, int64_t s, const float *x, const float *gamma,
+                                      const float *beta, float eps, float *y);
+void gaba_nn_layer_norm_f32_ref(int64_t c, int64_t s, const float *x, const float *gamma,
+                                const float *beta, float eps, float *y);
+void gaba_nn_layer_norm_f32_avx2(int64_t c, int64_t s, const float *x, const float *gamma,
+                                 const float *beta, float eps, float *y);
+void gaba_nn_layer_norm_f32_avx512(int64_t c, int64_t s, const float *x, const float *gamma,
+                                   const float *beta, float eps, float *y);
 // binary: op 0 add, 1 sub, 2 mul; a (C, S); b (C, S) or (C) when b_per_channel.
 void gaba_nn_binary_f32_ref(int op, int64_t c, int64_t s, const float *a, const float *b,
                             int b_per_channel, float *y, gaba_nn_act act);
@@ -205,6 +215,7 @@ typedef struct gaba_nn_kernels {
     gaba_nn_pool_fn pool;
     gaba_nn_act_pass_fn act_pass;
     gaba_nn_softmax_fn softmax;
+    gaba_nn_layer_norm_fn layer_norm;
     // int8 (qnn_kernels.h): the output stage over a row, and the depthwise loop.
     void (*qrequant_row)(int64_t n, const int32_t *acc, int32_t bias, int32_t mult, int32_t shift,
                          int32_t zp, int32_t lo, int32_t hi, int8_t *y);
@@ -235,6 +246,8 @@ typedef struct gaba_nn_kernels {
                            const int8_t *s, int32_t *pp, int32_t *e);
     void (*qmul)(int64_t c, int64_t s, const struct gaba_qnn_layer *q, const int8_t *a,
                  const int8_t *b, int b_per_channel, int8_t *y);
+    void (*qlayer_norm)(int64_t c, int64_t s, const struct gaba_qnn_layer *q, const int8_t *x,
+                        int8_t *y);
 } gaba_nn_kernels;
 extern gaba_nn_kernels gaba_nn_table;
 

@@ -131,6 +131,16 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                            .q_init = gaba_qnn_attention_init,
                            .q_eval = gaba_qnn_attention_eval,
                            .q_eval_ref = gaba_qnn_attention_eval_ref},
+    [GABA_NN_LAYER_NORM] = {.name = "layer_norm",
+                            .n_in = 1,
+                            .prepare = gaba_nn_layer_norm_prepare,
+                            .eval = gaba_nn_layer_norm_eval,
+                            .eval_ref = gaba_nn_layer_norm_eval_ref,
+                            .q_supported = gaba_qnn_no_act_supported,
+                            .q_prepare = gaba_qnn_layer_norm_prepare,
+                            .q_init = gaba_qnn_layer_norm_init,
+                            .q_eval = gaba_qnn_layer_norm_eval,
+                            .q_eval_ref = gaba_qnn_layer_norm_eval_ref},
 };
 _Static_assert(sizeof gaba_nn_ops / sizeof *gaba_nn_ops == GABA_NN_OP_COUNT,
                "one row per op of nn.h");

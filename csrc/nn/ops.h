@@ -113,6 +113,13 @@ gaba_qnn_eval_fn gaba_qnn_conv_eval, gaba_qnn_conv_eval_ref, gaba_qnn_dense_eval
 
 // layer.c
 gaba_qnn_init_fn gaba_qnn_conv_init, gaba_qnn_act_init, gaba_qnn_concat_init, gaba_qnn_gru_init,
-    gaba_qnn_attention_init;
+    gaba_qnn_attention_init, gaba_qnn_layer_norm_init;
+
+// layer_norm.c (float32), ../qnn/layer_norm.c (int8)
+float gaba_nn_layer_norm_eps(const gaba_nn_layer *l); // p[0] in units of 1e-9, 0: 1e-5
+gaba_nn_prepare_fn gaba_nn_layer_norm_prepare;
+gaba_nn_eval_fn gaba_nn_layer_norm_eval, gaba_nn_layer_norm_eval_ref;
+gaba_qnn_prepare_fn gaba_qnn_layer_norm_prepare;
+gaba_qnn_eval_fn gaba_qnn_layer_norm_eval, gaba_qnn_layer_norm_eval_ref;
 
 #endif // GABA_NN_OPS_H

@@ -114,6 +114,27 @@ gaba_status gaba_qnn_attention_init(gaba_qnn_layer *q, int n_in, const gaba_nn_s
     return st;
 }
 
+// gamma and beta over the output scale (ln_gb), the epsilon in squared input codes
+// (ln_eps): docs/int8.md's LayerNorm.
+gaba_status gaba_qnn_layer_norm_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
+                                     const gaba_nn_plan *pl, const gaba_qnn_weights *w,
+                                     gaba_qnn_buf *buf) {
+    (void)n_in, (void)pl;
+    const int64_t c = in[0].d[0];
+    float *gb = carve(buf, 2 * c * 4, 64);
+    if (!gb) return GABA_OK;
+    if (!w->gamma || !w->beta) return GABA_ERR_ARG;
+    for (int64_t k = 0; k < c; k++) {
+        gb[k] = w->gamma[k] / q->out_scale;
+        gb[c + k] = w->beta[k] / q->out_scale;
+    }
+    double s = q->in_scale[0];
+    double e = (double)c * (double)c * gaba_nn_layer_norm_eps(&q->layer) / (s * s);
+    q->ln_gb = gb;
+    q->ln_eps = e < 1.0 ? 1 : e > 0x1p62 ? (int64_t)1 << 62 : (int64_t)llround(e);
+    return GABA_OK;
+}
+
 // The float op's plan of q's layer (the row's input dtypes), or why there is none.
 static gaba_status plan(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
                         gaba_nn_plan *pl) {

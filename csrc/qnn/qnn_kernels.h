@@ -321,4 +321,15 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
 gaba_status gaba_qnn_dense(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
                            int8_t *y, void *ws);
 
+// LayerNorm of x (c, s) (docs/int8.md): the reference over positions [p0, p1),
+// and the ISA table's qlayer_norm over all of them (csrc/qnn/layer_norm*.c).
+void gaba_qnn_layer_norm_ref(int64_t c, int64_t s, int64_t p0, int64_t p1, const gaba_qnn_layer *q,
+                             const int8_t *x, int8_t *y);
+void gaba_qnn_layer_norm_generic(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *x,
+                                 int8_t *y);
+void gaba_qnn_layer_norm_avx2(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *x,
+                              int8_t *y);
+void gaba_qnn_layer_norm_avx512(int64_t c, int64_t s, const gaba_qnn_layer *q, const int8_t *x,
+                                int8_t *y);
+
 #endif

@@ -204,6 +204,9 @@ static gaba_status build_weights(gaba_zoo_model *m, uint64_t seed, const int *fo
             for (int64_t c = 0; c < nd->plan.weight_shapes[0].d[0]; c++)
                 scale[c] = 1.0f / sqrtf(1.0f + eps);
         }
+        if (nd->layer.op == GABA_NN_LAYER_NORM) // gamma 1 (beta 0), as PyTorch's
+            for (int64_t c = 0; c < nd->plan.weight_shapes[0].d[0]; c++)
+                m->weights[nd->w_offset[0] + c] = 1.0f;
         if (nd->folded_bn) {
             const gaba_zoo_layer_def *bn = &m->def->layers[fold_of[n]];
             float eps = bn->p[0] ? (float)bn->p[0] * 1e-9f : 1e-5f;

@@ -269,6 +269,13 @@ static int64_t table_bytes(const gaba_zoo_node *fn) {
     return 16 + gaba_nn_numel(&fn->plan.weight_shapes[0]);
 }
 
+// LayerNorm's gamma and beta stay float32: gaba_qnn_layer_init scales them.
+static gaba_status pass_layer_norm(builder *b, int n, gaba_zoo_qnode *nd, gaba_qnn_weights *qw) {
+    (void)nd;
+    qw->gamma = b->m->nodes[n].w[0], qw->beta = b->m->nodes[n].w[1];
+    return GABA_OK;
+}
+
 // How an op's float weights become int8 ones: quantize fills qw (its arrays in the
 // model's weights) and nd->w_scale from node n's; bytes: at most what it takes of the
 // weights. A row per op with weights.
@@ -284,6 +291,7 @@ static const weight_quantizer quantizers[GABA_NN_OP_COUNT] = {
     [GABA_NN_EMBEDDING] = {quantize_table, table_bytes},
     [GABA_NN_GRU] = {quantize_gru, gru_bytes},
     [GABA_NN_ATTENTION] = {quantize_attention, attention_bytes},
+    [GABA_NN_LAYER_NORM] = {pass_layer_norm, NULL},
 };
 
 // At most the bytes of node nd's weights in the int8 model: its int8 weights,

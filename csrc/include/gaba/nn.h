@@ -97,7 +97,12 @@ typedef enum gaba_nn_op {
     // [q k v] = W_qkv x + b_qkv, y = W_o softmax(q k^T / sqrt(d_k)) v + b_o.
     // weights: w_qkv (3*d_k, D), b_qkv (3*d_k), w_o (D, d_k), b_o (D).
     GABA_NN_ATTENTION = 20,
-    GABA_NN_OP_COUNT = 21,
+    // p = {eps_e9} (as BATCHNORM's; 0 means 1e-5). x (C, ...) -> y, normalized over the
+    // channels at each position (PyTorch's LayerNorm(C) on x transposed to (..., C)):
+    // y[c, p] = (x[c, p] - mean_p) / sqrt(var_p + eps) * weight[c] + bias[c], var_p biased.
+    // weights: weight (C), bias (C). No fused activation.
+    GABA_NN_LAYER_NORM = 21,
+    GABA_NN_OP_COUNT = 22,
 } gaba_nn_op;
 
 typedef enum gaba_nn_impl {

@@ -78,6 +78,11 @@ typedef struct gaba_qnn_layer {
     // (H, ld), and gru_b_hh (3H), and every state quantized to the output
     // (gaba_qnn_quantize_f32).
     const float *acc_scale, *gru_wt, *gru_b_hh;
+    // LAYER_NORM (docs/int8.md): ln_gb (2C) the float32 gamma[c] / out_scale, then
+    // beta[c] / out_scale; ln_eps = round(C^2 eps / in_scale^2), at least 1: the epsilon
+    // in squared input codes (gaba_qnn_layer_norm_init).
+    const float *ln_gb;
+    int64_t ln_eps;
 } gaba_qnn_layer;
 
 // The int8 single-head self-attention (x (D, L) -> y (D, L), nn.h), TFLite's
@@ -134,11 +139,11 @@ void gaba_qnn_build_concat_luts(const gaba_qnn_layer *q, int n_in, int8_t *luts)
 // EMBEDDING: w the (vocab, dim) table. GRU: w W_ih (3H, F) unpacked, bias (3H) int32,
 // acc_scale and b_hh (3H) and w_hh (3H, H) float32. ATTENTION: attn, with proj[i]'s
 // scales, zero points, w, bias, mult and shift and score_scale/score_zp set; the rest
-// of it is filled in.
+// of it is filled in. LAYER_NORM: gamma and beta (C) float32.
 typedef struct gaba_qnn_weights {
     const int8_t *w;
     const int32_t *bias, *mult, *shift;
-    const float *acc_scale, *w_hh, *b_hh;
+    const float *acc_scale, *w_hh, *b_hh, *gamma, *beta;
     struct gaba_qnn_attention *attn;
 } gaba_qnn_weights;
 

@@ -1290,3 +1290,26 @@ def test_layer_norm_int8_rejects():
         big = np.zeros((1, 32769, 1), np.int8)
         _nn.layer_norm(big, np.ones(32769, np.float32), np.ones(32769, np.float32), **q)
 
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("name", ["EmotionRecogNano", "NamedEntityMicro", "TextSummarizeNano"])
+def test_layer_norm_int8_in_model(name):
+    """A model's post-attention int8 LayerNorm node (C = 64, 50 positions) with random
+    gamma and beta: fast == C reference == NumPy, bit for bit, on random and extreme codes."""
+    m = zoo.create(name, seed=3)
+    rng = np.random.default_rng(11)
+    m.weights["attn_ln.weight"][:] = rng.uniform(0.5, 1.5, 64)
+    m.weights["attn_ln.bias"][:] = rng.uniform(-0.2, 0.2, 64)
+    qm = m.quantize(make_inputs(m, 8, seed=0))
+    g = _gaba.zoo_qgraph(qm._cap)
+    (index, node), = [(i, nd) for i, nd in enumerate(g["nodes"])
+                      if nd[1] == "int8" and nd[2] == zoo.OPS["layer_norm"]]
+    tensors = g["tensors"]
+    (xin,), out = node[5], node[6]
+    in_q, out_q = tensors[xin][3:5], tensors[out][3:5]
+    for x in extreme_inputs(rng, tuple(tensors[xin][2])):
+        fast = _gaba.zoo_qnode_eval(qm._cap, index, [x], False)
+        np.testing.assert_array_equal(fast, _gaba.zoo_qnode_eval(qm._cap, index, [x], True))
+        want = layer_norm_int8_np(x[None], m.weights["attn_ln.weight"], m.weights["attn_ln.bias"],
+                                  1e-5, in_q, out_q)[0]
+        np.testing.assert_array_equal(fast, want)

@@ -209,6 +209,11 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
                 f = _nn.layer("attention", [value(i, True) for i in ins], floats, params,
                               activation=acts[act])
                 want = np.clip(round_half_away(f / np.float32(out_q[0])) + out_q[1], -128, 127)
+            elif ops[op] == "layer_norm":
+                # exported as the float op between DequantizeLinear and QuantizeLinear:
+                # gaba's int8 node (integer sums, float32 output steps) on ORT's int8 input
+                want = np.stack([_gaba.zoo_qnode_eval(qm._cap, index, [s], False)
+                                 for s in value(ins[0], False)]).reshape(got.shape)
             elif ops[op] == "gru":
                 # exported as the float GRU on its dequantized W_ih: gaba's int8 node
                 # itself (int8 projections, float recurrence) on ORT's int8 input
@@ -219,7 +224,7 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
                 wargs = (w["weight"], w["bias"], *gaba.quantize_multiplier(real))
             elif "table" in w:
                 wargs = (w["table"], None, None, None)
-            if ops[op] not in ("attention", "gru"):
+            if ops[op] not in ("attention", "gru", "layer_norm"):
                 want = _nn.layer(ops[op], [value(i, False) for i in ins], wargs, params,
                                  activation=acts[act], dtype="int8", in_q=in_q,
                                  out_q=out_q).reshape(got.shape)

@@ -1,7 +1,8 @@
 // text_summarize_nano.c - TextSummarizeNano: extractive scoring of 50 byte
 // tokens (vocabulary 256) -> 50 scores in [0, 1] (keep / drop per token).
 // Byte embedding, 1-D convs (one dilated), a self-attention block
-// (residual) for document context, per-token 1x1 layers, sigmoid.
+// (residual, then LayerNorm) for document context, per-token 1x1 layers,
+// sigmoid.
 #include "zoo_defs.h"
 
 static const gaba_zoo_io_def inputs[] = {TOKENS_IN("tokens", 50, 256)};
@@ -15,7 +16,8 @@ static const gaba_zoo_layer_def layers[] = {
     BN("pw_bn", "p", "b", NONE),
     ADD("res", "c", "b", "r0", RELU),
     ATTENTION("attn", "r0", "a", 32),
-    ADD("attn_res", "r0", "a", "r", NONE),
+    ADD("attn_res", "r0", "a", "r1", NONE),
+    LAYER_NORM("attn_ln", "r1", "r"), // post-norm, as a Transformer block
     PWCONV1D("token_fc", "r", "t", 64, RELU),
     PWCONV1D("score_head", "t", "s", 1, SIGM),
     RESHAPE1("squeeze", "s", "scores", 50),

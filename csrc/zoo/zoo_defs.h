@@ -112,6 +112,7 @@
 #define TRANSPOSE(nm, x, y) L_(nm, GABA_NN_TRANSPOSE, NONE, x, y, 0)
 #define GRU(nm, x, y, hidden, seq) L_(nm, GABA_NN_GRU, NONE, x, y, hidden, seq)
 #define ATTENTION(nm, x, y, dk) L_(nm, GABA_NN_ATTENTION, NONE, x, y, dk)
+#define LAYER_NORM(nm, x, y) L_(nm, GABA_NN_LAYER_NORM, NONE, x, y, 0)
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

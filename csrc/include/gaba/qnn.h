@@ -171,7 +171,7 @@ gaba_status gaba_qnn_layer_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape
 // 1 when the op (with its activation) has an int8 kernel: conv, dense (act none,
 // relu, relu6), max/avg/global pooling, add/sub/mul (none/relu/relu6), concat,
 // reshape/flatten/transpose, act relu/relu6/none, nearest and bilinear upsample,
-// attention, GRU (its recurrence in float32).
+// attention, GRU (its recurrence in float32), layer_norm.
 int gaba_qnn_supported(const gaba_nn_layer *layer);
 
 // The shape checks and output shape are the float op's (gaba_nn_prepare);

@@ -23,7 +23,9 @@ def build(m):
         return w[f"{layer['share'] or layer['name']}.{key}"]
 
     def bc(b, a):  # per-channel broadcast of b over a
-        return b if b.shape == a.shape else b.reshape(b.shape[0], b.shape[1], *([1] * (a.dim() - 2)))
+        if b.shape == a.shape:
+            return b
+        return b.reshape(b.shape[0], b.shape[1], *([1] * (a.dim() - 2)))
 
     def run_layer(L, xs):
         op, p = L["op"], L["params"]
@@ -67,7 +69,8 @@ def build(m):
             if x.dim() == 3:
                 return F.interpolate(x, scale_factor=sw, mode="nearest" if mode == 0 else "linear",
                                      align_corners=None if mode == 0 else False)
-            return F.interpolate(x, scale_factor=(sh, sw), mode="nearest" if mode == 0 else "bilinear",
+            return F.interpolate(x, scale_factor=(sh, sw),
+                                 mode="nearest" if mode == 0 else "bilinear",
                                  align_corners=None if mode == 0 else False)
         if op == "concat":
             return torch.cat(xs, 1)

@@ -3,7 +3,8 @@ figures in the docs are always those of the installed build."""
 
 
 def _shape(spec):
-    return "×".join(str(d) for d in spec["shape"]) + ("" if spec["dtype"] == "float32" else f" {spec['dtype']}")
+    dtype = "" if spec["dtype"] == "float32" else f" {spec['dtype']}"
+    return "×".join(str(d) for d in spec["shape"]) + dtype
 
 
 def _catalogue():
@@ -12,7 +13,8 @@ def _catalogue():
     lines = []
     for category in ("vision", "audio", "sensor", "reference"):
         lines += [f"## {category}", "",
-                  "| model | task | inputs | outputs | params (budget) | MACs | weights KB | arena KB |",
+                  "| model | task | inputs | outputs | params (budget) | MACs | weights KB "
+                  "| arena KB |",
                   "|---|---|---|---|---|---|---|---|"]
         for name in zoo.names(category):
             i = zoo.info(name)
@@ -20,7 +22,8 @@ def _catalogue():
             outs = "<br>".join(f"{k}: {_shape(v)}" for k, v in i["outputs"].items())
             budget = f" ({i['budget_params'] / 1e3:.0f}K)" if i.get("budget_params") else ""
             lines.append(f"| {name} | {i['task']} | {ins} | {outs} | {i['params']:,}{budget} | "
-                         f"{i['macs']:,} | {i['weight_bytes'] / 1024:.1f} | {i['arena_bytes'] / 1024:.1f} |")
+                         f"{i['macs']:,} | {i['weight_bytes'] / 1024:.1f} | "
+                         f"{i['arena_bytes'] / 1024:.1f} |")
         lines.append("")
     return "\n".join(lines)
 

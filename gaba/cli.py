@@ -34,7 +34,8 @@ def _bench(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="gaba", description="gaba: TinyML experiments on a C core")
+    parser = argparse.ArgumentParser(prog="gaba",
+                                     description="gaba: TinyML experiments on a C core")
     sub = parser.add_subparsers(dest="command", required=True)
     p_info = sub.add_parser("info", help="version, CPU features, ISA, threads, OpenBLAS, build")
     p_info.add_argument("--json", action="store_true", help="print as JSON")

@@ -266,7 +266,8 @@ class Model:
         --------
         >>> import numpy as np, gaba
         >>> m = gaba.zoo.create("AnomalyDetectEdge")
-        >>> table = m.profile(np.zeros((1, 5, 32), np.float32), runs=5, warmup=1)  # doctest: +ELLIPSIS
+        >>> x = np.zeros((1, 5, 32), np.float32)
+        >>> table = m.profile(x, runs=5, warmup=1)  # doctest: +ELLIPSIS
         AnomalyDetectEdge: ...
         >>> len(table) == len(m.layers)
         True
@@ -329,8 +330,10 @@ class Model:
         n_threads = threads_arg(threads, f"{self.name}.quantize")
         modes = {"double": 0, "fp32": 1}
         if requant not in modes:
-            raise ValueError(f"{self.name}.quantize(): requant must be 'double' or 'fp32', got {requant!r}")
-        return QuantizedModel(_gaba.zoo_quantize(self._cap, tuple(arrays), n_threads, modes[requant]), self)
+            raise ValueError(f"{self.name}.quantize(): requant must be 'double' or 'fp32', "
+                             f"got {requant!r}")
+        cap = _gaba.zoo_quantize(self._cap, tuple(arrays), n_threads, modes[requant])
+        return QuantizedModel(cap, self)
 
     def to_onnx(self, path):
         """Write the float32 graph (same weights, batch norms folded) as an ONNX model
@@ -594,7 +597,10 @@ class QuantizedModel:
 
     def _gather_raw(self, args, kwargs):
         names_ = [n for n, _ in self._raw_in]
-        given = dict(args[0]) if len(args) == 1 and isinstance(args[0], dict) else dict(zip(names_, args))
+        if len(args) == 1 and isinstance(args[0], dict):
+            given = dict(args[0])
+        else:
+            given = dict(zip(names_, args))
         given.update(kwargs)
         arrays, batch = [], None
         for n, t in self._raw_in:

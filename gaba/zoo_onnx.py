@@ -242,7 +242,8 @@ def _zrh(a):
 @_op("gru")
 def _gru(g, L, xs, in_shapes, out, W):
     hd, seq = L["params"][:2]
-    b = W(("b_ih", "b_hh"), lambda bi, bh: np.concatenate([_zrh(bi)[0], _zrh(bh)[0]])[None], "_onnx")
+    b = W(("b_ih", "b_hh"), lambda bi, bh: np.concatenate([_zrh(bi)[0], _zrh(bh)[0]])[None],
+          "_onnx")
     xt = g.node("Transpose", [xs[0]], perm=[2, 0, 1])  # (T, N, F)
     y, yh = g.node_n("GRU", [xt, W("w_ih", _zrh, "_onnx"), W("w_hh", _zrh, "_onnx"), b],
                      ["gru_y", "gru_h"], hidden_size=hd, linear_before_reset=1)
@@ -367,12 +368,12 @@ def export_qdq(qm, path):
         co = len(w["w_scale"])
         wq = g.const(f"{owner}.weight_quantized", _INT8_WEIGHTS[op](w["weight"], params), np.int8)
         bq = g.const(f"{owner}.bias_quantized", w["bias"], np.int32)
-        wdq = g.node("DequantizeLinear", [wq, g.const(f"{owner}.weight_scale", w["w_scale"]),
-                                          g.const(f"{owner}.weight_zero_point", np.zeros(co), np.int8)],
+        w_zp = g.const(f"{owner}.weight_zero_point", np.zeros(co), np.int8)
+        wdq = g.node("DequantizeLinear", [wq, g.const(f"{owner}.weight_scale", w["w_scale"]), w_zp],
                      f"{owner}.weight", axis=0)
         b_scale = (np.float64(in_scale) * w["w_scale"].astype(np.float64)).astype(np.float32)
-        bdq = g.node("DequantizeLinear", [bq, g.const(f"{owner}.bias_scale", b_scale),
-                                          g.const(f"{owner}.bias_zero_point", np.zeros(co), np.int32)],
+        b_zp = g.const(f"{owner}.bias_zero_point", np.zeros(co), np.int32)
+        bdq = g.node("DequantizeLinear", [bq, g.const(f"{owner}.bias_scale", b_scale), b_zp],
                      f"{owner}.bias", axis=0)
         return lambda key, transform=None, tag="": {"weight": wdq, "bias": bdq}[key]
 

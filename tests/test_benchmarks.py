@@ -47,7 +47,8 @@ def test_compare_ratios():
     a = {"benchmark": "b", "schema": 1, "machine": machine,
          "rows": [{"op": "x", "n": 3, "p50_us": 2.0}, {"op": "y", "p50_us": 4.0}]}
     b = {"benchmark": "b", "schema": 1, "machine": machine,
-         "rows": [{"op": "y", "p50_us": 1.0}, {"op": "x", "n": 3, "p50_us": 3.0}, {"op": "z", "p50_us": 1.0}]}
+         "rows": [{"op": "y", "p50_us": 1.0}, {"op": "x", "n": 3, "p50_us": 3.0},
+                  {"op": "z", "p50_us": 1.0}]}
     rows = compare.compare(a, b)
     assert rows == [{"op": "x", "n": 1.0, "p50_us": 1.5}, {"op": "y", "p50_us": 0.25}]
     with pytest.raises(ValueError, match="different benchmarks"):
@@ -58,8 +59,10 @@ def test_cli_compare(tmp_path):
     machine = harness.machine()
     for name, t in (("a", 2.0), ("b", 1.0)):
         (tmp_path / f"{name}.json").write_text(json.dumps(
-            {"benchmark": "b", "schema": 1, "machine": machine, "rows": [{"op": "x", "p50_us": t}]}))
-    result = subprocess.run([sys.executable, "-m", "gaba", "bench", "compare", str(tmp_path / "a.json"),
+            {"benchmark": "b", "schema": 1, "machine": machine,
+             "rows": [{"op": "x", "p50_us": t}]}))
+    result = subprocess.run([sys.executable, "-m", "gaba", "bench", "compare",
+                             str(tmp_path / "a.json"),
                              str(tmp_path / "b.json")], capture_output=True, text=True,
                             cwd=tempfile.gettempdir())
     assert result.returncode == 0, result.stderr

@@ -40,9 +40,9 @@ CONV2D_CASES = [
     (2, 1, 70, 2, 1, 5, 1, 1, 0, 4, 0, 0, 1, 1, 2),     # depthwise 1-D, causal
     (2, 1, 3000, 2, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1, 2),   # depthwise row past the mask table
     (6, 10, 10, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2),    # dilated, grouped
-    (3, 19, 35, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3),    # depthwise: 8-row groups and a tail, inner chunks
+    (3, 19, 35, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3),    # depthwise: 8-row groups, a tail, chunks
     (16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16),   # depthwise 8-wide rows, padding both sides
-    (6, 10, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6),    # depthwise plane as one line, odd chunk count
+    (6, 10, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6),    # depthwise plane as one line, odd chunks
     (2, 6, 9, 2, 3, 3, 1, 1, 10, 10, 10, 10, 1, 1, 2),  # depthwise padding wider than a chunk
     (3, 12, 27, 3, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 3),    # depthwise 5x5 stride 2
     (4, 1, 45, 4, 1, 5, 1, 2, 0, 4, 0, 4, 1, 2, 4),     # depthwise 1-D, stride 2, dilated
@@ -194,8 +194,10 @@ def test_batchnorm_alone_and_fold():
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
-@pytest.mark.parametrize("k,s,pad", [((2, 2), (2, 2), (0, 0, 0, 0)), ((3, 3), (2, 2), (1, 1, 1, 1)),
-                                     ((3, 2), (1, 2), (0, 1, 2, 0)), ((24, 5), (24, 5), (0, 0, 0, 0)),
+@pytest.mark.parametrize("k,s,pad", [((2, 2), (2, 2), (0, 0, 0, 0)),
+                                     ((3, 3), (2, 2), (1, 1, 1, 1)),
+                                     ((3, 2), (1, 2), (0, 1, 2, 0)),
+                                     ((24, 5), (24, 5), (0, 0, 0, 0)),
                                      ((25, 5), (25, 5), (0, 0, 0, 0))])  # one window: the plane
 def test_pool2d(kind, k, s, pad):
     x = rand((2, 3, 25, 11), seed=23)

@@ -296,7 +296,8 @@ def test_planner_reuses_memory(name):
     total = sum(b for t, b in out_bytes.items() if t not in outputs)
     assert m.arena_bytes < total / 2
     for L in layers:
-        live = [out_bytes.get(t, 0) for t in L["inputs"]] + [0 if L["output"] in outputs else L["bytes"]]
+        live = [out_bytes.get(t, 0) for t in L["inputs"]]
+        live.append(0 if L["output"] in outputs else L["bytes"])
         assert m.arena_bytes >= sum(live)
 
 

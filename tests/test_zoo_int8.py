@@ -50,13 +50,15 @@ def weights(rng, co, per, in_scale, out_scale, requant="double"):
     w = rng.integers(-127, 128, (co, per)).astype(np.int8)
     wsc = rng.uniform(0.002, 0.02, co)
     b = rng.integers(-3000, 3000, co).astype(np.int32)
-    ms = multipliers([np.float32(in_scale) * np.float32(x) / np.float32(out_scale) for x in wsc], requant)
+    ratios = [np.float32(in_scale) * np.float32(x) / np.float32(out_scale) for x in wsc]
+    ms = multipliers(ratios, requant)
     return (w, b) + ms
 
 
 def multipliers(scales, requant):
     """Per-channel (mult, shift) int32 arrays: TFLite's Q31 pairs or fp32 scales (qnn.h)."""
-    ms = [quantize_multiplier(float(v)) if requant == "double" else R.fp32_multiplier(v) for v in scales]
+    ms = [quantize_multiplier(float(v)) if requant == "double" else R.fp32_multiplier(v)
+          for v in scales]
     return np.array([a for a, _ in ms], np.int32), np.array([c for _, c in ms], np.int32)
 
 
@@ -690,7 +692,8 @@ def test_lut_activation_int8(act):
     the float64 NumPy table; and the table against the float function (each
     entry within half an output step plus float rounding)."""
     x = np.arange(-128, 128, dtype=np.int8).reshape(1, 2, 128)
-    qi, qo = (f32(0.06), 11), (f32(1 / 200 if act == "sigmoid" else 0.021), -100 if act == "sigmoid" else 3)
+    sig = act == "sigmoid"
+    qi, qo = (f32(0.06), 11), (f32(1 / 200 if sig else 0.021), -100 if sig else 3)
     y = both(_nn.act, x, act, in_q=qi, out_q=qo)
     table = R.lut(act, qi[0], qi[1], qo[0], qo[1])
     np.testing.assert_array_equal(y[0], R.apply_lut(x[0], table))
@@ -842,13 +845,15 @@ def test_quantize_edge_kernel():
     special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e30, -1e30, 3e-39], np.float32)
     for n in (1, 7, 8, 9, 15, 16, 17, 33, 1000):
         for zp in (-128, -3, 0, 127):
-            x = rng.choice(np.concatenate([ties, special, rng.normal(0, 20, 64).astype(np.float32)]), n)
+            pool = np.concatenate([ties, special, rng.normal(0, 20, 64).astype(np.float32)])
+            x = rng.choice(pool, n)
             got = _gaba.qnn_quantize(x, scale, zp)
             np.testing.assert_array_equal(got, _quantize_edge(x, scale, zp), err_msg=f"{n} {zp}")
             assert got.dtype == np.int8 and got.shape == x.shape
     # a scale that is not a power of two: the float32 quotient decides, as in NumPy
     x = rng.normal(0, 3, 4097).astype(np.float32)
-    np.testing.assert_array_equal(_gaba.qnn_quantize(x, f32(0.0371), 5), _quantize_edge(x, f32(0.0371), 5))
+    np.testing.assert_array_equal(_gaba.qnn_quantize(x, f32(0.0371), 5),
+                                  _quantize_edge(x, f32(0.0371), 5))
     # scales that are not powers of two, on the float32 values next to each
     # tie: the quotient's own rounding decides
     for scale in (f32(0.0371), f32(0.1), f32(1 / 3), f32(7.77e-3), f32(0.913)):
@@ -860,7 +865,8 @@ def test_quantize_edge_kernel():
                                           _quantize_edge(x, scale, zp), err_msg=f"{scale}")
     # a subnormal scale: quotients past float32 clamp, small ones stay exact
     x = np.array([0.0, 1e-45, 3e-45, -4e-45, 1e-44, 1.0, np.nan] * 3, np.float32)
-    np.testing.assert_array_equal(_gaba.qnn_quantize(x, f32(1.4e-45), 1), _quantize_edge(x, f32(1.4e-45), 1))
+    np.testing.assert_array_equal(_gaba.qnn_quantize(x, f32(1.4e-45), 1),
+                                  _quantize_edge(x, f32(1.4e-45), 1))
     # quantize_input is that kernel, on values next to the model scale's ties
     m, qm = quantized("KeywordSpotMicro")
     s, z = qm.input_qparams["mfcc"]
@@ -1055,7 +1061,8 @@ def test_quantized_profile():
     m, qm = quantized("SpeechEnhanceNano")
     table = qm.profile(make_inputs(m, 2, 4), runs=3, warmup=1)
     layers = [r["layer"] for r in table if r["layer"] not in ("quantize", "dequantize")]
-    assert [n for i, n in enumerate(layers) if i == 0 or layers[i - 1] != n] == [la["name"] for la in m.layers]
+    runs = [n for i, n in enumerate(layers) if i == 0 or layers[i - 1] != n]
+    assert runs == [la["name"] for la in m.layers]
     ops = {r["op"] for r in table if r["layer"] == "mask_head"}
     assert ops == {"conv1d int8", "sigmoid int8"}
     assert all(r["p50_us"] > 0 for r in table) and table.total_us > 0
@@ -1112,7 +1119,8 @@ def test_attention_softmax_quotient_estimate():
     b = rng.integers(1, 65537, 2_000_000)
     tot = a + b
     num, den = 512 * a + tot, 2 * tot
-    est = np.trunc(num.astype(np.float32) * (np.float32(1) / den.astype(np.float32))).astype(np.int64)
+    inv = np.float32(1) / den.astype(np.float32)
+    est = np.trunc(num.astype(np.float32) * inv).astype(np.int64)
     cases = np.flatnonzero(est - num // den == 1)[:20]
     assert len(cases) > 0
     s = np.array([[127, 126], [126, 127]], np.int8)  # row 0 reads (a, b), row 1 (b, a)
@@ -1203,8 +1211,8 @@ def test_gru_int8_layer(f, t, h, seq):
     with pytest.raises(TypeError, match="gru"):
         layer(h, 0)
     with pytest.raises(ValueError, match="input shapes"):
-        _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h, seq], [x[:, 0]], [(0.02, zx)], (sy, zy),
-                        p["w_ih_int8"], p["b_ih_int32"], None, None, 0, False, gru)
+        _gaba.qnn_layer(zoo.OPS["gru"], zoo.ACTS["none"], [h, seq], [x[:, 0]], [(0.02, zx)],
+                        (sy, zy), p["w_ih_int8"], p["b_ih_int32"], None, None, 0, False, gru)
 
 
 @pytest.mark.kernels

@@ -97,7 +97,8 @@ def test_qdq_graph_and_weights(name, tmp_path_factory):
     for vi, spec in zip(loaded.graph.input, qm.inputs.values()):
         assert vi.type.tensor_type.elem_type == (TP.INT32 if spec["dtype"] == "int32" else TP.FLOAT)
         dims = vi.type.tensor_type.shape.dim
-        assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == list(spec["shape"])
+        assert dims[0].dim_param == "batch"
+        assert [d.dim_value for d in dims[1:]] == list(spec["shape"])
     for vi in loaded.graph.output:
         assert vi.type.tensor_type.elem_type == TP.FLOAT
     init = {t.name: onnx.numpy_helper.to_array(t) for t in loaded.graph.initializer}
@@ -132,7 +133,8 @@ def test_qdq_graph_and_weights(name, tmp_path_factory):
         np.testing.assert_allclose(init[f"{lname}.weight_scale"], ws, rtol=1e-6, err_msg=lname)
         assert not init[f"{lname}.weight_zero_point"].any()
         bias_scale = np.float64(tensors[ins[0]]["scale"]) * ws
-        np.testing.assert_array_equal(init[f"{lname}.bias_quantized"], round_half_away(fb / bias_scale))
+        np.testing.assert_array_equal(init[f"{lname}.bias_quantized"],
+                                      round_half_away(fb / bias_scale))
         np.testing.assert_allclose(init[f"{lname}.bias_scale"], bias_scale, rtol=1e-6)
         wdq = next(n for n in loaded.graph.node if n.output[0] == f"{lname}.weight")
         assert wdq.op_type == "DequantizeLinear" and wdq.attribute[0].name == "axis"
@@ -147,7 +149,8 @@ def test_qdq_graph_and_weights(name, tmp_path_factory):
         rs = by_out[qn.input[0]]
         attrs = {a.name: a.s for a in rs.attribute}
         assert rs.op_type == "Resize", lname
-        assert attrs["mode"] == b"linear" and attrs["coordinate_transformation_mode"] == b"half_pixel"
+        assert attrs["mode"] == b"linear"
+        assert attrs["coordinate_transformation_mode"] == b"half_pixel"
         dq = by_out[rs.input[0]]
         assert dq.op_type == "DequantizeLinear" and dq.input[0] == names[ins[0]], lname
         for i in (1, 2):
@@ -166,7 +169,8 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
     m, qm, proto, path, nodes, tensors, names = qdq(name, tmp_path_factory)
     probe = onnx.ModelProto()
     probe.CopyFrom(proto)
-    wanted = [names[out] for _, kind, *_, out, _ in nodes if kind in ("int8", "float32", "quantize")]
+    wanted = [names[out] for _, kind, *_, out, _ in nodes
+              if kind in ("int8", "float32", "quantize")]
     for n in wanted:
         probe.graph.output.append(onnx.helper.make_empty_tensor_value_info(n))
     x = make_inputs(m, 3, seed=5)
@@ -180,7 +184,8 @@ def test_qdq_every_op_matches_gaba(name, level, tmp_path_factory):
             i = dq_src[i]
         v = ran[names[i]]
         if as_float and tensors[i]["dtype"] == "int8":
-            return np.float32(tensors[i]["scale"]) * (v.astype(np.int32) - tensors[i]["zp"]).astype(np.float32)
+            codes = (v.astype(np.int32) - tensors[i]["zp"]).astype(np.float32)
+            return np.float32(tensors[i]["scale"]) * codes
         return v
 
     ops = {v: k for k, v in zoo.OPS.items()}

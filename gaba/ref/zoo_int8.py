@@ -20,7 +20,8 @@ def requant_channels(acc, mult, shift, zy, lo, hi):
     """acc (..., co) int64 with the bias added -> int8, channel c by (mult[c],
     shift[c]): TFLite's MBQM, or where shift[c] is SHIFT_FP32,
     rint(float32(acc) * float32 scale) (half to even) + zy, clamped."""
-    mult, shift = np.atleast_1d(np.asarray(mult, np.int64)), np.atleast_1d(np.asarray(shift, np.int64))
+    mult = np.atleast_1d(np.asarray(mult, np.int64))
+    shift = np.atleast_1d(np.asarray(shift, np.int64))
     fp32 = shift == SHIFT_FP32
     out = requantize(acc, np.where(fp32, 0, mult), np.where(fp32, 0, shift), zy, None, lo, hi)
     if fp32.any():
@@ -56,7 +57,8 @@ def conv(x, zx, w, bias, mult, shift, zy, lo, hi, stride=(1, 1), pad=(0, 0, 0, 0
     acc = conv_acc(x, zx, w, bias, stride, pad, dilation, groups)
     out = np.empty(acc.shape, np.int8)
     for o in range(acc.shape[0]):
-        out[o] = requant_channels(acc[o].reshape(-1, 1), [mult[o]], [shift[o]], zy, lo, hi).reshape(acc.shape[1:])
+        y = requant_channels(acc[o].reshape(-1, 1), [mult[o]], [shift[o]], zy, lo, hi)
+        out[o] = y.reshape(acc.shape[1:])
     return out
 
 
@@ -95,7 +97,8 @@ def maxpool(x, k, s):
     out = np.full((c, ho, wo), -128, np.int64)
     for ky in range(k[0]):
         for kx in range(k[1]):
-            out = np.maximum(out, x[:, ky:ky + s[0] * (ho - 1) + 1:s[0], kx:kx + s[1] * (wo - 1) + 1:s[1]])
+            window = x[:, ky:ky + s[0] * (ho - 1) + 1:s[0], kx:kx + s[1] * (wo - 1) + 1:s[1]]
+            out = np.maximum(out, window)
     return out.astype(np.int8)
 
 

@@ -1,9 +1,9 @@
 """Every op of the layer library at the zoo's own shapes, float32 and int8, vs PyTorch.
 
-One row per op and kernel kind (conv2d: general, pointwise, depthwise; an
-activation by its function; upsampling by mode), at the largest layer of that
-kind in the zoo (by MACs, else by input size), named model/layer; batch 1.
-Float32 layers run through gaba._nn.layer with the layer's own weights; int8
+One row per op and kernel kind (conv2d: general, conv_pw (pointwise), dwconv
+(depthwise); an activation by its function; upsampling by mode), at the
+largest layer of that kind in the zoo (by MACs, else by input size), named
+model/layer; batch 1. Float32 layers run through gaba._nn.layer with the layer's own weights; int8
 rows run the node of the model quantized as ``Model.quantize`` does
 (requantization "double"), through ``_gaba.zoo_qnode_eval``. Each row times,
 interleaved in blocks (bench_zoo.time_runs), gaba's fast kernel, gaba's
@@ -34,9 +34,9 @@ def kind(op, act, params, in_shape):
     if op in ("conv2d", "conv1d"):
         co, kh, kw, sh, sw = params[:5]
         if params[11] == in_shape[0] == co and co > 1:
-            return "depthwise"
+            return "dwconv"
         if kh == kw == sh == sw == 1 and not any(params[5:9]) and params[11] == 1:
-            return "pointwise"
+            return "conv_pw"
         return "general"
     if op == "act":
         return act

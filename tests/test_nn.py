@@ -82,7 +82,7 @@ def test_conv2d(case, reference, activation):
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
 @pytest.mark.parametrize("case", [(4, 9, 21, 3, 1, 1), (4, 7, 9, 3, 1, 1), (4, 9, 20, 3, 2, 1),
                                   (3, 1, 40, 5, 1, 2)])
-def test_depthwise_unfused_activation(case, reference, activation):
+def test_dwconv_unfused_activation(case, reference, activation):
     """The activations the depthwise kernels run as a pass after their stores."""
     c, h, w, k, s, d = case
     kh = 1 if h == 1 else k

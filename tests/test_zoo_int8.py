@@ -271,7 +271,7 @@ DEPTHWISE = [  # (C, H, W), params as CONVS (groups = C = c_out), input zero poi
 @pytest.mark.kernels
 @REQUANT
 @pytest.mark.parametrize("case", range(len(DEPTHWISE)))
-def test_depthwise_int8(case, requant):
+def test_dwconv_int8(case, requant):
     """The in-place depthwise kernel's edges: widths off the 16-output chunk,
     pads on every side, strides, dilation, thin planes, the input zero point
     at both ends, weights at both ends (and zero), accumulators at the

@@ -22,6 +22,14 @@ def load(name):
     import importlib
 
     if name not in BENCHMARKS:
-        known = ", ".join(sorted(BENCHMARKS))
-        raise KeyError(f"no benchmark named {name!r}; known: {known}")
+        raise KeyError(f"no benchmark named {name!r}{did_you_mean(name, BENCHMARKS)}; "
+                       f"known: {', '.join(sorted(BENCHMARKS))}")
     return importlib.import_module(f"gaba.benchmarks.bench_{name}")
+
+
+def did_you_mean(name, known):
+    """ " (did you mean 'x'?)" for the closest of `known` to `name`, or ""."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from gaba.benchmarks import harness
+from gaba.benchmarks import did_you_mean, harness
 
 COLUMNS = [("model", "model", "{}"), ("category", "category", "{}"), ("dtype", "dtype", "{}"),
            ("batch", "batch", "{}"),
@@ -256,19 +256,32 @@ def plot(rows, path):
     print(f"plot written to {path}")
 
 
+def batch_sizes(text):
+    """--batch's type: "1,32" -> [1, 32]."""
+    try:
+        sizes = [int(b) for b in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers such as 1,32, got {text!r}")
+    return sizes
+
+
 def main(argv=None, default_set="zoo"):
     import gaba
     from gaba import zoo
 
-    parser = argparse.ArgumentParser(prog=f"gaba bench {default_set}",
+    parser = harness.ArgumentParser(prog=f"gaba bench {default_set}",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=["zoo", "all30", "vision", "audio", "sensor", "reference"],
                         default=default_set, help="which models (default: %(default)s)")
     parser.add_argument("--model", action="append", help="only this model (repeatable)")
-    parser.add_argument("--batch", default="1,32",
+    parser.add_argument("--batch", default=[1, 32], type=batch_sizes,
                         help="comma-separated batch sizes (default 1,32)")
     parser.add_argument("--threads", type=int, default=1, help="threads (default 1)")
-    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=10,
+                        help="untimed calls per model and batch before timing (default 10)")
     parser.add_argument("--runs", type=int, default=100, help="timed runs per model and batch")
     parser.add_argument("--max-seconds", type=float, default=5.0,
                         help="stop timing a configuration after this long (>= 10 runs; "
@@ -292,8 +305,10 @@ def main(argv=None, default_set="zoo"):
     names = args.model or (zoo.names(None) if args.set == "zoo" else zoo.names(args.set))
     unknown = [n for n in names if n not in zoo.names()]
     if unknown:
-        parser.error(f"unknown model(s): {', '.join(unknown)}")
-    batches = [int(b) for b in args.batch.split(",")]
+        hints = "".join(did_you_mean(n, zoo.names()) for n in unknown)
+        parser.error(f"unknown model(s): {', '.join(unknown)}{hints}; "
+                     f"known: {', '.join(zoo.names())}")
+    batches = args.batch
     dtypes = (list(INT8_KINDS) if args.int8
               else [d.strip() for d in args.dtype.split(",") if d.strip()])
     if not dtypes or any(d not in ("float32", *INT8_KINDS) for d in dtypes):

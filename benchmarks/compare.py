@@ -1,18 +1,27 @@
 """Ratios between two benchmark JSON files: `gaba bench compare A.json B.json`.
 
 Rows are matched by their string fields (the case's name: op, shape,
-backend, model...); each numeric field shared by both is printed as B / A.
-So for times, a ratio below 1 means B is faster.
+backend, model...) and their size fields (batch, threads, m, n, k); each
+timing field (a name ending in _s, _ms, _us or _ns) shared by both is printed
+as B / A. A ratio below 1 means B is faster.
 """
-import argparse
 import json
 import math
 
 from gaba.benchmarks import harness
 
 
+SIZE_FIELDS = ("batch", "threads", "m", "n", "k")
+TIME_SUFFIXES = ("_s", "_ms", "_us", "_ns")
+
+
+def _case(row):
+    """The fields that name a case: strings and sizes."""
+    return {k: v for k, v in row.items() if isinstance(v, str) or k in SIZE_FIELDS}
+
+
 def _key(row):
-    return tuple(sorted((k, v) for k, v in row.items() if isinstance(v, str)))
+    return tuple(sorted(_case(row).items()))
 
 
 def compare(a, b):
@@ -25,8 +34,10 @@ def compare(a, b):
         rb = rows_b.get(_key(ra))
         if rb is None:
             continue
-        row = {k: v for k, v in ra.items() if isinstance(v, str)}
+        row = _case(ra)
         for k, va in ra.items():
+            if not k.endswith(TIME_SUFFIXES):
+                continue
             vb = rb.get(k)
             numeric = (int, float)
             if (isinstance(va, numeric) and isinstance(vb, numeric) and not isinstance(va, bool)
@@ -37,13 +48,24 @@ def compare(a, b):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="gaba bench compare", description=__doc__.splitlines()[0])
+    parser = harness.ArgumentParser(prog="gaba bench compare", description=__doc__.splitlines()[0])
     parser.add_argument("a", help="baseline JSON (from gaba bench NAME --json)")
     parser.add_argument("b", help="JSON to compare with the baseline")
     args = parser.parse_args(argv)
-    with open(args.a) as fa, open(args.b) as fb:
-        a, b = json.load(fa), json.load(fb)
-    rows = compare(a, b)
+    loaded = []
+    for path in (args.a, args.b):
+        try:
+            with open(path) as f:
+                loaded.append(json.load(f))
+        except (OSError, ValueError) as exc:
+            parser.error(f"cannot read {path}: {exc}")
+        if not isinstance(loaded[-1], dict) or "rows" not in loaded[-1]:
+            parser.error(f"{path} is not a result of gaba bench NAME --json")
+    a, b = loaded
+    try:
+        rows = compare(a, b)
+    except ValueError as exc:
+        parser.error(str(exc))
     if not rows:
         print("no case appears in both files")
         return 1
@@ -51,8 +73,8 @@ def main(argv=None):
         m = data["machine"]
         print(f"{label}: {m['cpu']}, isa {m['isa']}, {m['threads']} threads, gaba {m['gaba']}, "
               f"{m['time']}")
-    names = [k for k in rows[0] if isinstance(rows[0][k], str)]
-    ratios = sorted({k for r in rows for k, v in r.items() if not isinstance(v, str)})
+    names = list(_case(rows[0]))
+    ratios = sorted({k for r in rows for k in r if k not in names})
     columns = [(k, k, "{}") for k in names] + [(k, f"{k} B/A", "{:.3f}") for k in ratios]
     print(harness.format_table(rows, columns))
     return 0

@@ -6,6 +6,7 @@ vanish for microsecond calls) and records the per-call time. Reports give
 p50/p95/p99 of the samples. The machine is shared and noisy, so comparisons
 are ratios against a peer measured in the same run, never lone times.
 """
+import argparse
 import json
 import math
 import platform
@@ -99,3 +100,10 @@ def write_json(path, name, rows, extra=None):
     else:
         with open(path, "w") as f:
             f.write(text + "\n")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, whose errors are one line (exit status 2) instead of usage + error."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")

@@ -45,12 +45,15 @@ def test_json_output_validates(tmp_path):
 def test_compare_ratios():
     machine = harness.machine()
     a = {"benchmark": "b", "schema": 1, "machine": machine,
-         "rows": [{"op": "x", "n": 3, "p50_us": 2.0}, {"op": "y", "p50_us": 4.0}]}
+         "rows": [{"op": "x", "n": 3, "params": 7, "p50_us": 2.0}, {"op": "y", "p50_us": 4.0},
+                  {"op": "x", "n": 4, "p50_us": 8.0}]}
     b = {"benchmark": "b", "schema": 1, "machine": machine,
-         "rows": [{"op": "y", "p50_us": 1.0}, {"op": "x", "n": 3, "p50_us": 3.0},
-                  {"op": "z", "p50_us": 1.0}]}
+         "rows": [{"op": "y", "p50_us": 1.0}, {"op": "x", "n": 3, "params": 7, "p50_us": 3.0},
+                  {"op": "z", "p50_us": 1.0}, {"op": "x", "n": 4, "p50_us": 2.0}]}
     rows = compare.compare(a, b)
-    assert rows == [{"op": "x", "n": 1.0, "p50_us": 1.5}, {"op": "y", "p50_us": 0.25}]
+    # sizes (n) name the case and stay as they are; only timing fields become ratios
+    assert rows == [{"op": "x", "n": 3, "p50_us": 1.5}, {"op": "y", "p50_us": 0.25},
+                    {"op": "x", "n": 4, "p50_us": 0.25}]
     with pytest.raises(ValueError, match="different benchmarks"):
         compare.compare(a, dict(b, benchmark="other"))
 

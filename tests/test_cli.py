@@ -1,0 +1,100 @@
+"""The `gaba` command run as a user runs it: a subprocess, its output and exit status."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+import gaba
+from gaba import benchmarks, zoo
+from gaba.benchmarks import harness
+
+
+def gaba_cli(*args):
+    """`python -m gaba ARGS` in a neutral directory (this environment, so gaba imports)."""
+    return subprocess.run([sys.executable, "-m", "gaba", *args], capture_output=True, text=True,
+                          cwd=tempfile.gettempdir(), env=dict(os.environ))
+
+
+def assert_one_line_error(result, *words):
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_version():
+    result = gaba_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"gaba {gaba.__version__}"
+
+
+def test_help_lists_benchmarks_and_compare():
+    result = gaba_cli("--help")
+    assert result.returncode == 0, result.stderr
+    for name in list(benchmarks.BENCHMARKS) + ["compare", "info", "--version"]:
+        assert name in result.stdout
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_bench_help(flag):
+    result = gaba_cli("bench", flag)
+    assert result.returncode == 0, result.stderr
+    for name in list(benchmarks.BENCHMARKS) + ["compare"]:
+        assert name in result.stdout
+
+
+def test_benchmark_help_explains_every_option():
+    result = gaba_cli("bench", "all30", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: gaba bench all30" in result.stdout
+    assert "untimed calls" in result.stdout  # --warmup's help
+
+
+def test_unknown_benchmark_suggests():
+    result = gaba_cli("bench", "all3")
+    assert_one_line_error(result, "no benchmark named 'all3'", "did you mean 'all30'?")
+
+
+def test_unknown_model_lists_names():
+    result = gaba_cli("bench", "all30", "--model", "Resnet8")
+    assert_one_line_error(result, "unknown model(s): Resnet8", "did you mean 'ResNet8'?",
+                          *zoo.names())
+
+
+@pytest.mark.parametrize("batch", ["x", "1,", "0", ""])
+def test_bad_batch(batch):
+    assert_one_line_error(gaba_cli("bench", "all30", "--batch", batch), "--batch", repr(batch))
+
+
+def _result(path, benchmark, rows):
+    path.write_text(json.dumps({"benchmark": benchmark, "schema": 1,
+                                "machine": harness.machine(), "rows": rows}))
+    return str(path)
+
+
+def test_compare_missing_and_bad_files(tmp_path):
+    good = _result(tmp_path / "a.json", "zoo", [{"model": "m", "batch": 1, "p50_ms": 1.0}])
+    missing = str(tmp_path / "missing.json")
+    assert_one_line_error(gaba_cli("bench", "compare", good, missing), "cannot read", missing)
+    (tmp_path / "bad.json").write_text("{not json")
+    assert_one_line_error(gaba_cli("bench", "compare", good, str(tmp_path / "bad.json")),
+                          "cannot read")
+    other = _result(tmp_path / "b.json", "nn", [{"op": "x", "fast_us": 1.0}])
+    assert_one_line_error(gaba_cli("bench", "compare", good, other), "different benchmarks")
+
+
+def test_compare_prints_timing_ratios_only(tmp_path):
+    rows = lambda t: [{"model": "m", "batch": b, "threads": 1, "params": 1000, "runs": 100,
+                       "fps": b / t, "p50_ms": t * b} for b in (1, 32)]
+    a = _result(tmp_path / "a.json", "zoo", rows(2.0))
+    b = _result(tmp_path / "b.json", "zoo", rows(1.0))
+    result = gaba_cli("bench", "compare", a, b)
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[2].split()
+    assert header == ["model", "batch", "threads", "p50_ms", "B/A"]
+    body = [line.split() for line in result.stdout.splitlines()[4:]]
+    assert body == [["m", "1", "1", "0.500"], ["m", "32", "1", "0.500"]]

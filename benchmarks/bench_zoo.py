@@ -18,6 +18,7 @@ timed in interleaved blocks of warm calls (time_runs).
 import argparse
 import contextlib
 import csv
+import os
 import sys
 import time
 
@@ -36,20 +37,31 @@ COLUMNS = [("model", "model", "{}"), ("category", "category", "{}"), ("dtype", "
            ("ort_p50_ms", "ORT p50 ms", "{:.3f}"), ("ort_ratio", "ORT/gaba", "{:.2f}x")]
 
 
-def progress(iterable, total, desc):
+def progress(items, desc):
+    """Yields `items` while showing progress on stderr: tqdm's bar (or a plain one when tqdm
+    is not installed) on a terminal; elsewhere (a log, a pipe) one line, a dot per item."""
+    total = len(items)
+    if not sys.stderr.isatty():
+        sys.stderr.write(f"{desc}: {total} model(s) ")
+        for item in items:
+            yield item
+            sys.stderr.write(".")
+            sys.stderr.flush()
+        sys.stderr.write(" done\n")
+        return
     try:
         from tqdm import tqdm
-
-        return tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False)
     except ImportError:
-        def plain():
-            for i, item in enumerate(iterable):
-                done = int(30 * i / max(total, 1))
-                sys.stderr.write(f"\r{desc} [{'#' * done}{'.' * (30 - done)}] {i}/{total}")
-                sys.stderr.flush()
-                yield item
-            sys.stderr.write("\r" + " " * (len(desc) + 45) + "\r")
-        return plain()
+        tqdm = None
+    if tqdm is not None:
+        yield from tqdm(items, total=total, desc=desc, file=sys.stderr, leave=False)
+        return
+    for i, item in enumerate(items):
+        done = 30 * i // max(total, 1)
+        sys.stderr.write(f"\r{desc} [{'#' * done}{'.' * (30 - done)}] {i}/{total} {item:<24}")
+        sys.stderr.flush()
+        yield item
+    sys.stderr.write("\r" + " " * (len(desc) + 70) + "\r")
 
 
 def make_inputs(m, batch, seed=0):
@@ -227,7 +239,7 @@ SUMMARY_COLUMNS = [("category", "category", "{}"), ("models", "models", "{}"),
                    ("ort_ratio", "ORT/gaba (geomean)", "{:.2f}x")]
 
 
-def plot(rows, path):
+def plot(rows, path, prog="gaba bench zoo"):
     """p50 latency and weights + arena per model at the smallest batch, coloured by category."""
     try:
         import matplotlib
@@ -249,11 +261,53 @@ def plot(rows, path):
     axes[0].invert_yaxis()
     axes[1].barh(names, [r["mem_kb"] for r in shown], color=bar_colors)
     axes[1].set_xlabel("weights + arena, KB")
-    fig.suptitle("gaba bench zoo: measured (colour = category)")
+    fig.suptitle(f"{prog}: measured (colour = category)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     print(f"plot written to {path}")
+
+
+def write_results(args, rows, batches, profiles):
+    """The --json and --csv files."""
+    if args.json:
+        extra = {"summary": {b: summary(rows, b) for b in batches},
+                 "int8_summary": {b: int8_summary(rows, b) for b in batches},
+                 "int8_fp32_summary": {b: int8_summary(rows, b, "int8-fp32") for b in batches},
+                 "threads": args.threads, "warmup": args.warmup, "runs": args.runs}
+        if profiles:
+            extra["profiles"] = profiles
+        harness.write_json(args.json, "zoo", rows, extra)
+    if args.csv:
+        keys = list(rows[0].keys()) if rows else []
+        for r in rows:
+            keys += [k for k in r if k not in keys]
+        with open(args.csv, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=keys)
+            w.writeheader()
+            w.writerows(rows)
+
+
+def check_outputs(parser, args):
+    """Fails before any work when a requested output cannot be made: --plot without
+    matplotlib, or a file in a folder that does not exist."""
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error("--plot needs matplotlib (pip install matplotlib)")
+    for flag, path in (("--json", args.json), ("--csv", args.csv), ("--plot", args.plot)):
+        folder = os.path.dirname(os.path.abspath(path)) if path and path != "-" else None
+        if folder and not os.path.isdir(folder):
+            parser.error(f"{flag} {path}: no folder {folder}")
+
+
+def speed_words(s8, dtype):
+    """int8_summary's speed in words: whether `dtype` is faster or slower than float32."""
+    g = s8["geomean_speedup"]
+    if g < 1:
+        return f"{dtype} is SLOWER than float32 on this machine ({1 / g:.2f}x the time)"
+    return f"{dtype} is faster than float32 on this machine ({g:.2f}x the speed)"
 
 
 def batch_sizes(text):
@@ -313,6 +367,7 @@ def main(argv=None, default_set="zoo"):
               else [d.strip() for d in args.dtype.split(",") if d.strip()])
     if not dtypes or any(d not in ("float32", *INT8_KINDS) for d in dtypes):
         parser.error(f"--dtype: expected float32, int8 and/or int8-fp32, got {args.dtype!r}")
+    check_outputs(parser, args)
     with_torch = False
     if not args.no_torch:
         try:
@@ -336,7 +391,7 @@ def main(argv=None, default_set="zoo"):
     rows = []
     profiles = {}
     try:
-        for name in progress(names, len(names), "gaba bench zoo"):
+        for name in progress(names, parser.prog):
             rows += bench_model(name, batches, args.threads, args.warmup, args.runs,
                                 args.max_seconds, with_torch, with_ort, tuple(dtypes))
         for name in names if args.profile else ():
@@ -345,6 +400,7 @@ def main(argv=None, default_set="zoo"):
                                                 warmup=args.warmup))
     finally:
         gaba.set_num_threads(before)
+    write_results(args, rows, batches, profiles)  # first: nothing after this can lose them
     cols = [c for c in COLUMNS if (with_torch or not c[0].startswith("torch"))
             and (with_ort or not c[0].startswith("ort"))]
     int8_cols = [("sqnr_db", "SQNR dB", "{:.1f}")]
@@ -370,31 +426,15 @@ def main(argv=None, default_set="zoo"):
         s8 = int8_summary(rows, batch, dtype)
         if s8:
             print(f"\n{dtype} vs float32, batch {batch}, {args.threads} thread(s): "
-                  f"{s8['mean_speedup']:.2f}x mean speed ratio "
-                  f"(geomean {s8['geomean_speedup']:.2f}x, "
-                  f"float32 p50 / int8 p50 over {s8['models']} models); worst SQNR "
+                  f"{speed_words(s8, dtype)}; float32 p50 / {dtype} p50 "
+                  f"{s8['mean_speedup']:.2f}x mean, {s8['geomean_speedup']:.2f}x geomean "
+                  f"over {s8['models']} models; worst SQNR "
                   f"{s8['worst_sqnr_db']:.1f} dB ({s8['worst_sqnr_model']}); int8 weights+arena "
                   f"<= 100 KB: {s8['audio_sensor_le_100kb']}/{s8['audio_sensor_models']} "
                   "audio+sensor "
                   f"models (largest {s8['audio_sensor_max_kb']:.1f} KB)")
     if args.plot:
-        plot(rows, args.plot)
-    if args.json:
-        extra = {"summary": {b: summary(rows, b) for b in batches},
-                 "int8_summary": {b: int8_summary(rows, b) for b in batches},
-                 "int8_fp32_summary": {b: int8_summary(rows, b, "int8-fp32") for b in batches},
-                 "threads": args.threads, "warmup": args.warmup, "runs": args.runs}
-        if profiles:
-            extra["profiles"] = profiles
-        harness.write_json(args.json, "zoo", rows, extra)
-    if args.csv:
-        keys = list(rows[0].keys()) if rows else []
-        for r in rows:
-            keys += [k for k in r if k not in keys]
-        with open(args.csv, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=keys)
-            w.writeheader()
-            w.writerows(rows)
+        plot(rows, args.plot, parser.prog)
     return 0
 
 

@@ -147,3 +147,32 @@ def test_zoo_bench_plot(tmp_path):
     png = tmp_path / "zoo.png"
     _zoo_bench(tmp_path, "--plot", str(png))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_zoo_bench_writes_data_before_a_failing_step(tmp_path, monkeypatch):
+    """The JSON and CSV are on disk before the tables and the plot, which may fail."""
+    from gaba.benchmarks import bench_zoo
+
+    def failing_plot(*args):
+        raise RuntimeError("plot failed")
+
+    monkeypatch.setattr(bench_zoo, "plot", failing_plot)
+    with pytest.raises(RuntimeError, match="plot failed"):
+        _zoo_bench(tmp_path, "--dtype", "float32", "--csv", str(tmp_path / "zoo.csv"),
+                   "--plot", str(tmp_path / "zoo.png"))
+    rows = json.loads((tmp_path / "zoo.json").read_text())["rows"]
+    assert [r["model"] for r in rows] == ["AnomalyDetectEdge"]
+    assert (tmp_path / "zoo.csv").read_text().startswith("model,")
+
+
+@pytest.mark.parametrize("int8_ms, words", [(2.0, "int8 is SLOWER than float32 on this machine "
+                                                   "(2.00x the time)"),
+                                            (0.5, "int8 is faster than float32 on this machine "
+                                                  "(2.00x the speed)")])
+def test_int8_summary_says_slower_in_words(int8_ms, words):
+    from gaba.benchmarks import bench_zoo
+
+    rows = [{"model": "m", "category": "audio", "batch": 1, "dtype": d, "p50_ms": t,
+             "sqnr_db": 30.0, "mem_kb": 10.0} for d, t in (("float32", 1.0), ("int8", int8_ms))]
+    s8 = bench_zoo.int8_summary(rows, 1)
+    assert bench_zoo.speed_words(s8, "int8") == words

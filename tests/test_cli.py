@@ -98,3 +98,33 @@ def test_compare_prints_timing_ratios_only(tmp_path):
     assert header == ["model", "batch", "threads", "p50_ms", "B/A"]
     body = [line.split() for line in result.stdout.splitlines()[4:]]
     assert body == [["m", "1", "1", "0.500"], ["m", "32", "1", "0.500"]]
+
+
+ONE_MODEL = ["bench", "all30", "--model", "AnomalyDetectEdge", "--batch", "1", "--runs", "3",
+             "--warmup", "1", "--no-torch", "--no-ort", "--dtype", "float32"]
+
+
+def test_progress_in_a_log_is_one_plain_line(tmp_path):
+    """stderr is a pipe here, as in a log file: no carriage-return frames, and the
+    progress names the benchmark that runs."""
+    result = gaba_cli(*ONE_MODEL, "--model", "ResNet8")
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr
+    assert result.stderr.splitlines() == ["gaba bench all30: 2 model(s) .. done"]
+
+
+def test_plot_without_matplotlib_fails_before_the_work(tmp_path):
+    """A flag whose needs are missing stops the run at once, with one line."""
+    out = tmp_path / "zoo.json"
+    code = ("import sys; sys.modules['matplotlib'] = None\n"  # as if not installed
+            "from gaba.cli import main\n"
+            f"sys.exit(main({ONE_MODEL + ['--json', str(out), '--plot', 'zoo.png']!r}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=tempfile.gettempdir(), env=dict(os.environ))
+    assert_one_line_error(result, "--plot needs matplotlib")
+    assert result.stdout == "" and not out.exists()
+
+
+def test_output_in_missing_folder_fails_before_the_work(tmp_path):
+    missing = str(tmp_path / "no" / "zoo.json")
+    assert_one_line_error(gaba_cli(*ONE_MODEL, "--json", missing), "--json", "no folder")

@@ -239,30 +239,68 @@ SUMMARY_COLUMNS = [("category", "category", "{}"), ("models", "models", "{}"),
                    ("ort_ratio", "ORT/gaba (geomean)", "{:.2f}x")]
 
 
-def plot(rows, path, prog="gaba bench zoo"):
-    """p50 latency and weights + arena per model at the smallest batch, coloured by category."""
-    try:
-        import matplotlib
+def plot_series(rows, batch):
+    """(label, row key, dtype of the rows) of every bar kind at `batch`: gaba per dtype, then
+    the peers timed (on the float32 graphs)."""
+    sel = [r for r in rows if r["batch"] == batch]
+    dtypes = list(dict.fromkeys(r["dtype"] for r in sel))
+    series = [(f"gaba {d}", "p50_ms", d) for d in dtypes]
+    for label, key in (("ONNX Runtime", "ort_p50_ms"), ("PyTorch", "torch_p50_ms")):
+        if any(key in r for r in sel):
+            series.append((label, key, "float32"))
+    return series
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise SystemExit("gaba bench: --plot needs matplotlib (pip install matplotlib)")
+
+def figure(rows, title, machine):
+    """The plot of `rows` at their smallest batch: per model, a group of bars, one per gaba
+    dtype and per peer (p50 latency, log scale), and gaba's weights + arena per dtype."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     batch = min(r["batch"] for r in rows)
     cats = ["vision", "audio", "sensor", "reference"]
-    shown = sorted((r for r in rows if r["batch"] == batch),
-                   key=lambda r: (cats.index(r["category"]), r["p50_ms"]))
-    colors = dict(zip(cats, ["tab:blue", "tab:orange", "tab:green", "tab:gray"]))
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.25 * len(shown) + 1.5), sharey=True)
-    names = [r["model"] for r in shown]
-    bar_colors = [colors[r["category"]] for r in shown]
-    axes[0].barh(names, [r["p50_ms"] for r in shown], color=bar_colors)
-    axes[0].set_xlabel(f"p50 ms (batch {batch}, {shown[0]['threads']} thread(s))")
+    by = {(r["model"], r["dtype"]): r for r in rows if r["batch"] == batch}
+    first = {}
+    for (model, _), r in by.items():
+        first.setdefault(model, r)
+    models = sorted(first, key=lambda n: (cats.index(first[n]["category"])
+                                          if first[n]["category"] in cats else len(cats),
+                                          first[n]["p50_ms"]))
+    series = plot_series(rows, batch)
+    gaba_series = [s for s in series if s[1] == "p50_ms"]
+    height = 0.8 / len(series)
+    height_in = 0.12 * len(models) * len(series) + 2.4
+    fig, axes = plt.subplots(1, 2, figsize=(13, height_in), sharey=True)
+    y = np.arange(len(models))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, shown, key in ((axes[0], series, None), (axes[1], gaba_series, "mem_kb")):
+        for i, (label, value_key, dtype) in enumerate(shown):
+            values = [by.get((n, dtype), {}).get(key or value_key, np.nan) for n in models]
+            ax.barh(y + (i - (len(shown) - 1) / 2) * height, values, height,
+                    label=label, color=colors[series.index((label, value_key, dtype))])
+    axes[0].set_yticks(y, [f"{n} ({first[n]['category']})" for n in models])
     axes[0].invert_yaxis()
-    axes[1].barh(names, [r["mem_kb"] for r in shown], color=bar_colors)
-    axes[1].set_xlabel("weights + arena, KB")
-    fig.suptitle(f"{prog}: measured (colour = category)")
-    fig.tight_layout()
+    axes[0].set_xscale("log")
+    axes[0].xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # they overlap
+    axes[0].set_xlabel(f"p50 latency, ms (log scale), batch {batch}")
+    axes[1].set_xlabel("gaba weights + arena, KB")
+    threads = rows[0]["threads"]
+    fig.suptitle(f"{title}: {threads} thread(s), ISA {machine['isa']}, {machine['cpu']}, "
+                 f"gaba {machine['gaba']}")
+    top = 1 - 0.8 / height_in  # room for the title and, under it, the legend
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=len(series),
+               bbox_to_anchor=(0.5, top + 0.4 / height_in), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, top))
+    return fig
+
+
+def plot(rows, path, title="gaba bench zoo"):
+    """Writes figure(rows, title, this machine) to `path`."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(rows, title, harness.machine())
     fig.savefig(path, dpi=110)
     plt.close(fig)
     print(f"plot written to {path}")
@@ -352,8 +390,8 @@ def main(argv=None, default_set="zoo"):
     parser.add_argument("--profile", action="store_true",
                         help="also time every layer of each model (batch 1) and print the tables")
     parser.add_argument("--plot", metavar="FILE.png",
-                        help="draw p50 latency and memory per model, by category "
-                        "(needs matplotlib)")
+                        help="draw p50 latency per model (a bar per gaba dtype and per peer) "
+                        "and gaba's memory (needs matplotlib)")
     args = parser.parse_args(argv)
 
     names = args.model or (zoo.names(None) if args.set == "zoo" else zoo.names(args.set))

@@ -149,6 +149,44 @@ def test_zoo_bench_plot(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="matplotlib's C++ font code aborts under the preloaded ASan runtime")
+def test_zoo_bench_plot_groups_and_legend(tmp_path):
+    """One bar group per gaba dtype and per peer timed, a legend naming them, the machine,
+    the thread count and the benchmark's own name in the title."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from gaba.benchmarks import bench_zoo
+
+    measured = _zoo_bench(tmp_path)["rows"]
+    # a second model, and a peer timed on the first one only
+    rows = [dict(r, ort_p50_ms=2 * r["p50_ms"]) if r["dtype"] == "float32" else r
+            for r in measured]
+    rows += [dict(r, model="Other", p50_ms=3 * r["p50_ms"]) for r in measured]
+    machine = harness.machine()
+    fig = bench_zoo.figure(rows, "gaba bench all30", machine)
+    try:
+        latency, memory = fig.axes
+        labels = ["gaba float32", "gaba int8", "gaba int8-fp32", "ONNX Runtime"]
+        assert [c.get_label() for c in latency.containers] == labels
+        assert [c.get_label() for c in memory.containers] == labels[:3]
+        assert [t.get_text() for t in fig.legends[0].get_texts()] == labels
+        assert [t.get_text() for t in latency.get_yticklabels()] == [
+            "AnomalyDetectEdge (sensor)", "Other (sensor)"]
+        by = {(r["model"], r["dtype"]): r for r in rows}
+        for container, dtype in zip(latency.containers[:3], ["float32", "int8", "int8-fp32"]):
+            widths = [bar.get_width() for bar in container]
+            assert widths == [by[("AnomalyDetectEdge", dtype)]["p50_ms"],
+                              by[("Other", dtype)]["p50_ms"]]
+        ort = [bar.get_width() for bar in latency.containers[3]]
+        assert ort[0] == by[("AnomalyDetectEdge", "float32")]["ort_p50_ms"] and np.isnan(ort[1])
+        title = fig._suptitle.get_text()
+        assert title.startswith("gaba bench all30: 1 thread(s)") and machine["isa"] in title
+    finally:
+        plt.close(fig)
+
+
 def test_zoo_bench_writes_data_before_a_failing_step(tmp_path, monkeypatch):
     """The JSON and CSV are on disk before the tables and the plot, which may fail."""
     from gaba.benchmarks import bench_zoo

@@ -296,7 +296,7 @@ def figure(rows, title, machine):
     return fig
 
 
-def plot(rows, path, title="gaba bench zoo"):
+def plot(rows, path, title):
     """Writes figure(rows, title, this machine) to `path`."""
     import matplotlib.pyplot as plt
 

@@ -128,3 +128,26 @@ def test_plot_without_matplotlib_fails_before_the_work(tmp_path):
 def test_output_in_missing_folder_fails_before_the_work(tmp_path):
     missing = str(tmp_path / "no" / "zoo.json")
     assert_one_line_error(gaba_cli(*ONE_MODEL, "--json", missing), "--json", "no folder")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_progress_on_a_terminal_names_the_benchmark():
+    """On a terminal: a bar (tqdm's when installed) labelled with the benchmark that runs."""
+    leader, follower = os.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "gaba", *ONE_MODEL], stdout=subprocess.PIPE,
+                                stderr=follower, cwd=tempfile.gettempdir(), env=dict(os.environ))
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal is closed and drained
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(leader)
+    assert result.returncode == 0
+    assert b"gaba bench all30" in seen and b"\r" in seen and b"bench zoo" not in seen

@@ -73,8 +73,8 @@ def main(argv=None):
         m = data["machine"]
         print(f"{label}: {m['cpu']}, isa {m['isa']}, {m['threads']} threads, gaba {m['gaba']}, "
               f"{m['time']}")
-    names = list(_case(rows[0]))
-    ratios = sorted({k for r in rows for k in r if k not in names})
+    names = list(dict.fromkeys(k for r in rows for k in _case(r)))
+    ratios = sorted({k for r in rows for k in r} - set(names))
     columns = [(k, k, "{}") for k in names] + [(k, f"{k} B/A", "{:.3f}") for k in ratios]
     print(harness.format_table(rows, columns))
     return 0

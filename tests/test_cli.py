@@ -88,16 +88,20 @@ def test_compare_missing_and_bad_files(tmp_path):
 
 
 def test_compare_prints_timing_ratios_only(tmp_path):
-    rows = lambda t: [{"model": "m", "batch": b, "threads": 1, "params": 1000, "runs": 100,
-                       "fps": b / t, "p50_ms": t * b} for b in (1, 32)]
+    rows = lambda t: [{"model": "m", "dtype": "float32", "batch": b, "threads": 1,
+                       "params": 1000, "runs": 100, "fps": b / t, "p50_ms": t * b}
+                      for b in (1, 32)] + [{"model": "m", "dtype": "int8", "batch": 1,
+                                            "threads": 1, "requant": "fp32", "p50_ms": 3 * t}]
     a = _result(tmp_path / "a.json", "zoo", rows(2.0))
     b = _result(tmp_path / "b.json", "zoo", rows(1.0))
     result = gaba_cli("bench", "compare", a, b)
     assert result.returncode == 0, result.stderr
     header = result.stdout.splitlines()[2].split()
-    assert header == ["model", "batch", "threads", "p50_ms", "B/A"]
+    assert header == ["model", "dtype", "batch", "threads", "requant", "p50_ms", "B/A"]
     body = [line.split() for line in result.stdout.splitlines()[4:]]
-    assert body == [["m", "1", "1", "0.500"], ["m", "32", "1", "0.500"]]
+    assert body == [["m", "float32", "1", "1", "-", "0.500"],
+                    ["m", "float32", "32", "1", "-", "0.500"],
+                    ["m", "int8", "1", "1", "fp32", "0.500"]]
 
 
 ONE_MODEL = ["bench", "all30", "--model", "AnomalyDetectEdge", "--batch", "1", "--runs", "3",

@@ -548,8 +548,13 @@ class MinMaxObserver:
         return scale, zp
 
     def __repr__(self):
-        return (f"{type(self).__name__}(axis={self.axis}, count={self.count}, "
-                f"min_val={self.min_val}, max_val={self.max_val})")
+        head = f"{type(self).__name__}(axis={self.axis}, count={self.count}"
+        if self.axis is None or self._min is None:
+            return f"{head}, min_val={self.min_val}, max_val={self.max_val})"
+        # per channel: the spread of the bounds, not every channel
+        return (f"{head}, channels={self._min.size}, min_val in [{self._min.min():.4g}, "
+                f"{self._min.max():.4g}], max_val in [{self._max.min():.4g}, "
+                f"{self._max.max():.4g}])")
 
 
 class MovingAverageObserver(MinMaxObserver):

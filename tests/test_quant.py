@@ -486,6 +486,19 @@ def test_observers_match_reference(axis):
     assert "count=4" in repr(mm)
 
 
+def test_per_channel_observer_repr_is_a_summary():
+    """A per-channel observer's repr gives the channel count and the spread of
+    the bounds, not one number per channel."""
+    obs = gaba.MinMaxObserver(axis=0)
+    assert repr(obs) == "MinMaxObserver(axis=0, count=0, min_val=None, max_val=None)"
+    x = np.linspace(-2, 3, 4000, dtype=F32).reshape(1000, 4)
+    obs.update(x)
+    lo, hi = x.min(1), x.max(1)
+    assert repr(obs) == (f"MinMaxObserver(axis=0, count=1, channels=1000, min_val in "
+                         f"[{lo.min():.4g}, {lo.max():.4g}], max_val in "
+                         f"[{hi.min():.4g}, {hi.max():.4g}])")
+
+
 def test_observer_errors():
     obs = gaba.MinMaxObserver(axis=0)
     with pytest.raises(ValueError, match="no data observed"):

@@ -237,7 +237,7 @@ class Model:
     __call__ = forward  # m(x) is m.forward(x), without a second call's cost
 
     def profile(self, *args, runs=100, warmup=10, **inputs):
-        """Time every layer on the first sample of a batch; print and return the table.
+        """Time every layer on the first sample of a batch; return the table.
 
         The model runs `warmup` times, then `runs` times on one thread, the C
         executor timing each layer of each run; the table gives each layer's
@@ -255,7 +255,8 @@ class Model:
         -------
         Profile
             A list of per-layer dicts (layer, op, p50_us, share, macs, gflops)
-            whose ``str`` is the table; ``.total_us`` sums the medians.
+            whose ``str`` and ``repr`` are the table (an HTML table in Jupyter);
+            ``.total_us`` sums the medians.
 
         Raises
         ------
@@ -267,8 +268,10 @@ class Model:
         >>> import numpy as np, gaba
         >>> m = gaba.zoo.create("AnomalyDetectEdge")
         >>> x = np.zeros((1, 5, 32), np.float32)
-        >>> table = m.profile(x, runs=5, warmup=1)  # doctest: +ELLIPSIS
-        AnomalyDetectEdge: ...
+        >>> table = m.profile(x, runs=5, warmup=1)
+        >>> print(table)  # doctest: +ELLIPSIS
+        AnomalyDetectEdge: ... us per sample (sum of per-layer p50)
+        ...
         >>> len(table) == len(m.layers)
         True
         """
@@ -364,29 +367,28 @@ class Model:
         return self._weights
 
     def summary(self):
-        """Per-layer table (op, activation, output shape, params, MACs, output bytes);
-        printed and returned as a str."""
-        rows = [("layer", "op", "act", "output", "params", "MACs", "bytes")]
-        for name, op, act, shape, params, macs, nbytes, folded, share, *_ in self._desc["layers"]:
-            op_s = op + ("+bn" if folded else "") + (f" (shares {share})" if share else "")
-            rows.append((name, op_s, act, "x".join(map(str, shape)), f"{params:,}", f"{macs:,}",
-                         f"{nbytes:,}"))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        lines = [f"{self.name} ({self.category}: {self.task})"]
-        for j, r in enumerate(rows):
-            lines.append("  ".join(c.ljust(w) if i < 4 else c.rjust(w)
-                                   for i, (c, w) in enumerate(zip(r, widths))))
-            if j == 0:
-                lines.append("  ".join("-" * w for w in widths))
+        """Per-layer table (op, activation, output shape, params, MACs, output bytes).
+
+        Returns
+        -------
+        Summary
+            The layers' dicts (as :attr:`layers`); ``print`` it (or leave it last in
+            a Jupyter cell, where it is an HTML table) to read it.
+
+        Examples
+        --------
+        >>> import gaba
+        >>> print(gaba.zoo.create("AnomalyDetectEdge").summary())  # doctest: +ELLIPSIS
+        AnomalyDetectEdge (sensor: ...)
+        layer ...
+        """
         ins = ", ".join(f"{n} {'x'.join(map(str, s['shape']))} {s['dtype']}"
                         for n, s in self.inputs.items())
         outs = ", ".join(f"{n} {'x'.join(map(str, s['shape']))}" for n, s in self.outputs.items())
-        lines.append(f"inputs: {ins}; outputs: {outs}")
-        lines.append(f"params {self.params:,}  MACs {self.macs:,}  weights {self.weight_bytes:,} B"
-                     f"  arena {self.arena_bytes:,} B (per sample)")
-        text = "\n".join(lines)
-        print(text)
-        return text
+        return Summary(f"{self.name} ({self.category}: {self.task})", self.layers,
+                       [f"inputs: {ins}; outputs: {outs}",
+                        f"params {self.params:,}  MACs {self.macs:,}  weights "
+                        f"{self.weight_bytes:,} B  arena {self.arena_bytes:,} B (per sample)"])
 
     # ---- files --------------------------------------------------------------------------
 
@@ -434,35 +436,87 @@ def _profile(name, nodes, run, switch, node_seconds, runs, warmup):
         switch(False)
     p50 = np.median(seconds, axis=0)
     total = float(p50.sum())
-    table = Profile(name, [
+    return Profile(name, [
         {"layer": layer, "op": op, "p50_us": 1e6 * t, "share": t / total if total > 0 else 0.0,
          "macs": macs, "gflops": 2 * macs / t / 1e9 if t > 0 else 0.0}
         for (layer, op, macs), t in zip(nodes, p50)])
-    print(table)
-    return table
 
 
-class Profile(list):
+class _Table(list):
+    """A list of row dicts whose ``str`` and ``repr`` are a text table and whose
+    ``_repr_html_`` is an HTML one (Jupyter); subclasses give ``_head``,
+    ``_cells(row)`` and ``_lines()`` (the title and the footer lines)."""
+
+    _left = 2  # the first columns are text, left-aligned; numbers right
+
+    def __str__(self):
+        body = [self._cells(r) for r in self]
+        widths = [max(len(row[i]) for row in [self._head] + body) for i in range(len(self._head))]
+
+        def fmt(row):
+            return "  ".join(c.ljust(w) if i < self._left else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(row, widths)))
+
+        title, footer = self._lines()
+        return "\n".join([title, fmt(self._head), "  ".join("-" * w for w in widths)]
+                         + [fmt(row) for row in body] + footer)
+
+    __repr__ = __str__
+
+    def _repr_html_(self):
+        from html import escape
+
+        def tr(cells, tag):
+            return "<tr>" + "".join(
+                f"<{tag} style='text-align:{'left' if i < self._left else 'right'}'>"
+                f"{escape(c)}</{tag}>" for i, c in enumerate(cells)) + "</tr>"
+
+        title, footer = self._lines()
+        rows = "".join(tr(self._cells(r), "td") for r in self)
+        notes = "".join(f"<br>{escape(line)}" for line in footer)
+        return (f"<table><caption style='text-align:left'>{escape(title)}</caption>"
+                f"<thead>{tr(self._head, 'th')}</thead><tbody>{rows}</tbody></table>"
+                f"<small>{notes[4:]}</small>")
+
+
+class Summary(_Table):
+    """The layers of a model (:meth:`Model.summary`): a list of the layer dicts of
+    :attr:`Model.layers` that prints as a table."""
+
+    _head = ("layer", "op", "act", "output", "params", "MACs", "bytes")
+    _left = 4
+
+    def __init__(self, title, rows, footer):
+        super().__init__(rows)
+        self.title, self.footer = title, footer
+
+    def _cells(self, r):
+        op = r["op"] + ("+bn" if r["folded_bn"] else "") + (
+            f" (shares {r['share']})" if r["share"] else "")
+        return (r["name"], op, r["act"], "x".join(map(str, r["shape"])), f"{r['n_params']:,}",
+                f"{r['macs']:,}", f"{r['bytes']:,}")
+
+    def _lines(self):
+        return self.title, self.footer
+
+
+class Profile(_Table):
     """Per-layer timings of a model (:meth:`Model.profile`): a list of dicts that
     prints as a table."""
+
+    _head = ("layer", "op", "p50 us", "share", "MACs", "GFLOP/s")
 
     def __init__(self, name, rows):
         super().__init__(rows)
         self.name = name
         self.total_us = sum(r["p50_us"] for r in rows)
 
-    def __str__(self):
-        head = ("layer", "op", "p50 us", "share", "MACs", "GFLOP/s")
-        body = [(r["layer"], r["op"], f"{r['p50_us']:.2f}", f"{100 * r['share']:.1f}%",
-                 f"{r['macs']:,}", f"{r['gflops']:.1f}") for r in self]
-        widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
-        fmt = lambda row: "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                                    for i, (c, w) in enumerate(zip(row, widths)))
-        lines = [f"{self.name}: {self.total_us:.1f} us per sample (sum of per-layer p50)",
-                 fmt(head), "  ".join("-" * w for w in widths)] + [fmt(row) for row in body]
-        return "\n".join(lines)
+    def _cells(self, r):
+        return (r["layer"], r["op"], f"{r['p50_us']:.2f}", f"{100 * r['share']:.1f}%",
+                f"{r['macs']:,}", f"{r['gflops']:.1f}")
 
-    __repr__ = __str__
+    def _lines(self):
+        return f"{self.name}: {self.total_us:.1f} us per sample (sum of per-layer p50)", []
 
 
 class QuantizedModel:
@@ -553,7 +607,7 @@ class QuantizedModel:
 
     def profile(self, *args, runs=100, warmup=10, **inputs):
         """Time every node of the int8 graph on the first sample of a batch, as
-        :meth:`Model.profile` does for the float graph; print and return the table.
+        :meth:`Model.profile` does for the float graph; return the table.
 
         The nodes are the int8 layers (op ``"<op> int8"``; a conv/dense with a
         sigmoid, tanh or hard-swish is two nodes, the second ``"<act> int8"``, its
@@ -567,7 +621,7 @@ class QuantizedModel:
         -------
         Profile
             As :meth:`Model.profile`: per-node dicts (layer, op, p50_us, share,
-            macs, gflops), printed as a table; ``.total_us`` sums the medians.
+            macs, gflops) that print as a table; ``.total_us`` sums the medians.
 
         Raises
         ------

@@ -239,8 +239,13 @@ def test_clear_errors():
 
 def test_summary_and_zero_batch(capsys):
     m = zoo.create("ResNet8")
-    text = m.summary()
+    table = m.summary()
+    assert capsys.readouterr().out == ""  # returned, not printed: a REPL shows it once
+    text = str(table)
+    assert text == repr(table) and list(table) == m.layers
     assert "s2_short" in text and "conv2d+bn" in text and f"{m.params:,}" in text
+    html = table._repr_html_()
+    assert html.count("<tr>") == len(m.layers) + 1 and "s2_short" in html
     assert m(np.zeros((0, 3, 32, 32), np.float32)).shape == (0, 10)
 
 
@@ -301,10 +306,12 @@ def test_planner_reuses_memory(name):
         assert m.arena_bytes >= sum(live)
 
 
-def test_profile_times_every_layer():
+def test_profile_times_every_layer(capsys):
     m = zoo.create("KeywordSpotMicro")
     x = np.random.default_rng(0).standard_normal((3, 40, 49)).astype(np.float32)
     table = m.profile(x, runs=7, warmup=1)
+    assert capsys.readouterr().out == ""  # returned, not printed
+    assert repr(table) == str(table) and table._repr_html_().count("<tr>") == len(table) + 1
     assert [r["layer"] for r in table] == [layer["name"] for layer in m.layers]
     assert all(r["p50_us"] > 0 for r in table)
     assert sum(r["share"] for r in table) == pytest.approx(1.0)

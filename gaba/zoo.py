@@ -734,7 +734,7 @@ class QuantizedModel:
         Raises
         ------
         ImportError
-            When the ``onnx`` package is missing (``pip install gaba[onnx]``).
+            When the ``onnx`` package is missing (``pip install onnx onnxruntime``).
         TypeError
             When `path` is not a str or os.PathLike.
         FileNotFoundError, IsADirectoryError

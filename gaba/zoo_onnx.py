@@ -37,7 +37,8 @@ def _onnx(func):
     try:
         import onnx
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(f"{func} needs the 'onnx' package (pip install gaba[onnx])") from exc
+        raise ImportError(f"{func} needs the 'onnx' package: pip install onnx onnxruntime "
+                          "(or pip install \".[onnx]\" in gaba's source directory)") from exc
     return onnx
 
 

@@ -759,13 +759,25 @@ class QuantizedModel:
         _gaba.zoo_qset_impl(self._cap, bool(flag))
 
 
+# Top-1 agreement is reported only where the float model's argmax is spread: when
+# one class takes more than this share of the rows, a model that always answers
+# that class agrees as often, and the number says nothing about the int8 model.
+TOP1_MAX_SHARE = 0.9
+
+
 def compare(model, qmodel, *args, **inputs):
-    """Agreement of a float model and its int8 version on a batch.
+    """Agreement of a float model and its int8 (or otherwise changed) version on a batch.
+
+    SQNR first: it is defined for every output. Top-1 agreement is given only
+    for outputs with a class axis over which the float model's predictions
+    are spread (no class takes more than ``TOP1_MAX_SHARE`` of the rows);
+    the zoo's weights are random, and several of its classifiers put every
+    random input in one class, where any model would "agree".
 
     Parameters
     ----------
     model : Model
-    qmodel : QuantizedModel
+    qmodel : QuantizedModel or Model
     *args, **inputs : numpy.ndarray
         The batch, as for :meth:`Model.forward`.
 
@@ -773,10 +785,21 @@ def compare(model, qmodel, *args, **inputs):
     -------
     dict
         ``sqnr_db``: 10 log10(sum f^2 / sum (f - q)^2) over all outputs;
-        ``per_output``: output name -> {"sqnr_db", "top1"} where ``top1`` is
-        the fraction of rows (over the last axis) whose argmax agrees, for
-        outputs with a last axis of 2 or more (else None); ``top1``: the first
-        output's agreement.
+        ``top1``, ``top1_note``: the first output's; ``per_output``: output
+        name -> {"sqnr_db", "top1", "top1_note"} where ``top1`` is the
+        fraction of rows (over the last axis) whose argmax agrees, or None
+        with ``top1_note`` saying why (e.g. "n/a: the float model predicts one
+        class for 97% of these 256 rows"); ``top1_note`` is "" when ``top1``
+        is given.
+
+    Examples
+    --------
+    >>> import numpy as np, gaba
+    >>> m = gaba.zoo.create("ResNet8")
+    >>> x = np.random.default_rng(0).standard_normal((16, 3, 32, 32), np.float32)
+    >>> r = gaba.zoo.compare(m, m.quantize(x), x)
+    >>> round(r["sqnr_db"]) > 20, r["top1"], r["top1_note"]
+    (True, None, 'n/a: the float model predicts one class for 100% of these 16 rows')
     """
     f = model(*args, **inputs)
     q = qmodel(*args, **inputs)
@@ -788,12 +811,24 @@ def compare(model, qmodel, *args, **inputs):
         a, b = f[n].astype(np.float64), q[n].astype(np.float64)
         s, e = float(np.sum(a * a)), float(np.sum((a - b) ** 2))
         sig, err = sig + s, err + e
-        top1 = None
-        if a.ndim >= 2 and a.shape[-1] >= 2:
-            top1 = float(np.mean(np.argmax(a, -1) == np.argmax(b, -1)))
-        per[n] = {"sqnr_db": _sqnr(s, e), "top1": top1}
-    return {"sqnr_db": _sqnr(sig, err), "per_output": per,
-            "top1": per[next(iter(per))]["top1"]}
+        per[n] = {"sqnr_db": _sqnr(s, e), **_top1(a, b)}
+    first = per[next(iter(per))]
+    return {"sqnr_db": _sqnr(sig, err), "top1": first["top1"], "top1_note": first["top1_note"],
+            "per_output": per}
+
+
+def _top1(a, b):
+    """Top-1 agreement of b with a over the last axis, where it means something."""
+    if a.ndim < 2 or a.shape[-1] < 2:
+        return {"top1": None, "top1_note": "n/a: the output has no class axis"}
+    fa = np.argmax(a, -1).ravel()
+    if fa.size == 0:
+        return {"top1": None, "top1_note": "n/a: the batch is empty"}
+    share = np.bincount(fa).max() / fa.size
+    if share > TOP1_MAX_SHARE:
+        return {"top1": None, "top1_note": f"n/a: the float model predicts one class for "
+                f"{share:.0%} of these {fa.size} rows"}
+    return {"top1": float(np.mean(fa == np.argmax(b, -1).ravel())), "top1_note": ""}
 
 
 def _sqnr(signal, noise):

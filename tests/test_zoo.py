@@ -249,6 +249,29 @@ def test_summary_and_zero_batch(capsys):
     assert m(np.zeros((0, 3, 32, 32), np.float32)).shape == (0, 10)
 
 
+def test_compare_reports_top1_only_where_predictions_spread():
+    """compare: SQNR always; top-1 agreement where the float model's classes are
+    spread, else None and the share of the one class it predicts."""
+    x = make_inputs(zoo.create("SensorFusionNano"), 256)
+    m, m2 = zoo.create("SensorFusionNano", seed=0), zoo.create("SensorFusionNano", seed=0)
+    for w in m2.weights.values():
+        w += 0.05 * np.abs(w).max()
+    f, g = m(**x).astype(np.float64), m2(**x).astype(np.float64)
+    assert np.bincount(f.argmax(-1)).max() / len(f) <= zoo.TOP1_MAX_SHARE
+    r = zoo.compare(m, m2, **x)
+    assert list(r)[0] == "sqnr_db"
+    assert r["sqnr_db"] == pytest.approx(10 * np.log10(np.sum(f**2) / np.sum((f - g) ** 2)))
+    assert r["top1"] == np.mean(f.argmax(-1) == g.argmax(-1)) and r["top1_note"] == ""
+    assert 0 < r["top1"] < 1  # the perturbation moves some predictions, not all
+    k = zoo.create("KeywordSpotMicro", seed=0)
+    xk = make_inputs(k, 64)
+    share = np.bincount(k(**xk).argmax(-1)).max() / 64
+    r = zoo.compare(k, k.quantize(xk), **xk)
+    assert r["top1"] is None and r["per_output"]["logits"]["top1"] is None
+    assert r["top1_note"] == (f"n/a: the float model predicts one class for {share:.0%} "
+                              "of these 64 rows")
+
+
 def test_batchnorm_is_folded():
     m = zoo.create("DSCNN_KWS")
     ops = [row[1] for row in m._desc["layers"]]

@@ -1,7 +1,10 @@
-"""The documentation covers the public API."""
+"""The documentation covers the public API, and its code blocks run."""
+import doctest
 import inspect
 import re
 from pathlib import Path
+
+import pytest
 
 import gaba
 
@@ -39,3 +42,61 @@ def test_extension_stub_lists_every_function():
     declared = set(re.findall(r"^def (\w+)\(", stub, flags=re.M))
     actual = {n for n in dir(gaba._gaba) if not n.startswith("__")}
     assert declared == actual, (sorted(actual - declared), sorted(declared - actual))
+
+
+ROOT = DOCS.parent
+PAGES = [ROOT / "README.md"] + sorted(DOCS.rglob("*.md"))
+# A ```python block; a `<!-- no-test: why -->` line just above it keeps it out of the run.
+BLOCK = re.compile(r"^(?:<!-- no-test: (?P<why>\S.*?) -->\n)?```python\n(?P<code>.*?)^```\n",
+                   re.M | re.S)
+
+OPTIONAL = ("onnx", "onnxruntime", "torch", "matplotlib")  # extras a block may need
+
+
+def python_blocks(page):
+    """(first line number, code, reason not to run it or None) of each ```python block."""
+    text = page.read_text()
+    return [(text.count("\n", 0, b.start("code")) + 1, b["code"], b["why"])
+            for b in BLOCK.finditer(text)]
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if python_blocks(p)],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_code_blocks_run(page, tmp_path, monkeypatch):
+    """Every ```python block of a page runs, in order, in one namespace per page
+    (a block may use what an earlier one defined), in an empty directory; a
+    block written as a doctest (>>> lines) must also print what it shows."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    threads = gaba.get_num_threads()
+    namespace = {"__name__": "__main__"}
+    try:
+        for line, code, why in python_blocks(page):
+            if why:
+                continue
+            name = f"{page.relative_to(ROOT)}:{line}"
+            if code.lstrip().startswith(">>>"):
+                test = doctest.DocTestParser().get_doctest(code, namespace, name, name, line - 1)
+                runner = doctest.DocTestRunner(
+                    optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+                runner.run(test, clear_globs=False)
+                assert runner.failures == 0, f"{name}: the doctest above fails"
+            else:  # line numbers in a traceback are the page's
+                try:
+                    exec(compile("\n" * (line - 1) + code, name, "exec"), namespace)
+                except ImportError as exc:  # gaba re-raises with the install hint
+                    missing = exc.name or getattr(exc.__cause__, "name", None)
+                    if missing not in OPTIONAL:
+                        raise
+                    pytest.skip(f"{name} needs {missing}, not installed")
+    finally:
+        gaba.set_num_threads(threads)
+
+
+def test_no_test_marks_are_few_and_placed():
+    """Each `<!-- no-test: why -->` sits right above a ```python block, and few blocks
+    are kept out of the run."""
+    marks = {p: len(re.findall(r"^<!-- no-test:", p.read_text(), re.M)) for p in PAGES}
+    placed = {p: sum(1 for *_, why in python_blocks(p) if why) for p in PAGES}
+    assert marks == placed, "a no-test mark must be the line just above a ```python fence"
+    assert sum(placed.values()) <= 5, {str(p): n for p, n in placed.items() if n}

@@ -19,8 +19,8 @@ from ._args import int_arg, threads_arg
 from ._ext import _gaba
 from .errors import ModelFileError, UnknownModelError
 
-__all__ = ["names", "info", "create", "load", "compare", "Model", "QuantizedModel", "CATEGORIES",
-           "FORMAT_VERSION"]
+__all__ = ["names", "info", "create", "load", "compare", "Model", "QuantizedModel", "Summary",
+           "Profile", "CATEGORIES", "FORMAT_VERSION", "TOP1_MAX_SHARE"]
 
 CATEGORIES = ("vision", "audio", "sensor", "reference")
 FORMAT_VERSION = 1

@@ -1,7 +1,9 @@
 """The documentation covers the public API, and its code blocks run."""
 import doctest
+import importlib
 import inspect
 import re
+import traceback
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,32 @@ BLOCK = re.compile(r"^(?:<!-- no-test: (?P<why>\S.*?) -->\n)?```python\n(?P<code
 OPTIONAL = ("onnx", "onnxruntime", "torch", "matplotlib")  # extras a block may need
 
 
+def _optional_cause(exc):
+    """The optional package a block's exception comes from, or None: one not
+    installed (an ImportError naming it; gaba re-raises it with the install hint),
+    or one installed that fails to import here (e.g. onnx, whose ml_dtypes is
+    built for another NumPy); an error inside a package that imports is the
+    block's own."""
+    for e in (exc, exc.__cause__):
+        if isinstance(e, ImportError) and (e.name or "").split(".")[0] in OPTIONAL:
+            return e.name.split(".")[0]
+    for e in (exc, exc.__cause__, exc.__context__):
+        for frame in traceback.extract_tb(e.__traceback__) if e is not None else ():
+            parts = Path(frame.filename).parts
+            for name in OPTIONAL:
+                if name in parts and "site-packages" in parts and not _importable(name):
+                    return name
+    return None
+
+
+def _importable(name):
+    try:
+        importlib.import_module(name)
+    except Exception:
+        return False
+    return True
+
+
 def python_blocks(page):
     """(first line number, code, reason not to run it or None) of each ```python block."""
     text = page.read_text()
@@ -84,11 +112,11 @@ def test_code_blocks_run(page, tmp_path, monkeypatch):
             else:  # line numbers in a traceback are the page's
                 try:
                     exec(compile("\n" * (line - 1) + code, name, "exec"), namespace)
-                except ImportError as exc:  # gaba re-raises with the install hint
-                    missing = exc.name or getattr(exc.__cause__, "name", None)
-                    if missing not in OPTIONAL:
+                except Exception as exc:
+                    missing = _optional_cause(exc)
+                    if missing is None:
                         raise
-                    pytest.skip(f"{name} needs {missing}, not installed")
+                    pytest.skip(f"{name} needs {missing}, not usable here: {exc!r}")
     finally:
         gaba.set_num_threads(threads)
 

@@ -70,8 +70,89 @@ def _scale_array(scale, channels, func):
     return np.ascontiguousarray(s)
 
 
-def fake_quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_point=None,
-                  narrow_range=False, rounding="half_even", out=None, return_mask=False):
+def _scheme(scheme, symmetric, narrow_range, rounding, func):
+    """(symmetric, narrow_range, rounding) of `scheme`; None takes the scheme's value and a
+    given value that contradicts "tflite" raises."""
+    if scheme == "pytorch":
+        return (True if symmetric is None else symmetric, bool(narrow_range),
+                "half_even" if rounding is None else rounding)
+    if scheme != "tflite":
+        raise ValueError(f"{func}(): scheme must be 'pytorch' or 'tflite', got {scheme!r}")
+    for name, value, want in (("symmetric", symmetric, True), ("narrow_range", narrow_range, True),
+                              ("rounding", rounding, "half_away")):
+        if value is not None and value != want:
+            raise ValueError(f"{func}(): scheme='tflite' means symmetric=True, narrow_range=True "
+                             f"and rounding='half_away'; got {name}={value!r} (leave it out)")
+    return True, True, "half_away"
+
+
+def _rows(x, axis, func):
+    """x (float32) as a 2-D float32 view or copy: one row per channel (one row per tensor)."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{func}(): argument 'x' must be a numpy.ndarray of float32, got "
+                        f"{type(x).__name__}")
+    if x.dtype.type is not np.float32:  # any byte order, as the C kernels take
+        raise TypeError(f"{func}(): argument 'x' must have dtype float32, got {x.dtype} array "
+                        f"of shape {x.shape} (convert it with .astype(numpy.float32))")
+    channels = _channels(x, axis, func)
+    moved = x if axis is None else np.moveaxis(x, axis, 0)
+    return moved.reshape(channels, x.size // max(channels, 1))
+
+
+def _unrows(a, x, axis):
+    """The inverse of _rows: `a` (one row per channel) in x's shape, C-contiguous."""
+    if axis is None:
+        return a.reshape(x.shape)
+    return np.ascontiguousarray(np.moveaxis(a.reshape(np.moveaxis(x, axis, 0).shape), 0, axis))
+
+
+def _tflite_scale(rows, qmax):
+    """max|row| / qmax per row, in float64 as gaba's int8 quantizer computes it (quantize_row
+    in csrc/zoo/quantizer.c): NaN ignored, and a row that is all zeros or holds +-Inf gets 1."""
+    a = np.abs(rows)
+    amax = np.max(a, axis=1, where=~np.isnan(a), initial=0)
+    return np.where((amax > 0) & np.isfinite(amax), amax.astype(np.float64) / qmax, 1.0)
+
+
+def _tflite_levels(x, axis, scale, zero_point, qmax, func):
+    """TFLite's weight quantizer on x: the levels round(x / scale) (float64, half away from
+    zero, before clamping; one row per channel) and the float64 scales."""
+    rows = _rows(x, axis, func)
+    if zero_point is not None and np.any(np.asarray(zero_point) != 0):
+        raise ValueError(f"{func}(): zero_point must be 0 with scheme='tflite' (symmetric), "
+                         f"got {zero_point!r}")
+    ws = (_tflite_scale(rows, qmax) if scale is None
+          else _scale_array(scale, rows.shape[0], func).astype(np.float64))
+    v = rows / ws[:, None]
+    t = np.trunc(v)
+    with np.errstate(invalid="ignore"):  # +-Inf - +-Inf: NaN, so no step; Inf stays
+        frac = np.abs(np.subtract(v, t, out=v), out=v) >= 0.5
+    return np.add(t, np.copysign(frac, rows, dtype=np.float64), out=t), ws
+
+
+def _tflite_fake_quantize(x, axis, scale, zero_point, qmax, out, return_mask):
+    levels, ws = _tflite_levels(x, axis, scale, zero_point, qmax, "fake_quantize")
+    # + 0.0 turns -0.0 into the integer code 0's +0.0
+    q = np.clip(levels, -qmax, qmax) + 0.0
+    y = _unrows(q.astype(np.float32) * ws.astype(np.float32)[:, None], x, axis)
+    if out is not None:
+        if not isinstance(out, np.ndarray) or out.dtype.type is not np.float32:
+            raise TypeError("fake_quantize(): argument 'out' must be a numpy.ndarray of float32")
+        flags = out.flags
+        if out.shape != x.shape or not (flags.c_contiguous and flags.aligned and flags.writeable
+                                        and out.dtype.isnative):
+            raise ValueError("fake_quantize(): 'out' must have the shape of 'x' and be "
+                             "C-contiguous, writeable, aligned and in native byte order")
+        out[...] = y
+        y = out
+    if return_mask:
+        return y, _unrows((levels >= -qmax) & (levels <= qmax), x, axis)
+    return y
+
+
+def fake_quantize(x, bits=8, symmetric=None, *, axis=None, scale=None, zero_point=None,
+                  narrow_range=None, rounding=None, out=None, return_mask=False,
+                  scheme="pytorch"):
     """Quantize to a `bits`-bit integer grid and back, in float32 (QAT's forward pass).
 
     Bit-exact with ``torch.fake_quantize_per_tensor_affine`` (``axis=None``)
@@ -82,12 +163,17 @@ def fake_quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_poin
         q   = clamp(q_f, qmin, qmax)
         y   = (q - zero_point) * scale
 
+    With ``scheme="tflite"`` it is bit-exact with what ``m.quantize`` deploys
+    for conv and dense weights (``axis=0``): the grid ``[-qmax, qmax]``, the
+    scale ``max|x| / qmax`` and ``q = round(x / scale)`` (ties away from zero),
+    both in float64, then ``y = q * float32(scale)``.
+
     Parameters
     ----------
     x : numpy.ndarray, float32, any number of dimensions
         C-contiguous arrays are read in place; other layouts are copied once.
     bits : int, 2..16
-    symmetric : bool
+    symmetric : bool, default True
         True: signed grid ``[-2**(bits-1), 2**(bits-1) - 1]`` and zero_point 0.
         False: unsigned grid ``[0, 2**bits - 1]`` with a zero point.
     axis : int or None
@@ -98,19 +184,28 @@ def fake_quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_poin
         rule (see :func:`quant_params`). Given values are checked: scale
         finite and > 0, zero_point an integer in ``[qmin, qmax]`` (0 when
         symmetric).
-    narrow_range : bool
+    narrow_range : bool, default False
         Symmetric only: drop ``-2**(bits-1)`` so the grid is
         ``[-(2**(bits-1) - 1), 2**(bits-1) - 1]`` (TFLite/Brevitas weights).
-    rounding : {"half_even", "half_away"}
+    rounding : {"half_even", "half_away"}, default "half_even"
         ``"half_even"``: ``x * (1/scale)``, ties to even (PyTorch).
-        ``"half_away"``: ``x / scale``, ties away from zero (TFLite's
-        reference quantizer).
+        ``"half_away"``: ``x / scale`` in float32, ties away from zero
+        (TFLite's reference quantizer).
     out : numpy.ndarray, float32, optional
         C-contiguous, the shape of `x`; may be `x` itself (in place).
     return_mask : bool
         Also return the straight-through mask ``qmin <= q_f <= qmax`` (bool),
         taken before clamping as PyTorch's ``*_cachemask`` ops do. Pass it to
         :func:`fake_quantize_backward`.
+    scheme : {"pytorch", "tflite"}
+        ``"pytorch"``: the arguments above, PyTorch's observer rule for the
+        scale (symmetric 8-bit: ``max|x| / 127.5``, codes -128..127).
+        ``"tflite"``: the grid and scale rule of gaba's int8 models
+        (``m.quantize``) and TFLite's weights: symmetric, narrow range,
+        ``max|x| / 127`` (8 bits), a channel of zeros gets scale 1; computed
+        in NumPy in float64, slower than the C kernel (milliseconds for 256k
+        values). Leave `symmetric`, `narrow_range` and `rounding` out, or give
+        the values it implies.
 
     Returns
     -------
@@ -123,8 +218,9 @@ def fake_quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_poin
         If an array argument is not a numpy.ndarray of the documented dtype.
     ValueError
         For bits outside 2..16, an axis out of range, a scale that is not
-        finite and > 0, a zero point off the integer grid, mismatched shapes
-        or an unknown option.
+        finite and > 0, a zero point off the integer grid, mismatched shapes,
+        an unknown option, or ``scheme="tflite"`` with an argument it
+        contradicts (``symmetric=False``, ``narrow_range=False``, ...).
 
     Notes
     -----
@@ -142,7 +238,11 @@ def fake_quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_poin
     array([-0.9333334 , -0.26666668,  0.        ,  0.26666668,  0.9333334 ],
           dtype=float32)
     """
+    symmetric, narrow_range, rounding = _scheme(scheme, symmetric, narrow_range, rounding,
+                                                "fake_quantize")
     qmin, qmax = _grid(bits, symmetric, narrow_range, "fake_quantize")
+    if scheme == "tflite":
+        return _tflite_fake_quantize(x, axis, scale, zero_point, qmax, out, return_mask)
     # scale/zero_point are checked in C: NumPy checks here would cost more than
     # the kernel on small tensors.
     return _gaba.fake_quantize(x, out, scale, zero_point, axis, qmin, qmax, symmetric, rounding,
@@ -185,8 +285,8 @@ def fake_quantize_backward(grad, mask):
     return _gaba.ste_backward(grad, mask)
 
 
-def fake_quantize_lsq_backward(grad, x, scale, zero_point=0.0, bits=8, symmetric=True, *,
-                               axis=None, narrow_range=False, grad_factor=1.0):
+def fake_quantize_lsq_backward(grad, x, scale, zero_point=0.0, bits=8, symmetric=None, *,
+                               axis=None, narrow_range=None, grad_factor=1.0, scheme="pytorch"):
     """LSQ gradients (Esser et al., 2020) of :func:`fake_quantize` w.r.t. x, scale, zero_point.
 
     Per element, exactly as PyTorch's
@@ -212,6 +312,11 @@ def fake_quantize_lsq_backward(grad, x, scale, zero_point=0.0, bits=8, symmetric
     bits, symmetric, narrow_range, axis :
         As for :func:`fake_quantize`.
     grad_factor : float
+    scheme : {"pytorch", "tflite"}
+        ``"tflite"`` takes TFLite's grid (symmetric, narrow range, zero
+        point 0); the scale is the one given, and the levels still round
+        ``x * (1/scale)`` half to even (they differ from TFLite's only at
+        exact ties).
 
     Returns
     -------
@@ -233,6 +338,10 @@ def fake_quantize_lsq_backward(grad, x, scale, zero_point=0.0, bits=8, symmetric
     (array([1., 1., 0.], dtype=float32), 6.8, -0.5)
     """
     func = "fake_quantize_lsq_backward"
+    symmetric, narrow_range, _ = _scheme(scheme, symmetric, narrow_range, None, func)
+    if scheme == "tflite" and np.any(np.asarray(zero_point) != 0):
+        raise ValueError(f"{func}(): zero_point must be 0 with scheme='tflite' (symmetric), "
+                         f"got {zero_point!r}")
     qmin, qmax = _grid(bits, symmetric, narrow_range, func)
     channels = _channels(x, axis, func)
     s = _scale_array(scale, channels, func)
@@ -244,7 +353,8 @@ def fake_quantize_lsq_backward(grad, x, scale, zero_point=0.0, bits=8, symmetric
     return gx, gs, gz
 
 
-def quant_params(x, bits=8, symmetric=True, *, axis=None, narrow_range=False):
+def quant_params(x, bits=8, symmetric=None, *, axis=None, narrow_range=None,
+                 scheme="pytorch"):
     """Scale and zero point for `x` by PyTorch's observer rule (MinMaxObserver).
 
     In float32, over the finite values (NaN and +-Inf ignored)::
@@ -255,10 +365,14 @@ def quant_params(x, bits=8, symmetric=True, *, axis=None, narrow_range=False):
                     zero_point = clamp(qmin - nearbyint(lo / scale), qmin, qmax)
         scale = max(scale, float32 eps)     # an all-zero channel gets eps
 
+    ``scheme="tflite"``: the rule of gaba's int8 quantizer (``m.quantize``),
+    ``scale = float32(max|x| / qmax)`` divided in float64, zero_point 0; a
+    channel that is all zeros (or holds +-Inf) gets scale 1, NaN is ignored.
+
     Parameters
     ----------
     x : numpy.ndarray, float32, any shape
-    bits, symmetric, axis, narrow_range
+    bits, symmetric, axis, narrow_range, scheme
         As for :func:`fake_quantize`.
 
     Returns
@@ -278,10 +392,15 @@ def quant_params(x, bits=8, symmetric=True, *, axis=None, narrow_range=False):
     >>> gaba.quant_params(np.array([-1.0, 0.5], np.float32), 8)
     (0.007843137718737125, 0)
     """
+    symmetric, narrow_range, _ = _scheme(scheme, symmetric, narrow_range, None, "quant_params")
     qmin, qmax = _grid(bits, symmetric, narrow_range, "quant_params")
-    if axis is not None and _channels(x, axis, "quant_params") == 0:
+    if scheme == "tflite":
+        scale = _tflite_scale(_rows(x, axis, "quant_params"), qmax).astype(np.float32)
+        zp = np.zeros(scale.shape, np.int32)
+    elif axis is not None and _channels(x, axis, "quant_params") == 0:
         return np.empty(0, np.float32), np.empty(0, np.int32)
-    scale, zp = _gaba.quant_params(x, axis, qmin, qmax, symmetric)
+    else:
+        scale, zp = _gaba.quant_params(x, axis, qmin, qmax, symmetric)
     if axis is None:
         return float(scale[0]), int(zp[0])
     return scale, zp
@@ -391,8 +510,8 @@ class QTensor:
                 f"nbytes={self.nbytes}, {self.compression_ratio:.2f}x smaller than float32)")
 
 
-def quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_point=None,
-             narrow_range=False, rounding="half_even"):
+def quantize(x, bits=8, symmetric=None, *, axis=None, scale=None, zero_point=None,
+             narrow_range=None, rounding=None, scheme="pytorch"):
     """Quantize `x` into a :class:`QTensor` (INT8, INT4 packed two per byte, ...).
 
     Same grid, parameters and rounding as :func:`fake_quantize`, so
@@ -403,7 +522,7 @@ def quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_point=Non
     Parameters
     ----------
     x : numpy.ndarray, float32, any shape
-    bits, symmetric, axis, scale, zero_point, narrow_range, rounding
+    bits, symmetric, axis, scale, zero_point, narrow_range, rounding, scheme
         As for :func:`fake_quantize`. Storage: 2 to 4 bits packed two values
         per byte (element 2i in the low nibble), 5 to 8 bits in int8 (uint8
         when asymmetric), 9 to 16 bits in int16 (uint16).
@@ -428,9 +547,17 @@ def quantize(x, bits=8, symmetric=True, *, axis=None, scale=None, zero_point=Non
     >>> q.nbytes, round(q.compression_ratio, 2)
     (2560, 6.4)
     """
+    symmetric, narrow_range, rounding = _scheme(scheme, symmetric, narrow_range, rounding,
+                                                "quantize")
     qmin, qmax = _grid(bits, symmetric, narrow_range, "quantize")
+    if scheme == "tflite":
+        levels, ws = _tflite_levels(x, axis, scale, zero_point, qmax, "quantize")
+        # the C kernel stores the integer levels (scale 1 keeps them) and packs them
+        x, scale = _unrows(np.clip(levels, qmin, qmax).astype(np.float32), x, axis), 1.0
     data, scale, zero_point = _gaba.quantize(x, scale, zero_point, axis, qmin, qmax, symmetric,
                                              rounding, _storage(bits, symmetric))
+    if scheme == "tflite":
+        scale = ws.astype(np.float32)
     return QTensor(data, np.shape(x), bits, symmetric, narrow_range, axis, scale, zero_point)
 
 

@@ -708,3 +708,132 @@ def test_qtensor_constructor_checks_shape_and_axis():
     with pytest.raises(ValueError, match="'axis' must be in -2..1"):
         gaba.QTensor(*args[:5], 2, *args[6:])
     np.testing.assert_array_equal(gaba.QTensor(*args).dequantize(), q.dequantize())
+
+
+# ---- scheme="tflite": the grid and scale rule that m.quantize deploys ------------------
+
+
+def tflite_reference(x, bits, axis):
+    """The levels (clamped, int64) and float32 scales of TFLite's per-channel weight rule:
+    scale = max|x| / qmax in float64 (1 for a channel of zeros), q = round(x / scale)
+    with ties away from zero."""
+    qmax = 2 ** (bits - 1) - 1
+    rows = np.moveaxis(x, axis, 0).reshape(x.shape[axis], -1).astype(np.float64)
+    amax = np.abs(rows).max(axis=1)
+    scale = np.where(amax > 0, amax / qmax, 1.0)
+    v = rows / scale[:, None]
+    levels = np.sign(v) * np.floor(np.abs(v) + 0.5)  # exact here: no |v| near 0.5 - 2**-54
+    q = np.clip(levels, -qmax, qmax).astype(np.int64)
+    return np.moveaxis(q.reshape(np.moveaxis(x, axis, 0).shape), 0, axis), scale.astype(F32)
+
+
+@pytest.mark.parametrize("bits", (8, 4))
+@pytest.mark.parametrize("shape,axis", [((16, 27), 0), ((5, 7, 3), 1), ((4, 9), -1)])
+def test_tflite_scheme_matches_reference(bits, shape, axis):
+    x = rand(shape, seed=bits, low=-2, high=3)
+    x[(0,) * x.ndim] = 0.0
+    np.moveaxis(x, axis, 0)[1] = 0.0  # a channel of zeros: scale 1, as the quantizer gives
+    np.moveaxis(x, axis, 0)[2].reshape(-1)[:3] = (127.0, 2.5, -3.5)  # scale 1: ties
+    q, scale = tflite_reference(x, bits, axis)
+    want = (q.astype(F32) * np.expand_dims(scale, [d for d in range(x.ndim) if d != axis % x.ndim]))
+    y, mask = gaba.fake_quantize(x, bits, axis=axis, scheme="tflite", return_mask=True)
+    assert_bitexact(y, want)
+    assert mask.all()
+    s, zp = gaba.quant_params(x, bits, axis=axis, scheme="tflite")
+    assert_bitexact(s, scale)
+    assert not zp.any()
+    t = gaba.quantize(x, bits, axis=axis, scheme="tflite")
+    np.testing.assert_array_equal(t.int_repr(), q)
+    assert t.symmetric and t.narrow_range
+    assert_bitexact(t.dequantize(), want)
+    # PyTorch's grid (the default) is another one: scale max|x| / 127.5, ties to even
+    assert not np.array_equal(gaba.fake_quantize(x, bits, axis=axis), want)
+
+
+def test_tflite_scheme_per_tensor_clamps_and_masks():
+    x = np.array([-2.0, -1.0, 0.3, 1.0, np.inf, np.nan], F32)
+    y, mask = gaba.fake_quantize(x, 8, scale=1 / 127, scheme="tflite", return_mask=True)
+    s = F32(1 / 127)
+    want = np.array([-127, -127, round(0.3 * 127), 127, 127, np.nan], F32) * s
+    assert_bitexact(y, want)
+    np.testing.assert_array_equal(mask, [False, True, True, True, False, False])
+    # a +-Inf tensor gets scale 1 (as the quantizer does), NaN is ignored
+    assert gaba.quant_params(x, scheme="tflite") == (1.0, 0)
+    assert gaba.quant_params(x[:4], scheme="tflite") == (float(F32(2.0) / 127), 0)
+    out = np.empty_like(x)
+    assert gaba.fake_quantize(x, scheme="tflite", scale=s, out=out) is out
+    assert_bitexact(out, want)
+    assert gaba.quantize(x, scale=s, scheme="tflite").int_repr()[-1] == 0  # NaN stored as 0
+
+
+def test_tflite_scheme_conflicts_raise():
+    x = rand((4, 3), seed=2)
+    calls = [("fake_quantize", lambda **k: gaba.fake_quantize(x, axis=0, **k)),
+             ("quantize", lambda **k: gaba.quantize(x, axis=0, **k)),
+             ("quant_params", lambda **k: gaba.quant_params(x, axis=0, **k)),
+             ("fake_quantize_lsq_backward",
+              lambda **k: gaba.fake_quantize_lsq_backward(x, x, 0.1, **k))]
+    for func, call in calls:
+        for bad in ({"symmetric": False}, {"narrow_range": False}):
+            with pytest.raises(ValueError, match=rf"{func}\(\): scheme='tflite' means .*"
+                                                 rf"{next(iter(bad))}=False"):
+                call(scheme="tflite", **bad)
+        with pytest.raises(ValueError, match=rf"{func}\(\): scheme must be 'pytorch' or"):
+            call(scheme="TFLite")
+        call(scheme="tflite", symmetric=True, narrow_range=True)  # agreeing values are fine
+    for func in (gaba.fake_quantize, gaba.quantize):
+        with pytest.raises(ValueError, match="rounding='half_even'"):
+            func(x, scheme="tflite", rounding="half_even")
+        with pytest.raises(ValueError, match="zero_point must be 0"):
+            func(x, scheme="tflite", scale=0.1, zero_point=3)
+    with pytest.raises(ValueError, match="zero_point must be 0"):
+        gaba.fake_quantize_lsq_backward(x, x, 0.1, 2.0, scheme="tflite")
+    for bad, what in ((x.astype(np.float64), "must have dtype"), ([1.0], "must be a numpy")):
+        with pytest.raises(TypeError, match=rf"fake_quantize\(\): argument 'x' {what}"):
+            gaba.fake_quantize(bad, scheme="tflite")
+    with pytest.raises(ValueError, match="scale must be finite and > 0"):
+        gaba.fake_quantize(x, scheme="tflite", scale=0.0)
+    with pytest.raises(ValueError, match="'out' must have the shape of 'x'"):
+        gaba.fake_quantize(x, scheme="tflite", out=np.empty((3, 4), F32))
+
+
+def test_tflite_scheme_lsq_uses_the_narrow_grid():
+    x = rand((6, 5), seed=4, low=-2, high=2)
+    x[0, 0] = -2.0
+    g = rand((6, 5), seed=5)
+    scale = np.full(6, 1 / 64, F32)
+    got = gaba.fake_quantize_lsq_backward(g, x, scale, np.zeros(6, F32), axis=0, scheme="tflite")
+    want = gaba.fake_quantize_lsq_backward(g, x, scale, np.zeros(6, F32), axis=0,
+                                           narrow_range=True)
+    for a, b in zip(got, want):
+        assert_bitexact(np.asarray(a), np.asarray(b))
+    wide = gaba.fake_quantize_lsq_backward(g, x, scale, np.zeros(6, F32), axis=0)
+    assert not np.array_equal(got[0], wide[0])  # x = -2 is level -128: inside only when wide
+
+
+@pytest.mark.parametrize("name", ["ResNet8", "KeywordSpotMicro", "SentimentAnalysisMicro"])
+def test_tflite_scheme_equals_what_the_int8_model_stores(name):
+    """Every conv/dense layer of a vision, an audio and a text model: fake-quantizing its
+    float weights per output channel with scheme="tflite" is, bit for bit, the int8
+    weights m.quantize stored times their w_scale."""
+    from gaba import zoo
+    from gaba.benchmarks.bench_zoo import make_inputs
+
+    m = zoo.create(name, seed=1)
+    first = next(L["name"] for L in m.layers if L["op"] in ("conv2d", "conv1d", "dense"))
+    w = m.weights[f"{first}.weight"]
+    w[0] = 0.0  # a channel of zeros (scale 1), and a channel with ties at scale 1
+    w[1].reshape(-1)[:3] = (127.0, 2.5, -3.5)
+    qm = m.quantize(make_inputs(m, 8, seed=0))
+    stored = {nd[0]: nd[7] for nd in _gaba.zoo_qgraph(qm._cap)["nodes"]
+              if nd[1] == "int8" and "w_scale" in nd[7]}
+    layers = [L["name"] for L in m.layers if L["op"] in ("conv2d", "conv1d", "dense")]
+    assert sorted(stored) == sorted(layers) and len(layers) >= 5
+    for layer in layers:
+        fw, s = m.weights[f"{layer}.weight"], stored[layer]
+        q = s["weight"].reshape(fw.shape)
+        deployed = q.astype(F32) * s["w_scale"].reshape(-1, *[1] * (fw.ndim - 1))
+        assert_bitexact(gaba.fake_quantize(fw, axis=0, scheme="tflite"), deployed, layer)
+        assert_bitexact(gaba.quant_params(fw, axis=0, scheme="tflite")[0], s["w_scale"], layer)
+        np.testing.assert_array_equal(gaba.quantize(fw, axis=0, scheme="tflite").int_repr(), q)
+        assert not np.array_equal(gaba.fake_quantize(fw, axis=0), deployed), layer

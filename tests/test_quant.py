@@ -759,7 +759,7 @@ def test_tflite_scheme_per_tensor_clamps_and_masks():
     np.testing.assert_array_equal(mask, [False, True, True, True, False, False])
     # a +-Inf tensor gets scale 1 (as the quantizer does), NaN is ignored
     assert gaba.quant_params(x, scheme="tflite") == (1.0, 0)
-    assert gaba.quant_params(x[:4], scheme="tflite") == (float(F32(2.0) / 127), 0)
+    assert gaba.quant_params(x[:4], scheme="tflite") == (float(F32(2.0 / 127)), 0)
     out = np.empty_like(x)
     assert gaba.fake_quantize(x, scheme="tflite", scale=s, out=out) is out
     assert_bitexact(out, want)

@@ -25,6 +25,8 @@ __all__ = ["names", "info", "create", "load", "compare", "Model", "QuantizedMode
 CATEGORIES = ("vision", "audio", "sensor", "reference")
 FORMAT_VERSION = 1
 _FORMAT = "gaba.zoo"
+_QFORMAT = "gaba.zoo.int8"  # QuantizedModel.save's files
+_REQUANT = {"double": 0, "fp32": 1}  # gaba_qnn_requant_mode
 
 # Op and activation codes of csrc/include/gaba/nn.h by name, as the op table
 # (csrc/nn/ops.c) names them (gaba._nn runs single layers by them).
@@ -331,12 +333,11 @@ class Model:
         if batch == 0:
             raise ValueError(f"{self.name}.quantize(): the calibration batch is empty")
         n_threads = threads_arg(threads, f"{self.name}.quantize")
-        modes = {"double": 0, "fp32": 1}
-        if requant not in modes:
+        if requant not in _REQUANT:
             raise ValueError(f"{self.name}.quantize(): requant must be 'double' or 'fp32', "
                              f"got {requant!r}")
-        cap = _gaba.zoo_quantize(self._cap, tuple(arrays), n_threads, modes[requant])
-        return QuantizedModel(cap, self)
+        ranges = _gaba.zoo_calibrate(self._cap, tuple(arrays))
+        return QuantizedModel._from_ranges(self, ranges, requant, n_threads)
 
     def to_onnx(self, path):
         """Write the float32 graph (same weights, batch norms folded) as an ONNX model
@@ -399,18 +400,24 @@ class Model:
         ``__gaba_meta__``, a JSON string: {"format": "gaba.zoo", "version": 1,
         "model": name, "seed": seed, "gaba": version, "weights": {key: shape}}.
         """
-        import json  # only here: keeps `import gaba` light
+        _save(path, f"{self.name}.save", {"format": _FORMAT}, self.name, self.seed,
+              self.weights, {})
 
-        from . import __version__
 
-        if not (isinstance(path, (str, bytes, os.PathLike)) or hasattr(path, "write")):
-            raise TypeError(f"{self.name}.save(): path must be a str, os.PathLike or binary "
-                            f"file object, got {type(path).__name__}")
-        meta = {"format": _FORMAT, "version": FORMAT_VERSION, "model": self.name,
-                "seed": self.seed, "gaba": __version__,
-                "weights": {k: list(v.shape) for k, v in self.weights.items()}}
-        arrays = {k: np.array(v) for k, v in self.weights.items()}
-        np.savez(path, __gaba_meta__=np.array(json.dumps(meta)), **arrays)
+def _save(path, func, meta, name, seed, weights, extra):
+    """Write a model file: `meta` completed with the common keys, the float `weights`
+    (key -> array) and the `extra` arrays (entry -> array)."""
+    import json  # only here: keeps `import gaba` light
+
+    from . import __version__
+
+    if not (isinstance(path, (str, bytes, os.PathLike)) or hasattr(path, "write")):
+        raise TypeError(f"{func}(): path must be a str, os.PathLike or binary file object, "
+                        f"got {type(path).__name__}")
+    meta = {**meta, "version": FORMAT_VERSION, "model": name, "seed": seed, "gaba": __version__,
+            "weights": {k: list(v.shape) for k, v in weights.items()}}
+    arrays = {k: np.array(v) for k, v in weights.items()}
+    np.savez(path, __gaba_meta__=np.array(json.dumps(meta)), **arrays, **extra)
 
 
 _PROFILE_MAX_RUNS = 100_000  # the table of node times is runs x nodes float64
@@ -552,6 +559,15 @@ class QuantizedModel:
         self.output_qparams = {n: (s, z) for n, s, z, t in d["raw_outputs"]}
         self._raw_in = [(n, t) for n, s, z, t in d["raw_inputs"]]
         self._model = model  # for input checks only; the weights are copied
+
+    @classmethod
+    def _from_ranges(cls, model, ranges, requant, n_threads):
+        """`model` quantized from its calibrated `ranges` (float32 (2, n), _gaba.zoo_calibrate).
+        The int8 model is a function of these, the float weights and `requant`: they are
+        kept, as they are now, for :meth:`save`."""
+        qm = cls(_gaba.zoo_quantize(model._cap, ranges, n_threads, _REQUANT[requant]), model)
+        qm._source = (model.seed, np.array(_gaba.zoo_weights(model._cap)), ranges)
+        return qm
 
     def __repr__(self):
         kind = "fully int8" if self.fully_int8 else f"{len(self.float_layers)} layers in float32"
@@ -758,6 +774,24 @@ class QuantizedModel:
         """Run the reference int8 (and float) kernels instead of the fast ones."""
         _gaba.zoo_qset_impl(self._cap, bool(flag))
 
+    def save(self, path):
+        """Write the int8 model to a .npz file; :func:`load` reads it back into a
+        QuantizedModel whose outputs (float and raw) equal this one's bit for bit.
+
+        The int8 model is a function of the float model it was made from, the
+        ranges calibration recorded and ``requant``, so the file holds those
+        (a few kB more than :meth:`Model.save`'s): the float weights as they
+        were when this model was quantized, ``__gaba_ranges__`` (float32 (2,
+        n): each calibrated range's min and max; +inf and -inf for a range no
+        sample reached) and the metadata of :meth:`Model.save` with ``"format":
+        "gaba.zoo.int8"`` and ``"requant"``. Loading quantizes again from them.
+        """
+        seed, block, ranges = self._source
+        weights = {k: block[o:o + int(np.prod(shape))].reshape(shape)
+                   for k, shape, o in self._model._desc["weights"]}
+        _save(path, f"{self.name}.save", {"format": _QFORMAT, "requant": self.requant},
+              self.name, seed, weights, {_RANGES: ranges})
+
 
 # Top-1 agreement is reported only where the float model's argmax is spread: when
 # one class takes more than this share of the rows, a model that always answers
@@ -841,16 +875,18 @@ def _sqnr(signal, noise):
 
 # Bounds of a model file, checked from zip and .npy headers before any payload is read.
 _META = "__gaba_meta__"
+_RANGES = "__gaba_ranges__"  # an int8 file's calibrated ranges
 _META_MAX_BYTES = 1 << 20  # the metadata's UTF-32 payload; the largest zoo record is 5.5 KB
 _NPY_HEADER_MAX = 10000  # numpy's limit on a .npy header's text (read_array_header_*)
 _NPY_PREFIX = 12  # the .npy magic and version (8 bytes), a version 2.0 header length (4)
 _SEED_MAX = 2**64 - 1  # zoo.create's seed is a uint64 in C
 _META_TYPES = {"format": str, "version": int, "model": str, "seed": int, "gaba": str,
                "weights": dict}
+_QMETA_TYPES = {**_META_TYPES, "requant": str}
 
 
 def load(path):
-    """Read a model written by :meth:`Model.save`.
+    """Read a model written by :meth:`Model.save` or :meth:`QuantizedModel.save`.
 
     Parameters
     ----------
@@ -859,18 +895,21 @@ def load(path):
 
     Returns
     -------
-    Model
-        The model named in the file, built with its seed, holding the file's weights.
+    Model or QuantizedModel
+        The model named in the file, built with its seed, holding the file's weights;
+        for an int8 file, that model quantized from the file's calibrated ranges.
 
     Raises
     ------
     gaba.ModelFileError
         (a ValueError) when the file is not one that ``save`` writes: truncated or not a
         zip archive, bad or missing metadata, a format version or model this gaba does
-        not know, a weight whose dtype (float32, little-endian, C order), shape or size
-        differs from the model's, missing or unexpected entries, or an entry larger than
-        the model allows. Every size is checked from the zip and .npy headers before the
-        data is read, and nothing larger than the model's own weights is decompressed.
+        not know, a weight or range array whose dtype (float32, little-endian, C order),
+        shape or size differs from the model's, a range with NaN or with min > max
+        (other than a range never reached: +inf, -inf), missing or unexpected entries,
+        or an entry larger than the model allows. Every size is checked from the zip and
+        .npy headers before the data is read, and nothing larger than the model's own
+        weights (and ranges) is decompressed.
     OSError
         From opening `path`, as ``open()`` raises it (FileNotFoundError for a missing
         file).
@@ -906,8 +945,10 @@ def _load_zip(fp, where):
             raise ModelFileError(f"zoo.load(): {where}: the metadata's weights differ from "
                                  f"{m.name}'s in this gaba version")
         names_ = {k + ".npy": k for k in w}
-        for what, diff in (("missing", names_.keys() - members.keys()),
-                           ("unexpected", members.keys() - names_.keys())):
+        int8 = meta["format"] == _QFORMAT
+        wanted = names_.keys() | ({_RANGES + ".npy"} if int8 else set())
+        for what, diff in (("missing", wanted - members.keys()),
+                           ("unexpected", members.keys() - wanted)):
             if diff:
                 raise ModelFileError(f"zoo.load(): {where} has {what} entries "
                                      f"{sorted(diff)[:5]} ({len(diff)} in all)")
@@ -915,7 +956,29 @@ def _load_zip(fp, where):
             data = _read_npy(zf, members[entry], where, f"weight {key!r}", np.dtype("<f4"),
                              w[key].shape)
             w[key][...] = np.frombuffer(data, "<f4").reshape(w[key].shape)
+        if int8:
+            ranges = _read_ranges(zf, members[_RANGES + ".npy"], where, m)
+            try:
+                return QuantizedModel._from_ranges(m, ranges, meta["requant"],
+                                                   threads_arg(None, "zoo.load"))
+            except ValueError as e:  # ranges calibration cannot give: save never wrote them
+                raise ModelFileError(f"zoo.load(): {where}: {e}") from e
     return m
+
+
+def _read_ranges(zf, info, where, m):
+    """An int8 file's ranges for model `m`, checked to be ones calibration records: no
+    NaN, each min <= max or the pair of a range never reached (+inf, -inf)."""
+    inputs = tuple(np.empty((0, *v["shape"]), v["dtype"]) for v in m.inputs.values())
+    shape = _gaba.zoo_calibrate(m._cap, inputs).shape  # over no sample: every range empty
+    data = _read_npy(zf, info, where, _RANGES, np.dtype("<f4"), shape)
+    lo, hi = ranges = np.frombuffer(data, "<f4").reshape(shape)
+    bad = np.flatnonzero(~((lo <= hi) | ((lo == np.inf) & (hi == -np.inf))))
+    if bad.size:
+        raise ModelFileError(f"zoo.load(): {where}: {bad.size} of the {lo.size} ranges in "
+                             f"{_RANGES} are neither min <= max nor (+inf, -inf), the first "
+                             f"at {bad[0]}: ({lo[bad[0]]}, {hi[bad[0]]})")
+    return ranges
 
 
 def _reading(where, what):
@@ -1000,17 +1063,18 @@ def _read_meta(zf, info, where):
         raise ModelFileError(f"zoo.load(): {where}: {_META} is a JSON {type(meta).__name__}, "
                              "expected an object")
     # format and version first: another version may have other keys
-    if meta.get("format") != _FORMAT:
+    if meta.get("format") not in (_FORMAT, _QFORMAT):
         raise ModelFileError(f"zoo.load(): {where} has format {repr(meta.get('format'))[:40]}, "
-                             f"expected {_FORMAT!r}")
+                             f"expected {_FORMAT!r} or {_QFORMAT!r}")
     if type(meta.get("version")) is not int or meta["version"] != FORMAT_VERSION:
         raise ModelFileError(f"zoo.load(): {where} is format version "
                              f"{repr(meta.get('version'))[:40]}; this gaba reads version "
                              f"{FORMAT_VERSION}")
-    wrong = [f"no {k!r}" for k in _META_TYPES if k not in meta]
-    wrong += [f"unexpected {k[:40]!r}" for k in meta if k not in _META_TYPES]
+    types = _META_TYPES if meta["format"] == _FORMAT else _QMETA_TYPES
+    wrong = [f"no {k!r}" for k in types if k not in meta]
+    wrong += [f"unexpected {k[:40]!r}" for k in meta if k not in types]
     wrong += [f"{k!r} is {type(meta[k]).__name__}, expected {t.__name__}"
-              for k, t in _META_TYPES.items() if k in meta and type(meta[k]) is not t]
+              for k, t in types.items() if k in meta and type(meta[k]) is not t]
     if wrong:
         raise ModelFileError(f"zoo.load(): {where}: bad {_META}: {'; '.join(wrong[:4])}")
     if meta["model"] not in names():
@@ -1019,6 +1083,9 @@ def _read_meta(zf, info, where):
     if not 0 <= meta["seed"] <= _SEED_MAX:
         raise ModelFileError(f"zoo.load(): {where} has seed {meta['seed']}; expected 0 to "
                              "2**64-1")
+    if meta.get("requant", "double") not in _REQUANT:
+        raise ModelFileError(f"zoo.load(): {where} has requant {meta['requant'][:40]!r}; "
+                             "expected 'double' or 'fp32'")
     return meta
 
 

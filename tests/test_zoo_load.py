@@ -505,3 +505,179 @@ def test_paths_of_other_types_are_type_errors(path):
         zoo.load(path)
     with pytest.raises(TypeError, match="path must be"):
         zoo.create("AnomalyDetectEdge").save(path)
+
+
+# ---- int8 files (QuantizedModel.save) -------------------------------------------------------
+
+RANGES = "__gaba_ranges__.npy"
+
+
+def int8_outputs(qm, x):
+    """qm's float and raw int8 outputs on x, by the fast and the reference kernels, as a
+    dict of arrays viewed as unsigned ints (bit for bit comparisons)."""
+    raw = {k: qm.quantize_input(v, k) if k in qm.input_qparams else v for k, v in x.items()}
+    got = {}
+    for ref in (False, True):
+        qm._use_reference(ref)
+        for kind, y in (("float", qm(x)), ("raw", qm(raw, raw=True))):
+            for k, v in (y if isinstance(y, dict) else {"y": y}).items():
+                got[kind, ref, k] = v.view(np.uint32 if v.dtype == np.float32 else np.uint8)
+    qm._use_reference(False)
+    return got
+
+
+@pytest.mark.parametrize("requant", ("double", "fp32"))
+@pytest.mark.parametrize("name", ("ResNet8", "SentimentAnalysisMicro", "EmotionRecogNano",
+                                  "VoiceActivityMicro", "HealthMonitorNano", "MicroYOLONano"))
+def test_int8_round_trip_bit_exact(name, requant, tmp_path):
+    from gaba.benchmarks.bench_zoo import make_inputs
+
+    m = zoo.create(name, seed=7)
+    for v in m.weights.values():  # weights create does not give
+        v *= 1.25
+    qm = m.quantize(make_inputs(m, 8, 1), requant=requant)
+    for v in m.weights.values():  # the file holds the weights quantize read, not these
+        v *= -3.0
+    path = tmp_path / "q.npz"
+    qm.save(path)
+    qm2 = zoo.load(path)
+    assert type(qm2) is zoo.QuantizedModel
+    assert (qm2.name, qm2.requant, qm2.weight_bytes) == (name, requant, qm.weight_bytes)
+    assert (qm2.input_qparams, qm2.output_qparams) == (qm.input_qparams, qm.output_qparams)
+    assert qm2.layer_dtypes == qm.layer_dtypes
+    x = make_inputs(m, 3, 2)
+    want, got = int8_outputs(qm, x), int8_outputs(qm2, x)
+    assert want.keys() == got.keys()
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], str(k))
+    # the float model inside is the one quantized, and saving again gives the same file
+    assert type(zoo.load(io.BytesIO(saved_of(qm2._model)))) is zoo.Model
+    buf = io.BytesIO()
+    qm2.save(buf)
+    assert members(buf.getvalue()) == members(path.read_bytes())
+
+
+def saved_of(m):
+    buf = io.BytesIO()
+    m.save(buf)
+    return buf.getvalue()
+
+
+_QBASE = {}
+
+
+def qbase():
+    """A saved int8 ResNet8 (whose ranges hold some never reached: +inf, -inf)."""
+    if not _QBASE:
+        m = zoo.create("ResNet8", seed=3)
+        qm = m.quantize(np.random.default_rng(0).standard_normal((4, 3, 32, 32), np.float32))
+        buf = io.BytesIO()
+        qm.save(buf)
+        _QBASE["data"] = buf.getvalue()
+    return _QBASE["data"]
+
+
+def test_int8_file_layout():
+    items = members(qbase())
+    meta = json.loads(str(np.load(io.BytesIO(items[META]))))
+    assert (meta["format"], meta["requant"]) == ("gaba.zoo.int8", "double")
+    ranges = np.load(io.BytesIO(items[RANGES]))
+    assert ranges.dtype == np.float32 and ranges.shape[0] == 2
+    lo, hi = ranges
+    empty = (lo == np.inf) & (hi == -np.inf)
+    assert empty.any() and (lo[~empty] <= hi[~empty]).all() and np.isfinite(lo[~empty]).all()
+
+
+def with_ranges(data, edit):
+    items = members(data)
+    r = np.load(io.BytesIO(items[RANGES])).copy()
+    items[RANGES] = npy(edit(r))
+    return rezip(items)
+
+
+def _set(r, i, lo, hi):
+    r[:, i] = lo, hi
+    return r
+
+
+def _first(r, empty):
+    """The index of the first range that is (or is not) never reached."""
+    return int(np.flatnonzero((r[0] == np.inf) == empty)[0])
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda d: d[:len(d) // 2], "not a readable zip archive"),
+    (lambda d: d[:-1], "not a readable zip archive"),
+    (lambda d: rezip({k: v for k, v in members(d).items() if k != RANGES}),
+     r"missing entries \['__gaba_ranges__.npy'\]"),
+    (lambda d: with_ranges(d, lambda r: r.astype(np.float64)), "dtype <f8, expected <f4"),
+    (lambda d: with_ranges(d, lambda r: r[:, 1:]), "has shape"),
+    (lambda d: with_ranges(d, lambda r: r.T.copy()), "has shape"),
+    (lambda d: with_member(d, "__gaba_ranges__", npy(np.load(io.BytesIO(
+        members(d)[RANGES])))[:-4]), "declares"),
+    (lambda d: with_ranges(d, lambda r: _set(r, _first(r, False), np.nan, 1.0)),
+     "neither min <= max nor"),
+    (lambda d: with_ranges(d, lambda r: _set(r, _first(r, True), -np.inf, np.nan)),
+     "neither min <= max nor"),
+    (lambda d: with_ranges(d, lambda r: _set(r, _first(r, False), 2.0, 1.0)),
+     r"1 of the \d+ ranges in __gaba_ranges__ are neither min <= max nor \(\+inf, -inf\)"),
+    (lambda d: with_meta(d, lambda m: json.dumps({**m, "requant": "triple"})),
+     "has requant 'triple'; expected 'double' or 'fp32'"),
+    (lambda d: with_meta(d, lambda m: json.dumps({**m, "requant": 1})),
+     "'requant' is int, expected str"),
+    (lambda d: with_meta(d, lambda m: json.dumps({k: v for k, v in m.items()
+                                                   if k != "requant"})), "no 'requant'"),
+    (lambda d: with_meta(d, lambda m: json.dumps({**m, "format": "gaba.zoo"})),
+     "unexpected 'requant'"),
+    (lambda d: with_meta(d, lambda m: json.dumps({**m, "format": "gaba.zoo.int4"})),
+     "expected 'gaba.zoo' or 'gaba.zoo.int8'"),
+])
+def test_int8_damaged_files_are_refused(edit, match):
+    with pytest.raises(gaba.ModelFileError, match=match):
+        zoo.load(io.BytesIO(edit(qbase())))
+
+
+def test_int8_members_in_float_files_are_refused():
+    data, _ = base("ResNet8")
+    ranges = members(qbase())[RANGES]
+    with pytest.raises(gaba.ModelFileError, match=r"unexpected entries \['__gaba_ranges"):
+        zoo.load(io.BytesIO(rezip({**members(data), RANGES: ranges})))
+    with pytest.raises(gaba.ModelFileError, match="no 'requant'"):
+        zoo.load(io.BytesIO(with_meta(data, lambda m: json.dumps(
+            {**m, "format": "gaba.zoo.int8"}))))
+    with pytest.raises(gaba.ModelFileError, match=r"missing entries \['__gaba_ranges"):
+        zoo.load(io.BytesIO(with_meta(data, lambda m: json.dumps(
+            {**m, "format": "gaba.zoo.int8", "requant": "fp32"}))))
+
+
+def test_int8_ranges_edits_that_calibration_could_give_load():
+    """Ranges calibration records on other data (min <= max, infinite ends, a range
+    never reached) load, and quantize as Model.quantize would from them."""
+    def edit(r):
+        i = _first(r, False)
+        r[:, i] = -np.inf, r[1, i]
+        r[:, i + 1] = np.inf, -np.inf
+        r[:, i + 2] = 0.0, 0.0
+        return r
+    data = with_ranges(qbase(), edit)
+    qm = zoo.load(io.BytesIO(data))
+    assert type(qm) is zoo.QuantizedModel
+    buf = io.BytesIO()
+    qm.save(buf)
+    assert members(buf.getvalue())[RANGES] == members(data)[RANGES]
+
+
+def test_int8_random_mutations(reads):
+    """Mutated int8 files: each is refused (ModelFileError) or loads an int8 model."""
+    data = qbase()
+    seen = collections.Counter()
+    for i in range(N_RANDOM // 3):
+        rng = np.random.default_rng([i, 8])
+        bad, _ = _mutate_bytes(rng, data)
+        try:
+            reads.active = True
+            qm = zoo.load(io.BytesIO(bad))
+            seen[type(qm).__name__] += 1
+        except gaba.ModelFileError as e:
+            seen[type(e.__cause__).__name__ if e.__cause__ else "ModelFileError"] += 1
+    assert reads.excess <= 0 and seen["ModelFileError"] > 0

@@ -1,6 +1,6 @@
-// py_qzoo.c - bindings of int8 zoo inference (qzoo.h): calibrate + quantize
-// a float model's capsule into an int8 model's capsule, describe it, run it
-// (float or raw int8 edges) with the GIL released. Glue only.
+// py_qzoo.c - bindings of int8 zoo inference (qzoo.h): calibrate a float model's
+// capsule into its ranges, quantize it from ranges into an int8 model's capsule,
+// describe it, run it (float or raw int8 edges) with the GIL released. Glue only.
 #include "py_zoo_io.h"
 
 #include "gaba/qzoo.h"
@@ -20,10 +20,48 @@ static void qcapsule_free(PyObject *cap) {
     }
 }
 
-// The data pointers of a tuple of arrays: the tensors `idx` (dtype from the
-// tensor table), each (batch, numel) C-contiguous; returns the batch or -1.
-// zoo_quantize(float capsule, inputs tuple, threads, requant) -> int8 capsule
-// (requant: gaba_qnn_requant_mode, 0 double rounding, 1 fp32)
+// The number of ranges gaba_zoo_calibrate records for `m`.
+static npy_intp n_ranges(const gaba_zoo_model *m) {
+    return (npy_intp)m->n_tensors + GABA_ZOO_NODE_RANGES * (npy_intp)m->n_nodes;
+}
+
+// zoo_calibrate(float capsule, inputs tuple) -> float32 (2, n_ranges): row 0 each
+// range's min, row 1 its max (gaba_zoo_calibrate). Ranges no sample reached, and all of
+// them for an empty batch, are (+inf, -inf), as calibration starts them.
+static PyObject *py_zoo_calibrate(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "zoo.quantize";
+    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_calibrate takes 2 arguments");
+    gaba_zoo_model *m = PyCapsule_GetPointer(args[0], "gaba.zoo.model");
+    if (!m) return NULL;
+    int idx[8];
+    void *in[8];
+    if (m->def->n_inputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
+    gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 1, m->def->n_inputs, idx);
+    npy_intp batch =
+        gaba_py_zoo_collect(func, args[1], m->def->n_inputs, m->tensors, idx, 0, in, -1);
+    if (batch < 0) return NULL;
+    npy_intp dims[2] = {2, n_ranges(m)};
+    PyArrayObject *r = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_FLOAT32);
+    if (!r) return NULL;
+    float *tmin = PyArray_DATA(r), *tmax = tmin + dims[1];
+    for (npy_intp i = 0; i < dims[1]; i++) tmin[i] = INFINITY, tmax[i] = -INFINITY;
+    gaba_status st = GABA_OK;
+    if (batch > 0) {
+        Py_BEGIN_ALLOW_THREADS
+        st = gaba_zoo_calibrate(m, batch, (const void *const *)in, tmin, tmax);
+        Py_END_ALLOW_THREADS
+    }
+    if (st != GABA_OK) {
+        Py_DECREF(r);
+        return gaba_py_zoo_raise(st, func);
+    }
+    return (PyObject *)r;
+}
+
+// zoo_quantize(float capsule, ranges, threads, requant) -> int8 capsule: ranges float32
+// (2, n_ranges) as zoo_calibrate gives them (any values are safe: the quantizer reads a
+// reversed or NaN range as one never seen, and a width that is not finite as scale 1);
+// requant a gaba_qnn_requant_mode (0 double rounding, 1 fp32).
 static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "zoo.quantize";
     if (nargs != 4) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_quantize takes 4 arguments");
@@ -34,31 +72,29 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
         gaba_py_long(args[3], func, "requant", GABA_QNN_REQUANT_DOUBLE, GABA_QNN_REQUANT_FP32,
                      &requant))
         return NULL;
-    int idx[8];
-    void *in[8];
-    if (m->def->n_inputs > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
-    gaba_py_zoo_io_indices(m->tensors, m->n_tensors, 1, m->def->n_inputs, idx);
-    npy_intp batch =
-        gaba_py_zoo_collect(func, args[1], m->def->n_inputs, m->tensors, idx, 0, in, -1);
-    if (batch < 0) return NULL;
-    if (batch < 1)
-        return PyErr_Format(PyExc_ValueError, "%s: the calibration batch is empty", func);
-    float *tmin =
-        malloc((size_t)(m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes) * sizeof(float));
-    float *tmax =
-        malloc((size_t)(m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes) * sizeof(float));
+    PyArrayObject *r =
+        gaba_py_array(args[1], func, "ranges", NPY_FLOAT32, 2, 2, GABA_PY_CONTIGUOUS);
+    if (!r) return NULL;
+    if (gaba_py_check_dim(r, func, "ranges", 0, 2, "(min, max)") ||
+        gaba_py_check_dim(r, func, "ranges", 1, n_ranges(m), "the model's ranges")) {
+        Py_DECREF(r);
+        return NULL;
+    }
+    const float *tmin = PyArray_DATA(r), *tmax = tmin + n_ranges(m);
     gaba_zoo_qmodel *q = calloc(1, sizeof *q);
-    gaba_status st = tmin && tmax && q ? GABA_OK : GABA_ERR_NOMEM;
+    gaba_status st = q ? GABA_OK : GABA_ERR_NOMEM;
     Py_BEGIN_ALLOW_THREADS
-    if (st == GABA_OK) st = gaba_zoo_calibrate(m, batch, (const void *const *)in, tmin, tmax);
     if (st == GABA_OK)
         st = gaba_zoo_quantize(q, m, tmin, tmax, (int)threads, (gaba_qnn_requant_mode)requant);
     Py_END_ALLOW_THREADS
-    free(tmin);
-    free(tmax);
+    Py_DECREF(r);
+    if (st == GABA_ERR_ARG) // no token is read here: the ranges gave parameters a layer refused
+        PyErr_Format(PyExc_ValueError, "%s: the int8 model does not build from these ranges", func);
+    else if (st != GABA_OK)
+        gaba_py_raise(st, func);
     if (st != GABA_OK) {
         free(q);
-        return gaba_py_zoo_raise(st, func);
+        return NULL;
     }
     PyObject *cap = PyCapsule_New(q, QCAPSULE, qcapsule_free);
     if (!cap) {
@@ -816,8 +852,10 @@ PyMethodDef gaba_py_qzoo_methods[] = {
      "One int8 layer over a batch (tests)."},
     {"qnn_softmax", (PyCFunction)(void (*)(void))py_qnn_softmax, METH_FASTCALL,
      "The int8 attention's softmax (tests)."},
-    {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL,
+    {"zoo_calibrate", (PyCFunction)(void (*)(void))py_zoo_calibrate, METH_FASTCALL,
      "See gaba.zoo.Model.quantize."},
+    {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL,
+     "See gaba.zoo.Model.quantize and gaba.zoo.load."},
     {"zoo_qdescribe", py_zoo_qdescribe, METH_O, "See gaba.zoo.QuantizedModel."},
     {"zoo_qnode_eval", (PyCFunction)(void (*)(void))py_zoo_qnode_eval, METH_FASTCALL,
      "One int8 node of the graph on one sample (the op tests)."},

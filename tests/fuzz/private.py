@@ -267,9 +267,22 @@ def _zoo_call(d, q):
     return [m._cap, () if kwargs else tuple(arrays), kwargs, None, d.choice((None, 1, 2))]
 
 
-def _zoo_quantize(d):
+def _zoo_calibrate(d):
     m = model(model_name(d))
-    return [m._cap, tuple(_arrays_for(d, m)), d.rng.randint(1, 2), d.rng.randint(0, 1)]
+    return [m._cap, tuple(_arrays_for(d, m))]
+
+
+def _zoo_quantize(d):
+    """Calibrated ranges, now and then with entries made empty, reversed, infinite or NaN
+    (zoo.load refuses the reversed and NaN ones; the quantizer must take any)."""
+    qm = qmodel(model_name(d))
+    m, ranges = qm._model, qm._source[2].copy()
+    if d.rng.random() < 0.5:
+        flat = ranges.reshape(-1)
+        for _ in range(d.rng.randint(1, 8)):
+            flat[d.rng.randrange(flat.size)] = d.choice(
+                (np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-38, 3e38, -3e38, float(d.rng.random())))
+    return [m._cap, ranges, d.rng.randint(1, 2), d.rng.randint(0, 1)]
 
 
 def _zoo_qforward(d):
@@ -295,6 +308,7 @@ def _qnode_eval(d):
 private("zoo_forward", _zoo_forward)
 private("zoo_call", lambda d: _zoo_call(d, False))
 private("zoo_qcall", lambda d: _zoo_call(d, True))
+private("zoo_calibrate", _zoo_calibrate)
 private("zoo_quantize", _zoo_quantize)
 private("zoo_qforward", _zoo_qforward)
 private("zoo_qnode_eval", _qnode_eval)

@@ -500,20 +500,22 @@ def _zoo_create(d):
 _SAVED = {}
 
 
-def saved_model(name):
-    """Path of a valid saved model file in the working directory (written once)."""
-    path = _SAVED.get(name)
+def saved_model(name, int8=False):
+    """Path of a valid saved model file (int8: of its quantized model) in the working
+    directory (written once)."""
+    path = _SAVED.get((name, int8))
     if path is None:
-        path = _SAVED[name] = os.path.abspath(f"saved_{name}.npz")
-        model(name).save(path)
+        path = _SAVED[name, int8] = os.path.abspath(f"saved_{name}{'_int8' * int8}.npz")
+        (qmodel if int8 else model)(name).save(path)
     return path
 
 
 @target("zoo.load")
 def _zoo_load(d):
-    """Valid files, byte-mutated and truncated ones, missing paths and wrong types.
-    Left out: crafted zip bombs (seconds of work each; the file-format fuzzing covers them)."""
-    path = saved_model(model_name(d))
+    """Valid files (float and int8), byte-mutated and truncated ones, missing paths and
+    wrong types. Left out: crafted zip bombs (seconds of work each; the file-format fuzzing
+    covers them)."""
+    path = saved_model(model_name(d), d.chance(0.5))
     kind = d.rng.randrange(6) if d.p else 0
     if kind in (1, 2):
         data = bytearray(open(path, "rb").read())

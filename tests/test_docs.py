@@ -128,3 +128,18 @@ def test_no_test_marks_are_few_and_placed():
     placed = {p: sum(1 for *_, why in python_blocks(p) if why) for p in PAGES}
     assert marks == placed, "a no-test mark must be the line just above a ```python fence"
     assert sum(placed.values()) <= 5, {str(p): n for p, n in placed.items() if n}
+
+
+# Phrases that cite a document the reader of gaba's pages has never seen.
+UNSEEN = re.compile(r"\bthe original(?:'s)? (?:document|catalogue|guide|performance)|"
+                    r"\bthe seed's\b|\bthe document'?s?\b|performance guide|seed document", re.I)
+
+
+def test_no_page_cites_a_document_its_reader_has_not_seen():
+    """README, docs and notebooks speak of gaba's own figures and calls, not of a
+    source document ("the original document's figures", "the seed's call")."""
+    pages = PAGES + sorted((ROOT / "notebooks").glob("*.ipynb")) + [ROOT / "notebooks/README.md"]
+    found = [f"{p.relative_to(ROOT)}:{n}: {line.strip()[:80]}"
+             for p in pages for n, line in enumerate(p.read_text().splitlines(), 1)
+             if UNSEEN.search(line)]
+    assert not found, found

@@ -1,0 +1,1 @@
+"""Readers of model files written by other frameworks (TensorFlow Lite, ONNX)."""

@@ -13,8 +13,8 @@ Every read is bounds-checked. A damaged or unsupported file raises ``TFLiteError
 - Flatbuffer offsets are unsigned and point forward, and each level of the schema is read by
   its own function, so a file cannot make the reader loop or recurse.
 - Buffers stored after the flatbuffer (``Buffer.offset``/``size`` of models over 2 GB) are read
-  from the file's bytes. Sparse tensors and the types STRING, RESOURCE, VARIANT and INT4 are
-  refused.
+  from the file's bytes. Sparse tensors and the types STRING, RESOURCE, VARIANT, INT4 and
+  BFLOAT16 (no NumPy dtype) are refused.
 - Operator options are decoded from the ``builtin_options`` union; an operator whose options
   table is missing gets the table's defaults. The second union (``builtin_options_2``, StableHLO
   operators) is not decoded: those operators get ``{}``. Absent vectors and strings in options
@@ -74,14 +74,14 @@ _TENSOR_TYPES = (
     ("FLOAT32", "<f4"), ("FLOAT16", "<f2"), ("INT32", "<i4"), ("UINT8", "u1"), ("INT64", "<i8"),
     ("STRING", None), ("BOOL", "?"), ("INT16", "<i2"), ("COMPLEX64", "<c8"), ("INT8", "i1"),
     ("FLOAT64", "<f8"), ("COMPLEX128", "<c16"), ("UINT64", "<u8"), ("RESOURCE", None),
-    ("VARIANT", None), ("UINT32", "<u4"), ("UINT16", "<u2"), ("INT4", None),
+    ("VARIANT", None), ("UINT32", "<u4"), ("UINT16", "<u2"), ("INT4", None), ("BFLOAT16", None),
 )
 
 # The byte enums the options tables use
 _ENUMS = {
     "Padding": ("SAME", "VALID"),
-    "Activation": ("NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH", "SIGN_BIT"),
-    "WeightsFormat": ("DEFAULT", "SHUFFLED4x16INT8"),
+    "ActivationFunctionType": ("NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH", "SIGN_BIT"),
+    "FullyConnectedOptionsWeightsFormat": ("DEFAULT", "SHUFFLED4x16INT8"),
     "LSHProjectionType": ("UNKNOWN", "SPARSE", "DENSE"),
     "LSTMKernelType": ("FULL", "BASIC"),
     "CombinerType": ("SUM", "MEAN", "SQRTN"),
@@ -92,25 +92,29 @@ _ENUMS = {
 # union BuiltinOptions, in order (type code 1..): each table and its fields in slot order,
 # `name:type[=default]`; a `-` name keeps the slot of a deprecated field.
 _OPTION_TABLES = """
-Conv2DOptions padding:Padding stride_w:int stride_h:int fused_activation_function:Activation
-  dilation_w_factor:int=1 dilation_h_factor:int=1 quantized_bias_type:TensorType
+Conv2DOptions padding:Padding stride_w:int stride_h:int
+  fused_activation_function:ActivationFunctionType dilation_w_factor:int=1
+  dilation_h_factor:int=1 quantized_bias_type:TensorType
 DepthwiseConv2DOptions padding:Padding stride_w:int stride_h:int depth_multiplier:int
-  fused_activation_function:Activation dilation_w_factor:int=1 dilation_h_factor:int=1
+  fused_activation_function:ActivationFunctionType dilation_w_factor:int=1
+  dilation_h_factor:int=1
 ConcatEmbeddingsOptions num_channels:int num_columns_per_channel:[int]
   embedding_dim_per_channel:[int]
 LSHProjectionOptions type:LSHProjectionType
 Pool2DOptions padding:Padding stride_w:int stride_h:int filter_width:int filter_height:int
-  fused_activation_function:Activation
-SVDFOptions rank:int fused_activation_function:Activation asymmetric_quantize_inputs:bool
-RNNOptions fused_activation_function:Activation asymmetric_quantize_inputs:bool
-FullyConnectedOptions fused_activation_function:Activation weights_format:WeightsFormat
-  keep_num_dims:bool asymmetric_quantize_inputs:bool quantized_bias_type:TensorType
+  fused_activation_function:ActivationFunctionType
+SVDFOptions rank:int fused_activation_function:ActivationFunctionType
+  asymmetric_quantize_inputs:bool
+RNNOptions fused_activation_function:ActivationFunctionType asymmetric_quantize_inputs:bool
+FullyConnectedOptions fused_activation_function:ActivationFunctionType
+  weights_format:FullyConnectedOptionsWeightsFormat keep_num_dims:bool
+  asymmetric_quantize_inputs:bool quantized_bias_type:TensorType
 SoftmaxOptions beta:float
-ConcatenationOptions axis:int fused_activation_function:Activation
-AddOptions fused_activation_function:Activation pot_scale_int16:bool=1
-L2NormOptions fused_activation_function:Activation
+ConcatenationOptions axis:int fused_activation_function:ActivationFunctionType
+AddOptions fused_activation_function:ActivationFunctionType pot_scale_int16:bool=1
+L2NormOptions fused_activation_function:ActivationFunctionType
 LocalResponseNormalizationOptions radius:int bias:float alpha:float beta:float
-LSTMOptions fused_activation_function:Activation cell_clip:float proj_clip:float
+LSTMOptions fused_activation_function:ActivationFunctionType cell_clip:float proj_clip:float
   kernel_type:LSTMKernelType asymmetric_quantize_inputs:bool
 ResizeBilinearOptions -:int -:int align_corners:bool half_pixel_centers:bool
 CallOptions subgraph:uint
@@ -118,17 +122,17 @@ ReshapeOptions new_shape:[int]
 SkipGramOptions ngram_size:int max_skip_size:int include_all_ngrams:bool
 SpaceToDepthOptions block_size:int
 EmbeddingLookupSparseOptions combiner:CombinerType
-MulOptions fused_activation_function:Activation
+MulOptions fused_activation_function:ActivationFunctionType
 PadOptions
 GatherOptions axis:int batch_dims:int
 BatchToSpaceNDOptions
 SpaceToBatchNDOptions
 TransposeOptions
 ReducerOptions keep_dims:bool
-SubOptions fused_activation_function:Activation pot_scale_int16:bool=1
-DivOptions fused_activation_function:Activation
+SubOptions fused_activation_function:ActivationFunctionType pot_scale_int16:bool=1
+DivOptions fused_activation_function:ActivationFunctionType
 SqueezeOptions squeeze_dims:[int]
-SequenceRNNOptions time_major:bool fused_activation_function:Activation
+SequenceRNNOptions time_major:bool fused_activation_function:ActivationFunctionType
   asymmetric_quantize_inputs:bool
 StridedSliceOptions begin_mask:int end_mask:int ellipsis_mask:int new_axis_mask:int
   shrink_axis_mask:int offset:bool
@@ -149,7 +153,7 @@ LessEqualOptions
 SelectOptions
 SliceOptions
 TransposeConvOptions padding:Padding stride_w:int stride_h:int
-  fused_activation_function:Activation quantized_bias_type:TensorType
+  fused_activation_function:ActivationFunctionType quantized_bias_type:TensorType
 SparseToDenseOptions validate_indices:bool
 TileOptions
 ExpandDimsOptions
@@ -169,12 +173,14 @@ FloorDivOptions
 SquareOptions
 ZerosLikeOptions
 FillOptions
-BidirectionalSequenceLSTMOptions fused_activation_function:Activation cell_clip:float
-  proj_clip:float merge_outputs:bool time_major:bool=1 asymmetric_quantize_inputs:bool
-BidirectionalSequenceRNNOptions time_major:bool fused_activation_function:Activation
+BidirectionalSequenceLSTMOptions fused_activation_function:ActivationFunctionType
+  cell_clip:float proj_clip:float merge_outputs:bool time_major:bool=1
+  asymmetric_quantize_inputs:bool
+BidirectionalSequenceRNNOptions time_major:bool fused_activation_function:ActivationFunctionType
   merge_outputs:bool asymmetric_quantize_inputs:bool
-UnidirectionalSequenceLSTMOptions fused_activation_function:Activation cell_clip:float
-  proj_clip:float time_major:bool asymmetric_quantize_inputs:bool diagonal_recurrent_tensors:bool
+UnidirectionalSequenceLSTMOptions fused_activation_function:ActivationFunctionType
+  cell_clip:float proj_clip:float time_major:bool asymmetric_quantize_inputs:bool
+  diagonal_recurrent_tensors:bool
 FloorModOptions
 RangeOptions
 ResizeNearestNeighborOptions align_corners:bool half_pixel_centers:bool
@@ -210,8 +216,8 @@ CallOnceOptions init_subgraph_index:int
 BroadcastToOptions
 Rfft2dOptions
 Conv3DOptions padding:Padding stride_d:int stride_w:int stride_h:int
-  fused_activation_function:Activation dilation_d_factor:int=1 dilation_w_factor:int=1
-  dilation_h_factor:int=1
+  fused_activation_function:ActivationFunctionType dilation_d_factor:int=1
+  dilation_w_factor:int=1 dilation_h_factor:int=1
 HashtableOptions table_id:int key_dtype:TensorType value_dtype:TensorType
 HashtableFindOptions
 HashtableImportOptions
@@ -484,7 +490,7 @@ def _options(table, name, where):
         if kind in _ENUMS and value is not None:
             names = _ENUMS[kind]
             if not 0 <= value < len(names):
-                raise _error(where, f"{name}.{field} is {value}, not a {kind} "
+                raise _error(where, f"{name}.{field} is {value}, outside the enum {kind} "
                                     f"(0..{len(names) - 1})")
             value = names[value]
         elif kind == "bool":

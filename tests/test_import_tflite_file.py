@@ -533,3 +533,29 @@ def test_crafted_offsets_and_lengths():
     for bad, message in cases:
         with pytest.raises(TFLiteError, match="read_tflite: " + message):
             read_tflite(bad)
+
+
+@needs_tflite
+def test_shared_vectors_cannot_blow_up():
+    """5,000 tensors naming one shape vector of 20,000 dimensions: 10^8 dimensions to decode
+    from a 200 KB file, refused once the decoded vectors pass twice the file's size."""
+    b = flatbuffers.Builder(1 << 18)
+    shape = _vector(b, np.ones(20000), np.int32)
+    tensors = []
+    for _ in range(5000):
+        tflite.TensorStart(b)
+        tflite.TensorAddShape(b, shape)
+        tensors.append(tflite.TensorEnd(b))
+    tv = _table_vector(b, tensors)
+    tflite.SubGraphStart(b)
+    tflite.SubGraphAddTensors(b, tv)
+    gv = _table_vector(b, [tflite.SubGraphEnd(b)])
+    tflite.BufferStart(b)
+    bv = _table_vector(b, [tflite.BufferEnd(b)])
+    tflite.ModelStart(b)
+    tflite.ModelAddSubgraphs(b, gv)
+    tflite.ModelAddBuffers(b, bv)
+    b.Finish(tflite.ModelEnd(b), file_identifier=b"TFL3")
+    with pytest.raises(TFLiteError, match=r"tensor \d+: shape: the vectors read so far add up "
+                                          r"to more than twice the file's \d+ bytes"):
+        read_tflite(bytes(b.Output()))

@@ -289,13 +289,19 @@ _STRUCTS = {kind: struct.Struct(fmt) for kind, fmt in _SCALARS.items()}
 
 
 class _Buf:
-    """The file's bytes, every read checked against their length."""
+    """The file's bytes, every read checked against their length.
 
-    __slots__ = ("data", "n")
+    `budget` bounds the bytes of vectors decoded into Python objects: tables may share one
+    vector (flatbuffers allow it), and a file naming one long vector from many tables would
+    otherwise cost time and memory quadratic in its size. Without sharing a file decodes at
+    most its own size; constant data, viewed in place, is not counted."""
+
+    __slots__ = ("data", "n", "budget")
 
     def __init__(self, data):
         self.data = data
         self.n = len(data)
+        self.budget = 2 * self.n + 65536
 
     def check(self, pos, size, where, what):
         if pos < 0 or size < 0 or pos + size > self.n:
@@ -358,17 +364,25 @@ class _Table:
         target = self._target(slot, what)
         return None if target is None else _Table(self.buf, target, f"{self.where}: {what}")
 
-    def vector(self, slot, elem_size, what):
-        """(first element's position, count) of a vector field, or None."""
+    def vector(self, slot, elem_size, what, in_place=False):
+        """(first element's position, count) of a vector field, or None; `in_place`: the
+        caller views the bytes without decoding them (not counted in the budget)."""
         target = self._target(slot, what)
         if target is None:
             return None
         count = _U32.unpack_from(self.buf.data, target)[0]
         start = target + 4
-        if count * elem_size > self.buf.n - start:
+        size = count * elem_size
+        if size > self.buf.n - start:
             raise _error(self.where, f"{what}: a vector of {count} elements of {elem_size} bytes "
                                      f"at byte {start} runs past the end of the file "
                                      f"({self.buf.n} bytes)")
+        if not in_place:
+            self.buf.budget -= size
+            if self.buf.budget < 0:
+                raise _error(self.where, f"{what}: the vectors read so far add up to more than "
+                                         f"twice the file's {self.buf.n} bytes (tables sharing "
+                                         f"long vectors)")
         return start, count
 
     def array(self, slot, dtype, what):
@@ -554,7 +568,7 @@ def _buffer_bytes(buffers, index, where):
         size = table.scalar(2, _U64, 0, "size")
         table.buf.check(offset, size, where, f"buffer {index}")
         return offset, size
-    vec = table.vector(0, 1, "data")
+    vec = table.vector(0, 1, "data", in_place=True)
     return (0, 0) if vec is None else vec
 
 

@@ -8,8 +8,8 @@ and its operators with their opcode names and builtin options as a dict.
 Every read is bounds-checked. A damaged or unsupported file raises ``TFLiteError`` (a
 ``ValueError``) naming what is wrong and where, never another exception. Choices:
 
-- The file identifier ``TFL3`` at bytes 4..8 is required, as TensorFlow Lite's own verifier
-  requires it.
+- The file identifier ``TFL3`` at bytes 4..8 and schema version 3 are required, as
+  TensorFlow Lite requires them.
 - Flatbuffer offsets are unsigned and point forward, and each level of the schema is read by
   its own function, so a file cannot make the reader loop or recurse.
 - Buffers stored after the flatbuffer (``Buffer.offset``/``size`` of models over 2 GB) are read
@@ -380,8 +380,8 @@ class _Table:
         if not in_place:
             self.buf.budget -= size
             if self.buf.budget < 0:
-                raise _error(self.where, f"{what}: the vectors read so far add up to more than "
-                                         f"twice the file's {self.buf.n} bytes (tables sharing "
+                raise _error(self.where, f"{what}: the vectors read so far exceed twice the "
+                                         f"file's {self.buf.n} bytes plus 64 KB (tables share "
                                          f"long vectors)")
         return start, count
 
@@ -395,7 +395,7 @@ class _Table:
 
     def ints(self, slot, what):
         arr = self.array(slot, "<i4", what)
-        return None if arr is None else tuple(int(v) for v in arr)
+        return None if arr is None else tuple(arr.tolist())
 
     def string(self, slot, what):
         vec = self.vector(slot, 1, what)
@@ -621,6 +621,9 @@ def read_tflite(path_or_bytes):
     if data[4:8] != b"TFL3":
         raise _error("file", f"file identifier {data[4:8]!r} at bytes 4..8 is not b'TFL3'")
     model = _Table(buf, _U32.unpack_from(data, 0)[0], "model")
+    version = model.scalar(0, _U32, 0, "version")
+    if version != 3:  # versions 0..2 laid out tensors and buffers differently
+        raise _error("model", f"schema version {version}, this reader decodes version 3")
     opcodes = [_opcode(t, i) for i, t in enumerate(model.tables(1, "operator code"))]
     subgraphs = model.tables(2, "subgraph")
     if not subgraphs:
@@ -631,7 +634,7 @@ def read_tflite(path_or_bytes):
     n = len(tensors)
     operators = [_operator(t, i, opcodes, n) for i, t in enumerate(graph.tables(3, "operator"))]
     return TFLiteFile(
-        version=model.scalar(0, _U32, 0, "version"),
+        version=version,
         description=model.string(3, "description") or "",
         tensors=tensors,
         operators=operators,

@@ -377,6 +377,18 @@ def test_vector_and_float_options():
 
 
 @needs_tflite
+def test_scalar_and_empty_tensors():
+    tensors = [dict(name="s", shape=[], type=0, buffer=1), dict(name="e", shape=[0, 3], type=9),
+               dict(name="v", shape=[2], type=6, buffer=2)]
+    data = build(tensors, [(0, 0, None, 1)], [dict(opcode=0, inputs=[0, 2], outputs=[1])],
+                 buffers=[b"", np.float32(2.5).tobytes(), b"\1\0"])
+    f = compare_with_reference(data)
+    assert f.tensors[0].shape == () and f.tensors[0].data[()] == 2.5
+    assert f.tensors[1].data is None and f.tensors[1].dtype == np.int8
+    assert f.tensors[2].data.tolist() == [True, False]
+
+
+@needs_tflite
 def test_missing_options_get_defaults():
     tensors = [dict(name="x", shape=[2], type=0), dict(name="y", shape=[2], type=0)]
     ops = [dict(opcode=i, inputs=[0, 0], outputs=[1]) for i in range(3)]

@@ -431,6 +431,8 @@ class Quant:
 
 @dataclass(frozen=True)
 class Tensor:
+    """One tensor of subgraph 0, in TFLite's layout (NHWC activations, OHWI conv weights)."""
+
     index: int
     name: str
     shape: tuple
@@ -443,6 +445,8 @@ class Tensor:
 
 @dataclass(frozen=True)
 class Operator:
+    """One operator of subgraph 0, in execution order."""
+
     index: int
     opcode: str                   # BuiltinOperator name, or "CUSTOM:<custom code>"
     version: int
@@ -453,6 +457,8 @@ class Operator:
 
 @dataclass(frozen=True)
 class TFLiteFile:
+    """What read_tflite returns: subgraph 0 of the model, and the model's header fields."""
+
     version: int
     description: str
     tensors: list
@@ -501,7 +507,7 @@ def _options(table, name, where):
             value = table.scalar(slot, _I8, default, field)
         else:
             value = table.scalar(slot, _STRUCTS[kind], default, field)
-        if kind in _ENUMS and value is not None:
+        if kind in _ENUMS:
             names = _ENUMS[kind]
             if not 0 <= value < len(names):
                 raise _error(where, f"{name}.{field} is {value}, outside the enum {kind} "
@@ -511,7 +517,6 @@ def _options(table, name, where):
             value = bool(value)
         out[field] = value
     return out
-
 
 
 def _operator(table, i, opcodes, n_tensors):

@@ -360,20 +360,36 @@ def test_built_model_matches_the_reference():
 
 
 @needs_tflite
-def test_vector_and_float_options():
-    ops = [dict(opcode=0, inputs=[0], outputs=[1], options=(
-               "ReshapeOptions", dict(NewShape=[1, 12]))),
-           dict(opcode=1, inputs=[1], outputs=[1], options=(
-               "SoftmaxOptions", dict(Beta=0.75))),
-           dict(opcode=2, inputs=[0], outputs=[1], options=(
-               "ResizeBilinearOptions", dict(AlignCorners=False, HalfPixelCenters=True)))]
+def test_options_field_by_field():
+    """Every field of the importer's main tables set to a value no other field holds."""
+    conv = dict(Padding=1, StrideW=2, StrideH=3, FusedActivationFunction=4, DilationWFactor=5,
+                DilationHFactor=6)
+    ops = [("ReshapeOptions", dict(NewShape=[1, 12])), ("SoftmaxOptions", dict(Beta=0.75)),
+           ("ResizeBilinearOptions", dict(AlignCorners=False, HalfPixelCenters=True)),
+           ("Conv2DOptions", conv),
+           ("DepthwiseConv2DOptions", dict(conv, DepthMultiplier=7)),
+           ("Pool2DOptions", dict(Padding=1, StrideW=2, StrideH=3, FilterWidth=4,
+                                  FilterHeight=5, FusedActivationFunction=1)),
+           ("SqueezeOptions", dict(SqueezeDims=[0, 2])),
+           ("ConcatenationOptions", dict(Axis=-1, FusedActivationFunction=3))]
+    codes = [22, 25, 23, 3, 4, 1, 43, 2]
     tensors = [dict(name="x", shape=[1, 3, 4], type=0), dict(name="y", shape=[1, 12], type=0)]
-    data = build(tensors, [(22, 22, None, 1), (25, 25, None, 1), (23, 23, None, 1)], ops,
+    data = build(tensors, [(c, c, None, 1) for c in codes],
+                 [dict(opcode=i, inputs=[0], outputs=[1], options=o) for i, o in enumerate(ops)],
                  buffers=[b""])
     f = compare_with_reference(data)
     assert f.operators[0].options == {"new_shape": (1, 12)}
     assert f.operators[1].options == {"beta": 0.75}
     assert f.operators[2].options == {"align_corners": False, "half_pixel_centers": True}
+    assert f.operators[3].options == {
+        "padding": "VALID", "stride_w": 2, "stride_h": 3, "fused_activation_function": "TANH",
+        "dilation_w_factor": 5, "dilation_h_factor": 6, "quantized_bias_type": "FLOAT32"}
+    assert f.operators[4].options["depth_multiplier"] == 7
+    assert f.operators[5].options == {
+        "padding": "VALID", "stride_w": 2, "stride_h": 3, "filter_width": 4,
+        "filter_height": 5, "fused_activation_function": "RELU"}
+    assert f.operators[6].options == {"squeeze_dims": (0, 2)}
+    assert f.operators[7].options == {"axis": -1, "fused_activation_function": "RELU6"}
 
 
 @needs_tflite

@@ -18,6 +18,7 @@ static void qcapsule_free(PyObject *cap) {
         gaba_zoo_qmodel_free(q);
         free(q);
     }
+    Py_XDECREF(PyCapsule_GetContext(cap)); // a run-time definition (py_zoo.c's zoo_define)
 }
 
 // The number of ranges gaba_zoo_calibrate records for `m`.
@@ -58,15 +59,124 @@ static PyObject *py_zoo_calibrate(PyObject *self, PyObject *const *args, Py_ssiz
     return (PyObject *)r;
 }
 
-// zoo_quantize(float capsule, ranges, threads, requant) -> int8 capsule: ranges float32
-// (2, n_ranges) as zoo_calibrate gives them (any values are safe: the quantizer reads a
-// reversed or NaN range as one never seen, and a width that is not finite as scale 1);
-// requant a gaba_qnn_requant_mode (0 double rounding, 1 fp32).
+static PyObject *quantize(gaba_zoo_model *m, PyObject *const *args, const gaba_zoo_qgiven *given);
+
+// The parameters of gaba_zoo_qgiven from `params` ({tensor name: (scale, zp)}) and
+// `w_scales` ({layer name: float32 array of its output channels' scales}), either None;
+// the arrays stay referenced in held[] (n_nodes entries) until the caller releases them.
+static int given_params(const gaba_zoo_model *m, PyObject *params, PyObject *w_scales,
+                        const char *func, float *scale, int32_t *zp, const float **ws,
+                        PyObject **held) {
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    if (params != Py_None && !PyDict_Check(params)) {
+        PyErr_Format(PyExc_TypeError, "%s: tensor parameters must be a dict", func);
+        return -1;
+    }
+    while (params != Py_None && PyDict_Next(params, &pos, &key, &value)) {
+        const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+        int i = 0;
+        while (name && i < m->n_tensors && strcmp(m->tensors[i].name, name) != 0) i++;
+        double s;
+        long z;
+        if (!name || i == m->n_tensors || !PyTuple_Check(value) || PyTuple_GET_SIZE(value) != 2) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_ValueError,
+                             "%s: %R is not a tensor of the model, or its "
+                             "parameters are not a (scale, zero point) pair",
+                             func, key);
+            return -1;
+        }
+        if (gaba_py_double(PyTuple_GET_ITEM(value, 0), func, "scale", &s) ||
+            gaba_py_long(PyTuple_GET_ITEM(value, 1), func, "zero point", -128, 127, &z))
+            return -1;
+        if (!(s > 1e-30 && s < 1e30)) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s: tensor %R has scale %g; expected a finite "
+                         "scale > 0",
+                         func, key, s);
+            return -1;
+        }
+        scale[i] = (float)s, zp[i] = (int32_t)z;
+    }
+    if (w_scales != Py_None && !PyDict_Check(w_scales)) {
+        PyErr_Format(PyExc_TypeError, "%s: weight scales must be a dict", func);
+        return -1;
+    }
+    pos = 0;
+    while (w_scales != Py_None && PyDict_Next(w_scales, &pos, &key, &value)) {
+        const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+        int n = 0;
+        while (name && n < m->n_nodes && strcmp(m->nodes[n].name, name) != 0) n++;
+        const gaba_zoo_node *nd = n < m->n_nodes ? &m->nodes[n] : NULL;
+        gaba_nn_op op = nd ? nd->layer.op : GABA_NN_OP_COUNT;
+        if ((op != GABA_NN_CONV2D && op != GABA_NN_CONV1D && op != GABA_NN_DENSE) || nd->shared ||
+            held[n]) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_ValueError,
+                             "%s: %R is not a conv or dense layer of the "
+                             "model with weights of its own",
+                             func, key);
+            return -1;
+        }
+        PyArrayObject *a =
+            gaba_py_array(value, func, "weight scales", NPY_FLOAT32, 1, 1, GABA_PY_CONTIGUOUS);
+        if (!a) return -1;
+        held[n] = (PyObject *)a;
+        if (gaba_py_check_dim(a, func, "weight scales", 0, nd->plan.weight_shapes[1].d[0],
+                              "the layer's output channels"))
+            return -1;
+        const float *v = PyArray_DATA(a);
+        for (npy_intp c = 0; c < PyArray_DIM(a, 0); c++)
+            if (!(v[c] > 1e-30f && v[c] < 1e30f)) {
+                PyErr_Format(PyExc_ValueError,
+                             "%s: layer %R has weight scale %g; expected "
+                             "finite scales > 0",
+                             func, key, (double)v[c]);
+                return -1;
+            }
+        ws[n] = v;
+    }
+    return 0;
+}
+
+// zoo_quantize(float capsule, ranges, threads, requant[, params, w_scales]) -> int8
+// capsule: ranges float32 (2, n_ranges) as zoo_calibrate gives them (any values are safe:
+// the quantizer reads a reversed or NaN range as one never seen, and a width that is not
+// finite as scale 1); requant a gaba_qnn_requant_mode (0 double rounding, 1 fp32); params
+// and w_scales (given_params) what an imported file fixes.
 static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "zoo.quantize";
-    if (nargs != 4) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_quantize takes 4 arguments");
+    if (nargs != 4 && nargs != 6)
+        return PyErr_Format(PyExc_TypeError, "_gaba.zoo_quantize takes 4 or 6 arguments");
     gaba_zoo_model *m = PyCapsule_GetPointer(args[0], "gaba.zoo.model");
     if (!m) return NULL;
+    gaba_zoo_qgiven given = {0};
+    PyObject **held = NULL;
+    if (nargs == 6) {
+        float *scale = calloc((size_t)m->n_tensors + 1, sizeof(float));
+        int32_t *zp = calloc((size_t)m->n_tensors + 1, sizeof(int32_t));
+        const float **ws = calloc((size_t)m->n_nodes + 1, sizeof *ws);
+        held = calloc((size_t)m->n_nodes + 1, sizeof *held);
+        given = (gaba_zoo_qgiven){scale, zp, ws};
+        PyObject *r = NULL;
+        if (!scale || !zp || !ws || !held)
+            PyErr_NoMemory();
+        else if (given_params(m, args[4], args[5], func, scale, zp, ws, held) == 0)
+            r = quantize(m, args, &given);
+        for (int n = 0; held && n < m->n_nodes; n++) Py_XDECREF(held[n]);
+        free(held);
+        free(scale);
+        free(zp);
+        free((void *)ws);
+        return r;
+    }
+    return quantize(m, args, NULL);
+}
+
+// py_zoo_quantize's work once `given` is read.
+static PyObject *quantize(gaba_zoo_model *m, PyObject *const *args, const gaba_zoo_qgiven *given) {
+    static const char func[] = "zoo.quantize";
     long threads, requant;
     if (gaba_py_long(args[2], func, "threads", 1, GABA_MAX_THREADS, &threads) ||
         gaba_py_long(args[3], func, "requant", GABA_QNN_REQUANT_DOUBLE, GABA_QNN_REQUANT_FP32,
@@ -85,7 +195,8 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
     gaba_status st = q ? GABA_OK : GABA_ERR_NOMEM;
     Py_BEGIN_ALLOW_THREADS
     if (st == GABA_OK)
-        st = gaba_zoo_quantize(q, m, tmin, tmax, (int)threads, (gaba_qnn_requant_mode)requant);
+        st = gaba_zoo_quantize_given(q, m, tmin, tmax, (int)threads, (gaba_qnn_requant_mode)requant,
+                                     given);
     Py_END_ALLOW_THREADS
     Py_DECREF(r);
     if (st == GABA_ERR_ARG) // no token is read here: the ranges gave parameters a layer refused
@@ -100,6 +211,12 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
     if (!cap) {
         gaba_zoo_qmodel_free(q);
         free(q);
+        return NULL;
+    }
+    PyObject *def_owner = PyCapsule_GetContext(args[0]); // q->def is the float model's
+    if (def_owner) {
+        Py_INCREF(def_owner);
+        PyCapsule_SetContext(cap, def_owner);
     }
     return cap;
 }

@@ -18,6 +18,7 @@ static void capsule_free(PyObject *cap) {
         gaba_zoo_model_free(m);
         free(m);
     }
+    Py_XDECREF(PyCapsule_GetContext(cap)); // the definition of a zoo_define model
 }
 
 static gaba_zoo_model *get_model(PyObject *cap) { return PyCapsule_GetPointer(cap, CAPSULE); }
@@ -54,37 +55,244 @@ static PyObject *py_nn_acts(PyObject *self, PyObject *unused) {
     return nn_names(GABA_NN_ACT_COUNT, 1);
 }
 
+// The model of `def` in a capsule; `owner` (a new reference, or NULL for a registry
+// model) keeps a zoo_define definition alive as long as the capsule.
+static PyObject *build_model(const gaba_zoo_def *def, PyObject *seed_arg, PyObject *threads_arg,
+                             const char *func, PyObject *owner) {
+    PyObject *cap = NULL;
+    long threads;
+    unsigned long long seed = 0;
+    if (!PyLong_Check(seed_arg))
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'seed' must be an int, got %s", func,
+                     Py_TYPE(seed_arg)->tp_name);
+    else if ((seed = PyLong_AsUnsignedLongLong(seed_arg)) == (unsigned long long)-1 &&
+             PyErr_Occurred())
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'seed' must be in 0..2**64-1, got %S", func,
+                     seed_arg);
+    if (PyErr_Occurred() ||
+        gaba_py_long(threads_arg, func, "threads", 1, GABA_MAX_THREADS, &threads))
+        goto done;
+    gaba_zoo_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    gaba_status st = gaba_zoo_model_init(m, def, seed, (int)threads);
+    if (st != GABA_OK) {
+        free(m);
+        if (st == GABA_ERR_ARG || st == GABA_ERR_SHAPE)
+            PyErr_Format(PyExc_ValueError,
+                         "%s(): the layer table does not build (a name that is unknown or "
+                         "written twice, or a layer its input shapes do not fit)",
+                         func);
+        else
+            gaba_py_raise(st, func);
+        goto done;
+    }
+    if (!(cap = PyCapsule_New(m, CAPSULE, capsule_free))) {
+        gaba_zoo_model_free(m);
+        free(m);
+    } else if (owner && PyCapsule_SetContext(cap, owner) == 0) {
+        return cap; // the capsule now holds the reference to owner
+    }
+done:
+    Py_XDECREF(owner);
+    return cap;
+}
+
 // zoo_create(name, seed, threads) -> capsule
 static PyObject *py_zoo_create(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_create takes 3 arguments");
     const char *name = PyUnicode_AsUTF8(args[0]);
     if (!name) return NULL;
-    if (!PyLong_Check(args[1]))
-        return PyErr_Format(PyExc_TypeError, "zoo.create(): argument 'seed' must be an int, got %s",
-                            Py_TYPE(args[1])->tp_name);
-    unsigned long long seed = PyLong_AsUnsignedLongLong(args[1]);
-    if (seed == (unsigned long long)-1 && PyErr_Occurred()) {
-        PyErr_Format(PyExc_ValueError,
-                     "zoo.create(): argument 'seed' must be in 0..2**64-1, got %S", args[1]);
-        return NULL;
-    }
-    long threads;
-    if (gaba_py_long(args[2], "zoo.create", "threads", 1, GABA_MAX_THREADS, &threads)) return NULL;
     const gaba_zoo_def *def = gaba_zoo_find(name);
     if (!def) return PyErr_Format(PyExc_ValueError, "zoo.create(): no zoo model named %R", args[0]);
-    gaba_zoo_model *m = calloc(1, sizeof *m);
-    if (!m) return PyErr_NoMemory();
-    gaba_status st = gaba_zoo_model_init(m, def, seed, (int)threads);
-    if (st != GABA_OK) {
-        free(m);
-        return gaba_py_raise(st, "zoo.create");
+    return build_model(def, args[1], args[2], "zoo.create", NULL);
+}
+
+// ---- definitions built at run time (importers) ---------------------------------------
+
+static const char DEF_CAPSULE[] = "gaba.zoo.def";
+#define DEF_MAX_IO 8          // the int8 bindings' input/output arrays
+#define DEF_MAX_NAME 100      // bytes; "layer.weight" keys stay unique in describe's buffer
+#define DEF_MAX_LAYERS 100000 // far above any tiny model; bounds the tensor tables
+
+static void def_free(gaba_zoo_def *d) {
+    if (!d) return;
+    free((char *)d->name);
+    free((char *)d->category);
+    free((char *)d->task);
+    for (int i = 0; d->inputs && i < d->n_inputs; i++) free((char *)d->inputs[i].name);
+    for (int i = 0; d->outputs && i < d->n_outputs; i++) free((char *)d->outputs[i]);
+    for (int i = 0; d->layers && i < d->n_layers; i++) {
+        const gaba_zoo_layer_def *l = &d->layers[i];
+        free((char *)l->name);
+        free((char *)l->out);
+        free((char *)l->share);
+        for (int j = 0; j < GABA_NN_MAX_INPUTS; j++) free((char *)l->in[j]);
     }
-    PyObject *cap = PyCapsule_New(m, CAPSULE, capsule_free);
-    if (!cap) {
-        gaba_zoo_model_free(m);
-        free(m);
+    free((void *)d->inputs);
+    free((void *)d->outputs);
+    free((void *)d->layers);
+    free(d);
+}
+
+static void def_capsule_free(PyObject *cap) { def_free(PyCapsule_GetPointer(cap, DEF_CAPSULE)); }
+
+// A copy of str `obj` (1..DEF_MAX_NAME bytes of UTF-8, no NUL), or NULL with
+// ValueError/TypeError naming `what`.
+static char *def_string(PyObject *obj, const char *func, const char *what) {
+    Py_ssize_t n;
+    const char *s = PyUnicode_Check(obj) ? PyUnicode_AsUTF8AndSize(obj, &n) : NULL;
+    if (!s) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "%s(): %s must be a str, got %s", func, what,
+                         Py_TYPE(obj)->tp_name);
+        return NULL;
     }
-    return cap;
+    if (n < 1 || n > DEF_MAX_NAME || (Py_ssize_t)strlen(s) != n) {
+        PyErr_Format(PyExc_ValueError, "%s(): %s must be 1 to %d bytes with no NUL, got %R", func,
+                     what, DEF_MAX_NAME, obj);
+        return NULL;
+    }
+    char *copy = malloc((size_t)n + 1);
+    if (!copy) return (char *)PyErr_NoMemory();
+    memcpy(copy, s, (size_t)n + 1);
+    return copy;
+}
+
+// The items of sequence `obj` (a new reference to PySequence_Fast) when their count is in
+// lo..hi, else NULL with ValueError/TypeError naming `what`.
+static PyObject *def_items(PyObject *obj, const char *func, const char *what, Py_ssize_t lo,
+                           Py_ssize_t hi) {
+    if (!PySequence_Check(obj) || PyUnicode_Check(obj) || PyBytes_Check(obj))
+        return PyErr_Format(PyExc_TypeError, "%s(): %s must be a sequence, got %s", func, what,
+                            Py_TYPE(obj)->tp_name);
+    PyObject *seq = PySequence_Fast(obj, "a sequence");
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (n < lo || n > hi) {
+        Py_DECREF(seq);
+        return PyErr_Format(PyExc_ValueError, "%s(): %s must hold %zd to %zd items, got %zd", func,
+                            what, lo, hi, n);
+    }
+    return seq;
+}
+
+// Row i of table `kind` with its n fields (def_items), named "kind[i]" in `what`.
+static PyObject *def_row(PyObject *row, const char *func, const char *kind, int i, Py_ssize_t n,
+                         char what[48]) {
+    snprintf(what, 48, "%s[%d]", kind, i);
+    return def_items(row, func, what, n, n);
+}
+
+// inputs[i] = (name, dtype "float32" | "int32", shape, vocab).
+static int def_input(PyObject *row, const char *func, int i, gaba_zoo_io_def *io) {
+    char what[48];
+    PyObject *seq = def_row(row, func, "inputs", i, 4, what);
+    if (!seq) return -1;
+    PyObject *const *f = PySequence_Fast_ITEMS(seq);
+    static const char *const dtypes[] = {"float32", "int32", NULL};
+    int ok = (io->name = def_string(f[0], func, what)) != NULL;
+    int dt = ok ? gaba_py_choice(f[1], func, "dtype", dtypes) : -1;
+    PyObject *shape = dt >= 0 ? def_items(f[2], func, what, 1, GABA_NN_MAX_DIMS) : NULL;
+    long v, vocab = 0;
+    ok = shape != NULL &&
+         !gaba_py_long(f[3], func, "vocab", dt == 1, dt == 1 ? INT32_MAX : 0, &vocab);
+    io->dtype = dt == 1 ? GABA_NN_I32 : GABA_NN_F32;
+    io->vocab = (int32_t)vocab;
+    int64_t numel = 1;
+    for (Py_ssize_t d = 0; ok && d < PySequence_Fast_GET_SIZE(shape); d++) {
+        ok = !gaba_py_long(PySequence_Fast_GET_ITEM(shape, d), func, "shape", 1, INT32_MAX, &v);
+        io->shape.d[d] = (int32_t)v;
+        io->shape.ndim = (int)d + 1;
+        numel *= v;
+        if (ok && numel > INT32_MAX) {
+            PyErr_Format(PyExc_ValueError, "%s(): %s holds more than 2**31-1 values", func, what);
+            ok = 0;
+        }
+    }
+    Py_XDECREF(shape);
+    Py_DECREF(seq);
+    return ok ? 0 : -1;
+}
+
+// layers[i] = (name, op, act, params, (input names), output name, share name or None).
+static int def_layer(PyObject *row, const char *func, int i, gaba_zoo_layer_def *l) {
+    char what[48];
+    PyObject *seq = def_row(row, func, "layers", i, 7, what);
+    if (!seq) return -1;
+    PyObject *const *f = PySequence_Fast_ITEMS(seq);
+    gaba_nn_layer layer;
+    int ok = (l->name = def_string(f[0], func, what)) != NULL &&
+             !gaba_py_nn_layer(f[1], f[2], f[3], func, &layer);
+    if (ok) {
+        l->op = layer.op, l->act = layer.act;
+        memcpy(l->p, layer.p, sizeof l->p);
+    }
+    PyObject *ins = ok ? def_items(f[4], func, what, 1, GABA_NN_MAX_INPUTS) : NULL;
+    ok = ins != NULL;
+    for (Py_ssize_t j = 0; ok && j < PySequence_Fast_GET_SIZE(ins); j++)
+        ok = (l->in[j] = def_string(PySequence_Fast_GET_ITEM(ins, j), func, what)) != NULL;
+    Py_XDECREF(ins);
+    ok = ok && (l->out = def_string(f[5], func, what)) != NULL;
+    ok = ok && (f[6] == Py_None || (l->share = def_string(f[6], func, what)) != NULL);
+    Py_DECREF(seq);
+    return ok ? 0 : -1;
+}
+
+// The definition of zoo_define's arguments, or NULL with the exception set.
+static gaba_zoo_def *def_build(PyObject *const *args, const char *func) {
+    gaba_zoo_def *d = calloc(1, sizeof *d);
+    if (!d) return (gaba_zoo_def *)PyErr_NoMemory();
+    PyObject *ins = NULL, *outs = NULL, *layers = NULL;
+    int ok = (d->name = def_string(args[0], func, "name")) &&
+             (d->category = def_string(args[1], func, "category")) &&
+             (d->task = def_string(args[2], func, "task")) &&
+             (ins = def_items(args[3], func, "inputs", 1, DEF_MAX_IO)) &&
+             (outs = def_items(args[4], func, "outputs", 1, DEF_MAX_IO)) &&
+             (layers = def_items(args[5], func, "layers", 1, DEF_MAX_LAYERS));
+    if (ok) {
+        Py_ssize_t ni = PySequence_Fast_GET_SIZE(ins), no = PySequence_Fast_GET_SIZE(outs),
+                   nl = PySequence_Fast_GET_SIZE(layers);
+        gaba_zoo_io_def *io = calloc((size_t)ni, sizeof *io);
+        const char **on = calloc((size_t)no, sizeof *on);
+        gaba_zoo_layer_def *ld = calloc((size_t)nl, sizeof *ld);
+        d->inputs = io, d->outputs = on, d->layers = ld;
+        d->n_inputs = (int)ni, d->n_outputs = (int)no, d->n_layers = (int)nl;
+        ok = io && on && ld;
+        if (!ok) PyErr_NoMemory();
+        for (int i = 0; ok && i < ni; i++)
+            ok = !def_input(PySequence_Fast_GET_ITEM(ins, i), func, i, &io[i]);
+        for (int i = 0; ok && i < no; i++)
+            ok = (on[i] = def_string(PySequence_Fast_GET_ITEM(outs, i), func, "outputs")) != NULL;
+        for (int i = 0; ok && i < nl; i++)
+            ok = !def_layer(PySequence_Fast_GET_ITEM(layers, i), func, i, &ld[i]);
+    }
+    Py_XDECREF(ins);
+    Py_XDECREF(outs);
+    Py_XDECREF(layers);
+    if (!ok) {
+        def_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+// zoo_define(name, category, task, inputs, outputs, layers, seed, threads) -> capsule: a
+// model from a layer table built at run time (what a C model file holds as const data;
+// def_input and def_layer give the rows' forms). The model's capsule keeps the table.
+static PyObject *py_zoo_define(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "zoo.define";
+    if (nargs != 8) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_define takes 8 arguments");
+    gaba_zoo_def *d = def_build(args, func);
+    if (!d) return NULL;
+    PyObject *owner = PyCapsule_New(d, DEF_CAPSULE, def_capsule_free);
+    if (!owner) {
+        def_free(d);
+        return NULL;
+    }
+    return build_model(d, args[6], args[7], func, owner);
 }
 
 static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
@@ -413,6 +621,8 @@ PyMethodDef gaba_py_zoo_methods[] = {
     {"zoo_names", py_zoo_names, METH_NOARGS, "See gaba.zoo.names."},
     {"zoo_create", (PyCFunction)(void (*)(void))py_zoo_create, METH_FASTCALL,
      "See gaba.zoo.create."},
+    {"zoo_define", (PyCFunction)(void (*)(void))py_zoo_define, METH_FASTCALL,
+     "A model from a layer table built at run time (gaba.importers)."},
     {"zoo_describe", py_zoo_describe, METH_O, "See gaba.zoo.info."},
     {"zoo_weights", py_zoo_weights, METH_O, "See gaba.zoo.Model.weights."},
     {"zoo_set_impl", (PyCFunction)(void (*)(void))py_zoo_set_impl, METH_FASTCALL,

@@ -36,9 +36,10 @@ typedef struct builder {
     const gaba_zoo_model *m;
     int *i8_of, *f32_of; // per tensor: its int8 / float version (-1: none yet)
     int max_tensors, max_nodes;
-    unsigned char *wp;        // bump pointer into q->weights
-    const float *tmin, *tmax; // calibrated ranges: tensors, then nodes' pre-activation ranges
-    int8_t *scratch;          // weights gaba_qnn_layer_init reads but the model does not keep
+    unsigned char *wp;            // bump pointer into q->weights
+    const float *tmin, *tmax;     // calibrated ranges: tensors, then nodes' pre-activation ranges
+    const gaba_zoo_qgiven *given; // parameters an imported file fixes, or NULL
+    int8_t *scratch;              // weights gaba_qnn_layer_init reads but the model does not keep
 } builder;
 
 static int new_tensor(builder *b, const gaba_zoo_tensor *like, gaba_nn_dtype dt, float scale,
@@ -120,16 +121,19 @@ static int passes_params(const gaba_nn_layer *l) {
 }
 
 // One output channel: its per weights fw quantized symmetrically into w (the
-// largest magnitude maps to 127; scale 1 for a zero row), its bias fb as int32
-// in units of in_scale * w_scale. Returns in_scale * w_scale.
+// largest magnitude maps to 127, or on the grid of a given scale > 0; scale 1 for
+// a zero row), its bias fb as int32 in units of in_scale * w_scale. Returns
+// in_scale * w_scale.
 static double quantize_row(const gaba_qnn_layer *ql, const float *fw, float fb, int64_t per,
-                           int8_t *w, int32_t *bias, float *w_scale) {
+                           float given, int8_t *w, int32_t *bias, float *w_scale) {
     float amax = 0.0f;
     for (int64_t k = 0; k < per; k++) {
         float a = fabsf(fw[k]);
         amax = a > amax ? a : amax;
     }
-    double ws = amax > 0.0f && isfinite(amax) ? amax / 127.0 : 1.0;
+    double ws = given > 0.0f && isfinite(given) ? (double)given
+                : amax > 0.0f && isfinite(amax) ? amax / 127.0
+                                                : 1.0;
     *w_scale = (float)ws;
     for (int64_t k = 0; k < per; k++) {
         double v = round(fw[k] / ws);
@@ -146,13 +150,14 @@ static double quantize_row(const gaba_qnn_layer *ql, const float *fw, float fb, 
 // co channels of per weights each (fw, fb) into int8 arrays (qw), with ql's input
 // and output parameters.
 static gaba_status quantize_channels(builder *b, int64_t co, int64_t per, const float *fw,
-                                     const float *fb, const gaba_qnn_layer *ql, float *wscale,
-                                     gaba_qnn_weights *qw) {
+                                     const float *fb, const float *given, const gaba_qnn_layer *ql,
+                                     float *wscale, gaba_qnn_weights *qw) {
     int8_t *w = take(b, co * per, 16);
     // the three per-channel int32 arrays in one block (one alignment pad, not three)
     int32_t *bias = take(b, 3 * co * 4, 16), *mult = bias + co, *shift = mult + co;
     for (int64_t c = 0; c < co; c++) {
-        double bs = quantize_row(ql, fw + c * per, fb[c], per, w + c * per, &bias[c], &wscale[c]);
+        double bs = quantize_row(ql, fw + c * per, fb[c], per, given ? given[c] : 0.0f, w + c * per,
+                                 &bias[c], &wscale[c]);
         if (b->q->requant == GABA_QNN_REQUANT_FP32) { // in float32, as ONNX Runtime computes it
             gaba_qnn_fp32_multiplier(ql->in_scale[0] * wscale[c] / ql->out_scale, &mult[c],
                                      &shift[c]);
@@ -178,8 +183,8 @@ static gaba_status quantize_gru(builder *b, int n, gaba_zoo_qnode *nd, gaba_qnn_
     int32_t *bias = take(b, g3 * 4, 16);
     float *acc_scale = take(b, 2 * g3 * 4, 16), *b_hh = acc_scale + g3;
     for (int64_t j = 0; j < g3; j++)
-        acc_scale[j] =
-            (float)quantize_row(ql, w_ih + j * f, b_ih[j], f, plain + j * f, &bias[j], &w_scale[j]);
+        acc_scale[j] = (float)quantize_row(ql, w_ih + j * f, b_ih[j], f, 0.0f, plain + j * f,
+                                           &bias[j], &w_scale[j]);
     memcpy(b_hh, fn->w[3], (size_t)g3 * sizeof(float));
     qw->w = plain, qw->bias = bias, qw->acc_scale = acc_scale, qw->w_hh = fn->w[1], qw->b_hh = b_hh;
     return GABA_OK;
@@ -194,8 +199,9 @@ static gaba_status quantize_weights(builder *b, int n, gaba_zoo_qnode *nd, gaba_
     const gaba_zoo_node *fn = &b->m->nodes[n];
     int64_t co = fn->plan.weight_shapes[1].d[0];
     if (!(nd->w_scale = malloc((size_t)co * sizeof(float)))) return GABA_ERR_NOMEM;
+    const float *given = b->given && b->given->w_scale ? b->given->w_scale[n] : NULL;
     return quantize_channels(b, co, gaba_nn_numel(&fn->plan.weight_shapes[0]) / co, fn->w[0],
-                             fn->w[1], &nd->q, nd->w_scale, qw);
+                             fn->w[1], given, &nd->q, nd->w_scale, qw);
 }
 
 static int64_t weights_bytes(const gaba_zoo_node *fn) { // w, then bias, mult and shift
@@ -228,9 +234,10 @@ static gaba_status quantize_attention(builder *b, int n, gaba_zoo_qnode *nd, gab
         p->in_scale[0] = i < 3 ? ql->in_scale[0] : s[4], p->in_zp[0] = i < 3 ? ql->in_zp[0] : z[4];
         p->out_scale = i < 3 ? s[i] : ql->out_scale, p->out_zp = i < 3 ? z[i] : ql->out_zp;
         gaba_qnn_weights pw = {0};
-        st = i < 3 ? quantize_channels(b, dk, d, fn->w[0] + i * dk * d, fn->w[1] + i * dk, p,
-                                       w_scale + i * dk, &pw)
-                   : quantize_channels(b, d, dk, fn->w[2], fn->w[3], p, w_scale + 3 * dk, &pw);
+        st = i < 3
+                 ? quantize_channels(b, dk, d, fn->w[0] + i * dk * d, fn->w[1] + i * dk, NULL, p,
+                                     w_scale + i * dk, &pw)
+                 : quantize_channels(b, d, dk, fn->w[2], fn->w[3], NULL, p, w_scale + 3 * dk, &pw);
         p->w = pw.w, p->bias = pw.bias, p->mult = pw.mult, p->shift = pw.shift;
     }
     a->score_scale = s[3], a->score_zp = z[3];
@@ -451,6 +458,8 @@ static gaba_status build(builder *b, const float *tmin, const float *tmax) {
         float s;
         int32_t z;
         choose_params(tmin[i], tmax[i], &s, &z);
+        if (b->given && b->given->scale && b->given->scale[i] > 0.0f)
+            s = b->given->scale[i], z = b->given->zp[i];
         int t = new_tensor(b, ft, ft->dtype, s, z);
         if (t < 0) return GABA_ERR_NOMEM;
         q->tensors[t].kind = ft->kind == 3 ? 0 : ft->kind; // workspaces are re-made per node
@@ -505,7 +514,14 @@ static gaba_status build(builder *b, const float *tmin, const float *tmax) {
 
 gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
                               const float *tmax, int n_threads, gaba_qnn_requant_mode requant) {
+    return gaba_zoo_quantize_given(q, m, tmin, tmax, n_threads, requant, NULL);
+}
+
+gaba_status gaba_zoo_quantize_given(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
+                                    const float *tmax, int n_threads, gaba_qnn_requant_mode requant,
+                                    const gaba_zoo_qgiven *given) {
     if (!q || !m || !m->def || !tmin || !tmax) return GABA_ERR_ARG;
+    if (given && given->scale && !given->zp) return GABA_ERR_ARG;
     if (requant != GABA_QNN_REQUANT_DOUBLE && requant != GABA_QNN_REQUANT_FP32) return GABA_ERR_ARG;
     memset(q, 0, sizeof *q);
     q->def = m->def;
@@ -519,6 +535,7 @@ gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const
                  NULL,
                  tmin,
                  tmax,
+                 given,
                  NULL};
     int64_t wbytes = 64;
     for (int n = 0; n < m->n_nodes; n++) wbytes += node_weight_bytes(&m->nodes[n]) + 64; // + align

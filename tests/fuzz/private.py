@@ -282,7 +282,21 @@ def _zoo_quantize(d):
         for _ in range(d.rng.randint(1, 8)):
             flat[d.rng.randrange(flat.size)] = d.choice(
                 (np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-38, 3e38, -3e38, float(d.rng.random())))
-    return [m._cap, ranges, d.rng.randint(1, 2), d.rng.randint(0, 1)]
+    args = [m._cap, ranges, d.rng.randint(1, 2), d.rng.randint(0, 1)]
+    if d.rng.random() < 0.3:  # parameters an imported file fixes
+        tensors = list(m.inputs) + [la["output"] for la in m.layers]
+        params = {d.choice(tensors): (d.choice((1e-3, 0.1, 5.0, 0.0, -1.0, np.nan, 1e38)),
+                                      d.choice((-128, 0, 127, 300)))
+                  for _ in range(d.rng.randint(0, 6))}
+        convs = [la for la in m.layers if la["op"] in ("conv2d", "conv1d", "dense")
+                 and not la["share"]]
+        scales = {}
+        for la in convs[:d.rng.randint(0, 3)]:
+            co = la["params"][0]
+            scales[la["name"]] = d.choice((np.full(co, 0.01, F32), np.full(co + 1, 0.01, F32),
+                                           np.zeros(co, F32), np.full(co, 1e-3)))
+        args += [params, scales]
+    return args
 
 
 def _zoo_qforward(d):
@@ -306,6 +320,39 @@ def _qnode_eval(d):
 
 
 private("zoo_forward", _zoo_forward)
+def _zoo_define(d):
+    """A zoo model's own layer table (as m.layers gives it, batch norms folded), with
+    fields changed at rate p: op and act codes, parameters, tensor and layer names,
+    the input shape; then zoo_define builds it (or refuses it). Left out: valid tables
+    of huge tensors (a 2**31 - 1 input asks for gigabytes of arena)."""
+    m = model(model_name(d))
+    rows = [[la["name"], OPS[la["op"]], ACTS[la["act"]], list(la["params"]),
+             list(la["inputs"]), la["output"], la["share"] or None] for la in m.layers]
+    names = [r[5] for r in rows] + list(m.inputs)
+    for _ in range(d.rng.randint(1, 6) if d.p else 0):
+        r = d.choice(rows)
+        field = d.rng.randrange(6)
+        if field == 0:
+            r[1] = d.rng.randrange(len(OPS))
+        elif field == 1:
+            r[2] = d.rng.randrange(len(ACTS))
+        elif field == 2 and r[3]:
+            r[3][d.rng.randrange(len(r[3]))] = d.choice((0, -1, 1, 2, 7, 2**31 - 1, -2**31))
+        elif field == 3:
+            r[4][d.rng.randrange(len(r[4]))] = d.choice(names)
+        elif field == 4:
+            r[5] = d.choice(names)
+        else:
+            r[6] = d.choice([None] + [q[0] for q in rows])
+    ins = [(k, v["dtype"], tuple(v["shape"]), v.get("vocab", 0)) for k, v in m.inputs.items()]
+    if d.chance():
+        k, dt, shape, vocab = ins[0]
+        ins[0] = (k, dt, tuple(d.choice((1, 2, 3, 64)) for _ in shape) if d.chance(0.8)
+                  else (65536, 65536), vocab)  # the second: over 2**31 values, refused
+    return ["T", "imported", "fuzz", ins, list(m.outputs), rows, d.rng.randrange(2**32), 1]
+
+
+private("zoo_define", _zoo_define)
 private("zoo_call", lambda d: _zoo_call(d, False))
 private("zoo_qcall", lambda d: _zoo_call(d, True))
 private("zoo_calibrate", _zoo_calibrate)

@@ -76,6 +76,21 @@ gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *con
 // conv/dense layers requantizing as `requant` says.
 gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
                               const float *tmax, int n_threads, gaba_qnn_requant_mode requant);
+
+// What an imported int8 file fixes instead of calibration: per tensor of `m`,
+// scale[i] > 0 fixes its (scale[i], zp[i]) (0: chosen from the range); per node of
+// `m`, w_scale[n] the per-output-channel scales of a conv/dense's weights (NULL:
+// chosen from the weights, max |w| / 127). The weights are then rounded on that grid.
+typedef struct gaba_zoo_qgiven {
+    const float *scale;
+    const int32_t *zp;
+    const float *const *w_scale;
+} gaba_zoo_qgiven;
+
+// gaba_zoo_quantize with the parameters `given` fixes (NULL: none).
+gaba_status gaba_zoo_quantize_given(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
+                                    const float *tmax, int n_threads, gaba_qnn_requant_mode requant,
+                                    const gaba_zoo_qgiven *given);
 void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q);
 
 // The weights of an INT8 conv/dense node as an exporter reads them: *c_out and *k

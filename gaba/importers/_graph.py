@@ -1,0 +1,62 @@
+"""The layer table an importer builds: the rows a C model file holds as const
+data (csrc/zoo/zoo_defs.h), made at run time, and the model built from them."""
+
+import numpy as np
+
+from .. import _gaba
+from .._args import threads_arg
+from ..zoo import Model
+
+_OPS = {name: code for code, name in enumerate(_gaba.nn_ops())}
+_ACTS = {name: code for code, name in enumerate(_gaba.nn_acts())}
+
+
+class ModelImportError(ValueError):
+    """Base of the importers' errors: a file gaba cannot map onto its layer table."""
+
+
+class Graph:
+    """Layers and weights collected in execution order.
+
+    Tensor names are chosen by the importer; each layer's weights are
+    float32 arrays in gaba's layout, set once the model is built."""
+
+    def __init__(self, func):
+        self.func = func
+        self.inputs = []   # (name, dtype, per-sample shape, vocab)
+        self.layers = []   # (name, op, act, params, inputs, output, share)
+        self.weights = {}  # "layer.weight" -> array
+        self._count = 0
+
+    def fresh(self, stem):
+        """A tensor or layer name not used before."""
+        self._count += 1
+        return f"{stem}_{self._count}"
+
+    def add_input(self, name, shape, dtype="float32"):
+        self.inputs.append((name, dtype, tuple(int(d) for d in shape), 0))
+
+    def add(self, name, op, x, out, params=(), act="none", **weights):
+        """One layer row; x is a tensor name or a tuple of them."""
+        ins = (x,) if isinstance(x, str) else tuple(x)
+        self.layers.append((name, _OPS[op], _ACTS[act], tuple(int(p) for p in params), ins,
+                            out, None))
+        for key, value in weights.items():
+            self.weights[f"{name}.{key}"] = np.ascontiguousarray(value, np.float32)
+        return out
+
+    def build(self, name, category, task, outputs, threads=None):
+        """The float32 model of the table with the collected weights."""
+        n_threads = threads_arg(threads, self.func)
+        cap = _gaba.zoo_define(name, category, task, self.inputs, list(outputs), self.layers, 0,
+                               n_threads)
+        model = Model(cap)
+        views = model.weights
+        for key, value in self.weights.items():
+            if views[key].shape != value.shape:
+                raise ModelImportError(f"{self.func}: {key} has shape {value.shape}, the layer "
+                                   f"needs {views[key].shape}")
+            views[key][...] = value
+        for key in set(views) - set(self.weights):  # biases a file leaves out
+            views[key][...] = 0.0
+        return model

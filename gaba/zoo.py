@@ -19,8 +19,8 @@ from ._args import int_arg, threads_arg
 from ._ext import _gaba
 from .errors import ModelFileError, UnknownModelError
 
-__all__ = ["names", "info", "create", "load", "compare", "Model", "QuantizedModel", "Summary",
-           "Profile", "CATEGORIES", "FORMAT_VERSION", "TOP1_MAX_SHARE"]
+__all__ = ["names", "info", "create", "from_tflite", "load", "compare", "Model",
+           "QuantizedModel", "Summary", "Profile", "CATEGORIES", "FORMAT_VERSION", "TOP1_MAX_SHARE"]
 
 CATEGORIES = ("vision", "audio", "sensor", "reference")
 FORMAT_VERSION = 1
@@ -87,6 +87,38 @@ def _check_name(name):
         hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
         raise UnknownModelError(f"zoo: no model named {name!r}{hint}; see gaba.zoo.names()")
     return name
+
+
+def from_tflite(path, *, threads=None):
+    """Import a TensorFlow Lite model (docs/import.md).
+
+    A float32 file becomes a :class:`Model`; an int8 file (int8 inputs and
+    outputs, per-channel or per-tensor int8 weights) a :class:`QuantizedModel`
+    on the file's own scales and zero points, whose raw outputs
+    (``qm(x, raw=True)``) equal TensorFlow Lite Micro's bit for bit. The
+    model takes and gives tensors in the file's layout (NHWC per sample:
+    ``(batch, H, W, C)``); inside, gaba runs channel-major.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or bytes
+        The ``.tflite`` file, or its contents.
+    threads : int, optional
+        Thread slots of the model (default: gaba's thread count).
+
+    Raises
+    ------
+    gaba.importers.tflite_file.TFLiteError
+        (a ValueError) for a file that is not a valid TFLite flatbuffer.
+    gaba.importers.ModelImportError
+        (a ValueError) for a valid file gaba cannot map: the message names the
+        operator, its index and what is supported.
+    OSError
+        From opening `path`, as ``open()`` raises it.
+    """
+    from .importers.tflite import from_tflite as _from_tflite
+
+    return _from_tflite(path, threads=threads)
 
 
 def create(name, seed=0, *, threads=None):

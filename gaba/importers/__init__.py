@@ -1,1 +1,6 @@
-"""Readers of model files written by other frameworks (TensorFlow Lite, ONNX)."""
+"""Readers of model files written by other frameworks (TensorFlow Lite, ONNX) and
+their mapping onto gaba's layer table (``gaba.zoo.from_tflite``; docs/import.md)."""
+
+from ._graph import ModelImportError
+
+__all__ = ["ModelImportError"]

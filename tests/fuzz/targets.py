@@ -538,6 +538,33 @@ def _zoo_load(d):
     return Call(gaba.zoo.load, [path])
 
 
+_TFLITE_FILES = [os.path.join(os.path.dirname(__file__), "..", "data", "mlperf", name)
+                 for name in ("kws_ref_model.tflite", "kws_ref_model_float32.tflite")]
+
+
+@target("zoo.from_tflite")
+def _zoo_from_tflite(d):
+    """The test data's TFLite files, whole or with bytes changed (each mutation either
+    parses, and reaches the layer table and the quantizer, or is refused); then a run
+    when the import succeeds. Left out: the larger ResNet file (a second per call)."""
+    data = bytearray(open(d.choice(_TFLITE_FILES), "rb").read())
+    if d.p:
+        for _ in range(d.rng.randint(1, 8)):
+            data[d.rng.randrange(len(data))] = d.rng.randrange(256)
+
+    def run(blob):
+        m = gaba.zoo.from_tflite(blob, threads=1)
+        (name, spec), = m.inputs.items()
+        x = np.zeros((1,) + tuple(spec["shape"]), np.float32)
+        if isinstance(m, gaba.zoo.QuantizedModel):
+            return m(x.astype(np.int8), raw=True)
+        return m(x)
+
+    if d.chance(0.95):
+        return Call(run, [bytes(data)])
+    return Call(run, [d.bad(bytes(data))], {}, (OSError,))  # a str is a path to open
+
+
 def _model_call(d, method):
     m = model(model_name(d))
     xs = inputs(d, m)

@@ -627,10 +627,9 @@ class QuantizedModel:
         numpy.ndarray, or a dict name -> array for multi-output models
         (float32, or int8 with ``raw=True``).
         """
-        if not raw:
-            got = _gaba.zoo_qcall(self._cap, args, inputs, out, threads)
-            if got is not NotImplemented:
-                return got
+        got = _gaba.zoo_qcall(self._cap, args, inputs, out, threads, raw)
+        if got is not NotImplemented:
+            return got
         if raw:
             arrays, batch = self._gather_raw(args, inputs)
         else:

@@ -485,21 +485,26 @@ static PyObject *py_zoo_qgraph(PyObject *self, PyObject *cap) {
     return Py_BuildValue("{sNsN}", "tensors", tensors, "nodes", nodes);
 }
 
-// zoo_qcall(capsule, args, kwargs, out, threads) -> the float output(s), or
-// NotImplemented where the call is not forward's common case (py_zoo_io.h).
+// zoo_qcall(capsule, args, kwargs, out, threads, raw) -> the float (raw: int8) output(s),
+// or NotImplemented where the call is not forward's common case (py_zoo_io.h).
 static PyObject *py_zoo_qcall(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "zoo.QuantizedModel.forward";
-    if (nargs != 5 || !PyTuple_Check(args[1]) || (args[2] != Py_None && !PyDict_Check(args[2])))
-        return PyErr_Format(PyExc_TypeError, "_gaba.zoo_qcall(capsule, tuple, dict, out, threads)");
+    if (nargs != 6 || !PyTuple_Check(args[1]) || (args[2] != Py_None && !PyDict_Check(args[2])))
+        return PyErr_Format(PyExc_TypeError,
+                            "_gaba.zoo_qcall(capsule, tuple, dict, out, threads, raw)");
     gaba_zoo_qmodel *q = PyCapsule_GetPointer(args[0], QCAPSULE);
     if (!q) return NULL;
     long threads;
+    int raw = PyObject_IsTrue(args[5]);
+    if (raw < 0) return NULL;
     if (gaba_py_zoo_threads(args[4], &threads) < 0) return Py_NewRef(Py_NotImplemented);
     int n_in = q->def->n_inputs, n_out = q->def->n_outputs, iin[8], iout[8];
     void *in[8], *out[8];
     if (n_in > 8 || n_out > 8) return gaba_py_raise(GABA_ERR_INTERNAL, func);
     gaba_py_zoo_io_indices(q->tensors, q->n_tensors, 1, n_in, iin);
     gaba_py_zoo_io_indices(q->tensors, q->n_tensors, 2, n_out, iout);
+    for (int k = 0; raw && k < n_in; k++) iin[k] = q->raw_in[k]; // the int8 edges bind
+    for (int k = 0; raw && k < n_out; k++) iout[k] = q->raw_out[k];
     npy_intp batch;
     PyObject *ins, *outs;
     int got = gaba_py_zoo_call_arrays(func, q->tensors, n_in, iin, n_out, iout, args[1],
@@ -508,7 +513,7 @@ static PyObject *py_zoo_qcall(PyObject *self, PyObject *const *args, Py_ssize_t 
     if (got <= 0) return got < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     gaba_status st;
     Py_BEGIN_ALLOW_THREADS
-    st = gaba_zoo_qmodel_forward(q, batch, (const void *const *)in, out, 0, (int)threads);
+    st = gaba_zoo_qmodel_forward(q, batch, (const void *const *)in, out, raw, (int)threads);
     Py_END_ALLOW_THREADS
     PyObject *r = st == GABA_OK ? gaba_py_zoo_call_result(outs, n_out, iout, q->tensors)
                                 : Py_NewRef(Py_NotImplemented); // the checked path words it

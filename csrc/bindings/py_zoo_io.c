@@ -8,6 +8,11 @@ void gaba_py_zoo_io_indices(const gaba_zoo_tensor *tensors, int n_tensors, int k
         if (tensors[i].kind == kind && tensors[i].io_index < n) idx[tensors[i].io_index] = i;
 }
 
+// The NumPy type of a tensor's values.
+static int npy_type(const gaba_zoo_tensor *t) {
+    return t->dtype == GABA_NN_I32 ? NPY_INT32 : t->dtype == GABA_NN_I8 ? NPY_INT8 : NPY_FLOAT32;
+}
+
 npy_intp gaba_py_zoo_collect(const char *func, PyObject *tuple, int n,
                              const gaba_zoo_tensor *tensors, const int *idx, int writeable,
                              void **ptrs, npy_intp batch) {
@@ -17,9 +22,7 @@ npy_intp gaba_py_zoo_collect(const char *func, PyObject *tuple, int n,
     }
     for (int k = 0; k < n; k++) {
         const gaba_zoo_tensor *t = &tensors[idx[k]];
-        int dtype = t->dtype == GABA_NN_I32  ? NPY_INT32
-                    : t->dtype == GABA_NN_I8 ? NPY_INT8
-                                             : NPY_FLOAT32;
+        int dtype = npy_type(t);
         PyObject *obj = PyTuple_GET_ITEM(tuple, k);
         if (!PyArray_Check(obj) || PyArray_TYPE((PyArrayObject *)obj) != dtype ||
             !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)obj) ||
@@ -117,7 +120,7 @@ int gaba_py_zoo_call_arrays(const char *func, const gaba_zoo_tensor *tensors, in
             const gaba_nn_shape *s = &tensors[iout[k]].shape;
             npy_intp dims[GABA_NN_MAX_DIMS + 1] = {*batch};
             for (int j = 0; j < s->ndim; j++) dims[1 + j] = s->d[j];
-            PyObject *a = PyArray_SimpleNew(1 + s->ndim, dims, NPY_FLOAT32);
+            PyObject *a = PyArray_SimpleNew(1 + s->ndim, dims, npy_type(&tensors[iout[k]]));
             if (!a) {
                 Py_CLEAR(o);
                 break;

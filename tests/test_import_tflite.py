@@ -192,8 +192,12 @@ def _vision_graph(seed=0):
                 keep_dims=False)
     fc1 = f.op("FULLY_CONNECTED", (back, f.weight(10, 96), f.weight(10)), (1, 10),
                fused_activation_function="RELU", keep_num_dims=False)
-    both = f.op("CONCATENATION", (fc1, mean), (1, 26), axis=1, fused_activation_function="NONE")
-    y = f.op("SOFTMAX", (both,), (1, 26), beta=1.0)
+    whole = f.op("MAX_POOL_2D", (cat,), (1, 1, 1, 16), padding="VALID", stride_h=1,
+                 stride_w=1, filter_height=5, filter_width=4, fused_activation_function="RELU")
+    whole = f.op("RESHAPE", (whole,), (1, 16))
+    both = f.op("CONCATENATION", (fc1, mean, whole), (1, 42), axis=1,
+                fused_activation_function="NONE")
+    y = f.op("SOFTMAX", (both,), (1, 42), beta=1.0)
     f.outputs = (y,)
     return f
 
@@ -269,7 +273,7 @@ def test_imported_model_is_a_model():
     assert "conv_2d_0" in str(m.summary()) and m.params > 0
     assert len(m.profile(np.zeros((1, 9, 7, 3), np.float32), runs=3)) == len(m.layers)
     qm = m.quantize(np.random.default_rng(0).standard_normal((16, 9, 7, 3)).astype(np.float32))
-    assert qm(np.zeros((2, 9, 7, 3), np.float32)).shape == (2, 26)
+    assert qm(np.zeros((2, 9, 7, 3), np.float32)).shape == (2, 42)
 
 
 # ---- the MLPerf Tiny files ----------------------------------------------------------------

@@ -212,17 +212,22 @@ class _Importer:
     def pool(self, op):
         if self.layout.get(op.inputs[0]) != "chw":
             self.fail(op, "its input must be a (1, H, W, C) tensor")
-        _, h, w = self.gaba_shape(op.inputs[0])
+        c, h, w = self.gaba_shape(op.inputs[0])
         kh, kw = self.option(op, "filter_height"), self.option(op, "filter_width")
         sh, sw = self.option(op, "stride_h"), self.option(op, "stride_w")
         pt, pb = self.pads(op, h, kh, sh, 1)
         pl, pr = self.pads(op, w, kw, sw, 1)
         kind = "avgpool" if op.opcode == "AVERAGE_POOL_2D" else "maxpool"
+        if (kh, kw, pt, pl, pb, pr) == (h, w, 0, 0, 0, 0):  # one window: the global pool's
+            pooled = self.g.add(f"{op.opcode.lower()}_{op.index}", f"global_{kind}",
+                                self.src(op), self.g.fresh("#"))  # kernel, same sums
+            self.then_act(op, "reshape", pooled, (3, c, 1, 1), "chw", "_shape")
+            return
         self.then_act(op, kind, self.src(op), (kh, kw, sh, sw, pt, pl, pb, pr), "chw")
 
-    def then_act(self, op, kind, x, params, layout):
+    def then_act(self, op, kind, x, params, layout, suffix=""):
         """A layer with no fused activation of its own, and its activation after it."""
-        act, name = self.act(op), f"{op.opcode.lower()}_{op.index}"
+        act, name = self.act(op), f"{op.opcode.lower()}_{op.index}{suffix}"
         y = self.out(op, layout)
         if act == "none":
             self.g.add(name, kind, x, y, params)

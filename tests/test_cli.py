@@ -137,7 +137,13 @@ def test_output_in_missing_folder_fails_before_the_work(tmp_path):
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_progress_on_a_terminal_names_the_benchmark():
     """On a terminal: a bar (tqdm's when installed) labelled with the benchmark that runs."""
+    import fcntl
+    import struct
+    import termios
+
     leader, follower = os.openpty()
+    # 24 x 80, as a terminal window has (tqdm draws nothing in a terminal of no columns)
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     try:
         result = subprocess.run([sys.executable, "-m", "gaba", *ONE_MODEL], stdout=subprocess.PIPE,
                                 stderr=follower, cwd=tempfile.gettempdir(), env=dict(os.environ))

@@ -14,6 +14,8 @@ BENCHMARKS = {
     "all30": "the 30 zoo models of vision, audio and sensor (gaba bench zoo --set all30)",
     "gemm": "float32 GEMM native vs OpenBLAS/numpy/torch, % of FMA peak, int8 GEMM",
     "nn": "every layer op at the zoo's shapes, float32 and int8: fast vs reference vs torch",
+    "mlperf": "trained TFLite models imported (MLPerf Tiny or any .tflite) vs LiteRT, TFLite "
+              "Micro and ONNX Runtime, with int8 exactness against TFLite Micro",
 }
 
 

@@ -2,5 +2,6 @@
 their mapping onto gaba's layer table (``gaba.zoo.from_tflite``; docs/import.md)."""
 
 from ._graph import ModelImportError
+from .tflite_file import TFLiteError
 
-__all__ = ["ModelImportError"]
+__all__ = ["ModelImportError", "TFLiteError"]

@@ -12,7 +12,8 @@ _ACTS = {name: code for code, name in enumerate(_gaba.nn_acts())}
 
 
 class ModelImportError(ValueError):
-    """Base of the importers' errors: a file gaba cannot map onto its layer table."""
+    """A valid model file gaba cannot map onto its layer table: an operator, option or
+    tensor type it does not support; the message names the operator and its index."""
 
 
 class Graph:

@@ -725,10 +725,74 @@ def test_embedding_int8():
         _nn.embedding(bad, table, dtype="int8", in_q=q, out_q=q)
 
 
-def test_unsupported_op_errors():
+# Input scales from every value near the row's max (1e-4) to diff_min keeping the top two
+# codes (10): 0.35 and up cut values off (diff_min > -255).
+SOFTMAX_SCALES = [1e-4, 0.003, 0.02, 0.0625, 0.1, 0.35, 1.0, 2.5, 10.0]
+
+
+def softmax_int8(x, in_q):
+    """The int8 softmax of x (N, ..., n) by the fast and reference kernels (equal)."""
+    return both(_nn.softmax, x, in_q=in_q, out_q=(1 / 256, -128))
+
+
+def softmax_rows(rng, n):
+    """Random rows, all-equal rows (at both ends of the range) and rows of -128/127 only."""
+    return np.concatenate([q8(rng, 3, n), np.full((1, n), 7, np.int8),
+                           np.full((1, n), -128, np.int8), np.full((1, n), 127, np.int8),
+                           rng.choice(np.array([-128, 127], np.int8), (2, n))])
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("n", [1, 2, 10, 12, 1000, 4096])
+def test_softmax_int8(n):
+    """TFLite's int8 softmax over the last axis (gemmlowp's fixed point): fast == C
+    reference == the NumPy reference bit for bit at every input scale and several zero
+    points; dequantized, within half an output step of the float softmax of the
+    dequantized input (a full step where 1 is clamped to 255/256); short rows sum to
+    1 within their rounding (and the clamp)."""
+    rng = np.random.default_rng(n)
+    x = softmax_rows(rng, n)
+    assert max(R.softmax_params(s)[2] for s in SOFTMAX_SCALES) > -255  # some cut off
+    for scale in SOFTMAX_SCALES:
+        for zp in (-128, 0, 37):
+            y = softmax_int8(x[:, None, :], (f32(scale), zp))[:, 0]
+            np.testing.assert_array_equal(y, R.softmax_tflite(x, scale))
+            v = f32(scale) * (x.astype(np.float64) - zp)
+            p = np.exp(v - v.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            err = np.abs((y + 128.0) / 256 - p)
+            assert err[y < 127].max(initial=0) <= 1 / 512 + 1e-5, (scale, zp)
+            assert err.max() <= 1 / 256 + 1e-9, (scale, zp)
+            if n <= 12:
+                assert np.abs((y + 128.0).sum(axis=1) / 256 - 1).max() <= (n + 1) / 512 + 1e-5
+
+
+@pytest.mark.kernels
+def test_softmax_int8_last_axis():
+    """Over the last axis of a (3, 4, 10) input, batch 2; long rows whose sum of exp
+    values reaches 512 give -128 throughout (TFLite Micro stops on them), as NumPy."""
+    rng = np.random.default_rng(3)
+    x = q8(rng, 2, 3, 4, 10)
+    for scale, zp in ((0.07, -5), (0.5, 100)):
+        y = softmax_int8(x, (f32(scale), zp))
+        np.testing.assert_array_equal(y, R.softmax_tflite(x, scale))
+    flat = np.full((1, 1, 600), 3, np.int8)
+    np.testing.assert_array_equal(softmax_int8(flat, (0.1, 0)), np.full(flat.shape, -128))
+
+
+def test_softmax_int8_errors():
+    """TFLite's int8 softmax takes output scale 1/256 and zero point -128 only, and an
+    input scale above 2^-26 (its multiplier must exceed 1); other ops without an int8
+    kernel raise."""
     x = np.zeros((1, 4, 4), np.int8)
-    with pytest.raises(Exception):
-        _nn.softmax(x, dtype="int8", in_q=(0.1, 0), out_q=(0.1, 0))
+    for out_q in ((0.1, 0), (1 / 256, 0), (1 / 255, -128)):
+        with pytest.raises(ValueError, match="invalid argument"):
+            _nn.softmax(x, dtype="int8", in_q=(0.1, 0), out_q=out_q)
+    with pytest.raises(ValueError, match="multiplier"):
+        _nn.softmax(x, dtype="int8", in_q=(1e-9, 0), out_q=(1 / 256, -128))
+    with pytest.raises(ValueError, match="no int8 kernel"):
+        _nn.batchnorm(x, np.ones(1, np.float32), np.zeros(1, np.float32), dtype="int8",
+                      in_q=(0.1, 0), out_q=(0.1, 0))
 
 
 # ---- models ------------------------------------------------------------------------
@@ -986,7 +1050,7 @@ def test_layer_int8_reproducers_and_argument_ranges():
             (zoo.OPS["act"], 0, [], 2**64, ValueError, "'impl'"),
             (zoo.OPS["dense"], 0, [-2**31 - 1], 0, ValueError, "'params' must be in"),
             (zoo.OPS["dense"], 0, [None], 0, TypeError, "'params'"),
-            (zoo.OPS["softmax"], 0, [], 0, ValueError, "no int8 kernel"),
+            (zoo.OPS["batchnorm"], 0, [0], 0, ValueError, "no int8 kernel"),
             (zoo.OPS["dense"], zoo.ACTS["sigmoid"], [4], 0, ValueError, "no int8 kernel"),
             (zoo.OPS["attention"], 0, [4], 0, ValueError, "no int8 kernel here")]:
         with pytest.raises(err, match=what):

@@ -122,4 +122,11 @@ gaba_nn_eval_fn gaba_nn_layer_norm_eval, gaba_nn_layer_norm_eval_ref;
 gaba_qnn_prepare_fn gaba_qnn_layer_norm_prepare;
 gaba_qnn_eval_fn gaba_qnn_layer_norm_eval, gaba_qnn_layer_norm_eval_ref;
 
+// ../qnn/softmax.c (int8; the exp table's q_init in layer.c)
+gaba_qnn_prepare_fn gaba_qnn_softmax_prepare;
+gaba_qnn_rescale_fn gaba_qnn_softmax_rescale;
+gaba_qnn_init_fn gaba_qnn_softmax_init;
+gaba_qnn_eval_fn gaba_qnn_softmax_eval, gaba_qnn_softmax_eval_ref;
+void gaba_qnn_build_softmax_table(const gaba_qnn_layer *q, int32_t *table);
+
 #endif // GABA_NN_OPS_H

@@ -135,6 +135,17 @@ gaba_status gaba_qnn_layer_norm_init(gaba_qnn_layer *q, int n_in, const gaba_nn_
     return GABA_OK;
 }
 
+// the softmax's exp table (its multiplier set by gaba_qnn_softmax_rescale)
+gaba_status gaba_qnn_softmax_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
+                                  const gaba_nn_plan *pl, const gaba_qnn_weights *w,
+                                  gaba_qnn_buf *buf) {
+    (void)n_in, (void)in, (void)pl, (void)w;
+    int32_t *table = carve(buf, 256 * 4, 16);
+    if (table) gaba_qnn_build_softmax_table(q, table);
+    q->exp_table = table;
+    return GABA_OK;
+}
+
 // The float op's plan of q's layer (the row's input dtypes), or why there is none.
 static gaba_status plan(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
                         gaba_nn_plan *pl) {

@@ -84,24 +84,29 @@ static inline int8_t gaba_qnn_requant(int32_t acc, int32_t mult, int32_t shift, 
     return gaba_qnn_clamp((int64_t)r + zp, lo, hi);
 }
 
+// gemmlowp's SaturatingRoundingDoublingHighMul: a b / 2^31 rounded to nearest
+// (ties away from zero), INT32_MIN squared saturated.
+static inline int32_t gaba_qnn_srdhm(int32_t a, int32_t b) {
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    int64_t ab = (int64_t)a * b;
+    int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+// gemmlowp's RoundingDivideByPOT: x / 2^e (e 0..31) rounded to nearest, ties away from zero.
+static inline int32_t gaba_qnn_rdbp(int32_t x, int e) {
+    int32_t mask = (int32_t)(((int64_t)1 << e) - 1);
+    int32_t rem = x & mask, thr = (mask >> 1) + (x < 0);
+    return (x >> e) + (rem > thr);
+}
+
 // The same MultiplyByQuantizedMultiplier, inlined for the fast kernels'
 // output loops (the tests hold it bit-exact to the library's).
 static inline int32_t gaba_qnn_mbqm(int32_t x, int32_t mult, int32_t shift) {
     if (shift == GABA_QNN_SHIFT_FP32) return gaba_qnn_fp32_requant(x, mult);
     int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-    int32_t a = (int32_t)((uint32_t)x << left);
-    int32_t hm;
-    if (a == INT32_MIN && mult == INT32_MIN) {
-        hm = INT32_MAX;
-    } else {
-        int64_t ab = (int64_t)a * mult;
-        int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-        hm = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
-    }
-    if (!right) return hm;
-    int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
-    int32_t rem = hm & mask, thr = (mask >> 1) + (hm < 0);
-    return (hm >> right) + (rem > thr);
+    int32_t hm = gaba_qnn_srdhm((int32_t)((uint32_t)x << left), mult);
+    return right ? gaba_qnn_rdbp(hm, right) : hm;
 }
 
 void gaba_qnn_conv_ref(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, const int8_t *x,
@@ -320,6 +325,35 @@ gaba_status gaba_qnn_conv(const gaba_nn_conv_geom *g, const gaba_qnn_layer *q, c
                           int8_t *y, void *ws);
 gaba_status gaba_qnn_dense(int64_t n, int64_t f, const gaba_qnn_layer *q, const int8_t *x,
                            int8_t *y, void *ws);
+
+// The largest of n >= 1 int8 values.
+static inline int32_t gaba_qnn_max_s8(int64_t n, const int8_t *x) {
+    int32_t m = -128;
+    for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+// TFLite's int8 softmax (docs/int8.md, "Softmax") of rows of n values, with q's
+// q_mult/q_shift[0] (gaba_qnn_softmax_rescale): exp(diff) of a difference to
+// the row's max as Q0.31 (diff >= gaba_qnn_softmax_diff_min(shift), <= 0); the
+// reciprocal of a row's sum of exp values with 12 integer bits (sum >= 2^19) as
+// Q0.31 and the output's rounding exponent (23..31); an output from them and an
+// exp value. A sum at or past GABA_QNN_SOFTMAX_SUM_MAX (512: TFLite's exponent
+// check fails there) gets reciprocal 0: its row is -128 throughout.
+#define GABA_QNN_SOFTMAX_SUM_MAX ((int64_t)1 << 28)
+int32_t gaba_qnn_softmax_exp(int32_t diff, int32_t mult, int32_t shift);
+int32_t gaba_qnn_softmax_diff_min(int32_t shift);
+int32_t gaba_qnn_softmax_recip(int64_t sum, int *exponent);
+static inline int8_t gaba_qnn_softmax_out(int32_t recip, int32_t e, int exponent) {
+    return gaba_qnn_clamp((int64_t)gaba_qnn_rdbp(gaba_qnn_srdhm(recip, e), exponent) - 128, -128,
+                          127);
+}
+// The oracle (softmax_ref.c), every exp from the routines above; the fast one
+// (softmax.c) reads them from q->exp_table.
+void gaba_qnn_softmax_rows_ref(int64_t rows, int64_t n, const gaba_qnn_layer *q, const int8_t *x,
+                               int8_t *y);
+void gaba_qnn_softmax_rows(int64_t rows, int64_t n, const gaba_qnn_layer *q, const int8_t *x,
+                           int8_t *y);
 
 // LayerNorm of x (c, s) (docs/int8.md): the reference over positions [p0, p1),
 // and the ISA table's qlayer_norm over all of them (csrc/qnn/layer_norm*.c).

@@ -355,6 +355,8 @@ static gaba_status add_layer(builder *b, int n) {
     gaba_zoo_tensor *to = &q->tensors[out];
     if (int8) {
         if (passes_params(&fn->layer)) q->scale[out] = q->scale[in[0]], q->zp[out] = q->zp[in[0]];
+        if (fn->layer.op == GABA_NN_SOFTMAX) // the parameters TFLite's int8 softmax requires
+            q->scale[out] = 1.0f / 256, q->zp[out] = -128;
         to->dtype = GABA_NN_I8;
         to->bytes = tensor_bytes(&to->shape, GABA_NN_I8);
         b->i8_of[out] = out, b->f32_of[out] = -1;

@@ -223,6 +223,83 @@ def softmax(x, exp_table):
     return np.minimum((512 * e + s) // (2 * s) - 128, 127)
 
 
+def _wrap(x):
+    """int64 values as the int32 a wrapping add leaves."""
+    return (x + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def _sat_shl(x, e):
+    """x * 2^e saturated to int32 (gemmlowp's SaturatingRoundingMultiplyByPOT, e > 0)."""
+    return np.clip(x << e, -(1 << 31), (1 << 31) - 1)
+
+
+_EXP_BITS = [1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242]
+
+
+def _exp_negative(a):
+    """gemmlowp's exp_on_negative_values of Q5.26 raws a <= 0, Q0.31 raws: the
+    Taylor series around -1/8 for a mod 1/4 - 1/4, times exp(-2^k) for each
+    bit k (-2..4) of the rest."""
+    amod = (a & ((1 << 24) - 1)) - (1 << 24)
+    x = _wrap(_sat_shl(amod, 5) + (1 << 28))
+    x2 = _high_mul(x, x)
+    x3, x4 = _high_mul(x2, x), _high_mul(x2, x2)
+    t = _divide_pot(_wrap(_high_mul(_wrap(_divide_pot(x4, 2) + x3), 715827883) + x2), 1)
+    c = 1895147668  # exp(-1/8)
+    r = _wrap(c + _high_mul(np.int64(c), _wrap(x + t)))
+    rest = amod - a
+    for k, m in enumerate(_EXP_BITS):
+        r = np.where(rest & (1 << (24 + k)) != 0, _high_mul(r, np.int64(m)), r)
+    return np.where(a == 0, (1 << 31) - 1, r)
+
+
+def _one_over_one_plus(a):
+    """gemmlowp's one_over_one_plus_x_for_x_in_0_1 on Q0.31 raws: Newton-Raphson in Q2.29."""
+    s = a + (1 << 31) - 1
+    v = s + np.where(s >= 0, 1, -1)
+    d = np.sign(v) * (np.abs(v) // 2)  # truncating halving
+    x = _wrap(1515870810 + _high_mul(d, np.int64(-1010580540)))
+    for _ in range(3):
+        err = _wrap((1 << 29) - _high_mul(d, x))
+        x = _wrap(x + _sat_shl(_high_mul(x, err), 2))
+    return _sat_shl(x, 1)
+
+
+def softmax_params(in_scale):
+    """TFLite's int8 softmax parameters for beta 1: (multiplier, left shift, diff_min):
+    in_scale 2^26 (at most 2^31 - 1) split by frexp into a Q31 multiplier (rounded half
+    away from zero) and a shift, diff_min = -floor(31 2^26 / 2^shift)."""
+    import math
+
+    real = min(float(np.float32(in_scale)) * 2.0 ** 26, 2.0 ** 31 - 1)
+    if not real > 1.0:
+        raise ValueError(f"softmax_params(): in_scale {in_scale!r} is too small")
+    q, shift = math.frexp(real)
+    fixed = math.floor(q * 2.0 ** 31 + 0.5)
+    if fixed == 1 << 31:
+        fixed, shift = fixed // 2, shift + 1
+    return fixed, shift, -math.floor(31 * 2.0 ** 26 / 2.0 ** shift)
+
+
+def softmax_tflite(x, in_scale):
+    """TFLite's int8 softmax (reference_ops::Softmax, gemmlowp fixed point) over the last
+    axis of the int8 x with input scale in_scale: int8 out, scale 1/256, zp -128. A row
+    whose sum of exp values reaches 512 (TFLite's exponent check fails) is -128."""
+    mult, shift, diff_min = softmax_params(in_scale)
+    x = np.asarray(x, np.int64)
+    diff = x - x.max(axis=-1, keepdims=True)
+    keep = diff >= diff_min
+    e = _exp_negative(_high_mul(np.where(keep, diff, 0) << shift, np.int64(mult)))
+    e = np.where(keep, e, 0)
+    total = _divide_pot(e, 12).sum(axis=-1, keepdims=True)
+    small = total < (1 << 28)
+    total = np.where(small, total, 1 << 19)
+    lead = 32 - np.frexp(total.astype(np.float64))[1]
+    recip = _one_over_one_plus((total << lead) - (1 << 31))
+    y = _divide_pot(_high_mul(recip, e), 12 - lead + 31 - 8) - 128
+    return np.where(keep & small, np.clip(y, -128, 127), -128).astype(np.int8)
+
+
 def attention(x, p):
     """The int8 single-head self-attention (gaba/qnn.h, gaba_qnn_attention) of x (D, L)
     from its parameters `p` (the node's weights in _gaba.zoo_qgraph)."""

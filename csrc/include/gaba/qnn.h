@@ -65,6 +65,10 @@ typedef struct gaba_qnn_layer {
     // CONCAT (optional, the fast kernel's): n_in tables, input i's at lut + 256 i,
     // entry x + 128 its code x rescaled (gaba_qnn_build_concat_luts).
     const int8_t *lut;
+    // SOFTMAX (TFLite's int8 softmax, docs/int8.md; the output scale 1/256, zp -128):
+    // q_mult/q_shift[0] the input multiplier and left shift, exp_table[d] (256) the
+    // Q0.31 exp of a difference of d input codes to the row's max, 0 past the cut-off.
+    const int32_t *exp_table;
     // ATTENTION: its projections and the requantization between them.
     const struct gaba_qnn_attention *attn;
     // GRU (x (F, T) int8 -> y (H) or (H, T) int8): the input projections of
@@ -171,7 +175,7 @@ gaba_status gaba_qnn_layer_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape
 // 1 when the op (with its activation) has an int8 kernel: conv, dense (act none,
 // relu, relu6), max/avg/global pooling, add/sub/mul (none/relu/relu6), concat,
 // reshape/flatten/transpose, act relu/relu6/none, nearest and bilinear upsample,
-// attention, GRU (its recurrence in float32), layer_norm.
+// attention, GRU (its recurrence in float32), layer_norm, softmax.
 int gaba_qnn_supported(const gaba_nn_layer *layer);
 
 // The shape checks and output shape are the float op's (gaba_nn_prepare);

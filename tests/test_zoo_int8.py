@@ -780,6 +780,56 @@ def test_softmax_int8_last_axis():
     np.testing.assert_array_equal(softmax_int8(flat, (0.1, 0)), np.full(flat.shape, -128))
 
 
+def softmax_tflite_model(shape, scale, zp):
+    """A .tflite flatbuffer of one int8 SOFTMAX (beta 1) from x (scale, zp) to y (1/256,
+    -128), both of `shape`."""
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as S
+
+    def tensor(name, q, buffer):
+        t = S.TensorT()
+        t.name, t.shape, t.type, t.buffer = name, list(shape), S.TensorType.INT8, buffer
+        t.quantization = S.QuantizationParametersT()
+        t.quantization.scale, t.quantization.zeroPoint = [q[0]], [q[1]]
+        return t
+
+    code = S.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = S.BuiltinOperator.SOFTMAX
+    op = S.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, [0], [1]
+    op.builtinOptionsType, op.builtinOptions = S.BuiltinOptions.SoftmaxOptions, S.SoftmaxOptionsT()
+    op.builtinOptions.beta = 1.0
+    g = S.SubGraphT()
+    g.tensors = [tensor("x", (scale, zp), 1), tensor("y", (1 / 256, -128), 2)]
+    g.inputs, g.outputs, g.operators = [0], [1], [op]
+    m = S.ModelT()
+    m.version, m.operatorCodes, m.subgraphs = 3, [code], [g]
+    m.buffers = [S.BufferT() for _ in range(3)]
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def test_softmax_int8_matches_tflite_micro():
+    """The TFLite Micro interpreter's int8 softmax on one-op models (rows up to 500
+    values: TFLite Micro aborts on a row whose sum of exp values reaches 512) equals
+    gaba's fast and reference kernels bit for bit."""
+    pytest.importorskip("flatbuffers")
+    runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
+    rng = np.random.default_rng(11)
+    for scale in SOFTMAX_SCALES + [0.0123, 0.17, 16.0, 40.0]:
+        for n in (1, 3, 10, 500):
+            x = softmax_rows(rng, n)
+            x[-1] = rng.integers(120, 128, n)  # values near the max
+            zp = int(rng.integers(-128, 128))
+            model = softmax_tflite_model(x.shape, f32(scale), zp)
+            interp = runtime.Interpreter.from_bytes(model, arena_size=1 << 17)
+            interp.set_input(x, 0)
+            interp.invoke()
+            want = interp.get_output(0)
+            np.testing.assert_array_equal(softmax_int8(x[None], (f32(scale), zp))[0], want)
+
+
 def test_softmax_int8_errors():
     """TFLite's int8 softmax takes output scale 1/256 and zero point -128 only, and an
     input scale above 2^-26 (its multiplier must exceed 1); other ops without an int8

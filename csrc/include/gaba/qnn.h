@@ -161,13 +161,13 @@ int64_t gaba_qnn_layer_bytes(const gaba_nn_layer *layer, int n_in, const gaba_nn
 // Completes q, whose layer, in_scale/in_zp (n_in) and out_scale/out_zp are set: every
 // other field is filled: the clamp, the rescale (requant: add/sub/mul in float32 with
 // GABA_QNN_REQUANT_FP32), bias_eff, the GRU's packed W_ih and W_hh^T, the tables (LUT
-// activations, a rescaling concat's, the attention's exp table). buf: the caller's, as
-// long and aligned as gaba_qnn_layer_bytes says (64 bytes always do); *used (unless
-// NULL) gets the bytes taken from its start. q points into buf, into w's arrays (all
+// activations, a rescaling concat's, the attention's and the softmax's exp tables). buf:
+// the caller's, as long and aligned as gaba_qnn_layer_bytes says (64 bytes always do);
+// *used (unless NULL) gets the bytes taken from its start. q points into buf, into w's arrays (all
 // but w_hh, copied) and into w->attn: the caller keeps them while q is in use and
 // frees them after; nothing else is allocated. GABA_ERR_ARG when the scales give no
-// multiplier or an array the op needs is NULL; the float op's status when it does not
-// take the shapes.
+// multiplier (a softmax: output parameters other than 1/256 and -128), or an array the op
+// needs is NULL; the float op's status when it does not take the shapes.
 gaba_status gaba_qnn_layer_init(gaba_qnn_layer *q, int n_in, const gaba_nn_shape *in,
                                 const gaba_qnn_weights *w, gaba_qnn_requant_mode requant, void *buf,
                                 int64_t *used);

@@ -430,10 +430,18 @@ class Model:
 
         Format (version 1): one array per weight key (as in ``m.weights``) and
         ``__gaba_meta__``, a JSON string: {"format": "gaba.zoo", "version": 1,
-        "model": name, "seed": seed, "gaba": version, "weights": {key: shape}}.
+        "model": name, "seed": seed, "gaba": version, "weights": {key: shape}};
+        an imported model (:func:`from_tflite`) adds "graph", its layer table
+        (name, category, task, inputs, outputs, layers), which :func:`load`
+        builds again.
         """
-        _save(path, f"{self.name}.save", {"format": _FORMAT}, self.name, self.seed,
-              self.weights, {})
+        _save(path, f"{self.name}.save", {"format": _FORMAT, **self._graph_meta()}, self.name,
+              self.seed, self.weights, {})
+
+    def _graph_meta(self):
+        """An imported model's layer table ({"graph": ...}) for its file; {} for a zoo model."""
+        graph = getattr(self, "_graph", None)
+        return {"graph": graph} if graph else {}
 
 
 def _save(path, func, meta, name, seed, weights, extra):
@@ -576,6 +584,7 @@ class QuantizedModel:
 
     def __init__(self, capsule, model):
         self._cap = capsule
+        self._given = None  # _from_ranges: the parameters an imported file fixed
         d = _gaba.zoo_qdescribe(capsule)
         self.name, self.category, self.task = model.name, model.category, model.task
         self.inputs, self.outputs = model.inputs, model.outputs
@@ -593,12 +602,17 @@ class QuantizedModel:
         self._model = model  # for input checks only; the weights are copied
 
     @classmethod
-    def _from_ranges(cls, model, ranges, requant, n_threads):
-        """`model` quantized from its calibrated `ranges` (float32 (2, n), _gaba.zoo_calibrate).
-        The int8 model is a function of these, the float weights and `requant`: they are
-        kept, as they are now, for :meth:`save`."""
-        qm = cls(_gaba.zoo_quantize(model._cap, ranges, n_threads, _REQUANT[requant]), model)
+    def _from_ranges(cls, model, ranges, requant, n_threads, given=None):
+        """`model` quantized from its calibrated `ranges` (float32 (2, n), _gaba.zoo_calibrate)
+        and, for an imported int8 file, the parameters it fixes: `given` = (tensor name ->
+        (scale, zero point), layer name -> float32 weight scales). The int8 model is a
+        function of these, the float weights and `requant`: they are kept, as they are
+        now, for :meth:`save`."""
+        extra = given or ()
+        qm = cls(_gaba.zoo_quantize(model._cap, ranges, n_threads, _REQUANT[requant], *extra),
+                 model)
         qm._source = (model.seed, np.array(_gaba.zoo_weights(model._cap)), ranges)
+        qm._given = given
         return qm
 
     def __repr__(self):
@@ -815,13 +829,18 @@ class QuantizedModel:
         were when this model was quantized, ``__gaba_ranges__`` (float32 (2,
         n): each calibrated range's min and max; +inf and -inf for a range no
         sample reached) and the metadata of :meth:`Model.save` with ``"format":
-        "gaba.zoo.int8"`` and ``"requant"``. Loading quantizes again from them.
+        "gaba.zoo.int8"`` and ``"requant"``; an imported int8 model adds "given",
+        the scales and zero points its file fixed. Loading quantizes again from them.
         """
         seed, block, ranges = self._source
         weights = {k: block[o:o + int(np.prod(shape))].reshape(shape)
                    for k, shape, o in self._model._desc["weights"]}
-        _save(path, f"{self.name}.save", {"format": _QFORMAT, "requant": self.requant},
-              self.name, seed, weights, {_RANGES: ranges})
+        meta = {"format": _QFORMAT, "requant": self.requant, **self._model._graph_meta()}
+        if self._given:
+            params, w_scales = self._given
+            meta["given"] = {"params": {k: [float(s), int(z)] for k, (s, z) in params.items()},
+                             "w_scales": {k: [float(v) for v in a] for k, a in w_scales.items()}}
+        _save(path, f"{self.name}.save", meta, self.name, seed, weights, {_RANGES: ranges})
 
 
 # Top-1 agreement is reported only where the float model's argmax is spread: when
@@ -914,6 +933,8 @@ _SEED_MAX = 2**64 - 1  # zoo.create's seed is a uint64 in C
 _META_TYPES = {"format": str, "version": int, "model": str, "seed": int, "gaba": str,
                "weights": dict}
 _QMETA_TYPES = {**_META_TYPES, "requant": str}
+# An imported model's layer table (its _graph) and, int8, the parameters its file fixed.
+_META_OPTIONAL = {"graph": dict, "given": dict}
 
 
 def load(path):
@@ -969,7 +990,7 @@ def _load_zip(fp, where):
         if meta is None:
             raise ModelFileError(f"zoo.load(): {where} is not a gaba.zoo file (no {_META})")
         meta = _read_meta(zf, meta, where)
-        m = create(meta["model"], seed=meta["seed"])
+        m = _define(meta, where) if "graph" in meta else create(meta["model"], seed=meta["seed"])
         w = m.weights
         expected = {k: list(v.shape) for k, v in w.items()}
         if meta["weights"] != expected:
@@ -991,10 +1012,50 @@ def _load_zip(fp, where):
             ranges = _read_ranges(zf, members[_RANGES + ".npy"], where, m)
             try:
                 return QuantizedModel._from_ranges(m, ranges, meta["requant"],
-                                                   threads_arg(None, "zoo.load"))
+                                                   threads_arg(None, "zoo.load"),
+                                                   _given(meta, where))
             except ValueError as e:  # ranges calibration cannot give: save never wrote them
                 raise ModelFileError(f"zoo.load(): {where}: {e}") from e
     return m
+
+
+def _define(meta, where):
+    """The imported model of a file's "graph" record (Model._graph), with the file's seed;
+    every field is checked by _gaba.zoo_define."""
+    g = meta["graph"]
+    keys = {"name", "category", "task", "inputs", "outputs", "layers"}
+    if set(g) != keys or g["name"] != meta["model"]:
+        raise ModelFileError(f"zoo.load(): {where}: the graph record needs exactly the keys "
+                             f"{sorted(keys)} and the file's model name")
+    try:
+        cap = _gaba.zoo_define(g["name"], g["category"], g["task"],
+                               [tuple(row) if isinstance(row, list) else row
+                                for row in g["inputs"]], g["outputs"],
+                               [tuple(row) if isinstance(row, list) else row
+                                for row in g["layers"]], meta["seed"],
+                               threads_arg(None, "zoo.load"))
+    except (TypeError, ValueError) as e:
+        raise ModelFileError(f"zoo.load(): {where}: the graph record does not build: {e}") from e
+    m = Model(cap, seed=meta["seed"])
+    m._graph = g
+    return m
+
+
+def _given(meta, where):
+    """The (params, w_scales) of an imported int8 file, or None."""
+    g = meta.get("given")
+    if g is None:
+        return None
+    try:
+        if set(g) != {"params", "w_scales"}:
+            raise ValueError("keys")
+        params = {k: (float(s), int(z)) for k, (s, z) in g["params"].items()}
+        w_scales = {k: np.array(v, np.float32) for k, v in g["w_scales"].items()}
+        if any(a.ndim != 1 for a in w_scales.values()):
+            raise ValueError("w_scales")
+    except (TypeError, ValueError, AttributeError) as e:
+        raise ModelFileError(f"zoo.load(): {where}: bad 'given' record ({e})") from e
+    return params, w_scales
 
 
 def _read_ranges(zf, info, where, m):
@@ -1102,13 +1163,16 @@ def _read_meta(zf, info, where):
                              f"{repr(meta.get('version'))[:40]}; this gaba reads version "
                              f"{FORMAT_VERSION}")
     types = _META_TYPES if meta["format"] == _FORMAT else _QMETA_TYPES
+    optional = {k: t for k, t in _META_OPTIONAL.items() if k in meta
+                and (k != "given" or meta["format"] == _QFORMAT)}
     wrong = [f"no {k!r}" for k in types if k not in meta]
-    wrong += [f"unexpected {k[:40]!r}" for k in meta if k not in types]
+    wrong += [f"unexpected {k[:40]!r}" for k in meta if k not in types and k not in optional]
+    types = {**types, **optional}
     wrong += [f"{k!r} is {type(meta[k]).__name__}, expected {t.__name__}"
               for k, t in types.items() if k in meta and type(meta[k]) is not t]
     if wrong:
         raise ModelFileError(f"zoo.load(): {where}: bad {_META}: {'; '.join(wrong[:4])}")
-    if meta["model"] not in names():
+    if "graph" not in meta and meta["model"] not in names():
         raise ModelFileError(f"zoo.load(): {where} holds unknown model {meta['model'][:40]!r}; "
                              "see gaba.zoo.names()")
     if not 0 <= meta["seed"] <= _SEED_MAX:

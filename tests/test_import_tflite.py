@@ -371,3 +371,38 @@ def test_mlperf_float(name):
             ref = it.get_tensor(o)
             np.testing.assert_allclose(got[s:s + 1], ref, rtol=1e-5,
                                        atol=1e-5 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("path", [KWS_INT8, KWS_FLOAT], ids=lambda p: p.stem)
+def test_save_load_round_trip(path, tmp_path):
+    m = gaba.zoo.from_tflite(path)
+    int8 = isinstance(m, gaba.zoo.QuantizedModel)
+    x = np.random.default_rng(7).standard_normal((4, 49, 10, 1)).astype(np.float32)
+    m.save(tmp_path / "m.npz")
+    back = gaba.zoo.load(tmp_path / "m.npz")
+    assert type(back) is type(m) and back.name == m.name
+    np.testing.assert_array_equal(back(x), m(x))
+    if int8:
+        xq = np.random.default_rng(8).integers(-128, 128, (4, 49, 10, 1), dtype=np.int8)
+        np.testing.assert_array_equal(back(xq, raw=True), m(xq, raw=True))
+        assert back.input_qparams == m.input_qparams
+
+
+def test_load_refuses_a_bad_graph_record(tmp_path):
+    import json
+    import zipfile
+
+    gaba.zoo.from_tflite(KWS_FLOAT).save(tmp_path / "m.npz")
+    with zipfile.ZipFile(tmp_path / "m.npz") as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    meta = json.loads(np.load(tmp_path / "m.npz")["__gaba_meta__"].item())
+    meta["graph"]["layers"][1][1] = 99  # an op code past the table
+    bad = tmp_path / "bad.npz"
+    with zipfile.ZipFile(bad, "w") as z:
+        for n, data in entries.items():
+            if n != "__gaba_meta__.npy":
+                z.writestr(n, data)
+        with z.open("__gaba_meta__.npy", "w") as f:
+            np.lib.format.write_array(f, np.array(json.dumps(meta)))
+    with pytest.raises(gaba.ModelFileError, match="graph record does not build"):
+        gaba.zoo.load(bad)

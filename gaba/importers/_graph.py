@@ -52,6 +52,9 @@ class Graph:
         cap = _gaba.zoo_define(name, category, task, self.inputs, list(outputs), self.layers, 0,
                                n_threads)
         model = Model(cap)
+        model._graph = {"name": name, "category": category, "task": task,  # for save()
+                        "inputs": [list(row) for row in self.inputs], "outputs": list(outputs),
+                        "layers": [list(row) for row in self.layers]}
         views = model.weights
         for key, value in self.weights.items():
             if views[key].shape != value.shape:

@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from .. import _gaba
+from .._args import threads_arg
 from ..zoo import QuantizedModel
 from ._graph import Graph, ModelImportError
 from .tflite_file import read_tflite
@@ -399,10 +400,8 @@ class _Importer:
             params[self.outputs[k]] = params[self.name[i]]
         empty = _gaba.zoo_calibrate(model._cap, tuple(
             np.zeros((0,) + tuple(v["shape"]), np.float32) for v in model.inputs.values()))
-        from .._args import threads_arg
-        cap = _gaba.zoo_quantize(model._cap, empty, threads_arg(threads, FUNC), 0, params,
-                                 self.w_scale)
-        return QuantizedModel(cap, model)
+        return QuantizedModel._from_ranges(model, empty, "double", threads_arg(threads, FUNC),
+                                           (params, self.w_scale))
 
     def check_shapes(self, model):
         """Each operator's output shape as gaba inferred it against the file's."""

@@ -510,12 +510,25 @@ def saved_model(name, int8=False):
     return path
 
 
+def saved_import(tflite_path):
+    """Path of the saved import of a test data TFLite file (written once)."""
+    path = _SAVED.get(tflite_path)
+    if path is None:
+        path = _SAVED[tflite_path] = os.path.abspath(
+            f"saved_{os.path.basename(tflite_path)}.npz")
+        gaba.zoo.from_tflite(tflite_path, threads=2).save(path)
+    return path
+
+
 @target("zoo.load")
 def _zoo_load(d):
     """Valid files (float and int8), byte-mutated and truncated ones, missing paths and
     wrong types. Left out: crafted zip bombs (seconds of work each; the file-format fuzzing
     covers them)."""
-    path = saved_model(model_name(d), d.chance(0.5))
+    if d.chance(0.2):  # an imported model's file: its layer table (and given parameters)
+        path = saved_import(d.choice(_TFLITE_FILES))
+    else:
+        path = saved_model(model_name(d), d.chance(0.5))
     kind = d.rng.randrange(6) if d.p else 0
     if kind in (1, 2):
         data = bytearray(open(path, "rb").read())

@@ -16,6 +16,7 @@ BENCHMARKS = {
     "nn": "every layer op at the zoo's shapes, float32 and int8: fast vs reference vs torch",
     "mlperf": "trained TFLite models imported (MLPerf Tiny or any .tflite) vs LiteRT, TFLite "
               "Micro and ONNX Runtime, with int8 exactness against TFLite Micro",
+    "calib": "int8 SQNR per calibration method (minmax, percentile, mse, entropy), outliers",
 }
 
 

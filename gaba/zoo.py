@@ -20,7 +20,8 @@ from ._ext import _gaba
 from .errors import ModelFileError, UnknownModelError
 
 __all__ = ["names", "info", "create", "from_tflite", "load", "compare", "Model",
-           "QuantizedModel", "Summary", "Profile", "CATEGORIES", "FORMAT_VERSION", "TOP1_MAX_SHARE"]
+           "QuantizedModel", "Summary", "Profile", "Calibration", "CATEGORIES", "FORMAT_VERSION",
+           "TOP1_MAX_SHARE"]
 
 CATEGORIES = ("vision", "audio", "sensor", "reference")
 FORMAT_VERSION = 1
@@ -329,21 +330,42 @@ class Model:
                 "share", "inputs", "output", "params")
         return [dict(zip(keys, row)) for row in self._desc["layers"]]
 
-    def quantize(self, calibration, *, threads=None, requant="double"):
-        """Post-training int8 quantization (TFLite's scheme), calibrated on a batch.
+    def quantize(self, calibration, *, method="minmax", percentile=99.99, keep_float=(),
+                 threads=None, requant="double"):
+        """Post-training int8 quantization (TFLite's scheme), calibrated on batches.
 
         Activations become asymmetric int8 with one scale and zero point per
-        tensor, from the min/max this model's float run sees over
-        `calibration` (widened to hold 0); conv and dense weights symmetric
-        int8 per output channel in [-127, 127], biases int32, requantization a
-        Q31 multiplier and shift with double rounding (docs/int8.md).
-        Ops without an int8 kernel run in float32 between a dequantize and a
-        quantize node.
+        tensor, from a range per tensor chosen by `method` over what this
+        model's float run sees on `calibration` (widened to hold 0); conv and
+        dense weights symmetric int8 per output channel in [-127, 127], biases
+        int32, requantization a Q31 multiplier and shift with double rounding
+        (docs/int8.md). Ops without an int8 kernel, and the layers named in
+        `keep_float`, run in float32 between a dequantize and a quantize node.
 
         Parameters
         ----------
-        calibration : numpy.ndarray or dict
-            A representative input batch, as for :meth:`forward`.
+        calibration : numpy.ndarray, dict, tuple, or an iterable of them
+            One batch, as for :meth:`forward`: an array (one input), a dict of
+            named inputs, or a tuple of the inputs in order. Or several: a
+            list, generator or any other iterable (a DataLoader-like object)
+            whose items are batches in one of those forms. Batches are read
+            one at a time, once, and not kept: memory stays that of one batch
+            plus the recorded statistics.
+        method : {"minmax", "percentile", "mse", "entropy"}
+            How each tensor's range is chosen (docs/int8.md, "Calibration"):
+            ``"minmax"`` (default) the min and max seen; ``"percentile"``
+            clips both tails at `percentile`; ``"mse"`` minimises the expected
+            squared int8 error, clipping included; ``"entropy"`` minimises
+            the KL divergence between the values' histogram and its int8
+            version (TensorRT's entropy calibrator). The last three read a
+            histogram of each tensor, built in the same single pass.
+        percentile : float
+            For ``method="percentile"``: the upper percentile kept, in (50,
+            100]; the lower one is ``100 - percentile``.
+        keep_float : sequence of str
+            Layers (names as in :attr:`layers`) to run in float32 between a
+            dequantize and a quantize node, e.g. the one whose int8 error
+            dominates.
         threads : int, optional
             Thread slots of the int8 model (default: gaba's thread count).
         requant : {"double", "fp32"}
@@ -356,20 +378,58 @@ class Model:
         Returns
         -------
         QuantizedModel
+            Its :attr:`~QuantizedModel.calibration` table gives each
+            tensor's observed and chosen range and the fraction clipped.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a bad batch (naming its index and what was expected), an
+            empty `calibration`, an unknown method or layer name.
         """
-        if isinstance(calibration, dict):
-            arrays, batch = self._gather_inputs((calibration,), {})
-        else:
-            arrays, batch = self._gather_inputs((calibration,), {}) if not isinstance(
-                calibration, (tuple, list)) else self._gather_inputs(tuple(calibration), {})
-        if batch == 0:
-            raise ValueError(f"{self.name}.quantize(): the calibration batch is empty")
+        from . import _calib
+
+        func = f"{self.name}.quantize()"
+        _calib.check_method(method, percentile, func)
+        keep = _keep_mask(self, keep_float, func)
         n_threads = threads_arg(threads, f"{self.name}.quantize")
         if requant not in _REQUANT:
-            raise ValueError(f"{self.name}.quantize(): requant must be 'double' or 'fp32', "
-                             f"got {requant!r}")
-        ranges = _gaba.zoo_calibrate(self._cap, tuple(arrays))
-        return QuantizedModel._from_ranges(self, ranges, requant, n_threads)
+            raise ValueError(f"{func}: requant must be 'double' or 'fp32', got {requant!r}")
+        ranges = _empty_ranges(self)  # each batch widens them (and fills the histograms)
+        state = _calib.new_state(ranges.shape[1]) if method != "minmax" else ()
+        samples = 0
+        for arrays, batch in self._calibration_batches(calibration, func):
+            _gaba.zoo_calibrate(self._cap, tuple(arrays), ranges, *state)
+            samples += batch
+        if not samples:
+            raise ValueError(f"{func}: calibration holds no sample; expected a batch, or an "
+                             "iterable of batches, with at least one")
+        chosen, rows = _choose_ranges(self, ranges, state, method, percentile)
+        qm = QuantizedModel._from_ranges(self, chosen, requant, n_threads, keep)
+        qm.calibration = Calibration(f"{self.name}: {method} calibration over {samples:,} "
+                                     "samples", rows)
+        return qm
+
+    def _calibration_batches(self, calibration, func):
+        """(arrays, batch size) of each calibration batch, one at a time."""
+        if isinstance(calibration, (np.ndarray, dict, tuple)):
+            calibration = (calibration,)
+        elif isinstance(calibration, (str, bytes)) or not hasattr(calibration, "__iter__"):
+            raise TypeError(f"{func}: calibration must be a batch or an iterable of batches, "
+                            f"got {type(calibration).__name__}")
+        specs = ", ".join(f"{n} (batch, {', '.join(map(str, s['shape']))}) {s['dtype']}"
+                          for n, s in self.inputs.items())
+        expected = (f"expected one array, a dict or a tuple of the inputs: {specs} (a list or "
+                    "other iterable is read as several batches)")
+        for i, batch in enumerate(calibration):
+            if not isinstance(batch, (np.ndarray, dict, tuple)):
+                raise TypeError(f"{func}: calibration batch {i} is a {type(batch).__name__}; "
+                                f"{expected}")
+            try:
+                yield self._gather_inputs(batch if isinstance(batch, tuple) else (batch,), {})
+            except (TypeError, ValueError) as e:
+                msg = str(e).removeprefix(f"{self.name}: ")
+                raise type(e)(f"{func}: calibration batch {i}: {msg}; {expected}") from None
 
     def to_onnx(self, path):
         """Write the float32 graph (same weights, batch norms folded) as an ONNX model
@@ -442,6 +502,66 @@ class Model:
         """An imported model's layer table ({"graph": ...}) for its file; {} for a zoo model."""
         graph = getattr(self, "_graph", None)
         return {"graph": graph} if graph else {}
+
+
+def _empty_ranges(m):
+    """The ranges calibration records for model `m`, as they start: every one empty."""
+    inputs = tuple(np.empty((0, *v["shape"]), v["dtype"]) for v in m.inputs.values())
+    return _gaba.zoo_calibrate(m._cap, inputs)
+
+
+def _keep_mask(m, keep_float, func):
+    """keep_float (layer names) as one uint8 flag per layer of model `m`."""
+    if isinstance(keep_float, (str, bytes)) or not hasattr(keep_float, "__iter__"):
+        raise TypeError(f"{func}: keep_float must be a list of layer names, got "
+                        f"{type(keep_float).__name__}")
+    layers = [r["name"] for r in m.layers]
+    mask = np.zeros(len(layers), np.uint8)
+    for name in keep_float:
+        if not isinstance(name, str):
+            raise TypeError(f"{func}: keep_float holds {type(name).__name__} {name!r}; "
+                            "expected layer names (str)")
+        if name not in layers:
+            import difflib
+
+            close = difflib.get_close_matches(name, layers, n=5, cutoff=0.5)
+            raise ValueError(f"{func}: keep_float names {name!r}, which is no layer of "
+                             f"{m.name}; close names: {close or 'none'} (all: m.layers)")
+        mask[layers.index(name)] = 1
+    return mask
+
+
+def _choose_ranges(m, ranges, state, method, percentile):
+    """The ranges `method` chooses from what calibration recorded (ranges, and the
+    histogram state for the methods that read it), with a report row per range reached."""
+    from . import _calib
+
+    names_ = _gaba.zoo_tensor_names(m._cap)
+    n_t, layers = len(names_), m.layers
+    producer = {r["output"]: r["name"] for r in layers}
+    node_kinds = {"attention": ("q", "k", "v", "scores", "ctx")}
+    per_node = (ranges.shape[1] - n_t) // max(len(layers), 1)
+    chosen, rows = ranges.copy(), []
+    for r in np.flatnonzero(ranges[0] <= ranges[1]):
+        lo, hi = float(ranges[0, r]), float(ranges[1, r])
+        if r < n_t:
+            tensor, layer = names_[r], producer.get(names_[r], "(input)")
+        else:
+            node = layers[(r - n_t) // per_node]
+            layer = node["name"]
+            kinds = node_kinds.get(node["op"], ("pre-" + node["act"],))
+            tensor = f"{node['name']}.{kinds[(r - n_t) % per_node]}"
+        a, b, clip = lo, hi, 0.0
+        if method != "minmax":
+            edges, counts = state[0][r], state[1][r]
+            a, b = _calib.choose(method, counts, edges[0], edges[1], lo, hi, percentile)
+            a, b = min(a, 0.0), max(b, 0.0)
+            chosen[0, r], chosen[1, r] = a, b
+            clip = _calib.clipped(counts, edges[0], edges[1], a, b)
+        rows.append({"tensor": tensor, "layer": layer, "min": lo, "max": hi,
+                     "range": (min(float(chosen[0, r]), 0.0), max(float(chosen[1, r]), 0.0)),
+                     "clipped": clip, "method": method})
+    return chosen, rows
 
 
 def _save(path, func, meta, name, seed, weights, extra):
@@ -566,6 +686,27 @@ class Profile(_Table):
         return f"{self.name}: {self.total_us:.1f} us per sample (sum of per-layer p50)", []
 
 
+class Calibration(_Table):
+    """Each calibrated range of an int8 model (:attr:`QuantizedModel.calibration`): a
+    list of dicts (tensor, layer, min and max seen, the range chosen with 0 held,
+    the fraction of calibration values outside it, method) that prints as a table.
+    ``clipped`` is read off the histogram (0 for minmax, which clips nothing)."""
+
+    _head = ("tensor", "layer", "min", "max", "range", "clipped", "method")
+
+    def __init__(self, title, rows):
+        super().__init__(rows)
+        self.title = title
+
+    def _cells(self, r):
+        lo, hi = r["range"]
+        return (r["tensor"], r["layer"], f"{r['min']:.4g}", f"{r['max']:.4g}",
+                f"[{lo:.4g}, {hi:.4g}]", f"{100 * r['clipped']:.3f}%", r["method"])
+
+    def _lines(self):
+        return self.title, []
+
+
 class QuantizedModel:
     """An int8 zoo model made by :meth:`Model.quantize`.
 
@@ -579,8 +720,12 @@ class QuantizedModel:
     ``qm.layer_dtypes`` lists (layer, kind) in execution order, kind "int8",
     "float32", or "int8+float32" for the GRU (int8 input projections, float32
     recurrence); ``qm.float_layers`` names the layers that compute in float32
-    wholly or in part, ``qm.fully_int8`` says there are none.
+    wholly or in part, ``qm.fully_int8`` says there are none; ``qm.keep_float``
+    the layers kept in float32 on request. ``qm.calibration`` reports each
+    calibrated range (:class:`Calibration`; None for a model read by :func:`load`).
     """
+
+    calibration = None
 
     def __init__(self, capsule, model):
         self._cap = capsule
@@ -602,15 +747,16 @@ class QuantizedModel:
         self._model = model  # for input checks only; the weights are copied
 
     @classmethod
-    def _from_ranges(cls, model, ranges, requant, n_threads, given=None):
-        """`model` quantized from its calibrated `ranges` (float32 (2, n), _gaba.zoo_calibrate)
-        and, for an imported int8 file, the parameters it fixes: `given` = (tensor name ->
-        (scale, zero point), layer name -> float32 weight scales). The int8 model is a
-        function of these, the float weights and `requant`: they are kept, as they are
-        now, for :meth:`save`."""
+    def _from_ranges(cls, model, ranges, requant, n_threads, keep, given=None):
+        """`model` quantized from its calibrated `ranges` (float32 (2, n), _gaba.zoo_calibrate),
+        the layers flagged in `keep` (uint8 per layer, _keep_mask) in float32 and, for an
+        imported int8 file, the parameters it fixes: `given` = (tensor name -> (scale, zero
+        point), layer name -> float32 weight scales). The int8 model is a function of these,
+        the float weights and `requant`: they are kept, as they are now, for :meth:`save`."""
         extra = given or ()
-        qm = cls(_gaba.zoo_quantize(model._cap, ranges, n_threads, _REQUANT[requant], *extra),
-                 model)
+        qm = cls(_gaba.zoo_quantize(model._cap, ranges, n_threads, _REQUANT[requant], keep,
+                                    *extra), model)
+        qm.keep_float = [r["name"] for r, k in zip(model.layers, keep) if k]
         qm._source = (model.seed, np.array(_gaba.zoo_weights(model._cap)), ranges)
         qm._given = given
         return qm
@@ -829,13 +975,15 @@ class QuantizedModel:
         were when this model was quantized, ``__gaba_ranges__`` (float32 (2,
         n): each calibrated range's min and max; +inf and -inf for a range no
         sample reached) and the metadata of :meth:`Model.save` with ``"format":
-        "gaba.zoo.int8"`` and ``"requant"``; an imported int8 model adds "given",
-        the scales and zero points its file fixed. Loading quantizes again from them.
+        "gaba.zoo.int8"``, ``"requant"`` and ``"keep_float"`` (the layer names;
+        a file without it keeps none); an imported int8 model adds "given", the
+        scales and zero points its file fixed. Loading quantizes again from them.
         """
         seed, block, ranges = self._source
         weights = {k: block[o:o + int(np.prod(shape))].reshape(shape)
                    for k, shape, o in self._model._desc["weights"]}
-        meta = {"format": _QFORMAT, "requant": self.requant, **self._model._graph_meta()}
+        meta = {"format": _QFORMAT, "requant": self.requant, "keep_float": self.keep_float,
+                **self._model._graph_meta()}
         if self._given:
             params, w_scales = self._given
             meta["given"] = {"params": {k: [float(s), int(z)] for k, (s, z) in params.items()},
@@ -932,7 +1080,8 @@ _NPY_PREFIX = 12  # the .npy magic and version (8 bytes), a version 2.0 header l
 _SEED_MAX = 2**64 - 1  # zoo.create's seed is a uint64 in C
 _META_TYPES = {"format": str, "version": int, "model": str, "seed": int, "gaba": str,
                "weights": dict}
-_QMETA_TYPES = {**_META_TYPES, "requant": str}
+_QMETA_TYPES = {**_META_TYPES, "requant": str, "keep_float": list}
+_OPTIONAL = {"keep_float"}  # absent from files of earlier gaba versions
 # An imported model's layer table (its _graph) and, int8, the parameters its file fixed.
 _META_OPTIONAL = {"graph": dict, "given": dict}
 
@@ -1011,10 +1160,11 @@ def _load_zip(fp, where):
         if int8:
             ranges = _read_ranges(zf, members[_RANGES + ".npy"], where, m)
             try:
+                keep = _keep_mask(m, meta.get("keep_float", []), "zoo.load()")
                 return QuantizedModel._from_ranges(m, ranges, meta["requant"],
-                                                   threads_arg(None, "zoo.load"),
+                                                   threads_arg(None, "zoo.load"), keep,
                                                    _given(meta, where))
-            except ValueError as e:  # ranges calibration cannot give: save never wrote them
+            except (TypeError, ValueError) as e:  # what save never wrote
                 raise ModelFileError(f"zoo.load(): {where}: {e}") from e
     return m
 
@@ -1061,8 +1211,7 @@ def _given(meta, where):
 def _read_ranges(zf, info, where, m):
     """An int8 file's ranges for model `m`, checked to be ones calibration records: no
     NaN, each min <= max or the pair of a range never reached (+inf, -inf)."""
-    inputs = tuple(np.empty((0, *v["shape"]), v["dtype"]) for v in m.inputs.values())
-    shape = _gaba.zoo_calibrate(m._cap, inputs).shape  # over no sample: every range empty
+    shape = _empty_ranges(m).shape
     data = _read_npy(zf, info, where, _RANGES, np.dtype("<f4"), shape)
     lo, hi = ranges = np.frombuffer(data, "<f4").reshape(shape)
     bad = np.flatnonzero(~((lo <= hi) | ((lo == np.inf) & (hi == -np.inf))))
@@ -1165,7 +1314,7 @@ def _read_meta(zf, info, where):
     types = _META_TYPES if meta["format"] == _FORMAT else _QMETA_TYPES
     optional = {k: t for k, t in _META_OPTIONAL.items() if k in meta
                 and (k != "given" or meta["format"] == _QFORMAT)}
-    wrong = [f"no {k!r}" for k in types if k not in meta]
+    wrong = [f"no {k!r}" for k in types if k not in meta and k not in _OPTIONAL]
     wrong += [f"unexpected {k[:40]!r}" for k in meta if k not in types and k not in optional]
     types = {**types, **optional}
     wrong += [f"{k!r} is {type(meta[k]).__name__}, expected {t.__name__}"

@@ -91,7 +91,8 @@ def test_given_parameters_are_used_exactly():
     m = g.build("G", "imported", "a test", ["y"], threads=1)
     empty = _gaba.zoo_calibrate(m._cap, (np.zeros((0, 3, 8, 8), np.float32),))
     params = {"x": (0.05, 3), "y": (0.1, -7)}
-    qm = QuantizedModel(_gaba.zoo_quantize(m._cap, empty, 1, 0, params, {"c": w_scale}), m)
+    keep = np.zeros(len(m.layers), np.uint8)
+    qm = QuantizedModel(_gaba.zoo_quantize(m._cap, empty, 1, 0, keep, params, {"c": w_scale}), m)
     assert qm.input_qparams["x"] == pytest.approx((0.05, 3))
     assert qm.output_qparams["y"] == pytest.approx((0.1, -7))
     xq = rng.integers(-128, 128, (2, 3, 8, 8), dtype=np.int8)
@@ -125,4 +126,5 @@ def test_bad_given_parameters(params, w_scales, message):
     m = Model(define())
     empty = _gaba.zoo_calibrate(m._cap, (np.zeros((0, 3, 8, 8), np.float32),))
     with pytest.raises((ValueError, TypeError), match=message):
-        _gaba.zoo_quantize(m._cap, empty, 1, 0, params, w_scales)
+        _gaba.zoo_quantize(m._cap, empty, 1, 0, np.zeros(len(m.layers), np.uint8), params,
+                           w_scales)

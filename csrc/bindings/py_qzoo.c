@@ -26,12 +26,55 @@ static npy_intp n_ranges(const gaba_zoo_model *m) {
     return (npy_intp)m->n_tensors + GABA_ZOO_NODE_RANGES * (npy_intp)m->n_nodes;
 }
 
-// zoo_calibrate(float capsule, inputs tuple) -> float32 (2, n_ranges): row 0 each
-// range's min, row 1 its max (gaba_zoo_calibrate). Ranges no sample reached, and all of
-// them for an empty batch, are (+inf, -inf), as calibration starts them.
+// An int64-or-float (rows, cols) C-contiguous writeable array (cols < 0: any), or NULL
+// with the exception set.
+static PyArrayObject *state_array(PyObject *obj, const char *name, int dtype, npy_intp rows,
+                                  npy_intp cols) {
+    static const char func[] = "zoo.quantize";
+    PyArrayObject *a =
+        gaba_py_array(obj, func, name, dtype, 2, 2, GABA_PY_OUTPUT | GABA_PY_CONTIGUOUS);
+    if (a && (gaba_py_check_dim(a, func, name, 0, rows, "the model's ranges") ||
+              (cols >= 0 && gaba_py_check_dim(a, func, name, 1, cols, "the state's width")))) {
+        Py_DECREF(a);
+        return NULL;
+    }
+    return a;
+}
+
+// Nonzero, with ValueError set, unless the histogram state is one gaba_zoo_calibrate
+// keeps (apart from the ranges, an even number of bins, each width 0 or one that can
+// double over any float32 range without overflow) and the three arrays are apart.
+static int hist_state_bad(PyArrayObject *r, PyArrayObject *edges, PyArrayObject *counts) {
+    static const char func[] = "zoo.quantize";
+    npy_intp nb = PyArray_DIM(counts, 1), n = PyArray_DIM(edges, 0);
+    if (nb < 2 || nb % 2) {
+        PyErr_Format(PyExc_ValueError, "%s(): counts must have an even number of bins >= 2", func);
+        return 1;
+    }
+    const double *e = PyArray_DATA(edges);
+    for (npy_intp i = 0; i < n; i++) {
+        double first = e[2 * i], w = e[2 * i + 1];
+        if (w != 0.0 && !(fabs(first) <= 1e300 && w >= 1e-300 && w * (double)nb <= 1e300)) {
+            PyErr_Format(PyExc_ValueError, "%s(): edges row %ld is not a histogram's", func,
+                         (long)i);
+            return 1;
+        }
+    }
+    return gaba_py_check_no_overlap(edges, r, func, "edges", "ranges") ||
+           gaba_py_check_no_overlap(counts, r, func, "counts", "ranges") ||
+           gaba_py_check_no_overlap(counts, edges, func, "counts", "edges");
+}
+
+// zoo_calibrate(float capsule, inputs tuple[, ranges[, edges, counts]]) -> ranges:
+// float32 (2, n_ranges), row 0 each range's min, row 1 its max (gaba_zoo_calibrate),
+// widened over the batch: a new array starting empty (+inf, -inf) unless `ranges` is
+// given, which is updated in place and returned. With edges (float64 (n_ranges, 2): first
+// edge and bin width, width 0 for a histogram never filled) and counts (uint64 (n_ranges,
+// bins), bins even), each range's histogram too, in place (gaba_zoo_hist).
 static PyObject *py_zoo_calibrate(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "zoo.quantize";
-    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "_gaba.zoo_calibrate takes 2 arguments");
+    if (nargs != 2 && nargs != 3 && nargs != 5)
+        return PyErr_Format(PyExc_TypeError, "_gaba.zoo_calibrate takes 2, 3 or 5 arguments");
     gaba_zoo_model *m = PyCapsule_GetPointer(args[0], "gaba.zoo.model");
     if (!m) return NULL;
     int idx[8];
@@ -41,22 +84,57 @@ static PyObject *py_zoo_calibrate(PyObject *self, PyObject *const *args, Py_ssiz
     npy_intp batch =
         gaba_py_zoo_collect(func, args[1], m->def->n_inputs, m->tensors, idx, 0, in, -1);
     if (batch < 0) return NULL;
-    npy_intp dims[2] = {2, n_ranges(m)};
-    PyArrayObject *r = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_FLOAT32);
-    if (!r) return NULL;
-    float *tmin = PyArray_DATA(r), *tmax = tmin + dims[1];
-    for (npy_intp i = 0; i < dims[1]; i++) tmin[i] = INFINITY, tmax[i] = -INFINITY;
+    npy_intp n = n_ranges(m);
+    PyArrayObject *r = NULL, *edges = NULL, *counts = NULL;
+    if (nargs == 2) {
+        npy_intp dims[2] = {2, n};
+        if ((r = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_FLOAT32))) {
+            float *lo = PyArray_DATA(r);
+            for (npy_intp i = 0; i < n; i++) lo[i] = INFINITY, lo[n + i] = -INFINITY;
+        }
+    } else if ((r = state_array(args[2], "ranges", NPY_FLOAT32, 2, n)) && nargs == 5) {
+        edges = state_array(args[3], "edges", NPY_FLOAT64, n, 2);
+        counts = edges ? state_array(args[4], "counts", NPY_UINT64, n, -1) : NULL;
+        if (counts && hist_state_bad(r, edges, counts)) Py_CLEAR(counts);
+    }
+    if (!r || (nargs == 5 && !counts)) {
+        Py_XDECREF(r);
+        Py_XDECREF(edges);
+        return NULL;
+    }
+    float *tmin = PyArray_DATA(r), *tmax = tmin + n;
+    gaba_zoo_hist hist = {counts ? PyArray_DIM(counts, 1) : 0, edges ? PyArray_DATA(edges) : NULL,
+                          counts ? PyArray_DATA(counts) : NULL};
     gaba_status st = GABA_OK;
     if (batch > 0) {
         Py_BEGIN_ALLOW_THREADS
-        st = gaba_zoo_calibrate(m, batch, (const void *const *)in, tmin, tmax);
+        st = gaba_zoo_calibrate(m, batch, (const void *const *)in, tmin, tmax,
+                                counts ? &hist : NULL);
         Py_END_ALLOW_THREADS
     }
+    Py_XDECREF(edges);
+    Py_XDECREF(counts);
     if (st != GABA_OK) {
         Py_DECREF(r);
         return gaba_py_zoo_raise(st, func);
     }
     return (PyObject *)r;
+}
+
+// zoo_tensor_names(float capsule) -> the names of its tensors, in the order of the
+// first ranges zoo_calibrate records.
+static PyObject *py_zoo_tensor_names(PyObject *self, PyObject *cap) {
+    gaba_zoo_model *m = PyCapsule_GetPointer(cap, "gaba.zoo.model");
+    if (!m) return NULL;
+    PyObject *names = PyList_New(m->n_tensors);
+    for (int i = 0; names && i < m->n_tensors; i++) {
+        PyObject *s = PyUnicode_FromString(m->tensors[i].name);
+        if (!s)
+            Py_CLEAR(names);
+        else
+            PyList_SET_ITEM(names, i, s);
+    }
+    return names;
 }
 
 static PyObject *quantize(gaba_zoo_model *m, PyObject *const *args, const gaba_zoo_qgiven *given);
@@ -140,20 +218,21 @@ static int given_params(const gaba_zoo_model *m, PyObject *params, PyObject *w_s
     return 0;
 }
 
-// zoo_quantize(float capsule, ranges, threads, requant[, params, w_scales]) -> int8
-// capsule: ranges float32 (2, n_ranges) as zoo_calibrate gives them (any values are safe:
-// the quantizer reads a reversed or NaN range as one never seen, and a width that is not
-// finite as scale 1); requant a gaba_qnn_requant_mode (0 double rounding, 1 fp32); params
-// and w_scales (given_params) what an imported file fixes.
+// zoo_quantize(float capsule, ranges, threads, requant, keep_float[, params, w_scales])
+// -> int8 capsule: ranges float32 (2, n_ranges) as zoo_calibrate gives them (any values
+// are safe: the quantizer reads a reversed or NaN range as one never seen, and a width
+// that is not finite as scale 1); requant a gaba_qnn_requant_mode (0 double rounding,
+// 1 fp32); keep_float uint8 (n_nodes): nonzero runs that layer in float32; params and
+// w_scales (given_params) what an imported file fixes.
 static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "zoo.quantize";
-    if (nargs != 4 && nargs != 6)
-        return PyErr_Format(PyExc_TypeError, "_gaba.zoo_quantize takes 4 or 6 arguments");
+    if (nargs != 5 && nargs != 7)
+        return PyErr_Format(PyExc_TypeError, "_gaba.zoo_quantize takes 5 or 7 arguments");
     gaba_zoo_model *m = PyCapsule_GetPointer(args[0], "gaba.zoo.model");
     if (!m) return NULL;
     gaba_zoo_qgiven given = {0};
     PyObject **held = NULL;
-    if (nargs == 6) {
+    if (nargs == 7) {
         float *scale = calloc((size_t)m->n_tensors + 1, sizeof(float));
         int32_t *zp = calloc((size_t)m->n_tensors + 1, sizeof(int32_t));
         const float **ws = calloc((size_t)m->n_nodes + 1, sizeof *ws);
@@ -162,7 +241,7 @@ static PyObject *py_zoo_quantize(PyObject *self, PyObject *const *args, Py_ssize
         PyObject *r = NULL;
         if (!scale || !zp || !ws || !held)
             PyErr_NoMemory();
-        else if (given_params(m, args[4], args[5], func, scale, zp, ws, held) == 0)
+        else if (given_params(m, args[5], args[6], func, scale, zp, ws, held) == 0)
             r = quantize(m, args, &given);
         for (int n = 0; held && n < m->n_nodes; n++) Py_XDECREF(held[n]);
         free(held);
@@ -190,15 +269,23 @@ static PyObject *quantize(gaba_zoo_model *m, PyObject *const *args, const gaba_z
         Py_DECREF(r);
         return NULL;
     }
+    PyArrayObject *keep =
+        gaba_py_array(args[4], func, "keep_float", NPY_UINT8, 1, 1, GABA_PY_CONTIGUOUS);
+    if (!keep || gaba_py_check_dim(keep, func, "keep_float", 0, m->n_nodes, "the model's layers")) {
+        Py_XDECREF(keep);
+        Py_DECREF(r);
+        return NULL;
+    }
     const float *tmin = PyArray_DATA(r), *tmax = tmin + n_ranges(m);
     gaba_zoo_qmodel *q = calloc(1, sizeof *q);
     gaba_status st = q ? GABA_OK : GABA_ERR_NOMEM;
     Py_BEGIN_ALLOW_THREADS
     if (st == GABA_OK)
         st = gaba_zoo_quantize_given(q, m, tmin, tmax, (int)threads, (gaba_qnn_requant_mode)requant,
-                                     given);
+                                     PyArray_DATA(keep), given);
     Py_END_ALLOW_THREADS
     Py_DECREF(r);
+    Py_DECREF(keep);
     if (st == GABA_ERR_ARG) // no token is read here: the ranges gave parameters a layer refused
         PyErr_Format(PyExc_ValueError, "%s: the int8 model does not build from these ranges", func);
     else if (st != GABA_OK)
@@ -976,6 +1063,7 @@ PyMethodDef gaba_py_qzoo_methods[] = {
      "The int8 attention's softmax (tests)."},
     {"zoo_calibrate", (PyCFunction)(void (*)(void))py_zoo_calibrate, METH_FASTCALL,
      "See gaba.zoo.Model.quantize."},
+    {"zoo_tensor_names", py_zoo_tensor_names, METH_O, "See gaba.zoo.Model.quantize."},
     {"zoo_quantize", (PyCFunction)(void (*)(void))py_zoo_quantize, METH_FASTCALL,
      "See gaba.zoo.Model.quantize and gaba.zoo.load."},
     {"zoo_qdescribe", py_zoo_qdescribe, METH_O, "See gaba.zoo.QuantizedModel."},

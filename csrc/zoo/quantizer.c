@@ -40,6 +40,7 @@ typedef struct builder {
     const float *tmin, *tmax;     // calibrated ranges: tensors, then nodes' pre-activation ranges
     const gaba_zoo_qgiven *given; // parameters an imported file fixes, or NULL
     int8_t *scratch;              // weights gaba_qnn_layer_init reads but the model does not keep
+    const unsigned char *keep_float; // per node: run it in float32 (NULL: none)
 } builder;
 
 static int new_tensor(builder *b, const gaba_zoo_tensor *like, gaba_nn_dtype dt, float scale,
@@ -302,10 +303,11 @@ static const weight_quantizer quantizers[GABA_NN_OP_COUNT] = {
 };
 
 // At most the bytes of node nd's weights in the int8 model: its int8 weights,
-// int32 bias and multipliers, the arrays gaba_qnn_layer_init derives, the pads.
-static int64_t node_weight_bytes(const gaba_zoo_node *nd) {
+// int32 bias and multipliers, the arrays gaba_qnn_layer_init derives, the pads;
+// its float32 weights when it runs in float32 (no int8 kernel, or `keep`).
+static int64_t node_weight_bytes(const gaba_zoo_node *nd, int keep) {
     int64_t bytes = 0;
-    if (gaba_qnn_supported(&nd->layer) || gaba_zoo_lut_split(&nd->layer)) {
+    if (!keep && (gaba_qnn_supported(&nd->layer) || gaba_zoo_lut_split(&nd->layer))) {
         gaba_nn_layer l = nd->layer, act = {.op = GABA_NN_ACT, .act = l.act};
         if (gaba_zoo_lut_split(&l)) { // the conv, then its table node
             l.act = GABA_NN_ACT_NONE;
@@ -333,8 +335,9 @@ static gaba_status init_layer(builder *b, gaba_qnn_layer *ql, int n_in, const ga
 static gaba_status add_layer(builder *b, int n) {
     gaba_zoo_qmodel *q = b->q;
     const gaba_zoo_node *fn = &b->m->nodes[n];
-    int split = gaba_zoo_lut_split(&fn->layer);
-    int int8 = gaba_qnn_supported(&fn->layer) || split;
+    int keep = b->keep_float && b->keep_float[n];
+    int split = !keep && gaba_zoo_lut_split(&fn->layer);
+    int int8 = !keep && (gaba_qnn_supported(&fn->layer) || split);
     int embed = fn->layer.op == GABA_NN_EMBEDDING; // its int32 ids are read as they are
     for (int j = 0; j < fn->n_in; j++)
         if (q->tensors[fn->in[j]].dtype == GABA_NN_I32 && !embed) int8 = 0;
@@ -515,13 +518,14 @@ static gaba_status build(builder *b, const float *tmin, const float *tmax) {
 }
 
 gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
-                              const float *tmax, int n_threads, gaba_qnn_requant_mode requant) {
-    return gaba_zoo_quantize_given(q, m, tmin, tmax, n_threads, requant, NULL);
+                              const float *tmax, int n_threads, gaba_qnn_requant_mode requant,
+                              const unsigned char *keep_float) {
+    return gaba_zoo_quantize_given(q, m, tmin, tmax, n_threads, requant, keep_float, NULL);
 }
 
 gaba_status gaba_zoo_quantize_given(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
                                     const float *tmax, int n_threads, gaba_qnn_requant_mode requant,
-                                    const gaba_zoo_qgiven *given) {
+                                    const unsigned char *keep_float, const gaba_zoo_qgiven *given) {
     if (!q || !m || !m->def || !tmin || !tmax) return GABA_ERR_ARG;
     if (given && given->scale && !given->zp) return GABA_ERR_ARG;
     if (requant != GABA_QNN_REQUANT_DOUBLE && requant != GABA_QNN_REQUANT_FP32) return GABA_ERR_ARG;
@@ -538,9 +542,11 @@ gaba_status gaba_zoo_quantize_given(gaba_zoo_qmodel *q, const gaba_zoo_model *m,
                  tmin,
                  tmax,
                  given,
-                 NULL};
+                 NULL,
+                 keep_float};
     int64_t wbytes = 64;
-    for (int n = 0; n < m->n_nodes; n++) wbytes += node_weight_bytes(&m->nodes[n]) + 64; // + align
+    for (int n = 0; n < m->n_nodes; n++) // + align
+        wbytes += node_weight_bytes(&m->nodes[n], keep_float && keep_float[n]) + 64;
     q->tensors = calloc((size_t)b.max_tensors, sizeof *q->tensors);
     q->nodes = calloc((size_t)b.max_nodes, sizeof *q->nodes);
     q->scale = calloc((size_t)b.max_tensors, sizeof *q->scale);

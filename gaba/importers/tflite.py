@@ -400,8 +400,9 @@ class _Importer:
             params[self.outputs[k]] = params[self.name[i]]
         empty = _gaba.zoo_calibrate(model._cap, tuple(
             np.zeros((0,) + tuple(v["shape"]), np.float32) for v in model.inputs.values()))
+        keep = np.zeros(len(model.layers), np.uint8)  # every layer in int8
         return QuantizedModel._from_ranges(model, empty, "double", threads_arg(threads, FUNC),
-                                           (params, self.w_scale))
+                                           keep, (params, self.w_scale))
 
     def check_shapes(self, model):
         """Each operator's output shape as gaba inferred it against the file's."""

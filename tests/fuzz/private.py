@@ -273,8 +273,20 @@ def _zoo_call(d, q):
 
 
 def _zoo_calibrate(d):
+    """Now and then into given ranges and histogram state, made odd at times (bins odd in
+    number, edges neither empty nor a histogram's)."""
     m = model(model_name(d))
-    return [m._cap, tuple(_arrays_for(d, m))]
+    args = [m._cap, tuple(_arrays_for(d, m))]
+    if d.rng.random() < 0.5:
+        n = _gaba.zoo_calibrate(m._cap, tuple(np.empty((0, *v["shape"]), v["dtype"])
+                                               for v in m.inputs.values())).shape[1]
+        edges = np.zeros((n, 2))
+        if d.rng.random() < 0.3:
+            edges[d.rng.randrange(n)] = d.choice(((0.0, 1e-320), (np.nan, 1.0), (1e308, 1e305),
+                                                  (0.0, -1.0), (1.0, np.inf)))
+        args += [np.full((2, n), np.inf, F32), edges,
+                 np.zeros((n, d.choice((2, 3, 16))), np.uint64)]
+    return args
 
 
 def _zoo_quantize(d):
@@ -287,7 +299,8 @@ def _zoo_quantize(d):
         for _ in range(d.rng.randint(1, 8)):
             flat[d.rng.randrange(flat.size)] = d.choice(
                 (np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-38, 3e38, -3e38, float(d.rng.random())))
-    args = [m._cap, ranges, d.rng.randint(1, 2), d.rng.randint(0, 1)]
+    keep = (np.random.default_rng(d.rng.randrange(1 << 30)).random(len(m.layers)) < 0.3)
+    args = [m._cap, ranges, d.rng.randint(1, 2), d.rng.randint(0, 1), keep.astype(np.uint8)]
     if d.rng.random() < 0.3:  # parameters an imported file fixes
         tensors = list(m.inputs) + [la["output"] for la in m.layers]
         params = {d.choice(tensors): (d.choice((1e-3, 0.1, 5.0, 0.0, -1.0, np.nan, 1e38)),
@@ -361,6 +374,7 @@ private("zoo_define", _zoo_define)
 private("zoo_call", lambda d: _zoo_call(d, False))
 private("zoo_qcall", lambda d: _zoo_call(d, True))
 private("zoo_calibrate", _zoo_calibrate)
+private("zoo_tensor_names", lambda d: [model(model_name(d))._cap])
 private("zoo_quantize", _zoo_quantize)
 private("zoo_qforward", _zoo_qforward)
 private("zoo_qnode_eval", _qnode_eval)

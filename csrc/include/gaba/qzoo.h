@@ -63,19 +63,34 @@ typedef struct gaba_zoo_qmodel {
 // Ranges calibration records per node, besides its tensors'.
 #define GABA_ZOO_NODE_RANGES 5
 
-// Runs `m` over a batch and records each tensor's min and max (tmin/tmax:
-// m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes entries: first indexed as
+// Histograms calibration can keep next to the min/max: per range, n_bins (even, >= 2)
+// bins of one width from a first edge, the top edge in the last bin; the first values
+// set a power-of-two width and a first edge on a multiple of it. A value beyond the
+// bins doubles the width, merging bin pairs, until they hold it: one pass suffices.
+typedef struct gaba_zoo_hist {
+    int64_t n_bins;
+    double *edges;    // per range: its first edge and bin width (width 0: nothing binned yet)
+    uint64_t *counts; // per range, n_bins counts of the finite values
+} gaba_zoo_hist;
+
+// Runs `m` over a batch and widens each range [tmin, tmax] to hold what it sees
+// (start them at +inf, -inf; a batch after another accumulates). The ranges
+// (m->n_tensors + GABA_ZOO_NODE_RANGES * m->n_nodes entries): first indexed as
 // m->tensors, then GABA_ZOO_NODE_RANGES per node: the range before a
 // conv/dense's sigmoid, tanh or hard-swish, which the int8 model runs as a
-// separate table op; an attention's q, k, v, scores (before the softmax) and ctx).
+// separate table op; an attention's q, k, v, scores (before the softmax) and ctx.
+// With `hist` (else NULL), each range's histogram too. Allocates nothing per sample.
 // GABA_ERR_ARG for a token id outside its vocabulary, GABA_ERR_BUSY while `m` runs.
 gaba_status gaba_zoo_calibrate(gaba_zoo_model *m, int64_t batch, const void *const *inputs,
-                               float *tmin, float *tmax);
+                               float *tmin, float *tmax, const gaba_zoo_hist *hist);
 
 // Builds the int8 model of `m` from the ranges of gaba_zoo_calibrate, its
-// conv/dense layers requantizing as `requant` says.
+// conv/dense layers requantizing as `requant` says. keep_float (NULL: none) holds
+// one flag per node of `m`: a nonzero one runs that layer in float32 between a
+// dequantize and a quantize node, as the ops without an int8 kernel run.
 gaba_status gaba_zoo_quantize(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
-                              const float *tmax, int n_threads, gaba_qnn_requant_mode requant);
+                              const float *tmax, int n_threads, gaba_qnn_requant_mode requant,
+                              const unsigned char *keep_float);
 
 // What an imported int8 file fixes instead of calibration: per tensor of `m`,
 // scale[i] > 0 fixes its (scale[i], zp[i]) (0: chosen from the range); per node of
@@ -90,7 +105,7 @@ typedef struct gaba_zoo_qgiven {
 // gaba_zoo_quantize with the parameters `given` fixes (NULL: none).
 gaba_status gaba_zoo_quantize_given(gaba_zoo_qmodel *q, const gaba_zoo_model *m, const float *tmin,
                                     const float *tmax, int n_threads, gaba_qnn_requant_mode requant,
-                                    const gaba_zoo_qgiven *given);
+                                    const unsigned char *keep_float, const gaba_zoo_qgiven *given);
 void gaba_zoo_qmodel_free(gaba_zoo_qmodel *q);
 
 // The weights of an INT8 conv/dense node as an exporter reads them: *c_out and *k

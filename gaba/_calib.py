@@ -183,8 +183,9 @@ def choose(method, counts, first, width, lo, hi, p):
     return float(clip[i]), float(clip[j])
 
 
-def clipped(counts, first, width, a, b):
-    """The fraction of the histogram's counts outside [a, b] (linear within a bin)."""
+def clipped(counts, first, width, lo, hi, a, b):
+    """The fraction of the histogram's counts (values in [lo, hi]) outside [a, b], linear
+    within a bin."""
     c, edges, _ = _bins(counts, first, width)
     total = c.sum()
     if total == 0:
@@ -194,4 +195,5 @@ def clipped(counts, first, width, a, b):
         k = int(np.clip(np.searchsorted(edges, x, side="right") - 1, 0, c.size - 1))
         return c[:k].sum() + c[k] * np.clip((x - edges[k]) / (edges[k + 1] - edges[k]), 0, 1)
 
-    return float((below(a) + total - below(b)) / total)
+    out = (below(a) if a > lo else 0.0) + (total - below(b) if b < hi else 0.0)
+    return float(out / total)

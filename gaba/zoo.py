@@ -557,7 +557,7 @@ def _choose_ranges(m, ranges, state, method, percentile):
             a, b = _calib.choose(method, counts, edges[0], edges[1], lo, hi, percentile)
             a, b = min(a, 0.0), max(b, 0.0)
             chosen[0, r], chosen[1, r] = a, b
-            clip = _calib.clipped(counts, edges[0], edges[1], a, b)
+            clip = _calib.clipped(counts, edges[0], edges[1], lo, hi, a, b)
         rows.append({"tensor": tensor, "layer": layer, "min": lo, "max": hi,
                      "range": (min(float(chosen[0, r]), 0.0), max(float(chosen[1, r]), 0.0)),
                      "clipped": clip, "method": method})

@@ -26,7 +26,7 @@ static npy_intp n_ranges(const gaba_zoo_model *m) {
     return (npy_intp)m->n_tensors + GABA_ZOO_NODE_RANGES * (npy_intp)m->n_nodes;
 }
 
-// An int64-or-float (rows, cols) C-contiguous writeable array (cols < 0: any), or NULL
+// A (rows, cols) C-contiguous writeable array of `dtype` (cols < 0: any), or NULL
 // with the exception set.
 static PyArrayObject *state_array(PyObject *obj, const char *name, int dtype, npy_intp rows,
                                   npy_intp cols) {

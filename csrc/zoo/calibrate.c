@@ -48,12 +48,16 @@ static void hist_widen(const gaba_zoo_hist *h, int64_t r, double lo, double hi) 
     }
 }
 
-// The finite values of x[0..n) into histogram r (the top edge is in the last bin).
-static void hist_add(const gaba_zoo_hist *h, int64_t r, const float *x, int64_t n) {
-    double lo = INFINITY, hi = -INFINITY;
-    for (int64_t i = 0; i < n; i++)
-        if (isfinite(x[i])) lo = x[i] < lo ? x[i] : lo, hi = x[i] > hi ? x[i] : hi;
-    if (!(lo <= hi)) return;
+// The finite values of x[0..n), whose min and max are lo and hi, into histogram r (the
+// top edge is in the last bin).
+static void hist_add(const gaba_zoo_hist *h, int64_t r, const float *x, int64_t n, double lo,
+                     double hi) {
+    if (!isfinite(lo) || !isfinite(hi)) { // the bounds of the finite values instead
+        lo = INFINITY, hi = -INFINITY;
+        for (int64_t i = 0; i < n; i++)
+            if (isfinite(x[i])) lo = x[i] < lo ? x[i] : lo, hi = x[i] > hi ? x[i] : hi;
+        if (!(lo <= hi)) return;
+    }
     hist_widen(h, r, lo, hi);
     int64_t nb = h->n_bins;
     uint64_t *cnt = h->counts + r * nb;
@@ -73,8 +77,15 @@ static void hist_add(const gaba_zoo_hist *h, int64_t r, const float *x, int64_t 
 
 // x[0..n) into range r: its min/max and, when kept, its histogram.
 static void record(const calib *c, int64_t r, const float *x, int64_t n) {
-    gaba_zoo_minmax(x, n, &c->tmin[r], &c->tmax[r]);
-    if (c->hist) hist_add(c->hist, r, x, n);
+    if (!c->hist) {
+        gaba_zoo_minmax(x, n, &c->tmin[r], &c->tmax[r]);
+        return;
+    }
+    float lo = INFINITY, hi = -INFINITY;
+    gaba_zoo_minmax(x, n, &lo, &hi);
+    c->tmin[r] = lo < c->tmin[r] ? lo : c->tmin[r];
+    c->tmax[r] = hi > c->tmax[r] ? hi : c->tmax[r];
+    if (lo <= hi) hist_add(c->hist, r, x, n, lo, hi);
 }
 
 // q, k, v, scores and ctx from the float attention's workspace (nn_kernels.h) into

@@ -164,6 +164,8 @@ def descend(cost, ii, jj, coarse):
 
 def choose(method, counts, first, width, lo, hi, p):
     """The range [a, b] `method` picks for one histogram of values in [lo, hi]."""
+    if not counts.any():  # no finite value seen
+        return lo, hi
     c, edges, centres = _bins(counts, first, width)
     if method == "percentile":
         return percentile_range(c, edges, lo, hi, p)

@@ -551,7 +551,7 @@ def _choose_ranges(m, ranges, state, method, percentile):
             layer = node["name"]
             kinds = node_kinds.get(node["op"], ("pre-" + node["act"],))
             tensor = f"{node['name']}.{kinds[(r - n_t) % per_node]}"
-        a, b, clip = lo, hi, 0.0
+        clip = 0.0
         if method != "minmax":
             edges, counts = state[0][r], state[1][r]
             a, b = _calib.choose(method, counts, edges[0], edges[1], lo, hi, percentile)

@@ -76,6 +76,10 @@ def test_histogram_skips_values_that_are_not_finite():
     r = _gaba.zoo_tensor_names(m._cap).index(next(iter(m.inputs)))
     assert counts[r].sum() == a.size - 3
     assert edges[r][0] <= np.min(a[np.isfinite(a)])
+    a[:] = np.inf  # no finite value anywhere: every method keeps the ranges seen
+    for method in _calib.METHODS:
+        rows = m.quantize(a, method=method).calibration
+        assert rows[0]["range"] == (0.0, np.inf) and rows[0]["clipped"] == 0
 
 
 def test_histogram_state_is_checked():

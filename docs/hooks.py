@@ -13,17 +13,17 @@ def _catalogue():
     lines = []
     for category in ("vision", "audio", "sensor", "reference"):
         lines += [f"## {category}", "",
-                  "| model | task | inputs | outputs | params (budget) | MACs | weights KB "
-                  "| arena KB |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| model | modality | task | inputs | outputs | params (budget) | MACs "
+                  "| weights KB | arena KB |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for name in zoo.names(category):
             i = zoo.info(name)
             ins = "<br>".join(f"{k}: {_shape(v)}" for k, v in i["inputs"].items())
             outs = "<br>".join(f"{k}: {_shape(v)}" for k, v in i["outputs"].items())
             budget = f" ({i['budget_params'] / 1e3:.0f}K)" if i.get("budget_params") else ""
-            lines.append(f"| {name} | {i['task']} | {ins} | {outs} | {i['params']:,}{budget} | "
-                         f"{i['macs']:,} | {i['weight_bytes'] / 1024:.1f} | "
-                         f"{i['arena_bytes'] / 1024:.1f} |")
+            lines.append(f"| {name} | {i['modality']} | {i['task']} | {ins} | {outs} "
+                         f"| {i['params']:,}{budget} | {i['macs']:,} "
+                         f"| {i['weight_bytes'] / 1024:.1f} | {i['arena_bytes'] / 1024:.1f} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -20,10 +20,12 @@ from ._ext import _gaba
 from .errors import ModelFileError, UnknownModelError
 
 __all__ = ["names", "info", "create", "from_tflite", "load", "compare", "Model",
-           "QuantizedModel", "Summary", "Profile", "Calibration", "CATEGORIES", "FORMAT_VERSION",
-           "TOP1_MAX_SHARE"]
+           "QuantizedModel", "Summary", "Profile", "Calibration", "CATEGORIES", "MODALITIES",
+           "FORMAT_VERSION", "TOP1_MAX_SHARE"]
 
 CATEGORIES = ("vision", "audio", "sensor", "reference")
+# What a model reads; "sensor" covers sensor signals and other time series.
+MODALITIES = ("vision", "audio", "text", "sensor")
 FORMAT_VERSION = 1
 _FORMAT = "gaba.zoo"
 _QFORMAT = "gaba.zoo.int8"  # QuantizedModel.save's files
@@ -35,23 +37,28 @@ OPS = {name: i for i, name in enumerate(_gaba.nn_ops())}
 ACTS = {name: i for i, name in enumerate(_gaba.nn_acts())}
 
 
-def names(category=None):
+def names(category=None, *, modality=None):
     """Names of the zoo's models, in catalogue order.
 
     Parameters
     ----------
     category : {None, "vision", "audio", "sensor", "reference", "all30"}
-        None lists every model; "all30" the 30 of vision, audio and sensor.
+        The catalogue's section. None lists every model; "all30" the 30 of
+        vision, audio and sensor.
+    modality : {None, "vision", "audio", "text", "sensor"}
+        Keep only the models that read this kind of input (the text models
+        take token ids). Combines with `category`.
     """
     rows = _gaba.zoo_names()
-    if category is None:
-        return [n for n, _ in rows]
-    if category == "all30":
-        return [n for n, c in rows if c != "reference"]
-    if category not in CATEGORIES:
+    if category is not None and category != "all30" and category not in CATEGORIES:
         raise ValueError(f"zoo.names(): unknown category {category!r}; "
                          f"expected one of {CATEGORIES + ('all30',)} or None")
-    return [n for n, c in rows if c == category]
+    if modality is not None and modality not in MODALITIES:
+        raise ValueError(f"zoo.names(): unknown modality {modality!r}; "
+                         f"expected one of {MODALITIES} or None")
+    return [n for n, c, mod in rows
+            if (category is None or c == category or category == "all30" and c != "reference")
+            and (modality is None or mod == modality)]
 
 
 def _describe(capsule):
@@ -62,12 +69,13 @@ def _describe(capsule):
     return d
 
 
-_INFO_KEYS = ("name", "category", "task", "inputs", "outputs", "params", "macs",
+_INFO_KEYS = ("name", "category", "modality", "task", "inputs", "outputs", "params", "macs",
               "weight_bytes", "arena_bytes")
 
 
 def info(name):
-    """A model's card: a dict with name, category, task, inputs and outputs (each
+    """A model's card: a dict with name, category, modality (one of
+    :data:`MODALITIES`), task, inputs and outputs (each
     ``{tensor: {"shape": per-sample shape, "dtype": ...}}``), params, macs (per
     sample), weight_bytes (the weight block) and arena_bytes (activations and
     scratch of one sample, as planned)."""

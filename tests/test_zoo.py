@@ -47,11 +47,30 @@ def test_catalogue():
         zoo.names("nope")
 
 
+def test_modality():
+    by = {mod: zoo.names(modality=mod) for mod in zoo.MODALITIES}
+    assert sorted(n for names in by.values() for n in names) == sorted(ALL)  # a partition
+    # the text models are exactly those whose inputs are token ids
+    tokens = [n for n in ALL if all(v["dtype"] == "int32" for v in zoo.info(n)["inputs"].values())]
+    assert by["text"] == tokens and len(tokens) == 5
+    assert zoo.names("audio", modality="text") == ["SentimentAnalysisMicro", "IntentClassifyNano",
+                                                   "LanguageDetectNano"]
+    assert zoo.names("reference", modality="audio") == ["DSCNN_KWS", "DenseAutoencoder_AD"]
+    assert zoo.names("all30", modality="vision") == zoo.names("vision")
+    for mod, names in by.items():
+        for n in names[:2]:
+            assert zoo.info(n)["modality"] == mod and zoo.create(n).modality == mod
+    with pytest.raises(ValueError, match=r"unknown modality 'image'.*'vision', 'audio', 'text'"):
+        zoo.names(modality="image")
+    with pytest.raises(ValueError, match="unknown category"):
+        zoo.names("text")
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_model(name):
     m = model(name)
     card = zoo.info(name)
-    for key in ("name", "category", "task", "inputs", "outputs", "params", "macs",
+    for key in ("name", "category", "modality", "task", "inputs", "outputs", "params", "macs",
                 "weight_bytes", "arena_bytes"):
         assert key in card
     assert card["params"] == m.params and card["arena_bytes"] == m.arena_bytes

@@ -29,7 +29,8 @@ static PyObject *py_zoo_names(PyObject *self, PyObject *unused) {
     PyObject *list = PyList_New(n);
     if (!list) return NULL;
     for (int i = 0; i < n; i++)
-        PyList_SET_ITEM(list, i, Py_BuildValue("(ss)", reg[i]->name, reg[i]->category));
+        PyList_SET_ITEM(list, i,
+                        Py_BuildValue("(ssz)", reg[i]->name, reg[i]->category, reg[i]->modality));
     return list;
 }
 
@@ -366,8 +367,8 @@ static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
         }
         Py_DECREF(row);
     }
-    res = Py_BuildValue("{s:s,s:s,s:s,s:L,s:O,s:O,s:L,s:L,s:L,s:L,s:O,s:O}", "name", d->name,
-                        "category", d->category, "task", d->task, "budget",
+    res = Py_BuildValue("{s:s,s:s,s:z,s:s,s:L,s:O,s:O,s:L,s:L,s:L,s:L,s:O,s:O}", "name", d->name,
+                        "category", d->category, "modality", d->modality, "task", d->task, "budget",
                         (long long)d->budget_params, "inputs", ins, "outputs", outs, "params",
                         (long long)m->params, "macs", (long long)m->macs, "weight_bytes",
                         (long long)(m->weight_floats * 4), "arena_bytes", (long long)m->arena_bytes,

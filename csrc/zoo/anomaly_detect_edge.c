@@ -21,5 +21,5 @@ static const gaba_zoo_layer_def layers[] = {
     RESHAPE2("rows", "sq", "sq1", 1, 160),
     GAP("mse", "sq1", "error"),
 };
-GABA_ZOO_MODEL(gaba_zoo_anomaly_detect_edge, "AnomalyDetectEdge", "sensor",
+GABA_ZOO_MODEL(gaba_zoo_anomaly_detect_edge, "AnomalyDetectEdge", "sensor", "sensor",
                "anomaly detection (autoencoder)", 12000);

@@ -22,5 +22,5 @@ static const gaba_zoo_layer_def layers[] = {
     GAP("gap", "r3", "g"),
     DENSE("fc", "g", "logits", 15, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_audio_event_nano, "AudioEventNano", "audio", "audio event classification",
-               19000);
+GABA_ZOO_MODEL(gaba_zoo_audio_event_nano, "AudioEventNano", "audio", "audio",
+               "audio event classification", 19000);

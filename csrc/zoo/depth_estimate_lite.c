@@ -54,5 +54,5 @@ static const gaba_zoo_layer_def layers[] = {
     UPSAMPLE2D("d0_up", "dh", "du", 2, BILINEAR),
     ACT("depth_act", "du", "depth", SIGM),
 };
-GABA_ZOO_MODEL(gaba_zoo_depth_estimate_lite, "DepthEstimateLite", "vision",
+GABA_ZOO_MODEL(gaba_zoo_depth_estimate_lite, "DepthEstimateLite", "vision", "vision",
                "monocular depth (encoder-decoder, skips)", 75000);

@@ -44,5 +44,5 @@ static const gaba_zoo_layer_def layers[] = {
     GAP("gap", "h", "g"),
     DENSE("fc", "g", "logits", 10, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_efficient_edge_lite, "EfficientEdgeLite", "vision", "image classification",
-               89000);
+GABA_ZOO_MODEL(gaba_zoo_efficient_edge_lite, "EfficientEdgeLite", "vision", "vision",
+               "image classification", 89000);

@@ -24,5 +24,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc1", "g", "f1", 64, RELU),
     DENSE("fc2", "f1", "logits", 7, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_emotion_recog_nano, "EmotionRecogNano", "audio",
+GABA_ZOO_MODEL(gaba_zoo_emotion_recog_nano, "EmotionRecogNano", "audio", "audio",
                "speech emotion recognition (attention)", 32000);

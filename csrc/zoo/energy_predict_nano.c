@@ -27,5 +27,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc1", "f", "h", 96, RELU),
     DENSE("fc2", "h", "forecast", 24, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_energy_predict_nano, "EnergyPredictNano", "sensor", "energy forecasting",
-               54000);
+GABA_ZOO_MODEL(gaba_zoo_energy_predict_nano, "EnergyPredictNano", "sensor", "sensor",
+               "energy forecasting", 54000);

@@ -34,5 +34,5 @@ static const gaba_zoo_layer_def layers[] = {
     PWCONV2D("box_head", "bd", "boxes", 5, NONE),
     PWCONV2D("landmark_head", "f", "landmarks", 10, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_face_detect_nano, "FaceDetectNano", "vision", "face detection + landmarks",
-               38000);
+GABA_ZOO_MODEL(gaba_zoo_face_detect_nano, "FaceDetectNano", "vision", "vision",
+               "face detection + landmarks", 38000);

@@ -23,4 +23,5 @@ static const gaba_zoo_layer_def layers[] = {
     GRU("gru", "r3", "h", 32, 0),
     DENSE("fc", "h", "logits", 2, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_fall_detect_micro, "FallDetectMicro", "sensor", "fall detection", 38000);
+GABA_ZOO_MODEL(gaba_zoo_fall_detect_micro, "FallDetectMicro", "sensor", "sensor", "fall detection",
+               38000);

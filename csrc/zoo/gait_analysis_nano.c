@@ -27,4 +27,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("stability_head", "h", "stability", 1, SIGM),
     DENSE("pathology_head", "h", "pathology", 5, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_gait_analysis_nano, "GaitAnalysisNano", "sensor", "gait analysis", 34000);
+GABA_ZOO_MODEL(gaba_zoo_gait_analysis_nano, "GaitAnalysisNano", "sensor", "sensor", "gait analysis",
+               34000);

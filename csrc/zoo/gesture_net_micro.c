@@ -27,5 +27,5 @@ static const gaba_zoo_layer_def layers[] = {
     GAP("gap", "b4", "g"),
     DENSE("fc", "g", "logits", 10, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_gesture_net_micro, "GestureNetMicro", "vision",
+GABA_ZOO_MODEL(gaba_zoo_gesture_net_micro, "GestureNetMicro", "vision", "vision",
                "gesture recognition (temporal)", 28000);

@@ -39,5 +39,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("spo2_head", "h2", "spo2", 1, SIGM),
     DENSE("stress_head", "h2", "stress", 3, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_health_monitor_nano, "HealthMonitorNano", "sensor",
+GABA_ZOO_MODEL(gaba_zoo_health_monitor_nano, "HealthMonitorNano", "sensor", "sensor",
                "vital signs (ECG + PPG)", 44000);

@@ -12,5 +12,5 @@ static const gaba_zoo_layer_def layers[] = {
     ADD("res", "c", "b", "r", RELU),        GMP("pool", "r", "m"),
     DENSE("fc1", "m", "h", 64, RELU),       DENSE("fc2", "h", "logits", 20, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_intent_classify_nano, "IntentClassifyNano", "audio",
+GABA_ZOO_MODEL(gaba_zoo_intent_classify_nano, "IntentClassifyNano", "audio", "text",
                "intent classification", 22000);

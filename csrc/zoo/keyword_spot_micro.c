@@ -21,5 +21,5 @@ static const gaba_zoo_layer_def layers[] = {
     GAP("gap", "b3", "g"),
     DENSE("fc", "g", "logits", 10, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_keyword_spot_micro, "KeywordSpotMicro", "audio",
+GABA_ZOO_MODEL(gaba_zoo_keyword_spot_micro, "KeywordSpotMicro", "audio", "audio",
                "keyword spotting (wake word)", 15000);

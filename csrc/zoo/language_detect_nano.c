@@ -22,5 +22,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc1", "g", "h", 64, RELU),
     DENSE("fc2", "h", "logits", 20, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_language_detect_nano, "LanguageDetectNano", "audio",
+GABA_ZOO_MODEL(gaba_zoo_language_detect_nano, "LanguageDetectNano", "audio", "text",
                "language identification", 26000);

@@ -36,4 +36,5 @@ static const gaba_zoo_layer_def layers[] = {
     TRANSPOSE("cells", "hf", "ht"), // (144, 30)
     RESHAPE4("grid", "ht", "detections", 12, 12, 3, 10),
 };
-GABA_ZOO_MODEL(gaba_zoo_micro_yolo_nano, "MicroYOLONano", "vision", "object detection", 47000);
+GABA_ZOO_MODEL(gaba_zoo_micro_yolo_nano, "MicroYOLONano", "vision", "vision", "object detection",
+               47000);

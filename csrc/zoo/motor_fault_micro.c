@@ -31,5 +31,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc1", "st", "h", 32, RELU),
     DENSE("fc2", "h", "logits", 10, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_motor_fault_micro, "MotorFaultMicro", "sensor", "motor fault diagnosis",
-               62000);
+GABA_ZOO_MODEL(gaba_zoo_motor_fault_micro, "MotorFaultMicro", "sensor", "sensor",
+               "motor fault diagnosis", 62000);

@@ -34,5 +34,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc", "g", "logits", 10, NONE),
 };
 
-GABA_ZOO_MODEL(gaba_zoo_music_genre_micro, "MusicGenreMicro", "audio", "music genre classification",
-               48000);
+GABA_ZOO_MODEL(gaba_zoo_music_genre_micro, "MusicGenreMicro", "audio", "audio",
+               "music genre classification", 48000);

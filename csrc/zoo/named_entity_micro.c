@@ -15,5 +15,5 @@ static const gaba_zoo_layer_def layers[] = {
     LAYER_NORM("attn_ln", "r0", "r"),         PWCONV1D("token_fc", "r", "t", 48, RELU),
     PWCONV1D("tag_head", "t", "tl", 9, NONE), TRANSPOSE("token_major", "tl", "tags"), // (50, 9)
 };
-GABA_ZOO_MODEL(gaba_zoo_named_entity_micro, "NamedEntityMicro", "sensor",
+GABA_ZOO_MODEL(gaba_zoo_named_entity_micro, "NamedEntityMicro", "sensor", "text",
                "named-entity recognition", 30000);

@@ -41,5 +41,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc1", "hv", "f1", 64, RELU),
     DENSE("fc2", "f1", "box", 4, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_object_track_nano, "ObjectTrackNano", "vision", "Siamese object tracking",
-               58000);
+GABA_ZOO_MODEL(gaba_zoo_object_track_nano, "ObjectTrackNano", "vision", "vision",
+               "Siamese object tracking", 58000);

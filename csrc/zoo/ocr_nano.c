@@ -29,4 +29,5 @@ static const gaba_zoo_layer_def layers[] = {
     PWCONV1D("proj", "h", "pl", 63, NONE),
     TRANSPOSE("time_major", "pl", "logits"), // (16, 63)
 };
-GABA_ZOO_MODEL(gaba_zoo_ocr_nano, "OCRNano", "vision", "text line recognition (CTC)", 52000);
+GABA_ZOO_MODEL(gaba_zoo_ocr_nano, "OCRNano", "vision", "vision", "text line recognition (CTC)",
+               52000);

@@ -39,5 +39,5 @@ static const gaba_zoo_layer_def layers[] = {
     BN("ref_bn", "rp", "r", RELU),
     PWCONV2D("heatmap_head", "r", "heatmaps", 17, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_pose_estimate_micro, "PoseEstimateMicro", "vision", "2D pose heatmaps",
-               68000);
+GABA_ZOO_MODEL(gaba_zoo_pose_estimate_micro, "PoseEstimateMicro", "vision", "vision",
+               "2D pose heatmaps", 68000);

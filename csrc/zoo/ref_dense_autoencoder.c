@@ -16,5 +16,5 @@ static const gaba_zoo_layer_def layers[] = {
     FC_BN(7, "h6", "h7", 128),       FC_BN(8, "h7", "h8", 128),
     FC_BN(9, "h8", "h9", 128),       DENSE("fc10", "h9", "reconstruction", 640, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_ref_dense_autoencoder, "DenseAutoencoder_AD", "reference",
+GABA_ZOO_MODEL(gaba_zoo_ref_dense_autoencoder, "DenseAutoencoder_AD", "reference", "audio",
                "MLPerf Tiny anomaly detection (dense autoencoder)", 0);

@@ -25,5 +25,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc", "f", "fl", 12, NONE),
     SOFTMAX("softmax", "fl", "probabilities"),
 };
-GABA_ZOO_MODEL(gaba_zoo_ref_ds_cnn_kws, "DSCNN_KWS", "reference",
+GABA_ZOO_MODEL(gaba_zoo_ref_ds_cnn_kws, "DSCNN_KWS", "reference", "audio",
                "MLPerf Tiny keyword spotting (DS-CNN)", 0);

@@ -48,5 +48,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc", "f", "fl", 2, NONE),
     SOFTMAX("softmax", "fl", "probabilities"),
 };
-GABA_ZOO_MODEL(gaba_zoo_ref_mobilenet_vww, "MobileNetV1_VWW", "reference",
+GABA_ZOO_MODEL(gaba_zoo_ref_mobilenet_vww, "MobileNetV1_VWW", "reference", "vision",
                "MLPerf Tiny visual wake words (MobileNetV1 0.25)", 0);

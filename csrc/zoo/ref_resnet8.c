@@ -33,5 +33,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc", "f", "fl", 10, NONE),
     SOFTMAX("softmax", "fl", "probabilities"),
 };
-GABA_ZOO_MODEL(gaba_zoo_ref_resnet8, "ResNet8", "reference",
+GABA_ZOO_MODEL(gaba_zoo_ref_resnet8, "ResNet8", "reference", "vision",
                "MLPerf Tiny image classification (ResNet-8)", 0);

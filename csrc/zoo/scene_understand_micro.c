@@ -33,5 +33,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("scene_head", "sh", "scenes", 10, NONE),
     DENSE("attribute_head", "g", "attributes", 10, SIGM),
 };
-GABA_ZOO_MODEL(gaba_zoo_scene_understand_micro, "SceneUnderstandMicro", "vision",
+GABA_ZOO_MODEL(gaba_zoo_scene_understand_micro, "SceneUnderstandMicro", "vision", "vision",
                "multi-task scene understanding", 64000);

@@ -52,4 +52,5 @@ static const gaba_zoo_layer_def layers[] = {
     BN("d1b_bn", "d1bp", "g64", RELU),
     PWCONV2D("classifier", "g64", "logits", 5, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_segment_micro, "SegmentMicro", "vision", "semantic segmentation", 62000);
+GABA_ZOO_MODEL(gaba_zoo_segment_micro, "SegmentMicro", "vision", "vision", "semantic segmentation",
+               62000);

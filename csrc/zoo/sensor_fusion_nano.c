@@ -26,5 +26,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc1", "fv", "h", 96, RELU),
     DENSE("fc2", "h", "logits", 12, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_sensor_fusion_nano, "SensorFusionNano", "sensor",
+GABA_ZOO_MODEL(gaba_zoo_sensor_fusion_nano, "SensorFusionNano", "sensor", "sensor",
                "multi-sensor fusion classification", 22000);

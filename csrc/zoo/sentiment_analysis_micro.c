@@ -18,5 +18,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("fc1", "f", "h", 32, RELU),
     DENSE("fc2", "h", "logits", 3, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_sentiment_analysis_micro, "SentimentAnalysisMicro", "audio",
+GABA_ZOO_MODEL(gaba_zoo_sentiment_analysis_micro, "SentimentAnalysisMicro", "audio", "text",
                "sentiment analysis", 28000);

@@ -27,4 +27,5 @@ static const gaba_zoo_layer_def layers[] = {
     ACT("embed_act", "embedding", "ea", RELU),
     DENSE("classifier", "ea", "logits", 50, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_speaker_id_nano, "SpeakerIDNano", "audio", "speaker identification", 36000);
+GABA_ZOO_MODEL(gaba_zoo_speaker_id_nano, "SpeakerIDNano", "audio", "audio",
+               "speaker identification", 36000);

@@ -51,5 +51,5 @@ static const gaba_zoo_layer_def layers[] = {
     MUL("apply_mask", "waveform", "mask", "enhanced", NONE),
 };
 
-GABA_ZOO_MODEL(gaba_zoo_speech_enhance_nano, "SpeechEnhanceNano", "audio",
+GABA_ZOO_MODEL(gaba_zoo_speech_enhance_nano, "SpeechEnhanceNano", "audio", "audio",
                "speech enhancement (masking)", 42000);

@@ -22,5 +22,5 @@ static const gaba_zoo_layer_def layers[] = {
     PWCONV1D("score_head", "t", "s", 1, SIGM),
     RESHAPE1("squeeze", "s", "scores", 50),
 };
-GABA_ZOO_MODEL(gaba_zoo_text_summarize_nano, "TextSummarizeNano", "sensor",
+GABA_ZOO_MODEL(gaba_zoo_text_summarize_nano, "TextSummarizeNano", "sensor", "text",
                "extractive summarisation (token scoring)", 36000);

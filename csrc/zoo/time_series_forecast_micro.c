@@ -22,5 +22,5 @@ static const gaba_zoo_layer_def layers[] = {
     DENSE("head", "f", "h", 48, NONE),
     RESHAPE2("shape", "h", "forecast", 3, 16),
 };
-GABA_ZOO_MODEL(gaba_zoo_time_series_forecast_micro, "TimeSeriesForecastMicro", "sensor",
+GABA_ZOO_MODEL(gaba_zoo_time_series_forecast_micro, "TimeSeriesForecastMicro", "sensor", "sensor",
                "time-series forecasting (causal TCN)", 18000);

@@ -19,5 +19,5 @@ static const gaba_zoo_layer_def layers[] = {
     GRU("gru", "b2", "h", 32, 0),
     DENSE("fc", "h", "logits", 2, NONE),
 };
-GABA_ZOO_MODEL(gaba_zoo_voice_activity_micro, "VoiceActivityMicro", "audio",
+GABA_ZOO_MODEL(gaba_zoo_voice_activity_micro, "VoiceActivityMicro", "audio", "audio",
                "voice activity detection", 24000);

@@ -116,10 +116,12 @@
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-// One model: its inputs, output names and layer table become a gaba_zoo_def.
-#define GABA_ZOO_MODEL(sym, nm, cat, task_, budget)                                                \
+// One model: its inputs, output names and layer table become a gaba_zoo_def;
+// modality is one of "vision", "audio", "text", "sensor" (see zoo.h).
+#define GABA_ZOO_MODEL(sym, nm, cat, modality_, task_, budget)                                     \
     const gaba_zoo_def sym = {.name = nm,                                                          \
                               .category = cat,                                                     \
+                              .modality = modality_,                                               \
                               .task = task_,                                                       \
                               .n_inputs = COUNT(inputs),                                           \
                               .inputs = inputs,                                                    \

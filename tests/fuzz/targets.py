@@ -478,7 +478,8 @@ def _polynomial_decay(d):
 @target("zoo.names")
 def _zoo_names(d):
     return Call(gaba.zoo.names, [d.arg(d.choice((None, "vision", "audio", "sensor",
-                                                   "reference", "all30")))])
+                                                   "reference", "all30")))],
+                {"modality": d.arg(d.choice((None,) + gaba.zoo.MODALITIES))})
 
 
 @target("zoo.info")

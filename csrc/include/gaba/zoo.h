@@ -38,6 +38,9 @@ typedef struct gaba_zoo_io_def {
 
 typedef struct gaba_zoo_def {
     const char *name, *category, *task;
+    // What the model reads: "vision", "audio", "text" or "sensor" (signals and
+    // time series), or NULL when unknown (a model built at run time from a file).
+    const char *modality;
     int n_inputs;
     const gaba_zoo_io_def *inputs;
     int n_outputs;

@@ -15,7 +15,6 @@ OPENBLAS_L2_SIZE is set (some machines force an AVX2 core that way), this
 benchmark re-runs itself in a subprocess with both unset, so OpenBLAS is
 compared at its best core type, and reports the core it then reports.
 """
-import argparse
 import os
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import time
 import numpy as np
 
 from gaba.benchmarks import harness
+from gaba.benchmarks.bench_zoo import batch_sizes as positive_ints
 
 FORCING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 SQUARE = (16, 32, 64, 128, 256, 512, 1024, 2048)
@@ -143,13 +143,10 @@ INT8_COLUMNS = [("shape", "shape", "{}"), ("threads", "T", "{}"), ("kernel", "in
 
 def plot(rows, peaks, path):
     """GFLOP/s against n for the square shapes, one panel per thread count."""
-    try:
-        import matplotlib
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise SystemExit("gaba bench: --plot needs matplotlib (pip install matplotlib)")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     square = [r for r in rows if r["m"] == r["n"] == r["k"] and "x" in r["shape"]
               and " " not in r["shape"]]
     threads = sorted({r["threads"] for r in square})
@@ -177,17 +174,19 @@ def plot(rows, peaks, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="gaba bench gemm", description=__doc__.splitlines()[0])
+    parser = harness.ArgumentParser(prog="gaba bench gemm", description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    parser.add_argument("--threads", default="1,2",
+    parser.add_argument("--threads", default=[1, 2], type=positive_ints,
                         help="thread counts, comma-separated (default 1,2)")
-    parser.add_argument("--sizes", default=",".join(map(str, SQUARE)),
+    parser.add_argument("--sizes", default=list(SQUARE), type=positive_ints,
                         help="square sizes, comma-separated")
     parser.add_argument("--no-zoo", action="store_true", help="skip the zoo shapes")
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 rows")
     parser.add_argument("--plot", metavar="FILE.png",
-                        help="draw GFLOP/s against size per backend, with the measured peak")
+                        help="draw GFLOP/s against size per backend, with the measured peak "
+                        "(needs matplotlib)")
     args = parser.parse_args(argv)
+    harness.check_outputs(parser, args)
 
     forced = {key: os.environ[key] for key in FORCING if key in os.environ}
     if forced:
@@ -203,8 +202,7 @@ def main(argv=None):
 
     import gaba
 
-    threads = [int(t) for t in args.threads.split(",") if t]
-    sizes = [int(s) for s in args.sizes.split(",") if s]
+    threads, sizes = args.threads, args.sizes
     rows, peaks = run(threads, sizes, zoo=not args.no_zoo)
     info = gaba.info()
     print(f"OpenBLAS core: {info['openblas_corename']}; ISA {info['isa']}; "
@@ -216,13 +214,13 @@ def main(argv=None):
         int8_rows = run_int8([s for s in (256, 512, 1024) if s <= max(sizes)] or [256], threads[0])
         print()
         print(harness.format_table(int8_rows, INT8_COLUMNS))
-    if args.plot:
-        plot(rows, peaks, args.plot)
-    if args.json:
+    if args.json:  # before the plot, so a failing plot loses no results
         harness.write_json(args.json, "gemm", rows,
                            {"peak_gflops": {str(t): p for t, p in peaks.items()},
                             "int8_rows": int8_rows, "openblas_corename": info["openblas_corename"],
                             "forcing_env_unset": list(FORCING)})
+    if args.plot:
+        plot(rows, peaks, args.plot)
     return 0
 
 

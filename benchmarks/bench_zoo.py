@@ -18,7 +18,6 @@ timed in interleaved blocks of warm calls (time_runs).
 import argparse
 import contextlib
 import csv
-import os
 import sys
 import time
 
@@ -326,20 +325,6 @@ def write_results(args, rows, batches, profiles):
             w.writerows(rows)
 
 
-def check_outputs(parser, args):
-    """Fails before any work when a requested output cannot be made: --plot without
-    matplotlib, or a file in a folder that does not exist."""
-    if args.plot:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            parser.error("--plot needs matplotlib (pip install matplotlib)")
-    for flag, path in (("--json", args.json), ("--csv", args.csv), ("--plot", args.plot)):
-        folder = os.path.dirname(os.path.abspath(path)) if path and path != "-" else None
-        if folder and not os.path.isdir(folder):
-            parser.error(f"{flag} {path}: no folder {folder}")
-
-
 def speed_words(s8, dtype):
     """int8_summary's speed in words: whether `dtype` is faster or slower than float32."""
     g = s8["geomean_speedup"]
@@ -405,7 +390,7 @@ def main(argv=None, default_set="zoo"):
               else [d.strip() for d in args.dtype.split(",") if d.strip()])
     if not dtypes or any(d not in ("float32", *INT8_KINDS) for d in dtypes):
         parser.error(f"--dtype: expected float32, int8 and/or int8-fp32, got {args.dtype!r}")
-    check_outputs(parser, args)
+    harness.check_outputs(parser, args)
     with_torch = False
     if not args.no_torch:
         try:

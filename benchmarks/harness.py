@@ -9,6 +9,7 @@ are ratios against a peer measured in the same run, never lone times.
 import argparse
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -88,6 +89,21 @@ def format_table(rows, columns):
     widths = [max(len(x) for x in col) for col in zip(header, *body)]
     line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in body])
+
+
+def check_outputs(parser, args):
+    """Fails before any work when a requested output cannot be made: --plot without
+    matplotlib, or a --json, --csv or --plot file in a folder that does not exist."""
+    if getattr(args, "plot", None):
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error("--plot needs matplotlib (pip install matplotlib)")
+    for flag in ("json", "csv", "plot"):
+        path = getattr(args, flag, None)
+        folder = os.path.dirname(os.path.abspath(path)) if path and path != "-" else None
+        if folder and not os.path.isdir(folder):
+            parser.error(f"--{flag} {path}: no folder {folder}")
 
 
 def write_json(path, name, rows, extra=None):

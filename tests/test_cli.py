@@ -106,6 +106,7 @@ def test_compare_prints_timing_ratios_only(tmp_path):
 
 ONE_MODEL = ["bench", "all30", "--model", "AnomalyDetectEdge", "--batch", "1", "--runs", "3",
              "--warmup", "1", "--no-torch", "--no-ort", "--dtype", "float32"]
+GEMM_TINY = ["bench", "gemm", "--sizes", "16,32", "--threads", "1", "--no-zoo", "--no-int8"]
 
 
 def test_progress_in_a_log_is_one_plain_line(tmp_path):
@@ -117,21 +118,41 @@ def test_progress_in_a_log_is_one_plain_line(tmp_path):
     assert result.stderr.splitlines() == ["gaba bench all30: 2 model(s) .. done"]
 
 
-def test_plot_without_matplotlib_fails_before_the_work(tmp_path):
+@pytest.mark.parametrize("command", [ONE_MODEL, GEMM_TINY])
+def test_plot_without_matplotlib_fails_before_the_work(tmp_path, command):
     """A flag whose needs are missing stops the run at once, with one line."""
-    out = tmp_path / "zoo.json"
+    out = tmp_path / "out.json"
     code = ("import sys; sys.modules['matplotlib'] = None\n"  # as if not installed
             "from gaba.cli import main\n"
-            f"sys.exit(main({ONE_MODEL + ['--json', str(out), '--plot', 'zoo.png']!r}))")
+            f"sys.exit(main({command + ['--json', str(out), '--plot', 'out.png']!r}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=tempfile.gettempdir(), env=dict(os.environ))
     assert_one_line_error(result, "--plot needs matplotlib")
     assert result.stdout == "" and not out.exists()
 
 
-def test_output_in_missing_folder_fails_before_the_work(tmp_path):
-    missing = str(tmp_path / "no" / "zoo.json")
-    assert_one_line_error(gaba_cli(*ONE_MODEL, "--json", missing), "--json", "no folder")
+@pytest.mark.parametrize("command", [ONE_MODEL, GEMM_TINY])
+def test_output_in_missing_folder_fails_before_the_work(tmp_path, command):
+    missing = str(tmp_path / "no" / "out.json")
+    assert_one_line_error(gaba_cli(*command, "--json", missing), "--json", "no folder")
+
+
+@pytest.mark.parametrize("flag", ["--sizes", "--threads"])
+def test_gemm_bad_list(flag):
+    assert_one_line_error(gaba_cli("bench", "gemm", flag, "1,x"), flag,
+                          "comma-separated positive integers")
+
+
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="matplotlib's C++ font code aborts under the preloaded ASan runtime")
+def test_gemm_writes_json_and_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    out, png = tmp_path / "gemm.json", tmp_path / "gemm.png"
+    result = gaba_cli(*GEMM_TINY, "--json", str(out), "--plot", str(png))
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["shape"], r["threads"]) for r in rows] == [("16x16x16", 1), ("32x32x32", 1)]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")

@@ -8,9 +8,11 @@ Environment:
   GABA_NATIVE=1   add -march=native to every file (a build for this machine only)
   GABA_DEBUG=1    -O1 -g with AddressSanitizer and UBSan (see .ci/run)
 """
+import itertools
 import os
 import re
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -36,13 +38,19 @@ def version():
 
 
 class BuildExt(build_ext):
-    """Compiles each source with its own ISA flags, two files at a time."""
+    """Compiles each source with its own ISA flags, one file per CPU at a time,
+    printing a line as each file starts (unless -q) so a build shows progress."""
 
     def build_extension(self, ext):
         headers = [str(p) for p in CSRC.rglob("*.h")]
         cc = self.compiler
+        started, lock = itertools.count(1), threading.Lock()
 
         def compile_one(source):
+            if self.verbose:
+                with lock:  # whole lines, in start order
+                    print(f"gaba: compiling [{next(started)}/{len(ext.sources)}] {source}",
+                          flush=True)
             return cc.compile([source], output_dir=self.build_temp, macros=ext.define_macros,
                               include_dirs=ext.include_dirs, depends=headers,
                               extra_postargs=BASE_FLAGS + isa_flags(source))

@@ -351,8 +351,10 @@ def main(argv=None, default_set="zoo"):
 
     parser = harness.ArgumentParser(prog=f"gaba bench {default_set}",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=["zoo", "all30", "vision", "audio", "sensor", "reference"],
-                        default=default_set, help="which models (default: %(default)s)")
+    parser.add_argument("--set", choices=["zoo", "all30", "vision", "audio", "sensor", "reference",
+                                          "text"], default=default_set,
+                        help="which models: all, the 30, a category, or text (the models "
+                        "whose modality is text) (default: %(default)s)")
     parser.add_argument("--model", action="append", help="only this model (repeatable)")
     parser.add_argument("--batch", default=[1, 32], type=batch_sizes,
                         help="comma-separated batch sizes (default 1,32)")
@@ -379,7 +381,8 @@ def main(argv=None, default_set="zoo"):
                         "and gaba's memory (needs matplotlib)")
     args = parser.parse_args(argv)
 
-    names = args.model or (zoo.names(None) if args.set == "zoo" else zoo.names(args.set))
+    names = args.model or (zoo.names(modality="text") if args.set == "text"
+                           else zoo.names(None if args.set == "zoo" else args.set))
     unknown = [n for n in names if n not in zoo.names()]
     if unknown:
         hints = "".join(did_you_mean(n, zoo.names()) for n in unknown)

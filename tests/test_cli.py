@@ -109,6 +109,15 @@ ONE_MODEL = ["bench", "all30", "--model", "AnomalyDetectEdge", "--batch", "1", "
 GEMM_TINY = ["bench", "gemm", "--sizes", "16,32", "--threads", "1", "--no-zoo", "--no-int8"]
 
 
+def test_set_text_runs_the_text_models(tmp_path):
+    out = tmp_path / "text.json"
+    result = gaba_cli("bench", "zoo", "--set", "text", "--batch", "1", "--runs", "2", "--warmup",
+                      "0", "--no-torch", "--no-ort", "--dtype", "float32", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["model"] for r in rows] == zoo.names(modality="text")
+
+
 def test_progress_in_a_log_is_one_plain_line(tmp_path):
     """stderr is a pipe here, as in a log file: no carriage-return frames, and the
     progress names the benchmark that runs."""

@@ -19,7 +19,7 @@ from ._args import int_arg, threads_arg
 from ._ext import _gaba
 from .errors import ModelFileError, UnknownModelError
 
-__all__ = ["names", "info", "create", "from_tflite", "load", "compare", "Model",
+__all__ = ["names", "info", "create", "from_tflite", "from_onnx", "load", "compare", "Model",
            "QuantizedModel", "Summary", "Profile", "Calibration", "CATEGORIES", "MODALITIES",
            "FORMAT_VERSION", "TOP1_MAX_SHARE"]
 
@@ -128,6 +128,46 @@ def from_tflite(path, *, threads=None):
     from .importers.tflite import from_tflite as _from_tflite
 
     return _from_tflite(path, threads=threads)
+
+
+def from_onnx(path, *, threads=None, requant="fp32"):
+    """Import an ONNX model (docs/import.md).
+
+    A float graph (opset 13 or later) becomes a :class:`Model`; a QDQ graph
+    (QuantizeLinear / DequantizeLinear around the float ops, as ONNX
+    Runtime's quantizer and :meth:`QuantizedModel.to_onnx` write it) a
+    :class:`QuantizedModel` on the file's own scales and zero points (uint8
+    activations shifted exactly to int8), no calibration. ONNX's NCHW is
+    gaba's layout: the model takes and gives the file's shapes.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or bytes
+        The ``.onnx`` file, or its contents.
+    threads : int, optional
+        Thread slots of the model (default: gaba's thread count).
+    requant : {"fp32", "double"}
+        How a QDQ graph's conv and dense layers requantize
+        (:meth:`Model.quantize`): ``"fp32"`` (default) rounds once in float32
+        as ONNX Runtime's QLinearConv does; ``"double"`` is TFLite's scheme,
+        the default of :meth:`Model.quantize`, which a file written by
+        ``QuantizedModel.to_onnx`` from such a model needs to come back equal.
+
+    Raises
+    ------
+    ImportError
+        When the ``onnx`` package is missing (``pip install onnx``).
+    gaba.importers.onnx.ONNXError
+        (a ValueError) for bytes that are not a valid ONNX model.
+    gaba.importers.ModelImportError
+        (a ValueError) for a valid model gaba cannot map: the message names the
+        node's index, its operator type and what is supported.
+    OSError
+        From opening `path`, as ``open()`` raises it.
+    """
+    from .importers.onnx import from_onnx as _from_onnx
+
+    return _from_onnx(path, threads=threads, requant=requant)
 
 
 def create(name, seed=0, *, threads=None):

@@ -886,7 +886,9 @@ def _gaba_act(act):
 
 
 def _plain(name):
-    return 0 < len(name.encode()) <= 64 and name.replace("_", "").isalnum()
+    """Whether a name of the file (bytes where it is not UTF-8) is fit for a model's."""
+    return (isinstance(name, str) and 0 < len(name.encode()) <= 64
+            and name.replace("_", "").isalnum())
 
 
 def _io_name(name, k, kind):

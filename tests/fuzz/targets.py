@@ -579,6 +579,42 @@ def _zoo_from_tflite(d):
     return Call(run, [d.bad(bytes(data))], {}, (OSError,))  # a str is a path to open
 
 
+_ONNX = {}
+
+
+def onnx_bytes(int8):
+    """The ONNX export of a small zoo model (int8: its QDQ graph), made once."""
+    if int8 not in _ONNX:
+        path = os.path.abspath(f"onnx_{'int8' if int8 else 'float'}.onnx")
+        (qmodel if int8 else model)("AnomalyDetectEdge").to_onnx(path)
+        _ONNX[int8] = open(path, "rb").read()
+    return _ONNX[int8]
+
+
+@target("zoo.from_onnx")
+def _zoo_from_onnx(d):
+    """A small zoo model's ONNX export (float or QDQ), whole, with bytes changed or cut
+    short (each either parses, passes ONNX's checker and reaches the layer table and the
+    quantizer, or is refused); then a run when the import succeeds."""
+    data = bytearray(onnx_bytes(d.chance(0.5)))
+    if d.p:
+        if d.chance(0.5):
+            for _ in range(d.rng.randint(1, 8)):
+                data[d.rng.randrange(len(data))] = d.rng.randrange(256)
+        else:
+            data = data[:d.rng.randrange(len(data))]
+
+    def run(blob):
+        m = gaba.zoo.from_onnx(blob, threads=1)
+        xs = {n: np.zeros((1,) + tuple(s["shape"]), np.float32) for n, s in m.inputs.items()}
+        return m(xs)
+
+    if d.chance(0.95):
+        return Call(run, [bytes(data)])
+    bad = d.choice([None, 3, [1, 2], "no_such_dir/model.onnx"])  # OSError: no such file
+    return Call(run, [bad], {}, (OSError,))
+
+
 def _model_call(d, method):
     m = model(model_name(d))
     xs = inputs(d, m)

@@ -59,6 +59,8 @@ class _Importer:
         self.wq = {}        # DequantizeLinear of a constant int8 tensor: name -> (scales, axis)
         self.w_scale = {}   # gaba layer -> per-output-channel weight scales
         self.views = {}     # (gaba tensor, shape, t) -> materialized gaba tensor
+        self.owners = {}    # (op, params, weight input, bias) -> the layer holding them
+        self.shared = set()  # layers whose weights a later layer shares
         self.gru = {}       # GRU outputs, materialized when read: name -> (stage, info)
         self.token_inputs = {}  # gaba input name -> its index in g.inputs
 
@@ -121,6 +123,20 @@ class _Importer:
         self.g.add(name, op, x, y, params, act, **weights)
         self.v[node.output[0]] = _V(y, shape)
         return y
+
+    def weighted(self, node, op, x, params, **weights):
+        """A conv / dense layer of node; one whose weight and bias inputs an earlier
+        layer of the same op and params read shares that layer's (a Siamese branch)."""
+        key = (op, tuple(params), node.input[1], weights["bias"].tobytes())
+        owner = self.owners.get(key)
+        if owner is None:
+            self.layer(node, op, x, params, **weights)
+            self.owners.setdefault(key, self.g.layers[-1][0])
+            return
+        self.layer(node, op, x, params)
+        name, op_, act, params_, ins, out, _ = self.g.layers[-1]
+        self.g.layers[-1] = (name, op_, act, params_, ins, out, owner)
+        self.shared.add(owner)
 
     def plain(self, v, stem="view"):
         """A gaba tensor holding v's values in v's ONNX shape."""
@@ -216,7 +232,8 @@ class _Importer:
             params = (co, 1, kernel[0], 1, s[0], 0, p[0], 0, p[1], 1, dil[0], g)
         name = f"conv_{self.index[id(node)]}"
         self.weight_scales(node, 1, name, co, 0)
-        self.layer(node, f"conv{n}d", self.plain(x), params, weight=w, bias=self.bias(node, 2, co))
+        self.weighted(node, f"conv{n}d", self.plain(x), params, weight=w,
+                      bias=self.bias(node, 2, co))
 
     def dense(self, node, w, bias, weight_axis):
         """A dense layer of node: w (n_out, F) read from input 0's values flat."""
@@ -231,7 +248,7 @@ class _Importer:
         name = f"{node.op_type.lower()}_{self.index[id(node)]}"
         self.weight_scales(node, 1, name, w.shape[0], weight_axis)
         # a dense layer reads its input flat: a reshape before it needs no layer
-        self.layer(node, "dense", x.name, (w.shape[0],), weight=w, bias=bias)
+        self.weighted(node, "dense", x.name, (w.shape[0],), weight=w, bias=bias)
 
     def gemm(self, node):
         a = self.attrs(node, {"alpha": 1.0, "beta": 1.0, "transA": 0, "transB": 0})
@@ -489,8 +506,9 @@ class _Importer:
         if row is not None and not x.t and x.shape == x.gshape and act == 0 \
                 and self.ops[op] in ("conv2d", "conv1d", "dense") \
                 and self.readers.get(node.input[0]) == 1 and node.input[0] not in self.outputs \
-                and x.name not in self.qp:
+                and x.name not in self.qp and share is None and name not in self.shared:
             # gaba folds a batch norm into the conv / dense before it: as it does
+            self.owners = {k: v for k, v in self.owners.items() if v != name}
             w, b = self.g.weights[f"{name}.weight"], self.g.weights[f"{name}.bias"]
             _gaba.nn_batchnorm_fold(w.reshape(w.shape[0], -1), b, gamma, beta, mean, var,
                                     float(a["epsilon"]))
@@ -585,6 +603,16 @@ class _Importer:
             self.const[node.output[0]] = self.const[node.input[0]]
         else:
             self.alias(node, self.val(node))
+
+    def cast(self, node):
+        a = self.attrs(node, {"to": None, "saturate": 1})
+        if node.input[0] not in self.const:
+            self.fail(node, "gaba casts constants only (a Cast of an activation is not supported)")
+        try:
+            dtype = self.onnx.helper.tensor_dtype_to_np_dtype(a["to"])
+        except (KeyError, TypeError, ValueError):
+            self.fail(node, f"cast to ONNX type {a['to']!r} is not supported")
+        self.const[node.output[0]] = self.const[node.input[0]].astype(dtype)
 
     def constant(self, node):
         if len(node.attribute) != 1 or node.attribute[0].name != "value":
@@ -725,7 +753,7 @@ class _Importer:
         "Transpose": transpose, "Concat": concat, "Softmax": softmax,
         "BatchNormalization": batchnorm, "Resize": resize, "GRU": gru_node,
         "LayerNormalization": layer_norm, "Gather": gather,
-        "Identity": identity, "Dropout": identity, "Constant": constant,
+        "Identity": identity, "Dropout": identity, "Constant": constant, "Cast": cast,
         "QuantizeLinear": quantize_linear, "DequantizeLinear": dequantize_linear,
     }
     HANDLERS.update(dict.fromkeys(_ACTS, relu))

@@ -163,6 +163,33 @@ def test_torch_onnx_export_equals_torch(net, shape, folding):
     assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max()
 
 
+class _Gru(torch.nn.Module):
+    def __init__(self, seq):
+        super().__init__()
+        self.gru, self.seq = torch.nn.GRU(6, 10, batch_first=True), seq
+        self.fc = torch.nn.Linear(10, 3)
+
+    def forward(self, x):
+        y, h = self.gru(x)
+        return y if self.seq else self.fc(h[0])
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("seq", [False, True])
+def test_torch_gru_equals_torch(seq):
+    """The exporter sizes the initial state from Shape(x): constants gaba evaluates."""
+    torch.manual_seed(0)
+    net, buf = _Gru(seq).eval(), io.BytesIO()
+    torch.onnx.export(net, (torch.zeros(1, 7, 6),), buf, dynamo=False, input_names=["x"],
+                      output_names=["y"], dynamic_axes={"x": {0: "n"}}, opset_version=17)
+    m = gaba.zoo.from_onnx(buf.getvalue())
+    assert [la["op"] for la in m.layers][:2] == ["transpose", "gru"]
+    x = np.random.default_rng(0).standard_normal((5, 7, 6)).astype(np.float32)
+    with torch.no_grad():
+        want = net(torch.from_numpy(x)).numpy()
+    assert np.abs(m(x) - want).max() <= 1e-5 * np.abs(want).max()
+
+
 # ---- ONNX Runtime's quantizer --------------------------------------------------------------
 
 def _ort_qdq(tmp_path, activation_type):

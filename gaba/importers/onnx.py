@@ -24,6 +24,10 @@ MIN_OPSET = 13
 _ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "hard_swish"}
 _FUSE_INTO = {"conv2d", "conv1d", "dense", "batchnorm", "add", "sub", "mul"}
 _BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul"}
+# ops evaluated when their inputs are constants (shape arithmetic, as exporters write it)
+_FOLD = {"Cast", "Concat", "Gather", "Unsqueeze", "Squeeze", "Reshape", "Slice",
+         "ConstantOfShape", "Add", "Sub", "Mul", "Div"}
+_FOLD_MAX = 1 << 24  # values of a folded constant
 # int8 layers whose output keeps their input's scale and zero point (qnn: passes_params)
 _PASSES = {"maxpool", "avgpool", "global_avgpool", "global_maxpool", "reshape", "flatten",
            "transpose", "upsample"}
@@ -576,6 +580,11 @@ class _Importer:
 
     def gather(self, node):
         a = self.attrs(node, {"axis": 0})
+        if node.input[0] in self.gru:  # Y_h[0]: the last state
+            index = self.cst(node, 1, "index")
+            if a["axis"] != 0 or index.shape != () or int(index) != 0:
+                self.fail(node, "gaba reads a GRU's Y_h as Y_h[0] (Gather of index 0)")
+            return self.gru_squeeze(node, [0])
         table = self.cst(node, 0, "table").astype(np.float32)
         ids = node.input[1]
         if a["axis"] != 0 or table.ndim != 2 or ids not in self.token_inputs:
@@ -604,15 +613,33 @@ class _Importer:
         else:
             self.alias(node, self.val(node))
 
-    def cast(self, node):
-        a = self.attrs(node, {"to": None, "saturate": 1})
-        if node.input[0] not in self.const:
-            self.fail(node, "gaba casts constants only (a Cast of an activation is not supported)")
+    def shape(self, node):
+        a = self.attrs(node, {"start": 0, "end": None})
+        x = self.val(node)
+        # the batch axis reads as 1: such values size a GRU's zero initial state or a
+        # reshape, whose shapes gaba takes from shape inference, per sample
+        dims = np.array((1,) + x.shape, np.int64)
+        self.const[node.output[0]] = dims[a["start"]:a["end"]]
+
+    def fold(self, node):
+        """A node of constants only, evaluated now (ONNX's reference implementation)."""
+        from onnx.reference import ReferenceEvaluator
+
+        ins = [self.const[i] for i in node.input if i]
+        if node.op_type == "ConstantOfShape" and (ins[0].ndim != 1 or np.prod(
+                ins[0].astype(np.float64)) > _FOLD_MAX or np.any(ins[0] < 0)):
+            self.fail(node, f"a constant of shape {ins[0].tolist()[:8]}")
+        if node.op_type == "Gather" and ins[1].size * np.prod(ins[0].shape[1:]) > _FOLD_MAX:
+            self.fail(node, "a gathered constant of more than 2**24 values")
         try:
-            dtype = self.onnx.helper.tensor_dtype_to_np_dtype(a["to"])
-        except (KeyError, TypeError, ValueError):
-            self.fail(node, f"cast to ONNX type {a['to']!r} is not supported")
-        self.const[node.output[0]] = self.const[node.input[0]].astype(dtype)
+            opset = [o for o in self.proto.opset_import if o.domain in ("", "ai.onnx")]
+            got = ReferenceEvaluator(node, opsets={"": opset[0].version}).run(
+                None, {i: self.const[i] for i in node.input if i})
+        except Exception as e:  # (ONNX's reference ops raise what numpy raises)
+            self.fail(node, f"its constant inputs do not evaluate ({type(e).__name__}: {e})")
+        for name, value in zip(node.output, got):
+            if name:
+                self.const[name] = np.asarray(value)
 
     def constant(self, node):
         if len(node.attribute) != 1 or node.attribute[0].name != "value":
@@ -753,7 +780,7 @@ class _Importer:
         "Transpose": transpose, "Concat": concat, "Softmax": softmax,
         "BatchNormalization": batchnorm, "Resize": resize, "GRU": gru_node,
         "LayerNormalization": layer_norm, "Gather": gather,
-        "Identity": identity, "Dropout": identity, "Constant": constant, "Cast": cast,
+        "Identity": identity, "Dropout": identity, "Constant": constant, "Shape": shape,
         "QuantizeLinear": quantize_linear, "DequantizeLinear": dequantize_linear,
     }
     HANDLERS.update(dict.fromkeys(_ACTS, relu))
@@ -794,6 +821,10 @@ class _Importer:
         self.add_inputs(graph)
         for node in nodes:
             if id(node) in self.skip:
+                continue
+            if node.op_type in _FOLD and node.domain in ("", "ai.onnx") and node.input and all(
+                    i in self.const for i in node.input if i):
+                self.fold(node)
                 continue
             handler = self.HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
             if handler is None:

@@ -268,6 +268,8 @@ class _Importer:
 
     def matmul(self, node):
         self.attrs(node, {})
+        if node.input[0] in self.v and self.v[node.input[0]].t and self.attention(node):
+            return
         if node.input[1] not in self.const:
             self.fail(node, "MatMul of two activations (as in an attention block) is not "
                             "supported; gaba maps MatMul by a constant weight")
@@ -286,6 +288,65 @@ class _Importer:
                 self.v[add.output[0]] = self.v[node.output[0]]
                 return
         self.dense(node, np.ascontiguousarray(w.T), bias, 1)
+
+    def attention(self, node):
+        """The single-head self-attention block as to_onnx writes it, from its first
+        MatMul: x^T W_qkv^T + b_qkv, Split into q, k, v, softmax(q k^T * scale) v, then
+        W_o^T and b_o. True when node starts one (its nodes are then taken), else False."""
+        def const(name, shape):
+            c = self.const.get(name)
+            return c.astype(np.float32) if c is not None and c.shape == shape else None
+
+        def reader(name, op_type, k=None):
+            n = self.next_reader.get(name)
+            ok = n is not None and n.op_type == op_type and self.readers.get(name) == 1 and \
+                name not in self.outputs and (k is None or n.input[k] == name)
+            return n if ok else None
+
+        x = self.v[node.input[0]]
+        w = self.const.get(node.input[1])
+        if w is None or w.ndim != 2 or w.shape[1] % 3 or len(x.gshape) != 2:
+            return False
+        d, dk = w.shape[0], w.shape[1] // 3
+        add = reader(node.output[0], "Add", 0)
+        split = add and reader(add.output[0], "Split")
+        if split is None or len(split.output) != 3 or const(add.input[1], (3 * dk,)) is None:
+            return False
+        q, k, v = split.output
+        kt = reader(k, "Transpose")
+        scores = kt and reader(q, "MatMul", 0)
+        if scores is None or scores.input[1] != kt.output[0] or self.readers.get(
+                kt.output[0]) != 1:
+            return False
+        mul = reader(scores.output[0], "Mul", 0)
+        softmax = mul and reader(mul.output[0], "Softmax")
+        ctx = softmax and reader(softmax.output[0], "MatMul", 0)
+        out = ctx and reader(ctx.output[0], "MatMul", 0)
+        bias = out and reader(out.output[0], "Add", 0)
+        scale = mul and self.const.get(mul.input[1])
+        if bias is None or ctx.input[1] != v or self.readers.get(v) != 1 or scale is None \
+                or scale.size != 1 or const(out.input[1], (dk, d)) is None \
+                or const(bias.input[1], (d,)) is None:
+            return False
+        block = [node, add, split, kt, scores, mul, softmax, ctx, out, bias]
+        if any(n.attribute for n in (node, add, scores, mul, ctx, out, bias)) or \
+                [a.i for a in softmax.attribute] not in ([], [-1], [2]) or \
+                [list(a.ints) for a in kt.attribute] != [[0, 2, 1]] or \
+                abs(float(scale.ravel()[0]) * np.sqrt(dk) - 1) > 1e-6 or \
+                (self.has(split, 1) and self.ints(split, 1, "split") != [dk] * 3) or \
+                [(a.name, a.i) for a in split.attribute] not in ([("axis", -1)], [("axis", 2)]):
+            return False
+        if self.qdq:
+            self.fail(node, "an attention block in a QDQ graph: gaba's int8 attention needs "
+                            "the scales of q, k, v, the scores and the context, which the "
+                            "file does not hold")
+        self.skip.update(id(n) for n in block[1:])
+        y = self.layer(node, "attention", x.name, (dk,), out=x.gshape,
+                       w_qkv=np.ascontiguousarray(w.T), b_qkv=self.const[add.input[1]],
+                       w_o=np.ascontiguousarray(self.const[out.input[1]].T),
+                       b_o=self.const[bias.input[1]])
+        self.v[bias.output[0]] = _V(y, x.gshape, x.shape, True)
+        return True
 
     def fusable(self, node, op_type):
         """The node after `node` of type op_type that alone reads its output, or None."""

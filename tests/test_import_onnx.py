@@ -357,3 +357,56 @@ def test_damaged_bytes_raise_value_error_only(int8, tmp_path):
     assert refused >= 60  # every cut but the whole file, at least
     with pytest.raises(ONNXError, match="<bytes> is not a valid ONNX model"):
         gaba.zoo.from_onnx(b"not an onnx file")
+
+
+def _qdq_conv(zp_dtype, zp_in, zp_out, after=None, after_zp=None):
+    """x -> Q/DQ -> Conv (int8 per-channel weights, int32 bias) -> Q/DQ [-> after -> Q/DQ]."""
+    rng = np.random.default_rng(0)
+    wq = rng.integers(-127, 128, (4, 2, 3, 3)).astype(np.int8)
+    ws = rng.uniform(0.01, 0.02, 4).astype(np.float32)
+    s_in, s_out = np.float32(0.03), np.float32(0.05)
+    inits = [("wq", wq), ("ws", ws), ("wz", np.zeros(4, np.int8)),
+             ("bq", rng.integers(-500, 500, 4).astype(np.int32)), ("bs", s_in * ws),
+             ("bz", np.zeros(4, np.int32)), ("s_in", s_in), ("z_in", np.array(zp_in, zp_dtype)),
+             ("s_out", s_out), ("z_out", np.array(zp_out, zp_dtype))]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s_in", "z_in"], ["xq"]),
+             helper.make_node("DequantizeLinear", ["xq", "s_in", "z_in"], ["xd"]),
+             helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["w"], axis=0),
+             helper.make_node("DequantizeLinear", ["bq", "bs", "bz"], ["b"], axis=0),
+             helper.make_node("Conv", ["xd", "w", "b"], ["c"], pads=[1, 1, 1, 1])]
+    if after == "Sigmoid":  # the conv's output read unquantized
+        nodes += [helper.make_node("Sigmoid", ["c"], ["c2"])]
+        c = "c2"
+    else:
+        c = "c"
+    nodes += [helper.make_node("QuantizeLinear", [c, "s_out", "z_out"], ["cq"]),
+              helper.make_node("DequantizeLinear", ["cq", "s_out", "z_out"], ["y0"])]
+    last = "y0"
+    if after == "Relu":
+        inits += [("z_r", np.array(after_zp, zp_dtype))]
+        nodes += [helper.make_node("Relu", ["y0"], ["r"]),
+                  helper.make_node("QuantizeLinear", ["r", "s_out", "z_r"], ["rq"]),
+                  helper.make_node("DequantizeLinear", ["rq", "s_out", "z_r"], ["r0"])]
+        last = "r0"
+    nodes += [helper.make_node("Identity", [last], ["y"])]
+    return _model(nodes, [_vi("x", (2, 6, 6))], [_vi("y", (4, 6, 6))], inits)
+
+
+def test_qdq_uint8_activations_map_exactly_to_int8():
+    x = np.random.default_rng(1).standard_normal((3, 2, 6, 6)).astype(np.float32) * 2
+    u8 = gaba.zoo.from_onnx(_qdq_conv(np.uint8, 140, 100))
+    i8 = gaba.zoo.from_onnx(_qdq_conv(np.int8, 12, -28))
+    assert u8.input_qparams == i8.input_qparams == {"x": (np.float32(0.03), 12)}
+    np.testing.assert_array_equal(u8(x), i8(x))
+    want = ort.InferenceSession(_qdq_conv(np.uint8, 140, 100),
+                                providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    assert np.abs(u8(x) - want).max() <= 0.05 * 1.001  # 1 LSB (input rounding ties)
+
+
+def test_qdq_parameters_gaba_cannot_keep_are_refused():
+    with pytest.raises(ModelImportError, match=r"layer 'relu_\d+' \(act\) is quantized .* "
+                                               r"keeps its input's parameters"):
+        gaba.zoo.from_onnx(_qdq_conv(np.int8, 0, -10, "Relu", -128))
+    with pytest.raises(ModelImportError, match=r"the output of layer 'conv_\d+' \(conv2d\), "
+                                               r".* has no QuantizeLinear"):
+        gaba.zoo.from_onnx(_qdq_conv(np.int8, 0, 0, "Sigmoid"))

@@ -972,15 +972,17 @@ class _Importer:
             if name in model.inputs and model.inputs[name]["dtype"] == "int32":
                 continue
             p = self.qp.get(name)
-            src = self.qp.get(la["inputs"][0]) if la and la["op"] in _PASSES else None
-            if la and la["op"] in _PASSES and p is not None and src is not None and p != src:
+            passes = la is not None and (la["op"] in _PASSES or (
+                la["op"] == "act" and la["act"] in ("relu", "relu6")))
+            src = self.qp.get(la["inputs"][0]) if passes else None
+            if passes and p is not None and src is not None and p != src:
                 raise ModelImportError(f"{FUNC}: {self.where}: layer {la['name']!r} ({la['op']}) "
                                        f"is quantized {src} in and {p} out; gaba's int8 "
                                        f"{la['op']} keeps its input's parameters")
             if la and la["op"] == "softmax" and p not in (None, (1 / 256, -128)):
                 raise ModelImportError(f"{FUNC}: {self.where}: softmax {la['name']!r} is "
                                        f"quantized {p}; gaba's int8 softmax writes (1/256, -128)")
-            if p is None and not (la and la["op"] in _PASSES | {"softmax", "embedding"}):
+            if p is None and not (passes or la and la["op"] in ("softmax", "embedding")):
                 what = f"layer {la['name']!r} ({la['op']})" if la else "input"
                 raise ModelImportError(f"{FUNC}: {self.where}: the output of {what}, {name!r}, "
                                        "has no QuantizeLinear; gaba's int8 model needs a scale "

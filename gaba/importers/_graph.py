@@ -64,3 +64,17 @@ class Graph:
         for key in set(views) - set(self.weights):  # biases a file leaves out
             views[key][...] = 0.0
         return model
+
+
+def quantize_given(model, params, w_scales, requant, threads, func):
+    """The int8 model of an imported float model on the parameters its file fixes (tensor
+    name -> (scale, zero point), layer name -> weight scales): no calibration, every
+    layer in int8."""
+    from ..zoo import QuantizedModel
+
+    empty = _gaba.zoo_calibrate(model._cap, tuple(  # over no sample: every range empty
+        np.zeros((0,) + tuple(v["shape"]), np.float32 if v["dtype"] == "float32" else np.int32)
+        for v in model.inputs.values()))
+    keep = np.zeros(len(model.layers), np.uint8)
+    return QuantizedModel._from_ranges(model, empty, requant, threads_arg(threads, func), keep,
+                                       (params, w_scales))

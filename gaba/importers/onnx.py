@@ -15,9 +15,8 @@ import os
 import numpy as np
 
 from .. import _gaba
-from .._args import threads_arg
-from ..zoo import _REQUANT, QuantizedModel
-from ._graph import Graph, ModelImportError
+from ..zoo import _REQUANT
+from ._graph import Graph, ModelImportError, quantize_given
 
 FUNC = "zoo.from_onnx()"
 MIN_OPSET = 13
@@ -991,11 +990,7 @@ class _Importer:
                 params[name] = p
         if requant not in _REQUANT:
             raise ValueError(f"{FUNC}: requant must be 'double' or 'fp32', got {requant!r}")
-        empty = _gaba.zoo_calibrate(model._cap, tuple(
-            np.zeros((0,) + tuple(v["shape"]), np.float32 if v["dtype"] == "float32" else
-                     np.int32) for v in model.inputs.values()))
-        return QuantizedModel._from_ranges(model, empty, requant, threads_arg(threads, FUNC),
-                                           (params, self.w_scale))
+        return quantize_given(model, params, self.w_scale, requant, threads, FUNC)
 
 
 def _broadcasts(b, a):

@@ -11,10 +11,7 @@ import os
 
 import numpy as np
 
-from .. import _gaba
-from .._args import threads_arg
-from ..zoo import QuantizedModel
-from ._graph import Graph, ModelImportError
+from ._graph import Graph, ModelImportError, quantize_given
 from .tflite_file import read_tflite
 
 FUNC = "zoo.from_tflite()"
@@ -398,11 +395,7 @@ class _Importer:
             params[self.g.inputs[k][0]] = params[self.name[i]]
         for k, i in enumerate(self.f.outputs):
             params[self.outputs[k]] = params[self.name[i]]
-        empty = _gaba.zoo_calibrate(model._cap, tuple(
-            np.zeros((0,) + tuple(v["shape"]), np.float32) for v in model.inputs.values()))
-        keep = np.zeros(len(model.layers), np.uint8)  # every layer in int8
-        return QuantizedModel._from_ranges(model, empty, "double", threads_arg(threads, FUNC),
-                                           keep, (params, self.w_scale))
+        return quantize_given(model, params, self.w_scale, "double", threads, FUNC)
 
     def check_shapes(self, model):
         """Each operator's output shape as gaba inferred it against the file's."""

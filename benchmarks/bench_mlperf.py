@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 from gaba.benchmarks import harness
-from gaba.benchmarks.bench_zoo import check_outputs, progress, time_runs
+from gaba.benchmarks.bench_zoo import progress, time_runs
 
 MLPERF = [("kws_ref_model.tflite", "kws_ref_model_float32.tflite"),
           ("pretrainedResnet_quant.tflite", "pretrainedResnet.tflite"),
@@ -182,9 +182,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="30 runs, 20 checks")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
     parser.add_argument("--plot", metavar="FILE.png", help="draw p50 per file and runner")
-    parser.set_defaults(csv=None)  # check_outputs' flag; this benchmark writes no CSV
     args = parser.parse_args(argv)
-    check_outputs(parser, args)
+    harness.check_outputs(parser, args)
     for flag in ("runs", "warmup", "check"):
         if getattr(args, flag) < 0 or (flag == "runs" and args.runs < 1):
             parser.error(f"--{flag} must be {'>= 1' if flag == 'runs' else '>= 0'}")

@@ -127,6 +127,14 @@ def run_reference(f, x):
                      o["fused_activation_function"])
         elif code == "MEAN":
             y = a.mean(dim=(1, 2), keepdim=o["keep_dims"])
+        elif code == "PAD":
+            p = f.tensors[op.inputs[1]].data
+            y = F.pad(a, (p[3, 0], p[3, 1], p[2, 0], p[2, 1], p[1, 0], p[1, 1]))
+        elif code in ("RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"):
+            size = tuple(int(v) for v in f.tensors[op.inputs[1]].data)
+            mode = "nearest" if code == "RESIZE_NEAREST_NEIGHBOR" else "bilinear"
+            y = _nhwc(F.interpolate(_nchw(a), size=size, mode=mode,
+                                    **({} if mode == "nearest" else {"align_corners": False})))
         else:
             y = {"LOGISTIC": torch.sigmoid, "TANH": torch.tanh, "RELU": torch.relu,
                  "RELU6": lambda v: v.clamp(0, 6),
@@ -201,6 +209,44 @@ def _vision_graph(seed=0):
     y = f.op("SOFTMAX", (both,), (1, 42), beta=1.0)
     f.outputs = (y,)
     return f
+
+
+def _pad_resize_graph(consumer="CONV_2D"):
+    """PAD folded into the VALID conv after it, nearest and bilinear upsampling."""
+    f = FakeFile(np.random.default_rng(5))
+    x = f.tensor((1, 6, 5, 3))
+    f.inputs = (x,)
+    paddings = f.tensor((4, 2), np.array([[0, 0], [1, 2], [0, 1], [0, 0]], np.int32), np.int32)
+    p = f.op("PAD", (x, paddings), (1, 9, 6, 3))
+    if consumer != "CONV_2D":
+        f.outputs = (f.op(consumer, (p, p), (1, 9, 6, 3), fused_activation_function="NONE"),)
+        return f
+    c = f.op("CONV_2D", (p, f.weight(4, 3, 3, 3), f.weight(4)), (1, 7, 4, 4),
+             **_conv_opts("VALID", 1, "RELU"))
+    size = f.tensor((2,), np.array([14, 8], np.int32), np.int32)
+    n = f.op("RESIZE_NEAREST_NEIGHBOR", (c, size), (1, 14, 8, 4), align_corners=False,
+             half_pixel_centers=False)
+    c2 = f.op("CONV_2D", (n, f.weight(4, 3, 3, 4), f.weight(4)), (1, 14, 8, 4), **_conv_opts())
+    size2 = f.tensor((2,), np.array([28, 24], np.int32), np.int32)
+    f.outputs = (f.op("RESIZE_BILINEAR", (c2, size2), (1, 28, 24, 4), align_corners=False,
+                      half_pixel_centers=True),)
+    return f
+
+
+def test_pad_and_resize_match_torch_reference():
+    f = _pad_resize_graph()
+    m = _import(f)
+    assert [la["op"] for la in m.layers].count("upsample") == 2
+    x = np.random.default_rng(6).standard_normal((3, 6, 5, 3)).astype(np.float32)
+    got = m(x)
+    for s in range(3):
+        ref = run_reference(f, x[s:s + 1])
+        np.testing.assert_allclose(got[s:s + 1], ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
+
+
+def test_pad_feeds_only_convolutions():
+    with pytest.raises(ModelImportError, match="comes from a PAD"):
+        _import(_pad_resize_graph("ADD"))
 
 
 def _import(f, threads=1):

@@ -16,8 +16,9 @@ from .tflite_file import read_tflite
 
 FUNC = "zoo.from_tflite()"
 _ACTS = {"NONE": "none", "RELU": "relu", "RELU6": "relu6", "TANH": "tanh"}
+_CONVS = {"CONV_2D", "DEPTHWISE_CONV_2D"}
 _TWO_INPUTS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "MEAN",
-               "CONCATENATION"}
+               "CONCATENATION", "PAD", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"}
 _ELEMENTWISE = {"LOGISTIC": "sigmoid", "TANH": "tanh", "RELU": "relu", "RELU6": "relu6",
                 "HARD_SWISH": "hard_swish"}
 
@@ -29,6 +30,7 @@ class _Importer:
         self.name = {}    # TFLite tensor index -> gaba tensor name
         self.layout = {}  # index -> "chw" (a (1, H, W, C) tensor held as (C, H, W)) or "plain"
         self.w_scale = {}  # int8 files: gaba layer name -> its weights' per-channel scales
+        self.padded = {}  # a PAD's output -> (top, bottom, left, right), folded into the conv
 
     # ---- errors and tensors ----------------------------------------------------------
 
@@ -89,6 +91,9 @@ class _Importer:
 
     def src(self, op, k=0):
         i = op.inputs[k]
+        if i in self.padded and not (k == 0 and op.opcode in _CONVS):
+            self.fail(op, f"input {k} (tensor {i}) comes from a PAD, which gaba folds into "
+                          "the convolution that reads it; it cannot feed this operator")
         if i not in self.name:
             t = self.tensor(i) if 0 <= i < len(self.f.tensors) else None
             kind = "a constant" if t is not None and t.data is not None else "no earlier output"
@@ -163,6 +168,8 @@ class _Importer:
             weight = filt.transpose(0, 3, 1, 2)
         pt, pb = self.pads(op, h, kh, sh, dh)
         pl, pr = self.pads(op, w, kw, sw, dw)
+        et, eb, el, er = self.padded.get(op.inputs[0], (0, 0, 0, 0))  # a PAD before it
+        pt, pb, pl, pr = pt + et, pb + eb, pl + el, pr + er
         bias = self.bias(op, co)
         y = self.out(op, "chw")
         self.weight_scales(op, f"{op.opcode.lower()}_{op.index}", co)
@@ -307,6 +314,43 @@ class _Importer:
         else:
             self.g.add(name, "global_avgpool", self.src(op), self.out(op, "plain"))
 
+    def pad(self, op):
+        """Zero padding of H and W, folded into the convolutions that read it (an int8
+        PAD pads with the zero point, as gaba's int8 convs do)."""
+        i = op.inputs[0]
+        t = self.tensor(op.inputs[1])
+        if self.layout.get(i) != "chw" or t.data is None or t.data.shape != (4, 2):
+            self.fail(op, "gaba folds a PAD of a (1, H, W, C) tensor by a constant (4, 2) "
+                          "paddings tensor")
+        pads = t.data.astype(np.int64)
+        if pads[0].any() or pads[3].any() or (pads < 0).any() or (pads > 65535).any():
+            self.fail(op, f"paddings {pads.tolist()}: gaba folds zero padding of H and W only")
+        if len(op.inputs) > 2 and op.inputs[2] >= 0:
+            self.fail(op, "PADV2's constant value is not supported")
+        if i in self.padded:
+            self.fail(op, "a PAD of a PAD is not supported")
+        o = op.outputs[0]
+        self.name[o], self.layout[o] = self.src(op), "chw"
+        self.padded[o] = (int(pads[1, 0]), int(pads[1, 1]), int(pads[2, 0]), int(pads[2, 1]))
+
+    def resize(self, op):
+        """Nearest or bilinear upsampling by integer factors (gaba's upsample)."""
+        o = op.options
+        i, out = op.inputs[0], op.outputs[0]
+        if self.layout.get(i) != "chw":
+            self.fail(op, "its input must be a (1, H, W, C) tensor")
+        _, h, w = self.gaba_shape(i)
+        ho, wo = (self.sample_shape(out, op) + (0, 0))[:2]
+        bilinear = op.opcode == "RESIZE_BILINEAR"
+        if o.get("align_corners", False) or (bilinear and not o.get("half_pixel_centers", False)):
+            self.fail(op, "gaba resizes with half-pixel centres (bilinear) or by repetition "
+                          "(nearest), not align_corners=True or bilinear without half-pixel "
+                          "centres")
+        if ho % h or wo % w or ho < h or wo < w:
+            self.fail(op, f"{h}x{w} -> {ho}x{wo} is not an upsampling by integer factors")
+        self.g.add(f"{op.opcode.lower()}_{op.index}", "upsample", self.src(op),
+                   self.out(op, "chw"), (ho // h, wo // w, 1 if bilinear else 0))
+
     HANDLERS = {
         "CONV_2D": lambda self, op: self.conv(op, False),
         "DEPTHWISE_CONV_2D": lambda self, op: self.conv(op, True),
@@ -321,6 +365,9 @@ class _Importer:
         "SOFTMAX": softmax,
         "CONCATENATION": concatenation,
         "MEAN": mean,
+        "PAD": pad,
+        "RESIZE_NEAREST_NEIGHBOR": resize,
+        "RESIZE_BILINEAR": resize,
     }
     HANDLERS.update(dict.fromkeys(_ELEMENTWISE, activation))
 
@@ -362,6 +409,9 @@ class _Importer:
             handler(self, op)
         outputs = []
         for k, i in enumerate(f.outputs):
+            if i in self.padded:
+                raise ModelImportError(f"{FUNC}: {self.where}: output {k} comes from a PAD, "
+                                       "which gaba folds into a following convolution")
             if i not in self.name:
                 raise ModelImportError(f"{FUNC}: {self.where}: output {k} (tensor {i}) is "
                                        "not computed by any operator")
@@ -390,7 +440,10 @@ class _Importer:
             if t.quant is None or t.quant.scale.size != 1:
                 raise ModelImportError(f"{FUNC}: {self.where}: tensor {i} ({t.name!r}) needs "
                                        "one scale and zero point")
-            params[name] = (float(t.quant.scale[0]), int(t.quant.zero_point[0]))
+            q = (float(t.quant.scale[0]), int(t.quant.zero_point[0]))
+            if params.setdefault(name, q) != q:  # a PAD's output is its input's tensor here
+                raise ModelImportError(f"{FUNC}: {self.where}: tensor {i} ({t.name!r}) has "
+                                       f"parameters {q}, its PAD's input {params[name]}")
         for k, i in enumerate(self.f.inputs):  # the input as fed, before any layout change
             params[self.g.inputs[k][0]] = params[self.name[i]]
         for k, i in enumerate(self.f.outputs):
@@ -401,7 +454,7 @@ class _Importer:
         """Each operator's output shape as gaba inferred it against the file's."""
         shapes = {la["output"]: tuple(la["shape"]) for la in model.layers}
         for i, name in self.name.items():
-            if name in shapes:
+            if name in shapes and i not in self.padded:
                 want = self.gaba_shape(i) if self.layout[i] == "chw" else self.sample_shape(i)
                 if shapes[name] != tuple(want):
                     raise ModelImportError(

@@ -444,7 +444,8 @@ def test_bench_calib_quick_through_the_cli(tmp_path):
         p for p in (where, os.environ.get("PYTHONPATH")) if p))
     out = tmp_path / "calib.json"
     got = subprocess.run([sys.executable, "-m", "gaba", "bench", "calib", "--quick", "--json",
-                          str(out)], capture_output=True, text=True, env=env, timeout=600)
+                          str(out)], capture_output=True, text=True, env=env, timeout=600,
+                         cwd=tmp_path)  # not the clone's root, whose gaba/ has no extension
     assert got.returncode == 0, got.stderr
     lines = got.stdout.splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith("| model"))

@@ -61,11 +61,12 @@ def _invoke_tflm(it, x):
     return it.get_output(0)
 
 
-def _available(module):
+def _available(*modules):
     import importlib
 
     try:
-        importlib.import_module(module)
+        for module in modules:
+            importlib.import_module(module)
         return True
     except Exception:  # noqa: BLE001 - a broken optional package is an absent peer
         return False
@@ -199,9 +200,10 @@ def main(argv=None):
     for f in files:
         if not os.path.isfile(f):
             parser.error(f"no file {f}")
-    peers = {name for name, module in (("litert", "ai_edge_litert.interpreter"),
-                                       ("tflm", "tflite_micro.python.tflite_micro.runtime"),
-                                       ("ort", "onnxruntime")) if _available(module)}
+    peers = {name for name, modules in (("litert", ("ai_edge_litert.interpreter",)),
+                                        ("tflm", ("tflite_micro.python.tflite_micro.runtime",)),
+                                        ("ort", ("onnxruntime", "onnx")))  # onnx: the export
+             if _available(*modules)}
     os.environ.pop("OPENBLAS_CORETYPE", None)  # peers run their own kernels at full width
     import gaba
 

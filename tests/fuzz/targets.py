@@ -582,6 +582,15 @@ def _zoo_from_tflite(d):
 _ONNX = {}
 
 
+def _onnx_usable():
+    """Whether onnx imports here (it may be absent, or built for another NumPy)."""
+    try:
+        import onnx  # noqa: F401
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
 def onnx_bytes(int8):
     """The ONNX export of a small zoo model (int8: its QDQ graph), made once."""
     if int8 not in _ONNX:
@@ -591,7 +600,6 @@ def onnx_bytes(int8):
     return _ONNX[int8]
 
 
-@target("zoo.from_onnx")
 def _zoo_from_onnx(d):
     """A small zoo model's ONNX export (float or QDQ), whole, with bytes changed or cut
     short (each either parses, passes ONNX's checker and reaches the layer table and the
@@ -613,6 +621,10 @@ def _zoo_from_onnx(d):
         return Call(run, [bytes(data)])
     bad = d.choice([None, 3, [1, 2], "no_such_dir/model.onnx"])  # OSError: no such file
     return Call(run, [bad], {}, (OSError,))
+
+
+if _onnx_usable():  # otherwise from_onnx can only say so
+    target("zoo.from_onnx")(_zoo_from_onnx)
 
 
 def _model_call(d, method):

@@ -306,6 +306,15 @@ def test_errors_name_the_operator(change, message):
         _import(f)
 
 
+def test_softmax_of_an_nhwc_tensor_refused():
+    f = FakeFile(np.random.default_rng(0))
+    x = f.tensor((1, 4, 3, 1))  # one channel too: its softmax is over C, gaba's over W
+    f.inputs = (x,)
+    f.outputs = (f.op("SOFTMAX", (x,), (1, 4, 3, 1), beta=1.0),)
+    with pytest.raises(ModelImportError, match=r"softmax over the channels"):
+        _import(f)
+
+
 def test_softmax_beta_refused():
     f = FakeFile(np.random.default_rng(0))
     x = f.tensor((1, 5))

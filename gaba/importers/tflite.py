@@ -272,8 +272,9 @@ class _Importer:
         beta = op.options.get("beta", 1.0)
         if beta != 1.0:
             self.fail(op, f"beta {beta} is not supported (only 1.0)")
-        if self.layout[op.inputs[0]] == "chw" and self.gaba_shape(op.inputs[0])[0] != 1:
-            self.fail(op, "softmax over the channels of a (1, H, W, C) tensor is not supported")
+        if self.layout[op.inputs[0]] == "chw":  # gaba's last axis there is W, not C
+            self.fail(op, "softmax over the channels of a (1, H, W, C) tensor is not supported "
+                          "(over a (1, N) one it is)")
         self.g.add(f"softmax_{op.index}", "softmax", self.src(op), self.out(op, "plain"))
 
     def activation(self, op):

@@ -9,10 +9,10 @@ the input to crash-*; replay it with `python tests/fuzz/fuzz_tflite.py crash-...
 import glob
 import os
 import shutil
-import sys
 import tempfile
 
 import atheris
+from atheris_run import fuzz
 
 with atheris.instrument_imports(include=["gaba.importers"]):
     from gaba.importers.tflite_file import TFLiteError, read_tflite
@@ -34,15 +34,5 @@ def test_one_input(data):
         pass
 
 
-def main():
-    argv = list(sys.argv)
-    if not any(os.path.exists(a) for a in argv[1:] if not a.startswith("-")):
-        argv.append(seed_corpus())
-    if not any(a.startswith("-max_len=") for a in argv):
-        argv.append("-max_len=200000")  # room to grow from the larger seed's 98 KB
-    atheris.Setup(argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz(test_one_input, seed_corpus)

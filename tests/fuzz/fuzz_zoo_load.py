@@ -9,10 +9,10 @@ crash-*; replay it with `python tests/fuzz/fuzz_zoo_load.py crash-...`.
 """
 import io
 import os
-import sys
 import tempfile
 
 import atheris
+from atheris_run import fuzz
 
 # what reading a model file runs: zipfile, numpy's .npy header parser, json and gaba.zoo
 with atheris.instrument_imports(include=["zipfile", "numpy.lib", "json", "gaba"]):
@@ -47,15 +47,5 @@ def test_one_input(data):
         pass
 
 
-def main():
-    argv = list(sys.argv)
-    if not any(os.path.exists(a) for a in argv[1:] if not a.startswith("-")):
-        argv.append(seed_corpus())
-    if not any(a.startswith("-max_len=") for a in argv):
-        argv.append("-max_len=200000")  # room to grow from the largest seed's 80 KB
-    atheris.Setup(argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz(test_one_input, seed_corpus)

@@ -7,7 +7,9 @@ One function per op of ``_gaba.nn_ops()``; each packs its op's parameters p[]
 (csrc/include/gaba/nn.h) and runs the layer with ``_gaba.nn_layer`` (float32) or
 ``_gaba.qnn_layer`` (``dtype="int8"``: int8 inputs and output; ``out_q`` a
 ``(scale, zero_point)`` pair, ``in_q`` one pair per input or, for a one-input
-layer, the pair; ``requant="double"`` or ``"fp32"``). ``reference=True`` runs
+layer, the pair; ``requant="double"`` or ``"fp32"``). ``dy=`` (float32, the output's shape)
+runs the layer's forward then its backward from that gradient and returns
+``(y, [d input...], [d weight...])`` (None for token ids). ``reference=True`` runs
 the oracle kernels (*_ref.c). ``layer`` runs a layer as a graph holds it (op
 name, p[]). Array dtypes and sizes are checked by the bindings. Private: for
 tests and benchmarks.
@@ -43,12 +45,18 @@ def _run(op, inputs, weights, params, kw):
     act = ACTS[_choice(kw.pop("activation", "none"), op, "activation", tuple(ACTS))]
     dtype = _choice(kw.pop("dtype", "float32"), op, "dtype", DTYPES)
     impl = 1 if kw.pop("reference", False) else 0
+    dy = kw.pop("dy", None)
     q = {k: kw.pop(k, _ABSENT) for k in ("in_q", "out_q", "requant")}
     if kw:
         raise TypeError(f"{op}(): unexpected keyword argument '{next(iter(kw))}'")
     if dtype == "float32":
         _int8_only(op, q)
-        return _gaba.nn_layer(OPS[op], act, list(params), list(inputs), list(weights), impl)
+        args = (OPS[op], act, list(params), list(inputs), list(weights))
+        if dy is not None:
+            return _gaba.nn_backward(*args, dy, impl)
+        return _gaba.nn_layer(*args, impl)
+    if dy is not None:
+        raise ValueError(f"{op}(): 'dy' (backward) is float32 only")
     in_q, out_q, requant = q.values()
     fp32 = _choice("double" if requant is _ABSENT else requant, op, "requant", REQUANTS) == "fp32"
     if in_q is _ABSENT or out_q is _ABSENT:

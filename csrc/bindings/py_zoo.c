@@ -495,95 +495,205 @@ static PyObject *py_zoo_node_seconds(PyObject *self, PyObject *cap) {
     return out;
 }
 
+// The arrays and plan of a single-layer test binding: args[0..4] are (op, act, params,
+// inputs, weights) as nn_layer takes them. Returns the input count, or -1 with an exception.
+typedef struct layer_call {
+    gaba_nn_layer layer;
+    gaba_nn_plan plan;
+    PyArrayObject *xa[GABA_NN_MAX_INPUTS], *wa[GABA_NN_MAX_WEIGHTS];
+    gaba_nn_shape shapes[GABA_NN_MAX_INPUTS];
+    const float *wp[GABA_NN_MAX_WEIGHTS];
+    npy_intp batch;
+    int n_in;
+} layer_call;
+
+static void layer_call_free(layer_call *c) {
+    for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) Py_CLEAR(c->xa[i]);
+    for (int i = 0; i < GABA_NN_MAX_WEIGHTS; i++) Py_CLEAR(c->wa[i]);
+}
+
+static int layer_call_parse(PyObject *const *args, const char *func, layer_call *c) {
+    memset(c, 0, sizeof *c);
+    if (gaba_py_nn_layer(args[0], args[1], args[2], func, &c->layer)) return -1;
+    const int ids = c->layer.op == GABA_NN_EMBEDDING;
+    gaba_nn_dtype dts[GABA_NN_MAX_INPUTS];
+    c->n_in = gaba_py_nn_inputs(args[3], func, ids ? NPY_INT32 : NPY_FLOAT32, c->xa, c->shapes,
+                                &c->batch);
+    if (c->n_in < 0) return -1;
+    for (int i = 0; i < c->n_in; i++) dts[i] = ids ? GABA_NN_I32 : GABA_NN_F32;
+    gaba_status st = gaba_nn_prepare(&c->layer, c->n_in, c->shapes, dts, &c->plan);
+    if (st != GABA_OK) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): op %s does not take these params, act and input "
+                     "shapes (%s)",
+                     func, gaba_nn_op_name(c->layer.op), gaba_status_str(st));
+        return -1;
+    }
+    PyObject *ws = PySequence_Fast(args[4], "weights must be a sequence of arrays");
+    if (!ws) return -1;
+    int n_w = (int)PySequence_Fast_GET_SIZE(ws), bad = n_w != c->plan.n_weights;
+    if (bad)
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'weights' holds %d arrays, op %s needs %d",
+                     func, n_w, gaba_nn_op_name(c->layer.op), c->plan.n_weights);
+    for (int i = 0; i < n_w && !bad; i++) {
+        const char *name = c->plan.weight_names[i];
+        int64_t want = gaba_nn_numel(&c->plan.weight_shapes[i]);
+        c->wa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ws, i), func, name, NPY_FLOAT32, 1, 4,
+                                 GABA_PY_CONTIGUOUS);
+        if ((bad = !c->wa[i])) break;
+        if ((bad = PyArray_SIZE(c->wa[i]) != want))
+            PyErr_Format(PyExc_ValueError, "%s(): weight '%s' has %zd values, op %s needs %lld",
+                         func, name, (Py_ssize_t)PyArray_SIZE(c->wa[i]),
+                         gaba_nn_op_name(c->layer.op), (long long)want);
+        c->wp[i] = PyArray_DATA(c->wa[i]);
+    }
+    Py_DECREF(ws);
+    return bad ? -1 : c->n_in;
+}
+
+// A (batch, shape) float32 array, uninitialised (zeroed: `zero`).
+static PyArrayObject *batch_array(npy_intp batch, const gaba_nn_shape *s, int zero) {
+    npy_intp dims[GABA_NN_MAX_DIMS + 1] = {batch};
+    for (int j = 0; j < s->ndim; j++) dims[j + 1] = s->d[j];
+    return (PyArrayObject *)(zero ? PyArray_ZEROS(s->ndim + 1, dims, NPY_FLOAT32, 0)
+                                  : PyArray_SimpleNew(s->ndim + 1, dims, NPY_FLOAT32));
+}
+
+// Runs the parsed layer forward over the batch into out.
+static gaba_status layer_call_forward(const layer_call *c, float *out, float *scratch,
+                                      gaba_nn_impl impl) {
+    gaba_status st = GABA_OK;
+    int64_t out_n = gaba_nn_numel(&c->plan.out);
+    for (npy_intp s = 0; s < c->batch && st == GABA_OK; s++) {
+        const void *xp[GABA_NN_MAX_INPUTS];
+        for (int i = 0; i < c->n_in; i++)
+            xp[i] = (const char *)PyArray_DATA(c->xa[i]) + s * gaba_nn_numel(&c->shapes[i]) * 4;
+        st = gaba_nn_eval(&c->layer, c->n_in, c->shapes, xp, &c->plan, c->wp, out + s * out_n,
+                          scratch, impl);
+    }
+    return st;
+}
+
+static PyObject *layer_call_raise(const layer_call *c, gaba_status st, const char *func) {
+    if (st == GABA_ERR_ARG && c->layer.op == GABA_NN_EMBEDDING)
+        return PyErr_Format(PyExc_ValueError,
+                            "%s(): argument 'inputs' holds a token id outside [0, params[1])",
+                            func);
+    if (st == GABA_ERR_NO_IMPL)
+        return PyErr_Format(PyExc_ValueError, "%s(): op %s with act %s has no backward", func,
+                            gaba_nn_op_name(c->layer.op), gaba_nn_act_name(c->layer.act));
+    return gaba_py_raise(st, func);
+}
+
 // nn_layer(op, act, params, inputs, weights, impl) -> output: one layer over a batch
 // (inputs: list of arrays with a leading batch axis, one batch for all; weights: list in
 // plan order, each of the plan's size; impl 1 = reference).
 static PyObject *py_nn_layer(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     static const char func[] = "nn_layer";
     if (nargs != 6) return PyErr_Format(PyExc_TypeError, "_gaba.nn_layer takes 6 arguments");
-    gaba_nn_layer layer;
+    layer_call c = {0};
     long impl;
-    if (gaba_py_nn_layer(args[0], args[1], args[2], func, &layer) ||
-        gaba_py_long(args[5], func, "impl", 0, 1, &impl))
-        return NULL;
-    PyArrayObject *xa[GABA_NN_MAX_INPUTS] = {0}, *wa[GABA_NN_MAX_WEIGHTS] = {0}, *out = NULL;
+    PyArrayObject *out = NULL;
     float *scratch = NULL;
-    PyObject *result = NULL, *ws = NULL;
-    gaba_nn_shape shapes[GABA_NN_MAX_INPUTS];
-    gaba_nn_dtype dts[GABA_NN_MAX_INPUTS];
-    npy_intp batch;
-    const int ids = layer.op == GABA_NN_EMBEDDING;
-    int n_in = gaba_py_nn_inputs(args[3], func, ids ? NPY_INT32 : NPY_FLOAT32, xa, shapes, &batch);
-    if (n_in < 0) goto done;
-    for (int i = 0; i < n_in; i++) dts[i] = ids ? GABA_NN_I32 : GABA_NN_F32;
-    gaba_nn_plan plan;
-    gaba_status st = gaba_nn_prepare(&layer, n_in, shapes, dts, &plan);
-    if (st != GABA_OK) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s(): op %s does not take these params, act and input "
-                     "shapes (%s)",
-                     func, gaba_nn_op_name(layer.op), gaba_status_str(st));
+    if (gaba_py_long(args[5], func, "impl", 0, 1, &impl) || layer_call_parse(args, func, &c) < 0)
         goto done;
-    }
-    if (!(ws = PySequence_Fast(args[4], "weights must be a sequence of arrays"))) goto done;
-    int n_w = (int)PySequence_Fast_GET_SIZE(ws);
-    if (n_w != plan.n_weights) {
-        PyErr_Format(PyExc_ValueError, "%s(): argument 'weights' holds %d arrays, op %s needs %d",
-                     func, n_w, gaba_nn_op_name(layer.op), plan.n_weights);
-        goto done;
-    }
-    const float *wp[GABA_NN_MAX_WEIGHTS] = {0};
-    for (int i = 0; i < n_w; i++) {
-        wa[i] = gaba_py_array(PySequence_Fast_GET_ITEM(ws, i), func, plan.weight_names[i],
-                              NPY_FLOAT32, 1, 4, GABA_PY_CONTIGUOUS);
-        if (!wa[i]) goto done;
-        if (PyArray_SIZE(wa[i]) != gaba_nn_numel(&plan.weight_shapes[i])) {
-            PyErr_Format(PyExc_ValueError, "%s(): weight '%s' has %zd values, op %s needs %lld",
-                         func, plan.weight_names[i], (Py_ssize_t)PyArray_SIZE(wa[i]),
-                         gaba_nn_op_name(layer.op),
-                         (long long)gaba_nn_numel(&plan.weight_shapes[i]));
-            goto done;
-        }
-        wp[i] = PyArray_DATA(wa[i]);
-    }
-    npy_intp dims[GABA_NN_MAX_DIMS + 1] = {batch};
-    for (int j = 0; j < plan.out.ndim; j++) dims[j + 1] = plan.out.d[j];
-    out = (PyArrayObject *)PyArray_SimpleNew(plan.out.ndim + 1, dims, NPY_FLOAT32);
-    scratch = gaba_aligned_alloc((size_t)(plan.workspace + 1) * sizeof(float));
+    out = batch_array(c.batch, &c.plan.out, 0);
+    scratch = gaba_aligned_alloc((size_t)(c.plan.workspace + 1) * sizeof(float));
     if (!out || !scratch) {
         if (!PyErr_Occurred()) PyErr_NoMemory();
         goto done;
     }
-    int64_t out_n = gaba_nn_numel(&plan.out);
+    gaba_status st;
     Py_BEGIN_ALLOW_THREADS
-    for (npy_intp s = 0; s < batch && st == GABA_OK; s++) {
-        const void *xp[GABA_NN_MAX_INPUTS];
-        for (int i = 0; i < n_in; i++)
-            xp[i] = (const char *)PyArray_DATA(xa[i]) + s * gaba_nn_numel(&shapes[i]) * 4;
-        st = gaba_nn_eval(&layer, n_in, shapes, xp, &plan, wp,
-                          (float *)PyArray_DATA(out) + s * out_n, scratch,
-                          impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
-    }
+    st = layer_call_forward(&c, PyArray_DATA(out), scratch,
+                            impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST);
     Py_END_ALLOW_THREADS
-    if (st == GABA_ERR_ARG && ids) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s(): argument 'inputs' holds a token id outside "
-                     "[0, params[1])",
-                     func);
-        goto done;
-    }
     if (st != GABA_OK) {
-        gaba_py_raise(st, func);
-        goto done;
+        layer_call_raise(&c, st, func);
+        Py_CLEAR(out);
     }
-    result = (PyObject *)out;
-    out = NULL;
 done:
     gaba_aligned_free(scratch);
-    for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) Py_XDECREF(xa[i]);
-    for (int i = 0; i < GABA_NN_MAX_WEIGHTS; i++) Py_XDECREF(wa[i]);
-    Py_XDECREF(out);
-    Py_XDECREF(ws);
+    layer_call_free(&c);
+    return (PyObject *)out;
+}
+
+// nn_backward(op, act, params, inputs, weights, dy, impl) -> (y, [dx], [dw]): one layer's
+// forward over a batch, then its backward from dy (the output's shape, with the batch axis)
+// in one call: the gradients of the float32 inputs and of the weights.
+static PyObject *py_nn_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char func[] = "nn_backward";
+    if (nargs != 7) return PyErr_Format(PyExc_TypeError, "_gaba.nn_backward takes 7 arguments");
+    layer_call c = {0};
+    long impl;
+    PyArrayObject *y = NULL, *dy = NULL, *dx[GABA_NN_MAX_INPUTS] = {0},
+                  *dw[GABA_NN_MAX_WEIGHTS] = {0};
+    float *scratch = NULL;
+    PyObject *result = NULL;
+    if (gaba_py_long(args[6], func, "impl", 0, 1, &impl) || layer_call_parse(args, func, &c) < 0)
+        goto done;
+    if (!(dy = gaba_py_array(args[5], func, "dy", NPY_FLOAT32, c.plan.out.ndim + 1,
+                             c.plan.out.ndim + 1, GABA_PY_CONTIGUOUS)) ||
+        gaba_py_check_dim(dy, func, "dy", 0, c.batch, "the batch"))
+        goto done;
+    for (int j = 0; j < c.plan.out.ndim; j++)
+        if (gaba_py_check_dim(dy, func, "dy", j + 1, c.plan.out.d[j], "the output's shape"))
+            goto done;
+    y = batch_array(c.batch, &c.plan.out, 0);
+    int64_t n_ws =
+        c.plan.workspace > c.plan.bwd_workspace ? c.plan.workspace : c.plan.bwd_workspace;
+    scratch = gaba_aligned_alloc((size_t)(n_ws + 1) * sizeof(float));
+    if (!y || !scratch) goto nomem;
+    float *dxp[GABA_NN_MAX_INPUTS] = {0}, *dwp[GABA_NN_MAX_WEIGHTS] = {0};
+    const void *xp[GABA_NN_MAX_INPUTS];
+    for (int i = 0; i < c.n_in; i++) {
+        xp[i] = PyArray_DATA(c.xa[i]);
+        if (c.layer.op == GABA_NN_EMBEDDING) continue; // ids have no gradient
+        if (!(dx[i] = batch_array(c.batch, &c.shapes[i], 1))) goto nomem;
+        dxp[i] = PyArray_DATA(dx[i]);
+    }
+    for (int k = 0; k < c.plan.n_weights; k++) {
+        if (!(dw[k] = (PyArrayObject *)PyArray_ZEROS(PyArray_NDIM(c.wa[k]), PyArray_DIMS(c.wa[k]),
+                                                     NPY_FLOAT32, 0)))
+            goto nomem;
+        dwp[k] = PyArray_DATA(dw[k]);
+    }
+    gaba_nn_impl im = impl ? GABA_NN_IMPL_REF : GABA_NN_IMPL_FAST;
+    gaba_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = layer_call_forward(&c, PyArray_DATA(y), scratch, im);
+    if (st == GABA_OK)
+        st = gaba_nn_backward(&c.layer, c.n_in, c.shapes, c.batch, xp, &c.plan, c.wp,
+                              PyArray_DATA(y), PyArray_DATA(dy), dxp, dwp, scratch, im);
+    Py_END_ALLOW_THREADS
+    if (st != GABA_OK) {
+        layer_call_raise(&c, st, func);
+        goto done;
+    }
+    PyObject *dxl = PyList_New(c.n_in), *dwl = PyList_New(c.plan.n_weights);
+    if (dxl && dwl) {
+        for (int i = 0; i < c.n_in; i++) {
+            PyList_SET_ITEM(dxl, i, dx[i] ? (PyObject *)dx[i] : Py_NewRef(Py_None));
+            dx[i] = NULL;
+        }
+        for (int k = 0; k < c.plan.n_weights; k++) {
+            PyList_SET_ITEM(dwl, k, (PyObject *)dw[k]);
+            dw[k] = NULL;
+        }
+        result = PyTuple_Pack(3, (PyObject *)y, dxl, dwl);
+    }
+    Py_XDECREF(dxl);
+    Py_XDECREF(dwl);
+    goto done;
+nomem:
+    if (!PyErr_Occurred()) PyErr_NoMemory();
+done:
+    gaba_aligned_free(scratch);
+    layer_call_free(&c);
+    Py_XDECREF(y);
+    Py_XDECREF(dy);
+    for (int i = 0; i < GABA_NN_MAX_INPUTS; i++) Py_XDECREF(dx[i]);
+    for (int k = 0; k < GABA_NN_MAX_WEIGHTS; k++) Py_XDECREF(dw[k]);
     return result;
 }
 
@@ -639,6 +749,8 @@ PyMethodDef gaba_py_zoo_methods[] = {
     {"nn_acts", py_nn_acts, METH_NOARGS, "The activation names in code order; see gaba.zoo.ACTS."},
     {"nn_layer", (PyCFunction)(void (*)(void))py_nn_layer, METH_FASTCALL,
      "One layer over a batch (tests)."},
+    {"nn_backward", (PyCFunction)(void (*)(void))py_nn_backward, METH_FASTCALL,
+     "One layer's forward and backward over a batch (tests)."},
     {"nn_batchnorm_fold", (PyCFunction)(void (*)(void))py_nn_batchnorm_fold, METH_FASTCALL,
      "Batch-norm folding (tests)."},
     {NULL, NULL, 0, NULL},

@@ -1,7 +1,7 @@
 // act.c - the bias and activation pass over rows that conv and dense run
 // after a GEMM: ReLU, ReLU6 and hard-swish in loops the compiler vectorises,
 // sigmoid and tanh through the ISA table's vector pass; the activation op's
-// evals (ops.c).
+// evals and backward (ops.c).
 #include "ops.h"
 
 #include <string.h>
@@ -50,5 +50,11 @@ gaba_status gaba_nn_act_eval_ref(EVAL_ARGS) {
     int64_t numel = gaba_nn_numel(&in[0]);
     memcpy(y, x[0], (size_t)numel * sizeof(float));
     gaba_nn_act_f32_ref(Y, numel, l->act);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_act_backward(BWD_ARGS) {
+    (void)n_in, (void)w, (void)dw, (void)ws;
+    if (dx[0]) gaba_nn_act_backward_f32_ref(X, y, dy, dx[0], nb * gaba_nn_numel(&in[0]), l->act);
     return GABA_OK;
 }

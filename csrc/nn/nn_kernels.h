@@ -32,6 +32,9 @@ gaba_status gaba_nn_pool_geom_get(const gaba_nn_layer *l, const gaba_nn_shape *i
 // Elementwise activation in place over n values: the reference (libm's expf
 // and tanhf), and the ISA table's act_pass (vector sigmoid and tanh).
 void gaba_nn_act_f32_ref(float *y, int64_t n, gaba_nn_act act);
+// dx += dy * act'(x) over n values (y = act(x)); the activation op's backward.
+void gaba_nn_act_backward_f32_ref(const float *x, const float *y, const float *dy, float *dx,
+                                  int64_t n, gaba_nn_act act);
 typedef void (*gaba_nn_act_pass_fn)(float *y, int64_t n, gaba_nn_act act);
 void gaba_nn_act_pass_f32_avx2(float *y, int64_t n, gaba_nn_act act);
 void gaba_nn_act_pass_f32_avx512(float *y, int64_t n, gaba_nn_act act);

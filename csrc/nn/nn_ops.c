@@ -68,3 +68,15 @@ gaba_status gaba_nn_eval(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *
     const gaba_nn_op_def *op = &gaba_nn_ops[l->op];
     return (impl == GABA_NN_IMPL_REF ? op->eval_ref : op->eval)(l, n_in, in, x, w, y, ws);
 }
+
+gaba_status gaba_nn_backward(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in, int64_t nb,
+                             const void *const *x, const gaba_nn_plan *pl, const float *const *w,
+                             const float *y, const float *dy, float *const *dx, float *const *dw,
+                             float *ws, gaba_nn_impl impl) {
+    (void)pl;
+    if ((unsigned)l->op >= GABA_NN_OP_COUNT || nb < 0) return GABA_ERR_ARG;
+    const gaba_nn_op_def *op = &gaba_nn_ops[l->op];
+    gaba_nn_backward_fn *fn = impl == GABA_NN_IMPL_REF ? op->backward_ref : op->backward;
+    if (!fn || (l->act != GABA_NN_ACT_NONE && l->op != GABA_NN_ACT)) return GABA_ERR_NO_IMPL;
+    return fn(l, n_in, in, nb, x, w, y, dy, dx, dw, ws);
+}

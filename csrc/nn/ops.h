@@ -17,6 +17,16 @@ typedef gaba_status gaba_nn_prepare_fn(const gaba_nn_layer *l, int n_in, const g
 typedef gaba_status gaba_nn_eval_fn(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
                                     const void *const *x, const float *const *w, void *y,
                                     float *ws);
+// Backward of nb samples (gaba_nn_backward: act is NONE, or the layer is GABA_NN_ACT).
+typedef gaba_status gaba_nn_backward_fn(const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in,
+                                        int64_t nb, const void *const *x, const float *const *w,
+                                        const float *y, const float *dy, float *const *dx,
+                                        float *const *dw, float *ws);
+// The backward functions' arguments, as gaba_nn_backward_fn's; DY the output's gradient.
+#define BWD_ARGS                                                                                   \
+    const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in, int64_t nb, const void *const *x,   \
+        const float *const *w, const float *y, const float *dy, float *const *dx,                  \
+        float *const *dw, float *ws
 // The float32 evals' arguments: the layer, its inputs (x, their shapes in),
 // weights w, output y, workspace ws; X/Y the first input and the output as
 // float32.
@@ -61,6 +71,7 @@ typedef struct gaba_nn_op_def {
     gaba_nn_dtype in_dtype;
     gaba_nn_prepare_fn *prepare;
     gaba_nn_eval_fn *eval, *eval_ref;
+    gaba_nn_backward_fn *backward, *backward_ref; // NULL: not trainable through this op
     gaba_qnn_supported_fn *q_supported;
     gaba_qnn_prepare_fn *q_prepare;
     gaba_qnn_rescale_fn *q_rescale;
@@ -93,6 +104,9 @@ gaba_nn_eval_fn gaba_nn_conv_eval, gaba_nn_conv_eval_ref, gaba_nn_dense_eval,
     gaba_nn_upsample_eval, gaba_nn_upsample_eval_ref, gaba_nn_concat_eval, gaba_nn_binary_eval,
     gaba_nn_binary_eval_ref, gaba_nn_copy_eval, gaba_nn_transpose_eval, gaba_nn_gru_eval,
     gaba_nn_gru_eval_ref, gaba_nn_attention_eval, gaba_nn_attention_eval_ref;
+
+// each op's backward (forward's file)
+gaba_nn_backward_fn gaba_nn_act_backward;
 
 // csrc/qnn/: the predicates in qnn_ops.c, the rest in each op's file (conv.c,
 // dense.c, act.c, pool.c, upsample.c, concat.c, eltwise.c, shape.c,

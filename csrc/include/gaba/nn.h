@@ -125,6 +125,7 @@ typedef struct gaba_nn_plan {
     gaba_nn_shape weight_shapes[GABA_NN_MAX_WEIGHTS];
     int32_t fan_in[GABA_NN_MAX_WEIGHTS]; // for He initialisation; 0: init to zero
     int64_t workspace;                   // floats of scratch eval needs
+    int64_t bwd_workspace;               // floats of scratch gaba_nn_backward needs
     int64_t macs;
 } gaba_nn_plan;
 
@@ -145,6 +146,18 @@ gaba_status gaba_nn_prepare(const gaba_nn_layer *layer, int n_in, const gaba_nn_
 gaba_status gaba_nn_eval(const gaba_nn_layer *layer, int n_in, const gaba_nn_shape *in,
                          const void *const *x, const gaba_nn_plan *plan, const float *const *w,
                          void *y, float *ws, gaba_nn_impl impl);
+
+// Backward of nb samples of a prepared layer (training, csrc/train/). Each tensor holds its
+// nb samples back to back: x[i] the inputs, y the output forward gave them, dy the gradient of
+// the loss with respect to y. Adds (+=) the gradient of input i to dx[i] (NULL: not wanted;
+// int32 ids have none) and that of weight k to dw[k] (every weight, plan order), so that
+// several samples and several readers of a tensor accumulate. ws: plan->bwd_workspace floats
+// (64-byte aligned). A layer with a fused activation other than NONE is GABA_ERR_NO_IMPL
+// (training runs it as a GABA_NN_ACT layer of its own), as is an op without a backward.
+gaba_status gaba_nn_backward(const gaba_nn_layer *layer, int n_in, const gaba_nn_shape *in,
+                             int64_t nb, const void *const *x, const gaba_nn_plan *plan,
+                             const float *const *w, const float *y, const float *dy,
+                             float *const *dx, float *const *dw, float *ws, gaba_nn_impl impl);
 
 // Batch-norm folding: w (c_out, per_out) and b (c_out) of a conv/dense become those of
 // conv+BN: s = gamma / sqrt(var + eps); w *= s (per row); b = (b - mean) * s + beta.

@@ -202,6 +202,7 @@ class Model:
         for key in _INFO_KEYS:
             setattr(self, key, self._desc[key])
         self._weights = None
+        self._trainer = None
 
     def __repr__(self):
         return (f"<gaba.zoo.Model {self.name} ({self.category}: {self.task}), "
@@ -506,6 +507,76 @@ class Model:
                 count = int(np.prod(shape))
                 self._weights[key] = block[offset:offset + count].reshape(shape)
         return self._weights
+
+    # ---- training (gaba.train) ------------------------------------------------------
+
+    @property
+    def parameters(self):
+        """dict "layer.weight" -> writable float32 view of a trainable parameter.
+
+        The training form of :attr:`weights`: batch norms unfolded (their
+        ``weight`` and ``bias`` are gamma and beta) and shared weights once.
+        An optimizer updates these in place; every update is folded back into
+        :attr:`weights`. Made from :attr:`weights` on first use.
+        """
+        from .train import trainer
+
+        return trainer(self).param_views
+
+    @property
+    def gradients(self):
+        """dict "layer.weight" -> float32 view of the last batch's gradient of each of
+        :attr:`parameters` (same keys and shapes), as :meth:`backward` left it."""
+        from .train import trainer
+
+        return trainer(self).grad_views
+
+    @property
+    def buffers(self):
+        """dict "bn.running_mean" / "bn.running_var" -> the batch norms' running
+        statistics (views), updated by every training forward."""
+        from .train import trainer
+
+        return trainer(self).stat_views
+
+    def backward(self, x, y, **kw):
+        """Forward and backward of one batch; fills :attr:`gradients` and returns the
+        loss (``gaba.train.backward``: loss, teacher, temperature, alpha, ...)."""
+        from .train import backward
+
+        return backward(self, x, y, **kw)[0]
+
+    def train_step(self, x, y, optimizer, **kw):
+        """One training step on a batch (``gaba.train.train_step``); returns its loss."""
+        from .train import train_step
+
+        return train_step(self, x, y, optimizer, **kw)
+
+    def evaluate(self, x, y, **kw):
+        """Loss and accuracy on a data set (``gaba.train.evaluate``)."""
+        from .train import evaluate
+
+        return evaluate(self, x, y, **kw)
+
+    def training_arena_bytes(self, batch_size):
+        """Bytes of the training arena for a batch: the activations backward needs,
+        their gradients and the layers' workspaces, as planned (one block, reused by
+        every step). The inference arena is :attr:`arena_bytes` per sample and thread."""
+        from .train import trainer
+
+        return trainer(self).arena_bytes(int_arg(batch_size, f"{self.name}.training_arena_bytes",
+                                                 "batch_size", 1, 2**31 - 1))
+
+    def _train_arrays(self):
+        """The flat (parameters, gradients) blocks an optimizer updates."""
+        from .train import trainer
+
+        t = trainer(self)
+        return t.params, t.grads
+
+    def _weights_changed(self):
+        """Fold the parameters into the weights (after every optimizer step)."""
+        _gaba.trainer_sync(self._trainer.cap, 0)
 
     def summary(self):
         """Per-layer table (op, activation, output shape, params, MACs, output bytes).

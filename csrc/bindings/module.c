@@ -10,8 +10,9 @@
 #include "py_common.h"
 
 static PyMethodDef *const family_methods[] = {
-    gaba_py_core_methods,  gaba_py_gemm_methods,  gaba_py_lowrank_methods, gaba_py_distill_methods,
-    gaba_py_prune_methods, gaba_py_quant_methods, gaba_py_zoo_methods,     gaba_py_qzoo_methods,
+    gaba_py_core_methods,    gaba_py_gemm_methods,  gaba_py_lowrank_methods,
+    gaba_py_distill_methods, gaba_py_prune_methods, gaba_py_quant_methods,
+    gaba_py_zoo_methods,     gaba_py_qzoo_methods,  gaba_py_trainer_methods,
 };
 
 static int gaba_exec(PyObject *module) {

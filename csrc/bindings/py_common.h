@@ -96,6 +96,7 @@ extern PyMethodDef gaba_py_distill_methods[];
 extern PyMethodDef gaba_py_prune_methods[];
 extern PyMethodDef gaba_py_quant_methods[];
 extern PyMethodDef gaba_py_zoo_methods[];
+extern PyMethodDef gaba_py_trainer_methods[];
 extern PyMethodDef gaba_py_qzoo_methods[];
 
 #endif

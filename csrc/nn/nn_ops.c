@@ -80,3 +80,7 @@ gaba_status gaba_nn_backward(const gaba_nn_layer *l, int n_in, const gaba_nn_sha
     if (!fn || (l->act != GABA_NN_ACT_NONE && l->op != GABA_NN_ACT)) return GABA_ERR_NO_IMPL;
     return fn(l, n_in, in, nb, x, w, y, dy, dx, dw, ws);
 }
+
+int gaba_nn_has_backward(gaba_nn_op op) {
+    return (unsigned)op < GABA_NN_OP_COUNT && gaba_nn_ops[op].backward != NULL;
+}

@@ -159,10 +159,23 @@ gaba_status gaba_nn_backward(const gaba_nn_layer *layer, int n_in, const gaba_nn
                              const float *const *w, const float *y, const float *dy,
                              float *const *dx, float *const *dw, float *ws, gaba_nn_impl impl);
 
+// Whether an op has a backward (gaba_nn_backward).
+int gaba_nn_has_backward(gaba_nn_op op);
+
 // Batch-norm folding: w (c_out, per_out) and b (c_out) of a conv/dense become those of
 // conv+BN: s = gamma / sqrt(var + eps); w *= s (per row); b = (b - mean) * s + beta.
 void gaba_nn_batchnorm_fold(int64_t c_out, int64_t per_out, float *w, float *b, const float *gamma,
                             const float *beta, const float *mean, const float *var, float eps);
+
+// Batch norm in training mode over x (nb, c, s) (batchnorm_train.c): y from the
+// batch's statistics, saved = (mean[c], 1/std[c]) for backward, running averages
+// updated with `momentum`; backward adds to dx (NULL: none), dgamma and dbeta.
+void gaba_nn_batchnorm_train_f32(int64_t nb, int64_t c, int64_t s, const float *x,
+                                 const float *gamma, const float *beta, float eps, float momentum,
+                                 float *run_mean, float *run_var, float *saved, float *y);
+void gaba_nn_batchnorm_train_backward_f32(int64_t nb, int64_t c, int64_t s, const float *x,
+                                          const float *gamma, const float *saved, const float *dy,
+                                          float *dx, float *dgamma, float *dbeta);
 
 #ifdef __cplusplus
 }

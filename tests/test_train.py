@@ -1,0 +1,96 @@
+"""Training in C (trainer.h, gaba/train.py): gradients, batch-norm statistics,
+the fold into the model's weights and fit(), against PyTorch's autograd."""
+import numpy as np
+import pytest
+
+from gaba import train
+from gaba.importers._graph import Graph
+from grads import torch
+
+F = torch.nn.functional
+
+
+def bn_model(threads=2):
+    """x (3, 5, 7) -> batch norm (ReLU) -> sigmoid: the trainer's batch-norm path alone."""
+    g = Graph("test")
+    g.add_input("x", (3, 5, 7))
+    g.add("bn", "batchnorm", "x", "b", act="relu", scale=np.array([1.5, 0.5, 2], np.float32),
+          shift=np.array([0.1, -0.2, 0.3], np.float32))
+    g.add("s", "act", "b", "y", act="sigmoid")
+    return g.build("toy", "test", "test", ["y"], threads=threads)
+
+
+def given_grad(g):
+    """A loss whose gradient with respect to the output is g (its value: <pred, g>)."""
+    return lambda pred, target: (float((pred * g).sum()), g)
+
+
+def test_batchnorm_training_matches_torch():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 3, 5, 7)).astype(np.float32) * 2 + 0.5
+    g = rng.standard_normal((8, 3, 5, 7)).astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        m = bn_model()
+        p = m.parameters
+        bn = torch.nn.BatchNorm2d(3)  # training mode: batch statistics, momentum 0.1
+        with torch.no_grad():
+            bn.weight[:] = torch.tensor(p["bn.weight"])
+            bn.bias[:] = torch.tensor(p["bn.bias"])
+        y = torch.sigmoid(torch.relu(bn(torch.tensor(x))))
+        y.backward(torch.tensor(g))
+        loss, pred = train.backward(m, x, np.zeros(8), loss=given_grad(g), threads=threads)
+        np.testing.assert_allclose(pred, y.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(m.gradients["bn.weight"], bn.weight.grad, rtol=1e-4,
+                                   atol=1e-5)
+        np.testing.assert_allclose(m.gradients["bn.bias"], bn.bias.grad, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(m.buffers["bn.running_mean"], bn.running_mean, rtol=1e-5,
+                                   atol=1e-7)
+        np.testing.assert_allclose(m.buffers["bn.running_var"], bn.running_var, rtol=1e-5)
+        results.append(np.concatenate([m.gradients[k].ravel() for k in sorted(m.gradients)]))
+    np.testing.assert_array_equal(results[0], results[1])  # one thread for the whole batch
+
+
+def test_model_weights_fold_the_running_statistics():
+    rng = np.random.default_rng(1)
+    m = bn_model()
+    x = rng.standard_normal((16, 3, 5, 7)).astype(np.float32) * 3 - 1
+    for _ in range(3):
+        train.backward(m, x, np.zeros(16), loss=given_grad(np.ones_like(x)))
+    m._weights_changed()
+    p, s = m.parameters, m.buffers
+    bn = torch.nn.BatchNorm2d(3).eval()
+    with torch.no_grad():
+        bn.weight[:], bn.bias[:] = torch.tensor(p["bn.weight"]), torch.tensor(p["bn.bias"])
+        bn.running_mean[:] = torch.tensor(s["bn.running_mean"])
+        bn.running_var[:] = torch.tensor(s["bn.running_var"])
+        want = torch.sigmoid(torch.relu(bn(torch.tensor(x)))).numpy()
+    np.testing.assert_allclose(m(x), want, rtol=1e-5, atol=1e-6)
+
+
+def test_new_trainer_is_the_same_model():
+    m = bn_model()
+    x = np.random.default_rng(2).standard_normal((4, 3, 5, 7)).astype(np.float32)
+    before = m(x)
+    m.parameters  # unfolds the weights into the trainer
+    m._weights_changed()  # and folds them back
+    np.testing.assert_allclose(m(x), before, rtol=1e-6, atol=1e-7)
+
+
+def test_training_arena_is_planned_per_batch():
+    m = bn_model()
+    small, large = m.training_arena_bytes(4), m.training_arena_bytes(32)
+    # the batch's three activations (batch norm, ReLU, sigmoid) kept for backward, and at
+    # most two of their gradients alive at once, besides the statistics
+    assert 0 < small < large <= 32 * 105 * 4 * 5 + 1024
+
+
+def test_backward_rejects_bad_targets():
+    m = bn_model()
+    x = np.zeros((4, 3, 5, 7), np.float32)
+    with pytest.raises(ValueError, match="targets hold 3 samples"):
+        train.backward(m, x, np.zeros(3), loss=given_grad(np.zeros_like(x)))
+    with pytest.raises(TypeError, match="targets must be a numpy.ndarray"):
+        train.backward(m, x, [0, 1, 2, 3], loss=given_grad(np.zeros_like(x)))
+    with pytest.raises(ValueError, match="input 'x' must have shape"):
+        train.backward(m, x[:, :2], np.zeros(4), loss=given_grad(np.zeros_like(x)))

@@ -296,6 +296,61 @@ static PyObject *py_zoo_define(PyObject *self, PyObject *const *args, Py_ssize_t
     return build_model(d, args[6], args[7], func, owner);
 }
 
+// A layer row of `l` in zoo_define's form, p[] without its trailing zeros.
+static PyObject *table_layer(const gaba_zoo_layer_def *l) {
+    int np_ = GABA_NN_MAX_PARAMS, ni = 0;
+    while (np_ > 0 && l->p[np_ - 1] == 0) np_--;
+    while (ni < GABA_NN_MAX_INPUTS && l->in[ni]) ni++;
+    PyObject *p = PyTuple_New(np_), *ins = PyTuple_New(ni);
+    for (int j = 0; p && j < np_; j++) PyTuple_SET_ITEM(p, j, PyLong_FromLong(l->p[j]));
+    for (int j = 0; ins && j < ni; j++) PyTuple_SET_ITEM(ins, j, PyUnicode_FromString(l->in[j]));
+    if (!p || !ins) {
+        Py_XDECREF(p);
+        Py_XDECREF(ins);
+        return NULL;
+    }
+    return Py_BuildValue("(siiNNsz)", l->name, (int)l->op, (int)l->act, p, ins, l->out, l->share);
+}
+
+// zoo_table(name) -> dict: the registered model's layer table as zoo_define takes it
+// (gaba.zoo.create rewrites it for num_classes, input_shape and width).
+static PyObject *py_zoo_table(PyObject *self, PyObject *name_obj) {
+    const char *name = PyUnicode_AsUTF8(name_obj);
+    if (!name) return NULL;
+    const gaba_zoo_def *d = gaba_zoo_find(name);
+    if (!d) return PyErr_Format(PyExc_ValueError, "zoo.create(): no zoo model named %R", name_obj);
+    PyObject *ins = PyList_New(d->n_inputs), *outs = PyList_New(d->n_outputs),
+             *layers = PyList_New(d->n_layers);
+    int ok = ins && outs && layers;
+    for (int i = 0; ok && i < d->n_inputs; i++) {
+        const gaba_zoo_io_def *io = &d->inputs[i];
+        PyObject *row =
+            Py_BuildValue("(ssNi)", io->name, io->dtype == GABA_NN_I32 ? "int32" : "float32",
+                          gaba_py_shape(&io->shape), io->vocab);
+        ok = row != NULL;
+        if (ok) PyList_SET_ITEM(ins, i, row);
+    }
+    for (int i = 0; ok && i < d->n_outputs; i++) {
+        PyObject *s = PyUnicode_FromString(d->outputs[i]);
+        ok = s != NULL;
+        if (ok) PyList_SET_ITEM(outs, i, s);
+    }
+    for (int i = 0; ok && i < d->n_layers; i++) {
+        PyObject *row = table_layer(&d->layers[i]);
+        ok = row != NULL;
+        if (ok) PyList_SET_ITEM(layers, i, row);
+    }
+    if (!ok) {
+        Py_XDECREF(ins);
+        Py_XDECREF(outs);
+        Py_XDECREF(layers);
+        return NULL;
+    }
+    return Py_BuildValue("{s:s,s:s,s:z,s:s,s:N,s:N,s:N}", "name", d->name, "category", d->category,
+                         "modality", d->modality, "task", d->task, "inputs", ins, "outputs", outs,
+                         "layers", layers);
+}
+
 static PyObject *py_zoo_describe(PyObject *self, PyObject *cap) {
     gaba_zoo_model *m = get_model(cap);
     if (!m) return NULL;
@@ -735,6 +790,7 @@ PyMethodDef gaba_py_zoo_methods[] = {
     {"zoo_define", (PyCFunction)(void (*)(void))py_zoo_define, METH_FASTCALL,
      "A model from a layer table built at run time (gaba.importers)."},
     {"zoo_describe", py_zoo_describe, METH_O, "See gaba.zoo.info."},
+    {"zoo_table", py_zoo_table, METH_O, "A registered model's layer table (gaba.zoo.create)."},
     {"zoo_weights", py_zoo_weights, METH_O, "See gaba.zoo.Model.weights."},
     {"zoo_set_impl", (PyCFunction)(void (*)(void))py_zoo_set_impl, METH_FASTCALL,
      "Reference or fast kernels."},

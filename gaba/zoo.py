@@ -170,7 +170,7 @@ def from_onnx(path, *, threads=None, requant="fp32"):
     return _from_onnx(path, threads=threads, requant=requant)
 
 
-def create(name, seed=0, *, threads=None):
+def create(name, seed=0, *, threads=None, num_classes=None, input_shape=None, width=None):
     """Build model `name` with deterministic He-initialised weights from `seed`.
 
     Parameters
@@ -182,14 +182,54 @@ def create(name, seed=0, *, threads=None):
         gives the same weights on every platform.
     threads : int, optional
         Thread slots to reserve (one arena each); default: gaba's thread count.
+    num_classes : int, optional
+        The class count of the classifier head (the last conv or dense layer
+        before the first output): classes per sample, per position for the
+        taggers (NamedEntityMicro, OCRNano's CTC classes with the blank, or
+        SegmentMicro's per pixel). ValueError for a model whose output is not a
+        class vector (detection, regression, autoencoders; docs/zoo.md lists them).
+    input_shape : tuple of int, or dict, optional
+        The per-sample input shape, of the default's rank: channels and
+        spatial or time dims, or a token model's sequence length. A dict
+        ``{input: shape}`` for a model with several inputs. Layers after
+        global pooling or a flatten adapt; a shape the layers reject is a
+        ValueError naming it.
+    width : float, optional
+        A multiplier on the channel counts of the hidden conv, dense, GRU,
+        attention and embedding layers (``round(c * width)``, at least 1):
+        the inputs and the output heads keep theirs, depthwise layers follow
+        their input. 0.5 gives about a quarter of the conv parameters.
 
     Returns
     -------
     Model
+        With no override, the registered model. With one, the layer table
+        rewritten and built as :func:`from_onnx` builds an imported one (the
+        layers keep their names and weight streams, so ``width=1.0`` gives
+        the same weights bit for bit); its ``name`` stays the architecture's
+        and :meth:`Model.save` records the table, so :func:`load` restores it.
     """
     seed = int_arg(seed, "zoo.create", "seed", 0, 2**64 - 1)
     n_threads = threads_arg(threads, "zoo.create")
-    return Model(_gaba.zoo_create(_check_name(name), seed, n_threads), seed=seed)
+    name = _check_name(name)
+    if num_classes is None and input_shape is None and width is None:
+        return Model(_gaba.zoo_create(name, seed, n_threads), seed=seed)
+    from . import _zoo_config
+
+    d, reshapes = _zoo_config.table(name, num_classes, input_shape, width)
+    graph = {k: d[k] for k in ("name", "category", "task", "modality")}
+    graph.update(inputs=[list(r) for r in d["inputs"]], outputs=list(d["outputs"]),
+                 layers=[list(r) for r in d["layers"]])
+    try:
+        m = _define({"graph": graph, "model": name, "seed": seed}, None, n_threads)
+    except ValueError as e:
+        if input_shape is None:
+            raise
+        raise ValueError(f"zoo.create(): input_shape {input_shape!r} does not fit {name} "
+                         f"(its layers reject the shapes it gives)") from e
+    if reshapes:
+        _zoo_config.check_reshapes(m, create(name, seed, threads=1), reshapes, input_shape)
+    return m
 
 
 class Model:
@@ -1288,24 +1328,30 @@ def _load_zip(fp, where):
     return m
 
 
-def _define(meta, where):
-    """The imported model of a file's "graph" record (Model._graph), with the file's seed;
-    every field is checked by _gaba.zoo_define."""
+def _define(meta, where, threads=None):
+    """The model of a "graph" record (Model._graph: an imported or a configured zoo
+    model's layer table), with the file's seed; every field is checked by
+    _gaba.zoo_define. `where` names the file, None for zoo.create's own record."""
     g = meta["graph"]
     keys = {"name", "category", "task", "inputs", "outputs", "layers"}
-    if set(g) != keys or g["name"] != meta["model"]:
+    if (not keys <= set(g) <= keys | {"modality"} or g["name"] != meta["model"]
+            or g.get("modality") not in (None, *MODALITIES)):
         raise ModelFileError(f"zoo.load(): {where}: the graph record needs exactly the keys "
-                             f"{sorted(keys)} and the file's model name")
+                             f"{sorted(keys)} (and a modality of {MODALITIES}) and the file's "
+                             "model name")
     try:
         cap = _gaba.zoo_define(g["name"], g["category"], g["task"],
                                [tuple(row) if isinstance(row, list) else row
                                 for row in g["inputs"]], g["outputs"],
                                [tuple(row) if isinstance(row, list) else row
                                 for row in g["layers"]], meta["seed"],
-                               threads_arg(None, "zoo.load"))
+                               threads_arg(threads, "zoo.load"))
     except (TypeError, ValueError) as e:
+        if where is None:
+            raise
         raise ModelFileError(f"zoo.load(): {where}: the graph record does not build: {e}") from e
     m = Model(cap, seed=meta["seed"])
+    m.modality = g.get("modality")
     m._graph = g
     return m
 

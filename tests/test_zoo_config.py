@@ -77,6 +77,14 @@ def test_width_counts_as_written():
     a = gaba.zoo.create("DenseAutoencoder_AD", width=0.5)
     dense = [(640, 64)] + [(64, 64)] * 3 + [(64, 4), (4, 64)] + [(64, 64)] * 3 + [(64, 640)]
     assert a.params == sum(i * o + o for i, o in dense)
+    # GRU hidden 32 -> 16 on 64 -> 32 features; attention d_k 32 -> 16 on 64 -> 32
+    # channels; a byte embedding's 24 dims -> 12 over the same 256 ids.
+    g = gaba.zoo.create("VoiceActivityMicro", width=0.5).weights
+    assert (g["gru.w_ih"].shape, g["gru.w_hh"].shape) == ((48, 32), (48, 16))
+    e = gaba.zoo.create("EmotionRecogNano", width=0.5).weights
+    assert (e["attn.w_qkv"].shape, e["attn.w_o"].shape) == ((48, 32), (32, 16))
+    assert gaba.zoo.create("LanguageDetectNano", width=0.5).weights["embed.table"].shape == \
+        (256, 12)
 
 
 def test_grouped_conv_keeps_one_group_per_frame():

@@ -22,6 +22,7 @@ from .lowrank import low_rank_factorization, low_rank_conv2d, singular_values
 from .distill import distillation_loss
 from .prune import magnitude_prune, PolynomialDecay
 from . import zoo
+from . import datasets
 
 _load_tuning()
 
@@ -33,3 +34,4 @@ __all__ += ["low_rank_factorization", "low_rank_conv2d", "singular_values"]
 __all__ += ["distillation_loss"]
 __all__ += ["magnitude_prune", "PolynomialDecay"]
 __all__ += ["zoo", "ModelFileError", "UnknownModelError"]
+__all__ += ["datasets"]

@@ -52,7 +52,8 @@ PAGES = [ROOT / "README.md"] + sorted(DOCS.rglob("*.md"))
 BLOCK = re.compile(r"^(?:<!-- no-test: (?P<why>\S.*?) -->\n)?```python\n(?P<code>.*?)^```\n",
                    re.M | re.S)
 
-OPTIONAL = ("onnx", "onnxruntime", "torch", "matplotlib")  # extras a block may need
+OPTIONAL = ("onnx", "onnxruntime", "torch", "matplotlib",  # extras a block may need
+            "sklearn", "sktime", "aeon", "mnist1d")
 
 
 def _optional_cause(exc):

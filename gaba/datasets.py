@@ -55,7 +55,7 @@ from ._args import int_arg
 __all__ = ["names", "load", "Dataset"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays have no == that gives a bool
 class Dataset:
     """A data set split into train and test, as ``load`` returns it.
 
@@ -307,8 +307,8 @@ def load(name, *, seed=0, test_fraction=None):
     shape = (1, -1) + (1,) * (x.ndim - 2)
     scaled = np.nan_to_num((x - mean.reshape(shape)) / std.reshape(shape), nan=0.0)
     scaled = scaled.astype(np.float32)
-    return Dataset(name=name, x_train=scaled[~test], y_train=y[~test].copy(),
-                   x_test=scaled[test], y_test=y[test].copy(), classes=classes,
+    return Dataset(name=name, x_train=scaled[~test], y_train=y[~test],
+                   x_test=scaled[test], y_test=y[test], classes=classes,
                    description=spec.description, model=spec.model,
                    input_shape=tuple(x.shape[1:]), num_classes=len(classes),
                    mean=mean, std=std)

@@ -151,6 +151,9 @@ def test_digits_seeded_stratified_split():
     _check_stratified_partition(ds, x_raw, y_raw, 0.2)
     again, other = datasets.load("digits", seed=3), datasets.load("digits", seed=4)
     assert np.array_equal(ds.x_test, again.x_test) and np.array_equal(ds.y_test, again.y_test)
+    assert ds != again and ds == ds  # compared as objects, not array by array
+    again.y_train[:] = 0  # a load's arrays are its own
+    assert ds.y_train.any() and datasets.load("digits", seed=3).y_train.any()
     assert not np.array_equal(np.sort(_nearest(_unscaled(ds, ds.x_test), x_raw)),
                               np.sort(_nearest(_unscaled(other, other.x_test), x_raw)))
     assert ds.classes == tuple(str(c) for c in raw.target_names)

@@ -24,7 +24,7 @@ ATOL = 1e-5
 
 def _needs(*modules):
     if not any(importlib.util.find_spec(m) for m in modules):
-        pytest.skip(f"needs {' or '.join(modules)} (the data extra)")
+        pytest.skip(f"{' or '.join(modules)} not installed")
 
 
 def _load(name, **kw):

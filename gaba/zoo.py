@@ -243,6 +243,7 @@ class Model:
             setattr(self, key, self._desc[key])
         self._weights = None
         self._trainer = None
+        self.optimizer_state = None  # an optimizer's state read by load(), if saved
 
     def __repr__(self):
         return (f"<gaba.zoo.Model {self.name} ({self.category}: {self.task}), "
@@ -644,7 +645,7 @@ class Model:
 
     # ---- files --------------------------------------------------------------------------
 
-    def save(self, path):
+    def save(self, path, *, optimizer=None):
         """Write the weights and a versioned metadata record to a .npz file.
 
         Format (version 1): one array per weight key (as in ``m.weights``) and
@@ -652,10 +653,31 @@ class Model:
         "model": name, "seed": seed, "gaba": version, "weights": {key: shape}};
         an imported model (:func:`from_tflite`) adds "graph", its layer table
         (name, category, task, inputs, outputs, layers), which :func:`load`
-        builds again.
+        builds again. A model that has trained adds its training state:
+        "train" ({key: shape} of :attr:`parameters` and :attr:`buffers`, the
+        arrays as entries ``train/<key>``), so that training resumes exactly;
+        with `optimizer` (a gaba.optim optimizer) its state too ("optimizer":
+        class and numbers; arrays as ``optim/<name>``), which :func:`load`
+        gives back as ``m.optimizer_state`` for ``opt.load_state_dict``.
         """
-        _save(path, f"{self.name}.save", {"format": _FORMAT, **self._graph_meta()}, self.name,
-              self.seed, self.weights, {})
+        func = f"{self.name}.save"
+        meta, extra = {"format": _FORMAT, **self._graph_meta()}, {}
+        if self._trainer is not None:
+            state = {**self._trainer.param_views, **self._trainer.stat_views}
+            meta["train"] = {k: list(v.shape) for k, v in state.items()}
+            extra.update((f"train/{k}", np.array(v)) for k, v in state.items())
+        if optimizer is not None:
+            if not hasattr(optimizer, "state_dict"):
+                raise TypeError(f"{func}(): optimizer must be a gaba.optim optimizer, got "
+                                f"{type(optimizer).__name__}")
+            state = optimizer.state_dict()
+            arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+            meta["optimizer"] = {"class": type(optimizer).__name__,
+                                 "scalars": {k: v for k, v in state.items() if k not in arrays},
+                                 "arrays": sorted(arrays)}
+            extra.update((f"optim/{k}", np.ascontiguousarray(v, np.float32))
+                         for k, v in arrays.items())
+        _save(path, func, meta, self.name, self.seed, self.weights, extra)
 
     def _graph_meta(self):
         """An imported model's layer table ({"graph": ...}) for its file; {} for a zoo model."""
@@ -1242,7 +1264,7 @@ _META_TYPES = {"format": str, "version": int, "model": str, "seed": int, "gaba":
 _QMETA_TYPES = {**_META_TYPES, "requant": str, "keep_float": list}
 _OPTIONAL = {"keep_float"}  # absent from files of earlier gaba versions
 # An imported model's layer table (its _graph) and, int8, the parameters its file fixed.
-_META_OPTIONAL = {"graph": dict, "given": dict}
+_META_OPTIONAL = {"graph": dict, "given": dict, "train": dict, "optimizer": dict}
 
 
 def load(path):
@@ -1306,7 +1328,9 @@ def _load_zip(fp, where):
                                  f"{m.name}'s in this gaba version")
         names_ = {k + ".npy": k for k in w}
         int8 = meta["format"] == _QFORMAT
-        wanted = names_.keys() | ({_RANGES + ".npy"} if int8 else set())
+        train, optim = _training_entries(meta, m, where)
+        wanted = (names_.keys() | ({_RANGES + ".npy"} if int8 else set()) | train.keys()
+                  | optim.keys())
         for what, diff in (("missing", wanted - members.keys()),
                            ("unexpected", members.keys() - wanted)):
             if diff:
@@ -1316,6 +1340,19 @@ def _load_zip(fp, where):
             data = _read_npy(zf, members[entry], where, f"weight {key!r}", np.dtype("<f4"),
                              w[key].shape)
             w[key][...] = np.frombuffer(data, "<f4").reshape(w[key].shape)
+        for entry, (key, view) in train.items():
+            view[...] = np.frombuffer(_read_npy(zf, members[entry], where, f"training state "
+                                                f"{key!r}", np.dtype("<f4"), view.shape),
+                                      "<f4").reshape(view.shape)
+        if "optimizer" in meta:
+            o = meta["optimizer"]
+            m.optimizer_state = {"class": o["class"], **o["scalars"]}
+            for entry, (key, size) in optim.items():
+                m.optimizer_state[key] = np.frombuffer(
+                    _read_npy(zf, members[entry], where, f"optimizer state {key!r}",
+                              np.dtype("<f4"), (size,)), "<f4").copy()
+        if train:
+            m._weights_changed()  # the trained parameters, batch norms folded
         if int8:
             ranges = _read_ranges(zf, members[_RANGES + ".npy"], where, m)
             try:
@@ -1354,6 +1391,32 @@ def _define(meta, where, threads=None):
     m.modality = g.get("modality")
     m._graph = g
     return m
+
+
+def _training_entries(meta, m, where):
+    """The entries of a trained model's state: (train: entry -> (key, view of the
+    model's trainer), optim: entry -> (name, length)), checked against the model."""
+    if "train" not in meta:
+        if "optimizer" in meta:
+            raise ModelFileError(f"zoo.load(): {where}: an optimizer state without a "
+                                 "training state")
+        return {}, {}
+    views = {**m.parameters, **m.buffers}
+    if meta["train"] != {k: list(v.shape) for k, v in views.items()}:
+        raise ModelFileError(f"zoo.load(): {where}: the training state's parameters differ "
+                             f"from {m.name}'s in this gaba version")
+    train = {f"train/{k}.npy": (k, v) for k, v in views.items()}
+    optim = {}
+    o = meta.get("optimizer")
+    if o is not None:
+        ok = (set(o) == {"class", "scalars", "arrays"} and isinstance(o["class"], str)
+              and isinstance(o["scalars"], dict) and isinstance(o["arrays"], list)
+              and all(isinstance(k, str) and k not in o["scalars"] for k in o["arrays"]))
+        if not ok:
+            raise ModelFileError(f"zoo.load(): {where}: bad optimizer record")
+        size = m._train_arrays()[0].size  # an optimizer's arrays are one per parameter
+        optim = {f"optim/{k}.npy": (k, size) for k in o["arrays"]}
+    return train, optim
 
 
 def _given(meta, where):
@@ -1478,7 +1541,8 @@ def _read_meta(zf, info, where):
                              f"{FORMAT_VERSION}")
     types = _META_TYPES if meta["format"] == _FORMAT else _QMETA_TYPES
     optional = {k: t for k, t in _META_OPTIONAL.items() if k in meta
-                and (k != "given" or meta["format"] == _QFORMAT)}
+                and (k != "given" or meta["format"] == _QFORMAT)
+                and (k not in ("train", "optimizer") or meta["format"] == _FORMAT)}
     wrong = [f"no {k!r}" for k in types if k not in meta and k not in _OPTIONAL]
     wrong += [f"unexpected {k[:40]!r}" for k in meta if k not in types and k not in optional]
     types = {**types, **optional}

@@ -94,3 +94,39 @@ def test_backward_rejects_bad_targets():
         train.backward(m, x, [0, 1, 2, 3], loss=given_grad(np.zeros_like(x)))
     with pytest.raises(ValueError, match="input 'x' must have shape"):
         train.backward(m, x[:, :2], np.zeros(4), loss=given_grad(np.zeros_like(x)))
+
+
+class _State:
+    """An optimizer's state_dict as gaba.optim's: numbers and per-parameter arrays."""
+
+    def __init__(self, size):
+        self.state = {"lr": 0.1, "steps": 3, "nesterov": False,
+                      "momentum_buffer": np.arange(size, dtype=np.float32)}
+
+    def state_dict(self):
+        return self.state
+
+
+def test_save_load_keeps_the_training_state(tmp_path):
+    import gaba
+
+    m = bn_model()
+    x = np.random.default_rng(3).standard_normal((8, 3, 5, 7)).astype(np.float32)
+    train.backward(m, x, np.zeros(8), loss=given_grad(np.ones_like(x)))
+    m.parameters["bn.weight"][...] += 0.5
+    m._weights_changed()
+    opt = _State(m._train_arrays()[0].size)
+    m.save(tmp_path / "m.npz", optimizer=opt)
+    m2 = gaba.zoo.load(tmp_path / "m.npz")
+    for views, views2 in ((m.parameters, m2.parameters), (m.buffers, m2.buffers)):
+        assert views.keys() == views2.keys()
+        for k in views:
+            np.testing.assert_array_equal(views[k], views2[k])
+    np.testing.assert_array_equal(m2(x), m(x))
+    state = m2.optimizer_state
+    assert state.pop("class") == "_State"
+    assert state.keys() == opt.state.keys() and state["nesterov"] is False
+    np.testing.assert_array_equal(state["momentum_buffer"], opt.state["momentum_buffer"])
+    # a model that never trained writes no training state
+    bn_model().save(tmp_path / "fresh.npz")
+    assert gaba.zoo.load(tmp_path / "fresh.npz").optimizer_state is None

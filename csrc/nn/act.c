@@ -58,3 +58,8 @@ gaba_status gaba_nn_act_backward(BWD_ARGS) {
     if (dx[0]) gaba_nn_act_backward_f32_ref(X, y, dy, dx[0], nb * gaba_nn_numel(&in[0]), l->act);
     return GABA_OK;
 }
+
+// Hard-swish's derivative needs x; the others' follow from y alone.
+int gaba_nn_act_reads(const gaba_nn_layer *l) {
+    return l->act == GABA_NN_ACT_HSWISH ? GABA_NN_READS_X : GABA_NN_READS_Y;
+}

@@ -84,3 +84,13 @@ gaba_status gaba_nn_backward(const gaba_nn_layer *l, int n_in, const gaba_nn_sha
 int gaba_nn_has_backward(gaba_nn_op op) {
     return (unsigned)op < GABA_NN_OP_COUNT && gaba_nn_ops[op].backward != NULL;
 }
+
+int gaba_nn_reads_x(const gaba_nn_layer *l) { return (void)l, GABA_NN_READS_X; }
+int gaba_nn_reads_y(const gaba_nn_layer *l) { return (void)l, GABA_NN_READS_Y; }
+int gaba_nn_reads_nothing(const gaba_nn_layer *l) { return (void)l, 0; }
+
+int gaba_nn_backward_reads(const gaba_nn_layer *l) {
+    if ((unsigned)l->op >= GABA_NN_OP_COUNT) return GABA_NN_READS_X | GABA_NN_READS_Y;
+    gaba_nn_reads_fn *fn = gaba_nn_ops[l->op].bwd_reads;
+    return fn ? fn(l) : GABA_NN_READS_X | GABA_NN_READS_Y;
+}

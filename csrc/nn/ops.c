@@ -66,6 +66,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                      .eval_ref = gaba_nn_act_eval_ref,
                      .backward = gaba_nn_act_backward,
                      .backward_ref = gaba_nn_act_backward,
+                     .bwd_reads = gaba_nn_act_reads,
                      .q_supported = gaba_qnn_act_supported,
                      .q_init = gaba_qnn_act_init,
                      .q_eval = gaba_qnn_act_eval,

@@ -22,6 +22,8 @@ typedef gaba_status gaba_nn_backward_fn(const gaba_nn_layer *l, int n_in, const 
                                         int64_t nb, const void *const *x, const float *const *w,
                                         const float *y, const float *dy, float *const *dx,
                                         float *const *dw, float *ws);
+// What a layer's backward reads (gaba_nn_backward_reads).
+typedef int gaba_nn_reads_fn(const gaba_nn_layer *l);
 // The backward functions' arguments, as gaba_nn_backward_fn's; DY the output's gradient.
 #define BWD_ARGS                                                                                   \
     const gaba_nn_layer *l, int n_in, const gaba_nn_shape *in, int64_t nb, const void *const *x,   \
@@ -72,6 +74,7 @@ typedef struct gaba_nn_op_def {
     gaba_nn_prepare_fn *prepare;
     gaba_nn_eval_fn *eval, *eval_ref;
     gaba_nn_backward_fn *backward, *backward_ref; // NULL: not trainable through this op
+    gaba_nn_reads_fn *bwd_reads;                  // NULL: backward reads x and y
     gaba_qnn_supported_fn *q_supported;
     gaba_qnn_prepare_fn *q_prepare;
     gaba_qnn_rescale_fn *q_rescale;
@@ -105,8 +108,9 @@ gaba_nn_eval_fn gaba_nn_conv_eval, gaba_nn_conv_eval_ref, gaba_nn_dense_eval,
     gaba_nn_binary_eval_ref, gaba_nn_copy_eval, gaba_nn_transpose_eval, gaba_nn_gru_eval,
     gaba_nn_gru_eval_ref, gaba_nn_attention_eval, gaba_nn_attention_eval_ref;
 
-// each op's backward (forward's file)
+// each op's backward (forward's file); what backwards read (nn_ops.c, act.c)
 gaba_nn_backward_fn gaba_nn_act_backward;
+gaba_nn_reads_fn gaba_nn_reads_x, gaba_nn_reads_y, gaba_nn_reads_nothing, gaba_nn_act_reads;
 
 // csrc/qnn/: the predicates in qnn_ops.c, the rest in each op's file (conv.c,
 // dense.c, act.c, pool.c, upsample.c, concat.c, eltwise.c, shape.c,

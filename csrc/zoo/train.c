@@ -292,13 +292,34 @@ gaba_status gaba_zoo_trainer_reserve(gaba_zoo_trainer *t, int64_t batch) {
         gaba_zoo_exec_unlock(&t->busy);
         return GABA_ERR_NOMEM;
     }
+    // An activation lives until its last reader's forward, and on to the backward of the
+    // nodes that read it there: its readers that read their inputs, its writer if it reads
+    // its output; a model output until the loss.
+    int *until = malloc((size_t)(t->n_tensors ? t->n_tensors : 1) * sizeof(int));
+    if (!until) {
+        free(items);
+        gaba_zoo_exec_unlock(&t->busy);
+        return GABA_ERR_NOMEM;
+    }
+    for (int i = 0; i < t->n_tensors; i++) {
+        const gaba_zoo_ttensor *tt = &t->tensors[i];
+        until[i] = tt->output >= 0 ? N : tt->reader > tt->writer ? tt->reader : tt->writer;
+    }
+    for (int n = 0; n < N; n++) {
+        const gaba_zoo_tnode *nd = &t->nodes[n];
+        int reads = nd->kind == GABA_ZOO_TNODE_BATCHNORM ? GABA_NN_READS_X
+                                                         : gaba_nn_backward_reads(&nd->layer);
+        if (reads & GABA_NN_READS_Y && until[nd->out] < 2 * N - n) until[nd->out] = 2 * N - n;
+        for (int j = 0; j < nd->n_in && reads & GABA_NN_READS_X; j++)
+            if (until[nd->in[j]] < 2 * N - n) until[nd->in[j]] = 2 * N - n;
+    }
     int count = 0;
 #define ITEM(b, f, l)                                                                              \
     (items[count] = (gaba_zoo_tensor){.bytes = (b), .first = (f), .last = (l)}, count++)
     for (int i = 0; i < t->n_tensors; i++) {
         const gaba_zoo_ttensor *tt = &t->tensors[i];
         if (tt->input >= 0) continue;
-        ITEM(batch * tt->bytes, tt->writer, 2 * N - tt->writer);
+        ITEM(batch * tt->bytes, tt->writer, until[i]);
         if (tt->grad) {
             int from = tt->output >= 0   ? N
                        : tt->reader >= 0 ? 2 * N - tt->reader
@@ -315,6 +336,7 @@ gaba_status gaba_zoo_trainer_reserve(gaba_zoo_trainer *t, int64_t batch) {
             ITEM(2 * align_floats(nd->plan.weight_shapes[0].d[0]) * 4, n, 2 * N - n);
     }
 #undef ITEM
+    free(until);
     int64_t bytes = 0;
     st = gaba_zoo_plan(items, count, &bytes);
     unsigned char *arena = st == GABA_OK ? gaba_aligned_alloc((size_t)(bytes ? bytes : 64)) : NULL;

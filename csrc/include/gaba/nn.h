@@ -162,6 +162,11 @@ gaba_status gaba_nn_backward(const gaba_nn_layer *layer, int n_in, const gaba_nn
 // Whether an op has a backward (gaba_nn_backward).
 int gaba_nn_has_backward(gaba_nn_op op);
 
+// What a layer's backward reads besides dy: its inputs x, its output y (a mask), so that
+// training keeps only those activations until the layer's backward.
+enum { GABA_NN_READS_X = 1, GABA_NN_READS_Y = 2 };
+int gaba_nn_backward_reads(const gaba_nn_layer *layer);
+
 // Batch-norm folding: w (c_out, per_out) and b (c_out) of a conv/dense become those of
 // conv+BN: s = gamma / sqrt(var + eps); w *= s (per row); b = (b - mean) * s + beta.
 void gaba_nn_batchnorm_fold(int64_t c_out, int64_t per_out, float *w, float *b, const float *gamma,

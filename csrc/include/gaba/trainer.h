@@ -13,10 +13,12 @@
 // writes them into the model's weight block, batch norms folded, so the
 // model's forward, quantize and export always see the trained weights.
 //
-// Memory is planned once per batch size (gaba_zoo_trainer_reserve): every
-// activation lives from its layer's forward to its layer's backward, every
-// activation gradient from its first reader's backward to its writer's, in
-// one arena placed by the zoo's planner; a step allocates nothing.
+// Memory is planned once per batch size (gaba_zoo_trainer_reserve): an
+// activation lives until the backward of the last layer whose backward reads
+// it (gaba_nn_backward_reads: a conv its input, a ReLU its output, an add
+// neither), else until its last reader's forward; an activation's gradient
+// from its last reader's backward to its writer's; all in one arena placed by
+// the zoo's planner. A step allocates nothing.
 //
 // Threads: a batch is cut into as many contiguous parts as threads run, each
 // part's weight gradients summed into its own block, the blocks then added in

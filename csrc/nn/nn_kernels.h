@@ -133,6 +133,14 @@ void gaba_nn_gru_f32_ref(int64_t f, int64_t t, int64_t hidden, int seq, const fl
 gaba_status gaba_nn_gru_f32(int64_t f, int64_t t, int64_t hidden, int seq, const float *x,
                             const float *w_ih, const float *w_hh, const float *b_ih,
                             const float *b_hh, float *y, float *ws);
+// Backward of one sample through time, from dy (H) or (H, T) (seq): adds the gradients to dx
+// (F, T) (NULL: not wanted) and to dw_ih, dw_hh, db_ih, db_hh (the weights' shapes); recomputes
+// the forward's gates. ws: gru_backward_ref_workspace floats.
+int64_t gaba_nn_gru_backward_ref_workspace(int64_t t, int64_t hidden);
+void gaba_nn_gru_backward_f32_ref(int64_t f, int64_t t, int64_t hidden, int seq, const float *x,
+                                  const float *w_ih, const float *w_hh, const float *b_ih,
+                                  const float *b_hh, const float *dy, float *dx, float *dw_ih,
+                                  float *dw_hh, float *db_ih, float *db_hh, float *ws);
 
 // The recurrence once the input projections are made: xp (T, 3H) holds
 // W_ih x_t + b_ih of every step (gates r, z, n), h0 = 0; wt (H, ld) is W_hh

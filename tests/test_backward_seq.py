@@ -1,0 +1,47 @@
+"""Backward of the GRU (through time) against PyTorch's autograd.
+
+torch runs the same layer in float64 from the same weights and upstream gradient, so
+the comparison measures gaba's float32 rounding only; fast and reference kernels both.
+"""
+import numpy as np
+import pytest
+
+from gaba import _nn
+from grads import check, torch, torch_grads
+
+IMPLS = [False, True]
+
+
+def rand(shape, seed, scale=1.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
+
+
+def f64(arrays):
+    return [a.astype(np.float64) for a in arrays]
+
+
+def torch_gru(seq):
+    def fn(x, w_ih, w_hh, b_ih, b_hh):
+        gru = torch.nn.GRU(x.shape[1], w_hh.shape[1], batch_first=True, dtype=x.dtype)
+        params = {"weight_ih_l0": w_ih, "weight_hh_l0": w_hh, "bias_ih_l0": b_ih,
+                  "bias_hh_l0": b_hh}
+        out, _ = torch.func.functional_call(gru, params, (x.transpose(1, 2),))  # h0 = 0
+        return out.transpose(1, 2) if seq else out[:, -1]
+    return fn
+
+
+@pytest.mark.parametrize("reference", IMPLS)
+@pytest.mark.parametrize("seq", [False, True])
+# T 1: no recurrent product; F 1; H 21 and 40: partial and several vector blocks;
+# gain 4: saturated gates
+@pytest.mark.parametrize("f,t,h,gain", [(5, 9, 7, 1.0), (3, 1, 4, 1.0), (8, 17, 21, 4.0),
+                                        (1, 6, 40, 1.0), (12, 29, 16, 0.5)])
+def test_gru_backward(reference, seq, f, t, h, gain):
+    n = 3
+    x = rand((n, f, t), 1, gain)
+    weights = [rand((3 * h, f), 2, f ** -0.5), rand((3 * h, h), 3, h ** -0.5),
+               rand((3 * h,), 4, 0.3), rand((3 * h,), 5, 0.3)]
+    g = rand((n, h, t) if seq else (n, h), 6)
+    got = _nn.gru(x, *weights, return_sequences=seq, dy=g, reference=reference)
+    check(got, torch_grads(torch_gru(seq), f64([x]), f64(weights), g.astype(np.float64)))
+

@@ -1,4 +1,4 @@
-"""Backward of the GRU (through time) against PyTorch's autograd.
+"""Backward of the GRU (through time) and of attention against PyTorch's autograd.
 
 torch runs the same layer in float64 from the same weights and upstream gradient, so
 the comparison measures gaba's float32 rounding only; fast and reference kernels both.
@@ -45,3 +45,22 @@ def test_gru_backward(reference, seq, f, t, h, gain):
     got = _nn.gru(x, *weights, return_sequences=seq, dy=g, reference=reference)
     check(got, torch_grads(torch_gru(seq), f64([x]), f64(weights), g.astype(np.float64)))
 
+
+def torch_attention(x, w_qkv, b_qkv, w_o, b_o):
+    dk = w_o.shape[1]
+    q, k, v = (x.transpose(1, 2) @ w_qkv.T + b_qkv).split(dk, dim=-1)
+    p = torch.softmax(q @ k.transpose(1, 2) / dk ** 0.5, dim=-1)  # over the keys
+    return (p @ v @ w_o.T + b_o).transpose(1, 2)
+
+
+@pytest.mark.parametrize("reference", IMPLS)
+# L 1: a one-key softmax; d_k 1; D 1
+@pytest.mark.parametrize("d,length,dk,n", [(6, 11, 4, 2), (3, 1, 5, 3), (16, 20, 8, 2),
+                                           (1, 7, 1, 3), (24, 33, 12, 1)])
+def test_attention_backward(reference, d, length, dk, n):
+    x = rand((n, d, length), 7)
+    weights = [rand((3 * dk, d), 8, d ** -0.5), rand((3 * dk,), 9, 0.3),
+               rand((d, dk), 10, dk ** -0.5), rand((d,), 11, 0.3)]
+    g = rand((n, d, length), 12)
+    got = _nn.attention(x, *weights, dy=g, reference=reference)
+    check(got, torch_grads(torch_attention, f64([x]), f64(weights), g.astype(np.float64)))

@@ -183,6 +183,17 @@ void gaba_nn_attention_f32_ref(int64_t d, int64_t l, int64_t dk, const float *x,
 gaba_status gaba_nn_attention_f32(int64_t d, int64_t l, int64_t dk, const float *x,
                                   const float *w_qkv, const float *b_qkv, const float *w_o,
                                   const float *b_o, float *y, float *ws);
+// Backward of one sample from dy (D, L): adds the gradients to dx (D, L) (NULL: not wanted)
+// and to dw_qkv, db_qkv, dw_o, db_o (the weights' shapes); recomputes q, k, v and the softmax.
+// ws: attention_backward_workspace floats (the fast backward's too).
+int64_t gaba_nn_attention_backward_workspace(int64_t l, int64_t dk);
+void gaba_nn_attention_backward_f32_ref(int64_t d, int64_t l, int64_t dk, const float *x,
+                                        const float *w_qkv, const float *b_qkv, const float *w_o,
+                                        const float *dy, float *dx, float *dw_qkv, float *db_qkv,
+                                        float *dw_o, float *db_o, float *ws);
+// The softmax's backward in place: dp (L, L), the gradient of the probabilities p (L, L) of
+// each row, becomes that of the scores.
+void gaba_nn_attention_softmax_backward(int64_t l, const float *p, float *dp);
 
 // Direct convolution for a short reduction (conv_direct_*.c), bias and
 // activation included, no workspace; NULL in the table where no ISA variant

@@ -9,6 +9,8 @@ import pytest
 from gaba import _nn
 from grads import check, torch, torch_grads
 
+pytestmark = pytest.mark.kernels  # the fast kernels run the ISA table's gates and softmax
+
 IMPLS = [False, True]
 
 

@@ -139,6 +139,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                            .eval_ref = gaba_nn_attention_eval_ref,
                            .backward = gaba_nn_attention_backward,
                            .backward_ref = gaba_nn_attention_backward_ref,
+                           .bwd_reads = gaba_nn_reads_x,
                            .q_supported = gaba_qnn_no_act_supported,
                            .q_prepare = gaba_qnn_attention_prepare,
                            .q_init = gaba_qnn_attention_init,

@@ -5,8 +5,10 @@
 // HoWo), all row-major: measured 3-9x faster than the transposed form on
 // these shapes, because N = HoWo is the long contiguous side. It is the ISA
 // table's conv_gemm, which also adds the per-row bias and the activation
-// (fused into the stores with AVX-512, a pass over Y otherwise). Also the
-// conv geometry of a layer and the op's prepare and evals (ops.c).
+// (fused into the stores with AVX-512, a pass over Y otherwise). The
+// backward: depthwise a direct loop, else the two GEMMs of the gradients and
+// col2im. Also the conv geometry of a layer and the op's prepare, evals and
+// backward (ops.c).
 #include "dwconv_impl.h"
 #include "ops.h"
 
@@ -49,6 +51,17 @@ int64_t gaba_nn_conv2d_workspace(const gaba_nn_conv_geom *g) {
     return (g->c / g->groups) * g->kh * g->kw * g->ho * g->wo;
 }
 
+// Kernel column kx reads input ix = ox * sw + off of a row: inside the row for
+// the outputs ox in [lo, hi], the padding for the others.
+static void row_span(const gaba_nn_conv_geom *g, int64_t kx, int64_t *off, int64_t *lo,
+                     int64_t *hi) {
+    *off = kx * g->dw - g->pl;
+    *lo = *off >= 0 ? 0 : dw_ceil_div(-*off, g->sw);
+    *hi = g->w - 1 - *off < 0 ? -1 : (g->w - 1 - *off) / g->sw;
+    if (*hi > g->wo - 1) *hi = g->wo - 1;
+    if (*lo > g->wo) *lo = g->wo;
+}
+
 // col (K, HoWo) for the channels [c0, c0 + cig) of x.
 static void im2col(const gaba_nn_conv_geom *g, const float *x, int64_t c0, int64_t cig,
                    float *col) {
@@ -66,11 +79,8 @@ static void im2col(const gaba_nn_conv_geom *g, const float *x, int64_t c0, int64
                         continue;
                     }
                     const float *xr = xc + iy * g->w;
-                    int64_t off = kx * g->dw - g->pl; // ix = ox * sw + off
-                    int64_t lo = off >= 0 ? 0 : dw_ceil_div(-off, g->sw);
-                    int64_t hi = g->w - 1 - off < 0 ? -1 : (g->w - 1 - off) / g->sw;
-                    if (hi > g->wo - 1) hi = g->wo - 1;
-                    if (lo > g->wo) lo = g->wo;
+                    int64_t off, lo, hi;
+                    row_span(g, kx, &off, &lo, &hi);
                     for (int64_t ox = 0; ox < lo; ox++) r[ox] = 0.0f;
                     if (g->sw == 1) {
                         if (hi >= lo)
@@ -110,6 +120,101 @@ gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const
         gaba_status st = gaba_nn_table.conv_gemm(cog, hw, k, w + grp * cog * k, a,
                                                  b ? b + grp * cog : NULL, y + grp * cog * hw, act);
         if (st != GABA_OK) return st;
+    }
+    return GABA_OK;
+}
+
+// dx (the channels [c0, c0 + cig)) += the columns dcol (K, HoWo): im2col's adjoint.
+static void col2im_add(const gaba_nn_conv_geom *g, const float *dcol, int64_t c0, int64_t cig,
+                       float *dx) {
+    int64_t hw = g->ho * g->wo;
+    for (int64_t ci = 0; ci < cig; ci++)
+        for (int64_t ky = 0; ky < g->kh; ky++)
+            for (int64_t kx = 0; kx < g->kw; kx++) {
+                const float *row = dcol + ((ci * g->kh + ky) * g->kw + kx) * hw;
+                int64_t off, lo, hi;
+                row_span(g, kx, &off, &lo, &hi);
+                for (int64_t oy = 0; oy < g->ho; oy++) {
+                    int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+                    if (iy < 0 || iy >= g->h) continue;
+                    float *xr = dx + ((c0 + ci) * g->h + iy) * g->w + off;
+                    const float *r = row + oy * g->wo;
+                    for (int64_t ox = lo; ox <= hi; ox++) xr[ox * g->sw] += r[ox];
+                }
+            }
+}
+
+// The sum of n floats in eight running sums, which the compiler vectorises.
+static float sum_f32(const float *p, int64_t n) {
+    float a[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) a[j] += p[i + j];
+    float s = 0.0f;
+    for (; i < n; i++) s += p[i];
+    for (int j = 0; j < 8; j++) s += a[j];
+    return s;
+}
+
+// Depthwise backward, direct. Per channel and tap, over the outputs whose
+// inputs lie inside the rows: dx += dy times the tap; the products dy * x are
+// summed per output column into acc (wo floats) over the rows, then across into
+// the tap's dw: elementwise loops, with no chain of dependent additions.
+static void dwconv_backward(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                            const float *dy, float *dx, float *dw, float *acc) {
+    for (int64_t c = 0; c < g->c; c++)
+        for (int64_t ky = 0; ky < g->kh; ky++)
+            for (int64_t kx = 0; kx < g->kw; kx++) {
+                int64_t off, lo, hi, wi = (c * g->kh + ky) * g->kw + kx;
+                row_span(g, kx, &off, &lo, &hi);
+                if (hi < lo) continue;
+                const float wv = w[wi];
+                memset(acc + lo, 0, (size_t)(hi - lo + 1) * sizeof(float));
+                for (int64_t oy = 0; oy < g->ho; oy++) {
+                    int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+                    if (iy < 0 || iy >= g->h) continue;
+                    int64_t xo = (c * g->h + iy) * g->w + off; // x[xo + ox * sw]
+                    const float *r = dy + (c * g->ho + oy) * g->wo;
+                    for (int64_t ox = lo; ox <= hi; ox++) acc[ox] += r[ox] * x[xo + ox * g->sw];
+                    if (dx)
+                        for (int64_t ox = lo; ox <= hi; ox++) dx[xo + ox * g->sw] += r[ox] * wv;
+                }
+                dw[wi] += sum_f32(acc + lo, hi - lo + 1);
+            }
+}
+
+// The bias gradient is dy summed over the positions; depthwise runs the direct
+// loop; else per group dW_g += dY_g col^T and dcol = W_g^T dY_g, which col2im
+// adds to dx (a pointwise conv: col is x itself, and dcol goes straight to dx).
+gaba_status gaba_nn_conv2d_backward_f32(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                                        const float *dy, float *dx, float *dw, float *db,
+                                        float *ws) {
+    int64_t hw = g->ho * g->wo;
+    for (int64_t co = 0; co < g->co; co++) db[co] += sum_f32(dy + co * hw, hw);
+    if (is_depthwise(g)) {
+        dwconv_backward(g, x, w, dy, dx, dw, ws);
+        return GABA_OK;
+    }
+    int64_t cig = g->c / g->groups, cog = g->co / g->groups, k = cig * g->kh * g->kw;
+    const int pw = is_pointwise(g);
+    for (int64_t grp = 0; grp < g->groups; grp++) {
+        const float *col = x + grp * cig * g->h * g->w, *dyg = dy + grp * cog * hw;
+        const float *wg = w + grp * cog * k;
+        if (!pw) {
+            im2col(g, x, grp * cig, cig, ws);
+            col = ws;
+        }
+        // dW_g (cog, K) += dY_g (cog, HoWo) x col^T (HoWo, K)
+        gaba_status st = gaba_gemm_f32(GABA_GEMM_AUTO, cog, k, hw, 1.0f, dyg, hw, 1, col, 1, hw,
+                                       1.0f, dw + grp * cog * k, k, 1, NULL, GABA_ACT_NONE);
+        if (st != GABA_OK) return st;
+        if (!dx) continue;
+        // dcol (K, HoWo) = W_g^T (K, cog) x dY_g (cog, HoWo), over col (used up)
+        float *dxg = dx + grp * cig * g->h * g->w;
+        st = gaba_gemm_f32(GABA_GEMM_AUTO, k, hw, cog, 1.0f, wg, 1, k, dyg, hw, 1, pw ? 1.0f : 0.0f,
+                           pw ? dxg : ws, hw, 1, NULL, GABA_ACT_NONE);
+        if (st != GABA_OK) return st;
+        if (!pw) col2im_add(g, ws, grp * cig, cig, dx);
     }
     return GABA_OK;
 }
@@ -160,6 +265,7 @@ gaba_status gaba_nn_conv_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn
                        fan);
     gaba_nn_add_weight(pl, "bias", gaba_nn_shp(1, g.co, 0, 0), 0);
     pl->workspace = gaba_nn_conv2d_workspace(&g);
+    pl->bwd_workspace = is_depthwise(&g) ? g.wo : pl->workspace;
     pl->macs = g.co * g.ho * g.wo * (int64_t)fan;
     return GABA_OK;
 }
@@ -177,4 +283,32 @@ gaba_status gaba_nn_conv_eval_ref(EVAL_ARGS) {
     gaba_status st = conv_geom(l, &in[0], &g);
     if (st == GABA_OK) gaba_nn_conv2d_f32_ref(&g, X, w[0], w[1], Y, l->act);
     return st;
+}
+
+// The backward of nb samples, one at a time (fast, or the reference).
+static gaba_status conv_backward(const gaba_nn_layer *l, const gaba_nn_shape *in, int64_t nb,
+                                 const float *x, const float *const *w, const float *dy, float *dx,
+                                 float *const *dw, float *ws, int ref) {
+    gaba_nn_conv_geom g;
+    gaba_status st = conv_geom(l, in, &g);
+    int64_t xn = g.c * g.h * g.w, yn = g.co * g.ho * g.wo;
+    for (int64_t s = 0; s < nb && st == GABA_OK; s++) {
+        const float *xs = x + s * xn, *dys = dy + s * yn;
+        float *dxs = dx ? dx + s * xn : NULL;
+        if (ref)
+            gaba_nn_conv2d_backward_f32_ref(&g, xs, w[0], dys, dxs, dw[0], dw[1]);
+        else
+            st = gaba_nn_conv2d_backward_f32(&g, xs, w[0], dys, dxs, dw[0], dw[1], ws);
+    }
+    return st;
+}
+
+gaba_status gaba_nn_conv_backward(BWD_ARGS) {
+    (void)n_in, (void)y;
+    return conv_backward(l, in, nb, X, w, dy, dx[0], dw, ws, 0);
+}
+
+gaba_status gaba_nn_conv_backward_ref(BWD_ARGS) {
+    (void)n_in, (void)y;
+    return conv_backward(l, in, nb, X, w, dy, dx[0], dw, ws, 1);
 }

@@ -53,6 +53,14 @@ void gaba_nn_conv2d_f32_ref(const gaba_nn_conv_geom *g, const float *x, const fl
 int64_t gaba_nn_conv2d_workspace(const gaba_nn_conv_geom *g);
 gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const float *w,
                                const float *b, float *y, float *ws, gaba_nn_act act);
+// Backward of one sample (act NONE): adds to dx (NULL: not wanted), dw and db the
+// gradients of x, w and b from dy (co, Ho, Wo). The fast one's ws: conv_workspace floats,
+// Wo for a depthwise conv.
+void gaba_nn_conv2d_backward_f32_ref(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                                     const float *dy, float *dx, float *dw, float *db);
+gaba_status gaba_nn_conv2d_backward_f32(const gaba_nn_conv_geom *g, const float *x, const float *w,
+                                        const float *dy, float *dx, float *dw, float *db,
+                                        float *ws);
 // Depthwise direct kernel (the fast path's), per ISA, bias and activation
 // included. No workspace: it reads the input in place.
 typedef void (*gaba_nn_dwconv_fn)(const gaba_nn_conv_geom *g, const float *x, const float *w,
@@ -69,6 +77,13 @@ void gaba_nn_dense_f32_ref(int64_t n, int64_t f, const float *x, const float *w,
                            float *y, gaba_nn_act act);
 gaba_status gaba_nn_dense_f32(int64_t n, int64_t f, const float *x, const float *w, const float *b,
                               float *y, gaba_nn_act act);
+// Backward (act NONE), adding to dx (NULL: not wanted), dw and db: of one sample (the
+// reference), of nb samples back to back (fast: two GEMMs over the batch).
+void gaba_nn_dense_backward_f32_ref(int64_t n, int64_t f, const float *x, const float *w,
+                                    const float *dy, float *dx, float *dw, float *db);
+gaba_status gaba_nn_dense_backward_f32(int64_t nb, int64_t n, int64_t f, const float *x,
+                                       const float *w, const float *dy, float *dx, float *dw,
+                                       float *db);
 
 // embedding: ids (L), table (vocab, dim), y (dim, L).
 gaba_status gaba_nn_embedding_f32_ref(int64_t l, int64_t dim, int64_t vocab, const int32_t *ids,

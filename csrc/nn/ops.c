@@ -9,7 +9,8 @@
 // copies) share their functions, which read l->op where the variants differ.
 #define CONV_FNS                                                                                   \
     .n_in = 1, .prepare = gaba_nn_conv_prepare, .eval = gaba_nn_conv_eval,                         \
-    .eval_ref = gaba_nn_conv_eval_ref, .q_supported = gaba_qnn_fused_act_supported,                \
+    .eval_ref = gaba_nn_conv_eval_ref, .backward = gaba_nn_conv_backward,                          \
+    .backward_ref = gaba_nn_conv_backward_ref, .q_supported = gaba_qnn_fused_act_supported,        \
     .q_prepare = gaba_qnn_conv_prepare, .q_init = gaba_qnn_conv_init,                              \
     .q_eval = gaba_qnn_conv_eval, .q_eval_ref = gaba_qnn_conv_eval_ref
 #define POOL_FNS                                                                                   \
@@ -39,6 +40,8 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                        .prepare = gaba_nn_dense_prepare,
                        .eval = gaba_nn_dense_eval,
                        .eval_ref = gaba_nn_dense_eval_ref,
+                       .backward = gaba_nn_dense_backward,
+                       .backward_ref = gaba_nn_dense_backward_ref,
                        .q_supported = gaba_qnn_fused_act_supported,
                        .q_prepare = gaba_qnn_dense_prepare,
                        .q_init = gaba_qnn_conv_init,

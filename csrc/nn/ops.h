@@ -113,6 +113,8 @@ gaba_nn_backward_fn gaba_nn_act_backward;
 gaba_nn_reads_fn gaba_nn_reads_x, gaba_nn_reads_y, gaba_nn_reads_nothing, gaba_nn_act_reads;
 gaba_nn_backward_fn gaba_nn_gru_backward, gaba_nn_gru_backward_ref;
 gaba_nn_backward_fn gaba_nn_attention_backward, gaba_nn_attention_backward_ref;
+gaba_nn_backward_fn gaba_nn_conv_backward, gaba_nn_conv_backward_ref, gaba_nn_dense_backward,
+    gaba_nn_dense_backward_ref;
 
 // csrc/qnn/: the predicates in qnn_ops.c, the rest in each op's file (conv.c,
 // dense.c, act.c, pool.c, upsample.c, concat.c, eltwise.c, shape.c,

@@ -1,6 +1,6 @@
 // batchnorm.c - folding a batch norm into the conv or dense before it: the
 // weights and bias scaled per output channel when a model is built; a
-// batch norm run alone, its prepare and eval (ops.c).
+// batch norm run alone, its prepare, eval and backward (ops.c).
 #include "ops.h"
 
 #include <math.h>
@@ -28,5 +28,15 @@ gaba_status gaba_nn_batchnorm_eval(EVAL_ARGS) {
     (void)n_in, (void)ws;
     int64_t c = in[0].d[0];
     gaba_nn_batchnorm_f32_ref(c, gaba_nn_numel(&in[0]) / c, X, w[0], w[1], Y, l->act);
+    return GABA_OK;
+}
+
+// the eval-mode op: scale and shift are weights, the statistics are folded into them
+gaba_status gaba_nn_batchnorm_backward(BWD_ARGS) {
+    (void)l, (void)n_in, (void)y, (void)ws;
+    int64_t c = in[0].d[0], s = gaba_nn_numel(&in[0]) / c;
+    for (int64_t b = 0; b < nb; b++)
+        gaba_nn_batchnorm_backward_f32_ref(c, s, X + b * c * s, w[0], dy + b * c * s,
+                                           dx[0] ? dx[0] + b * c * s : NULL, dw[0], dw[1]);
     return GABA_OK;
 }

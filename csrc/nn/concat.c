@@ -1,5 +1,6 @@
 // concat.c - the float32 concatenation along the first axis (ops.c): the
-// output shape, then one copy per input.
+// output shape, then one copy per input; the backward adds each input's
+// slice of the output's gradient.
 #include "ops.h"
 
 #include <string.h>
@@ -26,5 +27,18 @@ gaba_status gaba_nn_concat_eval(EVAL_ARGS) {
         memcpy((char *)y + off, x[i], bytes);
         off += bytes;
     }
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_concat_backward(BWD_ARGS) {
+    (void)l, (void)x, (void)w, (void)y, (void)dw, (void)ws;
+    const float *g = dy; // sample s's slice of input i, then of input i + 1, ...
+    for (int64_t s = 0; s < nb; s++)
+        for (int i = 0; i < n_in; i++) {
+            int64_t n = gaba_nn_numel(&in[i]);
+            if (dx[i])
+                for (int64_t k = 0; k < n; k++) dx[i][s * n + k] += g[k];
+            g += n;
+        }
     return GABA_OK;
 }

@@ -1,6 +1,6 @@
 // eltwise.c - the float32 add/sub/mul with per-channel broadcast: a
 // memory-bound loop the compiler vectorises, the fast path at every level;
-// the ops' prepare and evals (ops.c).
+// the ops' prepare, evals and backward (ops.c).
 #include "ops.h"
 
 // The fast binary op: one branch-free loop per (op, broadcast) case so the
@@ -66,5 +66,15 @@ gaba_status gaba_nn_binary_eval(EVAL_ARGS) {
 gaba_status gaba_nn_binary_eval_ref(EVAL_ARGS) {
     (void)n_in, (void)w, (void)ws;
     gaba_nn_binary_f32_ref(BINARY_ARGS);
+    return GABA_OK;
+}
+
+// nb samples as nb * C channels of one (b per channel holds C values a sample)
+gaba_status gaba_nn_binary_backward(BWD_ARGS) {
+    (void)n_in, (void)w, (void)y, (void)dw, (void)ws;
+    int64_t c = in[0].d[0], s = gaba_nn_numel(&in[0]) / c;
+    gaba_nn_binary_backward_f32_ref(l->op - GABA_NN_ADD, nb * c, s, X, (const float *)x[1],
+                                    gaba_nn_numel(&in[1]) != gaba_nn_numel(&in[0]), dy, dx[0],
+                                    dx[1]);
     return GABA_OK;
 }

@@ -1,4 +1,4 @@
-// layer_norm.c - prepare and eval of the float32 LayerNorm (nn.h's
+// layer_norm.c - prepare, eval and backward of the float32 LayerNorm (nn.h's
 // GABA_NN_LAYER_NORM), reached through the op table: x (C, ...) normalized
 // over C at each position; eval runs the ISA table's kernel (layer_norm_avx2.c,
 // layer_norm_avx512.c; the oracle at the ref level), eval_ref the oracle.
@@ -40,4 +40,14 @@ gaba_status gaba_nn_layer_norm_eval_ref(const gaba_nn_layer *l, int n_in, const 
                                         float *ws) {
     (void)n_in, (void)ws;
     return run(l, in, x, w, y, gaba_nn_layer_norm_f32_ref);
+}
+
+gaba_status gaba_nn_layer_norm_backward_ref(BWD_ARGS) {
+    (void)n_in, (void)y, (void)ws;
+    int64_t c = in[0].d[0], s = gaba_nn_numel(&in[0]) / c;
+    for (int64_t b = 0; b < nb; b++)
+        gaba_nn_layer_norm_backward_f32_ref(c, s, X + b * c * s, w[0], gaba_nn_layer_norm_eps(l),
+                                            dy + b * c * s, dx[0] ? dx[0] + b * c * s : NULL, dw[0],
+                                            dw[1]);
+    return GABA_OK;
 }

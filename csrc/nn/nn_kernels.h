@@ -88,6 +88,9 @@ gaba_status gaba_nn_dense_backward_f32(int64_t nb, int64_t n, int64_t f, const f
 // embedding: ids (L), table (vocab, dim), y (dim, L).
 gaba_status gaba_nn_embedding_f32_ref(int64_t l, int64_t dim, int64_t vocab, const int32_t *ids,
                                       const float *table, float *y);
+// dtable (vocab, dim): row ids[t] += column t of dy (dim, L); ids checked as the forward does.
+gaba_status gaba_nn_embedding_backward_f32_ref(int64_t l, int64_t dim, int64_t vocab,
+                                               const int32_t *ids, const float *dy, float *dtable);
 
 // pooling: x (C, H, W) -> y (C, Ho, Wo); global: x (C, S) -> y (C).
 void gaba_nn_maxpool_f32_ref(const gaba_nn_pool_geom *g, const float *x, float *y);
@@ -100,10 +103,18 @@ void gaba_nn_pool_f32_generic(const gaba_nn_pool_geom *g, const float *x, float 
 void gaba_nn_pool_f32_avx2(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
 void gaba_nn_pool_f32_avx512(const gaba_nn_pool_geom *g, const float *x, float *y, int is_max);
 void gaba_nn_global_pool_f32_ref(int64_t c, int64_t s, const float *x, float *y, int is_max);
+// dx (C, H, W) += pooling's gradient from dy (C, Ho, Wo): max routes each output's to the
+// first maximum of its window (PyTorch's choice among ties), avg spreads it over the
+// window's cells that are not padding. Global pooling is the one window over a (C, 1, S).
+void gaba_nn_pool_backward_f32_ref(const gaba_nn_pool_geom *g, const float *x, const float *dy,
+                                   float *dx, int is_max);
 
 // upsample: x (C, H, W) -> y (C, H*sh, W*sw); mode 0 nearest, 1 bilinear.
 void gaba_nn_upsample_f32_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
                               const float *x, float *y);
+// dx (C, H, W) += upsampling's gradient from dy (C, H*sh, W*sw).
+void gaba_nn_upsample_backward_f32_ref(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw,
+                                       int mode, const float *dy, float *dx);
 
 // Fast: the ISA table's kernel (upsample_impl.h, baseline, AVX2 and AVX-512 builds).
 void gaba_nn_upsample_f32(int64_t c, int64_t h, int64_t w, int64_t sh, int64_t sw, int mode,
@@ -120,14 +131,24 @@ void gaba_nn_upsample_f32_avx512(int64_t c, int64_t h, int64_t w, int64_t sh, in
 // batch norm, run alone: x (C, S), scale (C), shift (C).
 void gaba_nn_batchnorm_f32_ref(int64_t c, int64_t s, const float *x, const float *scale,
                                const float *shift, float *y, gaba_nn_act act);
+// Its backward from dy (C, S): dx += (NULL: not wanted), dscale, dshift (C) +=.
+void gaba_nn_batchnorm_backward_f32_ref(int64_t c, int64_t s, const float *x, const float *scale,
+                                        const float *dy, float *dx, float *dscale, float *dshift);
 // softmax over rows of length n: x (rows, n).
 void gaba_nn_softmax_f32_ref(int64_t rows, int64_t n, const float *x, float *y);
+// dx (rows, n) += the softmax's gradient from its output y and y's gradient dy.
+void gaba_nn_softmax_backward_f32_ref(int64_t rows, int64_t n, const float *y, const float *dy,
+                                      float *dx);
 // LayerNorm over the c channels of each of the s positions of x (c, s) (nn.h):
 // the oracle (double sums) and the ISA table's layer_norm (float32 sums).
 typedef void (*gaba_nn_layer_norm_fn)(int64_t c, int64_t s, const float *x, const float *gamma,
                                       const float *beta, float eps, float *y);
 void gaba_nn_layer_norm_f32_ref(int64_t c, int64_t s, const float *x, const float *gamma,
                                 const float *beta, float eps, float *y);
+// Its backward from dy (c, s): dx += (NULL: not wanted), dgamma, dbeta (c) +=; the oracle.
+void gaba_nn_layer_norm_backward_f32_ref(int64_t c, int64_t s, const float *x, const float *gamma,
+                                         float eps, const float *dy, float *dx, float *dgamma,
+                                         float *dbeta);
 void gaba_nn_layer_norm_f32_avx2(int64_t c, int64_t s, const float *x, const float *gamma,
                                  const float *beta, float eps, float *y);
 void gaba_nn_layer_norm_f32_avx512(int64_t c, int64_t s, const float *x, const float *gamma,
@@ -137,8 +158,13 @@ void gaba_nn_binary_f32_ref(int op, int64_t c, int64_t s, const float *a, const 
                             int b_per_channel, float *y, gaba_nn_act act);
 void gaba_nn_binary_f32(int op, int64_t c, int64_t s, const float *a, const float *b,
                         int b_per_channel, float *y, gaba_nn_act act);
+// da (C, S) += and db (as b) += the gradients of a op b from dy (C, S); NULL: not wanted.
+void gaba_nn_binary_backward_f32_ref(int op, int64_t c, int64_t s, const float *a, const float *b,
+                                     int b_per_channel, const float *dy, float *da, float *db);
 // transpose: x (a, b) -> y (b, a).
 void gaba_nn_transpose_f32_ref(int64_t a, int64_t b, const float *x, float *y);
+// y (b, a) += x (a, b) transposed.
+void gaba_nn_transpose_add_f32_ref(int64_t a, int64_t b, const float *x, float *y);
 
 // GRU: x (F, T) -> y (H) or (H, T); weights as nn.h. ws: gru_workspace floats.
 int64_t gaba_nn_gru_workspace(int64_t f, int64_t t, int64_t hidden);

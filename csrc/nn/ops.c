@@ -15,20 +15,24 @@
     .q_eval = gaba_qnn_conv_eval, .q_eval_ref = gaba_qnn_conv_eval_ref
 #define POOL_FNS                                                                                   \
     .n_in = 1, .prepare = gaba_nn_pool_prepare, .eval = gaba_nn_pool_eval,                         \
-    .eval_ref = gaba_nn_pool_eval_ref, .q_supported = gaba_qnn_always_supported,                   \
+    .eval_ref = gaba_nn_pool_eval_ref, .backward = gaba_nn_pool_backward,                          \
+    .backward_ref = gaba_nn_pool_backward, .q_supported = gaba_qnn_always_supported,               \
     .q_eval = gaba_qnn_pool_eval, .q_eval_ref = gaba_qnn_pool_eval_ref
 #define GLOBAL_POOL_FNS                                                                            \
     .n_in = 1, .prepare = gaba_nn_global_pool_prepare, .eval = gaba_nn_global_pool_eval,           \
-    .eval_ref = gaba_nn_global_pool_eval_ref, .q_supported = gaba_qnn_always_supported,            \
+    .eval_ref = gaba_nn_global_pool_eval_ref, .backward = gaba_nn_global_pool_backward,            \
+    .backward_ref = gaba_nn_global_pool_backward, .q_supported = gaba_qnn_always_supported,        \
     .q_eval = gaba_qnn_global_pool_eval, .q_eval_ref = gaba_qnn_global_pool_eval_ref
 #define BINARY_FNS                                                                                 \
     .n_in = 2, .prepare = gaba_nn_binary_prepare, .eval = gaba_nn_binary_eval,                     \
-    .eval_ref = gaba_nn_binary_eval_ref, .q_supported = gaba_qnn_fused_act_supported,              \
+    .eval_ref = gaba_nn_binary_eval_ref, .backward = gaba_nn_binary_backward,                      \
+    .backward_ref = gaba_nn_binary_backward, .q_supported = gaba_qnn_fused_act_supported,          \
     .q_eval = gaba_qnn_binary_eval, .q_eval_ref = gaba_qnn_binary_eval_ref
 #define ADDSUB_FNS                                                                                 \
     BINARY_FNS, .q_rescale = gaba_qnn_addsub_rescale, .q_rescale_fp32 = gaba_qnn_addsub_rescale_fp32
 #define COPY_FNS                                                                                   \
     .n_in = 1, .eval = gaba_nn_copy_eval, .eval_ref = gaba_nn_copy_eval,                           \
+    .backward = gaba_nn_copy_backward, .backward_ref = gaba_nn_copy_backward,                      \
     .q_supported = gaba_qnn_always_supported, .q_eval = gaba_qnn_copy_eval,                        \
     .q_eval_ref = gaba_qnn_copy_eval
 
@@ -54,6 +58,8 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                            .prepare = gaba_nn_embedding_prepare,
                            .eval = gaba_nn_embedding_eval,
                            .eval_ref = gaba_nn_embedding_eval,
+                           .backward = gaba_nn_embedding_backward,
+                           .backward_ref = gaba_nn_embedding_backward,
                            .q_supported = gaba_qnn_no_act_supported,
                            .q_eval = gaba_qnn_embedding_eval,
                            .q_eval_ref = gaba_qnn_embedding_eval},
@@ -61,7 +67,9 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                            .n_in = 1,
                            .prepare = gaba_nn_batchnorm_prepare,
                            .eval = gaba_nn_batchnorm_eval,
-                           .eval_ref = gaba_nn_batchnorm_eval},
+                           .eval_ref = gaba_nn_batchnorm_eval,
+                           .backward = gaba_nn_batchnorm_backward,
+                           .backward_ref = gaba_nn_batchnorm_backward},
     [GABA_NN_ACT] = {.name = "act",
                      .n_in = 1,
                      .prepare = gaba_nn_same_shape_prepare,
@@ -79,6 +87,8 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                          .prepare = gaba_nn_same_shape_prepare,
                          .eval = gaba_nn_softmax_eval,
                          .eval_ref = gaba_nn_softmax_eval_ref,
+                         .backward = gaba_nn_softmax_backward,
+                         .backward_ref = gaba_nn_softmax_backward,
                          .q_supported = gaba_qnn_no_act_supported,
                          .q_prepare = gaba_qnn_softmax_prepare,
                          .q_rescale = gaba_qnn_softmax_rescale,
@@ -94,6 +104,8 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                           .prepare = gaba_nn_upsample_prepare,
                           .eval = gaba_nn_upsample_eval,
                           .eval_ref = gaba_nn_upsample_eval_ref,
+                          .backward = gaba_nn_upsample_backward,
+                          .backward_ref = gaba_nn_upsample_backward,
                           .q_supported = gaba_qnn_always_supported,
                           .q_eval = gaba_qnn_upsample_eval,
                           .q_eval_ref = gaba_qnn_upsample_eval_ref},
@@ -102,6 +114,8 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                         .prepare = gaba_nn_concat_prepare,
                         .eval = gaba_nn_concat_eval,
                         .eval_ref = gaba_nn_concat_eval,
+                        .backward = gaba_nn_concat_backward,
+                        .backward_ref = gaba_nn_concat_backward,
                         .q_supported = gaba_qnn_always_supported,
                         .q_rescale = gaba_qnn_concat_rescale,
                         .q_init = gaba_qnn_concat_init,
@@ -120,6 +134,8 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                            .prepare = gaba_nn_transpose_prepare,
                            .eval = gaba_nn_transpose_eval,
                            .eval_ref = gaba_nn_transpose_eval,
+                           .backward = gaba_nn_transpose_backward,
+                           .backward_ref = gaba_nn_transpose_backward,
                            .q_supported = gaba_qnn_always_supported,
                            .q_eval = gaba_qnn_transpose_eval,
                            .q_eval_ref = gaba_qnn_transpose_eval},
@@ -153,6 +169,8 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                             .prepare = gaba_nn_layer_norm_prepare,
                             .eval = gaba_nn_layer_norm_eval,
                             .eval_ref = gaba_nn_layer_norm_eval_ref,
+                            .backward = gaba_nn_layer_norm_backward_ref,
+                            .backward_ref = gaba_nn_layer_norm_backward_ref,
                             .q_supported = gaba_qnn_no_act_supported,
                             .q_prepare = gaba_qnn_layer_norm_prepare,
                             .q_init = gaba_qnn_layer_norm_init,

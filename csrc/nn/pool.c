@@ -1,6 +1,6 @@
 // pool.c - the fast pooling entry point (the ISA table's kernel) and its
 // baseline build of pool_impl.h; the pooling geometry of a layer and the
-// max/avg and global pooling ops' prepare and evals (ops.c).
+// max/avg and global pooling ops' prepare, evals and backward (ops.c).
 #include "pool_impl.h"
 #include "ops.h"
 
@@ -70,12 +70,16 @@ gaba_status gaba_nn_pool_eval_ref(EVAL_ARGS) {
     return st;
 }
 
-// the fast pooling's one window over each plane, seen as a 1 x s row
+// Global pooling as one window over each of the c planes (of nb samples), seen as a 1 x s row.
+static gaba_nn_pool_geom global_geom(const gaba_nn_shape *in, int64_t nb) {
+    int64_t c = in->d[0], s = gaba_nn_numel(in) / c;
+    return (gaba_nn_pool_geom){
+        .c = nb * c, .h = 1, .w = s, .ho = 1, .wo = 1, .kh = 1, .kw = s, .sh = 1, .sw = s};
+}
+
 gaba_status gaba_nn_global_pool_eval(EVAL_ARGS) {
     (void)n_in, (void)w, (void)ws;
-    int64_t c = in[0].d[0], s = gaba_nn_numel(&in[0]) / c;
-    gaba_nn_pool_geom g = {
-        .c = c, .h = 1, .w = s, .ho = 1, .wo = 1, .kh = 1, .kw = s, .sh = 1, .sw = s};
+    gaba_nn_pool_geom g = global_geom(&in[0], 1);
     gaba_nn_pool_f32(&g, X, Y, l->op == GABA_NN_GLOBAL_MAXPOOL);
     return GABA_OK;
 }
@@ -85,5 +89,23 @@ gaba_status gaba_nn_global_pool_eval_ref(EVAL_ARGS) {
     int64_t c = in[0].d[0];
     gaba_nn_global_pool_f32_ref(c, gaba_nn_numel(&in[0]) / c, X, Y,
                                 l->op == GABA_NN_GLOBAL_MAXPOOL);
+    return GABA_OK;
+}
+
+// The samples' planes pooled as nb * C planes of one sample.
+gaba_status gaba_nn_pool_backward(BWD_ARGS) {
+    (void)n_in, (void)w, (void)y, (void)dw, (void)ws;
+    gaba_nn_pool_geom g;
+    gaba_status st = pool_geom(l, &in[0], &g);
+    if (st != GABA_OK || !dx[0]) return st;
+    g.c *= nb;
+    gaba_nn_pool_backward_f32_ref(&g, X, dy, dx[0], l->op == GABA_NN_MAXPOOL);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_global_pool_backward(BWD_ARGS) {
+    (void)n_in, (void)w, (void)y, (void)dw, (void)ws;
+    gaba_nn_pool_geom g = global_geom(&in[0], nb);
+    if (dx[0]) gaba_nn_pool_backward_f32_ref(&g, X, dy, dx[0], l->op == GABA_NN_GLOBAL_MAXPOOL);
     return GABA_OK;
 }

@@ -1,6 +1,6 @@
 // shape.c - the float32 ops that only move data (ops.c): reshape and flatten
-// (copies), transpose, and the prepare of the ops whose output has their
-// input's shape.
+// (copies), transpose, their backward, and the prepare of the ops whose
+// output has their input's shape.
 #include "ops.h"
 
 #include <string.h>
@@ -63,5 +63,22 @@ gaba_status gaba_nn_copy_eval(EVAL_ARGS) {
 gaba_status gaba_nn_transpose_eval(EVAL_ARGS) {
     (void)l, (void)n_in, (void)w, (void)ws;
     gaba_nn_transpose_f32_ref(in[0].d[0], in[0].d[1], X, Y);
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_copy_backward(BWD_ARGS) {
+    (void)l, (void)n_in, (void)x, (void)w, (void)y, (void)dw, (void)ws;
+    int64_t n = nb * gaba_nn_numel(&in[0]);
+    if (dx[0])
+        for (int64_t i = 0; i < n; i++) dx[0][i] += dy[i];
+    return GABA_OK;
+}
+
+gaba_status gaba_nn_transpose_backward(BWD_ARGS) {
+    (void)l, (void)n_in, (void)x, (void)w, (void)y, (void)dw, (void)ws;
+    int64_t a = in[0].d[0], b = in[0].d[1];
+    if (dx[0])
+        for (int64_t s = 0; s < nb; s++)
+            gaba_nn_transpose_add_f32_ref(b, a, dy + s * a * b, dx[0] + s * a * b);
     return GABA_OK;
 }

@@ -1,5 +1,6 @@
 // upsample.c - the fast upsampling entry point (the ISA table's kernel) and
-// its baseline build of upsample_impl.h; the op's prepare and evals (ops.c).
+// its baseline build of upsample_impl.h; the op's prepare, evals and
+// backward (ops.c).
 #include "upsample_impl.h"
 #include "ops.h"
 
@@ -28,7 +29,8 @@ gaba_status gaba_nn_upsample_prepare(const gaba_nn_layer *l, int n_in, const gab
 }
 
 // (C, H, W) or (C, L) as H = 1
-#define UPSAMPLE_GEOM in[0].d[0], in[0].ndim == 3 ? in[0].d[1] : 1, in[0].d[in[0].ndim - 1]
+#define UPSAMPLE_HW in[0].ndim == 3 ? in[0].d[1] : 1, in[0].d[in[0].ndim - 1]
+#define UPSAMPLE_GEOM in[0].d[0], UPSAMPLE_HW
 
 gaba_status gaba_nn_upsample_eval(EVAL_ARGS) {
     (void)n_in, (void)w, (void)ws;
@@ -39,5 +41,14 @@ gaba_status gaba_nn_upsample_eval(EVAL_ARGS) {
 gaba_status gaba_nn_upsample_eval_ref(EVAL_ARGS) {
     (void)n_in, (void)w, (void)ws;
     gaba_nn_upsample_f32_ref(UPSAMPLE_GEOM, l->p[0], l->p[1], l->p[2], X, Y);
+    return GABA_OK;
+}
+
+// nb samples' planes as nb * C planes of one sample
+gaba_status gaba_nn_upsample_backward(BWD_ARGS) {
+    (void)n_in, (void)x, (void)w, (void)y, (void)dw, (void)ws;
+    if (dx[0])
+        gaba_nn_upsample_backward_f32_ref(nb * in[0].d[0], UPSAMPLE_HW, l->p[0], l->p[1], l->p[2],
+                                          dy, dx[0]);
     return GABA_OK;
 }

@@ -23,6 +23,7 @@ from .distill import distillation_loss
 from .prune import magnitude_prune, PolynomialDecay
 from . import zoo
 from . import datasets
+from . import losses
 
 _load_tuning()
 
@@ -35,3 +36,4 @@ __all__ += ["distillation_loss"]
 __all__ += ["magnitude_prune", "PolynomialDecay"]
 __all__ += ["zoo", "ModelFileError", "UnknownModelError"]
 __all__ += ["datasets"]
+__all__ += ["losses"]

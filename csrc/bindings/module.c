@@ -13,6 +13,7 @@ static PyMethodDef *const family_methods[] = {
     gaba_py_core_methods,    gaba_py_gemm_methods,  gaba_py_lowrank_methods,
     gaba_py_distill_methods, gaba_py_prune_methods, gaba_py_quant_methods,
     gaba_py_zoo_methods,     gaba_py_qzoo_methods,  gaba_py_trainer_methods,
+    gaba_py_train_methods,
 };
 
 static int gaba_exec(PyObject *module) {

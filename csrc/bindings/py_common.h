@@ -98,5 +98,6 @@ extern PyMethodDef gaba_py_quant_methods[];
 extern PyMethodDef gaba_py_zoo_methods[];
 extern PyMethodDef gaba_py_trainer_methods[];
 extern PyMethodDef gaba_py_qzoo_methods[];
+extern PyMethodDef gaba_py_train_methods[];
 
 #endif

@@ -22,8 +22,7 @@ from .lowrank import low_rank_factorization, low_rank_conv2d, singular_values
 from .distill import distillation_loss
 from .prune import magnitude_prune, PolynomialDecay
 from . import zoo
-from . import datasets
-from . import losses
+from . import datasets, losses, optim, train
 
 _load_tuning()
 
@@ -35,5 +34,4 @@ __all__ += ["low_rank_factorization", "low_rank_conv2d", "singular_values"]
 __all__ += ["distillation_loss"]
 __all__ += ["magnitude_prune", "PolynomialDecay"]
 __all__ += ["zoo", "ModelFileError", "UnknownModelError"]
-__all__ += ["datasets"]
-__all__ += ["losses"]
+__all__ += ["datasets", "losses", "optim", "train"]

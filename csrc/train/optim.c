@@ -8,6 +8,8 @@
 
 #include <math.h>
 
+#define ADAM_BLOCK 256 // floats of square roots on the stack: 1 KiB
+
 static int is_real(double x) { return isfinite(x); }
 
 gaba_status gaba_optim_sgd_f32(int64_t n, float *restrict w, const float *restrict g,
@@ -53,14 +55,21 @@ gaba_status gaba_optim_adam_f32(int64_t n, float *restrict w, const float *restr
     const int small_w1 = w1 < 0.5f; // torch.lerp's two forms, exact at either end
     if (p->decoupled && p->weight_decay != 0.0)
         for (int64_t i = 0; i < n; i++) w[i] *= shrink;
-    for (int64_t i = 0; i < n; i++) {
-        float gi = g[i] + l2 * w[i];
-        float d = gi - m[i];
-        float mi = small_w1 ? m[i] + w1 * d : gi - d * (1.0f - w1);
-        float vi = v[i] * beta2 + w2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] += neg_step * mi / (sqrtf(vi) / bias2_sqrt + eps);
+    // Blocks of three passes: sqrtf keeps its errno branch (no -fno-math-errno
+    // here), which would keep the whole loop scalar; alone it costs little.
+    float root[ADAM_BLOCK];
+    for (int64_t i0 = 0; i0 < n; i0 += ADAM_BLOCK) {
+        const int64_t len = n - i0 < ADAM_BLOCK ? n - i0 : ADAM_BLOCK;
+        float *restrict wb = w + i0, *restrict mb = m + i0, *restrict vb = v + i0;
+        const float *restrict gb = g + i0;
+        for (int64_t i = 0; i < len; i++) {
+            float gi = gb[i] + l2 * wb[i];
+            float d = gi - mb[i];
+            mb[i] = small_w1 ? mb[i] + w1 * d : gi - d * (1.0f - w1);
+            vb[i] = vb[i] * beta2 + w2 * gi * gi;
+        }
+        for (int64_t i = 0; i < len; i++) root[i] = sqrtf(vb[i]);
+        for (int64_t i = 0; i < len; i++) wb[i] += neg_step * mb[i] / (root[i] / bias2_sqrt + eps);
     }
     return GABA_OK;
 }

@@ -1,8 +1,8 @@
 // loss.c - the training losses of train.h and their gradients, mean-reduced
 // as PyTorch's defaults. Elementwise terms are float32 as in PyTorch, sums
 // float64 in index order (the same result on any machine and thread count).
-// Plain loops the compiler vectorizes; the losses cost O(N C), next to a
-// model's backward they are noise, so there are no ISA variants.
+// Plain C with no ISA variants: the losses cost O(N C), noise next to a
+// model's backward.
 #include "gaba/train.h"
 
 #include <math.h>

@@ -156,31 +156,44 @@ static float sum_f32(const float *p, int64_t n) {
     return s;
 }
 
-// Depthwise backward, direct. Per channel and tap, over the outputs whose
-// inputs lie inside the rows: dx += dy times the tap; the products dy * x are
-// summed per output column into acc (wo floats) over the rows, then across into
-// the tap's dw: elementwise loops, with no chain of dependent additions.
+// The floats of scratch the depthwise backward needs: du and the taps' acc rows.
+static int64_t dwconv_backward_workspace(const gaba_nn_conv_geom *g) {
+    return (g->kh * g->kw + 1) * ((g->wo - 1) * g->sw + 1);
+}
+
+// Depthwise backward, direct, on contiguous rows whatever the stride: each row
+// of dy is spread to the input's pitch (du[j] = dy[ox] at j = ox * sw, zeros
+// between), so that each tap is a shifted elementwise pass over an input row:
+// dx[j + off] += w * du[j], and du[j] * x[j + off] summed per column into the
+// tap's acc row, summed across once per channel into dw. ws:
+// dwconv_backward_workspace floats.
 static void dwconv_backward(const gaba_nn_conv_geom *g, const float *x, const float *w,
-                            const float *dy, float *dx, float *dw, float *acc) {
-    for (int64_t c = 0; c < g->c; c++)
-        for (int64_t ky = 0; ky < g->kh; ky++)
-            for (int64_t kx = 0; kx < g->kw; kx++) {
-                int64_t off, lo, hi, wi = (c * g->kh + ky) * g->kw + kx;
-                row_span(g, kx, &off, &lo, &hi);
-                if (hi < lo) continue;
-                const float wv = w[wi];
-                memset(acc + lo, 0, (size_t)(hi - lo + 1) * sizeof(float));
-                for (int64_t oy = 0; oy < g->ho; oy++) {
-                    int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-                    if (iy < 0 || iy >= g->h) continue;
-                    int64_t xo = (c * g->h + iy) * g->w + off; // x[xo + ox * sw]
-                    const float *r = dy + (c * g->ho + oy) * g->wo;
-                    for (int64_t ox = lo; ox <= hi; ox++) acc[ox] += r[ox] * x[xo + ox * g->sw];
+                            const float *dy, float *dx, float *dw, float *ws) {
+    int64_t n = (g->wo - 1) * g->sw + 1, taps = g->kh * g->kw;
+    float *du = ws, *acc = ws + n;
+    memset(du, 0, (size_t)n * sizeof(float));
+    for (int64_t c = 0; c < g->c; c++) {
+        memset(acc, 0, (size_t)(taps * n) * sizeof(float));
+        for (int64_t oy = 0; oy < g->ho; oy++) {
+            const float *r = dy + (c * g->ho + oy) * g->wo;
+            for (int64_t ox = 0; ox < g->wo; ox++) du[ox * g->sw] = r[ox];
+            for (int64_t ky = 0; ky < g->kh; ky++) {
+                int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+                if (iy < 0 || iy >= g->h) continue;
+                int64_t row = (c * g->h + iy) * g->w;
+                for (int64_t kx = 0; kx < g->kw; kx++) {
+                    int64_t off = kx * g->dw - g->pl; // input column j + off
+                    int64_t j0 = off < 0 ? -off : 0, j1 = g->w - off < n ? g->w - off : n;
+                    float *a = acc + (ky * g->kw + kx) * n;
+                    const float wv = w[(c * g->kh + ky) * g->kw + kx];
+                    for (int64_t j = j0; j < j1; j++) a[j] += du[j] * x[row + off + j];
                     if (dx)
-                        for (int64_t ox = lo; ox <= hi; ox++) dx[xo + ox * g->sw] += r[ox] * wv;
+                        for (int64_t j = j0; j < j1; j++) dx[row + off + j] += wv * du[j];
                 }
-                dw[wi] += sum_f32(acc + lo, hi - lo + 1);
             }
+        }
+        for (int64_t t = 0; t < taps; t++) dw[c * taps + t] += sum_f32(acc + t * n, n);
+    }
 }
 
 // The bias gradient is dy summed over the positions; depthwise runs the direct
@@ -265,7 +278,7 @@ gaba_status gaba_nn_conv_prepare(const gaba_nn_layer *l, int n_in, const gaba_nn
                        fan);
     gaba_nn_add_weight(pl, "bias", gaba_nn_shp(1, g.co, 0, 0), 0);
     pl->workspace = gaba_nn_conv2d_workspace(&g);
-    pl->bwd_workspace = is_depthwise(&g) ? g.wo : pl->workspace;
+    pl->bwd_workspace = is_depthwise(&g) ? dwconv_backward_workspace(&g) : pl->workspace;
     pl->macs = g.co * g.ho * g.wo * (int64_t)fan;
     return GABA_OK;
 }

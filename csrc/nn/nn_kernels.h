@@ -54,8 +54,8 @@ int64_t gaba_nn_conv2d_workspace(const gaba_nn_conv_geom *g);
 gaba_status gaba_nn_conv2d_f32(const gaba_nn_conv_geom *g, const float *x, const float *w,
                                const float *b, float *y, float *ws, gaba_nn_act act);
 // Backward of one sample (act NONE): adds to dx (NULL: not wanted), dw and db the
-// gradients of x, w and b from dy (co, Ho, Wo). The fast one's ws: conv_workspace floats,
-// Wo for a depthwise conv.
+// gradients of x, w and b from dy (co, Ho, Wo). The fast one's ws: the plan's
+// bwd_workspace floats (conv_workspace's, or a few rows for a depthwise conv).
 void gaba_nn_conv2d_backward_f32_ref(const gaba_nn_conv_geom *g, const float *x, const float *w,
                                      const float *dy, float *dx, float *dw, float *db);
 gaba_status gaba_nn_conv2d_backward_f32(const gaba_nn_conv_geom *g, const float *x, const float *w,

@@ -173,10 +173,14 @@ class Optimizer:
         return w, g
 
     def step(self):
-        """One update of the weights from the current gradients, in place."""
+        """One update of the weights from the current gradients, in place; a model's
+        weights then take the update (its batch norms folded again)."""
         w, g = self._arrays(type(self).__name__ + ".step")
         self._update(w, g, self.steps + 1)
         self.steps += 1
+        changed = getattr(self._params, "_weights_changed", None)
+        if changed is not None:
+            changed()
 
     def zero_grad(self):
         """Set the gradients to zero (backward passes accumulate into them)."""

@@ -116,7 +116,8 @@ def test_global_pool(shape, op, data, reference):
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
 @pytest.mark.parametrize("shape,scale", [((2, 3, 5, 7), 2), ((2, 2, 4, 3), (3, 2)),
                                          ((1, 2, 1, 4), (2, 3)), ((2, 2, 3, 40), 2),
-                                         ((3, 2, 9), 3), ((2, 3, 1), 2)])
+                                         ((3, 2, 9), 3), ((2, 3, 1), 2),
+                                         ((2, 1, 2, 1100), 2)])  # rows past the fast path's
 def test_upsample(shape, scale, mode, reference):
     x = rand(*shape)
     one_d = len(shape) == 3

@@ -61,6 +61,8 @@ def torch_pool(op, x, kernel, stride, pads):
 POOL_CASES = [  # x shape, kernel, stride, padding as _nn takes them
     ((2, 3, 9, 11), (3, 2), (2, 3), (1, 1, 2, 0)),  # overlapping rows, asymmetric padding
     ((2, 3, 8, 8), 2, 2, 0),
+    ((2, 3, 9, 8), 3, (2, 1), 0),  # unpadded, overlapping
+    ((1, 2, 7, 7), 2, 2, 0),  # the last row and column in no window
     ((1, 2, 7, 5), 3, 1, (1, 2)),
     ((2, 1, 2, 3), 2, 1, (1, 0, 3, 1)),  # windows wholly in the bottom padding
     ((3, 4, 13), 4, 3, (1, 2)),  # 1-D

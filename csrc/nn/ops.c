@@ -16,7 +16,7 @@
 #define POOL_FNS                                                                                   \
     .n_in = 1, .prepare = gaba_nn_pool_prepare, .eval = gaba_nn_pool_eval,                         \
     .eval_ref = gaba_nn_pool_eval_ref, .backward = gaba_nn_pool_backward,                          \
-    .backward_ref = gaba_nn_pool_backward, .q_supported = gaba_qnn_always_supported,               \
+    .backward_ref = gaba_nn_pool_backward_ref, .q_supported = gaba_qnn_always_supported,           \
     .q_eval = gaba_qnn_pool_eval, .q_eval_ref = gaba_qnn_pool_eval_ref
 #define GLOBAL_POOL_FNS                                                                            \
     .n_in = 1, .prepare = gaba_nn_global_pool_prepare, .eval = gaba_nn_global_pool_eval,           \

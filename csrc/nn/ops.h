@@ -115,11 +115,11 @@ gaba_nn_backward_fn gaba_nn_gru_backward, gaba_nn_gru_backward_ref;
 gaba_nn_backward_fn gaba_nn_attention_backward, gaba_nn_attention_backward_ref;
 gaba_nn_backward_fn gaba_nn_conv_backward, gaba_nn_conv_backward_ref, gaba_nn_dense_backward,
     gaba_nn_dense_backward_ref;
-gaba_nn_backward_fn gaba_nn_softmax_backward, gaba_nn_pool_backward, gaba_nn_global_pool_backward,
-    gaba_nn_upsample_backward, gaba_nn_upsample_backward_ref, gaba_nn_concat_backward,
-    gaba_nn_binary_backward, gaba_nn_copy_backward, gaba_nn_transpose_backward,
-    gaba_nn_embedding_backward, gaba_nn_batchnorm_backward, gaba_nn_layer_norm_backward,
-    gaba_nn_layer_norm_backward_ref;
+gaba_nn_backward_fn gaba_nn_softmax_backward, gaba_nn_pool_backward, gaba_nn_pool_backward_ref,
+    gaba_nn_global_pool_backward, gaba_nn_upsample_backward, gaba_nn_upsample_backward_ref,
+    gaba_nn_concat_backward, gaba_nn_binary_backward, gaba_nn_copy_backward,
+    gaba_nn_transpose_backward, gaba_nn_embedding_backward, gaba_nn_batchnorm_backward,
+    gaba_nn_layer_norm_backward, gaba_nn_layer_norm_backward_ref;
 
 // csrc/qnn/: the predicates in qnn_ops.c, the rest in each op's file (conv.c,
 // dense.c, act.c, pool.c, upsample.c, concat.c, eltwise.c, shape.c,

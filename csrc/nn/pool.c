@@ -92,15 +92,47 @@ gaba_status gaba_nn_global_pool_eval_ref(EVAL_ARGS) {
     return GABA_OK;
 }
 
+// The fast backward: average pooling over unpadded windows (the forward's fast case) spreads
+// an output row's gradients one window cell at a time, in loops along the outputs without
+// bounds or a division a window. Max pooling and padded windows take the reference (a
+// branch-free max over unpadded windows measured no faster).
+static void pool_backward_f32(const gaba_nn_pool_geom *g, const float *x, const float *dy,
+                              float *dx, int is_max) {
+    if (is_max || g->pt || g->pl || (g->ho - 1) * g->sh + g->kh > g->h ||
+        (g->wo - 1) * g->sw + g->kw > g->w) {
+        gaba_nn_pool_backward_f32_ref(g, x, dy, dx, is_max);
+        return;
+    }
+    const float inv = 1.0f / (float)(g->kh * g->kw);
+    for (int64_t c = 0; c < g->c; c++)
+        for (int64_t oy = 0; oy < g->ho; oy++) {
+            const float *gr = dy + (c * g->ho + oy) * g->wo;
+            float *dr = dx + (c * g->h + oy * g->sh) * g->w;
+            for (int64_t ky = 0; ky < g->kh; ky++)
+                for (int64_t kx = 0; kx < g->kw; kx++)
+                    for (int64_t ox = 0; ox < g->wo; ox++)
+                        dr[ky * g->w + ox * g->sw + kx] += gr[ox] * inv;
+        }
+}
+
 // The samples' planes pooled as nb * C planes of one sample.
-gaba_status gaba_nn_pool_backward(BWD_ARGS) {
+static gaba_status pool_backward(BWD_ARGS, int ref) {
     (void)n_in, (void)w, (void)y, (void)dw, (void)ws;
     gaba_nn_pool_geom g;
     gaba_status st = pool_geom(l, &in[0], &g);
     if (st != GABA_OK || !dx[0]) return st;
     g.c *= nb;
-    gaba_nn_pool_backward_f32_ref(&g, X, dy, dx[0], l->op == GABA_NN_MAXPOOL);
+    (ref ? gaba_nn_pool_backward_f32_ref : pool_backward_f32)(&g, X, dy, dx[0],
+                                                              l->op == GABA_NN_MAXPOOL);
     return GABA_OK;
+}
+
+gaba_status gaba_nn_pool_backward(BWD_ARGS) {
+    return pool_backward(l, n_in, in, nb, x, w, y, dy, dx, dw, ws, 0);
+}
+
+gaba_status gaba_nn_pool_backward_ref(BWD_ARGS) {
+    return pool_backward(l, n_in, in, nb, x, w, y, dy, dx, dw, ws, 1);
 }
 
 gaba_status gaba_nn_global_pool_backward(BWD_ARGS) {

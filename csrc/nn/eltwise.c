@@ -78,3 +78,8 @@ gaba_status gaba_nn_binary_backward(BWD_ARGS) {
                                     dx[1]);
     return GABA_OK;
 }
+
+// A product's gradient needs the other factor; a sum's and a difference's nothing.
+int gaba_nn_binary_reads(const gaba_nn_layer *l) {
+    return l->op == GABA_NN_MUL ? GABA_NN_READS_X : 0;
+}

@@ -19,7 +19,7 @@ void gaba_nn_binary_backward_f32_ref(int op, int64_t c, int64_t s, const float *
         float sum = 0.0f; // b's gradient over its channel, when b broadcasts
         for (int64_t j = 0; j < s; j++) {
             int64_t k = i * s + j;
-            float g = dy[k], bv = b_per_channel ? b[i] : b[k];
+            float g = dy[k], bv = op != 2 ? 0.0f : b_per_channel ? b[i] : b[k];
             if (da) da[k] += op == 2 ? g * bv : g;
             float gb = op == 0 ? g : (op == 1 ? -g : g * a[k]);
             if (b_per_channel)

@@ -10,31 +10,35 @@
 #define CONV_FNS                                                                                   \
     .n_in = 1, .prepare = gaba_nn_conv_prepare, .eval = gaba_nn_conv_eval,                         \
     .eval_ref = gaba_nn_conv_eval_ref, .backward = gaba_nn_conv_backward,                          \
-    .backward_ref = gaba_nn_conv_backward_ref, .q_supported = gaba_qnn_fused_act_supported,        \
-    .q_prepare = gaba_qnn_conv_prepare, .q_init = gaba_qnn_conv_init,                              \
-    .q_eval = gaba_qnn_conv_eval, .q_eval_ref = gaba_qnn_conv_eval_ref
+    .backward_ref = gaba_nn_conv_backward_ref, .bwd_reads = gaba_nn_reads_x,                       \
+    .q_supported = gaba_qnn_fused_act_supported, .q_prepare = gaba_qnn_conv_prepare,               \
+    .q_init = gaba_qnn_conv_init, .q_eval = gaba_qnn_conv_eval,                                    \
+    .q_eval_ref = gaba_qnn_conv_eval_ref
 #define POOL_FNS                                                                                   \
     .n_in = 1, .prepare = gaba_nn_pool_prepare, .eval = gaba_nn_pool_eval,                         \
     .eval_ref = gaba_nn_pool_eval_ref, .backward = gaba_nn_pool_backward,                          \
-    .backward_ref = gaba_nn_pool_backward_ref, .q_supported = gaba_qnn_always_supported,           \
-    .q_eval = gaba_qnn_pool_eval, .q_eval_ref = gaba_qnn_pool_eval_ref
+    .backward_ref = gaba_nn_pool_backward_ref, .bwd_reads = gaba_nn_pool_reads,                    \
+    .q_supported = gaba_qnn_always_supported, .q_eval = gaba_qnn_pool_eval,                        \
+    .q_eval_ref = gaba_qnn_pool_eval_ref
 #define GLOBAL_POOL_FNS                                                                            \
     .n_in = 1, .prepare = gaba_nn_global_pool_prepare, .eval = gaba_nn_global_pool_eval,           \
     .eval_ref = gaba_nn_global_pool_eval_ref, .backward = gaba_nn_global_pool_backward,            \
-    .backward_ref = gaba_nn_global_pool_backward, .q_supported = gaba_qnn_always_supported,        \
-    .q_eval = gaba_qnn_global_pool_eval, .q_eval_ref = gaba_qnn_global_pool_eval_ref
+    .backward_ref = gaba_nn_global_pool_backward, .bwd_reads = gaba_nn_pool_reads,                 \
+    .q_supported = gaba_qnn_always_supported, .q_eval = gaba_qnn_global_pool_eval,                 \
+    .q_eval_ref = gaba_qnn_global_pool_eval_ref
 #define BINARY_FNS                                                                                 \
     .n_in = 2, .prepare = gaba_nn_binary_prepare, .eval = gaba_nn_binary_eval,                     \
     .eval_ref = gaba_nn_binary_eval_ref, .backward = gaba_nn_binary_backward,                      \
-    .backward_ref = gaba_nn_binary_backward, .q_supported = gaba_qnn_fused_act_supported,          \
-    .q_eval = gaba_qnn_binary_eval, .q_eval_ref = gaba_qnn_binary_eval_ref
+    .backward_ref = gaba_nn_binary_backward, .bwd_reads = gaba_nn_binary_reads,                    \
+    .q_supported = gaba_qnn_fused_act_supported, .q_eval = gaba_qnn_binary_eval,                   \
+    .q_eval_ref = gaba_qnn_binary_eval_ref
 #define ADDSUB_FNS                                                                                 \
     BINARY_FNS, .q_rescale = gaba_qnn_addsub_rescale, .q_rescale_fp32 = gaba_qnn_addsub_rescale_fp32
 #define COPY_FNS                                                                                   \
     .n_in = 1, .eval = gaba_nn_copy_eval, .eval_ref = gaba_nn_copy_eval,                           \
     .backward = gaba_nn_copy_backward, .backward_ref = gaba_nn_copy_backward,                      \
-    .q_supported = gaba_qnn_always_supported, .q_eval = gaba_qnn_copy_eval,                        \
-    .q_eval_ref = gaba_qnn_copy_eval
+    .bwd_reads = gaba_nn_reads_nothing, .q_supported = gaba_qnn_always_supported,                  \
+    .q_eval = gaba_qnn_copy_eval, .q_eval_ref = gaba_qnn_copy_eval
 
 const gaba_nn_op_def gaba_nn_ops[] = {
     [GABA_NN_CONV2D] = {.name = "conv2d", CONV_FNS},
@@ -46,6 +50,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                        .eval_ref = gaba_nn_dense_eval_ref,
                        .backward = gaba_nn_dense_backward,
                        .backward_ref = gaba_nn_dense_backward_ref,
+                       .bwd_reads = gaba_nn_reads_x,
                        .q_supported = gaba_qnn_fused_act_supported,
                        .q_prepare = gaba_qnn_dense_prepare,
                        .q_init = gaba_qnn_conv_init,
@@ -60,6 +65,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                            .eval_ref = gaba_nn_embedding_eval,
                            .backward = gaba_nn_embedding_backward,
                            .backward_ref = gaba_nn_embedding_backward,
+                           .bwd_reads = gaba_nn_reads_x,
                            .q_supported = gaba_qnn_no_act_supported,
                            .q_eval = gaba_qnn_embedding_eval,
                            .q_eval_ref = gaba_qnn_embedding_eval},
@@ -69,7 +75,8 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                            .eval = gaba_nn_batchnorm_eval,
                            .eval_ref = gaba_nn_batchnorm_eval,
                            .backward = gaba_nn_batchnorm_backward,
-                           .backward_ref = gaba_nn_batchnorm_backward},
+                           .backward_ref = gaba_nn_batchnorm_backward,
+                           .bwd_reads = gaba_nn_reads_x},
     [GABA_NN_ACT] = {.name = "act",
                      .n_in = 1,
                      .prepare = gaba_nn_same_shape_prepare,
@@ -89,6 +96,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                          .eval_ref = gaba_nn_softmax_eval_ref,
                          .backward = gaba_nn_softmax_backward,
                          .backward_ref = gaba_nn_softmax_backward,
+                         .bwd_reads = gaba_nn_reads_y,
                          .q_supported = gaba_qnn_no_act_supported,
                          .q_prepare = gaba_qnn_softmax_prepare,
                          .q_rescale = gaba_qnn_softmax_rescale,
@@ -106,6 +114,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                           .eval_ref = gaba_nn_upsample_eval_ref,
                           .backward = gaba_nn_upsample_backward,
                           .backward_ref = gaba_nn_upsample_backward_ref,
+                          .bwd_reads = gaba_nn_reads_nothing,
                           .q_supported = gaba_qnn_always_supported,
                           .q_eval = gaba_qnn_upsample_eval,
                           .q_eval_ref = gaba_qnn_upsample_eval_ref},
@@ -116,6 +125,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                         .eval_ref = gaba_nn_concat_eval,
                         .backward = gaba_nn_concat_backward,
                         .backward_ref = gaba_nn_concat_backward,
+                        .bwd_reads = gaba_nn_reads_nothing,
                         .q_supported = gaba_qnn_always_supported,
                         .q_rescale = gaba_qnn_concat_rescale,
                         .q_init = gaba_qnn_concat_init,
@@ -136,6 +146,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                            .eval_ref = gaba_nn_transpose_eval,
                            .backward = gaba_nn_transpose_backward,
                            .backward_ref = gaba_nn_transpose_backward,
+                           .bwd_reads = gaba_nn_reads_nothing,
                            .q_supported = gaba_qnn_always_supported,
                            .q_eval = gaba_qnn_transpose_eval,
                            .q_eval_ref = gaba_qnn_transpose_eval},
@@ -171,6 +182,7 @@ const gaba_nn_op_def gaba_nn_ops[] = {
                             .eval_ref = gaba_nn_layer_norm_eval_ref,
                             .backward = gaba_nn_layer_norm_backward,
                             .backward_ref = gaba_nn_layer_norm_backward_ref,
+                            .bwd_reads = gaba_nn_reads_x,
                             .q_supported = gaba_qnn_no_act_supported,
                             .q_prepare = gaba_qnn_layer_norm_prepare,
                             .q_init = gaba_qnn_layer_norm_init,

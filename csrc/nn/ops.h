@@ -110,7 +110,8 @@ gaba_nn_eval_fn gaba_nn_conv_eval, gaba_nn_conv_eval_ref, gaba_nn_dense_eval,
 
 // each op's backward (forward's file); what backwards read (nn_ops.c, act.c)
 gaba_nn_backward_fn gaba_nn_act_backward;
-gaba_nn_reads_fn gaba_nn_reads_x, gaba_nn_reads_y, gaba_nn_reads_nothing, gaba_nn_act_reads;
+gaba_nn_reads_fn gaba_nn_reads_x, gaba_nn_reads_y, gaba_nn_reads_nothing, gaba_nn_act_reads,
+    gaba_nn_pool_reads, gaba_nn_binary_reads;
 gaba_nn_backward_fn gaba_nn_gru_backward, gaba_nn_gru_backward_ref;
 gaba_nn_backward_fn gaba_nn_attention_backward, gaba_nn_attention_backward_ref;
 gaba_nn_backward_fn gaba_nn_conv_backward, gaba_nn_conv_backward_ref, gaba_nn_dense_backward,

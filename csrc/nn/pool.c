@@ -141,3 +141,8 @@ gaba_status gaba_nn_global_pool_backward(BWD_ARGS) {
     if (dx[0]) gaba_nn_pool_backward_f32_ref(&g, X, dy, dx[0], l->op == GABA_NN_GLOBAL_MAXPOOL);
     return GABA_OK;
 }
+
+// Max pooling finds its window's maximum in x again; average pooling reads nothing.
+int gaba_nn_pool_reads(const gaba_nn_layer *l) {
+    return l->op == GABA_NN_MAXPOOL || l->op == GABA_NN_GLOBAL_MAXPOOL ? GABA_NN_READS_X : 0;
+}

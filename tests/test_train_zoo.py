@@ -16,15 +16,20 @@ OPS = _gaba.nn_ops()
 # test is a strict xfail naming them, which fails once they land: then drop them here).
 NO_BACKWARD_YET = {"conv2d", "conv1d", "dense", "embedding", "softmax", "maxpool", "avgpool",
                    "global_avgpool", "global_maxpool", "upsample", "concat", "add", "sub",
-                   "mul", "reshape", "flatten", "transpose", "gru", "attention", "layer_norm"}
+                   "mul", "reshape", "flatten", "transpose", "layer_norm"}
 
 # Tolerances. The reference is torch in float64 from the same float32 weights and inputs,
 # so what is compared is gaba's float32 rounding alone. A gradient is a sum over the batch
 # and the positions of products that went through every layer above it: float32 rounding
-# of about 2**-24 per operation, over a few thousand terms and a few dozen layers, stays
-# below 1e-4 of the tensor's largest entry. Entries far below the largest one carry the
-# same absolute error, so the bound is relative to the largest entry, not per entry.
+# of about 2**-24 per operation, over a few thousand terms and a few dozen layers (each
+# batch norm of 4 samples amplifying it), stays below 1e-4 of the layer's largest
+# gradient entry. That scale is the layer's, not the entry's or the tensor's: a conv's
+# bias before a batch norm has a gradient of exactly 0 in exact arithmetic, and gaba's
+# float32 sums leave the same absolute rounding there as in the layer's weight gradient.
 GRAD_RTOL = 1e-4
+# Where the sums cancel more than that allows, PyTorch's own float32 gradient is off by as
+# much: the bound is then twice PyTorch's float32 error against its float64 one.
+TORCH32_FACTOR = 2.0
 # The outputs and the running statistics go through the forward only (no sum over the
 # whole graph's backward): 1e-5 of the largest entry.
 FWD_RTOL = 1e-5
@@ -55,6 +60,16 @@ def given_grad(g):
     return lambda pred, target: (float((pred.astype(np.float64) * g).sum()), g)
 
 
+def set_batchnorms(m, seed=0):
+    """Random gammas and betas: at their initial 1 and 0 a sample at its channel's mean
+    sits on the ReLU's kink after the batch norm, where the gradient jumps."""
+    rng = np.random.default_rng(seed)
+    for k in {r[0] for r in _gaba.zoo_table(m.name)["layers"] if OPS[r[1]] == "batchnorm"}:
+        gamma, beta = m.parameters[f"{k}.weight"], m.parameters[f"{k}.bias"]
+        gamma[...] = rng.uniform(0.5, 1.5, gamma.shape)
+        beta[...] = rng.uniform(-0.5, 0.5, beta.shape)
+
+
 def batch_for(m, seed=0):
     """Seeded inputs (token ids within the vocabulary) and a fixed output gradient."""
     x = make_inputs(m, BATCH, seed)
@@ -63,46 +78,63 @@ def batch_for(m, seed=0):
     return x, g.astype(np.float32)
 
 
-def close(got, want, rtol, what):
-    """|got - want| <= rtol * max|want| over the whole tensor."""
+def close(got, want, rtol, what, scale=None):
+    """|got - want| <= rtol * scale over the whole tensor (scale: max|want|)."""
     want = np.asarray(want, np.float64)
     err = float(np.abs(np.asarray(got, np.float64) - want).max(initial=0.0))
-    scale = float(np.abs(want).max(initial=0.0))
+    scale = float(np.abs(want).max(initial=0.0)) if scale is None else scale
     assert err <= rtol * scale + 1e-30, f"{what}: max error {err:.3g}, max |ref| {scale:.3g}"
+
+
+def layer_scales(grads):
+    """The largest |gradient| entry of each layer (its key up to the last dot)."""
+    out = {}
+    for k, v in grads.items():
+        layer = k.rsplit(".", 1)[0]
+        out[layer] = max(out.get(layer, 0.0), float(np.abs(v).max()))
+    return {k: out[k.rsplit(".", 1)[0]] for k in grads}
+
+
+def torch_gradients(m, x, g, dtype):
+    """(the first output, the loss <y, g>, parameter gradients by key, running statistics
+    by key) of build_train(m) in `dtype` from m's current parameters."""
+    from gaba.benchmarks import zoo_torch
+
+    net = zoo_torch.build_train(m).to(dtype)
+    y = net(*[torch.from_numpy(v) if v.dtype == np.int32 else torch.from_numpy(v).to(dtype)
+              for v in x.values()])[0]
+    loss = (y * torch.from_numpy(g).to(dtype)).sum()
+    loss.backward()
+    # a parameter only the other outputs use has no gradient in torch: 0 in gaba, exactly
+    grads = {k: np.zeros(p.shape) if p.grad is None else p.grad.numpy().astype(np.float64)
+             for k, p in net.gaba_parameters().items()}
+    stats = {k: v.numpy() for k, v in net.gaba_buffers().items()}
+    return y.detach().numpy(), loss.item(), grads, stats
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_gradients_match_torch(name):
-    from gaba.benchmarks import zoo_torch
-
     m = zoo.create(name, seed=0, threads=2)
+    set_batchnorms(m)
     x, g = batch_for(m)
-    net = zoo_torch.build_train(m).double()  # after m.parameters: the training form exists
-    buffers = {k: v.copy() for k, v in m.buffers.items()}
+    y, want, grads, stats = torch_gradients(m, x, g, torch.float64)
+    _, _, grads32, _ = torch_gradients(m, x, g, torch.float32)
     loss, pred = train.backward(m, tuple(x.values()), np.zeros(BATCH), loss=given_grad(g))
-    for k, v in buffers.items():
-        assert np.array_equal(net.gaba_buffers()[k].numpy(), v)
-    tx = [torch.from_numpy(v) if v.dtype == np.int32 else torch.from_numpy(v).double()
-          for v in x.values()]
-    y = net(*tx)[0]
-    want = (y * torch.from_numpy(g).double()).sum()
-    want.backward()
-    close(pred, y.detach().numpy(), FWD_RTOL, "output")
-    assert loss == pytest.approx(want.item(), rel=FWD_RTOL,
-                                 abs=FWD_RTOL * float(np.abs(y.detach().numpy() * g).sum()))
-    params = net.gaba_parameters()
-    assert sorted(params) == sorted(m.gradients)
-    for k, p in params.items():
-        assert p.grad is not None, f"{k}: no gradient in torch (unused by the output?)"
-        close(m.gradients[k], p.grad.numpy(), GRAD_RTOL, k)
-    stats = net.gaba_buffers()
+    close(pred, y, FWD_RTOL, "output")
+    assert loss == pytest.approx(want, rel=FWD_RTOL, abs=FWD_RTOL * float(np.abs(y * g).sum()))
+    assert sorted(grads) == sorted(m.gradients)
+    scales = layer_scales(grads)
+    for k, v in grads.items():
+        torch32 = float(np.abs(grads32[k] - v).max()) / max(scales[k], 1e-300)
+        close(m.gradients[k], v, max(GRAD_RTOL, TORCH32_FACTOR * torch32), k, scales[k])
     assert sorted(stats) == sorted(m.buffers)
     for k, v in stats.items():
-        close(m.buffers[k], v.numpy(), FWD_RTOL, k)
+        close(m.buffers[k], v, FWD_RTOL, k)
 
 
 def gradients(name, threads):
     m = zoo.create(name, seed=0, threads=2)
+    set_batchnorms(m)
     x, g = batch_for(m)
     train.backward(m, tuple(x.values()), np.zeros(BATCH), loss=given_grad(g), threads=threads)
     return {k: v.copy() for k, v in m.gradients.items()}
@@ -115,6 +147,7 @@ def test_gradients_are_deterministic(name):
     two = gradients(name, 2)
     again = gradients(name, 2)
     one = gradients(name, 1)
+    scales = layer_scales(two)
     for k in two:
         np.testing.assert_array_equal(again[k], two[k], err_msg=k)
-        close(one[k], two[k], GRAD_RTOL, k)
+        close(one[k], two[k], GRAD_RTOL, k, scales[k])

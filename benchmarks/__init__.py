@@ -17,6 +17,8 @@ BENCHMARKS = {
     "mlperf": "trained TFLite models imported (MLPerf Tiny or any .tflite) vs LiteRT, TFLite "
               "Micro and ONNX Runtime, with int8 exactness against TFLite Micro",
     "calib": "int8 SQNR per calibration method (minmax, percentile, mse, entropy), outliers",
+    "train": "one training step per zoo model vs PyTorch eager (1 and 2 threads); "
+             "time to accuracy on the data sets (--accuracy)",
 }
 
 

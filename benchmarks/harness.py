@@ -118,6 +118,15 @@ def write_json(path, name, rows, extra=None):
             f.write(text + "\n")
 
 
+def save_figure(fig, path):
+    """Writes a matplotlib figure to `path`, closes it and says where it went."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"plot written to {path}")
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, whose errors are one line (exit status 2) instead of usage + error."""
 

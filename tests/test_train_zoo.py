@@ -64,7 +64,7 @@ def set_batchnorms(m, seed=0):
     """Random gammas and betas: at their initial 1 and 0 a sample at its channel's mean
     sits on the ReLU's kink after the batch norm, where the gradient jumps."""
     rng = np.random.default_rng(seed)
-    for k in {r[0] for r in _gaba.zoo_table(m.name)["layers"] if OPS[r[1]] == "batchnorm"}:
+    for k in [r[0] for r in _gaba.zoo_table(m.name)["layers"] if OPS[r[1]] == "batchnorm"]:
         gamma, beta = m.parameters[f"{k}.weight"], m.parameters[f"{k}.bias"]
         gamma[...] = rng.uniform(0.5, 1.5, gamma.shape)
         beta[...] = rng.uniform(-0.5, 0.5, beta.shape)

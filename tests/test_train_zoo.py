@@ -33,6 +33,12 @@ TORCH32_FACTOR = 2.0
 # The outputs and the running statistics go through the forward only (no sum over the
 # whole graph's backward): 1e-5 of the largest entry.
 FWD_RTOL = 1e-5
+# The kinks of the activations: an input closer to one than float32 rounding (relative
+# to its tensor's largest entry) may fall on either side in gaba and in torch, and the
+# gradient jumps there. A batch that fails with such an input is drawn again (3 at most).
+KINKS = {"relu": (0.0,), "relu6": (0.0, 6.0), "hard_swish": (-3.0, 3.0)}
+KINK_MARGIN = 1e-5
+SEEDS = 3
 
 
 def missing_backward(name):
@@ -112,30 +118,72 @@ def torch_gradients(m, x, g, dtype):
     return y.detach().numpy(), loss.item(), grads, stats
 
 
+def setup(name, seed):
+    """Model `name` (random batch-norm affines), a batch and an output gradient."""
+    m = zoo.create(name, seed=0, threads=2)
+    set_batchnorms(m, seed)
+    return (m, *batch_for(m, seed))
+
+
+def near_kink(name, seed):
+    """Whether torch's float64 forward of setup(name, seed) has an activation input within
+    KINK_MARGIN of a kink."""
+    from gaba.benchmarks import zoo_torch
+
+    m, x, g = setup(name, seed)
+    acts, nearest = zoo_torch._acts(), [np.inf]
+
+    def watched(act, fn):
+        def call(t):
+            a = t.detach().double()
+            d = min(float((a - k).abs().min()) for k in KINKS[act])
+            nearest[0] = min(nearest[0], d / max(float(a.abs().max()), 1e-300))
+            return fn(t)
+        return call
+
+    original = zoo_torch._acts
+    zoo_torch._acts = lambda: {k: watched(k, f) if k in KINKS else f for k, f in acts.items()}
+    try:
+        torch_gradients(m, x, g, torch.float64)
+    finally:
+        zoo_torch._acts = original
+    return nearest[0] < KINK_MARGIN
+
+
+def on_smooth_batch(name, check):
+    """check(seed) for seed 0, then the next seeds only while it fails near a kink."""
+    for seed in range(SEEDS):
+        try:
+            return check(seed)
+        except AssertionError:
+            if seed == SEEDS - 1 or not near_kink(name, seed):
+                raise
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_gradients_match_torch(name):
-    m = zoo.create(name, seed=0, threads=2)
-    set_batchnorms(m)
-    x, g = batch_for(m)
-    y, want, grads, stats = torch_gradients(m, x, g, torch.float64)
-    _, _, grads32, _ = torch_gradients(m, x, g, torch.float32)
-    loss, pred = train.backward(m, tuple(x.values()), np.zeros(BATCH), loss=given_grad(g))
-    close(pred, y, FWD_RTOL, "output")
-    assert loss == pytest.approx(want, rel=FWD_RTOL, abs=FWD_RTOL * float(np.abs(y * g).sum()))
-    assert sorted(grads) == sorted(m.gradients)
-    scales = layer_scales(grads)
-    for k, v in grads.items():
-        torch32 = float(np.abs(grads32[k] - v).max()) / max(scales[k], 1e-300)
-        close(m.gradients[k], v, max(GRAD_RTOL, TORCH32_FACTOR * torch32), k, scales[k])
-    assert sorted(stats) == sorted(m.buffers)
-    for k, v in stats.items():
-        close(m.buffers[k], v, FWD_RTOL, k)
+    def check(seed):
+        m, x, g = setup(name, seed)
+        y, want, grads, stats = torch_gradients(m, x, g, torch.float64)
+        _, _, grads32, _ = torch_gradients(m, x, g, torch.float32)
+        loss, pred = train.backward(m, tuple(x.values()), np.zeros(BATCH), loss=given_grad(g))
+        close(pred, y, FWD_RTOL, "output")
+        assert loss == pytest.approx(want, rel=FWD_RTOL,
+                                     abs=FWD_RTOL * float(np.abs(y * g).sum()))
+        assert sorted(grads) == sorted(m.gradients)
+        scales = layer_scales(grads)
+        for k, v in grads.items():
+            torch32 = float(np.abs(grads32[k] - v).max()) / max(scales[k], 1e-300)
+            close(m.gradients[k], v, max(GRAD_RTOL, TORCH32_FACTOR * torch32), k, scales[k])
+        assert sorted(stats) == sorted(m.buffers)
+        for k, v in stats.items():
+            close(m.buffers[k], v, FWD_RTOL, k)
+
+    on_smooth_batch(name, check)
 
 
-def gradients(name, threads):
-    m = zoo.create(name, seed=0, threads=2)
-    set_batchnorms(m)
-    x, g = batch_for(m)
+def gradients(name, seed, threads):
+    m, x, g = setup(name, seed)
     train.backward(m, tuple(x.values()), np.zeros(BATCH), loss=given_grad(g), threads=threads)
     return {k: v.copy() for k, v in m.gradients.items()}
 
@@ -144,10 +192,15 @@ def gradients(name, threads):
 def test_gradients_are_deterministic(name):
     """The same seed and thread count give the same gradients bit for bit (the batch's
     parts are reduced in a fixed order); 1 and 2 threads differ by float32 rounding."""
-    two = gradients(name, 2)
-    again = gradients(name, 2)
-    one = gradients(name, 1)
-    scales = layer_scales(two)
+    two = gradients(name, 0, 2)
+    again = gradients(name, 0, 2)
     for k in two:
         np.testing.assert_array_equal(again[k], two[k], err_msg=k)
-        close(one[k], two[k], GRAD_RTOL, k, scales[k])
+
+    def check(seed):
+        one, two = gradients(name, seed, 1), gradients(name, seed, 2)
+        scales = layer_scales(two)
+        for k in two:
+            close(one[k], two[k], GRAD_RTOL, k, scales[k])
+
+    on_smooth_batch(name, check)

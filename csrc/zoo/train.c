@@ -84,6 +84,15 @@ static const gaba_zoo_layer_def *folded_bn(const gaba_zoo_model *m, int n) {
 
 static float bn_eps(int32_t eps_e9) { return eps_e9 ? (float)eps_e9 * 1e-9f : 1e-5f; }
 
+// The node whose weights shared node n uses: the op node of the model node it shares.
+static const gaba_zoo_tnode *weight_owner(const gaba_zoo_trainer *t, int n) {
+    int src = t->model->nodes[t->nodes[n].model_node].shared - 1;
+    for (int i = 0; i < n; i++)
+        if (t->nodes[i].model_node == src && t->nodes[i].kind == GABA_ZOO_TNODE_OP)
+            return &t->nodes[i];
+    return NULL;
+}
+
 // The nodes of model node n: its op (act NONE), the batch norm folded into it,
 // its activation; each writing a new tensor but the last, which writes `final`.
 static gaba_status add_model_node(gaba_zoo_trainer *t, int n, const int *tmap, int final) {
@@ -105,13 +114,8 @@ static gaba_status add_model_node(gaba_zoo_trainer *t, int n, const int *tmap, i
     int op_node = t->n_nodes - 1;
     if (alone_bn) t->nodes[op_node].eps = bn_eps(layer.p[0]);
     if (mn->shared) { // the weights (and gradients) of the node that owns them
-        const gaba_zoo_tnode *src = NULL;
-        for (int i = 0; i < op_node && !src; i++)
-            if (t->nodes[i].model_node == mn->shared - 1 && t->nodes[i].kind == GABA_ZOO_TNODE_OP)
-                src = &t->nodes[i];
-        if (!src) return GABA_ERR_INTERNAL;
-        memcpy(t->nodes[op_node].w_offset, src->w_offset, sizeof src->w_offset);
-        t->nodes[op_node].owner = 0;
+        if (!weight_owner(t, op_node)) return GABA_ERR_INTERNAL;
+        t->nodes[op_node].owner = 0; // its offsets are the owner's, once placed
     }
     if (bn) {
         gaba_nn_layer bl = {.op = GABA_NN_BATCHNORM, .act = GABA_NN_ACT_NONE};
@@ -144,6 +148,9 @@ static gaba_status place_params(gaba_zoo_trainer *t) {
             t->stat_floats += 2 * align_floats(nd->plan.weight_shapes[0].d[0]);
         }
     }
+    for (int n = 0; n < t->n_nodes; n++) // shared weights: after their owners are placed
+        if (!t->nodes[n].owner)
+            memcpy(t->nodes[n].w_offset, weight_owner(t, n)->w_offset, sizeof t->nodes[n].w_offset);
     size_t p = (size_t)(t->param_floats ? t->param_floats : 1) * sizeof(float);
     t->params = gaba_aligned_alloc(p);
     t->grads = gaba_aligned_alloc(p * (size_t)t->n_slots);

@@ -220,7 +220,7 @@ def figure(rows, title, machine):
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel(f"one training step, p50 ms (log scale), batch {rows[0]['batch']}")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper right")  # the fastest models, the shortest bars, are on top
     ax.set_title(f"{title}: ISA {machine['isa']}, {machine['cpu']}, gaba {machine['gaba']}",
                  fontsize=9)
     fig.tight_layout()

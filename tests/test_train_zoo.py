@@ -12,12 +12,6 @@ from grads import torch
 BATCH = 4
 OPS = _gaba.nn_ops()
 
-# Ops whose backward is not in the op table yet: a model using one cannot train (its
-# test is a strict xfail naming them, which fails once they land: then drop them here).
-NO_BACKWARD_YET = {"conv2d", "conv1d", "dense", "embedding", "softmax", "maxpool", "avgpool",
-                   "global_avgpool", "global_maxpool", "upsample", "concat", "add", "sub",
-                   "mul", "reshape", "flatten", "transpose", "layer_norm"}
-
 # Tolerances. The reference is torch in float64 from the same float32 weights and inputs,
 # so what is compared is gaba's float32 rounding alone. A gradient is a sum over the batch
 # and the positions of products that went through every layer above it: float32 rounding
@@ -41,24 +35,7 @@ KINK_MARGIN = 1e-5
 SEEDS = 3
 
 
-def missing_backward(name):
-    """The ops of model `name` whose backward is missing, sorted."""
-    ops = {OPS[r[1]] for r in _gaba.zoo_table(name)["layers"]}
-    return sorted(ops & NO_BACKWARD_YET)
-
-
-def model_params():
-    out = []
-    for name in zoo.names():
-        missing = missing_backward(name)
-        marks = [pytest.mark.xfail(strict=True, raises=ValueError,
-                                   reason=f"no backward yet for {', '.join(missing)}")
-                 ] if missing else []
-        out.append(pytest.param(name, marks=marks, id=name))
-    return out
-
-
-MODELS = model_params()
+MODELS = zoo.names()
 
 
 def given_grad(g):

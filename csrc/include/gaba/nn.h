@@ -164,7 +164,8 @@ int gaba_nn_has_backward(gaba_nn_op op);
 
 // What a layer's backward reads besides dy: its inputs x, its output y (a mask), so that
 // training keeps only those activations until the layer's backward.
-enum { GABA_NN_READS_X = 1, GABA_NN_READS_Y = 2 };
+#define GABA_NN_READS_X 1
+#define GABA_NN_READS_Y 2
 int gaba_nn_backward_reads(const gaba_nn_layer *layer);
 
 // Batch-norm folding: w (c_out, per_out) and b (c_out) of a conv/dense become those of

@@ -16,6 +16,7 @@ array([0.95, 0.95, 0.95], dtype=float32)
 0.05
 """
 import bisect
+import contextlib
 import math
 import numbers
 
@@ -175,12 +176,15 @@ class Optimizer:
     def step(self):
         """One update of the weights from the current gradients, in place; a model's
         weights then take the update (its batch norms folded again)."""
-        w, g = self._arrays(type(self).__name__ + ".step")
-        self._update(w, g, self.steps + 1)
-        self.steps += 1
-        changed = getattr(self._params, "_weights_changed", None)
-        if changed is not None:
-            changed()
+        func = type(self).__name__ + ".step"
+        training = getattr(self._params, "_training", None)  # a model: not while it trains
+        with training(func) if training is not None else contextlib.nullcontext():
+            w, g = self._arrays(func)
+            self._update(w, g, self.steps + 1)
+            self.steps += 1
+            changed = getattr(self._params, "_weights_changed", None)
+            if changed is not None:
+                changed()
 
     def zero_grad(self):
         """Set the gradients to zero (backward passes accumulate into them)."""

@@ -12,7 +12,9 @@ statistics while training and are folded back into the model's weights
 (with their running statistics) after every update, so the model's forward,
 ``quantize`` and ``to_onnx`` always see the trained model.
 """
+import contextlib
 import math
+import threading
 import time
 
 import numpy as np
@@ -34,6 +36,9 @@ class _Trainer:
         self.param_views = _views(self.params, desc["params"])
         self.grad_views = _views(self.grads, desc["params"])
         self.stat_views = _views(self.stats, desc["stats"])
+        # Held by a whole step (forward, loss, backward, update) and by whatever reads or
+        # writes the blocks as one state (save): another thread is refused, not interleaved.
+        self.lock = threading.RLock()
 
     def arena_bytes(self, batch):
         _gaba.trainer_reserve(self.cap, batch)
@@ -44,12 +49,31 @@ def _views(block, rows):
     return {key: block[off:off + int(np.prod(shape))].reshape(shape) for key, shape, off in rows}
 
 
+_MAKING = threading.Lock()  # two threads' first use of a model make one trainer
+
+
 def trainer(model):
     """The model's trainer, made on first use from its current weights."""
     t = getattr(model, "_trainer", None)
     if t is None:
-        t = model._trainer = _Trainer(model, threads_arg(None, f"{model.name}.train"))
+        with _MAKING:
+            t = getattr(model, "_trainer", None)
+            if t is None:
+                t = model._trainer = _Trainer(model, threads_arg(None, f"{model.name}.train"))
     return t
+
+
+@contextlib.contextmanager
+def exclusive(model, func):
+    """The model's training state held by this thread (again, when it holds it already);
+    ValueError when another thread holds it."""
+    lock = trainer(model).lock
+    if not lock.acquire(blocking=False):
+        raise ValueError(f"{func}(): the model is training or running in another thread")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _targets(y, func, batch):
@@ -100,6 +124,12 @@ def backward(model, x, y, *, loss="cross_entropy", teacher=None, temperature=2.0
     outputs are the model's first output over the batch, in training mode
     (batch statistics), copied.
     """
+    with exclusive(model, f"{model.name}.backward"):
+        return _backward(model, x, y, loss, teacher, temperature, alpha, label_smoothing,
+                         threads)
+
+
+def _backward(model, x, y, loss, teacher, temperature, alpha, label_smoothing, threads):
     func = f"{model.name}.train"
     t = trainer(model)
     arrays, batch = model._gather_inputs(*_split(x))
@@ -138,9 +168,19 @@ def train_step(model, x, y, optimizer, **kw):
 
     Keywords as :func:`backward` (loss, teacher, temperature, alpha,
     label_smoothing, threads)."""
-    value, _ = backward(model, x, y, **kw)
-    optimizer.step()
+    func = f"{model.name}.train_step"
+    _check_optimizer(optimizer, func)
+    with exclusive(model, func):
+        value, _ = backward(model, x, y, **kw)
+        optimizer.step()
     return value
+
+
+def _check_optimizer(optimizer, func):
+    """TypeError before any work for an optimizer without a step() (None, a name)."""
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"{func}: optimizer must be a gaba.optim optimizer (with step()), got "
+                        f"{type(optimizer).__name__}")
 
 
 def _correct(logits, labels, k):
@@ -160,6 +200,8 @@ def evaluate(model, x, y, *, loss="cross_entropy", batch_size=256, threads=None)
     arrays, n = model._gather_inputs(*_split(x))
     y = _targets(y, func, n)
     batch_size = int_arg(batch_size, func, "batch_size", 1, 2**31 - 1)
+    if n == 0:
+        raise ValueError(f"{func}: no samples to evaluate")
     fn = _loss_fn(loss, func)
     total, hits, hits5 = 0.0, 0, 0
     for lo in range(0, n, batch_size):
@@ -171,11 +213,11 @@ def evaluate(model, x, y, *, loss="cross_entropy", batch_size=256, threads=None)
         if y.dtype.kind in "iu":
             hits += _correct(out, y[lo:hi], 1) or 0
             hits5 += _correct(out, y[lo:hi], 5) or 0
-    result = {"loss": total / max(n, 1)}
+    result = {"loss": total / n}
     if y.dtype.kind in "iu":
-        result["accuracy"] = hits / max(n, 1)
+        result["accuracy"] = hits / n
         if out.ndim == 2 and out.shape[1] > 5:
-            result["top5"] = hits5 / max(n, 1)
+            result["top5"] = hits5 / n
     return result
 
 
@@ -331,10 +373,17 @@ def fit(model, x, y, *, epochs=1, batch_size=32, optimizer=None, loss="cross_ent
     seed = int_arg(seed, func, "seed", 0, 2**63 - 1)
     if n == 0:
         raise ValueError(f"{func}: no training samples")
+    if validation is not None and (not isinstance(validation, (tuple, list))
+                                   or len(validation) != 2):
+        raise TypeError(f"{func}: validation must be an (x_val, y_val) pair, got "
+                        f"{type(validation).__name__}"
+                        + (f" of {len(validation)}" if isinstance(validation, (tuple, list))
+                           else ""))
     if optimizer is None:
         from .optim import AdamW
 
         optimizer = AdamW(model, lr=1e-3)
+    _check_optimizer(optimizer, func)
     for cb in callbacks:
         if isinstance(cb, ModelCheckpoint):
             cb.optimizer = optimizer
@@ -350,8 +399,9 @@ def fit(model, x, y, *, epochs=1, batch_size=32, optimizer=None, loss="cross_ent
         for lo in range(0, n, batch_size):
             idx = order[lo:lo + batch_size]
             xb = tuple(np.ascontiguousarray(a[idx]) for a in arrays)
-            value, pred = backward(model, xb, y[idx], **kw)
-            optimizer.step()
+            with exclusive(model, func):
+                value, pred = backward(model, xb, y[idx], **kw)
+                optimizer.step()
             total += value * len(idx)
             if classes:
                 hits += _correct(pred, y[idx], 1) or 0

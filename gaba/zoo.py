@@ -615,9 +615,24 @@ class Model:
         t = trainer(self)
         return t.params, t.grads
 
+    def _training(self, func):
+        """The training state held by this thread (a context): a step, or a save, in
+        another thread is refused with ValueError."""
+        from .train import exclusive
+
+        return exclusive(self, func)
+
     def _weights_changed(self):
         """Fold the parameters into the weights (after every optimizer step)."""
-        _gaba.trainer_sync(self._trainer.cap, 0)
+        import time
+
+        while True:  # the update is done: wait out a forward in another thread, not fail
+            try:
+                return _gaba.trainer_sync(self._trainer.cap, 0)
+            except ValueError as e:
+                if "another thread" not in str(e):
+                    raise
+            time.sleep(1e-4)
 
     def summary(self):
         """Per-layer table (op, activation, output shape, params, MACs, output bytes).
@@ -661,6 +676,12 @@ class Model:
         gives back as ``m.optimizer_state`` for ``opt.load_state_dict``.
         """
         func = f"{self.name}.save"
+        if self._trainer is None:
+            return self._save(path, func, optimizer)
+        with self._training(func):  # the weights, parameters and optimizer of one step
+            return self._save(path, func, optimizer)
+
+    def _save(self, path, func, optimizer):
         meta, extra = {"format": _FORMAT, **self._graph_meta()}, {}
         if self._trainer is not None:
             state = {**self._trainer.param_views, **self._trainer.stat_views}

@@ -1,8 +1,11 @@
 """Training in C (trainer.h, gaba/train.py): gradients, batch-norm statistics,
 the fold into the model's weights and fit(), against PyTorch's autograd."""
+import threading
+
 import numpy as np
 import pytest
 
+import gaba
 from gaba import train
 from gaba.importers._graph import Graph
 from grads import torch
@@ -94,6 +97,49 @@ def test_backward_rejects_bad_targets():
         train.backward(m, x, [0, 1, 2, 3], loss=given_grad(np.zeros_like(x)))
     with pytest.raises(ValueError, match="input 'x' must have shape"):
         train.backward(m, x[:, :2], np.zeros(4), loss=given_grad(np.zeros_like(x)))
+
+
+def test_step_fit_and_evaluate_reject_what_they_cannot_use():
+    m = bn_model()
+    x, y = np.zeros((4, 3, 5, 7), np.float32), np.zeros((4, 3, 5, 7), np.float32)
+    before = m.parameters["bn.weight"].copy()
+    for opt in (None, "adam"):
+        with pytest.raises(TypeError, match="optimizer must be a gaba.optim optimizer"):
+            m.train_step(x, y, opt, loss="mse")
+    with pytest.raises(TypeError, match="optimizer must be a gaba.optim optimizer"):
+        train.fit(m, x, y, optimizer="adam", loss="mse", verbose=False)  # None: AdamW
+    np.testing.assert_array_equal(m.parameters["bn.weight"], before)  # refused before any work
+    with pytest.raises(TypeError, match=r"validation must be an \(x_val, y_val\) pair"):
+        train.fit(m, x, y, loss="mse", validation=(x,), verbose=False)
+    with pytest.raises(ValueError, match="no samples to evaluate"):
+        m.evaluate(x[:0], np.zeros(0, np.int64))
+
+
+def test_a_step_is_refused_while_another_thread_holds_the_model():
+    m = bn_model()
+    x, y = np.zeros((4, 3, 5, 7), np.float32), np.zeros((4, 3, 5, 7), np.float32)
+    opt = gaba.optim.SGD(m, lr=0.1)
+    with train.exclusive(m, "test"):  # as a step of this thread does, for the whole step
+        m.train_step(x, y, opt, loss="mse")  # this thread: again
+        box = []
+        t = threading.Thread(target=lambda: box.append(_raised(m.train_step, x, y, opt,
+                                                                loss="mse")))
+        t.start()
+        t.join()
+        saver = threading.Thread(target=lambda: box.append(_raised(m.save, "never.npz")))
+        saver.start()
+        saver.join()
+    assert all(isinstance(e, ValueError) and "running in another thread" in str(e)
+               for e in box) and len(box) == 2, box
+    assert opt.steps == 1
+
+
+def _raised(fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except Exception as e:  # noqa: BLE001
+        return e
+    return None
 
 
 class _State:

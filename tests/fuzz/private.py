@@ -13,7 +13,8 @@ import numpy as np
 import gaba
 from gaba import _gaba
 
-from fuzz.targets import Call, LOWRANK_ERRORS, F32, inputs, model, model_name, qmodel, target
+from fuzz.targets import (Call, LOWRANK_ERRORS, F32, TRAIN_MODELS, inputs, model, model_name,
+                          qmodel, target)
 
 OPS, ACTS = gaba.zoo.OPS, gaba.zoo.ACTS
 
@@ -515,3 +516,107 @@ private("qnn_layer", _qnn_layer)
 private("qnn_softmax", lambda d: (lambda n: [d.values((n, n), np.int8, -128, 127),
                                              _softmax_table(d), d.rng.random() < 0.5])(d.dim(17)))
 private("qnn_quantize", lambda d: [d.values(d.shape(2, 9)), *_q(d)])
+
+
+def _nn_backward(d):
+    """nn_layer's arguments and an output gradient of the forward's shape (when the forward
+    takes them; else of a drawn shape)."""
+    op, act, params, xs, ws, impl = _nn_layer(d)
+    try:
+        shape = _gaba.nn_layer(op, act, params, xs, ws, impl).shape
+    except (TypeError, ValueError):
+        shape = d.shape(d.rng.randint(1, 4), 9)
+    dy = d.values(shape)
+    if d.chance():
+        dy = d.bad(dy)
+    return [op, act, params, xs, ws, dy, impl]
+
+
+private("nn_backward", _nn_backward)
+
+
+# ---- losses, optimizer updates -------------------------------------------------------------
+
+
+def _loss(d):
+    """kind 0 cross-entropy (int64 labels), 1 BCE, 2 MSE, 3 L1, 4 Huber."""
+    kind = d.rng.randrange(5)
+    n, c = d.dim(9), d.dim(17)
+    target_ = d.values((n,), np.int64, 0, max(c - 1, 0)) if kind == 0 else d.values((n, c))
+    param = d.rng.uniform(0, 1) if kind == 0 else d.rng.uniform(0.1, 3) if kind == 4 else 0.0
+    return [kind, d.values((n, c), F32, -8, 8), target_, param, d.rng.random() < 0.5]
+
+
+def _sgd_step(d):
+    n = d.dim(33)
+    momentum = d.rng.uniform(0, 0.99) if d.chance(0.5) else 0.0
+    return [d.values((n,)), d.values((n,)), d.values((n,)) if momentum else None,
+            d.rng.randint(1, 5), d.rng.uniform(1e-4, 1), momentum,
+            d.rng.uniform(0, 0.5) if d.chance(0.3) else 0.0, d.rng.uniform(0, 0.1),
+            momentum > 0 and d.chance(0.3)]
+
+
+def _adam_step(d):
+    n = d.dim(33)
+    return [d.values((n,)), d.values((n,)), d.values((n,)), d.values((n,), F32, 0, 1),
+            d.rng.randint(1, 5), d.rng.uniform(1e-4, 1), d.rng.uniform(0, 0.99),
+            d.rng.uniform(0, 0.9999), d.rng.uniform(1e-10, 1e-6), d.rng.uniform(0, 0.1),
+            d.rng.random() < 0.5]
+
+
+private("loss", _loss)
+private("sgd_step", _sgd_step)
+private("adam_step", _adam_step)
+private("clip_grad_norm", lambda d: [d.values((d.dim(33),)), d.rng.uniform(1e-3, 10)])
+private("zoo_table", lambda d: [model_name(d)])
+
+
+# ---- the trainer ----------------------------------------------------------------------------
+# A trainer made per call, on a fresh model of the small ones (train_model): its blocks, its
+# arena and the model's weights it syncs are the call's own.
+
+
+def _trainer(d, batch=None):
+    m = gaba.zoo.create(d.choice(TRAIN_MODELS), threads=2)
+    cap = _gaba.trainer_new(m._cap, d.rng.randint(1, 2))
+    if batch:
+        _gaba.trainer_reserve(cap, batch)
+    return m, cap
+
+
+def _trainer_run(d):
+    """Forward, then (at times) backward, of a batch up to the reserved one (of 4)."""
+    m, cap = _trainer(d, 4)
+    xs = inputs(d, m, d.choice((1, 2, 4, 0, 5)))
+    args = d.args([cap, tuple(xs[k] for k in m.inputs if k in xs), d.rng.randint(1, 2), 0])
+    backward = d.chance(0.5)
+
+    def run(*a):
+        _gaba.trainer_run(*a)
+        if backward and len(a) == 4:
+            _gaba.trainer_run(*a[:3], 1)
+    return Call(run, args)
+
+
+@target("_gaba.trainer_run")
+def _trainer_run_target(d):
+    return _trainer_run(d)
+
+
+private("trainer_new", lambda d: [gaba.zoo.create(d.choice(TRAIN_MODELS), threads=1)._cap,
+                                  d.rng.randint(1, 2)])
+private("trainer_blocks", lambda d: [_trainer(d)[1]])
+private("trainer_describe", lambda d: [_trainer(d, d.choice((None, 2)))[1]])
+
+
+@target("_gaba.trainer_reserve")
+def _trainer_reserve(d):
+    """Batches up to 64 when valid: 2**31 - 1 samples is a request for terabytes of arena."""
+    batch = d.rng.randint(1, 64)
+    if d.chance():
+        batch = d.choice((0, -1, 2**31, 2**63, -2**63, 10**100, 1.5, float("nan"), None, "2"))
+    return Call(_gaba.trainer_reserve, [d.arg(_trainer(d)[1]), batch])
+
+
+private("trainer_outputs", lambda d: [_trainer(d, 3)[1], d.rng.randint(1, 3)])
+private("trainer_sync", lambda d: [_trainer(d)[1], d.rng.randint(0, 1)])

@@ -14,11 +14,20 @@
   single-thread result bit for bit or raises the documented ValueError (the
   model is busy).
 
+- `train_use`: a model's train_step in one thread while another calls its
+  forward, quantize, save and parameters; `train_twice`: two threads call
+  train_step on one model; `train_grow`: the same, one thread's batches
+  growing (each growth plans a new training arena). Each call completes or
+  raises the documented "running in another thread" ValueError, and the
+  parameters are those of the steps that returned, run alone.
+
 Exit status 1 when a call returned a wrong result or raised something else;
 a memory error is a crash (or an ASan report) of this process.
 """
 import argparse
+import os
 import sys
+import tempfile
 import threading
 import time
 
@@ -155,7 +164,156 @@ def race_contention(seconds, workers=4):
     return t
 
 
-RACES = {"dict": race_dict, "ids": race_ids, "contention": race_contention}
+TRAIN_MODEL = "KeywordSpotMicro"
+BUSY = "running in another thread"
+
+
+def _train_data(m, batch, seed=0):
+    npr = np.random.default_rng(seed)
+    x = npr.standard_normal((batch, *m.inputs["mfcc"]["shape"])).astype(np.float32)
+    return x, npr.integers(0, m.outputs["logits"]["shape"][0], batch)
+
+
+def _trained_alone(steps, batch=8):
+    """The parameters after `steps` single-thread SGD steps on one batch, from seed 0."""
+    m = gaba.zoo.create(TRAIN_MODEL, threads=1)
+    x, y = _train_data(m, batch)
+    opt = gaba.optim.SGD(m, lr=0.01, momentum=0.9)
+    for _ in range(steps):
+        m.train_step(x, y, opt, threads=1)
+    return m._train_arrays()[0].copy()
+
+
+def _steps(t, m, x, y, opt, end, done, lock):
+    """train_step until `end`; counts in done[0] the steps that returned."""
+    while time.monotonic() < end:
+        try:
+            m.train_step(x, y, opt, threads=1)
+            with lock:
+                done[0] += 1
+                t.ok += 1
+        except ValueError as exc:
+            with lock:
+                if BUSY in str(exc):
+                    t.expected += 1
+                else:
+                    t.bad(f"ValueError: {exc}")
+        except Exception as exc:  # noqa: BLE001
+            with lock:
+                t.bad(f"train_step: {type(exc).__name__}: {exc}")
+
+
+def _check_steps(t, m, done):
+    """The model's parameters are those of done steps run alone: a step that raised changed
+    nothing, one that returned was applied once and whole."""
+    want = _trained_alone(done)
+    got = m._train_arrays()[0]
+    if not np.array_equal(got, want):
+        t.bad(f"after {done} steps that returned, the parameters differ from {done} steps run "
+              f"alone (max difference {np.abs(got - want).max():.3g})")
+
+
+def race_train_use(seconds):
+    """train_step in one thread; another calls the model's forward, quantize, save and
+    parameters: each completes or raises the documented 'busy' ValueError, and the steps
+    that returned are the whole training."""
+    t = Tally("train+use")
+    m = gaba.zoo.create(TRAIN_MODEL, threads=1)
+    x, y = _train_data(m, 8)
+    opt = gaba.optim.SGD(m, lr=0.01, momentum=0.9)
+    end = time.monotonic() + seconds
+    done, lock = [0], threading.Lock()
+    trainer = threading.Thread(target=_steps, args=(t, m, x, y, opt, end, done, lock))
+    trainer.start()
+    path = os.path.join(tempfile.mkdtemp(prefix="gaba-race-"), "m.npz")
+    i = 0
+    while time.monotonic() < end:
+        what = ("forward", "quantize", "save", "parameters")[i % 4]
+        i += 1
+        try:
+            if what == "forward":
+                out = m(x[:2], threads=1)
+                ok = np.isfinite(out).all()
+            elif what == "quantize":
+                ok = np.isfinite(m.quantize(x[:2], threads=1)(x[:2])).all()
+            elif what == "save":
+                m.save(path, optimizer=opt)
+                ok = gaba.zoo.load(path).optimizer_state is not None
+            else:
+                ok = all(np.isfinite(v).all() for v in m.parameters.values())
+            with lock:
+                if ok:
+                    t.ok += 1
+                else:
+                    t.bad(f"{what}: a result that is not finite")
+        except ValueError as exc:
+            with lock:
+                if BUSY in str(exc):
+                    t.expected += 1
+                else:
+                    t.bad(f"{what}: ValueError: {exc}")
+        except Exception as exc:  # noqa: BLE001
+            with lock:
+                t.bad(f"{what}: {type(exc).__name__}: {exc}")
+    trainer.join()
+    _check_steps(t, m, done[0])
+    return t
+
+
+def race_train_twice(seconds):
+    """Two threads call train_step on one model with the same batch: each step completes or
+    raises the 'busy' ValueError, and the parameters are those of the steps that returned."""
+    t = Tally("train+train")
+    m = gaba.zoo.create(TRAIN_MODEL, threads=1)
+    x, y = _train_data(m, 8)
+    opt = gaba.optim.SGD(m, lr=0.01, momentum=0.9)
+    end = time.monotonic() + seconds
+    done, lock = [0], threading.Lock()
+    threads = [threading.Thread(target=_steps, args=(t, m, x, y, opt, end, done, lock))
+               for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    _check_steps(t, m, done[0])
+    return t
+
+
+def race_train_grow(seconds):
+    """Two threads train one model, one on batches that grow (each growth plans a new
+    training arena): the other's step must not write into the arena it freed."""
+    t = Tally("train+grow")
+    end = time.monotonic() + seconds
+    lock = threading.Lock()
+    while time.monotonic() < end:
+        m = gaba.zoo.create(TRAIN_MODEL, threads=1)
+        x, y = _train_data(m, 24)
+        opt = gaba.optim.SGD(m, lr=0.01)
+        stop = time.monotonic() + 0.5
+
+        def grow():
+            for b in range(1, 25):
+                try:
+                    m.train_step(x[:b], y[:b], opt, threads=1)
+                    with lock:
+                        t.ok += 1
+                except ValueError as exc:
+                    with lock:
+                        if BUSY in str(exc):
+                            t.expected += 1
+                        else:
+                            t.bad(f"ValueError: {exc}")
+
+        th = threading.Thread(target=grow)
+        th.start()
+        _steps(t, m, x[:4], y[:4], opt, stop, [0], lock)
+        th.join()
+    return t
+
+
+RACES = {"dict": race_dict, "ids": race_ids, "contention": race_contention,
+         "train_use": race_train_use, "train_twice": race_train_twice,
+         "train_grow": race_train_grow}
 
 
 def main(argv=None):

@@ -495,7 +495,24 @@ def _zoo_create(d):
         kw["seed"] = d.int(0, 2**32)
     if d.chance(0.5):
         kw["threads"] = threads_arg(d)
-    return Call(gaba.zoo.create, [d.arg(model_name(d))], kw)
+    name = model_name(d)
+    if d.chance(0.4):  # overrides: a class count, an input shape, a width multiplier
+        _overrides(d, name, kw)
+    return Call(gaba.zoo.create, [d.arg(name)], kw)
+
+
+def _overrides(d, name, kw):
+    """num_classes up to 40, input shapes near the default (each axis halved, kept or up to
+    doubled), width 0.25 to 2: a 16x wide model of 10**6 classes is the caller's choice."""
+    if d.chance(0.5):
+        kw["num_classes"] = d.int(1, 40)
+    if d.chance(0.4) or "num_classes" not in kw:
+        shapes = {k: tuple(max(1, int(s * d.choice((0.5, 1, 1, 1.5, 2)))) for s in v["shape"])
+                  for k, v in gaba.zoo.info(name)["inputs"].items()}
+        shape = shapes if len(shapes) > 1 or d.chance(0.2) else next(iter(shapes.values()))
+        kw["input_shape"] = d.arg(shape)
+    if d.chance(0.4) or not {"num_classes", "input_shape"} & set(kw):
+        kw["width"] = d.arg(d.choice((0.25, 0.5, 0.75, 1.0, 1.5, 2.0)))
 
 
 _SAVED = {}
@@ -528,19 +545,18 @@ def _zoo_load(d):
     covers them)."""
     if d.chance(0.2):  # an imported model's file: its layer table (and given parameters)
         path = saved_import(d.choice(_TFLITE_FILES))
+    elif d.chance(0.3):  # a trained model's file: "train/..." and "optim/..." entries
+        path = saved_trained(d.choice(TRAIN_MODELS), d.rng.randrange(3))
+        if d.p and d.chance(0.5):
+            path = _mutated_entries(d, path)
+        elif d.p and d.chance(0.5):
+            path = _mutated_bytes(d, path)
+        return Call(_load_and_resume, [path])
     else:
         path = saved_model(model_name(d), d.chance(0.5))
     kind = d.rng.randrange(6) if d.p else 0
     if kind in (1, 2):
-        data = bytearray(open(path, "rb").read())
-        if kind == 1:
-            for _ in range(d.rng.randint(1, 16)):
-                data[d.rng.randrange(len(data))] = d.rng.randrange(256)
-        else:
-            data = data[:d.rng.randrange(len(data))]
-        path = os.path.abspath("mutated.npz")
-        with open(path, "wb") as f:
-            f.write(data)
+        path = _mutated_bytes(d, path, kind == 1)
     elif kind == 3:
         return Call(gaba.zoo.load, ["no_such_dir/model.npz"], {}, (FileNotFoundError,))
     elif kind == 4:
@@ -550,6 +566,95 @@ def _zoo_load(d):
         if isinstance(path, (str, bytes)):  # "", "nope", b"x", "x" * 1000: no such file
             return Call(gaba.zoo.load, [path], {}, (OSError,))
     return Call(gaba.zoo.load, [path])
+
+
+def _mutated_bytes(d, path, change=None):
+    """A copy of the file with bytes changed, or cut short."""
+    data = bytearray(open(path, "rb").read())
+    if change if change is not None else d.chance(0.5):
+        for _ in range(d.rng.randint(1, 16)):
+            data[d.rng.randrange(len(data))] = d.rng.randrange(256)
+    else:
+        data = data[:d.rng.randrange(len(data))]
+    path = os.path.abspath("mutated.npz")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def saved_trained(name, kind):
+    """Path of a trained model's file (written once): kind 0 one SGD step, no optimizer;
+    1 an Adam step, with the optimizer; 2 an SGD step with momentum, with the optimizer
+    and a model made with overrides."""
+    path = _SAVED.get((name, "trained", kind))
+    if path is None:
+        path = _SAVED[name, "trained", kind] = os.path.abspath(f"trained_{name}_{kind}.npz")
+        m = gaba.zoo.create(name, threads=1, **({"width": 0.5} if kind == 2 else {}))
+        opt = (gaba.optim.SGD(m, lr=0.01), gaba.optim.Adam(m, lr=0.01),
+               gaba.optim.SGD(m, lr=0.01, momentum=0.9))[kind]
+        npr = np.random.default_rng(kind)
+        x = {k: _valid_input(npr, v, 2) for k, v in m.inputs.items()}
+        shape = tuple(_first_output(m))
+        y = np.array([0, 1]) % shape[0] if len(shape) == 1 else npr.random((2, *shape)).astype(F32)
+        m.train_step(x, y, opt, loss="cross_entropy" if len(shape) == 1 else "mse")
+        m.save(path, optimizer=opt if kind else None)
+    return path
+
+
+def _mutated_entries(d, path):
+    """The file rewritten (a valid zip) with its metadata's training fields or its
+    "train/..." / "optim/..." arrays changed: shapes, dtypes, values, keys, classes."""
+    import json
+
+    with np.load(path) as z:
+        entries = {k: z[k] for k in z.files}
+    meta = json.loads(str(entries["__gaba_meta__"]))
+    for _ in range(d.rng.randint(1, 4)):
+        trained = sorted(k for k in entries if k.startswith(("train/", "optim/")))
+        kind = d.rng.randrange(6)
+        if kind == 0 and trained:  # an array of another shape, dtype, layout or values
+            k = d.choice(trained)
+            if entries[k].dtype.kind == "f":  # (not one changed already: a record's layout)
+                entries[k] = d.bad(entries[k])
+        elif kind == 1 and trained:  # an entry gone
+            entries.pop(d.choice(trained), None)
+        elif kind == 2 and isinstance(meta.get("train"), dict) and meta["train"]:  # a shape
+            k = d.choice(sorted(meta["train"]))
+            meta["train"][k] = d.bad(meta["train"][k])
+        elif kind == 3 and isinstance(meta.get("optimizer"), dict):  # its class, numbers, arrays
+            o = meta["optimizer"]
+            field = d.choice(("class", "scalars", "arrays"))
+            o[field] = d.choice((d.bad(o.get(field)), "Optimizer", {"lr": -1.0, "steps": -1},
+                                 ["exp_avg", "nope"], None, 7))
+        elif kind == 4:  # a training field of the metadata of the wrong type
+            meta[d.choice(("train", "optimizer"))] = d.choice((None, [], 1, "x", {"a": [1]}))
+        else:  # an extra "train/" key that names no parameter
+            entries["train/nope.weight"] = np.zeros(3, F32)
+            if isinstance(meta.get("train"), dict):
+                meta["train"]["nope.weight"] = [3]
+    try:
+        entries["__gaba_meta__"] = np.array(json.dumps(meta))
+    except (TypeError, ValueError):  # d.bad() put an object JSON cannot write
+        entries["__gaba_meta__"] = np.array(json.dumps({**meta, "train": "?"}, default=str))
+    out = os.path.abspath("mutated_trained.npz")
+    np.savez(out, **{k: v for k, v in entries.items() if isinstance(v, np.ndarray)})
+    return out
+
+
+def _load_and_resume(path):
+    """zoo.load, then the saved optimizer's state into a new optimizer of its class and a
+    step (what resuming does)."""
+    m = gaba.zoo.load(path)
+    state = getattr(m, "optimizer_state", None)
+    if state is not None:
+        state = dict(state)
+        cls = getattr(gaba.optim, str(state.pop("class")), None)
+        if not (isinstance(cls, type) and issubclass(cls, gaba.optim.Optimizer)):
+            raise ValueError(f"zoo.load gave optimizer class {cls!r}")
+        opt = cls(m)
+        opt.load_state_dict(state)
+        opt.step()
+    return m
 
 
 _TFLITE_FILES = [os.path.join(os.path.dirname(__file__), "..", "data", "mlperf", name)
@@ -695,8 +800,14 @@ def _model_summary(d):
 
 @target("Model.save")
 def _model_save(d):
-    m = model(model_name(d))
+    """A zoo model's file; now and then a trained model's, with its optimizer (or an
+    object that is none), loaded back."""
     path = os.path.abspath("written.npz")
+    if d.chance(0.3):
+        m, opt = trained_model(d)
+        bad = d.choice((None, object(), "adam", opt.state_dict(), gaba.optim))
+        return Call(_save_load, [m, path, opt if not d.chance() else bad])
+    m = model(model_name(d))
     if d.chance():
         bad = d.bad(path)
         if isinstance(bad, (str, bytes, int, np.integer)) or bad is None:  # no stray files or fds
@@ -759,3 +870,302 @@ def _qmodel_profile(d):
     args, kw = pass_inputs(d, qm, xs)
     kw.update(_runs(d))
     return Call(qm.profile, args, kw)
+
+
+# ---- training ---------------------------------------------------------------------------
+
+# Models whose training step at a batch of a few samples takes a few milliseconds: training a
+# large one is the caller's choice of work. A training call gets a fresh model (its own weights
+# and trainer), so that a call replays alone whatever the calls before it trained.
+TRAIN_MODELS = ("KeywordSpotMicro", "AudioEventNano", "VoiceActivityMicro",
+                "SentimentAnalysisMicro", "IntentClassifyNano", "LanguageDetectNano",
+                "AnomalyDetectEdge", "TimeSeriesForecastMicro", "SensorFusionNano",
+                "FallDetectMicro", "NamedEntityMicro", "TextSummarizeNano", "DSCNN_KWS",
+                "GaitAnalysisNano")
+# Documented by gaba.train.backward: a loss that is not finite (NaN inputs, a diverging run).
+TRAIN_ERRORS = (FloatingPointError,)
+LOSS_NAMES = ("cross_entropy", "binary_cross_entropy", "mse", "l1", "huber")
+
+
+def train_model(d):
+    return gaba.zoo.create(d.choice(TRAIN_MODELS), d.rng.randrange(2**32), threads=2)
+
+
+def _first_output(m):
+    return next(iter(m.outputs.values()))["shape"]
+
+
+def train_targets(d, m, batch, loss=None):
+    """(targets, loss name): class labels for a class vector, else arrays of the output's
+    shape; at rate p labels out of range, of a float dtype or of another length."""
+    shape = tuple(_first_output(m))
+    npr = np.random.default_rng(d.seed())
+    if loss is None:
+        loss = "cross_entropy" if len(shape) == 1 and d.chance(0.8) else d.choice(
+            ("mse", "l1", "huber", "binary_cross_entropy"))
+    if loss == "cross_entropy":
+        y = npr.integers(0, shape[0], batch).astype(d.choice((np.int64, np.int32, np.uint8)))
+        if d.chance() and batch:
+            y = y.astype(np.int64)
+            y[d.rng.randrange(batch)] = d.choice((-1, shape[0], 2**40, -2**63))
+    else:
+        y = npr.uniform(0, 1, (batch, *shape)).astype(F32)
+    if d.chance():
+        other = max(0, batch + d.choice((-1, 1, 9)))  # labels of another count of samples
+        y = d.bad(y) if d.chance(0.7) else npr.integers(0, 2, (other,))
+    return y, d.arg(loss)
+
+
+def _train_kw(d, loss, teacher_of=None):
+    kw = {"loss": loss}
+    if d.chance(0.3):
+        kw["threads"] = threads_arg(d)
+    if d.chance(0.2):
+        kw["label_smoothing"] = d.float(0, 1)
+    if teacher_of is not None and d.chance(0.15):  # distillation: the same architecture
+        kw["teacher"] = gaba.zoo.create(teacher_of.name, 1, threads=1)
+        kw["temperature"], kw["alpha"] = d.float(0.5, 4), d.float(0, 1)
+    return kw
+
+
+def trained_model(d):
+    """A fresh model after one valid training step, and its optimizer."""
+    m = train_model(d)
+    opt = _valid_optimizer(d, m)
+    npr = np.random.default_rng(d.seed())
+    x = {k: _valid_input(npr, v, 2) for k, v in m.inputs.items()}
+    shape = tuple(_first_output(m))
+    if len(shape) == 1:
+        m.train_step(x, npr.integers(0, shape[0], 2), opt)
+    else:
+        m.train_step(x, npr.random((2, *shape)).astype(F32), opt, loss="mse")
+    return m, opt
+
+
+def _save_load(m, path, optimizer):
+    m.save(path, optimizer=optimizer)
+    return _load_and_resume(path)
+
+
+def _valid_optimizer(d, params):
+    while True:  # a model's step is what the call is about: its optimizer is built validly
+        try:
+            return _made(d, d.choice((gaba.optim.SGD, gaba.optim.Adam, gaba.optim.AdamW)), params)
+        except (TypeError, ValueError):
+            continue
+
+
+@target("Model.backward")
+def _model_backward(d):
+    """Batches of 0 to 4: a large batch is the caller's choice of work."""
+    m = train_model(d)
+    batch = d.choice((0, 1, 2, 3, 4))
+    xs = inputs(d, m, batch)
+    y, loss = train_targets(d, m, batch)
+    args, _ = pass_inputs(d, m, xs)
+    x = args[0] if len(args) == 1 else tuple(args) if args else xs
+    return Call(m.backward, [x, y], _train_kw(d, loss, m), TRAIN_ERRORS)
+
+
+@target("Model.train_step")
+def _model_train_step(d):
+    """One to three steps on batches of 0 to 4, an optimizer made on the model (or on
+    another model, or no optimizer at all), then a look at the parameters."""
+    m = train_model(d)
+    batch = d.choice((0, 1, 2, 3, 4))
+    xs = inputs(d, m, batch)
+    y, loss = train_targets(d, m, batch)
+    opt = _valid_optimizer(d, m) if not d.chance() else d.choice(
+        (None, "adam", _valid_optimizer(d, train_model(d))))
+    kw = _train_kw(d, loss)
+    steps = d.rng.randint(1, 3)
+
+    def run(*_):
+        for _ in range(steps):
+            value = m.train_step(xs, y, opt, **kw)
+        finite = all(np.isfinite(v).all() for v in m.parameters.values())
+        return value, finite, m(xs)
+
+    return Call(run, [m, xs, y, opt, kw, steps], {}, TRAIN_ERRORS)
+
+
+@target("Model.evaluate")
+def _model_evaluate(d):
+    m = train_model(d)
+    batch = d.choice((0, 1, 2, 5))
+    xs = inputs(d, m, batch)
+    y, loss = train_targets(d, m, batch)
+    kw = {"loss": loss}
+    if d.chance(0.5):
+        kw["batch_size"] = d.int(1, 4)
+    if d.chance(0.3):
+        kw["threads"] = threads_arg(d)
+    return Call(m.evaluate, [xs, y], kw)
+
+
+@target("Model.training_arena_bytes")
+def _model_training_arena_bytes(d):
+    """batch_size 1 to 64 when valid: 2**31 - 1 samples is a request for terabytes."""
+    m = train_model(d)
+    batch = d.rng.randint(1, 64)
+    if d.chance():
+        batch = d.choice((0, -1, 2**31, 2**63, -2**63, 1.5, float("nan"), None, "2", [2]))
+    return Call(m.training_arena_bytes, [batch])
+
+
+@target("Model.parameters")
+def _model_parameters(d):
+    """The training views (parameters, gradients, buffers), written now and then, then the
+    weights they fold into and a forward."""
+    m = train_model(d)
+    what = d.choice(("parameters", "gradients", "buffers"))
+
+    def run(*_):
+        views = getattr(m, what)
+        if views and d.chance(0.5):
+            v = views[d.choice(sorted(views))]
+            v[...] = d.choice((0.0, 1.0, np.nan, 3e38))
+            m._weights_changed()
+        xs = inputs(d, m, 1)
+        return len(views), m(xs)
+
+    return Call(run, [m, what])
+
+
+@target("train.fit")
+def _train_fit(d):
+    """One epoch (now and then two or none) over 0 to 6 samples, batches of 1 to 4, with or
+    without validation, a schedule and callbacks."""
+    m = train_model(d)
+    n = d.choice((0, 1, 2, 3, 6))
+    xs = inputs(d, m, n)
+    y, loss = train_targets(d, m, n)
+    kw = _train_kw(d, loss, m)
+    epochs = d.choice((1, 1, 1, 2, 0))
+    if d.chance():  # only values a check must reject: 2**31 - 1 epochs is long work
+        epochs = d.choice((-1, 2**31, 2**63, 1.5, float("nan"), None, "1", [1]))
+    kw.update(epochs=epochs, batch_size=d.int(1, 4),
+              verbose=False, seed=d.int(0, 2**32))
+    if d.chance(0.5):
+        opt = kw["optimizer"] = _valid_optimizer(d, m)
+        if d.chance(0.3):
+            kw["schedule"] = gaba.optim.StepLR(opt, d.rng.randint(1, 3))
+    if d.chance(0.3):
+        kw["validation"] = d.arg((xs, y))
+    if d.chance(0.2):
+        kw["callbacks"] = [gaba.train.EarlyStopping(d.choice(("loss", "val_loss", "accuracy")),
+                                                    patience=d.rng.randint(0, 2))]
+    if d.chance(0.2):
+        kw["shuffle"] = d.flag()
+    return Call(gaba.train.fit, [m, xs, y], kw, TRAIN_ERRORS)
+
+
+def _loss_target(name):
+    fn = getattr(gaba.losses, name)
+
+    def gen(d):
+        shape = (d.dim(9), d.dim(17)) if d.chance(0.8) else d.shape(d.choice((1, 3)), 9)
+        pred = d.array(shape, lo=-8, hi=8)
+        if name == "cross_entropy":
+            n, c = (shape[0], shape[1]) if len(shape) == 2 else (shape[0] if shape else 0, 1)
+            target_ = d.array((n,), d.choice((np.int64, np.int32, np.uint8)), 0, max(c - 1, 0))
+        else:
+            target_ = d.array(shape, lo=0 if name == "binary_cross_entropy" else -2, hi=1)
+        kw = {}
+        if d.chance(0.5):
+            kw["grad"] = d.flag()
+        if name == "cross_entropy" and d.chance(0.3):
+            kw["label_smoothing"] = d.float(0, 1)
+        if name == "huber" and d.chance(0.5):
+            kw["delta"] = d.float(0.1, 3)
+        return Call(fn, [pred, target_], kw)
+    return gen
+
+
+for _name in LOSS_NAMES:
+    target("losses." + _name)(_loss_target(_name))
+
+
+def _param_pair(d):
+    n = d.dim(33)
+    return (d.values((n,)), d.values((n,)))
+
+
+def _optim_target(cls):
+    def gen(d):
+        """Construct (on a (weights, grads) pair, now and then a model), then steps, clipping,
+        a schedule, state_dict and load_state_dict of a state changed at rate p."""
+        params = _param_pair(d) if d.chance(0.9) else train_model(d)
+        if d.chance(0.1):
+            params = d.bad(params if isinstance(params, tuple) else params._train_arrays())
+        ops = [d.choice(("step", "step", "zero_grad", "clip", "schedule", "state", "lr"))
+               for _ in range(d.rng.randint(1, 5))]
+
+        def run(*_):
+            d_ = d  # the rest of the call's stream, drawn as the call runs
+            opt = _made(d_, cls, params)
+            sched = None
+            for op in ops:
+                if op == "step":
+                    opt.step()
+                elif op == "zero_grad":
+                    opt.zero_grad()
+                elif op == "clip":
+                    opt.clip_grad_norm(d_.float(0.01, 10))
+                elif op == "lr":
+                    opt.lr = d_.float(0, 1)
+                elif op == "schedule":
+                    sched = _schedule(d_, opt)
+                    for _ in range(d_.rng.randint(0, 3)):
+                        sched.step()
+                    sched.load_state_dict(d_.arg(sched.state_dict()))
+                else:
+                    state = opt.state_dict()
+                    if d_.chance():
+                        state = d_.bad(state)
+                    opt.load_state_dict(state)
+            return opt.state_dict(), repr(opt)
+
+        return Call(run, [cls.__name__, params, ops])
+    return gen
+
+
+def _made(d, cls, params):
+    kw = {"lr": d.float(1e-4, 1)}
+    if cls is gaba.optim.SGD:
+        if d.chance(0.5):
+            kw["momentum"] = d.float(0, 0.99)
+            kw["nesterov"] = d.arg(d.chance(0.3))
+        if d.chance(0.3):
+            kw["dampening"] = d.float(0, 0.5)
+    else:
+        if d.chance(0.4):
+            kw["betas"] = d.arg((d.rng.uniform(0, 0.99), d.rng.uniform(0, 0.9999)))
+        if d.chance(0.3):
+            kw["eps"] = d.float(1e-10, 1e-6)
+    if d.chance(0.4):
+        kw["weight_decay"] = d.float(0, 0.1)
+    return cls(params, **kw)
+
+
+def _schedule(d, opt):
+    kind = d.rng.randrange(4)
+    if kind == 0:
+        return gaba.optim.StepLR(opt, d.int(1, 5), d.float(0.01, 2))
+    if kind == 1:
+        return gaba.optim.CosineAnnealingLR(opt, d.int(1, 10), d.float(0, 1e-3))
+    if kind == 2:
+        return gaba.optim.LinearWarmup(opt, d.int(0, 5), d.float(0, 1))
+    a = gaba.optim.LinearWarmup(opt, d.rng.randint(1, 3))
+    b = gaba.optim.CosineAnnealingLR(opt, d.rng.randint(1, 5))
+    return gaba.optim.SequentialLR(opt, d.arg([a, b]), d.arg([d.rng.randint(1, 4)]))
+
+
+for _cls in (gaba.optim.SGD, gaba.optim.Adam, gaba.optim.AdamW):
+    target("optim." + _cls.__name__)(_optim_target(_cls))
+
+
+@target("optim.clip_grad_norm")
+def _clip_grad_norm(d):
+    params = _param_pair(d)
+    return Call(gaba.optim.clip_grad_norm, [d.arg(params), d.float(1e-3, 10)])

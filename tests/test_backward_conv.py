@@ -17,6 +17,8 @@ import gaba
 from gaba import _nn
 from grads import torch_grads
 
+pytestmark = pytest.mark.kernels  # rerun at every ISA level (test_isa_levels.py)
+
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 

@@ -11,6 +11,8 @@ import pytest
 from gaba import _nn
 from grads import check, torch, torch_grads
 
+pytestmark = pytest.mark.kernels  # rerun at every ISA level (test_isa_levels.py)
+
 F = torch.nn.functional
 
 ACT_FNS = {"relu": torch.relu, "relu6": F.relu6, "sigmoid": torch.sigmoid,

@@ -36,6 +36,7 @@ SEEDS = 3
 
 
 MODELS = zoo.names()
+pytestmark = pytest.mark.kernels  # rerun at every ISA level (test_isa_levels.py)
 
 
 def given_grad(g):

@@ -9,7 +9,10 @@ on random labels where the first output is a class vector, MSE against a
 random target otherwise. Every candidate (gaba and torch at each thread
 count) is timed in interleaved blocks of warm calls in one run (bench_zoo's
 time_runs), so their ratios hold on a noisy machine; p50 and p95 per
-candidate, torch p50 / gaba p50 per model and its geometric mean.
+candidate, torch p50 / gaba p50 per model and its geometric mean; beside them
+the bytes of the model's training arena at the batch (activations kept for
+backward, their gradients, workspaces: planned once) and of its inference arena
+(one sample, one thread).
 
 Accuracy (--accuracy): on each data set of gaba.datasets that is installed,
 its suggested architecture trained by gaba and by PyTorch from the same
@@ -30,7 +33,9 @@ COLUMNS = [("model", "model", "{}"), ("category", "category", "{}"),
            ("threads", "threads", "{}"), ("params", "params", "{:,}"),
            ("p50_ms", "gaba p50 ms", "{:.2f}"), ("p95_ms", "gaba p95 ms", "{:.2f}"),
            ("torch_p50_ms", "torch p50 ms", "{:.2f}"), ("torch_p95_ms", "torch p95 ms", "{:.2f}"),
-           ("torch_ratio", "torch/gaba", "{:.2f}x"), ("runs", "runs", "{}")]
+           ("torch_ratio", "torch/gaba", "{:.2f}x"),
+           ("train_arena_kib", "train arena KiB", "{:,.0f}"),
+           ("arena_kib", "run arena KiB", "{:,.0f}"), ("runs", "runs", "{}")]
 ACCURACY_COLUMNS = [("dataset", "data set", "{}"), ("model", "model", "{}"),
                     ("epochs", "epochs", "{}"), ("accuracy", "gaba acc", "{:.3f}"),
                     ("torch_accuracy", "torch acc", "{:.3f}"), ("seconds", "gaba s", "{:.2f}"),
@@ -105,7 +110,8 @@ def bench_model(name, threads, batch, warmup, runs, max_seconds):
                      "loss": loss, "params": m.params, "p50_ms": 1e3 * g["p50"],
                      "p95_ms": 1e3 * g["p95"], "torch_p50_ms": 1e3 * p["p50"],
                      "torch_p95_ms": 1e3 * p["p95"], "torch_ratio": p["p50"] / g["p50"],
-                     "runs": g["samples"]})
+                     "train_arena_kib": m.training_arena_bytes(batch) / 1024,
+                     "arena_kib": m.arena_bytes / 1024, "runs": g["samples"]})
     return rows
 
 

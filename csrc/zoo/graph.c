@@ -36,13 +36,6 @@ static int consumers(const gaba_zoo_def *def, const char *name) {
     return n;
 }
 
-// Whether a layer of the table reuses the weights of layer `name` (Siamese branches).
-static int is_shared(const gaba_zoo_def *def, const char *name) {
-    for (int i = 0; i < def->n_layers; i++)
-        if (def->layers[i].share && strcmp(def->layers[i].share, name) == 0) return 1;
-    return 0;
-}
-
 static int is_output(const gaba_zoo_def *def, const char *name) {
     for (int i = 0; i < def->n_outputs; i++)
         if (strcmp(def->outputs[i], name) == 0) return 1;
@@ -84,8 +77,7 @@ static gaba_status build_graph(gaba_zoo_model *m, const gaba_zoo_def *def, int *
         for (; n_in < GABA_NN_MAX_INPUTS && ld->in[n_in]; n_in++)
             if ((in[n_in] = find_tensor(m, ld->in[n_in])) < 0) return GABA_ERR_ARG;
         // A batch norm right after a conv/dense whose output nothing else reads is
-        // folded into it: that node now writes the BN's output, with the BN's act. Not
-        // into weights another layer shares: that layer runs the conv alone.
+        // folded into it: that node now writes the BN's output, with the BN's act.
         if (ld->op == GABA_NN_BATCHNORM && n_in == 1) {
             gaba_zoo_tensor *src = &m->tensors[in[0]];
             int prod = src->first;
@@ -94,8 +86,7 @@ static gaba_status build_graph(gaba_zoo_model *m, const gaba_zoo_def *def, int *
                 gaba_nn_op op = pn->layer.op;
                 if ((op == GABA_NN_CONV2D || op == GABA_NN_CONV1D || op == GABA_NN_DENSE) &&
                     pn->layer.act == GABA_NN_ACT_NONE && !pn->folded_bn && !pn->shared &&
-                    !is_shared(def, pn->name) && consumers(def, ld->in[0]) == 1 &&
-                    !is_output(def, ld->in[0])) {
+                    consumers(def, ld->in[0]) == 1 && !is_output(def, ld->in[0])) {
                     pn->layer.act = ld->act;
                     pn->folded_bn = 1;
                     fold_of[prod] = li;

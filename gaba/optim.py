@@ -430,7 +430,11 @@ class StepLR(Schedule):
         super().__init__(optimizer)
 
     def lr_at(self, epoch):
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
+        try:
+            return self.base_lr * self.gamma ** (epoch // self.step_size)
+        except OverflowError:  # gamma > 1 over very many epochs
+            raise ValueError(f"StepLR: the learning rate overflows at epoch {epoch} (gamma "
+                             f"{self.gamma}, step_size {self.step_size})") from None
 
 
 class CosineAnnealingLR(Schedule):

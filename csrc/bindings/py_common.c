@@ -129,6 +129,17 @@ void gaba_py_strides(PyArrayObject *array, int64_t *strides) {
         strides[i] = (int64_t)(PyArray_STRIDE(array, i) / itemsize);
 }
 
+PyObject *gaba_py_view(PyObject *owner, float *data, int nd, const npy_intp *dims) {
+    PyObject *arr = PyArray_SimpleNewFromData(nd, (npy_intp *)dims, NPY_FLOAT32, data);
+    if (!arr) return NULL;
+    Py_INCREF(owner);
+    if (PyArray_SetBaseObject((PyArrayObject *)arr, owner) < 0) {
+        Py_DECREF(arr);
+        return NULL;
+    }
+    return arr;
+}
+
 PyObject *gaba_py_shape(const gaba_nn_shape *s) {
     PyObject *t = PyTuple_New(s->ndim);
     if (!t) return NULL;

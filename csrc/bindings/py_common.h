@@ -49,6 +49,9 @@ int gaba_py_check_no_overlap(PyArrayObject *out, PyArrayObject *in, const char *
 // Strides of `array` in elements (aligned arrays only, as gaba_py_array gives).
 void gaba_py_strides(PyArrayObject *array, int64_t *strides);
 
+// A float32 array of shape dims over `data`, which `owner` keeps alive (its base).
+PyObject *gaba_py_view(PyObject *owner, float *data, int nd, const npy_intp *dims);
+
 // A layer shape as a tuple of ints (new reference, NULL on error).
 PyObject *gaba_py_shape(const gaba_nn_shape *s);
 

@@ -59,25 +59,13 @@ static PyObject *py_trainer_new(PyObject *self, PyObject *const *args, Py_ssize_
     return cap;
 }
 
-// A 1-D float32 view of n floats at data, kept alive by `owner`.
-static PyObject *view(PyObject *owner, float *data, int nd, const npy_intp *dims) {
-    PyObject *arr = PyArray_SimpleNewFromData(nd, (npy_intp *)dims, NPY_FLOAT32, data);
-    if (!arr) return NULL;
-    Py_INCREF(owner);
-    if (PyArray_SetBaseObject((PyArrayObject *)arr, owner) < 0) {
-        Py_DECREF(arr);
-        return NULL;
-    }
-    return arr;
-}
-
 // trainer_blocks(capsule) -> (params, grads, stats): flat views of the blocks.
 static PyObject *py_trainer_blocks(PyObject *self, PyObject *cap) {
     gaba_zoo_trainer *t = get_trainer(cap);
     if (!t) return NULL;
     npy_intp p = t->param_floats, s = t->stat_floats;
-    return Py_BuildValue("(NNN)", view(cap, t->params, 1, &p), view(cap, t->grads, 1, &p),
-                         view(cap, t->stats, 1, &s));
+    return Py_BuildValue("(NNN)", gaba_py_view(cap, t->params, 1, &p),
+                         gaba_py_view(cap, t->grads, 1, &p), gaba_py_view(cap, t->stats, 1, &s));
 }
 
 // trainer_describe(capsule) -> {"params": [(key, shape, offset)], "stats": [...],
@@ -106,12 +94,11 @@ static PyObject *py_trainer_describe(PyObject *self, PyObject *cap) {
             Py_DECREF(row);
         }
         if (!bn) continue;
-        int64_t c = nd->plan.weight_shapes[0].d[0], half = (c + 15) / 16 * 16;
         for (int k = 0; k < 2; k++) {
             char key[160];
             snprintf(key, sizeof key, "%s.%s", nd->name, k ? "running_var" : "running_mean");
             row = Py_BuildValue("(sNL)", key, gaba_py_shape(&nd->plan.weight_shapes[0]),
-                                (long long)(nd->stats + k * half));
+                                (long long)(gaba_zoo_trainer_running(t, nd, k) - t->stats));
             if (!row || PyList_Append(stats, row) < 0) goto row_fail;
             Py_DECREF(row);
         }
@@ -196,8 +183,8 @@ static PyObject *py_trainer_outputs(PyObject *self, PyObject *const *args, Py_ss
         npy_intp dims[GABA_NN_MAX_DIMS + 1] = {batch};
         for (int j = 0; j < tt->shape.ndim; j++) dims[j + 1] = tt->shape.d[j];
         PyObject *pair = Py_BuildValue(
-            "(NN)", view(args[0], gaba_zoo_trainer_value(t, i), tt->shape.ndim + 1, dims),
-            view(args[0], gaba_zoo_trainer_dval(t, i), tt->shape.ndim + 1, dims));
+            "(NN)", gaba_py_view(args[0], gaba_zoo_trainer_value(t, i), tt->shape.ndim + 1, dims),
+            gaba_py_view(args[0], gaba_zoo_trainer_dval(t, i), tt->shape.ndim + 1, dims));
         if (!pair) {
             Py_DECREF(list);
             return NULL;

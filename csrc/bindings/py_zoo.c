@@ -440,14 +440,7 @@ static PyObject *py_zoo_weights(PyObject *self, PyObject *cap) {
     gaba_zoo_model *m = get_model(cap);
     if (!m) return NULL;
     npy_intp dims[1] = {(npy_intp)m->weight_floats};
-    PyObject *arr = PyArray_SimpleNewFromData(1, dims, NPY_FLOAT32, m->weights);
-    if (!arr) return NULL;
-    Py_INCREF(cap);
-    if (PyArray_SetBaseObject((PyArrayObject *)arr, cap) < 0) {
-        Py_DECREF(arr);
-        return NULL;
-    }
-    return arr;
+    return gaba_py_view(cap, m->weights, 1, dims);
 }
 
 static PyObject *py_zoo_set_impl(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {

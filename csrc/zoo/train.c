@@ -207,7 +207,7 @@ gaba_status gaba_zoo_trainer_init(gaba_zoo_trainer *t, gaba_zoo_model *m, int n_
 
 static void set_running(gaba_zoo_trainer *t, const gaba_zoo_tnode *bn) {
     int64_t c = bn->plan.weight_shapes[0].d[0];
-    float *mean = t->stats + bn->stats, *var = mean + align_floats(c);
+    float *mean = gaba_zoo_trainer_running(t, bn, 0), *var = gaba_zoo_trainer_running(t, bn, 1);
     for (int64_t i = 0; i < c; i++) mean[i] = 0.0f, var[i] = 1.0f;
 }
 
@@ -263,14 +263,15 @@ gaba_status gaba_zoo_trainer_sync(gaba_zoo_trainer *t) {
             if (nd->bn < 0) continue;
             const gaba_zoo_tnode *bn = &t->nodes[nd->bn];
             int64_t co = bn->plan.weight_shapes[0].d[0];
-            const float *mean = t->stats + bn->stats;
+            const float *mean = gaba_zoo_trainer_running(t, bn, 0);
             gaba_nn_batchnorm_fold(co, gaba_nn_numel(&nd->plan.weight_shapes[0]) / co,
                                    m->weights + mn->w_offset[0], m->weights + mn->w_offset[1],
                                    p + bn->w_offset[0], p + bn->w_offset[1], mean,
-                                   mean + align_floats(co), bn->eps);
+                                   gaba_zoo_trainer_running(t, bn, 1), bn->eps);
         } else if (mn->layer.op == GABA_NN_BATCHNORM) { // run alone: scale and shift
             int64_t c = nd->plan.weight_shapes[0].d[0];
-            const float *mean = t->stats + nd->stats, *var = mean + align_floats(c);
+            const float *mean = gaba_zoo_trainer_running(t, nd, 0),
+                        *var = gaba_zoo_trainer_running(t, nd, 1);
             for (int64_t i = 0; i < c; i++) {
                 float s = p[nd->w_offset[0] + i] / sqrtf(var[i] + nd->eps);
                 m->weights[mn->w_offset[0] + i] = s;
@@ -280,6 +281,10 @@ gaba_status gaba_zoo_trainer_sync(gaba_zoo_trainer *t) {
     }
     gaba_zoo_exec_unlock(&m->busy);
     return GABA_OK;
+}
+
+float *gaba_zoo_trainer_running(const gaba_zoo_trainer *t, const gaba_zoo_tnode *bn, int var) {
+    return t->stats + bn->stats + (var ? align_floats(bn->plan.weight_shapes[0].d[0]) : 0);
 }
 
 // ---- memory -----------------------------------------------------------------------
@@ -451,11 +456,10 @@ static void batchnorm_forward(pass *p) {
     gaba_zoo_trainer *t = p->t;
     const gaba_zoo_tnode *nd = &t->nodes[p->n];
     int64_t c = nd->in_shape[0].d[0], s = gaba_nn_numel(&nd->in_shape[0]) / c;
-    float *mean = t->stats + nd->stats;
-    gaba_nn_batchnorm_train_f32(p->batch, c, s, at(p, nd->in[0], 0), t->params + nd->w_offset[0],
-                                t->params + nd->w_offset[1], nd->eps, t->bn_momentum, mean,
-                                mean + align_floats(c), (float *)(t->arena + nd->saved),
-                                at(p, nd->out, 0));
+    gaba_nn_batchnorm_train_f32(
+        p->batch, c, s, at(p, nd->in[0], 0), t->params + nd->w_offset[0],
+        t->params + nd->w_offset[1], nd->eps, t->bn_momentum, gaba_zoo_trainer_running(t, nd, 0),
+        gaba_zoo_trainer_running(t, nd, 1), (float *)(t->arena + nd->saved), at(p, nd->out, 0));
 }
 
 static void batchnorm_backward(pass *p) {

@@ -50,7 +50,7 @@ typedef struct gaba_zoo_tnode {
     int model_node;  // the model's node whose weights these are, or -1
     int bn;          // the batch-norm node the model folds into this one, or -1
     float eps;       // batch norm
-    int64_t stats;   // batch norm: running mean at stats + stats_offset, variance after it
+    int64_t stats;   // batch norm: its running statistics' offset in the statistics block
     int64_t ws, bws; // arena offsets of the forward / backward workspaces (one per thread)
     int64_t saved;   // batch norm: arena offset of the batch's mean and 1/std
 } gaba_zoo_tnode;
@@ -110,6 +110,9 @@ gaba_status gaba_zoo_trainer_forward(gaba_zoo_trainer *t, int64_t batch, const v
 // gradient block (block 0) with the batch's parameter gradients.
 gaba_status gaba_zoo_trainer_backward(gaba_zoo_trainer *t, int64_t batch, const void *const *inputs,
                                       int max_threads);
+
+// A batch-norm node's running mean (var 0) or running variance (var 1) in t->stats.
+float *gaba_zoo_trainer_running(const gaba_zoo_trainer *t, const gaba_zoo_tnode *bn, int var);
 
 // The arena address of a tensor's values / gradients (NULL for a model input).
 float *gaba_zoo_trainer_value(const gaba_zoo_trainer *t, int tensor);
